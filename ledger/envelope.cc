@@ -1,0 +1,173 @@
+// Envelope encoding and the hash chain rule.
+//
+// The hash of an event is
+//
+//   hash := SHA-256(canonical)
+//   canonical := "PLE1"
+//                prev_hash            32 bytes (zeros before position 1)
+//                u64 position
+//                str stream
+//                u64 stream_version
+//                u16 type             the Event union tag
+//                u16 schema_version
+//                i64 recorded_at_us
+//                str actor_name
+//                str actor_role
+//                str idempotency_key
+//                str correlation_id
+//                str programme_id
+//                u32 rules_version
+//                str payload          the Payload FlatBuffer, byte for byte as stored
+//   str := u32 length, then the bytes;  all integers big-endian.
+//
+// So hash = SHA-256(previous hash ‖ canonical bytes of the envelope without its
+// hash). The canonical bytes do not depend on how a FlatBuffers builder laid
+// out the envelope, only on the field values, so a store can be re-encoded
+// without breaking the chain; the payload's bytes are hashed as stored.
+#include "ledger/envelope.h"
+
+#include <cstring>
+
+namespace pl {
+namespace {
+
+void put_u16(std::string& out, std::uint16_t v) {
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v));
+}
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
+}
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
+}
+void put_str(std::string& out, std::string_view s) {
+  put_u32(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+const std::string_view kZeroHash("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 32);
+
+}  // namespace
+
+Hash envelope_hash(const EnvelopeRef& e) {
+  thread_local std::string buf;
+  buf.clear();
+  buf.append("PLE1");
+  buf.append(e.prev_hash.size() == 32 ? e.prev_hash : kZeroHash);
+  put_u64(buf, e.position);
+  put_str(buf, e.stream);
+  put_u64(buf, e.stream_version);
+  put_u16(buf, e.type);
+  put_u16(buf, e.schema_version);
+  put_u64(buf, static_cast<std::uint64_t>(e.recorded_at_us));
+  put_str(buf, e.actor_name);
+  put_str(buf, e.actor_role);
+  put_str(buf, e.idempotency_key);
+  put_str(buf, e.correlation_id);
+  put_str(buf, e.programme_id);
+  put_u32(buf, e.rules_version);
+  put_str(buf, e.payload);
+  return sha256(buf);
+}
+
+std::string encode_envelope(const EnvelopeRef& e, Hash* hash) {
+  *hash = envelope_hash(e);
+  thread_local flatbuffers::FlatBufferBuilder b(512);
+  b.Clear();
+  auto u8 = [](std::string_view s) { return reinterpret_cast<const std::uint8_t*>(s.data()); };
+  auto stream = b.CreateString(e.stream.data(), e.stream.size());
+  auto actor_name = b.CreateString(e.actor_name.data(), e.actor_name.size());
+  auto actor_role = b.CreateString(e.actor_role.data(), e.actor_role.size());
+  auto key = b.CreateString(e.idempotency_key.data(), e.idempotency_key.size());
+  auto corr = b.CreateString(e.correlation_id.data(), e.correlation_id.size());
+  auto prog = b.CreateString(e.programme_id.data(), e.programme_id.size());
+  std::string_view prev = e.prev_hash.size() == 32 ? e.prev_hash : kZeroHash;
+  auto prev_v = b.CreateVector(u8(prev), prev.size());
+  auto hash_v = b.CreateVector(hash->data(), hash->size());
+  b.ForceVectorAlignment(e.payload.size(), 1, 8);  // nested buffers keep their alignment
+  auto payload_v = b.CreateVector(u8(e.payload), e.payload.size());
+  fb::EnvelopeBuilder eb(b);
+  eb.add_position(e.position);
+  eb.add_stream(stream);
+  eb.add_stream_version(e.stream_version);
+  eb.add_type(e.type);
+  eb.add_schema_version(e.schema_version);
+  eb.add_recorded_at_us(e.recorded_at_us);
+  eb.add_actor_name(actor_name);
+  eb.add_actor_role(actor_role);
+  eb.add_idempotency_key(key);
+  eb.add_correlation_id(corr);
+  eb.add_programme_id(prog);
+  eb.add_rules_version(e.rules_version);
+  eb.add_prev_hash(prev_v);
+  eb.add_hash(hash_v);
+  eb.add_payload(payload_v);
+  b.Finish(eb.Finish());
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+EnvelopeRef EventView::ref() const {
+  EnvelopeRef r;
+  r.position = env->position();
+  r.stream = stream();
+  r.stream_version = env->stream_version();
+  r.type = env->type();
+  r.schema_version = env->schema_version();
+  r.recorded_at_us = env->recorded_at_us();
+  r.actor_name = sv(env->actor_name());
+  r.actor_role = sv(env->actor_role());
+  r.idempotency_key = sv(env->idempotency_key());
+  r.correlation_id = sv(env->correlation_id());
+  r.programme_id = sv(env->programme_id());
+  r.rules_version = env->rules_version();
+  r.prev_hash = prev_hash_bytes();
+  r.payload = payload_bytes();
+  return r;
+}
+
+Status verify_payload(std::string_view payload) {
+  flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
+  if (!v.VerifyBuffer<fb::Payload>(nullptr)) return Status::corruption("payload is not a valid Payload buffer");
+  auto* p = flatbuffers::GetRoot<fb::Payload>(payload.data());
+  if (p->event_type() == fb::Event::NONE || p->event() == nullptr)
+    return Status::corruption("payload holds no event");
+  return Status::ok();
+}
+
+Result<EventView> decode_event(std::string_view bytes) {
+  flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  // VerifyBuffer also verifies the nested Payload buffer (nested_flatbuffer).
+  if (!v.VerifyBuffer<fb::Envelope>(nullptr)) return Status::corruption("value is not a valid envelope");
+  EventView ev;
+  ev.env = flatbuffers::GetRoot<fb::Envelope>(bytes.data());
+  if (ev.env->stream() == nullptr) return Status::corruption("envelope has no stream");
+  if (ev.env->prev_hash() == nullptr || ev.env->prev_hash()->size() != 32 || ev.env->hash() == nullptr ||
+      ev.env->hash()->size() != 32)
+    return Status::corruption("envelope hashes are not 32 bytes");
+  if (ev.env->payload() == nullptr) return Status::corruption("envelope has no payload");
+  PL_RETURN_IF_ERROR(verify_payload(ev.payload_bytes()));
+  ev.payload = ev.env->payload_nested_root();
+  if (static_cast<std::uint16_t>(ev.payload->event_type()) != ev.env->type())
+    return Status::corruption("envelope type does not match its payload");
+  return ev;
+}
+
+Result<StoredEvent> StoredEvent::from_bytes(std::string bytes) {
+  auto v = decode_event(bytes);
+  if (!v) return v.status();
+  StoredEvent e;
+  e.bytes_ = std::move(bytes);
+  return e;
+}
+
+EventView StoredEvent::view() const {
+  EventView v;
+  v.env = flatbuffers::GetRoot<fb::Envelope>(bytes_.data());
+  v.payload = v.env->payload_nested_root();
+  return v;
+}
+
+std::string_view event_type_name(fb::Event type) { return fb::EnumNameEvent(type); }
+
+}  // namespace pl

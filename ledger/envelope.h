@@ -1,0 +1,105 @@
+// The stored form of one event (an Envelope FlatBuffer) and its hash.
+//
+// Every stored value is checked with the FlatBuffers verifier, and its payload
+// with the Payload verifier, before any field is read: a value that fails is
+// reported as corruption, never dereferenced.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "events_generated.h"
+#include "ledger/sha256.h"
+#include "ledger/status.h"
+
+namespace pl {
+
+inline constexpr std::uint16_t kSchemaVersion = 1;
+
+// Who caused an event and in which command.
+struct EventMeta {
+  std::string actor_name;
+  std::string actor_role;
+  std::string idempotency_key;
+  std::string correlation_id;
+  std::string programme_id;
+  std::uint32_t rules_version = 0;
+};
+
+// The fields of an envelope, borrowed. `prev_hash`, `hash` and `payload` are
+// raw bytes; hash is not part of the canonical bytes.
+struct EnvelopeRef {
+  std::uint64_t position = 0;
+  std::string_view stream;
+  std::uint64_t stream_version = 0;
+  std::uint16_t type = 0;
+  std::uint16_t schema_version = kSchemaVersion;
+  std::int64_t recorded_at_us = 0;
+  std::string_view actor_name;
+  std::string_view actor_role;
+  std::string_view idempotency_key;
+  std::string_view correlation_id;
+  std::string_view programme_id;
+  std::uint32_t rules_version = 0;
+  std::string_view prev_hash;
+  std::string_view payload;
+};
+
+// hash = SHA-256(canonical bytes); see the grammar at the top of envelope.cc.
+Hash envelope_hash(const EnvelopeRef& e);
+
+// Builds the stored bytes of an envelope whose hash is computed here; returns
+// the bytes and stores the hash in *hash.
+std::string encode_envelope(const EnvelopeRef& e, Hash* hash);
+
+// A verified, decoded event. The accessors are valid while the view's bytes
+// live. Obtain one only through decode_event().
+struct EventView {
+  const fb::Envelope* env = nullptr;
+  const fb::Payload* payload = nullptr;
+
+  std::uint64_t position() const { return env->position(); }
+  std::string_view stream() const { return sv(env->stream()); }
+  std::uint64_t version() const { return env->stream_version(); }
+  fb::Event type() const { return payload->event_type(); }
+  std::string_view type_name() const { return fb::EnumNameEvent(type()); }
+  std::int64_t recorded_at_us() const { return env->recorded_at_us(); }
+  std::string_view hash_bytes() const { return bytes(env->hash()); }
+  std::string_view prev_hash_bytes() const { return bytes(env->prev_hash()); }
+  std::string_view payload_bytes() const { return bytes(env->payload()); }
+  std::string_view programme_id() const { return sv(env->programme_id()); }
+  EnvelopeRef ref() const;
+
+  template <typename T>
+  const T* as() const { return payload->event_as<T>(); }
+
+  static std::string_view sv(const flatbuffers::String* s) { return s ? s->string_view() : std::string_view(); }
+  static std::string_view bytes(const flatbuffers::Vector<std::uint8_t>* v) {
+    return v ? std::string_view(reinterpret_cast<const char*>(v->data()), v->size()) : std::string_view();
+  }
+};
+
+// Verifies `bytes` as an Envelope whose payload is a valid Payload of the
+// type the envelope names. Corruption if not. Does not check the hash.
+Result<EventView> decode_event(std::string_view bytes);
+
+// Verifies a Payload buffer on its own (as built by a command).
+Status verify_payload(std::string_view payload);
+
+// An event with its own copy of the stored bytes (verified when made).
+class StoredEvent {
+ public:
+  static Result<StoredEvent> from_bytes(std::string bytes);
+  EventView view() const;
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  StoredEvent() = default;
+  std::string bytes_;
+};
+
+// Names of the event types, as in the catalogue ("SessionLogged").
+std::string_view event_type_name(fb::Event type);
+
+}  // namespace pl

@@ -1,0 +1,524 @@
+// The event store on RocksDB.
+//
+// Column families and their keys (all integers big-endian):
+//
+//   events       u64 position                    -> Envelope FlatBuffer (schemas/events.fbs)
+//   streams      stream id ‖ 0x00 ‖ u64 version  -> u64 position
+//   commands     idempotency key                 -> command record
+//   meta         "head"                          -> head record
+//   checkpoints  projection name                 -> opaque projection snapshot
+//
+//   head record    := u64 position ‖ 32 bytes hash ‖ i64 recorded_at_us ‖ u16 schema_version
+//   command record := 32 bytes fingerprint ‖ u32 len ‖ id ‖ u32 n ‖ n × u64 position
+//
+// A stream id never contains 0x00, so a stream's keys are contiguous and in
+// version order. The hash of each event is defined in envelope.cc.
+#include "ledger/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace pl {
+namespace {
+
+constexpr char kHeadKey[] = "head";
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
+}
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
+}
+std::uint64_t get_u64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(p[i]);
+  return v;
+}
+std::uint32_t get_u32(const char* p) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string encode_head(const Head& h) {
+  std::string s;
+  put_u64(s, h.position);
+  s.append(reinterpret_cast<const char*>(h.hash.data()), h.hash.size());
+  put_u64(s, static_cast<std::uint64_t>(h.recorded_at_us));
+  s.push_back(static_cast<char>(kSchemaVersion >> 8));
+  s.push_back(static_cast<char>(kSchemaVersion & 0xff));
+  return s;
+}
+
+bool decode_head(std::string_view s, Head* h) {
+  if (s.size() != 8 + 32 + 8 + 2) return false;
+  h->position = get_u64(s.data());
+  std::memcpy(h->hash.data(), s.data() + 8, 32);
+  h->recorded_at_us = static_cast<std::int64_t>(get_u64(s.data() + 40));
+  return true;
+}
+
+std::string encode_command(const CommandRecord& r) {
+  std::string s(reinterpret_cast<const char*>(r.fingerprint.data()), r.fingerprint.size());
+  put_u32(s, static_cast<std::uint32_t>(r.id.size()));
+  s += r.id;
+  put_u32(s, static_cast<std::uint32_t>(r.positions.size()));
+  for (auto p : r.positions) put_u64(s, p);
+  return s;
+}
+
+bool decode_command(std::string_view s, CommandRecord* r) {
+  if (s.size() < 32 + 4) return false;
+  std::memcpy(r->fingerprint.data(), s.data(), 32);
+  std::size_t off = 32;
+  std::uint32_t n = get_u32(s.data() + off);
+  off += 4;
+  if (s.size() < off + n + 4) return false;
+  r->id.assign(s.data() + off, n);
+  off += n;
+  std::uint32_t count = get_u32(s.data() + off);
+  off += 4;
+  if (s.size() != off + std::size_t{count} * 8) return false;
+  r->positions.clear();
+  for (std::uint32_t i = 0; i < count; ++i) r->positions.push_back(get_u64(s.data() + off + 8 * i));
+  return true;
+}
+
+Status from_rocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::ok();
+  std::string msg(what);
+  msg += ": ";
+  msg += s.ToString();
+  if (s.IsCorruption()) return Status::corruption(std::move(msg));
+  if (s.IsNotFound()) return Status::not_found(std::move(msg));
+  return Status::io_error(std::move(msg));
+}
+
+std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+std::string position_key(std::uint64_t position) {
+  std::string k;
+  put_u64(k, position);
+  return k;
+}
+
+std::string stream_key(std::string_view stream, std::uint64_t version) {
+  std::string k(stream);
+  k.push_back('\0');
+  put_u64(k, version);
+  return k;
+}
+
+std::string_view verify_problem_name(VerifyProblem p) {
+  switch (p) {
+    case VerifyProblem::none: return "none";
+    case VerifyProblem::undecodable: return "undecodable";
+    case VerifyProblem::gap: return "gap";
+    case VerifyProblem::reordered: return "reordered";
+    case VerifyProblem::prev_hash_mismatch: return "prev_hash_mismatch";
+    case VerifyProblem::hash_mismatch: return "hash_mismatch";
+    case VerifyProblem::index_mismatch: return "index_mismatch";
+    case VerifyProblem::head_mismatch: return "head_mismatch";
+    case VerifyProblem::bad_key: return "bad_key";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------- Store
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOptions& options) {
+  std::unique_ptr<Store> store(new Store());
+  store->options_ = options;
+
+  rocksdb::Options db_opts;
+  db_opts.create_if_missing = options.create_if_missing;
+  db_opts.create_missing_column_families = true;
+  db_opts.IncreaseParallelism(2);
+  db_opts.max_background_jobs = 2;
+  if (options.env != nullptr) db_opts.env = options.env;
+
+  rocksdb::BlockBasedTableOptions lookup_table;
+  lookup_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions lookup_cf;
+  lookup_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookup_table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"events", rocksdb::ColumnFamilyOptions()},
+      {"streams", lookup_cf},
+      {"commands", lookup_cf},
+      {"meta", rocksdb::ColumnFamilyOptions()},
+      {"checkpoints", rocksdb::ColumnFamilyOptions()},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &store->handles_, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_opts, dir, cfs, &store->handles_, &raw);
+  }
+  if (!s.ok()) return from_rocks(s, "open " + dir);
+  store->db_.reset(raw);
+  store->events_ = store->handles_[1];
+  store->streams_ = store->handles_[2];
+  store->commands_ = store->handles_[3];
+  store->meta_ = store->handles_[4];
+  store->checkpoints_ = store->handles_[5];
+
+  std::string head_value;
+  s = raw->Get(rocksdb::ReadOptions(), store->meta_, kHeadKey, &head_value);
+  if (s.ok()) {
+    if (!decode_head(head_value, &store->head_)) {
+      store->consistent_ = false;
+      store->inconsistency_ = "the head record is malformed";
+    }
+  } else if (!s.IsNotFound()) {
+    return from_rocks(s, "read head");
+  }
+  // The head and the last event move in one write; if they disagree, the
+  // store was changed under the ledger. Reading and verify still work.
+  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), store->events_));
+  it->SeekToLast();
+  std::uint64_t last = 0;
+  if (it->Valid()) last = it->key().size() == 8 ? get_u64(it->key().data()) : ~0ull;
+  if (!it->status().ok()) return from_rocks(it->status(), "read last event");
+  if (store->consistent_ && last != store->head_.position) {
+    store->consistent_ = false;
+    store->inconsistency_ = "the head names position " + std::to_string(store->head_.position) +
+                            " but the last stored event is at " + std::to_string(last);
+  }
+  return store;
+}
+
+Store::~Store() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+Head Store::head() const {
+  std::lock_guard lock(head_mu_);
+  return head_;
+}
+
+Batch Store::begin(std::int64_t now_us) { return Batch(this, now_us); }
+
+Status Store::commit(Batch& batch) {
+  if (options_.read_only) return Status::unavailable("the store is open read-only");
+  if (!consistent_) return Status::corruption("refusing to write: " + inconsistency_);
+  if (batch.count_ == 0 && batch.commands_.empty()) return Status::ok();
+  for (const auto& [key, rec] : batch.commands_) batch.wb_->Put(commands_, key, encode_command(rec));
+  batch.wb_->Put(meta_, kHeadKey, encode_head(batch.head_));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  Status st = from_rocks(db_->Write(wo, batch.wb_.get()), "commit");
+  if (!st) return st;
+  {
+    std::lock_guard lock(head_mu_);
+    head_ = batch.head_;
+  }
+  for (auto& [stream, version] : batch.versions_) version_cache_[stream] = version;
+  batch.wb_->Clear();
+  batch.versions_.clear();
+  batch.undo_.clear();
+  batch.commands_.clear();
+  batch.command_index_.clear();
+  batch.count_ = 0;
+  return Status::ok();
+}
+
+Result<std::uint64_t> Store::cached_version(std::string_view stream) {
+  auto it = version_cache_.find(std::string(stream));
+  if (it != version_cache_.end()) return it->second;
+  auto v = stream_version(stream);
+  if (!v) return v;
+  version_cache_.emplace(std::string(stream), *v);
+  return v;
+}
+
+Result<std::uint64_t> Store::stream_version(std::string_view stream) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  std::string upper = stream_key(stream, ~0ull);
+  it->SeekForPrev(upper);
+  if (!it->status().ok()) return from_rocks(it->status(), "read stream version");
+  if (!it->Valid()) return std::uint64_t{0};
+  auto k = view(it->key());
+  if (k.size() != stream.size() + 9 || k.substr(0, stream.size()) != stream || k[stream.size()] != '\0')
+    return std::uint64_t{0};
+  return get_u64(k.data() + stream.size() + 1);
+}
+
+Result<std::vector<StoredEvent>> Store::read(std::uint64_t from, std::size_t limit) const {
+  std::vector<StoredEvent> out;
+  if (limit == 0) return out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  for (it->Seek(position_key(std::max<std::uint64_t>(from, 1))); it->Valid() && out.size() < limit; it->Next()) {
+    auto ev = StoredEvent::from_bytes(it->value().ToString());
+    if (!ev) {
+      std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
+      return Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
+    }
+    out.push_back(std::move(ev).value());
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "read events");
+  return out;
+}
+
+Result<StoredEvent> Store::read_one(std::uint64_t position) const {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), events_, position_key(position), &value);
+  if (s.IsNotFound()) return Status::not_found("no event at position " + std::to_string(position));
+  if (!s.ok()) return from_rocks(s, "read event");
+  auto ev = StoredEvent::from_bytes(std::move(value));
+  if (!ev) return Status::corruption("event at position " + std::to_string(position) + ": " + ev.status().message());
+  return ev;
+}
+
+Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  if (to != 0) {
+    upper = position_key(to + 1);
+    upper_slice = rocksdb::Slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  for (it->Seek(position_key(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
+    auto ev = decode_event(view(it->value()));
+    if (!ev) {
+      std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
+      return Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
+    }
+    PL_RETURN_IF_ERROR(fn(*ev));
+  }
+  return from_rocks(it->status(), "scan events");
+}
+
+Result<std::vector<StoredEvent>> Store::read_stream(std::string_view stream, std::uint64_t from_version) const {
+  std::vector<StoredEvent> out;
+  std::string prefix(stream);
+  prefix.push_back('\0');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  for (it->Seek(stream_key(stream, std::max<std::uint64_t>(from_version, 1))); it->Valid(); it->Next()) {
+    auto k = view(it->key());
+    if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) break;
+    if (it->value().size() != 8) return Status::corruption("stream index value is not a position");
+    auto ev = read_one(get_u64(it->value().data()));
+    if (!ev) return ev.status().is(Kind::not_found) ? Status::corruption(ev.status().message()) : ev.status();
+    out.push_back(std::move(ev).value());
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "read stream");
+  return out;
+}
+
+Result<std::optional<CommandRecord>> Store::find_command(std::string_view key) const {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), commands_, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<CommandRecord>();
+  if (!s.ok()) return from_rocks(s, "read command");
+  CommandRecord r;
+  if (!decode_command(value, &r)) return Status::corruption("command record for key is malformed");
+  return std::optional<CommandRecord>(std::move(r));
+}
+
+VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t)>& progress) const {
+  VerifyReport rep;
+  std::string head_value;
+  bool have_head = false;
+  auto hs = db_->Get(rocksdb::ReadOptions(), meta_, kHeadKey, &head_value);
+  if (hs.ok()) have_head = decode_head(head_value, &rep.head);
+  auto fail = [&](std::uint64_t pos, VerifyProblem p, std::string detail) {
+    rep.ok = false;
+    rep.first_bad_position = pos;
+    rep.problem = p;
+    rep.detail = std::move(detail);
+    return rep;
+  };
+  if (!hs.ok() && !hs.IsNotFound()) return fail(1, VerifyProblem::head_mismatch, "cannot read the head: " + hs.ToString());
+  if (hs.ok() && !have_head) return fail(1, VerifyProblem::head_mismatch, "the head record is malformed");
+
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  Hash prev{};
+  std::uint64_t expected = 1;
+  std::string index_value;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8)
+      return fail(expected, VerifyProblem::bad_key, "a key of " + std::to_string(it->key().size()) + " bytes is not a position");
+    std::uint64_t key_pos = get_u64(it->key().data());
+    if (key_pos != expected)
+      return fail(expected, VerifyProblem::gap,
+                  "position " + std::to_string(expected) + " is missing (next stored key is " + std::to_string(key_pos) + ")");
+    auto ev = decode_event(view(it->value()));
+    if (!ev) return fail(expected, VerifyProblem::undecodable, "position " + std::to_string(expected) + ": " + ev.status().message());
+    if (ev->position() != key_pos)
+      return fail(expected, VerifyProblem::reordered,
+                  "the value stored at position " + std::to_string(key_pos) + " is the event of position " +
+                      std::to_string(ev->position()));
+    if (ev->prev_hash_bytes() != std::string_view(reinterpret_cast<const char*>(prev.data()), 32))
+      return fail(expected, VerifyProblem::prev_hash_mismatch,
+                  "position " + std::to_string(expected) + " names previous hash " + to_hex(ev->prev_hash_bytes()) +
+                      " but the event before it hashes to " + to_hex(prev));
+    Hash h = envelope_hash(ev->ref());
+    if (ev->hash_bytes() != std::string_view(reinterpret_cast<const char*>(h.data()), 32))
+      return fail(expected, VerifyProblem::hash_mismatch,
+                  "position " + std::to_string(expected) + " stores hash " + to_hex(ev->hash_bytes()) +
+                      " but its contents hash to " + to_hex(h));
+    auto is = db_->Get(rocksdb::ReadOptions(), streams_, stream_key(ev->stream(), ev->version()), &index_value);
+    if (!is.ok() || index_value != position_key(key_pos))
+      return fail(expected, VerifyProblem::index_mismatch,
+                  "the streams index for " + std::string(ev->stream()) + " version " + std::to_string(ev->version()) +
+                      " does not point at position " + std::to_string(key_pos));
+    prev = h;
+    rep.checked = expected;
+    if (progress && (expected & 0xffff) == 0) progress(expected, rep.head.position);
+    ++expected;
+  }
+  if (!it->status().ok()) return fail(expected, VerifyProblem::undecodable, "reading events failed: " + it->status().ToString());
+  if (rep.head.position != rep.checked)
+    return fail(std::min(rep.head.position, rep.checked) + 1, VerifyProblem::head_mismatch,
+                "the head names position " + std::to_string(rep.head.position) + " but the chain ends at " +
+                    std::to_string(rep.checked));
+  if (rep.checked > 0 && rep.head.hash != prev)
+    return fail(rep.checked, VerifyProblem::head_mismatch,
+                "the head hash " + to_hex(rep.head.hash) + " differs from the last event's hash " + to_hex(prev));
+  if (progress) progress(rep.checked, rep.head.position);
+  return rep;
+}
+
+Status Store::backup(const std::string& dir) const {
+  rocksdb::Checkpoint* cp = nullptr;
+  auto s = rocksdb::Checkpoint::Create(db_.get(), &cp);
+  if (!s.ok()) return from_rocks(s, "backup");
+  std::unique_ptr<rocksdb::Checkpoint> holder(cp);
+  return from_rocks(cp->CreateCheckpoint(dir), "backup to " + dir);
+}
+
+Status Store::put_checkpoint(std::string_view name, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return from_rocks(db_->Put(wo, checkpoints_, rocksdb::Slice(name.data(), name.size()),
+                             rocksdb::Slice(value.data(), value.size())),
+                    "write checkpoint");
+}
+
+Result<std::optional<std::string>> Store::get_checkpoint(std::string_view name) const {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), checkpoints_, rocksdb::Slice(name.data(), name.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return from_rocks(s, "read checkpoint");
+  return std::optional<std::string>(std::move(value));
+}
+
+// ---------------------------------------------------------------- Batch
+
+Batch::Batch(Store* store, std::int64_t now_us)
+    : store_(store), wb_(std::make_unique<rocksdb::WriteBatch>()), head_(store->head()) {
+  recorded_at_us_ = std::max(now_us, head_.recorded_at_us);
+}
+
+Batch::~Batch() = default;
+Batch::Batch(Batch&&) noexcept = default;
+
+Result<std::uint64_t> Batch::stream_version(std::string_view stream) {
+  auto it = versions_.find(std::string(stream));
+  if (it != versions_.end()) return it->second;
+  return store_->cached_version(stream);
+}
+
+Result<EventRef> Batch::add(std::string_view stream, std::optional<std::uint64_t> expected_version, fb::Event type,
+                            std::string_view payload, const EventMeta& meta, std::string* bytes_out) {
+  if (stream.empty() || stream.find('\0') != std::string_view::npos)
+    return Status::invalid("a stream id is not empty and holds no NUL byte");
+  auto current = stream_version(stream);
+  if (!current) return current.status();
+  if (expected_version && *expected_version != *current)
+    return Status::conflict("version_conflict", "stream " + std::string(stream) + " is at version " +
+                                                    std::to_string(*current) + ", not " +
+                                                    std::to_string(*expected_version));
+  EnvelopeRef e;
+  e.position = head_.position + 1;
+  e.stream = stream;
+  e.stream_version = *current + 1;
+  e.type = static_cast<std::uint16_t>(type);
+  e.recorded_at_us = recorded_at_us_;
+  e.actor_name = meta.actor_name;
+  e.actor_role = meta.actor_role;
+  e.idempotency_key = meta.idempotency_key;
+  e.correlation_id = meta.correlation_id;
+  e.programme_id = meta.programme_id;
+  e.rules_version = meta.rules_version;
+  e.prev_hash = std::string_view(reinterpret_cast<const char*>(head_.hash.data()), 32);
+  e.payload = payload;
+  EventRef ref;
+  std::string bytes = encode_envelope(e, &ref.hash);
+  wb_->Put(store_->events_, position_key(e.position), bytes);
+  wb_->Put(store_->streams_, stream_key(stream, e.stream_version), position_key(e.position));
+  if (bytes_out) *bytes_out = std::move(bytes);
+
+  std::string key(stream);
+  undo_.emplace_back(key, *current);
+  versions_[key] = e.stream_version;
+  head_.position = e.position;
+  head_.hash = ref.hash;
+  head_.recorded_at_us = recorded_at_us_;
+  ++count_;
+
+  ref.position = e.position;
+  ref.stream = std::move(key);
+  ref.version = e.stream_version;
+  ref.type = type;
+  return ref;
+}
+
+void Batch::record_command(std::string_view key, const CommandRecord& record) {
+  commands_.emplace_back(std::string(key), record);
+  command_index_[commands_.back().first] = commands_.size() - 1;
+}
+
+const CommandRecord* Batch::pending_command(std::string_view key) const {
+  auto it = command_index_.find(std::string(key));
+  return it == command_index_.end() ? nullptr : &commands_[it->second].second;
+}
+
+void Batch::release() {
+  if (!saved_) return;
+  wb_->PopSavePoint().PermitUncheckedError();
+  saved_.reset();
+}
+
+void Batch::mark() {
+  wb_->SetSavePoint();
+  saved_ = Saved{head_, count_, undo_.size(), commands_.size()};
+}
+
+void Batch::rollback() {
+  if (!saved_) return;
+  wb_->RollbackToSavePoint().PermitUncheckedError();
+  while (undo_.size() > saved_->undo_size) {
+    auto& [stream, before] = undo_.back();
+    versions_[stream] = before;
+    undo_.pop_back();
+  }
+  while (commands_.size() > saved_->commands_size) {
+    command_index_.erase(commands_.back().first);
+    commands_.pop_back();
+  }
+  head_ = saved_->head;
+  count_ = saved_->count;
+  saved_.reset();
+}
+
+}  // namespace pl

@@ -1,0 +1,259 @@
+#include "ledger/writer.h"
+
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <unordered_map>
+
+namespace pl {
+
+std::int64_t system_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<Writer>> Writer::start(Store& store, WriterOptions options) {
+  if (!options.clock) options.clock = system_now_us;
+  std::unique_ptr<Writer> w(new Writer(store, std::move(options)));
+  PL_RETURN_IF_ERROR(w->rebuild_state());
+  w->thread_ = std::thread([p = w.get()] { p->run(); });
+  return w;
+}
+
+Writer::Writer(Store& store, WriterOptions options) : store_(store), options_(std::move(options)) {}
+
+Writer::~Writer() { stop(); }
+
+Status Writer::rebuild_state() {
+  auto fresh = std::make_unique<State>();
+  PL_RETURN_IF_ERROR(store_.scan(1, 0, [&](const EventView& e) {
+    fresh->apply(e);
+    return Status::ok();
+  }));
+  state_ = std::move(fresh);
+  return Status::ok();
+}
+
+void Writer::submit(Command command, Callback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.emplace_back(std::move(command), std::move(done));
+      if (queue_.size() == 1) cv_.notify_one();
+      return;
+    }
+  }
+  done(Status::unavailable("the ledger is shutting down; nothing was written"));
+}
+
+Result<CommandOutcome> Writer::execute(Command command) {
+  std::promise<Result<CommandOutcome>> p;
+  auto f = p.get_future();
+  submit(std::move(command), [&p](Result<CommandOutcome> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+void Writer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Writer::Stats Writer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Writer::run() {
+  std::vector<std::pair<Command, Callback>> group;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      if (queue_.size() <= options_.max_group) {
+        group.swap(queue_);
+      } else {
+        auto cut = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_group);
+        group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(cut));
+        queue_.erase(queue_.begin(), cut);
+      }
+    }
+    process(group);
+    group.clear();
+  }
+}
+
+namespace {
+
+Result<CommandOutcome> replay_outcome(const Store& store, const CommandRecord& rec) {
+  CommandOutcome out;
+  out.id = rec.id;
+  out.replayed = true;
+  for (auto pos : rec.positions) {
+    auto ev = store.read_one(pos);
+    if (!ev) return ev.status();
+    auto v = ev->view();
+    EventRef r;
+    r.position = pos;
+    r.stream = std::string(v.stream());
+    r.version = v.version();
+    r.type = v.type();
+    std::memcpy(r.hash.data(), v.hash_bytes().data(), 32);
+    out.events.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status key_reused(std::string_view key) {
+  return Status::conflict("idempotency_key_reused",
+                          "the idempotency key '" + std::string(key) +
+                              "' was already used for a different request; nothing was written");
+}
+
+}  // namespace
+
+void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
+  using SteadyClock = std::chrono::steady_clock;
+  auto ns_since = [](SteadyClock::time_point t) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - t).count());
+  };
+  auto t_decide = SteadyClock::now();
+  Batch batch = store_.begin(options_.clock());
+  // Answers are given after the commit; index -1 in `dup_of` means none.
+  std::vector<std::optional<Result<CommandOutcome>>> answers(group.size());
+  std::vector<std::ptrdiff_t> dup_of(group.size(), -1);
+  std::unordered_map<std::string, std::size_t> key_owner;  // key -> index in group
+  std::vector<std::string> bytes;
+  std::uint64_t refused = 0;
+
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    Command& cmd = group[i].first;
+    if (!cmd.idempotency_key.empty()) {
+      if (const CommandRecord* pending = batch.pending_command(cmd.idempotency_key)) {
+        if (pending->fingerprint == cmd.fingerprint) {
+          dup_of[i] = static_cast<std::ptrdiff_t>(key_owner.at(cmd.idempotency_key));
+        } else {
+          answers[i] = key_reused(cmd.idempotency_key);
+        }
+        continue;
+      }
+      auto found = store_.find_command(cmd.idempotency_key);
+      if (!found) {
+        answers[i] = found.status();
+        continue;
+      }
+      if (found->has_value()) {
+        answers[i] = (*found)->fingerprint == cmd.fingerprint ? replay_outcome(store_, **found)
+                                                              : Result<CommandOutcome>(key_reused(cmd.idempotency_key));
+        continue;
+      }
+    }
+
+    Result<Decision> decision = Status::internal("the command did not decide");
+    try {
+      decision = cmd.decide(*state_);
+    } catch (const std::exception& ex) {
+      decision = Status::internal(std::string("deciding the command failed: ") + ex.what());
+    }
+    if (!decision) {
+      ++refused;
+      answers[i] = decision.status();
+      continue;
+    }
+
+    EventMeta meta;
+    meta.actor_name = cmd.actor.name;
+    meta.actor_role = cmd.actor.role;
+    meta.idempotency_key = cmd.idempotency_key;
+    meta.correlation_id = cmd.correlation_id;
+    meta.programme_id = decision->programme_id;
+    meta.rules_version = decision->rules_version;
+
+    CommandOutcome outcome;
+    outcome.id = decision->id;
+    batch.mark();
+    Status st;
+    bytes.clear();
+    for (auto& ne : decision->events) {
+      std::string encoded;
+      auto ref = batch.add(ne.stream, ne.expected_version, ne.type, ne.payload, meta, &encoded);
+      if (!ref) {
+        st = ref.status();
+        break;
+      }
+      outcome.events.push_back(std::move(ref).value());
+      bytes.push_back(std::move(encoded));
+    }
+    if (!st) {
+      batch.rollback();
+      ++refused;
+      answers[i] = st;
+      continue;
+    }
+    batch.release();
+    if (!cmd.idempotency_key.empty()) {
+      CommandRecord rec;
+      rec.fingerprint = cmd.fingerprint;
+      rec.id = outcome.id;
+      for (auto& r : outcome.events) rec.positions.push_back(r.position);
+      batch.record_command(cmd.idempotency_key, rec);
+      key_owner[cmd.idempotency_key] = i;
+    }
+    for (auto& b : bytes) {
+      EventView v;
+      v.env = flatbuffers::GetRoot<fb::Envelope>(b.data());
+      v.payload = v.env->payload_nested_root();
+      state_->apply(v);
+    }
+    answers[i] = std::move(outcome);
+  }
+
+  std::size_t events = batch.size();
+  std::uint64_t decide_ns = ns_since(t_decide);
+  auto t_commit = SteadyClock::now();
+  Status committed = store_.commit(batch);
+  std::uint64_t commit_ns = ns_since(t_commit);
+  if (!committed) {
+    // Nothing of this group is durable: answer the accepted ones with the
+    // failure and bring the State back to what the store holds.
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (dup_of[i] >= 0 || (answers[i] && answers[i]->is_ok() && !(*answers[i])->replayed))
+        answers[i] = Status::make(committed.kind(), committed.reason(),
+                                  "the command could not be made durable and was not written: " + committed.message());
+      dup_of[i] = -1;
+    }
+    Status rebuilt = rebuild_state();
+    if (!rebuilt) state_ = std::make_unique<State>();  // the next commit will fail the same way until fixed
+    std::lock_guard lock(mu_);
+    ++stats_.failed_commits;
+  } else {
+    if (options_.on_commit && events > 0) options_.on_commit(*state_, events);
+    std::lock_guard lock(mu_);
+    if (events > 0) ++stats_.commits;
+    stats_.events += events;
+  }
+  {
+    std::lock_guard lock(mu_);
+    stats_.commands += group.size();
+    stats_.refused += refused;
+    stats_.decide_ns += decide_ns;
+    stats_.commit_ns += commit_ns;
+  }
+  // A repeat of a key first used in this group gets a copy of that answer.
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (dup_of[i] < 0) continue;
+    answers[i] = *answers[static_cast<std::size_t>(dup_of[i])];
+    if (*answers[i]) (*answers[i])->replayed = true;
+  }
+  auto t_answer = SteadyClock::now();
+  for (std::size_t i = 0; i < group.size(); ++i) group[i].second(std::move(*answers[i]));
+  std::uint64_t answer_ns = ns_since(t_answer);
+  std::lock_guard lock(mu_);
+  stats_.answer_ns += answer_ns;
+}
+
+}  // namespace pl

@@ -1,0 +1,1 @@
+#include "projections/replay.h"

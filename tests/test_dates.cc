@@ -1,0 +1,48 @@
+#include <doctest/doctest.h>
+
+#include "ledger/dates.h"
+
+using namespace pl;
+
+TEST_CASE("dates: parse and format round trip, impossible dates refused") {
+  auto d = parse_date("2021-01-20");
+  REQUIRE(d);
+  CHECK(format_date(*d) == "2021-01-20");
+  CHECK(*parse_date("1970-01-01") == 0);
+  CHECK_FALSE(parse_date("2021-02-30"));
+  CHECK_FALSE(parse_date("2021-13-01"));
+  CHECK_FALSE(parse_date("2021-1-01"));
+  CHECK(parse_date("2020-02-29"));
+  CHECK_FALSE(parse_date("2100-02-29"));
+}
+
+TEST_CASE("dates: calendar months") {
+  CHECK(format_date(add_months(*parse_date("2021-01-20"), 6)) == "2021-07-20");
+  CHECK(format_date(add_months(*parse_date("2021-01-20"), 12)) == "2022-01-20");
+  CHECK(format_date(add_months(*parse_date("2021-01-31"), 1)) == "2021-02-28");
+  CHECK(format_date(add_months(*parse_date("2020-08-31"), 6)) == "2021-02-28");
+}
+
+TEST_CASE("instants: offsets, fractions, and what is refused") {
+  auto a = parse_instant("2019-03-15T23:59:59+01:00");
+  auto b = parse_instant("2019-03-15T22:59:59Z");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(*a == *b);
+  CHECK(format_instant(*a) == "2019-03-15T22:59:59Z");
+  CHECK(*parse_instant("2019-03-16T00:00:00+01:00") - *a == 1000000);
+  CHECK(*parse_instant("1970-01-01T00:00:00.5Z") == 500000);
+  CHECK(format_instant(500000) == "1970-01-01T00:00:00.500000Z");
+  CHECK_FALSE(parse_instant("2019-03-15T23:59:59"));  // no offset
+  CHECK_FALSE(parse_instant("2019-02-30T10:00:00Z"));
+  CHECK_FALSE(parse_instant("2019-03-15T24:00:00Z"));
+  CHECK_FALSE(parse_instant("2019-03-15 23:59:59Z"));
+}
+
+TEST_CASE("figures in messages") {
+  CHECK(format_minutes(1890) == "31h30");
+  CHECK(format_minutes(30) == "0h30");
+  CHECK(format_cents(310000) == "EUR 3,100.00");
+  CHECK(format_cents(1) == "EUR 0.01");
+  CHECK(format_cents(123456789) == "EUR 1,234,567.89");
+}

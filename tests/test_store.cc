@@ -1,0 +1,307 @@
+#include <doctest/doctest.h>
+#include <rocksdb/db.h>
+
+#include "ledger/store.h"
+#include "util.h"
+
+using namespace pl;
+using pl::test::TempDir;
+
+namespace {
+
+EventMeta meta_for(int i) {
+  EventMeta m;
+  m.actor_name = "alice";
+  m.actor_role = "coordinator";
+  m.idempotency_key = "key-" + std::to_string(i);
+  m.correlation_id = "corr-" + std::to_string(i);
+  m.programme_id = "prog-1";
+  m.rules_version = 1;
+  return m;
+}
+
+std::unique_ptr<Store> open_store(const std::string& dir) {
+  auto s = Store::open(dir);
+  REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+  return std::move(s).value();
+}
+
+// Appends `n` small events, one per commit, to streams "pair-<i % 3>".
+void fill(Store& store, int n, std::int64_t now = 1'600'000'000'000'000) {
+  for (int i = 0; i < n; ++i) {
+    Batch b = store.begin(now + i);
+    auto r = b.add("pair-" + std::to_string(i % 3), std::nullopt, fb::Event::SessionLogged, test::small_payload(i),
+                   meta_for(i));
+    REQUIRE(r.is_ok());
+    REQUIRE(store.commit(b).is_ok());
+  }
+}
+
+std::string raw_get(Store& store, std::uint64_t pos) {
+  std::string v;
+  REQUIRE(store.raw_db()->Get(rocksdb::ReadOptions(), store.cf_events(), position_key(pos), &v).ok());
+  return v;
+}
+
+void raw_put(Store& store, std::uint64_t pos, const std::string& v) {
+  REQUIRE(store.raw_db()->Put(rocksdb::WriteOptions(), store.cf_events(), position_key(pos), v).ok());
+}
+
+}  // namespace
+
+TEST_CASE("every event type of the catalogue round-trips through the store") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  std::vector<fb::PayloadT> written;
+  Batch batch = store->begin(1'700'000'000'000'000);
+  int seed = 1;
+  for (auto type : fb::EnumValuesEvent()) {
+    if (type == fb::Event::NONE) continue;
+    written.push_back(test::sample_event(type, seed));
+    REQUIRE(written.back().event.type == type);
+    auto r = batch.add("stream-" + std::to_string(seed % 4), std::nullopt, type, test::pack(written.back()),
+                       meta_for(seed));
+    REQUIRE(r.is_ok());
+    CHECK(r->position == static_cast<std::uint64_t>(seed));
+    ++seed;
+  }
+  REQUIRE(written.size() == 23);
+  REQUIRE(store->commit(batch).is_ok());
+  CHECK(store->head().position == 23);
+
+  auto events = store->read(1, 100);
+  REQUIRE(events.is_ok());
+  REQUIRE(events->size() == 23);
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    auto v = (*events)[i].view();
+    CAPTURE(v.type_name());
+    CHECK(v.position() == i + 1);
+    CHECK(v.type() == written[i].event.type);
+    CHECK(v.recorded_at_us() == 1'700'000'000'000'000);
+    CHECK(EventView::sv(v.env->actor_name()) == "alice");
+    CHECK(EventView::sv(v.env->actor_role()) == "coordinator");
+    CHECK(EventView::sv(v.env->idempotency_key()) == "key-" + std::to_string(i + 1));
+    CHECK(EventView::sv(v.env->correlation_id()) == "corr-" + std::to_string(i + 1));
+    CHECK(v.programme_id() == "prog-1");
+    CHECK(v.env->rules_version() == 1);
+    fb::PayloadT back;
+    v.payload->UnPackTo(&back);
+    CHECK(back == written[i]);
+  }
+  // Stream reads: versions dense from 1, in order.
+  auto s1 = store->read_stream("stream-1");
+  REQUIRE(s1.is_ok());
+  REQUIRE(s1->size() == 6);  // seeds 1, 5, 9, 13, 17, 21
+  for (std::size_t i = 0; i < s1->size(); ++i) {
+    CHECK((*s1)[i].view().version() == i + 1);
+    CHECK((*s1)[i].view().position() == 1 + 4 * i);
+  }
+  CHECK(store->stream_version("stream-1").value() == 6);
+  CHECK(store->stream_version("stream-").value() == 0);
+  CHECK(store->stream_version("nothing").value() == 0);
+  auto rep = store->verify();
+  CHECK_MESSAGE(rep.ok, rep.detail);
+  CHECK(rep.checked == 23);
+}
+
+TEST_CASE("expected stream version: a conflict adds nothing; rollback drops a partial group") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  fill(*store, 3);  // pair-0, pair-1, pair-2 at version 1
+  Batch b = store->begin(1);
+  auto ok = b.add("pair-0", 1, fb::Event::SessionLogged, test::small_payload(9), meta_for(9));
+  REQUIRE(ok.is_ok());
+  CHECK(ok->version == 2);
+  b.mark();
+  auto second = b.add("pair-1", 1, fb::Event::SessionLogged, test::small_payload(10), meta_for(10));
+  REQUIRE(second.is_ok());
+  auto conflict = b.add("pair-2", 0, fb::Event::SessionLogged, test::small_payload(11), meta_for(11));
+  REQUIRE_FALSE(conflict.is_ok());
+  CHECK(conflict.status().reason() == "version_conflict");
+  CHECK(conflict.status().kind() == Kind::conflict);
+  b.rollback();  // drops pair-1's event as well
+  CHECK(b.size() == 1);
+  CHECK(b.stream_version("pair-1").value() == 1);
+  REQUIRE(store->commit(b).is_ok());
+  CHECK(store->head().position == 4);
+  CHECK(store->stream_version("pair-0").value() == 2);
+  CHECK(store->stream_version("pair-1").value() == 1);
+  CHECK(store->verify().ok);
+}
+
+TEST_CASE("idempotency records survive and decode") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  Batch b = store->begin(1);
+  REQUIRE(b.add("s", std::nullopt, fb::Event::SessionLogged, test::small_payload(1), meta_for(1)).is_ok());
+  CommandRecord rec;
+  rec.fingerprint = sha256("body");
+  rec.id = "s1";
+  rec.positions = {1};
+  b.record_command("key-1", rec);
+  REQUIRE(b.pending_command("key-1") != nullptr);
+  REQUIRE(store->commit(b).is_ok());
+  auto found = store->find_command("key-1");
+  REQUIRE(found.is_ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->fingerprint == rec.fingerprint);
+  CHECK((*found)->id == "s1");
+  CHECK((*found)->positions == std::vector<std::uint64_t>{1});
+  CHECK_FALSE(store->find_command("key-2")->has_value());
+}
+
+TEST_CASE("restart continuity: positions, versions, chain and recorded-at carry on") {
+  TempDir dir;
+  Head before;
+  {
+    auto store = open_store(dir.path());
+    fill(*store, 5, 2'000'000'000'000'000);
+    before = store->head();
+  }
+  auto store = open_store(dir.path());
+  CHECK(store->head().position == before.position);
+  CHECK(store->head().hash == before.hash);
+  CHECK(store->head().recorded_at_us == before.recorded_at_us);
+  // A clock that went backwards does not move recorded-at backwards.
+  Batch b = store->begin(1'000);
+  auto r = b.add("pair-0", 2, fb::Event::SessionLogged, test::small_payload(6), meta_for(6));
+  REQUIRE(r.is_ok());
+  CHECK(r->position == 6);
+  CHECK(r->version == 3);
+  REQUIRE(store->commit(b).is_ok());
+  auto ev = store->read_one(6);
+  REQUIRE(ev.is_ok());
+  CHECK(ev->view().recorded_at_us() == before.recorded_at_us);
+  CHECK(ev->view().prev_hash_bytes() == std::string_view(reinterpret_cast<const char*>(before.hash.data()), 32));
+  auto rep = store->verify();
+  CHECK_MESSAGE(rep.ok, rep.detail);
+  CHECK(rep.checked == 6);
+}
+
+TEST_CASE("verify names the first bad position for each kind of tampering") {
+  TempDir dir;
+  auto fresh = [&](const std::string& name) {
+    auto store = open_store(dir.sub(name));
+    fill(*store, 10);
+    REQUIRE(store->verify().ok);
+    return store;
+  };
+
+  SUBCASE("one flipped byte in a payload") {
+    auto store = fresh("flip");
+    std::string v = raw_get(*store, 5);
+    auto at = v.find("Reviewed");
+    REQUIRE(at != std::string::npos);
+    v[at] = 'r';
+    raw_put(*store, 5, v);
+    auto rep = store->verify();
+    CHECK_FALSE(rep.ok);
+    CHECK(rep.first_bad_position == 5);
+    CHECK(rep.problem == VerifyProblem::hash_mismatch);
+    CHECK(rep.checked == 4);
+  }
+  SUBCASE("a changed hash") {
+    auto store = fresh("hash");
+    std::string v = raw_get(*store, 7);
+    auto ev = decode_event(v);
+    REQUIRE(ev.is_ok());
+    auto off = static_cast<std::size_t>(ev->hash_bytes().data() - v.data());
+    v[off] = static_cast<char>(v[off] ^ 0x01);
+    raw_put(*store, 7, v);
+    auto rep = store->verify();
+    CHECK_FALSE(rep.ok);
+    CHECK(rep.first_bad_position == 7);
+    CHECK(rep.problem == VerifyProblem::hash_mismatch);
+  }
+  SUBCASE("a deleted event leaves a gap") {
+    auto store = fresh("gap");
+    REQUIRE(store->raw_db()->Delete(rocksdb::WriteOptions(), store->cf_events(), position_key(4)).ok());
+    auto rep = store->verify();
+    CHECK_FALSE(rep.ok);
+    CHECK(rep.first_bad_position == 4);
+    CHECK(rep.problem == VerifyProblem::gap);
+  }
+  SUBCASE("the last event deleted: the head names a missing event") {
+    auto store = fresh("tail");
+    REQUIRE(store->raw_db()->Delete(rocksdb::WriteOptions(), store->cf_events(), position_key(10)).ok());
+    auto rep = store->verify();
+    CHECK_FALSE(rep.ok);
+    CHECK(rep.first_bad_position == 10);
+    CHECK(rep.problem == VerifyProblem::head_mismatch);
+  }
+  SUBCASE("two events swapped") {
+    auto store = fresh("swap");
+    std::string a = raw_get(*store, 3), b = raw_get(*store, 4);
+    raw_put(*store, 3, b);
+    raw_put(*store, 4, a);
+    auto rep = store->verify();
+    CHECK_FALSE(rep.ok);
+    CHECK(rep.first_bad_position == 3);
+    CHECK(rep.problem == VerifyProblem::reordered);
+  }
+  SUBCASE("a value that is not a valid envelope") {
+    auto store = fresh("garbage");
+    raw_put(*store, 6, std::string("\x10\x00\x00\x00not an envelope at all", 26));
+    auto rep = store->verify();
+    CHECK_FALSE(rep.ok);
+    CHECK(rep.first_bad_position == 6);
+    CHECK(rep.problem == VerifyProblem::undecodable);
+    // Reading it is an error, not a crash.
+    auto one = store->read_one(6);
+    CHECK(one.status().kind() == Kind::corruption);
+    auto many = store->read(1, 100);
+    CHECK(many.status().kind() == Kind::corruption);
+  }
+  SUBCASE("a truncated envelope") {
+    auto store = fresh("trunc");
+    std::string v = raw_get(*store, 2);
+    raw_put(*store, 2, v.substr(0, v.size() / 2));
+    auto rep = store->verify();
+    CHECK_FALSE(rep.ok);
+    CHECK(rep.first_bad_position == 2);
+    CHECK(rep.problem == VerifyProblem::undecodable);
+  }
+  SUBCASE("a rewritten event with a recomputed hash breaks the next link") {
+    auto store = fresh("rechain");
+    auto ev = store->read_one(5);
+    REQUIRE(ev.is_ok());
+    auto ref = ev->view().ref();
+    std::string payload = test::small_payload(999);
+    ref.payload = payload;
+    Hash h;
+    raw_put(*store, 5, encode_envelope(ref, &h));
+    auto rep = store->verify();
+    CHECK_FALSE(rep.ok);
+    CHECK(rep.first_bad_position == 6);
+    CHECK(rep.problem == VerifyProblem::prev_hash_mismatch);
+  }
+}
+
+TEST_CASE("a store whose head disagrees with its events refuses to write") {
+  TempDir dir;
+  {
+    auto store = open_store(dir.path());
+    fill(*store, 3);
+    REQUIRE(store->raw_db()->Delete(rocksdb::WriteOptions(), store->cf_events(), position_key(3)).ok());
+  }
+  auto store = open_store(dir.path());
+  Batch b = store->begin(1);
+  REQUIRE(b.add("x", std::nullopt, fb::Event::SessionLogged, test::small_payload(1), meta_for(1)).is_ok());
+  auto st = store->commit(b);
+  CHECK(st.kind() == Kind::corruption);
+}
+
+TEST_CASE("backup is a consistent copy that opens and verifies") {
+  TempDir dir;
+  auto store = open_store(dir.sub("live"));
+  fill(*store, 20);
+  REQUIRE(store->backup(dir.sub("copy")).is_ok());
+  fill(*store, 5);
+  StoreOptions ro;
+  ro.read_only = true;
+  ro.create_if_missing = false;
+  auto copy = Store::open(dir.sub("copy"), ro);
+  REQUIRE(copy.is_ok());
+  CHECK((*copy)->head().position == 20);
+  CHECK((*copy)->verify().ok);
+}

@@ -1,0 +1,270 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "ledger/writer.h"
+#include "util.h"
+
+using namespace pl;
+using pl::test::TempDir;
+
+namespace {
+
+std::unique_ptr<Store> open_store(const std::string& dir) {
+  auto s = Store::open(dir);
+  REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+  return std::move(s).value();
+}
+
+std::unique_ptr<Writer> start(Store& store, WriterOptions o = {}) {
+  auto w = Writer::start(store, std::move(o));
+  REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
+  return std::move(w).value();
+}
+
+// A command appending one SessionLogged to `stream`.
+Command one_event(const std::string& stream, int seed, std::optional<std::uint64_t> expected = std::nullopt) {
+  Command c;
+  c.actor = {"tester", "coordinator"};
+  c.decide = [=](const State&) -> Result<Decision> {
+    Decision d;
+    d.id = "s" + std::to_string(seed);
+    d.events.push_back({stream, expected, fb::Event::SessionLogged, test::small_payload(seed)});
+    return d;
+  };
+  return c;
+}
+
+std::string session_id_at(const Store& store, std::uint64_t pos) {
+  auto ev = store.read_one(pos);
+  REQUIRE(ev.is_ok());
+  return std::string(EventView::sv(ev->view().as<fb::SessionLogged>()->session_id()));
+}
+
+}  // namespace
+
+TEST_CASE("a command is answered with its events, durable, and the actor recorded") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  WriterOptions o;
+  o.clock = [] { return std::int64_t{1'234'000'000}; };
+  auto w = start(*store, o);
+  auto r = w->execute(one_event("pair-p07", 1));
+  REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  CHECK(r->id == "s1");
+  REQUIRE(r->events.size() == 1);
+  CHECK(r->events[0].position == 1);
+  CHECK(r->events[0].stream == "pair-p07");
+  CHECK(r->events[0].version == 1);
+  CHECK(r->events[0].type == fb::Event::SessionLogged);
+  CHECK(r->events[0].hash == store->head().hash);
+  w->stop();
+  auto ev = store->read_one(1);
+  REQUIRE(ev.is_ok());
+  CHECK(EventView::sv(ev->view().env->actor_name()) == "tester");
+  CHECK(ev->view().recorded_at_us() == 1'234'000'000);
+}
+
+TEST_CASE("a refused command writes nothing and does not disturb its group") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  auto w = start(*store);
+  std::atomic<int> answered{0};
+  std::vector<Result<CommandOutcome>> results(30, Status::internal("unanswered"));
+  // The first command holds the writer so that the others queue into one group.
+  Command slow = one_event("hold", 0);
+  auto inner = slow.decide;
+  slow.decide = [inner](const State& s) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return inner(s);
+  };
+  w->submit(std::move(slow), [&](Result<CommandOutcome>) { ++answered; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 30; ++i) {
+    Command c = one_event("pair-" + std::to_string(i), i + 1);
+    if (i % 3 == 1) {
+      c.decide = [](const State&) -> Result<Decision> { return Status::rule("hour_cap_exceeded", "no"); };
+    }
+    if (i % 3 == 2) {
+      // Two events, the second with a wrong expected version: nothing of it lands.
+      c.decide = [i](const State&) -> Result<Decision> {
+        Decision d;
+        d.events.push_back({"pair-x" + std::to_string(i), 0, fb::Event::SessionLogged, test::small_payload(i)});
+        d.events.push_back({"hold", 7, fb::Event::SessionLogged, test::small_payload(i)});
+        return d;
+      };
+    }
+    w->submit(std::move(c), [&, i](Result<CommandOutcome> r) {
+      results[static_cast<std::size_t>(i)] = std::move(r);
+      ++answered;
+    });
+  }
+  w->stop();
+  CHECK(answered == 31);
+  for (int i = 0; i < 30; ++i) {
+    CAPTURE(i);
+    auto& r = results[static_cast<std::size_t>(i)];
+    if (i % 3 == 0) {
+      CHECK(r.is_ok());
+    } else if (i % 3 == 1) {
+      CHECK(r.status().reason() == "hour_cap_exceeded");
+    } else {
+      CHECK(r.status().reason() == "version_conflict");
+    }
+  }
+  CHECK(store->head().position == 11);
+  for (int i = 0; i < 30; i += 3) CHECK(store->stream_version("pair-" + std::to_string(i)).value() == 1);
+  for (int i = 2; i < 30; i += 3) CHECK(store->stream_version("pair-x" + std::to_string(i)).value() == 0);
+  CHECK(w->stats().commits <= 3);
+  CHECK(store->verify().ok);
+}
+
+TEST_CASE("commands of one group are decided against the state that includes the ones before") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  auto w = start(*store);
+  constexpr int kThreads = 8, kEach = 50, kLimit = 123;
+  std::atomic<int> accepted{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Command c;
+        int seed = t * 1000 + i;
+        c.decide = [seed](const State& s) -> Result<Decision> {
+          if (s.count(fb::Event::SessionLogged) >= kLimit) return Status::rule("limit", "limit reached");
+          Decision d;
+          d.events.push_back({"limited", std::nullopt, fb::Event::SessionLogged, test::small_payload(seed)});
+          return d;
+        };
+        auto r = w->execute(std::move(c));
+        (r.is_ok() ? accepted : refused)++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(accepted == kLimit);
+  CHECK(refused == kThreads * kEach - kLimit);
+  CHECK(store->head().position == kLimit);
+}
+
+TEST_CASE("idempotency: the same key and request answers the first outcome; another request is refused") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  auto w = start(*store);
+  auto keyed = [](int seed, const std::string& body) {
+    Command c = one_event("pair-k", seed);
+    c.idempotency_key = "retry-1";
+    c.fingerprint = sha256(body);
+    return c;
+  };
+  auto first = w->execute(keyed(1, "body-a"));
+  REQUIRE(first.is_ok());
+  CHECK_FALSE(first->replayed);
+  Head h = store->head();
+
+  auto again = w->execute(keyed(2, "body-a"));
+  REQUIRE(again.is_ok());
+  CHECK(again->replayed);
+  CHECK(again->id == first->id);
+  REQUIRE(again->events.size() == 1);
+  CHECK(again->events[0].position == first->events[0].position);
+  CHECK(again->events[0].hash == first->events[0].hash);
+  CHECK(store->head().position == h.position);
+
+  auto other = w->execute(keyed(3, "body-b"));
+  CHECK(other.status().reason() == "idempotency_key_reused");
+  CHECK(store->head().position == h.position);
+
+  SUBCASE("also within one group") {
+    Command slow = one_event("hold", 0);
+    auto inner = slow.decide;
+    slow.decide = [inner](const State& s) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return inner(s);
+    };
+    w->submit(std::move(slow), [](Result<CommandOutcome>) {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::vector<Result<CommandOutcome>> rs(3, Status::internal("unanswered"));
+    for (int i = 0; i < 3; ++i) {
+      Command c = one_event("pair-g", 10 + i);
+      c.idempotency_key = "group-key";
+      c.fingerprint = sha256(i == 2 ? "other" : "same");
+      w->submit(std::move(c), [&rs, i](Result<CommandOutcome> r) { rs[static_cast<std::size_t>(i)] = std::move(r); });
+    }
+    w->stop();
+    REQUIRE(rs[0].is_ok());
+    CHECK_FALSE(rs[0]->replayed);
+    REQUIRE(rs[1].is_ok());
+    CHECK(rs[1]->replayed);
+    CHECK(rs[1]->events[0].position == rs[0]->events[0].position);
+    CHECK(rs[2].status().reason() == "idempotency_key_reused");
+    CHECK(store->stream_version("pair-g").value() == 1);
+  }
+  SUBCASE("and after a restart") {
+    w->stop();
+    w.reset();
+    store.reset();
+    store = open_store(dir.path());
+    w = start(*store);
+    auto r = w->execute(keyed(4, "body-a"));
+    REQUIRE(r.is_ok());
+    CHECK(r->replayed);
+    CHECK(r->events[0].position == first->events[0].position);
+  }
+}
+
+TEST_CASE("after stop, commands are refused as unavailable") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  auto w = start(*store);
+  w->stop();
+  auto r = w->execute(one_event("x", 1));
+  CHECK(r.status().kind() == Kind::unavailable);
+  CHECK(store->head().position == 0);
+}
+
+TEST_CASE("concurrency: 8 threads x 10,000 commands, each present exactly once, positions dense") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  auto w = start(*store);
+  constexpr int kThreads = 8, kEach = 10000;
+  std::vector<std::vector<std::uint64_t>> acked(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = w->execute(one_event("pair-" + std::to_string(t), t * kEach + i));
+        if (r.is_ok()) acked[static_cast<std::size_t>(t)].push_back(r->events.at(0).position);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  w->stop();
+  std::size_t total = 0;
+  for (auto& a : acked) total += a.size();
+  CHECK(total == kThreads * kEach);
+  CHECK(store->head().position == kThreads * kEach);
+  // Every acknowledged command's event is where it was acknowledged, once.
+  std::set<std::string> seen;
+  std::uint64_t expected = 1;
+  Status st = store->scan(1, 0, [&](const EventView& e) {
+    if (e.position() != expected++) return Status::internal("gap");
+    seen.insert(std::string(EventView::sv(e.as<fb::SessionLogged>()->session_id())));
+    return Status::ok();
+  });
+  CHECK(st.is_ok());
+  CHECK(seen.size() == kThreads * kEach);
+  for (int t = 0; t < kThreads; ++t) {
+    auto& a = acked[static_cast<std::size_t>(t)];
+    CHECK(std::is_sorted(a.begin(), a.end()));
+    CHECK(session_id_at(*store, a.front()) == "s" + std::to_string(t * kEach));
+    CHECK(session_id_at(*store, a.back()) == "s" + std::to_string(t * kEach + kEach - 1));
+    CHECK(store->stream_version("pair-" + std::to_string(t)).value() == kEach);
+  }
+  CHECK(w->stats().commits < static_cast<std::uint64_t>(kThreads * kEach));  // grouping happened
+  auto rep = store->verify();
+  CHECK_MESSAGE(rep.ok, rep.detail);
+}
