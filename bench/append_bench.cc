@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
       if (!w->execute(std::move(cmd))) return 1;
     }
     batch_eps = static_cast<double>(commands * 1000) / seconds_since(t);
+    auto st = w->stats();
+    std::fprintf(stderr, "batch: %llu commits, per commit: decide %.0f us, commit %.0f us\n",
+                 static_cast<unsigned long long>(st.commits), static_cast<double>(st.decide_ns) / 1e3 / static_cast<double>(st.commits),
+                 static_cast<double>(st.commit_ns) / 1e3 / static_cast<double>(st.commits));
   }
 
   // 3. ledger, 64 threads each submitting one-event commands.

@@ -17,6 +17,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -102,6 +103,19 @@ Status from_rocks(const rocksdb::Status& s, std::string_view what) {
 
 std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
+// The stream id and its 0x00 of a streams key. Given to RocksDB as the
+// memtable insert hint: a stream's versions arrive in order, so each insert
+// starts where the stream's last one ended instead of at the skip list's top.
+class StreamPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "pl.StreamPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    auto n = view(key).find('\0');
+    return rocksdb::Slice(key.data(), n + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return view(key).find('\0') != std::string_view::npos; }
+};
+
 }  // namespace
 
 std::string position_key(std::uint64_t position) {
@@ -150,10 +164,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   rocksdb::ColumnFamilyOptions lookup_cf;
   lookup_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookup_table));
 
+  rocksdb::ColumnFamilyOptions streams_cf = lookup_cf;
+  streams_cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {"events", rocksdb::ColumnFamilyOptions()},
-      {"streams", lookup_cf},
+      {"streams", streams_cf},
       {"commands", lookup_cf},
       {"meta", rocksdb::ColumnFamilyOptions()},
       {"checkpoints", rocksdb::ColumnFamilyOptions()},

@@ -17,6 +17,7 @@ Result<std::unique_ptr<Writer>> Writer::start(Store& store, WriterOptions option
   std::unique_ptr<Writer> w(new Writer(store, std::move(options)));
   PL_RETURN_IF_ERROR(w->rebuild_state());
   w->thread_ = std::thread([p = w.get()] { p->run(); });
+  w->answer_thread_ = std::thread([p = w.get()] { p->answer_loop(); });
   return w;
 }
 
@@ -60,6 +61,31 @@ void Writer::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(answer_mu_);
+    answer_stopping_ = true;
+  }
+  answer_cv_.notify_all();
+  if (answer_thread_.joinable()) answer_thread_.join();
+}
+
+void Writer::answer_loop() {
+  std::vector<std::pair<Callback, Result<CommandOutcome>>> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(answer_mu_);
+      answer_cv_.wait(lock, [&] { return answer_stopping_ || !answer_queue_.empty(); });
+      if (answer_queue_.empty()) return;  // stopping and drained
+      batch.swap(answer_queue_);
+    }
+    auto t = std::chrono::steady_clock::now();
+    for (auto& [done, result] : batch) done(std::move(result));
+    auto ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count());
+    batch.clear();
+    std::lock_guard lock(mu_);
+    stats_.answer_ns += ns;
+  }
 }
 
 Writer::Stats Writer::stats() const {
@@ -249,11 +275,14 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     answers[i] = *answers[static_cast<std::size_t>(dup_of[i])];
     if (*answers[i]) (*answers[i])->replayed = true;
   }
-  auto t_answer = SteadyClock::now();
-  for (std::size_t i = 0; i < group.size(); ++i) group[i].second(std::move(*answers[i]));
-  std::uint64_t answer_ns = ns_since(t_answer);
-  std::lock_guard lock(mu_);
-  stats_.answer_ns += answer_ns;
+  // The answers go out on their own thread, so that the next group is
+  // decided and committed while the callers are being woken.
+  {
+    std::lock_guard lock(answer_mu_);
+    for (std::size_t i = 0; i < group.size(); ++i)
+      answer_queue_.emplace_back(std::move(group[i].second), std::move(*answers[i]));
+  }
+  answer_cv_.notify_one();
 }
 
 }  // namespace pl

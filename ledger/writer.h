@@ -68,7 +68,8 @@ struct CommandOutcome {
   bool replayed = false;  // answered from the idempotency record; nothing written
 };
 
-// Called on the writer thread: keep it short (set a promise, post to a queue).
+// Called on the writer's answering thread, in submission order: keep it
+// short (set a promise, post to a queue).
 using Callback = std::function<void(Result<CommandOutcome>)>;
 
 struct WriterOptions {
@@ -117,6 +118,7 @@ class Writer {
   void run();
   void process(std::vector<std::pair<Command, Callback>>& group);
   Status rebuild_state();
+  void answer_loop();
 
   Store& store_;
   WriterOptions options_;
@@ -128,6 +130,12 @@ class Writer {
   bool stopping_ = false;
   Stats stats_;
   std::thread thread_;
+
+  std::mutex answer_mu_;
+  std::condition_variable answer_cv_;
+  std::vector<std::pair<Callback, Result<CommandOutcome>>> answer_queue_;
+  bool answer_stopping_ = false;
+  std::thread answer_thread_;
 };
 
 }  // namespace pl
