@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     for (long c = 0; c < commands; ++c) {
       Command cmd;
       cmd.actor = {"bench", "coordinator"};
-      cmd.decide = [&payloads, c](const State&) -> Result<Decision> {
+      cmd.decide = [&payloads, c](const State&, std::int64_t) -> Result<Decision> {
         Decision d;
         d.events.reserve(1000);
         for (int i = 0; i < 1000; ++i)
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
           cmd.actor = {"bench", "coordinator"};
           const std::string* p = &payloads[static_cast<std::size_t>((k * 7 + i) % 1000)];
           std::string stream = "pair-" + std::to_string(k);
-          cmd.decide = [p, stream](const State&) -> Result<Decision> {
+          cmd.decide = [p, stream](const State&, std::int64_t) -> Result<Decision> {
             Decision d;
             d.events.push_back({stream, std::nullopt, fb::Event::SessionLogged, *p});
             return d;
@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
       Command cmd;
       cmd.actor = {"bench", "coordinator"};
       const std::string* p = &payloads[static_cast<std::size_t>(i % 1000)];
-      cmd.decide = [p](const State&) -> Result<Decision> {
+      cmd.decide = [p](const State&, std::int64_t) -> Result<Decision> {
         Decision d;
         d.events.push_back({"pair-p07", std::nullopt, fb::Event::SessionLogged, *p});
         return d;

@@ -1,10 +1,235 @@
 #include "ledger/state.h"
 
+#include <algorithm>
+
 namespace pl {
+namespace {
+
+std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+std::vector<std::string> strs(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
+  std::vector<std::string> out;
+  if (v)
+    for (auto* s : *v) out.push_back(str(s));
+  return out;
+}
+
+bool in_or_empty(const std::vector<std::string>& list, const std::string& x) {
+  return list.empty() || std::find(list.begin(), list.end(), x) != list.end();
+}
+
+}  // namespace
+
+Rules Rules::from(const fb::Rules* r) {
+  Rules out;
+  if (!r) return out;
+  out.hour_cap_minutes = r->hour_cap_minutes();
+  out.fee_cap_cents = r->fee_cap_cents();
+  out.min_months = r->min_months();
+  out.max_months = r->max_months();
+  out.application_deadline_us = r->application_deadline_us();
+  out.cofunding_bp = r->cofunding_bp();
+  out.mentee_countries = strs(r->mentee_countries());
+  out.mentor_countries = strs(r->mentor_countries());
+  out.knowledge_areas = strs(r->knowledge_areas());
+  out.expert_min_years = r->expert_min_years();
+  out.max_tours_per_mentee = r->max_tours_per_mentee();
+  return out;
+}
+
+bool Rules::mentee_country_ok(const std::string& c) const { return in_or_empty(mentee_countries, c); }
+bool Rules::mentor_country_ok(const std::string& c) const { return in_or_empty(mentor_countries, c); }
+bool Rules::topic_ok(const std::string& t) const { return in_or_empty(knowledge_areas, t); }
 
 void State::apply(const EventView& e) {
   position_ = e.position();
   ++counts_[static_cast<std::size_t>(e.type())];
+  switch (e.type()) {
+    case fb::Event::ProgrammeOpened: {
+      auto* p = e.as<fb::ProgrammeOpened>();
+      auto& s = programmes_[str(p->programme_id())];
+      s.id = str(p->programme_id());
+      s.name = str(p->name());
+      s.coordinator = str(p->coordinator());
+      s.rules = Rules::from(p->rules());
+      s.rules_version = 1;
+      break;
+    }
+    case fb::Event::ProgrammeRulesAmended: {
+      auto* p = e.as<fb::ProgrammeRulesAmended>();
+      auto& s = programmes_[str(p->programme_id())];
+      s.rules = Rules::from(p->rules());
+      ++s.rules_version;
+      break;
+    }
+    case fb::Event::ProgrammeClosed:
+      programmes_[str(e.as<fb::ProgrammeClosed>()->programme_id())].closed = true;
+      break;
+    case fb::Event::JointMeetingHeld:
+      break;
+    case fb::Event::MenteeEnrolled: {
+      auto* p = e.as<fb::MenteeEnrolled>();
+      auto& m = mentees_[str(p->mentee_id())];
+      m.id = str(p->mentee_id());
+      m.programme_id = str(p->programme_id());
+      m.name = str(p->name());
+      m.cluster_name = str(p->cluster_name());
+      m.country = str(p->country());
+      break;
+    }
+    case fb::Event::MenteeWithdrawn:
+      mentees_[str(e.as<fb::MenteeWithdrawn>()->mentee_id())].withdrawn = true;
+      break;
+    case fb::Event::ApplicationSubmitted: {
+      auto* p = e.as<fb::ApplicationSubmitted>();
+      auto& a = applications_[str(p->application_id())];
+      a.id = str(p->application_id());
+      a.programme_id = str(p->programme_id());
+      a.applicant_name = str(p->applicant_name());
+      a.organisation = str(p->organisation());
+      a.country = str(p->country());
+      a.profile = p->profile();
+      a.years_experience = p->years_experience();
+      a.quotation_cents = p->quotation_cents();
+      a.received_at_us = p->received_at_us();
+      break;
+    }
+    case fb::Event::ApplicationAccepted: {
+      auto* p = e.as<fb::ApplicationAccepted>();
+      auto& a = applications_[str(p->application_id())];
+      a.status = ApplicationStatus::accepted;
+      a.mentor_id = str(p->mentor_id());
+      auto& m = mentors_[a.mentor_id];
+      m.id = a.mentor_id;
+      m.programme_id = a.programme_id;
+      m.application_id = a.id;
+      m.name = a.applicant_name;
+      m.country = a.country;
+      m.quotation_cents = a.quotation_cents;
+      break;
+    }
+    case fb::Event::ApplicationRejected:
+      applications_[str(e.as<fb::ApplicationRejected>()->application_id())].status = ApplicationStatus::rejected;
+      break;
+    case fb::Event::PairAssigned: {
+      auto* p = e.as<fb::PairAssigned>();
+      auto& pr = pairs_[str(p->pair_id())];
+      pr.id = str(p->pair_id());
+      pr.programme_id = str(p->programme_id());
+      pr.mentor_id = str(p->mentor_id());
+      pr.mentee_id = str(p->mentee_id());
+      pr.start_date = p->start_date();
+      pr.end_date = p->end_date();
+      pr.agreed_fee_cents = p->agreed_fee_cents();
+      auto& m = mentees_[pr.mentee_id];
+      m.active_pair = pr.id;
+      m.agreed_cents += pr.agreed_fee_cents;
+      break;
+    }
+    case fb::Event::PairPeriodChanged: {
+      auto* p = e.as<fb::PairPeriodChanged>();
+      auto& pr = pairs_[str(p->pair_id())];
+      pr.start_date = p->start_date();
+      pr.end_date = p->end_date();
+      break;
+    }
+    case fb::Event::SessionLogged: {
+      auto* p = e.as<fb::SessionLogged>();
+      auto& pr = pairs_[str(p->pair_id())];
+      pr.sessions[str(p->session_id())] = SessionState{p->date(), p->minutes(), false};
+      pr.minutes_used += p->minutes();
+      mentees_[pr.mentee_id].minutes_used += p->minutes();
+      break;
+    }
+    case fb::Event::SessionVoided: {
+      auto* p = e.as<fb::SessionVoided>();
+      auto& pr = pairs_[str(p->pair_id())];
+      auto it = pr.sessions.find(str(p->session_id()));
+      if (it != pr.sessions.end() && !it->second.voided) {
+        it->second.voided = true;
+        pr.minutes_used -= it->second.minutes;
+        mentees_[pr.mentee_id].minutes_used -= it->second.minutes;
+      }
+      break;
+    }
+    case fb::Event::ReportSubmitted:
+      pairs_[str(e.as<fb::ReportSubmitted>()->pair_id())].report_submitted = true;
+      break;
+    case fb::Event::PairCompleted:
+    case fb::Event::PairTerminated: {
+      bool completed = e.type() == fb::Event::PairCompleted;
+      std::string id = completed ? str(e.as<fb::PairCompleted>()->pair_id()) : str(e.as<fb::PairTerminated>()->pair_id());
+      auto& pr = pairs_[id];
+      pr.status = completed ? PairStatus::completed : PairStatus::terminated;
+      auto& m = mentees_[pr.mentee_id];
+      if (m.active_pair == id) m.active_pair.clear();
+      // A terminated pair's fee is no longer agreed beyond what was invoiced.
+      if (!completed) m.agreed_cents -= pr.agreed_fee_cents;
+      break;
+    }
+    case fb::Event::InvoiceIssued: {
+      auto* p = e.as<fb::InvoiceIssued>();
+      auto& inv = invoices_[str(p->invoice_id())];
+      inv.id = str(p->invoice_id());
+      inv.pair_id = str(p->pair_id());
+      inv.mentor_id = str(p->mentor_id());
+      inv.mentee_id = str(p->mentee_id());
+      inv.number = str(p->number());
+      inv.issue_date = p->issue_date();
+      inv.net_cents = p->net_cents();
+      inv.vat_cents = p->vat_cents();
+      pairs_[inv.pair_id].net_invoiced_cents += inv.net_cents;
+      mentees_[inv.mentee_id].net_invoiced_cents += inv.net_cents;
+      mentors_[inv.mentor_id].invoice_numbers.insert(inv.number);
+      break;
+    }
+    case fb::Event::InvoicePaid: {
+      auto* p = e.as<fb::InvoicePaid>();
+      invoices_[str(p->invoice_id())].paid_cents += p->amount_cents();
+      break;
+    }
+    case fb::Event::InvoiceCancelled: {
+      auto& inv = invoices_[str(e.as<fb::InvoiceCancelled>()->invoice_id())];
+      if (!inv.cancelled) {
+        inv.cancelled = true;
+        std::int64_t back = inv.net_cents - inv.credited_cents;
+        pairs_[inv.pair_id].net_invoiced_cents -= back;
+        mentees_[inv.mentee_id].net_invoiced_cents -= back;
+      }
+      break;
+    }
+    case fb::Event::CreditNoteIssued: {
+      auto* p = e.as<fb::CreditNoteIssued>();
+      auto& inv = invoices_[str(p->invoice_id())];
+      inv.credited_cents += p->amount_cents();
+      inv.credit_notes.insert(str(p->credit_note_id()));
+      credit_notes_[str(p->credit_note_id())] = inv.id;
+      pairs_[inv.pair_id].net_invoiced_cents -= p->amount_cents();
+      mentees_[inv.mentee_id].net_invoiced_cents -= p->amount_cents();
+      break;
+    }
+    case fb::Event::TourScheduled: {
+      auto* p = e.as<fb::TourScheduled>();
+      auto& t = tours_[str(p->tour_id())];
+      t.id = str(p->tour_id());
+      t.programme_id = str(p->programme_id());
+      break;
+    }
+    case fb::Event::TourParticipantRegistered: {
+      auto* p = e.as<fb::TourParticipantRegistered>();
+      tours_[str(p->tour_id())].participants.insert(str(p->mentee_id()));
+      mentees_[str(p->mentee_id())].tours.insert(str(p->tour_id()));
+      break;
+    }
+    case fb::Event::TourParticipantCancelled: {
+      auto* p = e.as<fb::TourParticipantCancelled>();
+      tours_[str(p->tour_id())].participants.erase(str(p->mentee_id()));
+      mentees_[str(p->mentee_id())].tours.erase(str(p->tour_id()));
+      break;
+    }
+    case fb::Event::NONE:
+      break;
+  }
 }
 
 }  // namespace pl

@@ -1,14 +1,112 @@
 // The write-side state: what the writer's decisions are checked against.
-// A pure fold over events: apply() is the only way it changes.
+//
+// A pure fold over events: apply() is the only way it changes, and the same
+// fold serves the writer, a full rebuild and an as-of replay, so "hours used"
+// or "net invoiced" has one definition. All money is integer euro cents, all
+// durations integer minutes, dates days since 1970-01-01.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "ledger/envelope.h"
 
 namespace pl {
+
+// The parameters of a programme, as opened or last amended.
+struct Rules {
+  std::int64_t hour_cap_minutes = 0;
+  std::int64_t fee_cap_cents = 0;
+  std::int32_t min_months = 0;
+  std::int32_t max_months = 0;
+  std::int64_t application_deadline_us = 0;
+  std::int32_t cofunding_bp = 0;
+  std::vector<std::string> mentee_countries;  // empty: any
+  std::vector<std::string> mentor_countries;  // empty: any
+  std::vector<std::string> knowledge_areas;   // empty: any topic
+  std::int32_t expert_min_years = 0;
+  std::int32_t max_tours_per_mentee = 0;
+
+  static Rules from(const fb::Rules* r);
+  bool mentee_country_ok(const std::string& c) const;
+  bool mentor_country_ok(const std::string& c) const;
+  bool topic_ok(const std::string& t) const;
+};
+
+struct ProgrammeState {
+  std::string id, name, coordinator;
+  Rules rules;
+  std::uint32_t rules_version = 0;  // 1 when opened, +1 per amendment
+  bool closed = false;
+};
+
+struct MenteeState {
+  std::string id, programme_id, name, cluster_name, country;
+  bool withdrawn = false;
+  std::int64_t minutes_used = 0;         // every pair, voided sessions excluded
+  std::int64_t agreed_cents = 0;         // agreed fees of pairs not terminated
+  std::int64_t net_invoiced_cents = 0;   // every pair, less cancelled invoices and credit notes
+  std::string active_pair;               // empty: none
+  std::set<std::string> tours;           // registrations not cancelled
+};
+
+enum class ApplicationStatus : std::uint8_t { submitted = 0, accepted = 1, rejected = 2 };
+
+struct ApplicationState {
+  std::string id, programme_id, applicant_name, organisation, country;
+  fb::Profile profile = fb::Profile::cluster_manager;
+  std::int32_t years_experience = 0;
+  std::int64_t quotation_cents = 0;
+  std::int64_t received_at_us = 0;
+  ApplicationStatus status = ApplicationStatus::submitted;
+  std::string mentor_id;
+};
+
+struct MentorState {
+  std::string id, programme_id, application_id, name, country;
+  std::int64_t quotation_cents = 0;
+  std::set<std::string> invoice_numbers;
+};
+
+struct SessionState {
+  std::int32_t date = 0;
+  std::int64_t minutes = 0;
+  bool voided = false;
+};
+
+enum class PairStatus : std::uint8_t { active = 0, completed = 1, terminated = 2 };
+
+struct PairState {
+  std::string id, programme_id, mentor_id, mentee_id;
+  std::int32_t start_date = 0, end_date = 0;
+  std::int64_t agreed_fee_cents = 0;
+  PairStatus status = PairStatus::active;
+  bool report_submitted = false;
+  std::map<std::string, SessionState> sessions;
+  std::int64_t minutes_used = 0;        // voided sessions excluded
+  std::int64_t net_invoiced_cents = 0;  // less cancelled invoices and credit notes
+};
+
+struct InvoiceState {
+  std::string id, pair_id, mentor_id, mentee_id, number;
+  std::int32_t issue_date = 0;
+  std::int64_t net_cents = 0, vat_cents = 0;
+  std::int64_t paid_cents = 0, credited_cents = 0;
+  bool cancelled = false;
+  std::set<std::string> credit_notes;
+  // What can still be paid: net less credit notes less payments.
+  std::int64_t due_cents() const { return net_cents - credited_cents - paid_cents; }
+};
+
+struct TourState {
+  std::string id, programme_id;
+  std::set<std::string> participants;
+};
 
 class State {
  public:
@@ -17,9 +115,35 @@ class State {
   std::uint64_t position() const { return position_; }
   std::uint64_t count(fb::Event type) const { return counts_[static_cast<std::size_t>(type)]; }
 
+  template <typename T>
+  using Map = std::unordered_map<std::string, T>;
+  const Map<ProgrammeState>& programmes() const { return programmes_; }
+  const Map<MenteeState>& mentees() const { return mentees_; }
+  const Map<ApplicationState>& applications() const { return applications_; }
+  const Map<MentorState>& mentors() const { return mentors_; }
+  const Map<PairState>& pairs() const { return pairs_; }
+  const Map<InvoiceState>& invoices() const { return invoices_; }
+  const Map<TourState>& tours() const { return tours_; }
+  // Credit note id -> invoice id.
+  const Map<std::string>& credit_notes() const { return credit_notes_; }
+
+  template <typename T>
+  static const T* find(const Map<T>& m, const std::string& id) {
+    auto it = m.find(id);
+    return it == m.end() ? nullptr : &it->second;
+  }
+
  private:
   std::uint64_t position_ = 0;
   std::array<std::uint64_t, 256> counts_{};
+  Map<ProgrammeState> programmes_;
+  Map<MenteeState> mentees_;
+  Map<ApplicationState> applications_;
+  Map<MentorState> mentors_;
+  Map<PairState> pairs_;
+  Map<InvoiceState> invoices_;
+  Map<TourState> tours_;
+  Map<std::string> credit_notes_;
 };
 
 // Builds a finished Payload buffer. `build` adds the event table to the

@@ -181,7 +181,7 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
 
     Result<Decision> decision = Status::internal("the command did not decide");
     try {
-      decision = cmd.decide(*state_);
+      decision = cmd.decide(*state_, batch.recorded_at_us());
     } catch (const std::exception& ex) {
       decision = Status::internal(std::string("deciding the command failed: ") + ex.what());
     }

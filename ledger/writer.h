@@ -49,7 +49,9 @@ struct Decision {
   std::vector<NewEvent> events;
 };
 
-using Decide = std::function<Result<Decision>(const State&)>;
+// Decides a command against the state; `now_us` is the recorded-at its
+// events will carry (the server's clock, never decreasing).
+using Decide = std::function<Result<Decision>(const State&, std::int64_t now_us)>;
 
 struct Command {
   Actor actor;

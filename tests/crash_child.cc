@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
         std::string id = run + "-" + std::to_string(t) + "-" + std::to_string(i);
         Command c;
         c.actor = {"crash", "coordinator"};
-        c.decide = [id, t](const State&) -> Result<Decision> {
+        c.decide = [id, t](const State&, std::int64_t) -> Result<Decision> {
           flatbuffers::FlatBufferBuilder b;
           Decision d;
           d.id = id;

@@ -1,0 +1,150 @@
+// The commands of the mentoring programme and their decisions.
+//
+// Each command is a plain struct; decide(state, now, command) returns the
+// events it produces or the refusal, with the machine code of API.md and a
+// sentence with the figures. Every limit comes from the programme's rules
+// (ProgrammeOpened, or the last ProgrammeRulesAmended); no programme figure
+// is written here. Each decision names the programme and the version of its
+// rules it was checked against; the writer records both in the envelope.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ledger/state.h"
+#include "ledger/writer.h"
+
+namespace pl {
+
+struct OpenProgramme {
+  std::string id, name, coordinator;
+  Rules rules;
+};
+struct AmendRules {
+  std::string programme_id;
+  Rules rules;
+  std::string reason;
+};
+struct CloseProgramme {
+  std::string programme_id;
+  std::int32_t date = 0;
+  std::string reason;
+};
+struct HoldJointMeeting {
+  std::string programme_id, id;
+  std::int32_t date = 0;
+  std::string title;
+  std::vector<std::string> pair_ids;
+};
+struct EnrolMentee {
+  std::string programme_id, id, name, cluster_name, sectors, country, website;
+};
+struct WithdrawMentee {
+  std::string mentee_id;
+  std::int32_t date = 0;
+  std::string reason;
+};
+struct SubmitApplication {
+  std::string programme_id, id, applicant_name, organisation, email, country;
+  fb::Profile profile = fb::Profile::cluster_manager;
+  std::int32_t years_experience = 0;
+  std::vector<std::string> knowledge_areas;
+  std::int64_t quotation_cents = 0;
+  std::optional<std::int64_t> received_at_us;  // default: now
+};
+struct AcceptApplication {
+  std::string application_id, mentor_id;
+};
+struct RejectApplication {
+  std::string application_id, reason;
+};
+struct AssignPair {
+  std::string programme_id, id, mentor_id, mentee_id;
+  std::int32_t start_date = 0, end_date = 0;
+  std::int64_t agreed_fee_cents = 0;
+  std::vector<std::string> topics;
+};
+struct ChangePairPeriod {
+  std::string pair_id;
+  std::int32_t end_date = 0;
+  std::string reason;
+};
+struct LogSession {
+  std::string pair_id, id;
+  std::int32_t date = 0;
+  std::int64_t minutes = 0;
+  fb::Mode mode = fb::Mode::remote;
+  fb::Format format = fb::Format::bilateral;
+  std::vector<std::string> topics;
+  std::string summary;
+};
+struct VoidSession {
+  std::string pair_id, session_id, reason;
+};
+struct SubmitReport {
+  std::string pair_id, language;
+  std::vector<std::string> topics;
+  std::string progress, outcomes;
+};
+struct CompletePair {
+  std::string pair_id;
+};
+struct TerminatePair {
+  std::string pair_id, reason;
+};
+struct IssueInvoice {
+  std::string pair_id, id, number;
+  std::int32_t issue_date = 0;
+  std::int64_t net_cents = 0, vat_cents = 0;
+};
+struct PayInvoice {
+  std::string invoice_id;
+  std::int32_t paid_date = 0;
+  std::int64_t amount_cents = 0;
+};
+struct CancelInvoice {
+  std::string invoice_id, reason;
+};
+struct IssueCreditNote {
+  std::string invoice_id, id;
+  std::int64_t amount_cents = 0;
+  std::string reason;
+};
+struct ScheduleTour {
+  std::string programme_id, id, region, host;
+  std::int32_t start_date = 0, end_date = 0;
+  std::vector<std::string> topics;
+};
+struct RegisterTourParticipant {
+  std::string tour_id, mentee_id;
+};
+struct CancelTourParticipant {
+  std::string tour_id, mentee_id, reason;
+};
+
+using AnyCommand =
+    std::variant<OpenProgramme, AmendRules, CloseProgramme, HoldJointMeeting, EnrolMentee, WithdrawMentee,
+                 SubmitApplication, AcceptApplication, RejectApplication, AssignPair, ChangePairPeriod, LogSession,
+                 VoidSession, SubmitReport, CompletePair, TerminatePair, IssueInvoice, PayInvoice, CancelInvoice,
+                 IssueCreditNote, ScheduleTour, RegisterTourParticipant, CancelTourParticipant>;
+
+// Decides a command. `expected_version`, when set, is the version the
+// command's target stream must be at (If-Match); else version_conflict.
+Result<Decision> decide(const State& state, std::int64_t now_us, const AnyCommand& command,
+                        std::optional<std::uint64_t> expected_version = std::nullopt);
+
+// A writer command that decides `command` (with the given actor).
+Command make_command(AnyCommand command, Actor actor, std::optional<std::uint64_t> expected_version = std::nullopt);
+
+// The stream each entity lives in.
+inline std::string programme_stream(const std::string& id) { return "programme-" + id; }
+inline std::string mentee_stream(const std::string& id) { return "mentee-" + id; }
+inline std::string application_stream(const std::string& id) { return "application-" + id; }
+inline std::string pair_stream(const std::string& id) { return "pair-" + id; }
+inline std::string invoice_stream(const std::string& id) { return "invoice-" + id; }
+inline std::string tour_stream(const std::string& id) { return "tour-" + id; }
+
+}  // namespace pl

@@ -1,0 +1,678 @@
+// The programme's rules, enforced at the moment of writing.
+#include <algorithm>
+
+#include "ledger/commands.h"
+#include "ledger/dates.h"
+
+namespace pl {
+namespace {
+
+using FBB = flatbuffers::FlatBufferBuilder;
+
+Status bad(std::string m) { return Status::invalid(std::move(m)); }
+Status missing(std::string_view what, const std::string& id) {
+  return Status::not_found(std::string(what) + " '" + id + "' does not exist");
+}
+Status exists(std::string_view what, const std::string& id) {
+  return Status::conflict("conflict", std::string(what) + " '" + id + "' already exists");
+}
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
+Status check_id(std::string_view what, const std::string& id) {
+  if (valid_id(id)) return Status::ok();
+  return bad(std::string(what) + " id '" + id + "' is not 1 to 128 letters, digits, '-', '_' or '.'");
+}
+
+Status check_text(std::string_view what, const std::string& s, std::size_t max = 4096) {
+  if (s.empty()) return bad(std::string(what) + " is required");
+  if (s.size() > max) return bad(std::string(what) + " is longer than " + std::to_string(max) + " bytes");
+  return Status::ok();
+}
+
+bool valid_country(const std::string& c) {
+  return c.size() == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z';
+}
+
+Status check_topics(const Rules& rules, const std::vector<std::string>& topics) {
+  for (const auto& t : topics)
+    if (!rules.topic_ok(t)) return Status::rule("unknown_knowledge_area", "'" + t + "' is not a knowledge area of the programme");
+  return Status::ok();
+}
+
+Status check_rules(const Rules& r) {
+  if (r.hour_cap_minutes <= 0) return bad("hour_cap_minutes must be positive");
+  if (r.fee_cap_cents <= 0) return bad("fee_cap_cents must be positive");
+  if (r.min_months < 1 || r.max_months < r.min_months || r.max_months > 120)
+    return bad("min_months and max_months must satisfy 1 <= min_months <= max_months <= 120");
+  if (r.cofunding_bp < 0 || r.cofunding_bp > 10000) return bad("cofunding_bp must be between 0 and 10000");
+  if (r.expert_min_years < 0) return bad("expert_min_years must not be negative");
+  if (r.max_tours_per_mentee < 0) return bad("max_tours_per_mentee must not be negative");
+  for (const auto* list : {&r.mentee_countries, &r.mentor_countries})
+    for (const auto& c : *list)
+      if (!valid_country(c)) return bad("'" + c + "' is not an ISO 3166-1 alpha-2 country code");
+  return Status::ok();
+}
+
+// The Rules table, its string vectors built first as FlatBuffers requires.
+flatbuffers::Offset<fb::Rules> rules_table(FBB& b, const Rules& r) {
+  auto mentee = b.CreateVectorOfStrings(r.mentee_countries);
+  auto mentor = b.CreateVectorOfStrings(r.mentor_countries);
+  auto areas = b.CreateVectorOfStrings(r.knowledge_areas);
+  fb::RulesBuilder rb(b);
+  rb.add_hour_cap_minutes(r.hour_cap_minutes);
+  rb.add_fee_cap_cents(r.fee_cap_cents);
+  rb.add_min_months(r.min_months);
+  rb.add_max_months(r.max_months);
+  rb.add_application_deadline_us(r.application_deadline_us);
+  rb.add_cofunding_bp(r.cofunding_bp);
+  rb.add_mentee_countries(mentee);
+  rb.add_mentor_countries(mentor);
+  rb.add_knowledge_areas(areas);
+  rb.add_expert_min_years(r.expert_min_years);
+  rb.add_max_tours_per_mentee(r.max_tours_per_mentee);
+  return rb.Finish();
+}
+
+std::vector<flatbuffers::Offset<flatbuffers::String>> fb_strings(FBB& b, const std::vector<std::string>& v) {
+  std::vector<flatbuffers::Offset<flatbuffers::String>> out;
+  out.reserve(v.size());
+  for (const auto& s : v) out.push_back(b.CreateString(s));
+  return out;
+}
+
+// Collects the events of one decision.
+class Out {
+ public:
+  Out(std::string id, std::optional<std::uint64_t> expected) : expected_(expected) { d_.id = std::move(id); }
+  void programme(const ProgrammeState& p) {
+    d_.programme_id = p.id;
+    d_.rules_version = p.rules_version;
+  }
+  template <typename BuildFn>
+  void emit(std::string stream, fb::Event type, BuildFn&& build) {
+    d_.events.push_back({std::move(stream), first_ ? expected_ : std::nullopt, type, make_payload(type, build)});
+    first_ = false;
+  }
+  Decision take() { return std::move(d_); }
+
+ private:
+  Decision d_;
+  std::optional<std::uint64_t> expected_;
+  bool first_ = true;
+};
+
+// Looks up the open programme `id`.
+Result<const ProgrammeState*> open_programme(const State& s, const std::string& id) {
+  const auto* p = State::find(s.programmes(), id);
+  if (!p) return missing("programme", id);
+  if (p->closed) return Status::rule("programme_closed", "programme '" + id + "' is closed");
+  return p;
+}
+
+Status period_ok(const Rules& r, std::int32_t start, std::int32_t end) {
+  std::int32_t earliest = add_months(start, r.min_months), latest = add_months(start, r.max_months);
+  if (end < earliest || end > latest)
+    return Status::rule("period_out_of_bounds",
+                        "a period from " + format_date(start) + " to " + format_date(end) + " is outside " +
+                            std::to_string(r.min_months) + " to " + std::to_string(r.max_months) +
+                            " months: it must end between " + format_date(earliest) + " and " + format_date(latest));
+  return Status::ok();
+}
+
+bool add_overflows(std::int64_t a, std::int64_t b) {
+  std::int64_t r;
+  return __builtin_add_overflow(a, b, &r);
+}
+
+// ---------------------------------------------------------------- decisions
+
+struct Decider {
+  const State& s;
+  std::int64_t now;
+  std::optional<std::uint64_t> expected;
+
+  Result<Decision> operator()(const OpenProgramme& c) const {
+    PL_RETURN_IF_ERROR(check_id("programme", c.id));
+    PL_RETURN_IF_ERROR(check_text("name", c.name, 512));
+    PL_RETURN_IF_ERROR(check_text("coordinator", c.coordinator, 512));
+    PL_RETURN_IF_ERROR(check_rules(c.rules));
+    if (State::find(s.programmes(), c.id)) return exists("programme", c.id);
+    Out out(c.id, expected);
+    out.emit(programme_stream(c.id), fb::Event::ProgrammeOpened, [&](FBB& b) {
+      auto id = b.CreateString(c.id), name = b.CreateString(c.name), coord = b.CreateString(c.coordinator);
+      auto rules = rules_table(b, c.rules);
+      return fb::CreateProgrammeOpened(b, id, name, coord, rules).Union();
+    });
+    Decision d = out.take();
+    d.programme_id = c.id;
+    d.rules_version = 1;
+    return d;
+  }
+
+  Result<Decision> operator()(const AmendRules& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_rules(c.rules));
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    Out out(c.programme_id, expected);
+    out.emit(programme_stream(c.programme_id), fb::Event::ProgrammeRulesAmended, [&](FBB& b) {
+      auto id = b.CreateString(c.programme_id);
+      auto rules = rules_table(b, c.rules);
+      auto reason = b.CreateString(c.reason);
+      return fb::CreateProgrammeRulesAmended(b, id, rules, reason).Union();
+    });
+    Decision d = out.take();
+    d.programme_id = c.programme_id;
+    d.rules_version = (*p)->rules_version + 1;  // the rules this event puts in force
+    return d;
+  }
+
+  Result<Decision> operator()(const CloseProgramme& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    for (const auto& [id, pair] : s.pairs())
+      if (pair.programme_id == c.programme_id && pair.status == PairStatus::active)
+        return Status::conflict("conflict", "pair '" + id + "' is still active; complete or terminate it first");
+    Out out(c.programme_id, expected);
+    out.programme(**p);
+    out.emit(programme_stream(c.programme_id), fb::Event::ProgrammeClosed, [&](FBB& b) {
+      return fb::CreateProgrammeClosedDirect(b, c.programme_id.c_str(), c.date, c.reason.c_str()).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const HoldJointMeeting& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_id("meeting", c.id));
+    PL_RETURN_IF_ERROR(check_text("title", c.title, 512));
+    for (const auto& pid : c.pair_ids) {
+      const auto* pair = State::find(s.pairs(), pid);
+      if (!pair || pair->programme_id != c.programme_id) return missing("pair", pid);
+    }
+    Out out(c.id, expected);
+    out.programme(**p);
+    out.emit(programme_stream(c.programme_id), fb::Event::JointMeetingHeld, [&](FBB& b) {
+      auto pairs = fb_strings(b, c.pair_ids);
+      return fb::CreateJointMeetingHeldDirect(b, c.programme_id.c_str(), c.id.c_str(), c.date, c.title.c_str(), &pairs)
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const EnrolMentee& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_id("mentee", c.id));
+    PL_RETURN_IF_ERROR(check_text("name", c.name, 512));
+    PL_RETURN_IF_ERROR(check_text("cluster_name", c.cluster_name, 512));
+    if (!valid_country(c.country)) return bad("country '" + c.country + "' is not an ISO 3166-1 alpha-2 code");
+    if (!(*p)->rules.mentee_country_ok(c.country))
+      return Status::rule("not_eligible", "mentee country " + c.country + " is not eligible in programme " +
+                                              c.programme_id);
+    if (State::find(s.mentees(), c.id)) return exists("mentee", c.id);
+    Out out(c.id, expected);
+    out.programme(**p);
+    out.emit(mentee_stream(c.id), fb::Event::MenteeEnrolled, [&](FBB& b) {
+      return fb::CreateMenteeEnrolledDirect(b, c.programme_id.c_str(), c.id.c_str(), c.name.c_str(),
+                                            c.cluster_name.c_str(), c.sectors.c_str(), c.country.c_str(),
+                                            c.website.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const WithdrawMentee& c) const {
+    const auto* m = State::find(s.mentees(), c.mentee_id);
+    if (!m) return missing("mentee", c.mentee_id);
+    if (m->withdrawn) return Status::conflict("conflict", "mentee '" + c.mentee_id + "' is already withdrawn");
+    if (!m->active_pair.empty())
+      return Status::conflict("conflict", "mentee '" + c.mentee_id + "' has the active pair '" + m->active_pair +
+                                              "'; complete or terminate it first");
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    auto p = open_programme(s, m->programme_id);
+    if (!p) return p.status();
+    Out out(c.mentee_id, expected);
+    out.programme(**p);
+    out.emit(mentee_stream(c.mentee_id), fb::Event::MenteeWithdrawn, [&](FBB& b) {
+      return fb::CreateMenteeWithdrawnDirect(b, c.mentee_id.c_str(), c.date, c.reason.c_str()).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const SubmitApplication& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    const Rules& r = (*p)->rules;
+    PL_RETURN_IF_ERROR(check_id("application", c.id));
+    PL_RETURN_IF_ERROR(check_text("applicant_name", c.applicant_name, 512));
+    PL_RETURN_IF_ERROR(check_text("organisation", c.organisation, 512));
+    PL_RETURN_IF_ERROR(check_text("email", c.email, 512));
+    if (c.email.find('@') == std::string::npos) return bad("email '" + c.email + "' has no '@'");
+    if (!valid_country(c.country)) return bad("country '" + c.country + "' is not an ISO 3166-1 alpha-2 code");
+    if (c.years_experience < 0 || c.years_experience > 80) return bad("years_experience must be between 0 and 80");
+    if (c.quotation_cents <= 0) return bad("quotation_cents must be positive");
+    std::int64_t received = c.received_at_us.value_or(now);
+    if (received > now)
+      return bad("received_at " + format_instant(received) + " is in the future (the server's clock reads " +
+                 format_instant(now) + ")");
+    if (State::find(s.applications(), c.id)) return exists("application", c.id);
+    if (received > r.application_deadline_us)
+      return Status::rule("deadline_passed", "the application was received at " + format_instant(received) +
+                                                 ", after the deadline " + format_instant(r.application_deadline_us));
+    if (!r.mentor_country_ok(c.country))
+      return Status::rule("not_eligible", "mentor country " + c.country + " is not eligible in programme " +
+                                              c.programme_id);
+    if (c.profile == fb::Profile::expert && c.years_experience < r.expert_min_years)
+      return Status::rule("not_eligible", "an expert needs at least " + std::to_string(r.expert_min_years) +
+                                              " years of experience; the applicant has " +
+                                              std::to_string(c.years_experience));
+    if (c.quotation_cents > r.fee_cap_cents)
+      return Status::rule("fee_cap_exceeded", "the quotation " + format_cents(c.quotation_cents) +
+                                                  " is above the fee cap of " + format_cents(r.fee_cap_cents));
+    PL_RETURN_IF_ERROR(check_topics(r, c.knowledge_areas));
+    Out out(c.id, expected);
+    out.programme(**p);
+    out.emit(application_stream(c.id), fb::Event::ApplicationSubmitted, [&](FBB& b) {
+      auto areas = fb_strings(b, c.knowledge_areas);
+      return fb::CreateApplicationSubmittedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.applicant_name.c_str(),
+                                                  c.organisation.c_str(), c.email.c_str(), c.country.c_str(),
+                                                  c.profile, c.years_experience, &areas, c.quotation_cents, received)
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const AcceptApplication& c) const {
+    const auto* a = State::find(s.applications(), c.application_id);
+    if (!a) return missing("application", c.application_id);
+    auto p = open_programme(s, a->programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_id("mentor", c.mentor_id));
+    if (a->status != ApplicationStatus::submitted)
+      return Status::conflict("conflict", "application '" + c.application_id + "' is already " +
+                                              (a->status == ApplicationStatus::accepted ? "accepted" : "rejected"));
+    if (State::find(s.mentors(), c.mentor_id)) return exists("mentor", c.mentor_id);
+    Out out(c.application_id, expected);
+    out.programme(**p);
+    out.emit(application_stream(c.application_id), fb::Event::ApplicationAccepted, [&](FBB& b) {
+      return fb::CreateApplicationAcceptedDirect(b, c.application_id.c_str(), c.mentor_id.c_str()).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const RejectApplication& c) const {
+    const auto* a = State::find(s.applications(), c.application_id);
+    if (!a) return missing("application", c.application_id);
+    auto p = open_programme(s, a->programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    if (a->status != ApplicationStatus::submitted)
+      return Status::conflict("conflict", "application '" + c.application_id + "' is already " +
+                                              (a->status == ApplicationStatus::accepted ? "accepted" : "rejected"));
+    Out out(c.application_id, expected);
+    out.programme(**p);
+    out.emit(application_stream(c.application_id), fb::Event::ApplicationRejected, [&](FBB& b) {
+      return fb::CreateApplicationRejectedDirect(b, c.application_id.c_str(), c.reason.c_str()).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const AssignPair& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    const Rules& r = (*p)->rules;
+    PL_RETURN_IF_ERROR(check_id("pair", c.id));
+    if (State::find(s.pairs(), c.id)) return exists("pair", c.id);
+    const auto* mentor = State::find(s.mentors(), c.mentor_id);
+    if (!mentor || mentor->programme_id != c.programme_id) return missing("mentor", c.mentor_id);
+    const auto* mentee = State::find(s.mentees(), c.mentee_id);
+    if (!mentee || mentee->programme_id != c.programme_id) return missing("mentee", c.mentee_id);
+    if (mentee->withdrawn) return Status::rule("not_eligible", "mentee '" + c.mentee_id + "' has withdrawn");
+    if (!mentee->active_pair.empty())
+      return Status::conflict("mentee_already_paired",
+                              "mentee '" + c.mentee_id + "' already has the active pair '" + mentee->active_pair + "'");
+    if (c.end_date <= c.start_date) return bad("end_date must be after start_date");
+    PL_RETURN_IF_ERROR(period_ok(r, c.start_date, c.end_date));
+    if (c.agreed_fee_cents <= 0) return bad("agreed_fee_cents must be positive");
+    if (c.agreed_fee_cents > r.fee_cap_cents)
+      return Status::rule("fee_cap_exceeded", "the agreed fee " + format_cents(c.agreed_fee_cents) +
+                                                  " is above the fee cap of " + format_cents(r.fee_cap_cents));
+    if (c.agreed_fee_cents > mentor->quotation_cents)
+      return Status::rule("quotation_exceeded", "the agreed fee " + format_cents(c.agreed_fee_cents) +
+                                                    " is above mentor " + c.mentor_id + "'s quotation of " +
+                                                    format_cents(mentor->quotation_cents));
+    PL_RETURN_IF_ERROR(check_topics(r, c.topics));
+    Out out(c.id, expected);
+    out.programme(**p);
+    out.emit(pair_stream(c.id), fb::Event::PairAssigned, [&](FBB& b) {
+      auto topics = fb_strings(b, c.topics);
+      return fb::CreatePairAssignedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.mentor_id.c_str(),
+                                          c.mentee_id.c_str(), c.start_date, c.end_date, c.agreed_fee_cents, &topics)
+          .Union();
+    });
+    return out.take();
+  }
+
+  // The pair, its open programme, and that the pair is still active.
+  Result<std::pair<const PairState*, const ProgrammeState*>> active_pair(const std::string& id) const {
+    const auto* pair = State::find(s.pairs(), id);
+    if (!pair || pair->programme_id.empty()) return missing("pair", id);
+    auto p = open_programme(s, pair->programme_id);
+    if (!p) return p.status();
+    if (pair->status != PairStatus::active)
+      return Status::rule("pair_not_active", "pair '" + id + "' is " +
+                                                 (pair->status == PairStatus::completed ? "completed" : "terminated"));
+    return std::make_pair(pair, *p);
+  }
+
+  Result<Decision> operator()(const ChangePairPeriod& c) const {
+    auto pp = active_pair(c.pair_id);
+    if (!pp) return pp.status();
+    auto [pair, prog] = *pp;
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    if (c.end_date <= pair->start_date) return bad("end_date must be after the pair's start date");
+    PL_RETURN_IF_ERROR(period_ok(prog->rules, pair->start_date, c.end_date));
+    for (const auto& [sid, sess] : pair->sessions)
+      if (!sess.voided && sess.date > c.end_date)
+        return Status::rule("outside_pair_period", "session '" + sid + "' of " + format_date(sess.date) +
+                                                       " would fall after the new end date " +
+                                                       format_date(c.end_date));
+    Out out(c.pair_id, expected);
+    out.programme(*prog);
+    out.emit(pair_stream(c.pair_id), fb::Event::PairPeriodChanged, [&](FBB& b) {
+      return fb::CreatePairPeriodChangedDirect(b, c.pair_id.c_str(), pair->start_date, c.end_date, c.reason.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const LogSession& c) const {
+    auto pp = active_pair(c.pair_id);
+    if (!pp) return pp.status();
+    auto [pair, prog] = *pp;
+    const Rules& r = prog->rules;
+    PL_RETURN_IF_ERROR(check_id("session", c.id));
+    if (pair->sessions.count(c.id)) return exists("session", c.id);
+    if (c.minutes <= 0) return bad("minutes must be positive");
+    if (c.summary.size() > 16384) return bad("summary is longer than 16384 bytes");
+    if (c.date < pair->start_date || c.date > pair->end_date)
+      return Status::rule("outside_pair_period", "the session date " + format_date(c.date) + " is outside the pair's period " +
+                                                     format_date(pair->start_date) + " to " + format_date(pair->end_date));
+    PL_RETURN_IF_ERROR(check_topics(r, c.topics));
+    const auto* mentee = State::find(s.mentees(), pair->mentee_id);
+    std::int64_t used = mentee ? mentee->minutes_used : 0;
+    std::int64_t left = r.hour_cap_minutes - used;
+    if (c.minutes > left)
+      return Status::rule("hour_cap_exceeded", "mentee " + pair->mentee_id + ": " + format_minutes(used) + " used of " +
+                                                   format_minutes(r.hour_cap_minutes) + ", " + format_minutes(c.minutes) +
+                                                   " asked, " + format_minutes(std::max<std::int64_t>(left, 0)) + " left");
+    Out out(c.id, expected);
+    out.programme(*prog);
+    out.emit(pair_stream(c.pair_id), fb::Event::SessionLogged, [&](FBB& b) {
+      auto topics = fb_strings(b, c.topics);
+      return fb::CreateSessionLoggedDirect(b, c.pair_id.c_str(), c.id.c_str(), c.date, c.minutes, c.mode, c.format,
+                                           &topics, c.summary.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const VoidSession& c) const {
+    const auto* pair = State::find(s.pairs(), c.pair_id);
+    if (!pair || pair->programme_id.empty()) return missing("pair", c.pair_id);
+    auto p = open_programme(s, pair->programme_id);
+    if (!p) return p.status();
+    auto it = pair->sessions.find(c.session_id);
+    if (it == pair->sessions.end()) return missing("session", c.session_id);
+    if (it->second.voided) return Status::conflict("conflict", "session '" + c.session_id + "' is already voided");
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    Out out(c.session_id, expected);
+    out.programme(**p);
+    out.emit(pair_stream(c.pair_id), fb::Event::SessionVoided, [&](FBB& b) {
+      return fb::CreateSessionVoidedDirect(b, c.pair_id.c_str(), c.session_id.c_str(), c.reason.c_str()).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const SubmitReport& c) const {
+    auto pp = active_pair(c.pair_id);
+    if (!pp) return pp.status();
+    auto [pair, prog] = *pp;
+    if (c.language != "en")
+      return Status::rule("report_language", "the final report must be in English (en), not '" + c.language + "'");
+    PL_RETURN_IF_ERROR(check_text("progress", c.progress, 65536));
+    PL_RETURN_IF_ERROR(check_text("outcomes", c.outcomes, 65536));
+    PL_RETURN_IF_ERROR(check_topics(prog->rules, c.topics));
+    Out out(c.pair_id, expected);
+    out.programme(*prog);
+    out.emit(pair_stream(c.pair_id), fb::Event::ReportSubmitted, [&](FBB& b) {
+      auto topics = fb_strings(b, c.topics);
+      return fb::CreateReportSubmittedDirect(b, c.pair_id.c_str(), c.language.c_str(), &topics, c.progress.c_str(),
+                                             c.outcomes.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const CompletePair& c) const {
+    auto pp = active_pair(c.pair_id);
+    if (!pp) return pp.status();
+    auto [pair, prog] = *pp;
+    if (!pair->report_submitted)
+      return Status::rule("report_missing", "pair '" + c.pair_id + "' cannot complete before its final report is submitted");
+    Out out(c.pair_id, expected);
+    out.programme(*prog);
+    out.emit(pair_stream(c.pair_id), fb::Event::PairCompleted,
+             [&](FBB& b) { return fb::CreatePairCompletedDirect(b, c.pair_id.c_str()).Union(); });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const TerminatePair& c) const {
+    auto pp = active_pair(c.pair_id);
+    if (!pp) return pp.status();
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    Out out(c.pair_id, expected);
+    out.programme(*pp->second);
+    out.emit(pair_stream(c.pair_id), fb::Event::PairTerminated, [&](FBB& b) {
+      return fb::CreatePairTerminatedDirect(b, c.pair_id.c_str(), c.reason.c_str()).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const IssueInvoice& c) const {
+    const auto* pair = State::find(s.pairs(), c.pair_id);
+    if (!pair || pair->programme_id.empty()) return missing("pair", c.pair_id);
+    auto p = open_programme(s, pair->programme_id);
+    if (!p) return p.status();
+    const Rules& r = (*p)->rules;
+    PL_RETURN_IF_ERROR(check_id("invoice", c.id));
+    PL_RETURN_IF_ERROR(check_text("number", c.number, 64));
+    if (State::find(s.invoices(), c.id)) return exists("invoice", c.id);
+    if (c.net_cents <= 0) return bad("net_cents must be positive");
+    if (c.vat_cents < 0) return bad("vat_cents must not be negative");
+    if (add_overflows(c.net_cents, c.vat_cents)) return bad("net_cents + vat_cents overflows");
+    const auto* mentor = State::find(s.mentors(), pair->mentor_id);
+    if (mentor && mentor->invoice_numbers.count(c.number))
+      return Status::conflict("conflict", "mentor " + pair->mentor_id + " already issued an invoice numbered '" +
+                                              c.number + "'");
+    const auto* mentee = State::find(s.mentees(), pair->mentee_id);
+    std::int64_t mentee_net = mentee ? mentee->net_invoiced_cents : 0;
+    std::int64_t cap_left = r.fee_cap_cents - mentee_net;
+    if (c.net_cents > cap_left)
+      return Status::rule("fee_cap_exceeded", "mentee " + pair->mentee_id + ": " + format_cents(mentee_net) +
+                                                  " invoiced net of " + format_cents(r.fee_cap_cents) + ", " +
+                                                  format_cents(c.net_cents) + " asked, " +
+                                                  format_cents(std::max<std::int64_t>(cap_left, 0)) + " left");
+    std::int64_t pair_left = pair->agreed_fee_cents - pair->net_invoiced_cents;
+    if (c.net_cents > pair_left)
+      return Status::rule("quotation_exceeded", "pair " + c.pair_id + ": " + format_cents(pair->net_invoiced_cents) +
+                                                    " invoiced net of the agreed " +
+                                                    format_cents(pair->agreed_fee_cents) + ", " +
+                                                    format_cents(c.net_cents) + " asked, " +
+                                                    format_cents(std::max<std::int64_t>(pair_left, 0)) + " left");
+    Out out(c.id, expected);
+    out.programme(**p);
+    out.emit(invoice_stream(c.id), fb::Event::InvoiceIssued, [&](FBB& b) {
+      return fb::CreateInvoiceIssuedDirect(b, c.id.c_str(), c.pair_id.c_str(), pair->mentor_id.c_str(),
+                                           pair->mentee_id.c_str(), c.number.c_str(), c.issue_date, c.net_cents,
+                                           c.vat_cents)
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<std::pair<const InvoiceState*, const ProgrammeState*>> invoice(const std::string& id) const {
+    const auto* inv = State::find(s.invoices(), id);
+    if (!inv || inv->pair_id.empty()) return missing("invoice", id);
+    const auto* pair = State::find(s.pairs(), inv->pair_id);
+    if (!pair) return missing("pair", inv->pair_id);
+    auto p = open_programme(s, pair->programme_id);
+    if (!p) return p.status();
+    if (inv->cancelled) return Status::rule("invoice_cancelled", "invoice '" + id + "' is cancelled");
+    return std::make_pair(inv, *p);
+  }
+
+  Result<Decision> operator()(const PayInvoice& c) const {
+    auto ip = invoice(c.invoice_id);
+    if (!ip) return ip.status();
+    const InvoiceState* inv = ip->first;
+    if (c.amount_cents <= 0) return bad("amount_cents must be positive");
+    if (c.amount_cents > inv->due_cents())
+      return Status::rule("overpayment", "invoice " + c.invoice_id + ": " + format_cents(inv->due_cents()) +
+                                             " still due (net " + format_cents(inv->net_cents) + ", credited " +
+                                             format_cents(inv->credited_cents) + ", paid " +
+                                             format_cents(inv->paid_cents) + "), " + format_cents(c.amount_cents) +
+                                             " offered");
+    Out out(c.invoice_id, expected);
+    out.programme(*ip->second);
+    out.emit(invoice_stream(c.invoice_id), fb::Event::InvoicePaid, [&](FBB& b) {
+      return fb::CreateInvoicePaid(b, b.CreateString(c.invoice_id), c.paid_date, c.amount_cents).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const CancelInvoice& c) const {
+    auto ip = invoice(c.invoice_id);
+    if (!ip) return ip.status();
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    if (ip->first->paid_cents > 0)
+      return Status::rule("invoice_paid", "invoice " + c.invoice_id + " has " + format_cents(ip->first->paid_cents) +
+                                              " paid; correct it with a credit note instead");
+    Out out(c.invoice_id, expected);
+    out.programme(*ip->second);
+    out.emit(invoice_stream(c.invoice_id), fb::Event::InvoiceCancelled, [&](FBB& b) {
+      return fb::CreateInvoiceCancelledDirect(b, c.invoice_id.c_str(), c.reason.c_str()).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const IssueCreditNote& c) const {
+    auto ip = invoice(c.invoice_id);
+    if (!ip) return ip.status();
+    const InvoiceState* inv = ip->first;
+    PL_RETURN_IF_ERROR(check_id("credit note", c.id));
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    if (s.credit_notes().count(c.id)) return exists("credit note", c.id);
+    if (c.amount_cents <= 0) return bad("amount_cents must be positive");
+    std::int64_t creditable = inv->net_cents - inv->credited_cents - inv->paid_cents;
+    if (c.amount_cents > creditable)
+      return Status::rule("credit_exceeds_invoice", "invoice " + c.invoice_id + ": " + format_cents(creditable) +
+                                                        " can still be credited (net " + format_cents(inv->net_cents) +
+                                                        ", credited " + format_cents(inv->credited_cents) + ", paid " +
+                                                        format_cents(inv->paid_cents) + "), " +
+                                                        format_cents(c.amount_cents) + " asked");
+    Out out(c.id, expected);
+    out.programme(*ip->second);
+    out.emit(invoice_stream(c.invoice_id), fb::Event::CreditNoteIssued, [&](FBB& b) {
+      return fb::CreateCreditNoteIssuedDirect(b, c.invoice_id.c_str(), c.id.c_str(), c.amount_cents, c.reason.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const ScheduleTour& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_id("tour", c.id));
+    PL_RETURN_IF_ERROR(check_text("region", c.region, 512));
+    PL_RETURN_IF_ERROR(check_text("host", c.host, 512));
+    if (c.end_date < c.start_date) return bad("end_date must not be before start_date");
+    if (State::find(s.tours(), c.id)) return exists("tour", c.id);
+    PL_RETURN_IF_ERROR(check_topics((*p)->rules, c.topics));
+    Out out(c.id, expected);
+    out.programme(**p);
+    out.emit(tour_stream(c.id), fb::Event::TourScheduled, [&](FBB& b) {
+      auto topics = fb_strings(b, c.topics);
+      return fb::CreateTourScheduledDirect(b, c.programme_id.c_str(), c.id.c_str(), c.region.c_str(), c.host.c_str(),
+                                           c.start_date, c.end_date, &topics)
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const RegisterTourParticipant& c) const {
+    const auto* tour = State::find(s.tours(), c.tour_id);
+    if (!tour) return missing("tour", c.tour_id);
+    auto p = open_programme(s, tour->programme_id);
+    if (!p) return p.status();
+    const auto* mentee = State::find(s.mentees(), c.mentee_id);
+    if (!mentee || mentee->programme_id != tour->programme_id) return missing("mentee", c.mentee_id);
+    if (mentee->withdrawn) return Status::rule("not_eligible", "mentee '" + c.mentee_id + "' has withdrawn");
+    if (tour->participants.count(c.mentee_id))
+      return Status::conflict("conflict", "mentee '" + c.mentee_id + "' is already registered for tour '" + c.tour_id + "'");
+    auto limit = static_cast<std::size_t>((*p)->rules.max_tours_per_mentee);
+    if (mentee->tours.size() >= limit)
+      return Status::rule("tour_limit_exceeded", "mentee " + c.mentee_id + " is registered for " +
+                                                     std::to_string(mentee->tours.size()) + " tours, the most allowed is " +
+                                                     std::to_string(limit));
+    Out out(c.tour_id, expected);
+    out.programme(**p);
+    out.emit(tour_stream(c.tour_id), fb::Event::TourParticipantRegistered, [&](FBB& b) {
+      return fb::CreateTourParticipantRegisteredDirect(b, c.tour_id.c_str(), c.mentee_id.c_str()).Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const CancelTourParticipant& c) const {
+    const auto* tour = State::find(s.tours(), c.tour_id);
+    if (!tour) return missing("tour", c.tour_id);
+    auto p = open_programme(s, tour->programme_id);
+    if (!p) return p.status();
+    if (!tour->participants.count(c.mentee_id))
+      return missing("registration of mentee", c.mentee_id);
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    Out out(c.tour_id, expected);
+    out.programme(**p);
+    out.emit(tour_stream(c.tour_id), fb::Event::TourParticipantCancelled, [&](FBB& b) {
+      return fb::CreateTourParticipantCancelledDirect(b, c.tour_id.c_str(), c.mentee_id.c_str(), c.reason.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+};
+
+}  // namespace
+
+Result<Decision> decide(const State& state, std::int64_t now_us, const AnyCommand& command,
+                        std::optional<std::uint64_t> expected_version) {
+  return std::visit(Decider{state, now_us, expected_version}, command);
+}
+
+Command make_command(AnyCommand command, Actor actor, std::optional<std::uint64_t> expected_version) {
+  Command c;
+  c.actor = std::move(actor);
+  c.decide = [cmd = std::move(command), expected_version](const State& s, std::int64_t now) {
+    return decide(s, now, cmd, expected_version);
+  };
+  return c;
+}
+
+}  // namespace pl

@@ -1,0 +1,341 @@
+// The programme's rules at their edges: each refusal carries the code of
+// API.md, and leaves the head where it was.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "ledger/commands.h"
+#include "ledger/dates.h"
+#include "util.h"
+
+using namespace pl;
+
+namespace {
+
+std::int32_t D(const char* s) { return parse_date(s).value(); }
+std::int64_t T(const char* s) { return parse_instant(s).value(); }
+
+Rules rules_2019() {
+  Rules r;
+  r.hour_cap_minutes = 32 * 60;
+  r.fee_cap_cents = 310000;
+  r.min_months = 6;
+  r.max_months = 12;
+  r.application_deadline_us = T("2019-03-15T23:59:59+01:00");
+  r.cofunding_bp = 9000;
+  r.mentee_countries = {"DZ", "EG", "JO", "LB", "MA", "PS", "TN"};
+  r.mentor_countries = {"FR", "IT", "ES", "BE", "DE", "PT", "GR"};
+  r.knowledge_areas = {"strategy", "governance", "service portfolio"};
+  r.expert_min_years = 5;
+  r.max_tours_per_mentee = 2;
+  return r;
+}
+
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Writer> w;
+  std::atomic<std::int64_t> now{T("2019-02-01T09:00:00Z")};
+
+  Fixture() {
+    auto s = Store::open(dir.path());
+    REQUIRE(s.is_ok());
+    store = std::move(s).value();
+    WriterOptions o;
+    o.clock = [this] { return now.load(); };
+    auto wr = Writer::start(*store, o);
+    REQUIRE(wr.is_ok());
+    w = std::move(wr).value();
+  }
+
+  Result<CommandOutcome> run(AnyCommand c) { return w->execute(make_command(std::move(c), {"tester", "coordinator"})); }
+  void ok(AnyCommand c) {
+    auto r = run(std::move(c));
+    REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  }
+  // Refused with `code`, and nothing written.
+  std::string refused(AnyCommand c, const std::string& code) {
+    auto before = store->head();
+    auto r = run(std::move(c));
+    CHECK_FALSE(r.is_ok());
+    CHECK_MESSAGE(r.status().reason() == code, r.status().to_string());
+    CHECK(store->head().position == before.position);
+    CHECK(store->head().hash == before.hash);
+    return r.status().message();
+  }
+
+  // A programme, two mentees, one accepted mentor (quotation 3,100.00).
+  void setup(Rules r = rules_2019()) {
+    ok(OpenProgramme{"tns", "Cluster Booster Track", "France Clusters", r});
+    ok(EnrolMentee{"tns", "intaj", "Fictional Manager", "Intaj Cluster", "ICT", "TN", "https://example.org"});
+    ok(EnrolMentee{"tns", "dz-digital", "Fictional Manager 2", "Algeria Digital Cluster", "ICT", "DZ", ""});
+    ok(SubmitApplication{"tns", "a1", "Fictional Mentor", "Cluster FR", "m@example.org", "FR",
+                         fb::Profile::cluster_manager, 3, {"strategy"}, 310000, T("2019-02-01T08:00:00Z")});
+    ok(AcceptApplication{"a1", "mentor-fr"});
+  }
+  void pair(const std::string& id, const std::string& mentee, std::int64_t fee = 310000,
+            const char* start = "2019-04-01", const char* end = "2019-12-01") {
+    ok(AssignPair{"tns", id, "mentor-fr", mentee, D(start), D(end), fee, {"strategy"}});
+  }
+  LogSession session(const std::string& pair, const std::string& id, std::int64_t minutes,
+                     const char* date = "2019-05-01") {
+    return LogSession{pair, id, D(date), minutes, fb::Mode::remote, fb::Format::bilateral, {"strategy"}, "Worked."};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("hours: exactly the cap is accepted, one minute more is refused, across pairs, voids excluded") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  f.ok(f.session("p1", "s1", 20 * 60));
+  f.ok(f.session("p1", "s-void", 60));
+  f.ok(VoidSession{"p1", "s-void", "logged on the wrong pair"});
+  f.ok(TerminatePair{"p1", "mentor changed jobs"});
+  // A second pair of the same mentee: the cap follows the mentee.
+  f.pair("p2", "intaj", 100000);
+  f.ok(f.session("p2", "s2", 11 * 60 + 30));
+  auto msg = f.refused(f.session("p2", "s3", 31), "hour_cap_exceeded");
+  CHECK(msg == "mentee intaj: 31h30 used of 32h00, 0h31 asked, 0h30 left");
+  f.ok(f.session("p2", "s4", 30));  // exactly 32h00
+  CHECK(f.w->execute(make_command(f.session("p2", "s5", 1), {"t", "coordinator"})).status().reason() ==
+        "hour_cap_exceeded");
+  // Voiding gives the time back.
+  f.ok(VoidSession{"p2", "s4", "duplicate"});
+  f.ok(f.session("p2", "s6", 30));
+}
+
+TEST_CASE("sessions: inside the period, positive minutes, only on an active pair, unique ids") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj", 310000, "2019-04-01", "2019-10-01");
+  f.ok(f.session("p1", "first-day", 60, "2019-04-01"));
+  f.ok(f.session("p1", "last-day", 60, "2019-10-01"));
+  f.refused(f.session("p1", "before", 60, "2019-03-31"), "outside_pair_period");
+  f.refused(f.session("p1", "after", 60, "2019-10-02"), "outside_pair_period");
+  f.refused(f.session("p1", "zero", 0), "bad_request");
+  f.refused(f.session("p1", "negative", -30), "bad_request");
+  f.refused(f.session("p1", "first-day", 60), "conflict");
+  f.refused(f.session("nope", "x", 60), "not_found");
+  f.ok(TerminatePair{"p1", "ended early"});
+  f.refused(f.session("p1", "late", 60), "pair_not_active");
+}
+
+TEST_CASE("fee: exactly the cap net is accepted, one cent more refused; cancellations and credit notes give room back") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj", 310000);
+  f.ok(IssueInvoice{"p1", "i1", "2019-001", D("2019-06-01"), 200000, 40000});
+  f.ok(IssueInvoice{"p1", "i2", "2019-002", D("2019-09-01"), 110000, 22000});  // 3,100.00 exactly
+  auto msg = f.refused(IssueInvoice{"p1", "i3", "2019-003", D("2019-10-01"), 1, 0}, "fee_cap_exceeded");
+  CHECK(msg == "mentee intaj: EUR 3,100.00 invoiced net of EUR 3,100.00, EUR 0.01 asked, EUR 0.00 left");
+  f.ok(IssueCreditNote{"i2", "cn1", 5000, "one session not held"});
+  f.refused(IssueInvoice{"p1", "i3", "2019-003", D("2019-10-01"), 5001, 0}, "fee_cap_exceeded");
+  f.ok(IssueInvoice{"p1", "i3", "2019-003", D("2019-10-01"), 5000, 0});
+  f.ok(CancelInvoice{"i3", "wrong amount"});
+  f.ok(IssueInvoice{"p1", "i4", "2019-004", D("2019-10-02"), 5000, 0});
+  // Numbers are unique per mentor, cancelled ones included.
+  f.refused(IssueInvoice{"p1", "i5", "2019-003", D("2019-10-03"), 1, 0}, "conflict");
+}
+
+TEST_CASE("fee: an invoice may not pass the pair's agreed fee; the agreed fee not the quotation nor the cap") {
+  Fixture f;
+  f.setup();
+  f.ok(SubmitApplication{"tns", "a2", "Fictional Expert", "Consultancy", "e@example.org", "IT", fb::Profile::expert, 9,
+                         {"governance"}, 250000, T("2019-02-01T08:00:00Z")});
+  f.ok(AcceptApplication{"a2", "mentor-it"});
+  f.refused(AssignPair{"tns", "p1", "mentor-it", "intaj", D("2019-04-01"), D("2019-12-01"), 250001, {}},
+            "quotation_exceeded");
+  f.refused(AssignPair{"tns", "p1", "mentor-fr", "intaj", D("2019-04-01"), D("2019-12-01"), 310001, {}},
+            "fee_cap_exceeded");
+  f.ok(AssignPair{"tns", "p1", "mentor-it", "intaj", D("2019-04-01"), D("2019-12-01"), 200000, {}});
+  f.ok(IssueInvoice{"p1", "i1", "IT-1", D("2019-06-01"), 150000, 0});
+  auto msg = f.refused(IssueInvoice{"p1", "i2", "IT-2", D("2019-07-01"), 50001, 0}, "quotation_exceeded");
+  CHECK(msg == "pair p1: EUR 1,500.00 invoiced net of the agreed EUR 2,000.00, EUR 500.01 asked, EUR 500.00 left");
+  f.ok(IssueInvoice{"p1", "i2", "IT-2", D("2019-07-01"), 50000, 0});
+}
+
+TEST_CASE("deadline: the last second counts, the next and a UTC instant past midnight CET do not") {
+  Fixture f;
+  f.setup();
+  f.now = T("2019-04-01T00:00:00Z");
+  auto app = [](const std::string& id, const char* at) {
+    return SubmitApplication{"tns", id, "Fictional", "Org", "x@example.org", "FR", fb::Profile::cluster_manager, 1,
+                             {}, 100000, T(at)};
+  };
+  f.ok(app("on-time", "2019-03-15T23:59:59+01:00"));
+  auto msg = f.refused(app("late", "2019-03-16T00:00:00+01:00"), "deadline_passed");
+  CHECK(msg == "the application was received at 2019-03-15T23:00:00Z, after the deadline 2019-03-15T22:59:59Z");
+  f.refused(app("late-utc", "2019-03-15T23:30:00Z"), "deadline_passed");
+  // received_at is never in the future of the server's clock.
+  f.refused(app("future", "2019-05-01T00:00:00Z"), "bad_request");
+}
+
+TEST_CASE("period: calendar months, at both bounds, and a change of period obeys them") {
+  Fixture f;
+  f.setup();
+  auto assign = [](const std::string& id, const std::string& mentee, const char* end) {
+    return AssignPair{"tns", id, "mentor-fr", mentee, D("2021-01-20"), D(end), 100000, {}};
+  };
+  f.refused(assign("p1", "intaj", "2021-07-19"), "period_out_of_bounds");
+  f.refused(assign("p1", "intaj", "2022-01-21"), "period_out_of_bounds");
+  f.ok(assign("p1", "intaj", "2021-07-20"));
+  f.ok(assign("p2", "dz-digital", "2022-01-20"));
+  f.refused(ChangePairPeriod{"p1", D("2022-01-21"), "longer"}, "period_out_of_bounds");
+  f.refused(ChangePairPeriod{"p1", D("2021-07-19"), "shorter"}, "period_out_of_bounds");
+  f.ok(ChangePairPeriod{"p1", D("2022-01-20"), "summer break"});
+  f.ok(f.session("p1", "late-session", 60, "2021-12-01"));
+  // Shortening may not leave a session outside.
+  f.refused(ChangePairPeriod{"p1", D("2021-11-30"), "shorter"}, "outside_pair_period");
+}
+
+TEST_CASE("eligibility: experts need the minimum years, countries follow the programme's lists") {
+  Fixture f;
+  f.setup();
+  auto app = [](const std::string& id, fb::Profile profile, int years, const std::string& country) {
+    return SubmitApplication{"tns", id, "Fictional", "Org", "x@example.org", country, profile, years, {},
+                             100000, T("2019-02-01T08:00:00Z")};
+  };
+  f.refused(app("e4", fb::Profile::expert, 4, "FR"), "not_eligible");
+  f.ok(app("e5", fb::Profile::expert, 5, "FR"));
+  f.ok(app("cm0", fb::Profile::cluster_manager, 0, "FR"));
+  f.refused(app("ps", fb::Profile::cluster_manager, 10, "PS"), "not_eligible");
+  f.refused(EnrolMentee{"tns", "fr-mentee", "Fictional", "French Cluster", "ICT", "FR", ""}, "not_eligible");
+  f.refused(SubmitApplication{"tns", "q", "F", "O", "x@example.org", "FR", fb::Profile::cluster_manager, 1, {},
+                              310001, T("2019-02-01T08:00:00Z")},
+            "fee_cap_exceeded");
+
+  // 2021: any mentor country.
+  Rules r2021 = rules_2019();
+  r2021.mentor_countries.clear();
+  r2021.application_deadline_us = T("2021-01-15T23:59:59+01:00");
+  f.now = T("2021-01-10T00:00:00Z");
+  f.ok(OpenProgramme{"reloaded", "Cluster Mentoring Reloaded", "ACCIÓ", r2021});
+  f.ok(SubmitApplication{"reloaded", "ps-2021", "Fictional", "Org", "x@example.org", "PS",
+                         fb::Profile::cluster_manager, 10, {}, 100000, std::nullopt});
+}
+
+TEST_CASE("pairs: one active pair per mentee, several per mentor") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  f.refused(AssignPair{"tns", "p2", "mentor-fr", "intaj", D("2019-04-01"), D("2019-12-01"), 100000, {}},
+            "mentee_already_paired");
+  f.pair("p3", "dz-digital");  // the same mentor, another mentee
+  f.ok(TerminatePair{"p1", "mentee left"});
+  f.pair("p4", "intaj", 100000);
+}
+
+TEST_CASE("reports: only in English, and a pair completes only with one") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  f.refused(CompletePair{"p1"}, "report_missing");
+  f.refused(SubmitReport{"p1", "fr", {"strategy"}, "Progrès", "Résultats"}, "report_language");
+  f.ok(SubmitReport{"p1", "en", {"strategy"}, "Progress made.", "Outcomes reached."});
+  f.ok(CompletePair{"p1"});
+  f.refused(CompletePair{"p1"}, "pair_not_active");
+  f.refused(f.session("p1", "after", 60), "pair_not_active");
+}
+
+TEST_CASE("tours: at most the programme's number per mentee") {
+  Fixture f;
+  f.setup();
+  for (const char* t : {"catalonia", "piedmont", "wallonia"})
+    f.ok(ScheduleTour{"tns", t, t, "Host", D("2019-10-01"), D("2019-10-05"), {}});
+  f.ok(RegisterTourParticipant{"catalonia", "intaj"});
+  f.refused(RegisterTourParticipant{"catalonia", "intaj"}, "conflict");
+  f.ok(RegisterTourParticipant{"piedmont", "intaj"});
+  auto msg = f.refused(RegisterTourParticipant{"wallonia", "intaj"}, "tour_limit_exceeded");
+  CHECK(msg == "mentee intaj is registered for 2 tours, the most allowed is 2");
+  f.ok(CancelTourParticipant{"piedmont", "intaj", "visa delayed"});
+  f.ok(RegisterTourParticipant{"wallonia", "intaj"});
+}
+
+TEST_CASE("payments: never more than what is still due") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  f.ok(IssueInvoice{"p1", "i1", "1", D("2019-06-01"), 100000, 20000});
+  f.ok(PayInvoice{"i1", D("2019-06-15"), 60000});
+  auto msg = f.refused(PayInvoice{"i1", D("2019-06-20"), 40001}, "overpayment");
+  CHECK(msg == "invoice i1: EUR 400.00 still due (net EUR 1,000.00, credited EUR 0.00, paid EUR 600.00), EUR 400.01 offered");
+  f.ok(IssueCreditNote{"i1", "cn1", 10000, "one session not held"});
+  f.refused(PayInvoice{"i1", D("2019-06-20"), 30001}, "overpayment");
+  f.ok(PayInvoice{"i1", D("2019-06-20"), 30000});
+  f.refused(PayInvoice{"i1", D("2019-06-21"), 1}, "overpayment");
+  f.refused(CancelInvoice{"i1", "paid already"}, "invoice_paid");
+}
+
+TEST_CASE("rules as data: an amendment applies from then on, and each decision names its rules version") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  Rules more = rules_2019();
+  more.hour_cap_minutes = 40 * 60;
+  f.ok(f.session("p1", "s1", 32 * 60));
+  f.refused(f.session("p1", "s2", 60), "hour_cap_exceeded");
+  f.ok(AmendRules{"tns", more, "cap raised by the steering committee"});
+  auto r = f.run(f.session("p1", "s2", 60));
+  REQUIRE(r.is_ok());
+  auto ev = f.store->read_one(r->events[0].position);
+  REQUIRE(ev.is_ok());
+  CHECK(ev->view().env->rules_version() == 2);
+  CHECK(ev->view().programme_id() == "tns");
+  auto first = f.store->read_one(1);
+  CHECK(first->view().env->rules_version() == 1);
+}
+
+TEST_CASE("bad input is refused before anything is written") {
+  Fixture f;
+  f.setup();
+  Rules broken = rules_2019();
+  broken.min_months = 13;
+  f.refused(OpenProgramme{"x", "X", "Y", broken}, "bad_request");
+  f.refused(OpenProgramme{"tns", "dup", "Y", rules_2019()}, "conflict");
+  f.refused(OpenProgramme{"bad id!", "X", "Y", rules_2019()}, "bad_request");
+  f.refused(EnrolMentee{"nope", "m", "n", "c", "s", "TN", ""}, "not_found");
+  f.refused(AssignPair{"tns", "p1", "mentor-fr", "intaj", D("2019-04-01"), D("2019-12-01"), 100000, {"astrology"}},
+            "unknown_knowledge_area");
+  f.refused(IssueInvoice{"nope", "i", "1", D("2019-06-01"), 1, 0}, "not_found");
+}
+
+TEST_CASE("race: 16 threads of invoices for one mentee never pass the cap; the same for sessions") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj", 310000);
+  constexpr int kThreads = 16;
+  std::atomic<int> accepted_invoices{0}, accepted_sessions{0}, refused_fee{0}, refused_hours{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string n = std::to_string(t);
+      // EUR 300.00 each: 10 fit under EUR 3,100.00.
+      auto r = f.run(IssueInvoice{"p1", "inv-" + n, "N-" + n, D("2019-06-01"), 30000, 0});
+      if (r.is_ok()) ++accepted_invoices;
+      else if (r.status().reason() == "fee_cap_exceeded") ++refused_fee;
+      // 150 minutes each: 12 fit under 32h00.
+      auto s = f.run(f.session("p1", "sess-" + n, 150));
+      if (s.is_ok()) ++accepted_sessions;
+      else if (s.status().reason() == "hour_cap_exceeded") ++refused_hours;
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(accepted_invoices == 10);
+  CHECK(refused_fee == 6);
+  CHECK(accepted_sessions == 12);
+  CHECK(refused_hours == 4);
+  f.w->stop();
+  auto replayed = [&] {
+    State s;
+    REQUIRE(f.store->scan(1, 0, [&](const EventView& e) {
+      s.apply(e);
+      return Status::ok();
+    }).is_ok());
+    return s;
+  }();
+  CHECK(replayed.mentees().at("intaj").net_invoiced_cents == 300000);
+  CHECK(replayed.mentees().at("intaj").minutes_used == 1800);
+}
