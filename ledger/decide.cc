@@ -191,17 +191,19 @@ struct Decider {
   Result<Decision> operator()(const HoldJointMeeting& c) const {
     auto p = open_programme(s, c.programme_id);
     if (!p) return p.status();
-    PL_RETURN_IF_ERROR(check_id("meeting", c.id));
+    // Without an id, meetings are numbered in the order they are recorded.
+    std::string id = c.id.empty() ? "jm-" + std::to_string(s.count(fb::Event::JointMeetingHeld) + 1) : c.id;
+    PL_RETURN_IF_ERROR(check_id("meeting", id));
     PL_RETURN_IF_ERROR(check_text("title", c.title, 512));
     for (const auto& pid : c.pair_ids) {
       const auto* pair = State::find(s.pairs(), pid);
       if (!pair || pair->programme_id != c.programme_id) return missing("pair", pid);
     }
-    Out out(c.id, expected);
+    Out out(id, expected);
     out.programme(**p);
     out.emit(programme_stream(c.programme_id), fb::Event::JointMeetingHeld, [&](FBB& b) {
       auto pairs = fb_strings(b, c.pair_ids);
-      return fb::CreateJointMeetingHeldDirect(b, c.programme_id.c_str(), c.id.c_str(), c.date, c.title.c_str(), &pairs)
+      return fb::CreateJointMeetingHeldDirect(b, c.programme_id.c_str(), id.c_str(), c.date, c.title.c_str(), &pairs)
           .Union();
     });
     return out.take();

@@ -1,0 +1,360 @@
+#include "server/json_commands.h"
+
+#include <limits>
+#include <set>
+
+#include "ledger/dates.h"
+
+namespace pl {
+namespace {
+
+using json = nlohmann::json;
+
+// Reads the fields of one JSON object, keeping the first error.
+class Reader {
+ public:
+  Reader(const json& j, std::string_view what) : j_(j), what_(what) {
+    if (!j_.is_object()) fail("the " + std::string(what) + " must be a JSON object");
+  }
+
+  std::string text(const char* key, bool required = true) {
+    const json* v = get(key, required);
+    if (!v) return {};
+    if (!v->is_string()) return type_error(key, "a string"), std::string();
+    return v->get<std::string>();
+  }
+  std::int64_t integer(const char* key, bool required = true) {
+    const json* v = get(key, required);
+    if (!v) return 0;
+    if (v->is_number_unsigned()) {
+      if (v->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return fail(std::string(key) + " does not fit in a signed 64-bit integer"), 0;
+      return static_cast<std::int64_t>(v->get<std::uint64_t>());
+    }
+    if (v->is_number_integer()) return v->get<std::int64_t>();
+    if (v->is_number_float()) return fail(std::string(key) + " must be an integer that fits in 64 bits"), 0;
+    return type_error(key, "an integer"), 0;
+  }
+  std::int32_t int32(const char* key, bool required = true) {
+    std::int64_t v = integer(key, required);
+    if (v < std::numeric_limits<std::int32_t>::min() || v > std::numeric_limits<std::int32_t>::max())
+      return fail(std::string(key) + " is out of range"), 0;
+    return static_cast<std::int32_t>(v);
+  }
+  std::int32_t date(const char* key, bool required = true) {
+    const json* v = get(key, required);
+    if (!v) return 0;
+    if (!v->is_string()) return type_error(key, "a date (YYYY-MM-DD)"), 0;
+    auto d = parse_date(v->get<std::string>());
+    if (!d) return fail(std::string(key) + " '" + v->get<std::string>() + "' is not a calendar date (YYYY-MM-DD)"), 0;
+    return *d;
+  }
+  std::optional<std::int64_t> instant(const char* key, bool required = true) {
+    const json* v = get(key, required);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) return type_error(key, "an RFC 3339 instant"), std::nullopt;
+    auto t = parse_instant(v->get<std::string>());
+    if (!t)
+      return fail(std::string(key) + " '" + v->get<std::string>() +
+                  "' is not an RFC 3339 instant with an offset (e.g. 2019-03-15T23:59:59+01:00)"),
+             std::nullopt;
+    return t;
+  }
+  std::vector<std::string> strings(const char* key, bool required = true) {
+    std::vector<std::string> out;
+    const json* v = get(key, required);
+    if (!v) return out;
+    if (!v->is_array()) return type_error(key, "an array of strings"), out;
+    for (const auto& e : *v) {
+      if (!e.is_string()) return type_error(key, "an array of strings"), out;
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+  // One of `allowed`; returns its index.
+  std::size_t one_of(const char* key, std::initializer_list<const char*> allowed, bool required = true) {
+    const json* v = get(key, required);
+    if (!v) return 0;
+    if (!v->is_string()) return type_error(key, "a string"), 0;
+    std::string s = v->get<std::string>();
+    std::size_t i = 0;
+    std::string list;
+    for (const char* a : allowed) {
+      if (s == a) return i;
+      list += (i ? ", " : "") + std::string(a);
+      ++i;
+    }
+    return fail(std::string(key) + " '" + s + "' is not one of: " + list), 0;
+  }
+
+  // Refuses fields that were never read.
+  Status finish() {
+    if (error_.empty() && j_.is_object())
+      for (auto it = j_.begin(); it != j_.end(); ++it)
+        if (!seen_.count(it.key())) fail("unknown field '" + it.key() + "' in the " + what_);
+    return error_.empty() ? Status::ok() : Status::invalid(error_);
+  }
+
+ private:
+  const json* get(const char* key, bool required) {
+    seen_.insert(key);
+    if (!j_.is_object()) return nullptr;
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) {
+      if (required) fail("missing field '" + std::string(key) + "' in the " + what_);
+      return nullptr;
+    }
+    return &*it;
+  }
+  void type_error(const char* key, const char* expected) { fail(std::string(key) + " must be " + expected); }
+  void fail(std::string m) {
+    if (error_.empty()) error_ = std::move(m);
+  }
+
+  const json& j_;
+  std::string what_;
+  std::set<std::string> seen_;
+  std::string error_;
+};
+
+Rules read_rules(Reader& r) {
+  Rules out;
+  out.hour_cap_minutes = r.integer("hour_cap_minutes");
+  out.fee_cap_cents = r.integer("fee_cap_cents");
+  out.min_months = r.int32("min_months");
+  out.max_months = r.int32("max_months");
+  out.application_deadline_us = r.instant("application_deadline").value_or(0);
+  out.cofunding_bp = r.int32("cofunding_bp");
+  out.mentee_countries = r.strings("mentee_countries");
+  out.mentor_countries = r.strings("mentor_countries");
+  out.knowledge_areas = r.strings("knowledge_areas");
+  out.expert_min_years = r.int32("expert_min_years");
+  out.max_tours_per_mentee = r.int32("max_tours_per_mentee");
+  return out;
+}
+
+template <typename T>
+Result<AnyCommand> done(Reader& body, Reader& params, T command) {
+  PL_RETURN_IF_ERROR(params.finish());
+  PL_RETURN_IF_ERROR(body.finish());
+  return AnyCommand(std::move(command));
+}
+
+}  // namespace
+
+const std::vector<std::string>& command_names() {
+  static const std::vector<std::string> names = {
+      "open_programme", "amend_rules", "close_programme", "hold_joint_meeting", "enrol_mentee", "withdraw_mentee",
+      "submit_application", "accept_application", "reject_application", "assign_pair", "change_pair_period",
+      "log_session", "void_session", "submit_report", "complete_pair", "terminate_pair", "issue_invoice",
+      "pay_invoice", "cancel_invoice", "issue_credit_note", "schedule_tour", "register_tour_participant",
+      "cancel_tour_participant"};
+  return names;
+}
+
+Result<nlohmann::json> parse_json(std::string_view text) {
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    return Status::invalid(std::string("the body is not valid JSON: ") + e.what());
+  }
+}
+
+Result<AnyCommand> parse_command(std::string_view name, const json& params_json, const json& body_json) {
+  static const json kEmpty = json::object();
+  Reader b(body_json.is_null() ? kEmpty : body_json, "request body");
+  Reader p(params_json.is_null() ? kEmpty : params_json, "path");
+  if (name == "open_programme") {
+    OpenProgramme c;
+    c.id = b.text("id");
+    c.name = b.text("name");
+    c.coordinator = b.text("coordinator");
+    c.rules = read_rules(b);
+    return done(b, p, std::move(c));
+  }
+  if (name == "amend_rules") {
+    AmendRules c;
+    c.programme_id = p.text("pid");
+    c.rules = read_rules(b);
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  if (name == "close_programme") {
+    CloseProgramme c;
+    c.programme_id = p.text("pid");
+    c.date = b.date("date");
+    c.reason = b.text("reason", false);
+    return done(b, p, std::move(c));
+  }
+  if (name == "hold_joint_meeting") {
+    HoldJointMeeting c;
+    c.programme_id = p.text("pid");
+    c.id = b.text("id", false);
+    c.date = b.date("date");
+    c.title = b.text("title");
+    c.pair_ids = b.strings("pair_ids");
+    return done(b, p, std::move(c));
+  }
+  if (name == "enrol_mentee") {
+    EnrolMentee c;
+    c.programme_id = p.text("pid");
+    c.id = b.text("id");
+    c.name = b.text("name");
+    c.cluster_name = b.text("cluster_name");
+    c.sectors = b.text("sectors");
+    c.country = b.text("country");
+    c.website = b.text("website", false);
+    return done(b, p, std::move(c));
+  }
+  if (name == "withdraw_mentee") {
+    WithdrawMentee c;
+    c.mentee_id = p.text("mid");
+    c.date = b.date("date");
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  if (name == "submit_application") {
+    SubmitApplication c;
+    c.programme_id = p.text("pid");
+    c.id = b.text("id");
+    c.applicant_name = b.text("applicant_name");
+    c.organisation = b.text("organisation");
+    c.email = b.text("email");
+    c.country = b.text("country");
+    c.profile = b.one_of("profile", {"cluster_manager", "expert"}) == 1 ? fb::Profile::expert
+                                                                         : fb::Profile::cluster_manager;
+    c.years_experience = b.int32("years_experience");
+    c.knowledge_areas = b.strings("knowledge_areas");
+    c.quotation_cents = b.integer("quotation_cents");
+    c.received_at_us = b.instant("received_at", false);
+    return done(b, p, std::move(c));
+  }
+  if (name == "accept_application") {
+    AcceptApplication c;
+    c.application_id = p.text("aid");
+    c.mentor_id = b.text("mentor_id");
+    return done(b, p, std::move(c));
+  }
+  if (name == "reject_application") {
+    RejectApplication c;
+    c.application_id = p.text("aid");
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  if (name == "assign_pair") {
+    AssignPair c;
+    c.programme_id = p.text("pid");
+    c.id = b.text("id");
+    c.mentor_id = b.text("mentor_id");
+    c.mentee_id = b.text("mentee_id");
+    c.start_date = b.date("start_date");
+    c.end_date = b.date("end_date");
+    c.agreed_fee_cents = b.integer("agreed_fee_cents");
+    c.topics = b.strings("topics");
+    return done(b, p, std::move(c));
+  }
+  if (name == "change_pair_period") {
+    ChangePairPeriod c;
+    c.pair_id = p.text("pair");
+    c.end_date = b.date("end_date");
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  if (name == "log_session") {
+    LogSession c;
+    c.pair_id = p.text("pair");
+    c.id = b.text("id");
+    c.date = b.date("date");
+    c.minutes = b.integer("minutes");
+    c.mode = b.one_of("mode", {"remote", "in_person"}) == 1 ? fb::Mode::in_person : fb::Mode::remote;
+    c.format = b.one_of("format", {"bilateral", "group"}) == 1 ? fb::Format::group : fb::Format::bilateral;
+    c.topics = b.strings("topics");
+    c.summary = b.text("summary");
+    return done(b, p, std::move(c));
+  }
+  if (name == "void_session") {
+    VoidSession c;
+    c.pair_id = p.text("pair");
+    c.session_id = p.text("sid");
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  if (name == "submit_report") {
+    SubmitReport c;
+    c.pair_id = p.text("pair");
+    c.language = b.text("language");
+    c.topics = b.strings("topics");
+    c.progress = b.text("progress");
+    c.outcomes = b.text("outcomes");
+    return done(b, p, std::move(c));
+  }
+  if (name == "complete_pair") {
+    CompletePair c;
+    c.pair_id = p.text("pair");
+    return done(b, p, std::move(c));
+  }
+  if (name == "terminate_pair") {
+    TerminatePair c;
+    c.pair_id = p.text("pair");
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  if (name == "issue_invoice") {
+    IssueInvoice c;
+    c.pair_id = p.text("pair");
+    c.id = b.text("id");
+    c.number = b.text("number");
+    c.issue_date = b.date("issue_date");
+    c.net_cents = b.integer("net_cents");
+    c.vat_cents = b.integer("vat_cents");
+    return done(b, p, std::move(c));
+  }
+  if (name == "pay_invoice") {
+    PayInvoice c;
+    c.invoice_id = p.text("iid");
+    c.paid_date = b.date("paid_date");
+    c.amount_cents = b.integer("amount_cents");
+    return done(b, p, std::move(c));
+  }
+  if (name == "cancel_invoice") {
+    CancelInvoice c;
+    c.invoice_id = p.text("iid");
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  if (name == "issue_credit_note") {
+    IssueCreditNote c;
+    c.invoice_id = p.text("iid");
+    c.id = b.text("id");
+    c.amount_cents = b.integer("amount_cents");
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  if (name == "schedule_tour") {
+    ScheduleTour c;
+    c.programme_id = p.text("pid");
+    c.id = b.text("id");
+    c.region = b.text("region");
+    c.host = b.text("host");
+    c.start_date = b.date("start_date");
+    c.end_date = b.date("end_date");
+    c.topics = b.strings("topics", false);
+    return done(b, p, std::move(c));
+  }
+  if (name == "register_tour_participant") {
+    RegisterTourParticipant c;
+    c.tour_id = p.text("tid");
+    c.mentee_id = b.text("mentee_id");
+    return done(b, p, std::move(c));
+  }
+  if (name == "cancel_tour_participant") {
+    CancelTourParticipant c;
+    c.tour_id = p.text("tid");
+    c.mentee_id = b.text("mentee_id");
+    c.reason = b.text("reason");
+    return done(b, p, std::move(c));
+  }
+  return Status::invalid("unknown command '" + std::string(name) + "'");
+}
+
+}  // namespace pl

@@ -1,0 +1,160 @@
+// The JSON mapping of the commands, and the demonstration programme.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "ledger/dates.h"
+#include "projections/replay.h"
+#include "server/demo.h"
+#include "server/json_commands.h"
+#include "util.h"
+
+using namespace pl;
+using json = nlohmann::json;
+
+namespace {
+
+std::string parse_error(std::string_view name, const json& params, const std::string& body_text) {
+  auto body = parse_json(body_text);
+  if (!body) return body.status().message();
+  auto c = parse_command(name, params, *body);
+  REQUIRE_FALSE(c.is_ok());
+  CHECK(c.status().reason() == "bad_request");
+  return c.status().message();
+}
+
+const char* kSession = R"({"id":"s1","date":"2021-02-01","minutes":90,"mode":"remote","format":"group",
+                           "topics":["strategy"],"summary":"ok"})";
+
+}  // namespace
+
+TEST_CASE("json: a well-formed body becomes its command") {
+  auto body = parse_json(kSession);
+  REQUIRE(body.is_ok());
+  auto c = parse_command("log_session", {{"pair", "p07"}}, *body);
+  REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  const auto& s = std::get<LogSession>(*c);
+  CHECK(s.pair_id == "p07");
+  CHECK(s.minutes == 90);
+  CHECK(s.format == fb::Format::group);
+  CHECK(format_date(s.date) == "2021-02-01");
+}
+
+TEST_CASE("json: bad input is refused with a sentence naming the field") {
+  json pair = {{"pair", "p07"}};
+  CHECK(parse_error("log_session", pair, "{\"id\": ").find("not valid JSON") != std::string::npos);
+  CHECK(parse_error("log_session", pair, "{\"id\":\"s\",\"date\":\"2021-02-01\",\"minutes\":\"90\",\"mode\":\"remote\","
+                                         "\"format\":\"group\",\"topics\":[],\"summary\":\"x\"}") ==
+        "minutes must be an integer");
+  CHECK(parse_error("log_session", pair, R"({"id":"s","date":"2021-02-01","mode":"remote","format":"group","topics":[],"summary":"x"})") ==
+        "missing field 'minutes' in the request body");
+  CHECK(parse_error("log_session", pair, R"({"id":"s","date":"2021-02-01","minutes":9,"mode":"telepathy","format":"group","topics":[],"summary":"x"})") ==
+        "mode 'telepathy' is not one of: remote, in_person");
+  CHECK(parse_error("log_session", pair, R"({"id":"s","date":"2021-02-30","minutes":9,"mode":"remote","format":"group","topics":[],"summary":"x"})") ==
+        "date '2021-02-30' is not a calendar date (YYYY-MM-DD)");
+  CHECK(parse_error("log_session", pair, R"({"id":"s","date":"2021-02-01","minutes":9,"mode":"remote","format":"group","topics":[],"summary":"x","colour":"red"})") ==
+        "unknown field 'colour' in the request body");
+  CHECK(parse_error("issue_invoice", pair, R"({"id":"i","number":"1","issue_date":"2021-02-01","net_cents":9223372036854775808,"vat_cents":0})") ==
+        "net_cents does not fit in a signed 64-bit integer");
+  CHECK(parse_error("issue_invoice", pair, R"({"id":"i","number":"1","issue_date":"2021-02-01","net_cents":1e30,"vat_cents":0})") ==
+        "net_cents must be an integer that fits in 64 bits");
+  CHECK(parse_error("submit_application", {{"pid", "x"}},
+                    R"({"id":"a","applicant_name":"n","organisation":"o","email":"e@x","country":"FR","profile":"expert",
+                        "years_experience":5,"knowledge_areas":[],"quotation_cents":1,"received_at":"2019-03-15T23:59:59"})")
+            .find("is not an RFC 3339 instant with an offset") != std::string::npos);
+  CHECK(parse_error("log_session", pair, "{\"id\":\"s\xff\"}").find("not valid JSON") != std::string::npos);
+  CHECK(parse_error("log_session", pair, "[1,2]") == "the request body must be a JSON object");
+  CHECK(parse_error("no_such_command", pair, "{}") == "unknown command 'no_such_command'");
+}
+
+TEST_CASE("the demonstration programme loads once, verifies, and its figures reconcile with its steps") {
+  test::TempDir dir;
+  auto store = std::move(Store::open(dir.path())).value();
+  auto r = load_demo(*store, LEDGER_DEMO_FILE);
+  REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  CHECK(r->loaded);
+  CHECK(r->head.position == r->steps);
+  auto rep = store->verify();
+  CHECK_MESSAGE(rep.ok, rep.detail);
+
+  auto again = load_demo(*store, LEDGER_DEMO_FILE);
+  REQUIRE(again.is_ok());
+  CHECK_FALSE(again->loaded);
+  CHECK(store->head().position == r->head.position);
+
+  // Independent sums over the demo's own steps.
+  std::ifstream in(LEDGER_DEMO_FILE);
+  std::stringstream text;
+  text << in.rdbuf();
+  json doc = json::parse(text.str());
+  std::map<std::string, std::string> pair_mentee;
+  std::map<std::pair<std::string, std::string>, std::int64_t> session_minutes;
+  std::map<std::string, std::int64_t> minutes, net;
+  std::map<std::string, std::pair<std::string, std::int64_t>> invoice;  // id -> (mentee, net)
+  for (const auto& s : doc["steps"]) {
+    const std::string cmd = s["command"];
+    const auto& b = s["body"];
+    const auto& p = s["params"];
+    if (cmd == "assign_pair") pair_mentee[b["id"]] = b["mentee_id"];
+    if (cmd == "log_session") {
+      std::string m = pair_mentee.at(p["pair"]);
+      minutes[m] += b["minutes"].get<std::int64_t>();
+      session_minutes[{p["pair"], b["id"]}] = b["minutes"];
+    }
+    if (cmd == "void_session") minutes[pair_mentee.at(p["pair"])] -= session_minutes.at({p["pair"], p["sid"]});
+    if (cmd == "issue_invoice") {
+      std::string m = pair_mentee.at(p["pair"]);
+      invoice[b["id"]] = {m, b["net_cents"]};
+      net[m] += b["net_cents"].get<std::int64_t>();
+    }
+    if (cmd == "cancel_invoice") net[invoice.at(p["iid"]).first] -= invoice.at(p["iid"]).second;
+    if (cmd == "issue_credit_note") net[invoice.at(p["iid"]).first] -= b["amount_cents"].get<std::int64_t>();
+  }
+  auto state = replay<State>(*store);
+  REQUIRE(state.is_ok());
+  CHECK(state->mentees().size() == 39);
+  CHECK(state->pairs().size() == 40);
+  CHECK(state->count(fb::Event::SessionVoided) == 1);
+  CHECK(state->count(fb::Event::InvoiceCancelled) == 1);
+  CHECK(state->count(fb::Event::CreditNoteIssued) == 1);
+  CHECK(state->count(fb::Event::PairTerminated) == 1);
+  CHECK(state->count(fb::Event::JointMeetingHeld) == 4);
+  for (const auto& [id, m] : state->mentees()) {
+    CAPTURE(id);
+    CHECK(m.minutes_used == minutes[id]);
+    CHECK(m.net_invoiced_cents == net[id]);
+    CHECK(m.minutes_used <= 32 * 60);
+    CHECK(m.net_invoiced_cents <= 310000);
+  }
+  // The mentee of the terminated pair: its hours count both pairs.
+  const auto& p07 = state->pairs().at("tnst-2019-p07");
+  CHECK(p07.status == PairStatus::terminated);
+  const auto& p07b = state->pairs().at("tnst-2019-p07b");
+  CHECK(state->mentees().at(p07.mentee_id).minutes_used == p07.minutes_used + p07b.minutes_used);
+  CHECK(state->mentees().at(p07.mentee_id).active_pair == "tnst-2019-p07b");
+
+  // The simulated clock followed the business dates: the first event was
+  // recorded when the 2019 programme opened, a session the day after it took place.
+  auto first = store->read_one(1);
+  CHECK(format_instant(first->view().recorded_at_us()).substr(0, 10) == "2019-01-21");
+  bool checked_session = false;
+  REQUIRE(store->scan(1, 0, [&](const EventView& e) {
+    if (!checked_session && e.type() == fb::Event::SessionLogged) {
+      auto day = static_cast<std::int32_t>(e.recorded_at_us() / 86'400'000'000);
+      CHECK(day == e.as<fb::SessionLogged>()->date() + 1);
+      checked_session = true;
+    }
+    return Status::ok();
+  }).is_ok());
+  CHECK(checked_session);
+  // As of the end of 2019 the 2021 edition did not exist yet.
+  AsOf end2019;
+  end2019.has_time = true;
+  end2019.recorded_at_us = parse_instant("2019-12-31T23:59:59Z").value();
+  auto then = replay<State>(*store, end2019);
+  REQUIRE(then.is_ok());
+  CHECK(then->programmes().count("tnst-2019") == 1);
+  CHECK(then->programmes().count("reloaded-2021") == 0);
+}
