@@ -28,19 +28,15 @@
 
 #include <cstring>
 
+#include "ledger/coding.h"
+
 namespace pl {
 namespace {
 
-void put_u16(std::string& out, std::uint16_t v) {
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v));
-}
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
-}
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
-}
+using coding::put_u16;
+using coding::put_u32;
+using coding::put_u64;
+
 void put_str(std::string& out, std::string_view s) {
   put_u32(out, static_cast<std::uint32_t>(s.size()));
   out.append(s);

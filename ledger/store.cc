@@ -25,27 +25,17 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ledger/coding.h"
+
 namespace pl {
 namespace {
 
 constexpr char kHeadKey[] = "head";
 
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
-}
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<char>(v >> s));
-}
-std::uint64_t get_u64(const char* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(p[i]);
-  return v;
-}
-std::uint32_t get_u32(const char* p) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(p[i]);
-  return v;
-}
+using coding::get_u32;
+using coding::get_u64;
+using coding::put_u32;
+using coding::put_u64;
 
 std::string encode_head(const Head& h) {
   std::string s;
