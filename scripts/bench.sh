@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ledger_install_deps
-ledger_build build -DCMAKE_BUILD_TYPE=Release -DLEDGER_BUILD_BENCH=ON
+ledger_build build-release -DCMAKE_BUILD_TYPE=Release -DLEDGER_BUILD_TESTS=OFF -DLEDGER_BUILD_BENCH=ON
 part="${1:-append}"
 shift || true
 case "$part" in
-  append) ./build/bench/bench_append "$@" ;;
+  append) ./build-release/bench/bench_append "$@" ;;
   *) echo "unknown part: $part (known: append)" >&2; exit 2 ;;
 esac
