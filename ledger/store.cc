@@ -93,6 +93,14 @@ Status from_rocks(const rocksdb::Status& s, std::string_view what) {
 
 std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
+// FlatBuffers are read in place and need their natural alignment; values
+// under a RocksDB iterator have none, so a misaligned one is copied to `buf`.
+std::string_view aligned(const rocksdb::Slice& s, std::string& buf) {
+  if (reinterpret_cast<std::uintptr_t>(s.data()) % 8 == 0) return view(s);
+  buf.assign(s.data(), s.size());
+  return buf;
+}
+
 // The stream id and its 0x00 of a streams key. Given to RocksDB as the
 // memtable insert hint: a stream's versions arrive in order, so each insert
 // starts where the stream's last one ended instead of at the skip list's top.
@@ -300,8 +308,9 @@ Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Sta
     ro.iterate_upper_bound = &upper_slice;
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  std::string buf;
   for (it->Seek(position_key(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
-    auto ev = decode_event(view(it->value()));
+    auto ev = decode_event(aligned(it->value(), buf));
     if (!ev) {
       std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
       return Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
@@ -359,7 +368,7 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
   Hash prev{};
   std::uint64_t expected = 1;
-  std::string index_value;
+  std::string index_value, buf;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 8)
       return fail(expected, VerifyProblem::bad_key, "a key of " + std::to_string(it->key().size()) + " bytes is not a position");
@@ -367,7 +376,7 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
     if (key_pos != expected)
       return fail(expected, VerifyProblem::gap,
                   "position " + std::to_string(expected) + " is missing (next stored key is " + std::to_string(key_pos) + ")");
-    auto ev = decode_event(view(it->value()));
+    auto ev = decode_event(aligned(it->value(), buf));
     if (!ev) return fail(expected, VerifyProblem::undecodable, "position " + std::to_string(expected) + ": " + ev.status().message());
     if (ev->position() != key_pos)
       return fail(expected, VerifyProblem::reordered,
