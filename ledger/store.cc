@@ -42,8 +42,7 @@ std::string encode_head(const Head& h) {
   put_u64(s, h.position);
   s.append(reinterpret_cast<const char*>(h.hash.data()), h.hash.size());
   put_u64(s, static_cast<std::uint64_t>(h.recorded_at_us));
-  s.push_back(static_cast<char>(kSchemaVersion >> 8));
-  s.push_back(static_cast<char>(kSchemaVersion & 0xff));
+  coding::put_u16(s, kSchemaVersion);
   return s;
 }
 

@@ -148,6 +148,13 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - t).count());
   };
   auto t_decide = SteadyClock::now();
+  if (!broken_) {
+    // A State that no longer matches the store must not decide anything.
+    std::lock_guard lock(answer_mu_);
+    for (auto& [cmd, done] : group) answer_queue_.emplace_back(std::move(done), broken_);
+    answer_cv_.notify_one();
+    return;
+  }
   Batch batch = store_.begin(options_.clock());
   // Answers are given after the commit; index -1 in `dup_of` means none.
   std::vector<std::optional<Result<CommandOutcome>>> answers(group.size());
@@ -253,17 +260,20 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
       dup_of[i] = -1;
     }
     Status rebuilt = rebuild_state();
-    if (!rebuilt) state_ = std::make_unique<State>();  // the next commit will fail the same way until fixed
-    std::lock_guard lock(mu_);
-    ++stats_.failed_commits;
-  } else {
-    if (options_.on_commit && events > 0) options_.on_commit(*state_, events);
-    std::lock_guard lock(mu_);
-    if (events > 0) ++stats_.commits;
-    stats_.events += events;
+    if (!rebuilt)
+      broken_ = Status::unavailable("the ledger could not reread its store after a failed commit (" +
+                                    rebuilt.message() + "); restart it; nothing was written");
+  } else if (options_.on_commit && events > 0) {
+    options_.on_commit(*state_, events);
   }
   {
     std::lock_guard lock(mu_);
+    if (!committed) {
+      ++stats_.failed_commits;
+    } else {
+      if (events > 0) ++stats_.commits;
+      stats_.events += events;
+    }
     stats_.commands += group.size();
     stats_.refused += refused;
     stats_.decide_ns += decide_ns;

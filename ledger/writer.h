@@ -8,7 +8,8 @@
 // write (group commit). A caller is answered only after its events are
 // durable. A refused command writes nothing and does not disturb the others of
 // its group. If the commit itself fails, every command of the group is
-// answered with that failure and the State is rebuilt from the store.
+// answered with that failure and the State is rebuilt from the store; if
+// that rebuild fails too, every later command is refused as unavailable.
 #pragma once
 
 #include <condition_variable>
@@ -125,6 +126,7 @@ class Writer {
   Store& store_;
   WriterOptions options_;
   std::unique_ptr<State> state_;
+  Status broken_;  // writer thread only; not ok once the State could not be rebuilt
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
