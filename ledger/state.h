@@ -36,6 +36,11 @@ struct Rules {
   bool mentee_country_ok(const std::string& c) const;
   bool mentor_country_ok(const std::string& c) const;
   bool topic_ok(const std::string& t) const;
+  template <class A>
+  void io(A& a) {
+    a(hour_cap_minutes, fee_cap_cents, min_months, max_months, application_deadline_us, cofunding_bp, mentee_countries,
+      mentor_countries, knowledge_areas, expert_min_years, max_tours_per_mentee);
+  }
 };
 
 struct ProgrammeState {
@@ -43,6 +48,8 @@ struct ProgrammeState {
   Rules rules;
   std::uint32_t rules_version = 0;  // 1 when opened, +1 per amendment
   bool closed = false;
+  template <class A>
+  void io(A& a) { a(id, name, coordinator, rules, rules_version, closed); }
 };
 
 struct MenteeState {
@@ -53,6 +60,11 @@ struct MenteeState {
   std::int64_t net_invoiced_cents = 0;   // every pair, less cancelled invoices and credit notes
   std::string active_pair;               // empty: none
   std::set<std::string> tours;           // registrations not cancelled
+  template <class A>
+  void io(A& a) {
+    a(id, programme_id, name, cluster_name, country, withdrawn, minutes_used, agreed_cents, net_invoiced_cents, active_pair,
+      tours);
+  }
 };
 
 enum class ApplicationStatus : std::uint8_t { submitted = 0, accepted = 1, rejected = 2 };
@@ -65,18 +77,27 @@ struct ApplicationState {
   std::int64_t received_at_us = 0;
   ApplicationStatus status = ApplicationStatus::submitted;
   std::string mentor_id;
+  template <class A>
+  void io(A& a) {
+    a(id, programme_id, applicant_name, organisation, country, profile, years_experience, quotation_cents, received_at_us,
+      status, mentor_id);
+  }
 };
 
 struct MentorState {
   std::string id, programme_id, application_id, name, country;
   std::int64_t quotation_cents = 0;
   std::set<std::string> invoice_numbers;
+  template <class A>
+  void io(A& a) { a(id, programme_id, application_id, name, country, quotation_cents, invoice_numbers); }
 };
 
 struct SessionState {
   std::int32_t date = 0;
   std::int64_t minutes = 0;
   bool voided = false;
+  template <class A>
+  void io(A& a) { a(date, minutes, voided); }
 };
 
 enum class PairStatus : std::uint8_t { active = 0, completed = 1, terminated = 2 };
@@ -90,6 +111,11 @@ struct PairState {
   std::map<std::string, SessionState> sessions;
   std::int64_t minutes_used = 0;        // voided sessions excluded
   std::int64_t net_invoiced_cents = 0;  // less cancelled invoices and credit notes
+  template <class A>
+  void io(A& a) {
+    a(id, programme_id, mentor_id, mentee_id, start_date, end_date, agreed_fee_cents, status, report_submitted, sessions,
+      minutes_used, net_invoiced_cents);
+  }
 };
 
 struct InvoiceState {
@@ -101,11 +127,18 @@ struct InvoiceState {
   std::set<std::string> credit_notes;
   // What can still be paid: net less credit notes less payments.
   std::int64_t due_cents() const { return net_cents - credited_cents - paid_cents; }
+  template <class A>
+  void io(A& a) {
+    a(id, pair_id, mentor_id, mentee_id, number, issue_date, net_cents, vat_cents, paid_cents, credited_cents, cancelled,
+      credit_notes);
+  }
 };
 
 struct TourState {
   std::string id, programme_id;
   std::set<std::string> participants;
+  template <class A>
+  void io(A& a) { a(id, programme_id, participants); }
 };
 
 class State {
@@ -126,6 +159,13 @@ class State {
   const Map<TourState>& tours() const { return tours_; }
   // Credit note id -> invoice id.
   const Map<std::string>& credit_notes() const { return credit_notes_; }
+
+  // Every field, for the archive (ledger/archive.h): checkpoints and the
+  // byte-for-byte comparison of states.
+  template <class A>
+  void io(A& a) {
+    a(position_, counts_, programmes_, mentees_, applications_, mentors_, pairs_, invoices_, tours_, credit_notes_);
+  }
 
   template <typename T>
   static const T* find(const Map<T>& m, const std::string& id) {

@@ -1,0 +1,197 @@
+#include "projections/projector.h"
+
+#include "ledger/coding.h"
+
+namespace pl {
+using namespace coding;
+namespace {
+
+// Checkpoint record, under the name "read_models":
+//   "PLC1" ‖ code version u32 ‖ position u64 ‖ hash of that event (32 bytes)
+//   ‖ archive bytes of ReadModels
+constexpr std::string_view kCheckpointName = "read_models";
+constexpr std::string_view kMagic = "PLC1";
+constexpr std::size_t kHeaderSize = 4 + 4 + 8 + 32;
+
+// How long the projector waits for readers to let go of the copy it wants to
+// bring up to date before it makes a fresh copy instead.
+constexpr auto kDrainWait = std::chrono::milliseconds(20);
+
+}  // namespace
+
+Status Projector::save_checkpoint(Store& store, const ReadModels& rm, std::uint32_t code_version) {
+  if (rm.position() == 0) return Status::ok();
+  auto ev = store.read_one(rm.position());
+  if (!ev) return ev.status();
+  std::string value(kMagic);
+  put_u32(value, code_version);
+  put_u64(value, rm.position());
+  value.append(ev->view().hash_bytes());
+  OutArchive a;
+  a.save(rm);
+  value.append(a.bytes());
+  return store.put_checkpoint(kCheckpointName, value);
+}
+
+Result<std::optional<ReadModels>> Projector::load_checkpoint(const Store& store, std::uint32_t code_version,
+                                                             std::string* why) {
+  auto value = store.get_checkpoint(kCheckpointName);
+  if (!value) return value.status();
+  if (!*value) return std::optional<ReadModels>();
+  const std::string& v = **value;
+  auto ignore = [&](std::string reason) {
+    *why = std::move(reason);
+    return std::optional<ReadModels>();
+  };
+  if (v.size() < kHeaderSize || v.compare(0, 4, kMagic) != 0) return ignore("not a checkpoint record");
+  std::uint32_t version = get_u32(v.data() + 4);
+  if (version != code_version)
+    return ignore("written by read models version " + std::to_string(version) + ", this is version " +
+                  std::to_string(code_version));
+  std::uint64_t position = get_u64(v.data() + 8);
+  if (position > store.head().position)
+    return ignore("covers position " + std::to_string(position) + ", past the head " +
+                  std::to_string(store.head().position));
+  auto ev = store.read_one(position);
+  if (!ev) return ignore("its position " + std::to_string(position) + " cannot be read: " + ev.status().message());
+  if (ev->view().hash_bytes() != std::string_view(v.data() + 16, 32))
+    return ignore("the event at position " + std::to_string(position) + " is not the one it covered");
+  ReadModels rm;
+  InArchive in(std::string_view(v).substr(kHeaderSize));
+  in.get(rm);
+  if (!in.ok() || !in.at_end() || rm.position() != position) return ignore("its contents do not decode");
+  return std::optional<ReadModels>(std::move(rm));
+}
+
+Projector::Projector(Store& store, ProjectorOptions options) : store_(store), options_(std::move(options)) {}
+
+Projector::~Projector() { stop(); }
+
+Status Projector::catch_up(ReadModels& rm, std::uint64_t to) {
+  if (to <= rm.position()) return Status::ok();
+  return store_.scan(rm.position() + 1, to, [&](const EventView& e) {
+    rm.apply(e);
+    return Status::ok();
+  });
+}
+
+Result<std::unique_ptr<Projector>> Projector::start(Store& store, ProjectorOptions options) {
+  std::unique_ptr<Projector> p(new Projector(store, std::move(options)));
+  auto loaded = load_checkpoint(store, p->options_.code_version, &p->start_info_.checkpoint_ignored);
+  if (!loaded) return loaded.status();
+  auto rm = std::make_shared<ReadModels>();
+  if (*loaded) {
+    *rm = std::move(**loaded);
+    p->start_info_.checkpoint_position = rm->position();
+  }
+  std::uint64_t from = rm->position();
+  PL_RETURN_IF_ERROR(p->catch_up(*rm, store.head().position));
+  p->start_info_.replayed = rm->position() - from;
+  p->since_checkpoint_ = p->start_info_.replayed;
+  p->spare_ = std::make_shared<ReadModels>(*rm);
+  p->published_position_ = rm->position();
+  p->published_ = std::move(rm);
+  p->thread_ = std::thread([raw = p.get()] { raw->run(); });
+  return p;
+}
+
+void Projector::notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_one();
+}
+
+std::shared_ptr<const ReadModels> Projector::snapshot() const {
+  std::lock_guard lock(mu_);
+  return published_;
+}
+
+std::uint64_t Projector::published_position() const {
+  std::lock_guard lock(mu_);
+  return published_position_;
+}
+
+Status Projector::status() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+bool Projector::wait_for(std::uint64_t position, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return published_cv_.wait_for(lock, timeout,
+                                [&] { return published_position_ >= position || stopped_ || !failed_; }) &&
+         published_position_ >= position;
+}
+
+void Projector::run() {
+  for (;;) {
+    bool stopping;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return notified_ || stopping_; });
+      notified_ = false;
+      stopping = stopping_;
+    }
+    std::uint64_t head = store_.head().position;
+    Status st = Status::ok();
+    if (head > spare_->position()) {
+      std::uint64_t before = spare_->position();
+      st = catch_up(*spare_, head);
+      if (st) {
+        // Publish the spare; the copy readers had becomes the spare.
+        std::shared_ptr<const ReadModels> old;
+        {
+          std::lock_guard lock(mu_);
+          old = std::move(published_);
+          published_ = spare_;
+          published_position_ = spare_->position();
+        }
+        published_cv_.notify_all();
+        if (options_.on_publish) options_.on_publish(head);
+        since_checkpoint_ += head - before;
+        auto fresh = std::const_pointer_cast<ReadModels>(old);
+        old.reset();
+        auto deadline = std::chrono::steady_clock::now() + kDrainWait;
+        while (fresh.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        if (fresh.use_count() > 1) {
+          // A reader still holds it: leave it to them and copy the published one.
+          fresh = std::make_shared<ReadModels>(*spare_);
+        }
+        spare_ = std::move(fresh);
+        st = catch_up(*spare_, head);
+      }
+    }
+    if (st && ((options_.checkpoint_every != 0 && since_checkpoint_ >= options_.checkpoint_every) ||
+               (stopping && since_checkpoint_ > 0))) {
+      // The spare is ours alone and equal to the published models.
+      st = save_checkpoint(store_, *spare_, options_.code_version);
+      if (st) since_checkpoint_ = 0;
+    }
+    if (!st) {
+      std::lock_guard lock(mu_);
+      failed_ = st;
+      stopped_ = true;
+      published_cv_.notify_all();
+      return;
+    }
+    if (stopping) break;
+  }
+  std::lock_guard lock(mu_);
+  stopped_ = true;
+  published_cv_.notify_all();
+}
+
+void Projector::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace pl

@@ -1,0 +1,100 @@
+// The projector: keeps the read models up to date with the store and
+// publishes them to readers as immutable snapshots.
+//
+// It follows the store on its own thread. When told that events were
+// committed (notify), it folds them into the spare copy of the read models,
+// publishes that copy, and then brings the other copy up to date once the
+// readers still holding it are gone ("left-right"): readers never wait, never
+// see half a commit, and the writer only ever pays for a notify. A reader that
+// keeps an old snapshot for long does not hold the projector back either: after
+// a short wait the projector drops that copy to the reader and makes a fresh
+// one.
+//
+// Checkpoints: every `checkpoint_every` events and on stop, the models are
+// saved in the `checkpoints` column family with the position they cover and
+// that event's hash. On start, a checkpoint written by the same code version
+// whose position and hash match the store is loaded and only the events after
+// it are replayed; otherwise the models are rebuilt from position 1.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ledger/store.h"
+#include "projections/read_models.h"
+#include "projections/replay.h"
+
+namespace pl {
+
+struct ProjectorOptions {
+  std::uint64_t checkpoint_every = 100'000;  // events; 0: only on stop
+  std::uint32_t code_version = kReadModelsVersion;
+  // Called on the projector's thread after each publication, with the new
+  // head position (e.g. to wake live feeds). Keep it short.
+  std::function<void(std::uint64_t)> on_publish;
+};
+
+struct ProjectorStart {
+  std::uint64_t checkpoint_position = 0;  // 0: none used
+  std::string checkpoint_ignored;          // why a stored checkpoint was not used
+  std::uint64_t replayed = 0;              // events folded at start
+};
+
+class Projector {
+ public:
+  static Result<std::unique_ptr<Projector>> start(Store& store, ProjectorOptions options = {});
+  ~Projector();  // stop()s
+  Projector(const Projector&) = delete;
+  Projector& operator=(const Projector&) = delete;
+
+  // Events up to the store's head may be new; returns at once.
+  void notify();
+  // The latest published read models. Never blocks on the projector.
+  std::shared_ptr<const ReadModels> snapshot() const;
+  std::uint64_t published_position() const;
+  // Waits until the published snapshot covers `position`; false on timeout or
+  // if the projector stopped or failed.
+  bool wait_for(std::uint64_t position, std::chrono::milliseconds timeout) const;
+  // Folds what is left, writes a checkpoint, joins the thread. Idempotent.
+  void stop();
+
+  const ProjectorStart& start_info() const { return start_info_; }
+  Status status() const;  // not ok once the store could not be read
+
+  // Saves / loads a checkpoint of `rm` under the store's checkpoint name.
+  static Status save_checkpoint(Store& store, const ReadModels& rm, std::uint32_t code_version);
+  // The models of a usable checkpoint, or nullopt with the reason in *why.
+  static Result<std::optional<ReadModels>> load_checkpoint(const Store& store, std::uint32_t code_version,
+                                                           std::string* why);
+
+ private:
+  Projector(Store& store, ProjectorOptions options);
+  void run();
+  Status catch_up(ReadModels& rm, std::uint64_t to);
+
+  Store& store_;
+  ProjectorOptions options_;
+  ProjectorStart start_info_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;       // notify / stop
+  mutable std::condition_variable published_cv_;
+  bool notified_ = false;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  Status failed_;
+  std::shared_ptr<const ReadModels> published_;
+  std::uint64_t published_position_ = 0;
+
+  std::shared_ptr<ReadModels> spare_;  // projector thread only
+  std::uint64_t since_checkpoint_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace pl

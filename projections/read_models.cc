@@ -1,0 +1,430 @@
+#include "projections/read_models.h"
+
+#include <algorithm>
+#include <map>
+
+#include "ledger/dates.h"
+
+namespace pl {
+namespace {
+
+std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+std::vector<std::string> strs(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
+  std::vector<std::string> out;
+  if (v) {
+    out.reserve(v->size());
+    for (auto* s : *v) out.push_back(str(s));
+  }
+  return out;
+}
+
+template <typename T>
+const T* find(const State::Map<T>& m, const std::string& id) {
+  return State::find(m, id);
+}
+
+}  // namespace
+
+std::uint32_t ReadModels::topic(std::string_view name) {
+  auto it = topic_index_.find(std::string(name));
+  if (it != topic_index_.end()) return it->second;
+  auto i = static_cast<std::uint32_t>(topic_names_.size());
+  topic_names_.emplace_back(name);
+  topic_index_.emplace(topic_names_.back(), i);
+  return i;
+}
+
+void ReadModels::apply(const EventView& e) {
+  core_.apply(e);
+  recorded_at_us_ = e.recorded_at_us();
+  const std::uint64_t pos = e.position();
+  switch (e.type()) {
+    case fb::Event::ProgrammeOpened:
+      programmes_[str(e.as<fb::ProgrammeOpened>()->programme_id())].opened_position = pos;
+      break;
+    case fb::Event::JointMeetingHeld: {
+      auto* p = e.as<fb::JointMeetingHeld>();
+      programmes_[str(p->programme_id())].meetings.push_back(
+          MeetingRow{str(p->meeting_id()), str(p->title()), p->date(), strs(p->pair_ids()), pos});
+      break;
+    }
+    case fb::Event::MenteeEnrolled: {
+      auto* p = e.as<fb::MenteeEnrolled>();
+      programmes_[str(p->programme_id())].mentees.push_back(str(p->mentee_id()));
+      break;
+    }
+    case fb::Event::ApplicationSubmitted: {
+      auto* p = e.as<fb::ApplicationSubmitted>();
+      std::string id = str(p->application_id());
+      programmes_[str(p->programme_id())].applications.push_back(id);
+      auto& a = applications_[id];
+      a.submitted_position = pos;
+      a.email = str(p->email());
+      a.knowledge_areas = strs(p->knowledge_areas());
+      break;
+    }
+    case fb::Event::ApplicationAccepted: {
+      auto* p = e.as<fb::ApplicationAccepted>();
+      std::string id = str(p->application_id());
+      applications_[id].decided_position = pos;
+      if (auto* app = find(core_.applications(), id)) programmes_[app->programme_id].mentors.push_back(str(p->mentor_id()));
+      break;
+    }
+    case fb::Event::ApplicationRejected: {
+      auto* p = e.as<fb::ApplicationRejected>();
+      auto& a = applications_[str(p->application_id())];
+      a.decided_position = pos;
+      a.rejection_reason = str(p->reason());
+      break;
+    }
+    case fb::Event::PairAssigned: {
+      auto* p = e.as<fb::PairAssigned>();
+      std::string id = str(p->pair_id());
+      programmes_[str(p->programme_id())].pairs.push_back(id);
+      pairs_of_mentee_[str(p->mentee_id())].push_back(id);
+      pairs_of_mentor_[str(p->mentor_id())].push_back(id);
+      auto& x = pairs_[id];
+      x.assigned_position = pos;
+      x.topics = strs(p->topics());
+      break;
+    }
+    case fb::Event::SessionLogged: {
+      auto* p = e.as<fb::SessionLogged>();
+      auto& x = pairs_[str(p->pair_id())];
+      SessionRow& s = x.sessions.emplace_back();
+      s.id = str(p->session_id());
+      s.date = p->date();
+      s.minutes = p->minutes();
+      s.mode = p->mode();
+      s.format = p->format();
+      if (auto* t = p->topics()) {
+        s.topics.reserve(t->size());
+        for (auto* name : *t) s.topics.push_back(topic(name->string_view()));
+      }
+      s.summary = str(p->summary());
+      s.position = pos;
+      x.last_session_date = std::max(x.last_session_date, s.date);
+      break;
+    }
+    case fb::Event::SessionVoided: {
+      auto* p = e.as<fb::SessionVoided>();
+      auto& x = pairs_[str(p->pair_id())];
+      auto sid = EventView::sv(p->session_id());
+      x.last_session_date = 0;
+      for (auto& s : x.sessions) {
+        if (s.id == sid && s.voided_position == 0) {
+          s.voided_position = pos;
+          s.void_reason = str(p->reason());
+        }
+        if (s.voided_position == 0) x.last_session_date = std::max(x.last_session_date, s.date);
+      }
+      break;
+    }
+    case fb::Event::ReportSubmitted: {
+      auto* p = e.as<fb::ReportSubmitted>();
+      auto& x = pairs_[str(p->pair_id())];
+      x.report_language = str(p->language());
+      x.report_position = pos;
+      break;
+    }
+    case fb::Event::PairCompleted:
+      pairs_[str(e.as<fb::PairCompleted>()->pair_id())].ended_position = pos;
+      break;
+    case fb::Event::PairTerminated: {
+      auto* p = e.as<fb::PairTerminated>();
+      auto& x = pairs_[str(p->pair_id())];
+      x.ended_position = pos;
+      x.end_reason = str(p->reason());
+      break;
+    }
+    case fb::Event::InvoiceIssued: {
+      auto* p = e.as<fb::InvoiceIssued>();
+      std::string id = str(p->invoice_id());
+      std::string pair_id = str(p->pair_id());
+      pairs_[pair_id].invoices.push_back(id);
+      if (auto* pr = find(core_.pairs(), pair_id)) programmes_[pr->programme_id].invoices.push_back(id);
+      invoices_[id].issued_position = pos;
+      break;
+    }
+    case fb::Event::InvoicePaid: {
+      auto* p = e.as<fb::InvoicePaid>();
+      invoices_[str(p->invoice_id())].payments.push_back(Movement{pos, {}, p->paid_date(), p->amount_cents(), {}});
+      break;
+    }
+    case fb::Event::InvoiceCancelled: {
+      auto* p = e.as<fb::InvoiceCancelled>();
+      auto& x = invoices_[str(p->invoice_id())];
+      if (x.cancelled_position == 0) {
+        x.cancelled_position = pos;
+        x.cancel_reason = str(p->reason());
+      }
+      break;
+    }
+    case fb::Event::CreditNoteIssued: {
+      auto* p = e.as<fb::CreditNoteIssued>();
+      invoices_[str(p->invoice_id())].credits.push_back(
+          Movement{pos, str(p->credit_note_id()), 0, p->amount_cents(), str(p->reason())});
+      break;
+    }
+    case fb::Event::TourScheduled: {
+      auto* p = e.as<fb::TourScheduled>();
+      std::string id = str(p->tour_id());
+      programmes_[str(p->programme_id())].tours.push_back(id);
+      tours_[id] = TourExtra{str(p->region()), str(p->host()), p->start_date(), p->end_date()};
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// ---- Views ----
+
+std::int32_t day_of(std::int64_t us) {
+  std::int64_t day = us / 86'400'000'000LL;
+  if (us < 0 && us % 86'400'000'000LL != 0) --day;
+  return static_cast<std::int32_t>(day);
+}
+
+namespace {
+
+// The invoice's contribution to each figure, with the events it came from.
+void add_invoice(const InvoiceState& inv, const InvoiceExtra& x, Figures& f, Explain* ex) {
+  f.invoiced += inv.net_cents;
+  if (ex) ex->invoiced.push_back({x.issued_position, inv.net_cents});
+  for (auto& c : x.credits) {
+    f.credited += c.cents;
+    if (ex) ex->credited.push_back({c.position, c.cents});
+  }
+  for (auto& p : x.payments) {
+    f.paid += p.cents;
+    if (ex) ex->paid.push_back({p.position, p.cents});
+  }
+  if (inv.cancelled) {
+    // A cancelled invoice counts no more: the cancellation takes back its net
+    // and any credit notes on it.
+    f.invoiced -= inv.net_cents;
+    f.credited -= inv.credited_cents;
+    if (ex) {
+      ex->invoiced.push_back({x.cancelled_position, -inv.net_cents});
+      if (inv.credited_cents != 0) ex->credited.push_back({x.cancelled_position, -inv.credited_cents});
+    }
+  }
+}
+
+void add_pair(const ReadModels& rm, const PairState& pr, Figures& f, Explain* ex) {
+  const PairExtra* x = find(rm.pairs(), pr.id);
+  f.agreed += pr.agreed_fee_cents;
+  if (ex && x) ex->agreed.push_back({x->assigned_position, pr.agreed_fee_cents});
+  if (pr.status == PairStatus::terminated) {
+    f.agreed -= pr.agreed_fee_cents;
+    if (ex && x) ex->agreed.push_back({x->ended_position, -pr.agreed_fee_cents});
+  }
+  if (!x) return;
+  for (auto& iid : x->invoices) {
+    const InvoiceState* inv = find(rm.core().invoices(), iid);
+    const InvoiceExtra* ix = find(rm.invoices(), iid);
+    if (inv && ix) add_invoice(*inv, *ix, f, ex);
+  }
+}
+
+std::string month_key(std::int32_t day) { return format_date(day).substr(0, 7); }
+
+}  // namespace
+
+Figures& Figures::operator+=(const Figures& o) {
+  agreed += o.agreed;
+  invoiced += o.invoiced;
+  credited += o.credited;
+  paid += o.paid;
+  return *this;
+}
+
+void Explain::append(const Explain& o) {
+  agreed.insert(agreed.end(), o.agreed.begin(), o.agreed.end());
+  invoiced.insert(invoiced.end(), o.invoiced.begin(), o.invoiced.end());
+  credited.insert(credited.end(), o.credited.begin(), o.credited.end());
+  paid.insert(paid.end(), o.paid.begin(), o.paid.end());
+}
+
+PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today) {
+  PairRow r;
+  r.pair = &pair;
+  r.extra = find(rm.pairs(), pair.id);
+  r.mentee = find(rm.core().mentees(), pair.mentee_id);
+  r.mentor = find(rm.core().mentors(), pair.mentor_id);
+  switch (pair.status) {
+    case PairStatus::active:
+      r.status = today < pair.start_date ? "assigned" : "active";
+      break;
+    case PairStatus::completed:
+      r.status = "completed";
+      break;
+    case PairStatus::terminated:
+      r.status = "terminated";
+      break;
+  }
+  Figures f;
+  add_pair(rm, pair, f, nullptr);
+  r.invoiced_cents = f.invoiced;
+  r.credited_cents = f.credited;
+  r.paid_cents = f.paid;
+  r.fee_left_cents = pair.agreed_fee_cents - pair.net_invoiced_cents;
+  for (auto& [id, s] : pair.sessions)
+    if (!s.voided) ++r.sessions;
+
+  const ProgrammeState* prog = find(rm.core().programmes(), pair.programme_id);
+  std::int64_t hour_cap = prog ? prog->rules.hour_cap_minutes : 0;
+  std::int64_t fee_cap = prog ? prog->rules.fee_cap_cents : 0;
+  std::int64_t mentee_used = r.mentee ? r.mentee->minutes_used : pair.minutes_used;
+  r.mentee_minutes_left = std::max<std::int64_t>(0, hour_cap - mentee_used);
+
+  if (pair.status == PairStatus::active) {
+    std::int32_t days_left = pair.end_date - today;
+    if (days_left >= 0 && days_left <= kEndingSoonDays && r.mentee_minutes_left > kUnusedMinutesWarning)
+      r.warnings.push_back("period_ending_with_hours_unused");
+    std::int32_t last = r.extra && r.extra->last_session_date ? r.extra->last_session_date : pair.start_date;
+    if (today >= pair.start_date && today <= pair.end_date && today - last > kIdleDays)
+      r.warnings.push_back("no_session_for_60_days");
+  }
+  if (hour_cap > 0 && mentee_used * 100 > hour_cap * kNearCapPercent) r.warnings.push_back("hour_cap_nearly_spent");
+  std::int64_t mentee_net = r.mentee ? r.mentee->net_invoiced_cents : pair.net_invoiced_cents;
+  if (fee_cap > 0 && mentee_net * 100 > fee_cap * kNearCapPercent) r.warnings.push_back("fee_cap_nearly_spent");
+  return r;
+}
+
+std::optional<HoursBy> parse_hours_by(std::string_view s) {
+  static const std::pair<std::string_view, HoursBy> kNames[] = {
+      {"mentee", HoursBy::mentee}, {"mentor", HoursBy::mentor}, {"pair", HoursBy::pair},     {"month", HoursBy::month},
+      {"topic", HoursBy::topic},   {"mode", HoursBy::mode},     {"format", HoursBy::format}};
+  for (auto& [name, by] : kNames)
+    if (name == s) return by;
+  return std::nullopt;
+}
+
+std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme_id, HoursBy by) {
+  std::map<std::string, HoursGroup> groups;
+  const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
+  if (!idx) return {};
+  auto add = [&](const std::string& key, const SessionRow& s) {
+    auto& g = groups[key];
+    g.key = key;
+    g.minutes += s.minutes;
+    ++g.sessions;
+  };
+  for (auto& pid : idx->pairs) {
+    const PairState* pr = find(rm.core().pairs(), pid);
+    const PairExtra* x = find(rm.pairs(), pid);
+    if (!pr || !x) continue;
+    for (auto& s : x->sessions) {
+      if (s.voided_position != 0) continue;
+      switch (by) {
+        case HoursBy::mentee: add(pr->mentee_id, s); break;
+        case HoursBy::mentor: add(pr->mentor_id, s); break;
+        case HoursBy::pair: add(pr->id, s); break;
+        case HoursBy::month: add(month_key(s.date), s); break;
+        case HoursBy::mode: add(std::string(fb::EnumNameMode(s.mode)), s); break;
+        case HoursBy::format: add(std::string(fb::EnumNameFormat(s.format)), s); break;
+        case HoursBy::topic:
+          for (auto t : s.topics) add(rm.topic_names().at(t), s);
+          break;
+      }
+    }
+  }
+  std::vector<HoursGroup> out;
+  out.reserve(groups.size());
+  for (auto& [k, g] : groups) out.push_back(std::move(g));
+  return out;
+}
+
+std::int64_t eu_share(std::int64_t net_cents, std::int32_t cofunding_bp) {
+  // net × bp / 10000 without forming the product: net = q·10000 + r, so the
+  // share is q·bp + r·bp/10000, truncated towards zero like the whole.
+  std::int64_t q = net_cents / 10000, r = net_cents % 10000;
+  return q * cofunding_bp + r * cofunding_bp / 10000;
+}
+
+BudgetLine mentee_budget(const ReadModels& rm, const MenteeState& mentee, bool explain) {
+  BudgetLine line;
+  line.key = mentee.id;
+  line.name = mentee.cluster_name;
+  line.country = mentee.country;
+  if (auto* pairs = find(rm.pairs_of_mentee(), mentee.id))
+    for (auto& pid : *pairs)
+      if (auto* pr = find(rm.core().pairs(), pid)) add_pair(rm, *pr, line.f, explain ? &line.explain : nullptr);
+  if (auto* prog = find(rm.core().programmes(), mentee.programme_id))
+    line.eu_share_cents = eu_share(line.f.net(), prog->rules.cofunding_bp);
+  return line;
+}
+
+Budget budget(const ReadModels& rm, const std::string& programme_id, bool explain) {
+  Budget b;
+  const ProgrammeState* prog = find(rm.core().programmes(), programme_id);
+  const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
+  if (!prog || !idx) return b;
+  b.fee_cap_cents = prog->rules.fee_cap_cents;
+  b.cofunding_bp = prog->rules.cofunding_bp;
+
+  // Per mentee, then per country from the mentee lines.
+  std::map<std::string, BudgetLine> countries;
+  for (auto& mid : idx->mentees) {
+    const MenteeState* m = find(rm.core().mentees(), mid);
+    if (!m) continue;
+    BudgetLine line = mentee_budget(rm, *m, explain);
+    auto& c = countries[m->country];
+    c.key = c.country = m->country;
+    c.f += line.f;
+    if (explain) c.explain.append(line.explain);
+    b.totals += line.f;
+    if (explain) b.explain.append(line.explain);
+    b.mentee_eu_share_sum_cents += line.eu_share_cents;
+    b.mentees.push_back(std::move(line));
+  }
+  for (auto& [k, c] : countries) {
+    c.eu_share_cents = eu_share(c.f.net(), b.cofunding_bp);
+    b.countries.push_back(std::move(c));
+  }
+  // Per mentor, from the mentor's own pairs: an independent path to the
+  // same totals.
+  for (auto& mid : idx->mentors) {
+    const MentorState* m = find(rm.core().mentors(), mid);
+    if (!m) continue;
+    BudgetLine line;
+    line.key = m->id;
+    line.name = m->name;
+    line.country = m->country;
+    if (auto* pairs = find(rm.pairs_of_mentor(), m->id))
+      for (auto& pid : *pairs)
+        if (auto* pr = find(rm.core().pairs(), pid)) add_pair(rm, *pr, line.f, explain ? &line.explain : nullptr);
+    line.eu_share_cents = eu_share(line.f.net(), b.cofunding_bp);
+    b.mentors.push_back(std::move(line));
+  }
+  b.eu_share_cents = eu_share(b.totals.net(), b.cofunding_bp);
+  b.own_share_cents = b.totals.net() - b.eu_share_cents;
+  b.rounding_difference_cents = b.eu_share_cents - b.mentee_eu_share_sum_cents;
+  return b;
+}
+
+ApplicationRow application_row(const ReadModels& rm, const ApplicationState& app) {
+  ApplicationRow r;
+  r.app = &app;
+  r.extra = find(rm.applications(), app.id);
+  const ProgrammeState* prog = find(rm.core().programmes(), app.programme_id);
+  if (!prog) return r;
+  const Rules& rules = prog->rules;
+  auto no = [&](std::string why) {
+    r.eligible = false;
+    r.reasons.push_back(std::move(why));
+  };
+  if (app.received_at_us > rules.application_deadline_us) no("received after the deadline");
+  if (!rules.mentor_country_ok(app.country)) no("country " + app.country + " is not among the mentor countries");
+  if (app.profile == fb::Profile::expert && app.years_experience < rules.expert_min_years)
+    no("an expert needs " + std::to_string(rules.expert_min_years) + " years of experience, has " +
+       std::to_string(app.years_experience));
+  if (app.quotation_cents > rules.fee_cap_cents)
+    no("quotation " + format_cents(app.quotation_cents) + " is above the fee cap " + format_cents(rules.fee_cap_cents));
+  return r;
+}
+
+}  // namespace pl

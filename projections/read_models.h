@@ -1,0 +1,259 @@
+// The read models: what coordinators, finance staff and auditors ask for.
+//
+// ReadModels is one pure fold, apply(event), over the whole log. It holds the
+// write-side State (ledger/state.h) — so "hours used", "agreed" and "net
+// invoiced" have the single definition the writer's checks use — plus what
+// only readers need: each session's details, each invoice's movements with the
+// positions they came from, and per-programme indexes in the order entities
+// appeared. The views (pairs, hours, budget, applications) are derived from it
+// by the functions below, at the point in time the caller names; nothing else
+// changes it. Equal histories give equal bytes (archive_bytes), which is what
+// checkpoints store and what the tests compare.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ledger/archive.h"
+#include "ledger/state.h"
+
+namespace pl {
+
+// Bump when apply() or the layout of ReadModels changes: a checkpoint written
+// by another version is ignored and the models are rebuilt from position 1.
+inline constexpr std::uint32_t kReadModelsVersion = 1;
+
+struct SessionRow {
+  std::string id;
+  std::int32_t date = 0;
+  std::int64_t minutes = 0;
+  fb::Mode mode = fb::Mode::remote;
+  fb::Format format = fb::Format::bilateral;
+  std::vector<std::uint32_t> topics;  // indexes into ReadModels::topic_names()
+  std::string summary;
+  std::uint64_t position = 0;
+  std::uint64_t voided_position = 0;  // 0: not voided
+  std::string void_reason;
+  template <class A>
+  void io(A& a) { a(id, date, minutes, mode, format, topics, summary, position, voided_position, void_reason); }
+};
+
+struct PairExtra {
+  std::uint64_t assigned_position = 0;
+  std::uint64_t ended_position = 0;  // PairCompleted or PairTerminated
+  std::string end_reason;
+  std::vector<std::string> topics;
+  std::vector<SessionRow> sessions;     // in the order logged
+  std::vector<std::string> invoices;    // in the order issued
+  std::int32_t last_session_date = 0;   // 0: none (voided sessions excluded)
+  std::string report_language;
+  std::uint64_t report_position = 0;
+  template <class A>
+  void io(A& a) {
+    a(assigned_position, ended_position, end_reason, topics, sessions, invoices, last_session_date, report_language,
+      report_position);
+  }
+};
+
+// A signed contribution of one event to a figure.
+struct Entry {
+  std::uint64_t position = 0;
+  std::int64_t cents = 0;
+  template <class A>
+  void io(A& a) { a(position, cents); }
+};
+
+struct Movement {  // a payment or a credit note
+  std::uint64_t position = 0;
+  std::string id;  // credit note id; empty for payments
+  std::int32_t date = 0;
+  std::int64_t cents = 0;
+  std::string reason;
+  template <class A>
+  void io(A& a) { a(position, id, date, cents, reason); }
+};
+
+struct InvoiceExtra {
+  std::uint64_t issued_position = 0;
+  std::uint64_t cancelled_position = 0;  // 0: not cancelled
+  std::string cancel_reason;
+  std::vector<Movement> payments, credits;
+  template <class A>
+  void io(A& a) { a(issued_position, cancelled_position, cancel_reason, payments, credits); }
+};
+
+struct ApplicationExtra {
+  std::uint64_t submitted_position = 0;
+  std::uint64_t decided_position = 0;
+  std::string email;
+  std::vector<std::string> knowledge_areas;
+  std::string rejection_reason;
+  template <class A>
+  void io(A& a) { a(submitted_position, decided_position, email, knowledge_areas, rejection_reason); }
+};
+
+struct MeetingRow {
+  std::string id, title;
+  std::int32_t date = 0;
+  std::vector<std::string> pair_ids;
+  std::uint64_t position = 0;
+  template <class A>
+  void io(A& a) { a(id, title, date, pair_ids, position); }
+};
+
+struct TourExtra {
+  std::string region, host;
+  std::int32_t start_date = 0, end_date = 0;
+  template <class A>
+  void io(A& a) { a(region, host, start_date, end_date); }
+};
+
+// A programme's entities, in the order they appeared.
+struct ProgrammeIndex {
+  std::uint64_t opened_position = 0;
+  std::vector<std::string> mentees, applications, mentors, pairs, invoices, tours;
+  std::vector<MeetingRow> meetings;
+  template <class A>
+  void io(A& a) { a(opened_position, mentees, applications, mentors, pairs, invoices, tours, meetings); }
+};
+
+class ReadModels {
+ public:
+  void apply(const EventView& e);
+
+  const State& core() const { return core_; }
+  std::uint64_t position() const { return core_.position(); }
+  std::int64_t recorded_at_us() const { return recorded_at_us_; }
+
+  template <typename T>
+  using Map = State::Map<T>;
+  const Map<PairExtra>& pairs() const { return pairs_; }
+  const Map<InvoiceExtra>& invoices() const { return invoices_; }
+  const Map<ApplicationExtra>& applications() const { return applications_; }
+  const Map<ProgrammeIndex>& programmes() const { return programmes_; }
+  const Map<TourExtra>& tours() const { return tours_; }
+  const Map<std::vector<std::string>>& pairs_of_mentee() const { return pairs_of_mentee_; }
+  const Map<std::vector<std::string>>& pairs_of_mentor() const { return pairs_of_mentor_; }
+  const std::vector<std::string>& topic_names() const { return topic_names_; }
+
+  template <class A>
+  void io(A& a) {
+    a(core_, recorded_at_us_, pairs_, invoices_, applications_, programmes_, tours_, pairs_of_mentee_, pairs_of_mentor_,
+      topic_names_);
+    if constexpr (!A::saving) {
+      topic_index_.clear();
+      for (std::uint32_t i = 0; i < topic_names_.size(); ++i) topic_index_.emplace(topic_names_[i], i);
+    }
+  }
+
+ private:
+  std::uint32_t topic(std::string_view name);
+
+  State core_;
+  std::int64_t recorded_at_us_ = 0;
+  Map<PairExtra> pairs_;
+  Map<InvoiceExtra> invoices_;
+  Map<ApplicationExtra> applications_;
+  Map<ProgrammeIndex> programmes_;
+  Map<TourExtra> tours_;
+  Map<std::vector<std::string>> pairs_of_mentee_;
+  Map<std::vector<std::string>> pairs_of_mentor_;
+  std::vector<std::string> topic_names_;
+  std::unordered_map<std::string, std::uint32_t> topic_index_;  // derived from topic_names_
+};
+
+// ---- Views derived from the read models ----
+
+// A day, the days since 1970-01-01 of a recording time (UTC).
+std::int32_t day_of(std::int64_t us);
+
+// The warnings of a pair as of `today`.
+inline constexpr std::int32_t kEndingSoonDays = 30;
+inline constexpr std::int64_t kUnusedMinutesWarning = 8 * 60;
+inline constexpr std::int32_t kIdleDays = 60;
+inline constexpr std::int64_t kNearCapPercent = 90;
+
+struct PairRow {
+  const PairState* pair = nullptr;
+  const PairExtra* extra = nullptr;
+  const MenteeState* mentee = nullptr;  // null if the mentee is unknown
+  const MentorState* mentor = nullptr;
+  std::string status;  // assigned, active, completed, terminated
+  std::int64_t sessions = 0;            // not voided
+  std::int64_t mentee_minutes_left = 0; // of the mentee's hour cap, every pair counted
+  std::int64_t invoiced_cents = 0;      // net of cancelled invoices, before credit notes
+  std::int64_t credited_cents = 0;
+  std::int64_t paid_cents = 0;
+  std::int64_t fee_left_cents = 0;      // agreed less net invoiced
+  std::vector<std::string> warnings;
+};
+PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today);
+
+struct HoursGroup {
+  std::string key;
+  std::int64_t minutes = 0;
+  std::int64_t sessions = 0;
+};
+enum class HoursBy { mentee, mentor, pair, month, topic, mode, format };
+std::optional<HoursBy> parse_hours_by(std::string_view s);
+// Minutes of the sessions not voided, by key, in key order. A session with
+// several topics counts under each of them.
+std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme_id, HoursBy by);
+
+// The budget. Figures in cents:
+//   agreed    fees of pairs not terminated
+//   invoiced  net of invoices not cancelled
+//   credited  credit notes on invoices not cancelled
+//   paid      payments
+// net invoiced = invoiced - credited (what counts against the fee cap),
+// outstanding = net invoiced - paid, left = cap - net invoiced.
+struct Figures {
+  std::int64_t agreed = 0, invoiced = 0, credited = 0, paid = 0;
+  Figures& operator+=(const Figures& o);
+  bool operator==(const Figures&) const = default;
+  std::int64_t net() const { return invoiced - credited; }
+};
+struct Explain {
+  std::vector<Entry> agreed, invoiced, credited, paid;
+  void append(const Explain& o);
+};
+struct BudgetLine {
+  std::string key;  // mentee id, mentor id, or country code
+  std::string name;
+  std::string country;
+  Figures f;
+  std::int64_t eu_share_cents = 0;
+  Explain explain;  // filled only when asked
+};
+struct Budget {
+  std::int64_t fee_cap_cents = 0;
+  std::int32_t cofunding_bp = 0;
+  Figures totals;
+  std::int64_t eu_share_cents = 0, own_share_cents = 0;
+  // Sum of the per-mentee EU shares, and how far below the programme's it
+  // falls because each mentee's share is rounded down on its own (between 0
+  // and one cent per mentee with a share).
+  std::int64_t mentee_eu_share_sum_cents = 0, rounding_difference_cents = 0;
+  Explain explain;
+  std::vector<BudgetLine> mentees, mentors, countries;
+};
+// The EU co-funded share of `net_cents`: net × bp / 10000 rounded down to the
+// cent (towards zero); the own share is the rest, so the two always add up.
+std::int64_t eu_share(std::int64_t net_cents, std::int32_t cofunding_bp);
+Budget budget(const ReadModels& rm, const std::string& programme_id, bool explain);
+
+// One mentee's figures (every pair it ever had).
+BudgetLine mentee_budget(const ReadModels& rm, const MenteeState& mentee, bool explain);
+
+struct ApplicationRow {
+  const ApplicationState* app = nullptr;
+  const ApplicationExtra* extra = nullptr;
+  bool eligible = true;
+  std::vector<std::string> reasons;  // why not, under the rules now in force
+};
+ApplicationRow application_row(const ReadModels& rm, const ApplicationState& app);
+
+}  // namespace pl

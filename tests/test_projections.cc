@@ -1,0 +1,421 @@
+// The read models: incremental == rebuild == as-of, the invariants that make
+// the figures reconcile, checkpoints, and snapshots under concurrent writing.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "history_gen.h"
+#include "ledger/dates.h"
+#include "projections/projector.h"
+#include "server/demo.h"
+#include "util.h"
+
+using namespace pl;
+
+namespace {
+
+constexpr std::int64_t kStart = 1546300800LL * 1000000;  // 2019-01-01T00:00:00Z
+
+// A store, its writer and its projector, with a clock that moves 37 minutes
+// per commit so that a seed always gives the same history.
+struct Ledger {
+  std::string dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Projector> projector;
+  std::unique_ptr<Writer> writer;
+  std::atomic<std::int64_t> now{kStart};
+
+  explicit Ledger(std::string d, ProjectorOptions po = {}) : dir(std::move(d)) { open(std::move(po)); }
+  void open(ProjectorOptions po = {}) {
+    StoreOptions so;
+    so.sync = false;
+    auto s = Store::open(dir, so);
+    REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+    store = std::move(s).value();
+    auto p = Projector::start(*store, std::move(po));
+    REQUIRE_MESSAGE(p.is_ok(), p.status().to_string());
+    projector = std::move(p).value();
+    WriterOptions wo;
+    wo.clock = [this] { return now.fetch_add(37LL * 60 * 1000000) ; };
+    wo.on_commit = [this](const State&, std::size_t) { projector->notify(); };
+    auto w = Writer::start(*store, wo);
+    REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
+    writer = std::move(w).value();
+  }
+  void close() {
+    writer.reset();
+    projector.reset();
+    store.reset();
+  }
+  bool run(AnyCommand c) { return writer->execute(make_command(std::move(c), {"tester", "coordinator"})).is_ok(); }
+  // The published read models once they cover the head.
+  std::shared_ptr<const ReadModels> settled() {
+    REQUIRE(projector->wait_for(store->head().position, std::chrono::seconds(10)));
+    return projector->snapshot();
+  }
+};
+
+std::string bytes_of(const ReadModels& rm) { return archive_bytes(rm); }
+
+std::string replayed(const Store& store, AsOf at = {}) {
+  auto rm = replay<ReadModels>(store, at);
+  REQUIRE_MESSAGE(rm.is_ok(), rm.status().to_string());
+  return bytes_of(*rm);
+}
+
+// The contribution of the event at `position` to `figure`, worked out from the
+// event itself (and the entity it names), independently of the projection.
+std::int64_t contribution(const Store& store, const ReadModels& rm, const std::string& figure, std::uint64_t position) {
+  auto ev = store.read_one(position);
+  REQUIRE(ev.is_ok());
+  EventView e = ev->view();
+  auto invoice = [&](const flatbuffers::String* id) { return rm.core().invoices().at(id->str()); };
+  if (figure == "agreed") {
+    if (e.type() == fb::Event::PairAssigned) return e.as<fb::PairAssigned>()->agreed_fee_cents();
+    if (e.type() == fb::Event::PairTerminated)
+      return -rm.core().pairs().at(e.as<fb::PairTerminated>()->pair_id()->str()).agreed_fee_cents;
+  } else if (figure == "invoiced") {
+    if (e.type() == fb::Event::InvoiceIssued) return e.as<fb::InvoiceIssued>()->net_cents();
+    if (e.type() == fb::Event::InvoiceCancelled) return -invoice(e.as<fb::InvoiceCancelled>()->invoice_id()).net_cents;
+  } else if (figure == "credited") {
+    if (e.type() == fb::Event::CreditNoteIssued) return e.as<fb::CreditNoteIssued>()->amount_cents();
+    if (e.type() == fb::Event::InvoiceCancelled)
+      return -invoice(e.as<fb::InvoiceCancelled>()->invoice_id()).credited_cents;
+  } else if (figure == "paid") {
+    if (e.type() == fb::Event::InvoicePaid) return e.as<fb::InvoicePaid>()->amount_cents();
+  }
+  FAIL("event " << position << " (" << e.type_name() << ") listed under " << figure);
+  return 0;
+}
+
+void check_explained(const Store& store, const ReadModels& rm, const Figures& f, const Explain& ex) {
+  auto check = [&](const char* figure, std::int64_t value, const std::vector<Entry>& entries) {
+    std::int64_t sum = 0;
+    for (auto& en : entries) {
+      CHECK(en.cents == contribution(store, rm, figure, en.position));
+      sum += en.cents;
+    }
+    CHECK_MESSAGE(sum == value, figure);
+  };
+  check("agreed", f.agreed, ex.agreed);
+  check("invoiced", f.invoiced, ex.invoiced);
+  check("credited", f.credited, ex.credited);
+  check("paid", f.paid, ex.paid);
+}
+
+// The invariants every history must keep.
+void check_invariants(const Store& store, const ReadModels& rm) {
+  const State& s = rm.core();
+  for (auto& [id, m] : s.mentees()) {
+    const ProgrammeState* p = State::find(s.programmes(), m.programme_id);
+    REQUIRE(p);
+    CHECK(m.minutes_used <= p->rules.hour_cap_minutes);
+    CHECK(m.net_invoiced_cents <= p->rules.fee_cap_cents);
+    // A mentee's total is the sum of its pairs, and of the sessions not voided.
+    std::int64_t pairs_minutes = 0, sessions_minutes = 0, pairs_net = 0;
+    if (auto* pairs = State::find(rm.pairs_of_mentee(), id))
+      for (auto& pid : *pairs) {
+        pairs_minutes += s.pairs().at(pid).minutes_used;
+        pairs_net += s.pairs().at(pid).net_invoiced_cents;
+        for (auto& row : rm.pairs().at(pid).sessions)
+          if (row.voided_position == 0) sessions_minutes += row.minutes;
+      }
+    CHECK(m.minutes_used == pairs_minutes);
+    CHECK(m.minutes_used == sessions_minutes);
+    CHECK(m.net_invoiced_cents == pairs_net);
+    BudgetLine line = mentee_budget(rm, m, true);
+    CHECK(line.f.net() == m.net_invoiced_cents);
+    CHECK(line.f.agreed == m.agreed_cents);
+    check_explained(store, rm, line.f, line.explain);
+  }
+  for (auto& [pid, prog] : s.programmes()) {
+    Budget b = budget(rm, pid, true);
+    Figures mentees, mentors, countries;
+    std::int64_t mentee_eu = 0;
+    for (auto& l : b.mentees) mentees += l.f, mentee_eu += l.eu_share_cents;
+    for (auto& l : b.mentors) mentors += l.f;
+    for (auto& l : b.countries) countries += l.f;
+    CHECK(mentees == b.totals);
+    CHECK(mentors == b.totals);
+    CHECK(countries == b.totals);
+    CHECK(b.eu_share_cents + b.own_share_cents == b.totals.net());
+    CHECK(b.mentee_eu_share_sum_cents == mentee_eu);
+    CHECK(b.rounding_difference_cents >= 0);
+    CHECK(b.rounding_difference_cents <= static_cast<std::int64_t>(b.mentees.size()));
+    check_explained(store, rm, b.totals, b.explain);
+    // Hours by every key add up to the same total (topics aside: a session
+    // may have several).
+    std::int64_t total = -1;
+    for (HoursBy by : {HoursBy::mentee, HoursBy::mentor, HoursBy::pair, HoursBy::month, HoursBy::mode, HoursBy::format}) {
+      std::int64_t sum = 0;
+      for (auto& g : hours(rm, pid, by)) sum += g.minutes;
+      if (total < 0) total = sum;
+      CHECK(sum == total);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("1,000 random histories: incremental == rebuild == as-of, and the invariants hold") {
+  int histories = 1000;
+  if (const char* n = std::getenv("LEDGER_HISTORIES")) histories = std::atoi(n);
+  std::uint64_t accepted = 0, refused = 0;
+  std::array<std::uint64_t, 24> by_type{};
+  for (int seed = 1; seed <= histories; ++seed) {
+    CAPTURE(seed);
+    test::TempDir dir;
+    Ledger l(dir.path(), ProjectorOptions{static_cast<std::uint64_t>(seed % 7 == 0 ? 25 : 0), kReadModelsVersion, {}});
+    test::RandomHistory gen(static_cast<std::uint64_t>(seed));
+    std::mt19937 rng(static_cast<unsigned>(seed));
+    int commands = std::uniform_int_distribution<int>(40, 160)(rng);
+    int middle = std::uniform_int_distribution<int>(1, commands - 1)(rng);
+    std::string middle_bytes;
+    std::uint64_t middle_position = 0;
+    std::int64_t middle_time = 0;
+    for (int i = 0; i < commands; ++i) {
+      auto before = l.settled();
+      bool ok = l.run(gen.next(before->core(), l.now.load()));
+      (ok ? accepted : refused)++;
+      if (i == middle) {
+        auto snap = l.settled();
+        middle_bytes = bytes_of(*snap);
+        middle_position = snap->position();
+        middle_time = snap->recorded_at_us();
+      }
+    }
+    auto live = l.settled();
+    std::string incremental = bytes_of(*live);
+    Head head = l.store->head();
+    REQUIRE(live->position() == head.position);
+    CHECK(incremental == replayed(*l.store));
+    CHECK(incremental == replayed(*l.store, AsOf{head.position, 0, false}));
+    CHECK(incremental == replayed(*l.store, AsOf{0, head.recorded_at_us, true}));
+    CHECK(middle_bytes == replayed(*l.store, AsOf{middle_position, 0, false}));
+    CHECK(middle_bytes == replayed(*l.store, AsOf{0, middle_time, true}));
+    check_invariants(*l.store, *live);
+    for (std::size_t t = 1; t < by_type.size(); ++t) by_type[t] += live->core().count(static_cast<fb::Event>(t));
+  }
+  // Every kind of event occurred, corrections included.
+  for (std::size_t t = 1; t < by_type.size(); ++t) {
+    CAPTURE(event_type_name(static_cast<fb::Event>(t)));
+    CHECK(by_type[t] > 0);
+  }
+  MESSAGE("voids " << by_type[static_cast<std::size_t>(fb::Event::SessionVoided)] << ", cancellations "
+                   << by_type[static_cast<std::size_t>(fb::Event::InvoiceCancelled)] << ", credit notes "
+                   << by_type[static_cast<std::size_t>(fb::Event::CreditNoteIssued)] << ", terminations "
+                   << by_type[static_cast<std::size_t>(fb::Event::PairTerminated)]);
+  MESSAGE(histories << " histories: " << accepted << " commands accepted, " << refused << " refused");
+  CHECK(accepted > 0);
+  CHECK(refused > 0);
+}
+
+namespace {
+// Runs the next `count` commands of a history.
+void run_history(Ledger& l, test::RandomHistory& gen, int count) {
+  for (int i = 0; i < count; ++i) {
+    auto snap = l.settled();
+    l.run(gen.next(snap->core(), l.now.load()));
+  }
+}
+}  // namespace
+
+TEST_CASE("checkpoint, restart, more events: the same as never restarting") {
+  test::TempDir a_dir, b_dir;
+  test::RandomHistory ga(77), gb(77);
+  Ledger b(b_dir.path());
+  run_history(b, gb, 300);
+
+  Ledger a(a_dir.path());
+  run_history(a, ga, 150);
+  std::uint64_t mid = a.store->head().position;
+  std::int64_t clock = a.now.load();
+  a.close();  // the projector saves a checkpoint at the head
+
+  a.now = clock;
+  a.open();
+  CHECK(a.projector->start_info().checkpoint_position == mid);
+  CHECK(a.projector->start_info().replayed == 0);
+  run_history(a, ga, 150);
+
+  // Same events (the hash chain agrees) and the same read models.
+  CHECK(a.store->head().position == b.store->head().position);
+  CHECK(a.store->head().hash == b.store->head().hash);
+  CHECK(bytes_of(*a.settled()) == bytes_of(*b.settled()));
+  CHECK(bytes_of(*a.settled()) == replayed(*a.store));
+
+  // A checkpoint from a restart in the middle: only the rest is replayed.
+  std::uint64_t head = a.store->head().position;
+  a.close();
+  a.open(ProjectorOptions{0, kReadModelsVersion, {}});
+  CHECK(a.projector->start_info().checkpoint_position == head);
+  CHECK(bytes_of(*a.settled()) == bytes_of(*b.settled()));
+
+  SUBCASE("a new code version rebuilds from position 1") {
+    a.close();
+    a.open(ProjectorOptions{0, kReadModelsVersion + 1, {}});
+    CHECK(a.projector->start_info().checkpoint_position == 0);
+    CHECK(a.projector->start_info().checkpoint_ignored.find("version") != std::string::npos);
+    CHECK(a.projector->start_info().replayed == head);
+    CHECK(bytes_of(*a.settled()) == bytes_of(*b.settled()));
+  }
+  SUBCASE("a damaged checkpoint is ignored and the models rebuilt") {
+    auto value = a.store->get_checkpoint("read_models");
+    REQUIRE(value.is_ok());
+    REQUIRE(value->has_value());
+    std::string damaged = **value;
+    damaged.resize(damaged.size() / 2);
+    a.close();
+    {
+      auto s = Store::open(a.dir);
+      REQUIRE(s.is_ok());
+      REQUIRE((*s)->put_checkpoint("read_models", damaged).is_ok());
+    }
+    a.open();
+    CHECK(a.projector->start_info().checkpoint_position == 0);
+    CHECK_FALSE(a.projector->start_info().checkpoint_ignored.empty());
+    CHECK(bytes_of(*a.settled()) == bytes_of(*b.settled()));
+  }
+  SUBCASE("another ledger's checkpoint is ignored") {
+    auto value = a.store->get_checkpoint("read_models");
+    REQUIRE(value.is_ok());
+    test::TempDir c_dir;
+    Ledger c(c_dir.path());
+    test::RandomHistory gc(78);
+    run_history(c, gc, 300);
+    std::string expected = bytes_of(*c.settled());
+    c.close();
+    {
+      auto s = Store::open(c.dir);
+      REQUIRE(s.is_ok());
+      REQUIRE((*s)->put_checkpoint("read_models", **value).is_ok());
+    }
+    c.open();
+    CHECK(c.projector->start_info().checkpoint_position == 0);
+    CHECK_FALSE(c.projector->start_info().checkpoint_ignored.empty());
+    CHECK(bytes_of(*c.settled()) == expected);
+  }
+}
+
+TEST_CASE("readers on other threads always see whole commits") {
+  test::TempDir dir;
+  Ledger l(dir.path(), ProjectorOptions{0, kReadModelsVersion, {}});
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> snapshots{0}, inconsistent{0}, backwards{0};
+  std::set<std::uint64_t> positions_seen;
+  std::mutex seen_mu;
+
+  auto reader = [&] {
+    std::uint64_t last = 0;
+    while (!done.load()) {
+      auto snap = l.projector->snapshot();
+      if (snap->position() < last) ++backwards;
+      last = snap->position();
+      const State& s = snap->core();
+      for (auto& [id, m] : s.mentees()) {
+        std::int64_t pairs = 0, rows = 0;
+        if (auto* ps = State::find(snap->pairs_of_mentee(), id))
+          for (auto& pid : *ps) {
+            pairs += s.pairs().at(pid).minutes_used;
+            for (auto& r : snap->pairs().at(pid).sessions)
+              if (r.voided_position == 0) rows += r.minutes;
+          }
+        if (pairs != m.minutes_used || rows != m.minutes_used) ++inconsistent;
+      }
+      ++snapshots;
+      std::lock_guard lock(seen_mu);
+      positions_seen.insert(last);
+    }
+  };
+  std::thread r1(reader), r2(reader);
+
+  // Two writers, each running whole programmes; sessions land in many groups.
+  auto writer = [&](int first) {
+    test::lifecycle_history(first, 3, 26, kStart, [&](AnyCommand c) {
+      auto out = l.writer->execute(make_command(std::move(c), {"tester", "coordinator"}));
+      REQUIRE_MESSAGE(out.is_ok(), out.status().to_string());
+    });
+  };
+  std::thread w1(writer, 0), w2(writer, 3);
+  w1.join();
+  w2.join();
+  auto last = l.settled();
+  done = true;
+  r1.join();
+  r2.join();
+
+  CHECK(inconsistent.load() == 0);
+  CHECK(backwards.load() == 0);
+  MESSAGE(snapshots.load() << " snapshots read at " << positions_seen.size() << " positions");
+  CHECK(positions_seen.size() > 10);
+  CHECK(last->core().mentees().size() == 6 * 26);
+  CHECK(bytes_of(*last) == replayed(*l.store));
+  check_invariants(*l.store, *last);
+}
+
+TEST_CASE("hand-worked figures of the demonstration programme") {
+  test::TempDir dir;
+  auto store = std::move(Store::open(dir.path())).value();
+  auto r = load_demo(*store, LEDGER_DEMO_FILE);
+  REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  auto rm = replay<ReadModels>(*store);
+  REQUIRE(rm.is_ok());
+  const State& s = rm->core();
+
+  // tnst-2019-p06 (Oasis500): sessions 240+150+120+180+240+120+150+180+150
+  // = 1530 min = 25h30. Invoices 1,550.00 + 1,550.00, a credit note of 155.00
+  // on the second, the first paid: net 2,945.00, paid 1,550.00, due 1,395.00,
+  // left under the cap 3,100.00 - 2,945.00 = 155.00; EU share at 90%:
+  // 2,945.00 × 0.9 = 2,650.50.
+  const PairState& p06 = s.pairs().at("tnst-2019-p06");
+  PairRow row06 = pair_row(*rm, p06, parse_date("2020-03-01").value());
+  CHECK(p06.minutes_used == 1530);
+  CHECK(row06.sessions == 9);
+  CHECK(row06.mentee_minutes_left == 1920 - 1530);
+  CHECK(row06.invoiced_cents == 310000);
+  CHECK(row06.credited_cents == 15500);
+  CHECK(row06.paid_cents == 155000);
+  CHECK(row06.fee_left_cents == 15500);
+  CHECK(row06.extra->last_session_date == parse_date("2019-12-14").value());
+  CHECK(row06.status == "completed");
+  CHECK(row06.warnings == std::vector<std::string>{"fee_cap_nearly_spent"});  // 2,945.00 > 90% of 3,100.00
+  BudgetLine oasis = mentee_budget(*rm, s.mentees().at("oasis500"), true);
+  CHECK(oasis.f.net() == 294500);
+  CHECK(oasis.f.paid == 155000);
+  CHECK(oasis.eu_share_cents == 265050);
+
+  // tnst-2019-p02: sessions 210+240+120+240+240+240+90+180 = 1560 min = 26h.
+  // Invoices 1,550.00, 10.00 (cancelled) and 1,550.00: invoiced 3,100.00; the
+  // explanation lists the cancelled one twice, + then -.
+  const PairState& p02 = s.pairs().at("tnst-2019-p02");
+  CHECK(p02.minutes_used == 1560);
+  BudgetLine egypt = mentee_budget(*rm, s.mentees().at(p02.mentee_id), true);
+  CHECK(egypt.f.invoiced == 310000);
+  CHECK(egypt.f.paid == 155000);
+  std::vector<std::int64_t> amounts;
+  for (auto& e : egypt.explain.invoiced) amounts.push_back(e.cents);
+  CHECK(amounts == std::vector<std::int64_t>{155000, 1000, -1000, 155000});
+
+  // Beirut Creative Cluster: p07 (240+180+120 = 540 min) was terminated and
+  // p07b followed (3 × 180 = 540 min): 1080 min used, 840 left. p07's agreed
+  // 2,800.00 no longer counts; p07b's 1,500.00 does.
+  const MenteeState& beirut = s.mentees().at("beirut-creative-cluster");
+  CHECK(beirut.minutes_used == 1080);
+  CHECK(beirut.agreed_cents == 150000);
+  PairRow row07b = pair_row(*rm, s.pairs().at("tnst-2019-p07b"), parse_date("2020-03-01").value());
+  CHECK(row07b.mentee_minutes_left == 840);
+  CHECK(row07b.status == "active");
+  // As of 2020-03-01: 26 days to the end with 14h unused, and no session
+  // since 2019-12-16 (76 days).
+  CHECK(row07b.warnings == std::vector<std::string>{"period_ending_with_hours_unused", "no_session_for_60_days"});
+  CHECK(pair_row(*rm, s.pairs().at("tnst-2019-p07"), 0).status == "terminated");
+
+  // As of the day p07 was terminated, before p07b existed.
+  auto before = replay<ReadModels>(*store, AsOf{0, parse_instant("2019-09-20T00:00:00Z").value(), true});
+  REQUIRE(before.is_ok());
+  CHECK(before->core().mentees().at("beirut-creative-cluster").minutes_used == 540);
+  CHECK(State::find(before->core().pairs(), "tnst-2019-p07b") == nullptr);
+}
