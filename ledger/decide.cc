@@ -382,9 +382,9 @@ struct Decider {
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     if (c.end_date <= pair->start_date) return bad("end_date must be after the pair's start date");
     PL_RETURN_IF_ERROR(period_ok(prog->rules, pair->start_date, c.end_date));
-    for (const auto& [sid, sess] : pair->sessions)
-      if (!sess.voided && sess.date > c.end_date)
-        return Status::rule("outside_pair_period", "session '" + sid + "' of " + format_date(sess.date) +
+    for (const auto& sess : pair->sessions)
+      if (!sess.voided() && sess.date > c.end_date)
+        return Status::rule("outside_pair_period", "session '" + sess.id + "' of " + format_date(sess.date) +
                                                        " would fall after the new end date " +
                                                        format_date(c.end_date));
     Out out(c.pair_id, expected);
@@ -402,7 +402,7 @@ struct Decider {
     auto [pair, prog] = *pp;
     const Rules& r = prog->rules;
     PL_RETURN_IF_ERROR(check_id("session", c.id));
-    if (pair->sessions.count(c.id)) return exists("session", c.id);
+    if (pair->session(c.id)) return exists("session", c.id);
     if (c.minutes <= 0) return bad("minutes must be positive");
     if (c.summary.size() > 16384) return bad("summary is longer than 16384 bytes");
     if (c.date < pair->start_date || c.date > pair->end_date)
@@ -432,9 +432,9 @@ struct Decider {
     if (!pair || pair->programme_id.empty()) return missing("pair", c.pair_id);
     auto p = open_programme(s, pair->programme_id);
     if (!p) return p.status();
-    auto it = pair->sessions.find(c.session_id);
-    if (it == pair->sessions.end()) return missing("session", c.session_id);
-    if (it->second.voided) return Status::conflict("conflict", "session '" + c.session_id + "' is already voided");
+    const SessionState* sess = pair->session(c.session_id);
+    if (!sess) return missing("session", c.session_id);
+    if (sess->voided()) return Status::conflict("conflict", "session '" + c.session_id + "' is already voided");
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     Out out(c.session_id, expected);
     out.programme(**p);

@@ -84,6 +84,9 @@ struct EventView {
 // type the envelope names. Corruption if not. Does not check the hash.
 Result<EventView> decode_event(std::string_view bytes);
 
+// The view of bytes that decode_event() has already accepted (e.g. on another
+// thread); no verification is repeated.
+EventView view_of_verified(std::string_view bytes);
 // Verifies a Payload buffer on its own (as built by a command).
 Status verify_payload(std::string_view payload);
 

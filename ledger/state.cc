@@ -41,6 +41,15 @@ bool Rules::mentee_country_ok(const std::string& c) const { return in_or_empty(m
 bool Rules::mentor_country_ok(const std::string& c) const { return in_or_empty(mentor_countries, c); }
 bool Rules::topic_ok(const std::string& t) const { return in_or_empty(knowledge_areas, t); }
 
+std::uint32_t State::topic(std::string_view name) {
+  auto it = topic_index_.find(std::string(name));
+  if (it != topic_index_.end()) return it->second;
+  auto i = static_cast<std::uint32_t>(topic_names_.size());
+  topic_names_.emplace_back(name);
+  topic_index_.emplace(topic_names_.back(), i);
+  return i;
+}
+
 void State::apply(const EventView& e) {
   position_ = e.position();
   ++counts_[static_cast<std::size_t>(e.type())];
@@ -136,7 +145,18 @@ void State::apply(const EventView& e) {
     case fb::Event::SessionLogged: {
       auto* p = e.as<fb::SessionLogged>();
       auto& pr = pairs_[str(p->pair_id())];
-      pr.sessions[str(p->session_id())] = SessionState{p->date(), p->minutes(), false};
+      SessionState& s = pr.sessions.emplace_back();
+      s.id = str(p->session_id());
+      s.date = p->date();
+      s.minutes = p->minutes();
+      s.mode = p->mode();
+      s.format = p->format();
+      if (auto* t = p->topics()) {
+        s.topics.reserve(t->size());
+        for (auto* name : *t) s.topics.push_back(topic(name->string_view()));
+      }
+      s.position = e.position();
+      pr.last_session_date = std::max(pr.last_session_date, s.date);
       pr.minutes_used += p->minutes();
       mentees_[pr.mentee_id].minutes_used += p->minutes();
       break;
@@ -144,11 +164,15 @@ void State::apply(const EventView& e) {
     case fb::Event::SessionVoided: {
       auto* p = e.as<fb::SessionVoided>();
       auto& pr = pairs_[str(p->pair_id())];
-      auto it = pr.sessions.find(str(p->session_id()));
-      if (it != pr.sessions.end() && !it->second.voided) {
-        it->second.voided = true;
-        pr.minutes_used -= it->second.minutes;
-        mentees_[pr.mentee_id].minutes_used -= it->second.minutes;
+      auto sid = EventView::sv(p->session_id());
+      pr.last_session_date = 0;
+      for (auto& s : pr.sessions) {
+        if (s.id == sid && !s.voided()) {
+          s.voided_position = e.position();
+          pr.minutes_used -= s.minutes;
+          mentees_[pr.mentee_id].minutes_used -= s.minutes;
+        }
+        if (!s.voided()) pr.last_session_date = std::max(pr.last_session_date, s.date);
       }
       break;
     }

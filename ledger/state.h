@@ -92,12 +92,19 @@ struct MentorState {
   void io(A& a) { a(id, programme_id, application_id, name, country, quotation_cents, invoice_numbers); }
 };
 
+// A session as logged; the summary stays in the log, at `position`.
 struct SessionState {
+  std::string id;
   std::int32_t date = 0;
   std::int64_t minutes = 0;
-  bool voided = false;
+  fb::Mode mode = fb::Mode::remote;
+  fb::Format format = fb::Format::bilateral;
+  std::vector<std::uint32_t> topics;  // indexes into State::topic_names()
+  std::uint64_t position = 0;
+  std::uint64_t voided_position = 0;  // 0: not voided
+  bool voided() const { return voided_position != 0; }
   template <class A>
-  void io(A& a) { a(date, minutes, voided); }
+  void io(A& a) { a(id, date, minutes, mode, format, topics, position, voided_position); }
 };
 
 enum class PairStatus : std::uint8_t { active = 0, completed = 1, terminated = 2 };
@@ -108,13 +115,19 @@ struct PairState {
   std::int64_t agreed_fee_cents = 0;
   PairStatus status = PairStatus::active;
   bool report_submitted = false;
-  std::map<std::string, SessionState> sessions;
+  std::vector<SessionState> sessions;   // in the order logged
+  std::int32_t last_session_date = 0;   // 0: none; voided sessions excluded
   std::int64_t minutes_used = 0;        // voided sessions excluded
   std::int64_t net_invoiced_cents = 0;  // less cancelled invoices and credit notes
   template <class A>
   void io(A& a) {
     a(id, programme_id, mentor_id, mentee_id, start_date, end_date, agreed_fee_cents, status, report_submitted, sessions,
-      minutes_used, net_invoiced_cents);
+      minutes_used, net_invoiced_cents, last_session_date);
+  }
+  const SessionState* session(std::string_view sid) const {
+    for (const auto& s : sessions)
+      if (s.id == sid) return &s;
+    return nullptr;
   }
 };
 
@@ -159,12 +172,19 @@ class State {
   const Map<TourState>& tours() const { return tours_; }
   // Credit note id -> invoice id.
   const Map<std::string>& credit_notes() const { return credit_notes_; }
+  // Session topics, interned: SessionState::topics index this.
+  const std::vector<std::string>& topic_names() const { return topic_names_; }
 
   // Every field, for the archive (ledger/archive.h): checkpoints and the
   // byte-for-byte comparison of states.
   template <class A>
   void io(A& a) {
-    a(position_, counts_, programmes_, mentees_, applications_, mentors_, pairs_, invoices_, tours_, credit_notes_);
+    a(position_, counts_, programmes_, mentees_, applications_, mentors_, pairs_, invoices_, tours_, credit_notes_,
+      topic_names_);
+    if constexpr (!A::saving) {
+      topic_index_.clear();
+      for (std::uint32_t i = 0; i < topic_names_.size(); ++i) topic_index_.emplace(topic_names_[i], i);
+    }
   }
 
   template <typename T>
@@ -184,6 +204,9 @@ class State {
   Map<InvoiceState> invoices_;
   Map<TourState> tours_;
   Map<std::string> credit_notes_;
+  std::vector<std::string> topic_names_;
+  Map<std::uint32_t> topic_index_;  // derived from topic_names_
+  std::uint32_t topic(std::string_view name);
 };
 
 // Builds a finished Payload buffer. `build` adds the event table to the

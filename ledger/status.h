@@ -80,6 +80,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T value_or(T fallback) const { return is_ok() ? value() : fallback; }
   // The failure; an ok Status when a value is held.
   Status status() const { return is_ok() ? Status::ok() : std::get<1>(v_); }
 

@@ -15,6 +15,11 @@
 // version order. The hash of each event is defined in envelope.cc.
 #include "ledger/store.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
@@ -154,6 +159,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   db_opts.create_missing_column_families = true;
   db_opts.IncreaseParallelism(2);
   db_opts.max_background_jobs = 2;
+  db_opts.allow_mmap_reads = true;
   if (options.env != nullptr) db_opts.env = options.env;
 
   rocksdb::BlockBasedTableOptions lookup_table;
@@ -161,11 +167,20 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   rocksdb::ColumnFamilyOptions lookup_cf;
   lookup_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookup_table));
 
+  // Events are read in position order, by replays and exports: large blocks,
+  // and no compression, whose cost dominated a full replay (snappy saved
+  // about a third of the bytes and took a third of the time).
+  rocksdb::BlockBasedTableOptions events_table;
+  events_table.block_size = 32 * 1024;
+  rocksdb::ColumnFamilyOptions events_cf;
+  events_cf.compression = rocksdb::kNoCompression;
+  events_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(events_table));
+
   rocksdb::ColumnFamilyOptions streams_cf = lookup_cf;
   streams_cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {"events", rocksdb::ColumnFamilyOptions()},
+      {"events", events_cf},
       {"streams", streams_cf},
       {"commands", lookup_cf},
       {"meta", rocksdb::ColumnFamilyOptions()},
@@ -319,6 +334,103 @@ Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Sta
   return from_rocks(it->status(), "scan events");
 }
 
+Status Store::scan_pipelined(std::uint64_t from, std::uint64_t to,
+                             const std::function<Status(const EventView&)>& fn) const {
+  // Batches of verified envelopes, each at an 8-byte aligned offset of one
+  // buffer; at most kDepth batches wait for the caller.
+  struct Chunk {
+    std::string bytes;
+    std::vector<std::pair<std::size_t, std::size_t>> spans;
+  };
+  constexpr std::size_t kChunkBytes = 512 * 1024, kDepth = 4;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Chunk> ready, spare;  // spare: drained chunks, their memory reused
+  bool finished = false, cancelled = false;
+  Status read_status = Status::ok();
+
+  std::thread reader([&] {
+    Status st = Status::ok();
+    Chunk chunk;
+    auto hand_over = [&](bool last) {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return ready.size() < kDepth || cancelled; });
+      if (!chunk.spans.empty()) ready.push_back(std::move(chunk));
+      chunk = Chunk();
+      if (!spare.empty()) {
+        chunk = std::move(spare.front());
+        spare.pop_front();
+      }
+      if (last) {
+        finished = true;
+        read_status = st;
+      }
+      cv.notify_all();
+      return !cancelled;
+    };
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 2 << 20;
+    ro.fill_cache = true;
+    std::string upper;
+    rocksdb::Slice upper_slice;
+    if (to != 0) {
+      upper = position_key(to + 1);
+      upper_slice = rocksdb::Slice(upper);
+      ro.iterate_upper_bound = &upper_slice;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+    for (it->Seek(position_key(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
+      std::size_t off = (chunk.bytes.size() + 7) & ~std::size_t{7};
+      chunk.bytes.resize(off);
+      chunk.bytes.append(it->value().data(), it->value().size());
+      auto ev = decode_event(std::string_view(chunk.bytes).substr(off));
+      if (!ev) {
+        std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
+        st = Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
+        break;
+      }
+      chunk.spans.emplace_back(off, it->value().size());
+      if (chunk.bytes.size() >= kChunkBytes && !hand_over(false)) return;
+    }
+    if (st && !it->status().ok()) st = from_rocks(it->status(), "scan events");
+    hand_over(true);
+  });
+
+  Status out = Status::ok();
+  for (;;) {
+    Chunk chunk;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !ready.empty() || finished; });
+      if (ready.empty()) {
+        out = read_status;
+        break;
+      }
+      chunk = std::move(ready.front());
+      ready.pop_front();
+      cv.notify_all();
+    }
+    for (auto& [off, len] : chunk.spans) {
+      out = fn(view_of_verified(std::string_view(chunk.bytes).substr(off, len)));
+      if (!out) break;
+    }
+    if (out) {
+      chunk.bytes.clear();
+      chunk.spans.clear();
+      std::lock_guard lock(mu);
+      spare.push_back(std::move(chunk));
+    }
+    if (!out) {
+      std::lock_guard lock(mu);
+      cancelled = true;
+      cv.notify_all();
+      break;
+    }
+  }
+  reader.join();
+  return out;
+}
+
 Result<std::vector<StoredEvent>> Store::read_stream(std::string_view stream, std::uint64_t from_version) const {
   std::vector<StoredEvent> out;
   std::string prefix(stream);
@@ -418,6 +530,11 @@ Status Store::backup(const std::string& dir) const {
   if (!s.ok()) return from_rocks(s, "backup");
   std::unique_ptr<rocksdb::Checkpoint> holder(cp);
   return from_rocks(cp->CreateCheckpoint(dir), "backup to " + dir);
+}
+
+Status Store::flush() {
+  rocksdb::FlushOptions fo;
+  return from_rocks(db_->Flush(fo, handles_), "flush");
 }
 
 Status Store::put_checkpoint(std::string_view name, std::string_view value) {

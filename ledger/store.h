@@ -171,6 +171,10 @@ class Store {
   // Calls fn for each event with from <= position <= to (to = 0: to the end),
   // stopping at the first non-ok status, which is returned.
   Status scan(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const;
+  // The same, for long ranges: a second thread reads and verifies batches of
+  // events while `fn` runs on the calling thread.
+  Status scan_pipelined(std::uint64_t from, std::uint64_t to,
+                        const std::function<Status(const EventView&)>& fn) const;
   // The events of one stream from version `from_version` on, in version order.
   Result<std::vector<StoredEvent>> read_stream(std::string_view stream, std::uint64_t from_version = 1) const;
   // The committed version of a stream (0 if it has no events).
@@ -182,6 +186,10 @@ class Store {
   // head; reports the first bad position. progress(checked, total) is called
   // every 65,536 events.
   VerifyReport verify(const std::function<void(std::uint64_t, std::uint64_t)>& progress = {}) const;
+
+  // Writes every memtable to sorted files, so that the next open has no
+  // write-ahead log to replay (a clean shutdown does this).
+  Status flush();
 
   // A consistent copy of the store in `dir` (which must not exist).
   Status backup(const std::string& dir) const;

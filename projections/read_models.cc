@@ -26,15 +26,6 @@ const T* find(const State::Map<T>& m, const std::string& id) {
 
 }  // namespace
 
-std::uint32_t ReadModels::topic(std::string_view name) {
-  auto it = topic_index_.find(std::string(name));
-  if (it != topic_index_.end()) return it->second;
-  auto i = static_cast<std::uint32_t>(topic_names_.size());
-  topic_names_.emplace_back(name);
-  topic_index_.emplace(topic_names_.back(), i);
-  return i;
-}
-
 void ReadModels::apply(const EventView& e) {
   core_.apply(e);
   recorded_at_us_ = e.recorded_at_us();
@@ -87,38 +78,6 @@ void ReadModels::apply(const EventView& e) {
       auto& x = pairs_[id];
       x.assigned_position = pos;
       x.topics = strs(p->topics());
-      break;
-    }
-    case fb::Event::SessionLogged: {
-      auto* p = e.as<fb::SessionLogged>();
-      auto& x = pairs_[str(p->pair_id())];
-      SessionRow& s = x.sessions.emplace_back();
-      s.id = str(p->session_id());
-      s.date = p->date();
-      s.minutes = p->minutes();
-      s.mode = p->mode();
-      s.format = p->format();
-      if (auto* t = p->topics()) {
-        s.topics.reserve(t->size());
-        for (auto* name : *t) s.topics.push_back(topic(name->string_view()));
-      }
-      s.summary = str(p->summary());
-      s.position = pos;
-      x.last_session_date = std::max(x.last_session_date, s.date);
-      break;
-    }
-    case fb::Event::SessionVoided: {
-      auto* p = e.as<fb::SessionVoided>();
-      auto& x = pairs_[str(p->pair_id())];
-      auto sid = EventView::sv(p->session_id());
-      x.last_session_date = 0;
-      for (auto& s : x.sessions) {
-        if (s.id == sid && s.voided_position == 0) {
-          s.voided_position = pos;
-          s.void_reason = str(p->reason());
-        }
-        if (s.voided_position == 0) x.last_session_date = std::max(x.last_session_date, s.date);
-      }
       break;
     }
     case fb::Event::ReportSubmitted: {
@@ -271,8 +230,8 @@ PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today
   r.credited_cents = f.credited;
   r.paid_cents = f.paid;
   r.fee_left_cents = pair.agreed_fee_cents - pair.net_invoiced_cents;
-  for (auto& [id, s] : pair.sessions)
-    if (!s.voided) ++r.sessions;
+  for (auto& s : pair.sessions)
+    if (!s.voided()) ++r.sessions;
 
   const ProgrammeState* prog = find(rm.core().programmes(), pair.programme_id);
   std::int64_t hour_cap = prog ? prog->rules.hour_cap_minutes : 0;
@@ -284,7 +243,7 @@ PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today
     std::int32_t days_left = pair.end_date - today;
     if (days_left >= 0 && days_left <= kEndingSoonDays && r.mentee_minutes_left > kUnusedMinutesWarning)
       r.warnings.push_back("period_ending_with_hours_unused");
-    std::int32_t last = r.extra && r.extra->last_session_date ? r.extra->last_session_date : pair.start_date;
+    std::int32_t last = pair.last_session_date ? pair.last_session_date : pair.start_date;
     if (today >= pair.start_date && today <= pair.end_date && today - last > kIdleDays)
       r.warnings.push_back("no_session_for_60_days");
   }
@@ -307,7 +266,7 @@ std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme
   std::map<std::string, HoursGroup> groups;
   const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
   if (!idx) return {};
-  auto add = [&](const std::string& key, const SessionRow& s) {
+  auto add = [&](const std::string& key, const SessionState& s) {
     auto& g = groups[key];
     g.key = key;
     g.minutes += s.minutes;
@@ -315,10 +274,9 @@ std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme
   };
   for (auto& pid : idx->pairs) {
     const PairState* pr = find(rm.core().pairs(), pid);
-    const PairExtra* x = find(rm.pairs(), pid);
-    if (!pr || !x) continue;
-    for (auto& s : x->sessions) {
-      if (s.voided_position != 0) continue;
+    if (!pr) continue;
+    for (auto& s : pr->sessions) {
+      if (s.voided()) continue;
       switch (by) {
         case HoursBy::mentee: add(pr->mentee_id, s); break;
         case HoursBy::mentor: add(pr->mentor_id, s); break;
@@ -327,7 +285,7 @@ std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme
         case HoursBy::mode: add(std::string(fb::EnumNameMode(s.mode)), s); break;
         case HoursBy::format: add(std::string(fb::EnumNameFormat(s.format)), s); break;
         case HoursBy::topic:
-          for (auto t : s.topics) add(rm.topic_names().at(t), s);
+          for (auto t : s.topics) add(rm.core().topic_names().at(t), s);
           break;
       }
     }

@@ -24,38 +24,18 @@ namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 1;
-
-struct SessionRow {
-  std::string id;
-  std::int32_t date = 0;
-  std::int64_t minutes = 0;
-  fb::Mode mode = fb::Mode::remote;
-  fb::Format format = fb::Format::bilateral;
-  std::vector<std::uint32_t> topics;  // indexes into ReadModels::topic_names()
-  std::string summary;
-  std::uint64_t position = 0;
-  std::uint64_t voided_position = 0;  // 0: not voided
-  std::string void_reason;
-  template <class A>
-  void io(A& a) { a(id, date, minutes, mode, format, topics, summary, position, voided_position, void_reason); }
-};
+inline constexpr std::uint32_t kReadModelsVersion = 2;
 
 struct PairExtra {
   std::uint64_t assigned_position = 0;
   std::uint64_t ended_position = 0;  // PairCompleted or PairTerminated
   std::string end_reason;
   std::vector<std::string> topics;
-  std::vector<SessionRow> sessions;     // in the order logged
   std::vector<std::string> invoices;    // in the order issued
-  std::int32_t last_session_date = 0;   // 0: none (voided sessions excluded)
   std::string report_language;
   std::uint64_t report_position = 0;
   template <class A>
-  void io(A& a) {
-    a(assigned_position, ended_position, end_reason, topics, sessions, invoices, last_session_date, report_language,
-      report_position);
-  }
+  void io(A& a) { a(assigned_position, ended_position, end_reason, topics, invoices, report_language, report_position); }
 };
 
 // A signed contribution of one event to a figure.
@@ -137,21 +117,13 @@ class ReadModels {
   const Map<TourExtra>& tours() const { return tours_; }
   const Map<std::vector<std::string>>& pairs_of_mentee() const { return pairs_of_mentee_; }
   const Map<std::vector<std::string>>& pairs_of_mentor() const { return pairs_of_mentor_; }
-  const std::vector<std::string>& topic_names() const { return topic_names_; }
 
   template <class A>
   void io(A& a) {
-    a(core_, recorded_at_us_, pairs_, invoices_, applications_, programmes_, tours_, pairs_of_mentee_, pairs_of_mentor_,
-      topic_names_);
-    if constexpr (!A::saving) {
-      topic_index_.clear();
-      for (std::uint32_t i = 0; i < topic_names_.size(); ++i) topic_index_.emplace(topic_names_[i], i);
-    }
+    a(core_, recorded_at_us_, pairs_, invoices_, applications_, programmes_, tours_, pairs_of_mentee_, pairs_of_mentor_);
   }
 
  private:
-  std::uint32_t topic(std::string_view name);
-
   State core_;
   std::int64_t recorded_at_us_ = 0;
   Map<PairExtra> pairs_;
@@ -161,8 +133,6 @@ class ReadModels {
   Map<TourExtra> tours_;
   Map<std::vector<std::string>> pairs_of_mentee_;
   Map<std::vector<std::string>> pairs_of_mentor_;
-  std::vector<std::string> topic_names_;
-  std::unordered_map<std::string, std::uint32_t> topic_index_;  // derived from topic_names_
 };
 
 // ---- Views derived from the read models ----

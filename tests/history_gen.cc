@@ -180,9 +180,8 @@ AnyCommand RandomHistory::next(const State& s, std::int64_t now_us) {
     }
     case 6: {
       if (pr->sessions.empty()) break;
-      auto it = pr->sessions.begin();
-      std::advance(it, pick(0, static_cast<std::int64_t>(pr->sessions.size()) - 1));
-      return VoidSession{pr->id, it->first, "logged twice"};
+      const SessionState& sess = pr->sessions[static_cast<std::size_t>(pick(0, static_cast<std::int64_t>(pr->sessions.size()) - 1))];
+      return VoidSession{pr->id, sess.id, "logged twice"};
     }
     case 7:
       return SubmitReport{pr->id, wrong ? "fr" : "en", {kTopics[0]}, "Progress.", "Outcomes."};

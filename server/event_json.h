@@ -1,0 +1,30 @@
+// Events at the edge: CloudEvents 1.0 JSON, and CSV lines.
+//
+// The `data` of an event is its payload with the field names of the schema;
+// dates (fields named `date` or `*_date`) as YYYY-MM-DD, instants (fields
+// named `*_us`, renamed without the suffix) as RFC 3339 UTC, enums by name,
+// absent scalars at their default. One generic walk over the schema's type
+// tables serves every event type, so a field added to the schema appears here
+// without code.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "ledger/envelope.h"
+
+namespace pl {
+
+// The payload's event table as JSON.
+nlohmann::json event_data(const EventView& e);
+
+// A CloudEvents 1.0 structured event, with the extension attributes
+// position, streamversion, actor, prevhash, hash, rulesversion.
+nlohmann::json cloud_event(const EventView& e);
+
+// The CSV header and one line (RFC 4180 quoting, data as JSON).
+std::string csv_header();
+std::string csv_line(const EventView& e);
+
+}  // namespace pl
