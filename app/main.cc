@@ -1,52 +1,70 @@
 // ledger: the command line of Programme Ledger.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "ledger/dates.h"
 #include "ledger/store.h"
+#include "projections/replay.h"
+#include "server/auth.h"
 #include "server/demo.h"
+#include "server/event_json.h"
+#include "server/http.h"
+#include "server/service.h"
 
 namespace {
 
-nlohmann::json head_json(const pl::Head& h) {
+using nlohmann::json;
+
+json head_json(const pl::Head& h) {
   return {{"position", h.position},
           {"hash", pl::to_hex(h.hash)},
-          {"recorded_at", h.position ? pl::format_instant(h.recorded_at_us) : ""}};
+          {"recorded_at", h.position ? json(pl::format_instant(h.recorded_at_us)) : json(nullptr)}};
 }
 
 // The RocksDB store lives in DIR/ledger, beside DIR/tokens.json.
 std::string store_dir(const std::string& dir) { return dir + "/ledger"; }
+std::string tokens_file(const std::string& dir, const std::string& given) {
+  return given.empty() ? dir + "/tokens.json" : given;
+}
+
+int fail(const pl::Status& st) {
+  std::cerr << "ledger: " << st.message() << "\n";
+  return 1;
+}
+
+// Opens the store to read. While a server holds it open for writing, a
+// read-only view of it as it stands now.
+pl::Result<std::unique_ptr<pl::Store>> open_for_reading(const std::string& dir) {
+  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT"))
+    return pl::Status::not_found("no ledger in " + dir + " (expected " + store_dir(dir) + ")");
+  pl::StoreOptions opts;
+  opts.create_if_missing = false;
+  opts.read_only = true;
+  return pl::Store::open(store_dir(dir), opts);
+}
 
 int cmd_head(const std::string& dir) {
-  pl::StoreOptions opts;
-  opts.create_if_missing = true;
-  std::filesystem::create_directories(dir);
-  auto store = pl::Store::open(store_dir(dir), opts);
-  if (!store) {
-    std::cerr << "ledger: " << store.status().to_string() << "\n";
-    return 1;
-  }
+  auto store = open_for_reading(dir);
+  if (!store) return fail(store.status());
   std::cout << head_json((*store)->head()).dump() << "\n";
   return 0;
 }
 
 int cmd_verify(const std::string& dir) {
-  pl::StoreOptions opts;
-  opts.create_if_missing = false;
-  opts.read_only = true;
-  auto store = pl::Store::open(store_dir(dir), opts);
-  if (!store) {
-    std::cerr << "ledger: " << store.status().to_string() << "\n";
-    return 1;
-  }
+  auto store = open_for_reading(dir);
+  if (!store) return fail(store.status());
   auto rep = (*store)->verify([](std::uint64_t done, std::uint64_t total) {
     std::cerr << "\rverified " << done << " of " << total << std::flush;
   });
   std::cerr << "\n";
-  nlohmann::json out = {{"ok", rep.ok}, {"checked", rep.checked}, {"head", head_json(rep.head)}};
+  json out = {{"ok", rep.ok}, {"checked", rep.checked}, {"head", head_json(rep.head)}};
   if (!rep.ok) {
     out["first_bad_position"] = rep.first_bad_position;
     out["problem"] = std::string(pl::verify_problem_name(rep.problem));
@@ -56,26 +74,147 @@ int cmd_verify(const std::string& dir) {
   return rep.ok ? 0 : 2;
 }
 
+int cmd_replay(const std::string& dir, const std::string& as_of, std::uint64_t at) {
+  auto store = open_for_reading(dir);
+  if (!store) return fail(store.status());
+  pl::AsOf point;
+  if (!as_of.empty() && at != 0) return fail(pl::Status::invalid("give --as-of or --at, not both"));
+  if (!as_of.empty()) {
+    auto t = pl::parse_instant(as_of);
+    if (!t) return fail(pl::Status::invalid("--as-of must be an RFC 3339 instant with an offset, as 2019-06-30T00:00:00Z"));
+    point.recorded_at_us = *t;
+    point.has_time = true;
+  }
+  point.position = at;
+  auto rm = pl::replay<pl::ReadModels>(**store, point);
+  if (!rm) return fail(rm.status());
+  std::int32_t today = pl::day_of(point.has_time ? point.recorded_at_us : rm->recorded_at_us());
+  std::cout << pl::read_models_json(*rm, today).dump(2) << "\n";
+  return 0;
+}
+
+int cmd_export(const std::string& dir, const std::string& format) {
+  if (format != "ndjson" && format != "csv") return fail(pl::Status::invalid("--format must be ndjson or csv"));
+  auto store = open_for_reading(dir);
+  if (!store) return fail(store.status());
+  std::ios::sync_with_stdio(false);
+  if (format == "csv") std::cout << pl::csv_header();
+  pl::Status st = (*store)->scan(1, (*store)->head().position, [&](const pl::EventView& e) {
+    if (format == "csv") std::cout << pl::csv_line(e);
+    else std::cout << pl::cloud_event(e).dump() << "\n";
+    return pl::Status::ok();
+  });
+  std::cout.flush();
+  if (!st) return fail(st);
+  return 0;
+}
+
+int cmd_backup(const std::string& dir, const std::string& to) {
+  if (std::filesystem::exists(to)) return fail(pl::Status::invalid(to + " already exists; give a new directory"));
+  // The writer's store when no server runs; otherwise a read-only view of
+  // the ledger as it stands, which RocksDB can copy while the server writes.
+  pl::StoreOptions opts;
+  opts.create_if_missing = false;
+  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT"))
+    return fail(pl::Status::not_found("no ledger in " + dir));
+  auto store = pl::Store::open(store_dir(dir), opts);
+  if (!store) store = open_for_reading(dir);
+  if (!store) return fail(store.status());
+  std::filesystem::create_directories(to);
+  std::string target = store_dir(to);
+  if (pl::Status st = (*store)->backup(target); !st) return fail(st);
+  // The copy must open and verify on its own.
+  pl::StoreOptions ro;
+  ro.read_only = true;
+  ro.create_if_missing = false;
+  auto copy = pl::Store::open(target, ro);
+  if (!copy) return fail(copy.status());
+  auto rep = (*copy)->verify();
+  json out = {{"backup", to}, {"ok", rep.ok}, {"checked", rep.checked}, {"head", head_json(rep.head)}};
+  std::cout << out.dump(2) << "\n";
+  return rep.ok ? 0 : 2;
+}
+
+int cmd_token_add(const std::string& dir, const std::string& file, const std::string& name, const std::string& role,
+                  const std::string& mentor_id) {
+  std::filesystem::create_directories(dir);
+  auto token = pl::Tokens::add(tokens_file(dir, file), pl::Principal{name, role, mentor_id});
+  if (!token) return fail(token.status());
+  std::cerr << "added " << role << " token '" << name << "' to " << tokens_file(dir, file)
+            << "; it is shown once, keep it:\n";
+  std::cout << *token << "\n";
+  return 0;
+}
+
+// The demonstration: the programme's history, and one token per role.
 int cmd_demo(const std::string& dir, const std::string& file) {
   std::filesystem::create_directories(dir);
-  auto store = pl::Store::open(store_dir(dir));
-  if (!store) {
-    std::cerr << "ledger: " << store.status().to_string() << "\n";
-    return 1;
+  {
+    auto store = pl::Store::open(store_dir(dir));
+    if (!store) return fail(store.status());
+    auto r = pl::load_demo(**store, file, [](std::uint64_t done, std::uint64_t total) {
+      std::cerr << "\rloading the demonstration programme: " << done << " of " << total << " steps" << std::flush;
+    });
+    if (!r) {
+      std::cerr << "\n";
+      return fail(r.status());
+    }
+    if (r->loaded) {
+      std::cerr << "\n";
+      std::cout << "loaded " << r->steps << " steps; head " << r->head.position << " " << pl::to_hex(r->head.hash) << "\n";
+    } else {
+      std::cout << "the store already holds " << r->head.position << " events; the demonstration was not loaded again\n";
+    }
   }
-  auto r = pl::load_demo(**store, file, [](std::uint64_t done, std::uint64_t total) {
-    std::cerr << "\rloading the demonstration programme: " << done << " of " << total << " steps" << std::flush;
-  });
-  if (!r) {
-    std::cerr << "\nledger: " << r.status().to_string() << "\n";
-    return 1;
-  }
-  if (r->loaded) {
-    std::cerr << "\n";
-    std::cout << "loaded " << r->steps << " steps; head " << r->head.position << " " << pl::to_hex(r->head.hash) << "\n";
+  std::string tokens = tokens_file(dir, "");
+  std::string plain = dir + "/demo-tokens.txt";
+  if (std::filesystem::exists(tokens)) {
+    std::cout << "tokens: " << tokens << " exists; left as it is\n";
   } else {
-    std::cout << "the store already holds " << r->head.position << " events; the demonstration was not loaded again\n";
+    // The demonstration keeps its plain tokens beside the store (mode 0600)
+    // so that scripts/run.sh can show them again; a real ledger never does.
+    struct Demo {
+      const char* name;
+      const char* role;
+      const char* mentor_id;
+    } demo[] = {{"demo-coordinator", "coordinator", ""},
+                {"demo-finance", "finance", ""},
+                {"demo-auditor", "auditor", ""},
+                {"demo-mentor", "mentor", "reloaded-2021-mentor-03"}};
+    std::string lines;
+    for (auto& d : demo) {
+      auto t = pl::Tokens::add(tokens, pl::Principal{d.name, d.role, d.mentor_id});
+      if (!t) return fail(t.status());
+      lines += std::string(d.role) + (d.mentor_id[0] ? std::string(" (") + d.mentor_id + ")" : "") + " " + *t + "\n";
+    }
+    {
+      std::ofstream out(plain, std::ios::trunc);
+      out << lines;
+    }
+    ::chmod(plain.c_str(), 0600);
+    std::cout << "demo tokens (also in " << plain << "):\n" << lines;
   }
+  return 0;
+}
+
+int cmd_serve(const std::string& dir, const std::string& listen, const std::string& tokens, int threads,
+              int idle_timeout, bool no_sync) {
+  pl::ServiceOptions so;
+  so.data_dir = dir;
+  so.tokens_file = tokens;
+  so.sync = !no_sync;
+  auto service = pl::Service::open(so);
+  if (!service) return fail(service.status());
+  pl::HttpOptions ho;
+  ho.listen = listen;
+  ho.threads = threads;
+  ho.idle_timeout_s = idle_timeout;
+  ho.on_listening = [&](const std::string& where) {
+    std::cout << "serving the ledger in " << dir << " on http://" << where << "/ (" << (*service)->tokens()
+              << " tokens)" << std::endl;
+  };
+  pl::Status st = pl::serve_http(**service, ho);
+  if (!st) return fail(st);
   return 0;
 }
 
@@ -84,21 +223,75 @@ int cmd_demo(const std::string& dir, const std::string& file) {
 int main(int argc, char** argv) {
   CLI::App app{"Programme Ledger: an event-sourced ledger for EU co-funded mentoring programmes"};
   app.require_subcommand(1);
-  std::string dir = "data";
+  std::string dir = "data", log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 
-  auto* head = app.add_subcommand("head", "Open (or create) a store and print its head");
+  auto* serve = app.add_subcommand("serve", "Serve the HTTP API");
+  std::string listen = "127.0.0.1:8080", tokens;
+  int threads = 2, idle_timeout = 30;
+  bool no_sync = false;
+  serve->add_option("--data", dir, "Data directory")->capture_default_str();
+  serve->add_option("--listen", listen, "Address and port (port 0: any free one)")->capture_default_str();
+  serve->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
+  serve->add_option("--threads", threads, "I/O threads")->capture_default_str();
+  serve->add_option("--idle-timeout", idle_timeout, "Seconds before an idle connection is closed")->capture_default_str();
+  serve->add_flag("--no-sync", no_sync, "Do not fsync commits (tests only: acknowledged commands may be lost)");
+  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+
+  auto* token = app.add_subcommand("token", "Manage API tokens");
+  token->require_subcommand(1);
+  auto* token_add = token->add_subcommand("add", "Make a token; prints it once and stores its SHA-256");
+  std::string name, role, mentor_id;
+  token_add->add_option("--data", dir, "Data directory")->capture_default_str();
+  token_add->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
+  token_add->add_option("--name", name, "Who the token is for")->required();
+  token_add->add_option("--role", role, "coordinator, finance, auditor or mentor")->required();
+  token_add->add_option("--mentor-id", mentor_id, "The mentor a mentor token is bound to");
+
+  auto* head = app.add_subcommand("head", "Print the head: position, hash, recording time");
   head->add_option("--data", dir, "Data directory")->capture_default_str();
   auto* verify = app.add_subcommand("verify", "Recompute the hash chain and check every stored event");
   verify->add_option("--data", dir, "Data directory")->capture_default_str();
 
+  auto* replay = app.add_subcommand("replay", "Print the read models as JSON, as of a point");
+  std::string as_of;
+  std::uint64_t at = 0;
+  replay->add_option("--data", dir, "Data directory")->capture_default_str();
+  replay->add_option("--as-of", as_of, "An instant (RFC 3339): the ledger as it stood then");
+  replay->add_option("--at", at, "A position: the ledger as it stood after that event");
+
+  auto* exp = app.add_subcommand("export", "Print every event, as NDJSON (CloudEvents) or CSV");
+  std::string format = "ndjson";
+  exp->add_option("--data", dir, "Data directory")->capture_default_str();
+  exp->add_option("--format", format, "ndjson or csv")->capture_default_str();
+
+  auto* backup = app.add_subcommand("backup", "Copy the store consistently (also while a server runs)");
+  std::string to;
+  backup->add_option("--data", dir, "Data directory")->capture_default_str();
+  backup->add_option("--to", to, "A new directory for the copy")->required();
+
   std::string demo_file = LEDGER_DEMO_FILE;
-  auto* demo = app.add_subcommand("demo", "Load the demonstration programme into an empty store (once)");
+  auto* demo = app.add_subcommand("demo", "Load the demonstration programme (once) and make demo tokens");
   demo->add_option("--data", dir, "Data directory")->capture_default_str();
   demo->add_option("--file", demo_file, "Demonstration history")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
+  auto level = spdlog::level::from_str(log_level);
+  if (level == spdlog::level::off && log_level != "off") {
+    std::cerr << "ledger: unknown --log-level '" << log_level << "'\n";
+    return 2;
+  }
+  spdlog::set_level(level);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ledger"));  // stdout is for answers
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  if (*serve) return cmd_serve(dir, listen, tokens, threads, idle_timeout, no_sync);
+  if (*token_add) return cmd_token_add(dir, tokens, name, role, mentor_id);
   if (*head) return cmd_head(dir);
   if (*verify) return cmd_verify(dir);
+  if (*replay) return cmd_replay(dir, as_of, at);
+  if (*exp) return cmd_export(dir, format);
+  if (*backup) return cmd_backup(dir, to);
   if (*demo) return cmd_demo(dir, demo_file);
   return 1;
 }

@@ -17,6 +17,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -529,7 +530,11 @@ Status Store::backup(const std::string& dir) const {
   auto s = rocksdb::Checkpoint::Create(db_.get(), &cp);
   if (!s.ok()) return from_rocks(s, "backup");
   std::unique_ptr<rocksdb::Checkpoint> holder(cp);
-  return from_rocks(cp->CreateCheckpoint(dir), "backup to " + dir);
+  // A read-only store (another process holds the ledger open for writing)
+  // cannot flush: its view is the files and the write-ahead log as they were
+  // when it opened, which the checkpoint copies as they are.
+  std::uint64_t log_size_for_flush = options_.read_only ? std::numeric_limits<std::uint64_t>::max() : 0;
+  return from_rocks(cp->CreateCheckpoint(dir, log_size_for_flush), "backup to " + dir);
 }
 
 Status Store::flush() {

@@ -371,6 +371,46 @@ json outcome_json(const CommandOutcome& o) {
 
 }  // namespace
 
+json read_models_json(const ReadModels& rm, std::int32_t today) {
+  std::vector<const ProgrammeState*> ps;
+  for (auto& [id, p] : rm.core().programmes()) ps.push_back(&p);
+  std::sort(ps.begin(), ps.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  json programmes = json::array();
+  for (auto* p : ps) {
+    const ProgrammeIndex* idx = State::find(rm.programmes(), p->id);
+    json j = programme_json(rm, *p);
+    json mentees = json::array(), applications = json::array(), pairs = json::array(), tours = json::array();
+    if (idx) {
+      for (auto& id : idx->mentees)
+        if (auto* m = State::find(rm.core().mentees(), id)) mentees.push_back(mentee_json(rm, *m));
+      for (auto& id : idx->applications)
+        if (auto* a = State::find(rm.core().applications(), id)) applications.push_back(application_json(rm, *a));
+      for (auto& id : idx->pairs)
+        if (auto* pr = State::find(rm.core().pairs(), id)) pairs.push_back(pair_json(rm, *pr, today, nullptr));
+      for (auto& id : idx->tours)
+        if (auto* t = State::find(rm.core().tours(), id)) tours.push_back({{"id", id}, {"participants", t->participants}});
+    }
+    json hours_json = json::object();
+    for (const char* by : {"mentee", "mentor", "month", "topic", "mode", "format"}) {
+      json groups = json::array();
+      for (auto& g : hours(rm, p->id, *parse_hours_by(by)))
+        groups.push_back({{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}});
+      hours_json[by] = groups;
+    }
+    j["mentees"] = mentees;
+    j["applications"] = applications;
+    j["pairs"] = pairs;
+    j["budget"] = budget_json(budget(rm, p->id, false), false);
+    j["hours"] = hours_json;
+    j["tours"] = tours;
+    programmes.push_back(std::move(j));
+  }
+  return {{"position", rm.position()},
+          {"recorded_at", rm.position() ? json(format_instant(rm.recorded_at_us())) : json(nullptr)},
+          {"today", format_date(today)},
+          {"programmes", programmes}};
+}
+
 // ---------------------------------------------------------------------------
 
 class Api {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,6 +24,10 @@
 namespace pl {
 
 inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
+
+// Every read model as JSON, as `ledger replay` prints it: per programme its
+// rules and counts, mentees, applications, pairs, budget, hours and tours.
+nlohmann::json read_models_json(const ReadModels& rm, std::int32_t today);
 
 struct HttpRequest {
   std::string method;  // GET, POST, ...

@@ -1,0 +1,303 @@
+// Boost 1.74's asio/awaitable.hpp needs <utility> first with g++ 12.
+#include <utility>
+
+#include "server/http.h"
+
+#include "server/event_json.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
+
+namespace pl {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kLiveBatch = 500;     // events per write of the live feed
+constexpr std::size_t kExportBatch = 1000;  // events per write of an export
+constexpr auto kHeartbeat = std::chrono::seconds(15);
+
+struct Shared {
+  Service& service;
+  HttpOptions options;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};  // requests read and not yet answered
+  std::atomic<std::uint64_t> next_id{1};
+};
+
+// Hands a request to the Service and resumes the coroutine with the answer,
+// on the coroutine's own executor, whichever thread the Service answers on.
+template <typename Token>
+auto async_handle(Service& service, HttpRequest req, Token&& token) {
+  return net::async_initiate<Token, void(HttpResponse)>(
+      [&service](auto handler, HttpRequest r) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        auto work = std::make_shared<net::executor_work_guard<net::any_io_executor>>(net::get_associated_executor(*h));
+        service.handle(std::move(r), [h, work](HttpResponse resp) {
+          auto ex = work->get_executor();
+          net::post(ex, [h, work, resp = std::move(resp)]() mutable { (*h)(std::move(resp)); });
+        });
+      },
+      token, std::move(req));
+}
+
+std::string reason_phrase(int status) {
+  return std::string(http::obsolete_reason(static_cast<http::status>(status)));
+}
+
+// The head of a streamed answer: the body runs until the connection closes.
+std::string stream_head(const HttpResponse& r, const std::string& request_id) {
+  std::string h = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
+  h += "Content-Type: " + r.content_type + "\r\n";
+  h += "Cache-Control: no-store\r\nConnection: close\r\nX-Request-Id: " + request_id + "\r\n";
+  if (r.stream == HttpResponse::Stream::live) h += "X-Accel-Buffering: no\r\n";
+  for (auto& [k, v] : r.headers) h += k + ": " + v + "\r\n";
+  h += "\r\n";
+  return h;
+}
+
+net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uint64_t from) {
+  beast::error_code ec;
+  auto ex = co_await net::this_coro::executor;
+  auto timer = std::make_shared<net::steady_timer>(ex);
+  std::uint64_t waiting_for = 0;
+  while (!sh.stopping) {
+    std::string text;
+    std::uint64_t next = sh.service.live_chunk(from, kLiveBatch, &text);
+    if (!text.empty()) {
+      stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
+      co_await net::async_write(stream, net::buffer(text), net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;
+      from = next;
+      continue;
+    }
+    timer->expires_after(kHeartbeat);
+    if (waiting_for != from) {
+      // Woken as soon as the read models cover `from`.
+      waiting_for = from;
+      sh.service.when_published(from, [timer] { net::post(timer->get_executor(), [timer] { timer->cancel(); }); });
+    }
+    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+    if (!ec) {  // the heartbeat: also finds out whether the client is gone
+      stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
+      co_await net::async_write(stream, net::buffer(std::string_view(": keep-alive\n\n")),
+                                net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+}
+
+net::awaitable<void> stream_export(beast::tcp_stream& stream, Shared& sh, const HttpResponse& r) {
+  beast::error_code ec;
+  std::uint64_t from = r.from;
+  std::string text;
+  if (r.to == 0 && r.stream == HttpResponse::Stream::csv) text = csv_header();  // an empty ledger
+  for (;;) {
+    std::uint64_t next = from;
+    if (from <= r.to) next = sh.service.export_chunk(r.stream, from, r.to, kExportBatch, &text);
+    if (!text.empty()) {
+      stream.expires_after(std::chrono::seconds(std::max(sh.options.idle_timeout_s, 30)));
+      co_await net::async_write(stream, net::buffer(text), net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;
+      text.clear();
+    }
+    if (next <= from || next > r.to) break;
+    from = next;
+  }
+}
+
+net::awaitable<void> session(tcp::socket socket, Shared& sh) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(kMaxBodyBytes);
+    parser.header_limit(64 * 1024);
+    stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
+    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    auto started = Clock::now();
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof) break;
+    if (ec == http::error::body_limit) {
+      // Answer and close: the rest of the body is not read.
+      http::response<http::string_body> res{http::status::payload_too_large, 11};
+      res.set(http::field::content_type, "application/json");
+      res.set(http::field::connection, "close");
+      res.body() =
+          R"({"error":{"code":"payload_too_large","message":"the body is larger than 1 MiB","details":{}}})";
+      res.prepare_payload();
+      res.keep_alive(false);
+      co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+      sh.service.metrics().request("POST", "payload_too_large", 413, 0);
+      spdlog::info("{} {} 413 body over 1 MiB", std::string(parser.get().method_string()), std::string(parser.get().target()));
+      break;
+    }
+    if (ec) {
+      if (ec != net::error::operation_aborted && ec != net::error::connection_reset) {
+        // A request that is not HTTP: say so, then close.
+        http::response<http::string_body> res{http::status::bad_request, 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = R"({"error":{"code":"bad_request","message":"the request is not valid HTTP/1.1: )" + ec.message() +
+                     R"(","details":{}}})";
+        res.prepare_payload();
+        res.keep_alive(false);
+        beast::error_code ignored;
+        co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ignored));
+      }
+      break;
+    }
+    auto& msg = parser.get();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.authorization = std::string(msg[http::field::authorization]);
+    req.idempotency_key = std::string(msg["Idempotency-Key"]);
+    req.if_match = std::string(msg[http::field::if_match]);
+    req.last_event_id = std::string(msg["Last-Event-ID"]);
+    req.request_id = std::string(msg["X-Request-Id"]);
+    if (req.request_id.empty() || req.request_id.size() > 128) {
+      char buf[24];
+      std::snprintf(buf, sizeof buf, "r%llx", static_cast<unsigned long long>(sh.next_id++));
+      req.request_id = buf;
+    }
+    req.body = std::move(msg.body());
+    bool keep_alive = msg.keep_alive();
+    bool head = msg.method() == http::verb::head;
+    std::string method = req.method, target = req.target, request_id = req.request_id;
+
+    ++sh.in_flight;
+    HttpResponse r = co_await async_handle(sh.service, std::move(req), net::use_awaitable);
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    sh.service.metrics().request(method, r.route.empty() ? "unknown" : r.route, r.status, seconds);
+    spdlog::info("{} {} {} {:.2f}ms {} id={}", method, target, r.status, seconds * 1000, r.route, request_id);
+
+    if (r.stream != HttpResponse::Stream::none) {
+      --sh.in_flight;
+      std::string head_text = stream_head(r, request_id);
+      co_await net::async_write(stream, net::buffer(head_text), net::redirect_error(net::use_awaitable, ec));
+      if (!ec && !head) {
+        if (r.stream == HttpResponse::Stream::live) co_await stream_live(stream, sh, r.from);
+        else co_await stream_export(stream, sh, r);
+      }
+      break;
+    }
+
+    http::response<http::string_body> res{static_cast<http::status>(r.status), msg.version()};
+    res.set(http::field::content_type, r.content_type);
+    res.set("X-Request-Id", request_id);
+    for (auto& [k, v] : r.headers) res.set(k, v);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    if (head) res.body().clear();
+    bool close = !keep_alive || sh.stopping;
+    res.keep_alive(!close);
+    stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
+    co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+    --sh.in_flight;
+    if (ec || close) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+net::awaitable<void> listener(tcp::acceptor& acceptor, Shared& sh) {
+  for (;;) {
+    beast::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      if (sh.stopping || ec == net::error::operation_aborted) co_return;
+      spdlog::warn("accept: {}", ec.message());
+      continue;
+    }
+    auto ex = socket.get_executor();
+    net::co_spawn(ex, session(std::move(socket), sh), net::detached);
+  }
+}
+
+}  // namespace
+
+Status serve_http(Service& service, const HttpOptions& options) {
+  auto colon = options.listen.rfind(':');
+  if (colon == std::string::npos) return Status::invalid("--listen must be host:port, as 127.0.0.1:8080");
+  std::string host = options.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(options.listen.substr(colon + 1));
+  } catch (...) {
+    return Status::invalid("--listen: '" + options.listen.substr(colon + 1) + "' is not a port");
+  }
+  if (port < 0 || port > 65535) return Status::invalid("--listen: the port must be 0 to 65535");
+  beast::error_code ec;
+  auto address = net::ip::make_address(host, ec);
+  if (ec) return Status::invalid("--listen: '" + host + "' is not an IP address");
+
+  net::io_context ioc(options.threads);
+  tcp::acceptor acceptor(ioc);
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::unavailable("cannot listen on " + options.listen + ": " + ec.message());
+  auto bound = acceptor.local_endpoint();
+  std::string where = (bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string()) +
+                      ":" + std::to_string(bound.port());
+
+  Shared sh{service, options};
+  net::co_spawn(ioc, listener(acceptor, sh), net::detached);
+
+  std::promise<int> signalled;
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const beast::error_code& e, int sig) {
+    if (!e) signalled.set_value(sig);
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, options.threads); ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  spdlog::info("listening on http://{} with {} I/O threads", where, options.threads);
+  if (options.on_listening) options.on_listening(where);
+
+  int sig = signalled.get_future().get();
+  spdlog::info("signal {}: shutting down", sig);
+  sh.stopping = true;
+  net::post(ioc, [&acceptor] {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+  });
+  // Commands already queued are committed and answered; later ones are
+  // refused as unavailable before anything is written.
+  service.stop_writer();
+  auto deadline = Clock::now() + std::chrono::seconds(options.shutdown_grace_s);
+  while (sh.in_flight.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (sh.in_flight.load() > 0) spdlog::warn("{} requests still in flight at the end of the grace time", sh.in_flight.load());
+  ioc.stop();
+  for (auto& t : threads) t.join();
+  service.stop();
+  spdlog::info("stopped; head {}", service.store().head().position);
+  return Status::ok();
+}
+
+}  // namespace pl
