@@ -101,7 +101,7 @@ int cmd_export(const std::string& dir, const std::string& format) {
   if (format == "csv") std::cout << pl::csv_header();
   pl::Status st = (*store)->scan(1, (*store)->head().position, [&](const pl::EventView& e) {
     if (format == "csv") std::cout << pl::csv_line(e);
-    else std::cout << pl::cloud_event(e).dump() << "\n";
+    else std::cout << pl::cloud_event(e).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     return pl::Status::ok();
   });
   std::cout.flush();

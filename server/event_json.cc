@@ -150,7 +150,7 @@ std::string csv_line(const EventView& e) {
                      csv_field(std::string(EventView::sv(e.env->actor_role())) + ":" +
                                std::string(EventView::sv(e.env->actor_name()))) +
                      "," + csv_field(e.programme_id()) + "," + to_hex(e.prev_hash_bytes()) + "," +
-                     to_hex(e.hash_bytes()) + "," + csv_field(event_data(e).dump()) + "\r\n";
+                     to_hex(e.hash_bytes()) + "," + csv_field(event_data(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + "\r\n";
   return line;
 }
 

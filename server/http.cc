@@ -150,6 +150,15 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       res.prepare_payload();
       res.keep_alive(false);
       co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+      // Read and drop what the client is still sending (a little while), so
+      // that closing does not reset the connection before it reads the 413.
+      stream.expires_after(std::chrono::seconds(2));
+      std::size_t drained = 0;
+      static char scratch[16384];
+      while (!ec && drained < 4 * kMaxBodyBytes) {
+        std::size_t n = co_await stream.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
+        drained += n;
+      }
       sh.service.metrics().request("POST", "payload_too_large", 413, 0);
       spdlog::info("{} {} 413 body over 1 MiB", std::string(parser.get().method_string()), std::string(parser.get().target()));
       break;

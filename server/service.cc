@@ -35,10 +35,14 @@ int http_status(const Status& st) {
   return 500;
 }
 
+// JSON text; bytes that are not UTF-8 (say, echoed from a bad request) are
+// replaced, never thrown on.
+std::string text_of(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 HttpResponse json_response(int status, const json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = text_of(body);
   return r;
 }
 
@@ -1213,7 +1217,7 @@ std::uint64_t Service::live_chunk(std::uint64_t from, std::size_t max, std::stri
   std::uint64_t next = from;
   Status st = store_->scan(from, to, [&](const EventView& e) {
     *out += "id: " + std::to_string(e.position()) + "\nevent: " + std::string(e.type_name()) + "\ndata: " +
-            cloud_event(e).dump() + "\n\n";
+            text_of(cloud_event(e)) + "\n\n";
     next = e.position() + 1;
     return Status::ok();
   });
@@ -1229,7 +1233,7 @@ std::uint64_t Service::export_chunk(HttpResponse::Stream kind, std::uint64_t fro
   std::uint64_t next = from;
   Status st = store_->scan(from, last, [&](const EventView& e) {
     if (kind == HttpResponse::Stream::csv) *out += csv_line(e);
-    else *out += cloud_event(e).dump() + "\n";
+    else *out += text_of(cloud_event(e)) + "\n";
     next = e.position() + 1;
     return Status::ok();
   });
