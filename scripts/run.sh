@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and loads the demonstration programme
-# into the store under ./data (once), then prints the head and verifies it.
+# Installs what is missing, builds, loads the demonstration programme into
+# the store under ./data (the first time only), and serves the ledger on
+# 127.0.0.1:8080. Ctrl-C stops it cleanly.
+#   LEDGER_DATA=dir   another data directory
+#   LEDGER_LISTEN=host:port
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ledger_install_deps
 ledger_build build -DLEDGER_BUILD_TESTS=OFF -DLEDGER_BUILD_BENCH=OFF
 DATA="${LEDGER_DATA:-./data}"
-./build/app/ledger demo --data "$DATA"
-./build/app/ledger verify --data "$DATA"
+LISTEN="${LEDGER_LISTEN:-127.0.0.1:8080}"
+./build/app/ledger demo --data "$DATA" > /dev/null
+echo
+echo "Programme Ledger: http://$LISTEN/"
+if [[ -f "$DATA/demo-tokens.txt" ]]; then
+  echo "Demo tokens (role, token), to sign in or to send as 'Authorization: Bearer <token>':"
+  sed 's/^/  /' "$DATA/demo-tokens.txt"
+else
+  echo "Tokens: see $DATA/tokens.json; make one with ./build/app/ledger token add --data $DATA --name NAME --role ROLE"
+fi
+echo "Try: curl -H \"Authorization: Bearer <token>\" http://$LISTEN/v1/programmes"
+echo
+exec ./build/app/ledger serve --data "$DATA" --listen "$LISTEN"
