@@ -198,9 +198,10 @@ int cmd_demo(const std::string& dir, const std::string& file) {
 }
 
 int cmd_serve(const std::string& dir, const std::string& listen, const std::string& tokens, int threads,
-              int idle_timeout, bool no_sync) {
+              int idle_timeout, bool no_sync, const std::string& web) {
   pl::ServiceOptions so;
   so.data_dir = dir;
+  so.web_dir = web;
   so.tokens_file = tokens;
   so.sync = !no_sync;
   auto service = pl::Service::open(so);
@@ -235,6 +236,8 @@ int main(int argc, char** argv) {
   serve->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
   serve->add_option("--threads", threads, "I/O threads")->capture_default_str();
   serve->add_option("--idle-timeout", idle_timeout, "Seconds before an idle connection is closed")->capture_default_str();
+  std::string web = LEDGER_WEB_DIR;
+  serve->add_option("--web", web, "The dashboard's built assets")->capture_default_str();
   serve->add_flag("--no-sync", no_sync, "Do not fsync commits (tests only: acknowledged commands may be lost)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 
@@ -285,7 +288,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("ledger"));  // stdout is for answers
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
-  if (*serve) return cmd_serve(dir, listen, tokens, threads, idle_timeout, no_sync);
+  if (*serve) return cmd_serve(dir, listen, tokens, threads, idle_timeout, no_sync, web);
   if (*token_add) return cmd_token_add(dir, tokens, name, role, mentor_id);
   if (*head) return cmd_head(dir);
   if (*verify) return cmd_verify(dir);

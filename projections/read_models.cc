@@ -247,9 +247,12 @@ PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today
     if (today >= pair.start_date && today <= pair.end_date && today - last > kIdleDays)
       r.warnings.push_back("no_session_for_60_days");
   }
-  if (hour_cap > 0 && mentee_used * 100 > hour_cap * kNearCapPercent) r.warnings.push_back("hour_cap_nearly_spent");
+  // Caps nearly spent matter while the pair can still spend them.
   std::int64_t mentee_net = r.mentee ? r.mentee->net_invoiced_cents : pair.net_invoiced_cents;
-  if (fee_cap > 0 && mentee_net * 100 > fee_cap * kNearCapPercent) r.warnings.push_back("fee_cap_nearly_spent");
+  if (pair.status == PairStatus::active) {
+    if (hour_cap > 0 && mentee_used * 100 > hour_cap * kNearCapPercent) r.warnings.push_back("hour_cap_nearly_spent");
+    if (fee_cap > 0 && mentee_net * 100 > fee_cap * kNearCapPercent) r.warnings.push_back("fee_cap_nearly_spent");
+  }
   return r;
 }
 

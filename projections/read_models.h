@@ -140,7 +140,9 @@ class ReadModels {
 // A day, the days since 1970-01-01 of a recording time (UTC).
 std::int32_t day_of(std::int64_t us);
 
-// The warnings of a pair as of `today`.
+// The warnings of a pair as of `today` (active pairs only): its period ends
+// within 30 days with more than 8h of the mentee's cap unused; no session for
+// 60 days; the mentee's hours or fee above 90% of the cap.
 inline constexpr std::int32_t kEndingSoonDays = 30;
 inline constexpr std::int64_t kUnusedMinutesWarning = 8 * 60;
 inline constexpr std::int32_t kIdleDays = 60;

@@ -24,6 +24,11 @@ ledger_install_deps() {
   fi
 }
 
+# Node.js and npm build the dashboard; Debian's when the machine has none.
+ledger_install_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then ledger_install_deps nodejs npm; fi
+}
+
 # Configures and builds into $1 (default build/) with the extra cmake flags given.
 ledger_build() {
   local dir="${1:-build}"

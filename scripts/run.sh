@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ledger_install_deps
+ledger_install_node
 ledger_build build -DLEDGER_BUILD_TESTS=OFF -DLEDGER_BUILD_BENCH=OFF
 DATA="${LEDGER_DATA:-./data}"
 LISTEN="${LEDGER_LISTEN:-127.0.0.1:8080}"

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "ledger/commands.h"
@@ -481,6 +483,9 @@ class Api {
   // --- outside /v1
   void healthz(Ctx& c);
   void metrics(Ctx& c);
+  void index(Ctx& c);
+  void asset(Ctx& c);
+  void me(Ctx& c);
   // --- reads
   void programmes(Ctx& c);
   void programme(Ctx& c);
@@ -534,6 +539,9 @@ class Api {
 void Api::init() {
   add("GET", "/healthz", &Api::healthz, true);
   add("GET", "/metrics", &Api::metrics, true);
+  add("GET", "/", &Api::index, true);
+  add("GET", "/assets/{file}", &Api::asset, true);
+  add("GET", "/v1/me", &Api::me);
 
   add("GET", "/v1/programmes", &Api::programmes);
   add("POST", "/v1/programmes", &Api::open_programme);
@@ -820,6 +828,40 @@ void Api::metrics(Ctx& c) {
   c.reply(std::move(r));
 }
 
+void Api::index(Ctx& c) {
+  c.params["file"] = "index.html";
+  asset(c);
+}
+
+void Api::asset(Ctx& c) {
+  auto it = s_.assets_.find(c.params["file"]);
+  if (it == s_.assets_.end()) {
+    if (c.params["file"] == "index.html") {
+      HttpResponse r;
+      r.status = 404;
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = "The dashboard's assets were not built (npm and node are needed: cmake --build build --target web).\n"
+               "The API is at /v1; see README.md.\n";
+      return c.reply(std::move(r));
+    }
+    return c.fail(404, "not_found", "no asset '" + c.params["file"] + "'");
+  }
+  HttpResponse r;
+  r.content_type = it->second.first;
+  r.body = it->second.second;
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'");
+  c.reply(std::move(r));
+}
+
+void Api::me(Ctx& c) {
+  json out = {{"name", c.who.name}, {"role", c.who.role}};
+  if (!c.who.mentor_id.empty()) out["mentor_id"] = c.who.mentor_id;
+  c.reply(json_response(200, out));
+}
+
 // --- reads
 
 void Api::programmes(Ctx& c) {
@@ -953,6 +995,16 @@ void Api::budget_view(Ctx& c) {
     std::string ex = c2.q("explain");
     bool explain = ex == "1" || ex == "true";
     json out = budget_json(budget(rm, c2.params["pid"], explain), explain);
+    // Net invoiced by month of issue (cancelled invoices excluded, credit
+    // notes counted in their invoice's month), for the spending chart.
+    std::map<std::string, std::int64_t> months;
+    if (const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]))
+      for (auto& iid : idx->invoices)
+        if (auto* inv = State::find(rm.core().invoices(), iid); inv && !inv->cancelled)
+          months[format_date(inv->issue_date).substr(0, 7)] += inv->net_cents - inv->credited_cents;
+    json by_month = json::array();
+    for (auto& [m, cents] : months) by_month.push_back({{"month", m}, {"net_invoiced_cents", cents}});
+    out["months"] = by_month;
     out["position"] = rm.position();
     c2.reply(json_response(200, out));
   });
@@ -1154,6 +1206,24 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   auto writer = Writer::start(*s->store_, wo);
   if (!writer) return writer.status();
   s->writer_ = std::move(writer).value();
+
+  if (!options.web_dir.empty()) {
+    static const std::map<std::string, std::string> kTypes = {{".html", "text/html; charset=utf-8"},
+                                                              {".js", "text/javascript; charset=utf-8"},
+                                                              {".css", "text/css; charset=utf-8"},
+                                                              {".svg", "image/svg+xml"},
+                                                              {".png", "image/png"}};
+    std::error_code dir_ec;
+    for (auto& entry : std::filesystem::directory_iterator(options.web_dir, dir_ec)) {
+      auto type = kTypes.find(entry.path().extension().string());
+      if (!entry.is_regular_file() || type == kTypes.end()) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      s->assets_[entry.path().filename().string()] = {type->second, bytes.str()};
+    }
+    if (s->assets_.count("index.html") == 0) spdlog::warn("no dashboard in {}: / will say how to build it", options.web_dir);
+  }
 
   s->api_ = std::make_unique<Api>(*s);
   s->api_->init();

@@ -54,6 +54,9 @@ struct ServiceOptions {
   std::string tokens_file;  // default: data_dir/tokens.json
   bool sync = true;
   std::uint64_t checkpoint_every = 100'000;
+  // The dashboard's built assets (index.html, app.js, app.css), served at /.
+  // Empty or missing: / says how to build them.
+  std::string web_dir;
   // Microseconds since the epoch; default the system clock. Tests only.
   std::function<std::int64_t()> clock;
 };
@@ -111,6 +114,8 @@ class Service {
   std::vector<std::function<void()>> bg_queue_;
   bool bg_stopping_ = false;
   std::thread bg_thread_;
+
+  std::map<std::string, std::pair<std::string, std::string>> assets_;  // name -> (content type, bytes)
 
   mutable std::mutex asof_mu_;
   std::vector<std::pair<std::uint64_t, std::shared_ptr<const ReadModels>>> asof_cache_;  // most recent last

@@ -1,0 +1,402 @@
+// The dashboard: pairs for coordinators, budget for finance staff, audit for
+// auditors, over the ledger's HTTP API. The token lives in session storage.
+import { Chart, BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend } from 'chart.js';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const state = { token: sessionStorage.getItem('ledger-token') || '', me: null, programme: '', asOf: '', charts: [] };
+
+// ---- helpers
+
+function esc(s) {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+const euro = (cents) => 'EUR ' + (cents / 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const hours = (min) => `${Math.floor(min / 60)}h${String(Math.abs(min) % 60).padStart(2, '0')}`;
+const h = (html) => {
+  const t = document.createElement('template');
+  t.innerHTML = html.trim();
+  return t.content;
+};
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error?.code || '';
+  }
+}
+
+async function api(path, { method = 'GET', body, asOf = true } = {}) {
+  let url = path;
+  if (method === 'GET' && asOf && state.asOf) url += (url.includes('?') ? '&' : '?') + 'as_of=' + encodeURIComponent(state.asOf + 'T23:59:59Z');
+  const res = await fetch(url, {
+    method,
+    headers: { Authorization: 'Bearer ' + state.token, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+function toast(msg) {
+  const t = $('#toast');
+  t.textContent = msg;
+  t.classList.add('show');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => t.classList.remove('show'), 2500);
+}
+
+function bar(value, cap, { label, high = 90, extra = '' } = {}) {
+  const pct = cap > 0 ? Math.min(100, (value / cap) * 100) : 0;
+  return `<div class="bar ${pct > high ? 'high' : ''}" role="meter" aria-valuemin="0" aria-valuemax="${cap}" aria-valuenow="${value}" aria-label="${esc(label)}">
+    <span style="width:${pct.toFixed(1)}%"></span>${extra}</div>`;
+}
+
+const can = {
+  logSession: () => ['coordinator', 'mentor'].includes(state.me?.role),
+  invoice: () => state.me?.role === 'finance',
+  views: () => ({
+    coordinator: ['pairs', 'budget', 'audit'],
+    finance: ['budget', 'pairs', 'audit'],
+    auditor: ['audit', 'pairs', 'budget'],
+    mentor: ['pairs'],
+  })[state.me?.role] || [],
+};
+
+// ---- sign-in and frame
+
+function signInView(message = '') {
+  $('#controls').hidden = true;
+  $('#nav').innerHTML = '';
+  const main = $('#main');
+  main.replaceChildren(h(`<form class="card signin" id="signin">
+      <h2>Sign in</h2>
+      <label>Token <input id="token" type="password" autocomplete="off" required></label>
+      <button type="submit">Sign in</button>
+      ${message ? `<p class="error" role="alert">${esc(message)}</p>` : ''}
+    </form>`));
+  $('#signin').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    state.token = $('#token').value.trim();
+    try {
+      await start();
+    } catch (err) {
+      state.token = '';
+      sessionStorage.removeItem('ledger-token');
+      signInView(err.status === 401 ? 'This token is not known.' : err.message);
+    }
+  });
+  $('#token').focus();
+}
+
+async function start() {
+  state.me = await api('/v1/me', { asOf: false });
+  sessionStorage.setItem('ledger-token', state.token);
+  $('#who').textContent = `${state.me.name} (${state.me.role}${state.me.mentor_id ? ' ' + state.me.mentor_id : ''})`;
+  const progs = (await api('/v1/programmes', { asOf: false })).programmes;
+  const sel = $('#programme');
+  sel.innerHTML = progs.map((p) => `<option value="${esc(p.id)}">${esc(p.name)}</option>`).join('');
+  state.programme = sessionStorage.getItem('ledger-programme') || (progs[0] && progs[0].id) || '';
+  if (!progs.some((p) => p.id === state.programme) && progs[0]) state.programme = progs[0].id;
+  sel.value = state.programme;
+  $('#controls').hidden = false;
+  $('#nav').innerHTML = can.views().map((v) => `<a href="#${v}" data-view="${v}">${v[0].toUpperCase() + v.slice(1)}</a>`).join('');
+  if (!location.hash || !can.views().includes(location.hash.slice(1).split('/')[0])) location.hash = '#' + can.views()[0];
+  else route();
+  live();
+}
+
+// ---- views
+
+async function route() {
+  if (!state.me) return;
+  const [view, arg] = location.hash.slice(1).split('/');
+  document.querySelectorAll('#nav a').forEach((a) => a.toggleAttribute('aria-current', a.dataset.view === view) && a.setAttribute('aria-current', 'page'));
+  state.charts.forEach((c) => c.destroy());
+  state.charts = [];
+  const main = $('#main');
+  try {
+    if (view === 'pair' && arg) await pairView(main, decodeURIComponent(arg));
+    else if (view === 'budget') await budgetView(main);
+    else if (view === 'audit') await auditView(main);
+    else await pairsView(main);
+  } catch (err) {
+    if (err.status === 401) return signInView('The token is no longer valid.');
+    main.replaceChildren(h(`<p class="error" role="alert">${esc(err.message)}</p>`));
+  }
+}
+
+const pairsUi = { status: '', country: '', mentor: '', sort: 'mentee_name', dir: 1 };
+
+async function pairsView(main) {
+  const data = await api(`/v1/programmes/${encodeURIComponent(state.programme)}/pairs`);
+  const pairs = data.pairs;
+  const opts = (key) => [...new Set(pairs.map((p) => p[key]).filter(Boolean))].sort();
+  const shown = pairs
+    .filter((p) => (!pairsUi.status || p.status === pairsUi.status) && (!pairsUi.country || p.country === pairsUi.country) &&
+      (!pairsUi.mentor || p.mentor_id === pairsUi.mentor))
+    .sort((a, b) => (a[pairsUi.sort] > b[pairsUi.sort] ? 1 : a[pairsUi.sort] < b[pairsUi.sort] ? -1 : 0) * pairsUi.dir);
+  const th = (key, label, cls = '') => `<th class="${cls}" aria-sort="${pairsUi.sort === key ? (pairsUi.dir > 0 ? 'ascending' : 'descending') : 'none'}"><button type="button" data-sort="${key}">${label}</button></th>`;
+  const select = (id, label, values, current) => `<label>${label} <select id="${id}"><option value="">all</option>${values
+    .map((v) => `<option ${v === current ? 'selected' : ''}>${esc(v)}</option>`).join('')}</select></label>`;
+  main.replaceChildren(h(`<h2>Pairs <small class="who">at position ${data.position}</small></h2>
+    <div class="filters">
+      ${select('f-status', 'Status', ['assigned', 'active', 'completed', 'terminated'], pairsUi.status)}
+      ${select('f-country', 'Country', opts('country'), pairsUi.country)}
+      ${select('f-mentor', 'Mentor', opts('mentor_id'), pairsUi.mentor)}
+    </div>
+    <div class="scroll"><table id="pairs-table">
+      <thead><tr>${th('mentor_name', 'Mentor')}${th('mentee_name', 'Mentee')}${th('cluster_name', 'Cluster')}${th('country', 'Country')}${th('status', 'Status')}${th('start_date', 'Period')}${th('mentee_minutes_used', 'Hours (mentee, of cap)')}${th('last_session_date', 'Last session')}${th('report', 'Report')}<th>Warnings</th></tr></thead>
+      <tbody>${shown.map((p) => `<tr data-pair="${esc(p.id)}">
+        <td>${esc(p.mentor_name)}</td>
+        <td><a href="#pair/${encodeURIComponent(p.id)}">${esc(p.mentee_name)}</a></td>
+        <td>${esc(p.cluster_name)}</td><td>${esc(p.country)}</td><td>${esc(p.status)}</td>
+        <td>${esc(p.start_date)} – ${esc(p.end_date)}</td>
+        <td>${bar(p.mentee_minutes_used, p.mentee_minutes_used + p.minutes_left, { label: 'hours used' })}<span class="barlabel hours-used">${hours(p.mentee_minutes_used)} of ${hours(p.mentee_minutes_used + p.minutes_left)} (this pair ${hours(p.minutes_used)})</span></td>
+        <td>${esc(p.last_session_date || '—')}</td><td>${esc(p.report)}</td>
+        <td>${p.warnings.map((w) => `<span class="warn">${esc(w.replaceAll('_', ' '))}</span>`).join('')}</td></tr>`).join('')}</tbody>
+    </table></div>`));
+  for (const [id, key] of [['f-status', 'status'], ['f-country', 'country'], ['f-mentor', 'mentor']])
+    $('#' + id).addEventListener('change', (e) => { pairsUi[key] = e.target.value; route(); });
+  main.querySelectorAll('th button').forEach((b) => b.addEventListener('click', () => {
+    pairsUi.dir = pairsUi.sort === b.dataset.sort ? -pairsUi.dir : 1;
+    pairsUi.sort = b.dataset.sort;
+    route();
+  }));
+}
+
+function formErrors(form, err) {
+  let box = form.querySelector('.error');
+  if (!box) { box = document.createElement('p'); box.className = 'error'; box.setAttribute('role', 'alert'); form.append(box); }
+  box.textContent = err ? `${err.code ? err.code + ': ' : ''}${err.message}` : '';
+}
+
+function onSubmit(form, fn) {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formErrors(form, null);
+    try {
+      await fn(new FormData(form));
+      toast('Recorded');
+      await route();
+    } catch (err) {
+      formErrors(form, err);
+    }
+  });
+}
+
+async function pairView(main, id) {
+  const p = await api(`/v1/pairs/${encodeURIComponent(id)}`);
+  let history = [];
+  try { history = (await api(`/v1/streams/pair-${encodeURIComponent(id)}`, { asOf: false })).events; } catch { history = []; }
+  const writable = !state.asOf;
+  main.replaceChildren(h(`<p><a href="#pairs">← Pairs</a></p>
+    <h2>${esc(p.mentee_name)} (${esc(p.cluster_name)}, ${esc(p.country)}) with ${esc(p.mentor_name)}</h2>
+    <div class="totals">
+      <div>Status<b>${esc(p.status)}</b></div><div>Period<b>${esc(p.start_date)} – ${esc(p.end_date)}</b></div>
+      <div>Hours, this pair<b id="pair-hours">${hours(p.minutes_used)}</b></div>
+      <div>Mentee's cap left<b>${hours(p.minutes_left)}</b></div>
+      <div>Fee agreed<b>${euro(p.agreed_fee_cents)}</b></div><div>Invoiced<b>${euro(p.invoiced_cents - p.credited_cents)}</b></div>
+      <div>Paid<b>${euro(p.paid_cents)}</b></div><div>Report<b>${esc(p.report)}</b></div>
+    </div>
+    ${bar(p.mentee_minutes_used, p.mentee_minutes_used + p.minutes_left, { label: 'mentee hours used' })}
+    ${p.warnings.map((w) => `<span class="warn">${esc(w.replaceAll('_', ' '))}</span>`).join('')}
+    ${writable && can.logSession() && p.status === 'active' ? `
+    <form class="card" id="log-session" aria-label="Log a session">
+      <label>Date <input name="date" type="date" required></label>
+      <label>Minutes <input name="minutes" type="number" min="1" step="1" required></label>
+      <label>Mode <select name="mode"><option value="remote">remote</option><option value="in_person">in person</option></select></label>
+      <label>Format <select name="format"><option value="bilateral">bilateral</option><option value="group">group</option></select></label>
+      <label>Topics (comma separated) <input name="topics"></label>
+      <label>Summary <input name="summary" required></label>
+      <button type="submit">Log session</button>
+    </form>
+    <form class="card" id="submit-report" aria-label="Submit the report">
+      <label>Language <input name="language" value="en" required></label>
+      <label>Progress <input name="progress" required></label>
+      <label>Outcomes <input name="outcomes" required></label>
+      <button type="submit">Submit report</button>
+    </form>` : ''}
+    ${writable && can.invoice() ? `
+    <form class="card" id="issue-invoice" aria-label="Issue an invoice">
+      <label>Number <input name="number" required></label>
+      <label>Issue date <input name="issue_date" type="date" required></label>
+      <label>Net (EUR) <input name="net" type="number" min="0.01" step="0.01" required></label>
+      <label>VAT (EUR) <input name="vat" type="number" min="0" step="0.01" value="0"></label>
+      <button type="submit">Issue invoice</button>
+    </form>` : ''}
+    <h3>Sessions</h3>
+    <div class="scroll"><table id="sessions"><thead><tr><th>Date</th><th class="num">Minutes</th><th>Mode</th><th>Format</th><th>Topics</th><th>Summary</th><th>Position</th></tr></thead>
+    <tbody>${p.sessions.map((s) => `<tr${s.voided ? ' class="voided"' : ''}><td>${esc(s.date)}</td><td class="num">${s.minutes}</td><td>${esc(s.mode)}</td><td>${esc(s.format)}</td><td>${esc(s.topics.join(', '))}</td><td>${esc(s.summary)}${s.voided ? ` <em>(voided: ${esc(s.void_reason)})</em>` : ''}</td><td>${s.position}</td></tr>`).join('')}</tbody></table></div>
+    <h3>Invoices</h3>
+    <div class="scroll"><table id="invoices"><thead><tr><th>Number</th><th>Date</th><th class="num">Net</th><th class="num">Credited</th><th class="num">Paid</th><th class="num">Due</th><th></th></tr></thead>
+    <tbody>${p.invoices.map((i) => `<tr><td>${esc(i.number)}${i.cancelled ? ' <em>(cancelled)</em>' : ''}</td><td>${esc(i.issue_date)}</td><td class="num">${euro(i.net_cents)}</td><td class="num">${euro(i.credited_cents)}</td><td class="num">${euro(i.paid_cents)}</td><td class="num">${euro(i.due_cents)}</td>
+      <td>${writable && can.invoice() && i.due_cents > 0 ? `<form class="pay" data-invoice="${esc(i.id)}" aria-label="Record a payment of ${esc(i.number)}"><label>Paid on <input name="paid_date" type="date" required></label><label>Amount (EUR) <input name="amount" type="number" min="0.01" step="0.01" value="${(i.due_cents / 100).toFixed(2)}" required></label><button type="submit">Record payment</button></form>` : ''}</td></tr>`).join('')}</tbody></table></div>
+    <h3>History</h3>
+    <ol class="receipt">${history.map((e) => `<li>${esc(e.time)} #${e.position} ${esc(e.type.replace('eu.programme-ledger.', ''))} by ${esc(e.actor)}</li>`).join('')}</ol>`));
+  const base = `/v1/pairs/${encodeURIComponent(id)}`;
+  const f = $('#log-session');
+  if (f) onSubmit(f, (d) => api(base + '/sessions', { method: 'POST', body: {
+    id: 's-' + Date.now().toString(36), date: d.get('date'), minutes: Number(d.get('minutes')), mode: d.get('mode'), format: d.get('format'),
+    topics: String(d.get('topics') || '').split(',').map((t) => t.trim()).filter(Boolean), summary: d.get('summary') } }));
+  const r = $('#submit-report');
+  if (r) onSubmit(r, (d) => api(base + '/report', { method: 'POST', body: { language: d.get('language'), topics: [], progress: d.get('progress'), outcomes: d.get('outcomes') } }));
+  const inv = $('#issue-invoice');
+  if (inv) onSubmit(inv, (d) => api(base + '/invoices', { method: 'POST', body: {
+    id: id + '-' + Date.now().toString(36), number: d.get('number'), issue_date: d.get('issue_date'),
+    net_cents: Math.round(Number(d.get('net')) * 100), vat_cents: Math.round(Number(d.get('vat') || 0) * 100) } }));
+  main.querySelectorAll('form.pay').forEach((pf) => onSubmit(pf, (d) => api(`/v1/invoices/${encodeURIComponent(pf.dataset.invoice)}/payments`, {
+    method: 'POST', body: { paid_date: d.get('paid_date'), amount_cents: Math.round(Number(d.get('amount')) * 100) } })));
+}
+
+async function budgetView(main) {
+  const b = await api(`/v1/programmes/${encodeURIComponent(state.programme)}/budget`);
+  const t = b.totals;
+  main.replaceChildren(h(`<h2>Budget <small class="who">at position ${b.position}</small></h2>
+    <div class="totals" id="budget-totals">
+      <div>Agreed<b>${euro(t.agreed_cents)}</b></div><div>Invoiced, net<b>${euro(t.net_invoiced_cents)}</b></div>
+      <div>Paid<b>${euro(t.paid_cents)}</b></div><div>Outstanding<b>${euro(t.outstanding_cents)}</b></div>
+      <div>EU co-funded (${(t.cofunding_bp / 100).toFixed(2)}%)<b id="eu-share">${euro(t.eu_share_cents)}</b></div><div>Own share<b>${euro(t.own_share_cents)}</b></div>
+    </div>
+    <p class="who">${esc(t.rounding)} Difference here: ${euro(t.rounding_difference_cents)}.</p>
+    <div class="grid2">
+      <section class="card"><h3>Net invoiced per country</h3><canvas id="chart-country" role="img" aria-label="Net invoiced per country"></canvas></section>
+      <section class="card"><h3>Net invoiced per month</h3><canvas id="chart-month" role="img" aria-label="Net invoiced per month"></canvas></section>
+    </div>
+    <h3>Per mentee (cap ${euro(b.fee_cap_cents)})</h3>
+    <div class="scroll"><table id="budget-mentees"><thead><tr><th>Mentee</th><th>Country</th><th>Fee cap: invoiced net (paid)</th><th class="num">Agreed</th><th class="num">Invoiced net</th><th class="num">Paid</th><th class="num">Left</th></tr></thead>
+    <tbody>${b.mentees.map((m) => `<tr data-mentee="${esc(m.mentee_id)}"><td>${esc(m.name)}</td><td>${esc(m.country)}</td>
+      <td>${bar(m.net_invoiced_cents, m.cap_cents, { label: 'fee cap used', extra: `<span class="paid" style="width:${Math.min(100, (m.paid_cents / m.cap_cents) * 100).toFixed(1)}%"></span>` })}</td>
+      <td class="num">${euro(m.agreed_cents)}</td><td class="num">${euro(m.net_invoiced_cents)}</td><td class="num">${euro(m.paid_cents)}</td><td class="num">${euro(m.left_cents)}</td></tr>`).join('')}</tbody></table></div>`));
+  const chart = (id, labels, data) => state.charts.push(new Chart($('#' + id), {
+    type: 'bar', data: { labels, datasets: [{ label: 'EUR', data, backgroundColor: '#0b5cad' }] },
+    options: { animation: false, plugins: { legend: { display: false } } } }));
+  chart('chart-country', b.countries.map((c) => c.country), b.countries.map((c) => c.net_invoiced_cents / 100));
+  chart('chart-month', b.months.map((m) => m.month), b.months.map((m) => m.net_invoiced_cents / 100));
+}
+
+const auditUi = { type: '', stream: '', from: 1 };
+
+async function auditView(main) {
+  const head = await api('/v1/audit/head', { asOf: false });
+  const q = new URLSearchParams({ from: String(auditUi.from), limit: '50' });
+  if (auditUi.type) q.set('type', auditUi.type);
+  if (auditUi.stream) q.set('stream', auditUi.stream);
+  const page = await api('/v1/events?' + q, { asOf: false });
+  main.replaceChildren(h(`<h2>Audit</h2>
+    <section class="card" aria-label="Head receipt">
+      <h3>Head receipt</h3>
+      <p class="receipt" id="head">position <b>${head.position}</b> · hash <b>${esc(head.hash)}</b> · recorded ${esc(head.recorded_at || '—')}</p>
+      <button type="button" id="verify">Verify the chain</button> <span id="verify-result" aria-live="polite"></span>
+    </section>
+    <section class="card" aria-label="Export">
+      <h3>Export</h3>
+      <button type="button" class="quiet" data-export="ndjson">Download NDJSON</button>
+      <button type="button" class="quiet" data-export="csv">Download CSV</button>
+    </section>
+    <h3>Timeline</h3>
+    <form class="filters" id="timeline-filters">
+      <label>Type <input name="type" value="${esc(auditUi.type)}" placeholder="SessionLogged"></label>
+      <label>Stream <input name="stream" value="${esc(auditUi.stream)}" placeholder="pair-tnst-2019-p07"></label>
+      <label>From position <input name="from" type="number" min="1" value="${auditUi.from}"></label>
+      <button type="submit">Show</button>
+    </form>
+    <div class="scroll"><table id="timeline"><thead><tr><th>Position</th><th>Recorded</th><th>Type</th><th>Stream</th><th>Actor</th><th>Hash</th></tr></thead>
+    <tbody>${page.events.map((e) => `<tr><td>${e.position}</td><td>${esc(e.time)}</td><td>${esc(e.type.replace('eu.programme-ledger.', ''))}</td><td>${esc(e.subject)}</td><td>${esc(e.actor)}</td><td class="receipt">${esc(e.hash.slice(0, 16))}…</td></tr>`).join('')}</tbody></table></div>
+    ${page.next ? `<button type="button" class="quiet" id="more">Next page</button>` : ''}`));
+  $('#verify').addEventListener('click', async () => {
+    $('#verify-result').textContent = 'verifying…';
+    const v = await api('/v1/audit/verify', { asOf: false });
+    $('#verify-result').innerHTML = v.ok
+      ? `<span class="ok">ok: ${v.checked} events, head ${v.head.position} ${esc(v.head.hash)}</span>`
+      : `<span class="error">broken at position ${v.first_bad_position}: ${esc(v.problem)}</span>`;
+  });
+  $('#timeline-filters').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const d = new FormData(e.target);
+    Object.assign(auditUi, { type: String(d.get('type') || ''), stream: String(d.get('stream') || ''), from: Number(d.get('from') || 1) });
+    route();
+  });
+  const more = $('#more');
+  if (more) more.addEventListener('click', () => { auditUi.from = page.next; route(); });
+  main.querySelectorAll('[data-export]').forEach((b) => b.addEventListener('click', async () => {
+    const res = await fetch('/v1/audit/export?format=' + b.dataset.export, { headers: { Authorization: 'Bearer ' + state.token } });
+    const url = URL.createObjectURL(await res.blob());
+    const a = Object.assign(document.createElement('a'), { href: url, download: `ledger.${b.dataset.export}` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    URL.revokeObjectURL(url);
+  }));
+}
+
+// ---- live updates: the event stream, read with fetch so the token stays in a header
+
+let liveAbort = null;
+async function live() {
+  if (liveAbort) liveAbort.abort();
+  liveAbort = new AbortController();
+  const ctl = liveAbort;
+  let last = null;
+  for (;;) {
+    try {
+      const headers = { Authorization: 'Bearer ' + state.token };
+      if (last) headers['Last-Event-ID'] = last;
+      const res = await fetch('/v1/events/live', { headers, signal: ctl.signal });
+      if (!res.ok) throw new Error('live feed ' + res.status);
+      $('#live').textContent = '● live';
+      const reader = res.body.getReader();
+      const dec = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        let changed = false;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const id = /^id: (\d+)$/m.exec(block);
+          if (id) { last = id[1]; changed = true; }
+        }
+        if (changed && !state.asOf && !document.querySelector('form:focus-within')) {
+          clearTimeout(live.timer);
+          live.timer = setTimeout(route, 150);
+        }
+      }
+    } catch (err) {
+      if (ctl.signal.aborted) return;
+    }
+    $('#live').textContent = '○ reconnecting';
+    await new Promise((r) => setTimeout(r, 2000));
+    if (ctl.signal.aborted) return;
+  }
+}
+
+// ---- wiring
+
+window.addEventListener('hashchange', route);
+$('#programme').addEventListener('change', (e) => {
+  state.programme = e.target.value;
+  sessionStorage.setItem('ledger-programme', state.programme);
+  route();
+});
+$('#asof').addEventListener('change', (e) => { state.asOf = e.target.value; route(); });
+$('#asof-clear').addEventListener('click', () => { state.asOf = ''; $('#asof').value = ''; route(); });
+$('#signout').addEventListener('click', () => {
+  sessionStorage.removeItem('ledger-token');
+  state.token = '';
+  state.me = null;
+  if (liveAbort) liveAbort.abort();
+  location.hash = '';
+  signInView();
+});
+
+if (state.token) start().catch(() => signInView('Please sign in again.'));
+else signInView();
