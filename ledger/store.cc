@@ -154,7 +154,15 @@ std::string_view verify_problem_name(VerifyProblem p) {
 Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store());
   store->options_ = options;
+  store->dir_ = dir;
+  PL_RETURN_IF_ERROR(store->open_db());
+  return store;
+}
 
+Status Store::open_db() {
+  const std::string& dir = dir_;
+  const StoreOptions& options = options_;
+  Store* store = this;
   rocksdb::Options db_opts;
   db_opts.create_if_missing = options.create_if_missing;
   db_opts.create_missing_column_families = true;
@@ -194,7 +202,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   } else {
     s = rocksdb::DB::Open(db_opts, dir, cfs, &store->handles_, &raw);
   }
-  if (!s.ok()) return from_rocks(s, "open " + dir);
+  if (!s.ok()) {
+    store->handles_.clear();
+    return from_rocks(s, "open " + dir);
+  }
   store->db_.reset(raw);
   store->events_ = store->handles_[1];
   store->streams_ = store->handles_[2];
@@ -224,15 +235,38 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
     store->inconsistency_ = "the head names position " + std::to_string(store->head_.position) +
                             " but the last stored event is at " + std::to_string(last);
   }
-  return store;
+  return Status::ok();
 }
 
-Store::~Store() {
-  if (db_) {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    db_->Close().PermitUncheckedError();
-  }
+void Store::close_db() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  handles_.clear();
+  db_->Close().PermitUncheckedError();
+  db_.reset();
 }
+
+Status Store::reopen() {
+  std::unique_lock lock(db_mu_);
+  close_db();
+  {
+    std::lock_guard hl(head_mu_);
+    head_ = Head{};
+  }
+  version_cache_.clear();
+  consistent_ = true;
+  inconsistency_.clear();
+  Status st = open_db();
+  if (!st) {
+    close_db();
+    return Status::io_error("the store could not be reopened after a storage failure (" + st.message() +
+                            "); nothing was written");
+  }
+  needs_reopen_ = false;
+  return Status::ok();
+}
+
+Store::~Store() { close_db(); }
 
 Head Store::head() const {
   std::lock_guard lock(head_mu_);
@@ -247,10 +281,19 @@ Status Store::commit(Batch& batch) {
   if (batch.count_ == 0 && batch.commands_.empty()) return Status::ok();
   for (const auto& [key, rec] : batch.commands_) batch.wb_->Put(commands_, key, encode_command(rec));
   batch.wb_->Put(meta_, kHeadKey, encode_head(batch.head_));
+  if (needs_reopen_ || !db_) return Status::io_error("the store must be reopened after a storage failure; nothing was written");
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   Status st = from_rocks(db_->Write(wo, batch.wb_.get()), "commit");
-  if (!st) return st;
+  if (!st) {
+    // RocksDB stops taking writes after a failed log write or sync, and the
+    // failed write may or may not have reached the disk: only reopening the
+    // store tells (see reopen()).
+    needs_reopen_ = true;
+    return Status::io_error("the storage failed while writing (" + st.message() +
+                            "); the command may or may not have been recorded: the store is reopened before the "
+                            "next command, and a retry with the same Idempotency-Key is answered exactly once");
+  }
   {
     std::lock_guard lock(head_mu_);
     head_ = batch.head_;
@@ -275,6 +318,9 @@ Result<std::uint64_t> Store::cached_version(std::string_view stream) {
 }
 
 Result<std::uint64_t> Store::stream_version(std::string_view stream) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
   std::string upper = stream_key(stream, ~0ull);
   it->SeekForPrev(upper);
@@ -287,6 +333,9 @@ Result<std::uint64_t> Store::stream_version(std::string_view stream) const {
 }
 
 Result<std::vector<StoredEvent>> Store::read(std::uint64_t from, std::size_t limit) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   std::vector<StoredEvent> out;
   if (limit == 0) return out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
@@ -303,6 +352,12 @@ Result<std::vector<StoredEvent>> Store::read(std::uint64_t from, std::size_t lim
 }
 
 Result<StoredEvent> Store::read_one(std::uint64_t position) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  return read_one_unlocked(position);
+}
+
+Result<StoredEvent> Store::read_one_unlocked(std::uint64_t position) const {
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), events_, position_key(position), &value);
   if (s.IsNotFound()) return Status::not_found("no event at position " + std::to_string(position));
@@ -313,6 +368,9 @@ Result<StoredEvent> Store::read_one(std::uint64_t position) const {
 }
 
 Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   rocksdb::ReadOptions ro;
   ro.readahead_size = 2 << 20;
   std::string upper;
@@ -337,6 +395,9 @@ Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Sta
 
 Status Store::scan_pipelined(std::uint64_t from, std::uint64_t to,
                              const std::function<Status(const EventView&)>& fn) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   // Batches of verified envelopes, each at an 8-byte aligned offset of one
   // buffer; at most kDepth batches wait for the caller.
   struct Chunk {
@@ -433,6 +494,9 @@ Status Store::scan_pipelined(std::uint64_t from, std::uint64_t to,
 }
 
 Result<std::vector<StoredEvent>> Store::read_stream(std::string_view stream, std::uint64_t from_version) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   std::vector<StoredEvent> out;
   std::string prefix(stream);
   prefix.push_back('\0');
@@ -441,7 +505,7 @@ Result<std::vector<StoredEvent>> Store::read_stream(std::string_view stream, std
     auto k = view(it->key());
     if (k.size() != prefix.size() + 8 || k.substr(0, prefix.size()) != prefix) break;
     if (it->value().size() != 8) return Status::corruption("stream index value is not a position");
-    auto ev = read_one(get_u64(it->value().data()));
+    auto ev = read_one_unlocked(get_u64(it->value().data()));
     if (!ev) return ev.status().is(Kind::not_found) ? Status::corruption(ev.status().message()) : ev.status();
     out.push_back(std::move(ev).value());
   }
@@ -450,6 +514,9 @@ Result<std::vector<StoredEvent>> Store::read_stream(std::string_view stream, std
 }
 
 Result<std::optional<CommandRecord>> Store::find_command(std::string_view key) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), commands_, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<CommandRecord>();
@@ -460,6 +527,8 @@ Result<std::optional<CommandRecord>> Store::find_command(std::string_view key) c
 }
 
 VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t)>& progress) const {
+  std::shared_lock db_lock(db_mu_);
+
   VerifyReport rep;
   std::string head_value;
   bool have_head = false;
@@ -526,6 +595,9 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
 }
 
 Status Store::backup(const std::string& dir) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   rocksdb::Checkpoint* cp = nullptr;
   auto s = rocksdb::Checkpoint::Create(db_.get(), &cp);
   if (!s.ok()) return from_rocks(s, "backup");
@@ -538,11 +610,17 @@ Status Store::backup(const std::string& dir) const {
 }
 
 Status Store::flush() {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   rocksdb::FlushOptions fo;
   return from_rocks(db_->Flush(fo, handles_), "flush");
 }
 
 Status Store::put_checkpoint(std::string_view name, std::string_view value) {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   return from_rocks(db_->Put(wo, checkpoints_, rocksdb::Slice(name.data(), name.size()),
@@ -551,6 +629,9 @@ Status Store::put_checkpoint(std::string_view name, std::string_view value) {
 }
 
 Result<std::optional<std::string>> Store::get_checkpoint(std::string_view name) const {
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), checkpoints_, rocksdb::Slice(name.data(), name.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();

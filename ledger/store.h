@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -187,6 +188,13 @@ class Store {
   // every 65,536 events.
   VerifyReport verify(const std::function<void(std::uint64_t, std::uint64_t)>& progress = {}) const;
 
+  // After a failed commit (see commit()), the writer reopens the store before
+  // it decides anything else: what the reopened store holds is the truth about
+  // the failed write. Fails while the storage still fails; then every read
+  // answers unavailable until a reopen succeeds. Writer thread only.
+  bool needs_reopen() const { return needs_reopen_; }
+  Status reopen();
+
   // Writes every memtable to sorted files, so that the next open has no
   // write-ahead log to replay (a clean shutdown does this).
   Status flush();
@@ -209,6 +217,9 @@ class Store {
   friend class Batch;
   Store() = default;
   Result<std::uint64_t> cached_version(std::string_view stream);
+  Status open_db();
+  void close_db();
+  Result<StoredEvent> read_one_unlocked(std::uint64_t position) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -219,6 +230,10 @@ class Store {
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   StoreOptions options_;
   bool consistent_ = true;
+  bool needs_reopen_ = false;  // writer thread only: the last commit failed
+  std::string dir_;
+  // Readers share it; reopen() takes it alone, to swap the RocksDB instance.
+  mutable std::shared_mutex db_mu_;
   std::string inconsistency_;
 
   mutable std::mutex head_mu_;

@@ -148,6 +148,19 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - t).count());
   };
   auto t_decide = SteadyClock::now();
+  if (store_.needs_reopen()) {
+    // The last commit failed: the reopened store says what it holds, and the
+    // State is rebuilt from it before anything else is decided.
+    Status reopened = store_.reopen();
+    if (reopened) reopened = rebuild_state();
+    if (!reopened) {
+      std::lock_guard lock(answer_mu_);
+      for (auto& [cmd, done] : group) answer_queue_.emplace_back(std::move(done), reopened);
+      answer_cv_.notify_one();
+      return;
+    }
+    broken_ = Status::ok();
+  }
   if (!broken_) {
     // A State that no longer matches the store must not decide anything.
     std::lock_guard lock(answer_mu_);
@@ -255,14 +268,12 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     // failure and bring the State back to what the store holds.
     for (std::size_t i = 0; i < group.size(); ++i) {
       if (dup_of[i] >= 0 || (answers[i] && answers[i]->is_ok() && !(*answers[i])->replayed))
-        answers[i] = Status::make(committed.kind(), committed.reason(),
-                                  "the command could not be made durable and was not written: " + committed.message());
+        answers[i] = committed;
       dup_of[i] = -1;
     }
-    Status rebuilt = rebuild_state();
-    if (!rebuilt)
-      broken_ = Status::unavailable("the ledger could not reread its store after a failed commit (" +
-                                    rebuilt.message() + "); restart it; nothing was written");
+    // The State is rebuilt once the store is reopened (next group); until
+    // then it must not decide anything.
+    broken_ = Status::unavailable("the store is being reopened after a storage failure; nothing was written");
   } else if (options_.on_commit && events > 0) {
     options_.on_commit(*state_, events);
   }

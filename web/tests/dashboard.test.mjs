@@ -46,8 +46,13 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (server) server.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  if (server && server.exitCode === null) {
+    // The server saves a checkpoint as it stops: wait for it before cleaning up.
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 async function apiGet(path, role = 'auditor') {
