@@ -378,7 +378,8 @@ struct Decider {
   Result<Decision> operator()(const ChangePairPeriod& c) const {
     auto pp = active_pair(c.pair_id);
     if (!pp) return pp.status();
-    auto [pair, prog] = *pp;
+    const auto* pair = pp->first;  // named variables: lambdas below capture them
+    const auto* prog = pp->second;
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     if (c.end_date <= pair->start_date) return bad("end_date must be after the pair's start date");
     PL_RETURN_IF_ERROR(period_ok(prog->rules, pair->start_date, c.end_date));
@@ -399,7 +400,8 @@ struct Decider {
   Result<Decision> operator()(const LogSession& c) const {
     auto pp = active_pair(c.pair_id);
     if (!pp) return pp.status();
-    auto [pair, prog] = *pp;
+    const auto* pair = pp->first;  // named variables: lambdas below capture them
+    const auto* prog = pp->second;
     const Rules& r = prog->rules;
     PL_RETURN_IF_ERROR(check_id("session", c.id));
     if (pair->session(c.id)) return exists("session", c.id);
@@ -447,7 +449,7 @@ struct Decider {
   Result<Decision> operator()(const SubmitReport& c) const {
     auto pp = active_pair(c.pair_id);
     if (!pp) return pp.status();
-    auto [pair, prog] = *pp;
+    const auto* prog = pp->second;
     if (c.language != "en")
       return Status::rule("report_language", "the final report must be in English (en), not '" + c.language + "'");
     PL_RETURN_IF_ERROR(check_text("progress", c.progress, 65536));
@@ -467,7 +469,8 @@ struct Decider {
   Result<Decision> operator()(const CompletePair& c) const {
     auto pp = active_pair(c.pair_id);
     if (!pp) return pp.status();
-    auto [pair, prog] = *pp;
+    const auto* pair = pp->first;  // named variables: lambdas below capture them
+    const auto* prog = pp->second;
     if (!pair->report_submitted)
       return Status::rule("report_missing", "pair '" + c.pair_id + "' cannot complete before its final report is submitted");
     Out out(c.pair_id, expected);
