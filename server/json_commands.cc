@@ -155,7 +155,9 @@ const std::vector<std::string>& command_names() {
 Result<nlohmann::json> parse_json(std::string_view text) {
   try {
     return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and also out_of_range for a number beyond a double
+    // (1e999): found by fuzzing, it used to end the process.
     return Status::invalid(std::string("the body is not valid JSON: ") + e.what());
   }
 }

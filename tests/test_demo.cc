@@ -45,6 +45,8 @@ TEST_CASE("json: a well-formed body becomes its command") {
 TEST_CASE("json: bad input is refused with a sentence naming the field") {
   json pair = {{"pair", "p07"}};
   CHECK(parse_error("log_session", pair, "{\"id\": ").find("not valid JSON") != std::string::npos);
+  // A number beyond a double (found by fuzzing: it used to end the process).
+  CHECK(parse_error("log_session", pair, R"({"minutes": 444E6444444444444444})").find("not valid JSON") != std::string::npos);
   CHECK(parse_error("log_session", pair, "{\"id\":\"s\",\"date\":\"2021-02-01\",\"minutes\":\"90\",\"mode\":\"remote\","
                                          "\"format\":\"group\",\"topics\":[],\"summary\":\"x\"}") ==
         "minutes must be an integer");

@@ -184,6 +184,7 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
     return request(s.port, "POST", path, body, {{"Authorization", "Bearer " + s.tokens.at(role)}});
   };
   refused(raw_post("/v1/pairs/p1/sessions", "{\"id\": \"s1\", "), 400, "bad_request");
+  refused(raw_post("/v1/pairs/p1/sessions", "{\"minutes\": 1e999}"), 400, "bad_request");
   json b = session_body("s1");
   b["minutes"] = "120";
   refused(s.post("/v1/pairs/p1/sessions", b), 400, "bad_request");
