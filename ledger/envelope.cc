@@ -145,6 +145,11 @@ Result<EventView> decode_event(std::string_view bytes) {
   ev.payload = ev.env->payload_nested_root();
   if (static_cast<std::uint16_t>(ev.payload->event_type()) != ev.env->type())
     return Status::corruption("envelope type does not match its payload");
+  // The verifier accepts a union of type NONE with or without a value; an
+  // event always has a type and a table (found by fuzzing: a NONE payload
+  // with a value crashed the rendering of events).
+  if (ev.payload->event_type() == fb::Event::NONE || ev.payload->event() == nullptr)
+    return Status::corruption("payload has no event");
   return ev;
 }
 

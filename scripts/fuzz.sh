@@ -19,6 +19,7 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 for t in "${targets[@]}"; do
   echo "== fuzz_$t for ${secs}s"
+  rm -rf "build-fuzz/crashes/$t"
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
   ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/fuzz/"fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
     -artifact_prefix="build-fuzz/crashes/$t/" "build-fuzz/corpus/$t" "fuzz/corpus/$t" 2>&1 |
