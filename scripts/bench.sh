@@ -3,14 +3,41 @@
 #   scripts/bench.sh append [--scale S]
 #   scripts/bench.sh replay [--events N]     (the history is kept in build-release/replay-N)
 #   scripts/bench.sh http [--duration S]     (wrk against the server on loopback)
+#   scripts/bench.sh peer [--duration S]     (PostgreSQL with pgbench, a throw-away server)
+#   scripts/bench.sh                         every part, then one table with the ratios to
+#                                            PostgreSQL and one JSON line with every figure
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ledger_install_deps
 ledger_build build-release -DCMAKE_BUILD_TYPE=Release -DLEDGER_BUILD_TESTS=OFF -DLEDGER_BUILD_BENCH=ON
-part="${1:-append}"
+part="${1:-all}"
 shift || true
 case "$part" in
+  all)
+    out=$(mktemp -d)
+    for p in append replay http peer; do
+      echo "=== $p"
+      bash "$0" "$p" | tee "$out/$p"
+    done
+    v() { grep -ho "\"$1\": [0-9.]*" "$out"/* | tail -1 | awk '{print $2}'; }
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+    echo
+    echo "| figure | ledger | PostgreSQL | ledger / PostgreSQL |"
+    echo "|---|---|---|---|"
+    echo "| one-event commands, 64 clients, durable (events/s) | $(v ledger_concurrent_eps) | $(v pg_single_eps) | $(ratio "$(v ledger_concurrent_eps)" "$(v pg_single_eps)") |"
+    echo "| the same over HTTP, 64 connections (commands/s) | $(v http_commands_per_s) | $(v pg_single_eps) | $(ratio "$(v http_commands_per_s)" "$(v pg_single_eps)") |"
+    echo "| 1,000 events per command / transaction (events/s) | $(v ledger_batch_eps) | $(v pg_batch_eps) | $(ratio "$(v ledger_batch_eps)" "$(v pg_batch_eps)") |"
+    echo "| budget totals of every programme, 1M events (ms; lower is better) | $(v budget_query_ms) | $(v pg_budget_query_ms) | $(ratio "$(v budget_query_ms)" "$(v pg_budget_query_ms)") |"
+    echo "| full rebuild of every read model (events/s) | $(v replay_eps) | | |"
+    echo "| as-of answer, slowest of 3 points (ms) | $(v asof_ms) | | |"
+    echo "| HTTP reads, 64 connections (requests/s) | $(v http_reads_per_s) | | |"
+    keys="raw_rocksdb_batch_eps ledger_batch_eps ledger_concurrent_eps ledger_single_eps replay_eps replay_peak_rss_mb asof_ms budget_query_ms http_commands_per_s http_command_p99_ms http_reads_per_s http_read_p99_ms pg_single_eps pg_batch_eps pg_budget_query_ms"
+    json="{"
+    for k in $keys; do json+="\"$k\": $(v "$k"), "; done
+    echo "${json%, }}"
+    rm -rf "$out"
+    ;;
   append) ./build-release/bench/bench_append "$@" ;;
   replay)
     events=1000000
@@ -41,5 +68,47 @@ case "$part" in
     p99() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v = v * 1000 } printf "%.2f", v }' "$1"; }
     echo "{\"http_commands_per_s\": $(rps "$work/w1"), \"http_command_p99_ms\": $(p99 "$work/w1"), \"http_reads_per_s\": $(rps "$work/w2"), \"http_read_p99_ms\": $(p99 "$work/w2")}"
     ;;
-  *) echo "unknown part: $part (known: append, replay, http)" >&2; exit 2 ;;
+  peer)
+    duration=20 programmes=1478  # 1478 programmes: 1,000,606 events, as the replay part
+    while (($#)); do
+      case "$1" in
+        --duration) duration="$2"; shift 2 ;;
+        --programmes) programmes="$2"; shift 2 ;;
+        *) echo "peer: unknown option $1" >&2; exit 2 ;;
+      esac
+    done
+    ledger_install_deps postgresql
+    pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    work=$(mktemp -d)
+    chmod 755 "$work"
+    run_pg() { if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+    [[ "$(id -u)" == 0 ]] && chown postgres "$work"
+    port=$((40000 + RANDOM % 20000))
+    run_pg "$pgbin/initdb" -D "$work/db" -A trust -U bench >/dev/null
+    trap 'run_pg "$pgbin/pg_ctl" -D "$work/db" -m fast stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+    run_pg "$pgbin/pg_ctl" -D "$work/db" -l "$work/log" -w start -o \
+      "-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=on -c synchronous_commit=on -c shared_buffers=1GB -c max_wal_size=4GB" >/dev/null
+    psql=("$pgbin/psql" -h 127.0.0.1 -p "$port" -U bench -d postgres -v ON_ERROR_STOP=1 -q)
+    "${psql[@]}" -f bench/peer/schema.sql
+    echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'): fsync on, synchronous_commit on"
+    tps() { awk '/^tps = / {printf "%.0f", $3; exit}' "$1"; }
+    "$pgbin/pgbench" -h 127.0.0.1 -p "$port" -U bench -n -c 64 -j 2 -T "$duration" -f bench/peer/single.sql postgres >"$work/single" 2>&1
+    single=$(tps "$work/single")
+    echo "one event per transaction, 64 clients: $single events/s"
+    "$pgbin/pgbench" -h 127.0.0.1 -p "$port" -U bench -n -c 4 -j 2 -T "$duration" -f bench/peer/batch.sql postgres >"$work/batch" 2>&1
+    batch=$(( $(tps "$work/batch") * 1000 ))
+    echo "1,000 events per transaction, 4 clients: $batch events/s"
+    echo "loading the history of $programmes programmes..."
+    "${psql[@]}" -v programmes="$programmes" -f bench/peer/history.sql
+    "${psql[@]}" -c "VACUUM ANALYZE events"
+    rows=$("${psql[@]}" -At -c "SELECT count(*) FROM events")
+    best=""
+    for _ in 1 2 3; do
+      ms=$( { "${psql[@]}" -c "\\timing on" -f bench/peer/budget.sql -o /dev/null; } 2>&1 | awk '/^Time:/ {print $2}' | tail -1)
+      if [[ -z "$best" ]] || awk "BEGIN{exit !($ms < $best)}"; then best=$ms; fi
+    done
+    echo "budget totals of every programme over $rows events, with SQL: best of 3 $best ms"
+    echo "{\"pg_single_eps\": $single, \"pg_batch_eps\": $batch, \"pg_budget_query_ms\": $best, \"pg_events\": $rows}"
+    ;;
+  *) echo "unknown part: $part (known: append, replay, http, peer)" >&2; exit 2 ;;
 esac
