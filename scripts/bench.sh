@@ -10,7 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ledger_install_deps
-ledger_build build-release -DCMAKE_BUILD_TYPE=Release -DLEDGER_BUILD_TESTS=OFF -DLEDGER_BUILD_BENCH=ON
+# LEDGER_BENCH_BUILD=dir uses binaries already built there (the test suite's
+# smoke runs); by default a Release build in build-release/.
+BUILD="${LEDGER_BENCH_BUILD:-build-release}"
+if [[ -z "${LEDGER_BENCH_BUILD:-}" ]]; then
+  ledger_build build-release -DCMAKE_BUILD_TYPE=Release -DLEDGER_BUILD_TESTS=OFF -DLEDGER_BUILD_BENCH=ON
+fi
 part="${1:-all}"
 shift || true
 case "$part" in
@@ -38,13 +43,13 @@ case "$part" in
     echo "${json%, }}"
     rm -rf "$out"
     ;;
-  append) ./build-release/bench/bench_append "$@" ;;
+  append) $BUILD/bench/bench_append "$@" ;;
   replay)
     events=1000000
     if [[ "${1:-}" == "--events" ]]; then events="$2"; fi
-    dir="build-release/replay-$events"
-    ./build-release/bench/bench_replay build --dir "$dir" --events "$events"
-    ./build-release/bench/bench_replay measure --dir "$dir"
+    dir="$BUILD/replay-$events"
+    $BUILD/bench/bench_replay build --dir "$dir" --events "$events"
+    $BUILD/bench/bench_replay measure --dir "$dir"
     ;;
   http)
     duration=20
@@ -53,8 +58,8 @@ case "$part" in
     work=$(mktemp -d)
     trap 'kill -TERM "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
     programmes=10 mentees=100
-    token=$(./build-release/bench/bench_http_setup --data "$work/data" --programmes $programmes --mentees $mentees)
-    ./build-release/app/ledger serve --data "$work/data" --listen 127.0.0.1:0 --log-level warn >"$work/out" 2>"$work/err" &
+    token=$($BUILD/bench/bench_http_setup --data "$work/data" --programmes $programmes --mentees $mentees)
+    $BUILD/app/ledger serve --data "$work/data" --listen 127.0.0.1:0 --log-level warn >"$work/out" 2>"$work/err" &
     server=$!
     for _ in $(seq 100); do grep -q "127.0.0.1:" "$work/out" 2>/dev/null && break; sleep 0.1; done
     port=$(grep -o '127.0.0.1:[0-9]*' "$work/out" | head -1 | cut -d: -f2)
