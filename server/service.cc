@@ -672,7 +672,7 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return c.reply(std::move(r));
     }
-    auto who = s_.tokens_.authenticate(auth.substr(kBearer.size()));
+    auto who = s_.authenticate(auth.substr(kBearer.size()));
     if (!who) {
       HttpResponse r = error_response(401, "unauthorized", "the token is not known");
       r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -1172,6 +1172,9 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   if (tokens->size() == 0)
     return Status::invalid("the tokens file " + tokens_file + " holds no token; add one with: ledger token add");
   s->tokens_ = std::move(tokens).value();
+  s->tokens_file_ = tokens_file;
+  std::error_code mtime_ec;
+  s->tokens_mtime_ = std::filesystem::last_write_time(tokens_file, mtime_ec);
   s->clock_ = options.clock ? options.clock : system_now_us;
 
   std::error_code ec;
@@ -1232,6 +1235,31 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
 }
 
 Service::~Service() { stop(); }
+
+std::size_t Service::tokens() const {
+  std::lock_guard lock(tokens_mu_);
+  return tokens_.size();
+}
+
+std::optional<Principal> Service::authenticate(std::string_view token) {
+  std::lock_guard lock(tokens_mu_);
+  if (auto who = tokens_.authenticate(token)) return who;
+  auto now = std::chrono::steady_clock::now();
+  if (now - tokens_checked_ < std::chrono::seconds(1)) return std::nullopt;
+  tokens_checked_ = now;
+  std::error_code ec;
+  auto mtime = std::filesystem::last_write_time(tokens_file_, ec);
+  if (ec || mtime == tokens_mtime_) return std::nullopt;
+  auto fresh = Tokens::load(tokens_file_);
+  if (!fresh) {
+    spdlog::warn("tokens file changed but cannot be read; keeping the tokens loaded: {}", fresh.status().message());
+    return std::nullopt;
+  }
+  tokens_ = std::move(fresh).value();
+  tokens_mtime_ = mtime;
+  spdlog::info("tokens reloaded from {}: {} tokens", tokens_file_, tokens_.size());
+  return tokens_.authenticate(token);
+}
 
 void Service::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
   api_->handle(std::move(req), std::move(done));

@@ -4,7 +4,10 @@
 // can be driven in tests without a network.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <optional>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -90,7 +93,11 @@ class Service {
 
   Metrics& metrics() { return metrics_; }
   const Store& store() const { return *store_; }
-  std::size_t tokens() const { return tokens_.size(); }
+  std::size_t tokens() const;
+  // The principal of a bearer token. A token unknown to the loaded file makes
+  // the service reread the file if it changed since (ledger token add while
+  // serving), at most once a second.
+  std::optional<Principal> authenticate(std::string_view token);
 
  private:
   Service() = default;
@@ -100,7 +107,11 @@ class Service {
   std::unique_ptr<Store> store_;
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<Writer> writer_;
+  mutable std::mutex tokens_mu_;
   Tokens tokens_;
+  std::string tokens_file_;
+  std::filesystem::file_time_type tokens_mtime_{};
+  std::chrono::steady_clock::time_point tokens_checked_{};
   Metrics metrics_;
   std::function<std::int64_t()> clock_;
 

@@ -433,6 +433,11 @@ TEST_CASE("command line: no tokens no server, token add, replay, export, backup 
   Server s(true);
   std::uint64_t head = s.head();
   REQUIRE(head > 600);
+  // A token added while the server runs is taken without a restart.
+  CHECK(run_ledger({"token", "add", "--data", s.data(), "--name", "late", "--role", "auditor"}, &out) == 0);
+  std::string late = out.substr(0, out.find('\n'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  CHECK(request(s.port, "GET", "/v1/me", "", {{"Authorization", "Bearer " + late}}).j()["name"] == "late");
   std::string backup = s.dir().sub("backup");
   CHECK(run_ledger({"backup", "--data", s.data(), "--to", backup}, &out) == 0);
   json b = json::parse(out);
