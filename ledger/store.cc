@@ -168,7 +168,6 @@ Status Store::open_db() {
   db_opts.create_missing_column_families = true;
   db_opts.IncreaseParallelism(2);
   db_opts.max_background_jobs = 2;
-  db_opts.allow_mmap_reads = true;
   if (options.env != nullptr) db_opts.env = options.env;
 
   rocksdb::BlockBasedTableOptions lookup_table;
