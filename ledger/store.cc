@@ -366,22 +366,35 @@ Result<StoredEvent> Store::read_one_unlocked(std::uint64_t position) const {
   return ev;
 }
 
+// An iterator over the events from `from` (at least 1) to `to` (0: the end),
+// with the upper bound it needs kept alive beside it.
+struct Store::EventCursor {
+  std::string upper;
+  rocksdb::Slice upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it;
+  EventCursor(const EventCursor&) = delete;  // the bound points into `upper`
+  EventCursor& operator=(const EventCursor&) = delete;
+  EventCursor(const Store& store, std::uint64_t from, std::uint64_t to) {
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 2 << 20;
+    if (to != 0) {
+      upper = position_key(to + 1);
+      upper_slice = rocksdb::Slice(upper);
+      ro.iterate_upper_bound = &upper_slice;
+    }
+    it.reset(store.db_->NewIterator(ro, store.events_));
+    it->Seek(position_key(std::max<std::uint64_t>(from, 1)));
+  }
+};
+
 Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const {
   std::shared_lock db_lock(db_mu_);
   if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
 
-  rocksdb::ReadOptions ro;
-  ro.readahead_size = 2 << 20;
-  std::string upper;
-  rocksdb::Slice upper_slice;
-  if (to != 0) {
-    upper = position_key(to + 1);
-    upper_slice = rocksdb::Slice(upper);
-    ro.iterate_upper_bound = &upper_slice;
-  }
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  EventCursor cur(*this, from, to);
+  auto& it = cur.it;
   std::string buf;
-  for (it->Seek(position_key(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
+  for (; it->Valid(); it->Next()) {
     auto ev = decode_event(aligned(it->value(), buf));
     if (!ev) {
       std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
@@ -429,18 +442,9 @@ Status Store::scan_pipelined(std::uint64_t from, std::uint64_t to,
       cv.notify_all();
       return !cancelled;
     };
-    rocksdb::ReadOptions ro;
-    ro.readahead_size = 2 << 20;
-    ro.fill_cache = true;
-    std::string upper;
-    rocksdb::Slice upper_slice;
-    if (to != 0) {
-      upper = position_key(to + 1);
-      upper_slice = rocksdb::Slice(upper);
-      ro.iterate_upper_bound = &upper_slice;
-    }
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
-    for (it->Seek(position_key(std::max<std::uint64_t>(from, 1))); it->Valid(); it->Next()) {
+    EventCursor cur(*this, from, to);
+    auto& it = cur.it;
+    for (; it->Valid(); it->Next()) {
       std::size_t off = (chunk.bytes.size() + 7) & ~std::size_t{7};
       chunk.bytes.resize(off);
       chunk.bytes.append(it->value().data(), it->value().size());

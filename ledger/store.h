@@ -217,6 +217,7 @@ class Store {
   friend class Batch;
   Store() = default;
   Result<std::uint64_t> cached_version(std::string_view stream);
+  struct EventCursor;
   Status open_db();
   void close_db();
   Result<StoredEvent> read_one_unlocked(std::uint64_t position) const;
