@@ -331,6 +331,47 @@ Result<std::uint64_t> Store::stream_version(std::string_view stream) const {
   return get_u64(k.data() + stream.size() + 1);
 }
 
+namespace {
+
+// What every read of a stored event checks beyond its structure: that it sits
+// under its own position, and that its contents still hash to the hash it
+// was written with. A changed byte is an error naming the position, never a
+// silently different event.
+Status check_stored(const EventView& ev, std::string_view key) {
+  std::uint64_t pos = key.size() == 8 ? get_u64(key.data()) : 0;
+  auto bad = [&](const std::string& what) {
+    return Status::corruption("event at position " + std::to_string(pos) + ": " + what +
+                              "; the ledger was altered outside the ledger (ledger verify reports the whole chain)");
+  };
+  if (ev.position() != pos) return bad("it holds position " + std::to_string(ev.position()));
+  Hash h = envelope_hash(ev.ref());
+  if (ev.hash_bytes() != std::string_view(reinterpret_cast<const char*>(h.data()), h.size()))
+    return bad("its contents hash to " + to_hex(h) + ", not to its stored hash " + to_hex(ev.hash_bytes()));
+  return Status::ok();
+}
+
+// The decoded, checked event stored under `key`.
+Result<EventView> decode_stored(std::string_view bytes, std::string_view key) {
+  auto ev = decode_event(bytes);
+  if (!ev) {
+    std::uint64_t pos = key.size() == 8 ? get_u64(key.data()) : 0;
+    return Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
+  }
+  PL_RETURN_IF_ERROR(check_stored(*ev, key));
+  return ev;
+}
+
+// Scans also check each link: an event names the hash of the one before it.
+Status check_link(const EventView& ev, const Hash& prev, bool have_prev) {
+  if (!have_prev || ev.prev_hash_bytes() == std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size()))
+    return Status::ok();
+  return Status::corruption("event at position " + std::to_string(ev.position()) +
+                            ": it does not name the hash of the event before it; the ledger was altered outside "
+                            "the ledger (ledger verify reports the whole chain)");
+}
+
+}  // namespace
+
 Result<std::vector<StoredEvent>> Store::read(std::uint64_t from, std::size_t limit) const {
   std::shared_lock db_lock(db_mu_);
   if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
@@ -344,6 +385,7 @@ Result<std::vector<StoredEvent>> Store::read(std::uint64_t from, std::size_t lim
       std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
       return Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
     }
+    PL_RETURN_IF_ERROR(check_stored(ev->view(), it->key().ToStringView()));
     out.push_back(std::move(ev).value());
   }
   if (!it->status().ok()) return from_rocks(it->status(), "read events");
@@ -363,6 +405,7 @@ Result<StoredEvent> Store::read_one_unlocked(std::uint64_t position) const {
   if (!s.ok()) return from_rocks(s, "read event");
   auto ev = StoredEvent::from_bytes(std::move(value));
   if (!ev) return Status::corruption("event at position " + std::to_string(position) + ": " + ev.status().message());
+  PL_RETURN_IF_ERROR(check_stored(ev->view(), position_key(position)));
   return ev;
 }
 
@@ -394,12 +437,14 @@ Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Sta
   EventCursor cur(*this, from, to);
   auto& it = cur.it;
   std::string buf;
+  Hash prev{};
+  bool have_prev = false;
   for (; it->Valid(); it->Next()) {
-    auto ev = decode_event(aligned(it->value(), buf));
-    if (!ev) {
-      std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
-      return Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
-    }
+    auto ev = decode_stored(aligned(it->value(), buf), it->key().ToStringView());
+    if (!ev) return ev.status();
+    PL_RETURN_IF_ERROR(check_link(*ev, prev, have_prev));
+    std::memcpy(prev.data(), ev->hash_bytes().data(), prev.size());
+    have_prev = true;
     PL_RETURN_IF_ERROR(fn(*ev));
   }
   return from_rocks(it->status(), "scan events");
@@ -444,16 +489,18 @@ Status Store::scan_pipelined(std::uint64_t from, std::uint64_t to,
     };
     EventCursor cur(*this, from, to);
     auto& it = cur.it;
+    Hash prev{};
+    bool have_prev = false;
     for (; it->Valid(); it->Next()) {
       std::size_t off = (chunk.bytes.size() + 7) & ~std::size_t{7};
       chunk.bytes.resize(off);
       chunk.bytes.append(it->value().data(), it->value().size());
-      auto ev = decode_event(std::string_view(chunk.bytes).substr(off));
-      if (!ev) {
-        std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
-        st = Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
-        break;
-      }
+      auto ev = decode_stored(std::string_view(chunk.bytes).substr(off), it->key().ToStringView());
+      if (ev) st = check_link(*ev, prev, have_prev);
+      else st = ev.status();
+      if (!st) break;
+      std::memcpy(prev.data(), ev->hash_bytes().data(), prev.size());
+      have_prev = true;
       chunk.spans.emplace_back(off, it->value().size());
       if (chunk.bytes.size() >= kChunkBytes && !hand_over(false)) return;
     }

@@ -165,6 +165,10 @@ class Store {
   // the head moves; on failure nothing is written and the store is as before.
   Status commit(Batch& batch);
 
+  // Every event read is checked: its structure, its position, and its hash
+  // against its contents (scans also check each link to the event before).
+  // A failed check is a corruption error naming the position.
+  //
   // Up to `limit` events from position `from` on, in order.
   Result<std::vector<StoredEvent>> read(std::uint64_t from, std::size_t limit) const;
   // One event; not_found if there is none at that position.

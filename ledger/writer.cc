@@ -151,6 +151,7 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
   if (store_.needs_reopen()) {
     // The last commit failed: the reopened store says what it holds, and the
     // State is rebuilt from it before anything else is decided.
+    std::uint64_t head_before = store_.head().position;
     Status reopened = store_.reopen();
     if (reopened) reopened = rebuild_state();
     if (!reopened) {
@@ -160,6 +161,10 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
       return;
     }
     broken_ = Status::ok();
+    // The failed write reached the disk after all: its events are in the
+    // ledger, and whoever follows the commits (the read models) is told.
+    std::uint64_t head_after = store_.head().position;
+    if (head_after > head_before && options_.on_commit) options_.on_commit(*state_, head_after - head_before);
   }
   if (!broken_) {
     // A State that no longer matches the store must not decide anything.

@@ -1181,6 +1181,7 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   std::filesystem::create_directories(options.data_dir, ec);
   StoreOptions so;
   so.sync = options.sync;
+  so.env = options.env;
   auto store = Store::open(options.data_dir + "/ledger", so);
   if (!store) return store.status();
   s->store_ = std::move(store).value();

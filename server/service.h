@@ -62,6 +62,8 @@ struct ServiceOptions {
   std::string web_dir;
   // Microseconds since the epoch; default the system clock. Tests only.
   std::function<std::int64_t()> clock;
+  // The store's RocksDB environment; tests put a fault-injecting one here.
+  rocksdb::Env* env = nullptr;
 };
 
 class Service {

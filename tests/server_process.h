@@ -146,11 +146,12 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Runs the ledger binary to completion; returns its exit status and output.
-inline int run_ledger(const std::vector<std::string>& args, std::string* out = nullptr) {
+// Runs the ledger binary to completion; returns its exit status and its
+// standard output (with its standard error after it when `with_stderr`).
+inline int run_ledger(const std::vector<std::string>& args, std::string* out = nullptr, bool with_stderr = false) {
   std::string cmd = std::string(LEDGER_BIN);
   for (auto& a : args) cmd += " '" + a + "'";
-  cmd += " 2>/dev/null";
+  cmd += with_stderr ? " 2>&1" : " 2>/dev/null";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return -1;
   std::string text;

@@ -460,6 +460,50 @@ TEST_CASE("command line: no tokens no server, token add, replay, export, backup 
   CHECK(api[0]["minutes_used"] == early["programmes"][0]["pairs"][0]["minutes_used"]);
 }
 
+TEST_CASE("a flipped byte in a stored event: verify names its position, reading it is an error, the server will not serve it") {
+  Server s(true);
+  std::uint64_t head = s.head();
+  REQUIRE(s.stop() == 0);
+  // Past the store's checks, change one letter of a session's summary.
+  std::uint64_t damaged = 0;
+  {
+    auto store = pl::Store::open(s.data() + "/ledger");
+    REQUIRE(store.is_ok());
+    for (std::uint64_t pos = head / 2; pos <= head && damaged == 0; ++pos) {
+      auto ev = (*store)->read_one(pos);
+      REQUIRE(ev.is_ok());
+      if (ev->view().type() != pl::fb::Event::SessionLogged) continue;
+      std::string summary = ev->view().as<pl::fb::SessionLogged>()->summary()->str();
+      std::string v = raw_get(**store, pos);
+      auto at = v.find(summary);
+      REQUIRE(at != std::string::npos);
+      v[at] = static_cast<char>(v[at] ^ 0x20);
+      REQUIRE(raw_put(**store, pos, v));
+      damaged = pos;
+    }
+  }
+  REQUIRE(damaged > 0);
+  std::string out;
+  CHECK(run_ledger({"verify", "--data", s.data()}, &out) == 2);
+  json rep = json::parse(out);
+  CHECK(rep["ok"] == false);
+  CHECK(rep["first_bad_position"] == damaged);
+  CHECK(rep["problem"] == "hash_mismatch");
+  CHECK(rep["checked"] == damaged - 1);
+  // Reading it is an error with its position, never a crash (exit 1, not a signal).
+  CHECK(run_ledger({"export", "--data", s.data(), "--format", "ndjson"}, &out, true) == 1);
+  CHECK_MESSAGE(out.find(std::to_string(damaged)) != std::string::npos, out);
+  CHECK(run_ledger({"replay", "--data", s.data(), "--at", std::to_string(damaged - 1)}, &out) == 0);
+  CHECK(json::parse(out)["position"] == damaged - 1);
+  CHECK(run_ledger({"replay", "--data", s.data(), "--at", std::to_string(damaged)}, &out, true) == 1);
+  CHECK_MESSAGE(out.find(std::to_string(damaged)) != std::string::npos, out);
+  // The server refuses to serve (and to write after) a ledger whose chain is
+  // broken, and says where.
+  CHECK(run_ledger({"serve", "--data", s.data(), "--listen", "127.0.0.1:0"}, &out, true) == 1);
+  CHECK_MESSAGE(out.find(std::to_string(damaged)) != std::string::npos, out);
+  CHECK_MESSAGE(out.find("ledger verify") != std::string::npos, out);
+}
+
 TEST_CASE("kill -9 under load, ten times: every acknowledged command is there exactly once, and verify passes") {
   Server s(false);
   setup(s);

@@ -7,10 +7,13 @@
 #include <rocksdb/file_system.h>
 
 #include <atomic>
+#include <future>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "ledger/commands.h"
 #include "ledger/dates.h"
+#include "server/service.h"
 #include "util.h"
 
 using namespace pl;
@@ -162,5 +165,88 @@ TEST_CASE("storage faults: refused, never acknowledged unwritten, consistent, an
     for (auto& id : acknowledged) CHECK_MESSAGE(State::find(s.mentees(), id) != nullptr, id);
     for (auto& id : refused) CHECK_MESSAGE(State::find(s.mentees(), id) != nullptr, id);
     CHECK(s.count(fb::Event::MenteeEnrolled) == acknowledged.size() + refused.size());
+  }
+}
+
+// The same faults seen from the edge: the service (the HTTP layer's only
+// callee) answers 503 with the code io_error and a message a client can act
+// on, keeps answering reads, writes nothing it refused, and takes the command
+// again, once, when the fault ends.
+TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads still served, then recovery") {
+  using nlohmann::json;
+  for (Fault fault : {Fault::sync, Fault::write, Fault::full}) {
+    CAPTURE(static_cast<int>(fault));
+    test::TempDir dir;
+    auto fs = std::make_shared<FaultFs>(rocksdb::FileSystem::Default());
+    std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+    std::string tokens = dir.sub("tokens.json");
+    auto token = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
+    REQUIRE(token.is_ok());
+    ServiceOptions so;
+    so.data_dir = dir.path();
+    so.tokens_file = tokens;
+    so.env = env.get();
+    auto service = Service::open(so);
+    REQUIRE_MESSAGE(service.is_ok(), service.status().to_string());
+    auto call = [&](const std::string& method, const std::string& target, const json& body = nullptr,
+                    const std::string& key = "") {
+      HttpRequest req;
+      req.method = method;
+      req.target = target;
+      req.authorization = "Bearer " + *token;
+      req.idempotency_key = key;
+      if (!body.is_null()) req.body = body.dump();
+      auto answer = std::make_shared<std::promise<HttpResponse>>();
+      auto got = answer->get_future();
+      (*service)->handle(std::move(req), [answer](HttpResponse r) { answer->set_value(std::move(r)); });
+      // An answer that never comes is a failure, not a hung suite.
+      if (got.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+        FAIL_CHECK("no answer to " << method << " " << target);
+        HttpResponse none;
+        none.status = 0;
+        return none;
+      }
+      return got.get();
+    };
+    json programme = {{"id", "p"}, {"name", "P"}, {"coordinator", "C"}, {"hour_cap_minutes", 1920},
+                      {"fee_cap_cents", 310000}, {"min_months", 6}, {"max_months", 12},
+                      {"application_deadline", "2030-12-31T23:59:59Z"}, {"cofunding_bp", 9000},
+                      {"mentee_countries", {"TN"}}, {"mentor_countries", {"FR"}},
+                      {"knowledge_areas", {"strategy"}}, {"expert_min_years", 5}, {"max_tours_per_mentee", 2}};
+    REQUIRE(call("POST", "/v1/programmes", programme).status == 201);
+    auto mentee = [](const std::string& id) {
+      return json{{"id", id}, {"name", "N"}, {"cluster_name", "C"}, {"sectors", "s"}, {"country", "TN"}, {"website", "w"}};
+    };
+    REQUIRE(call("POST", "/v1/programmes/p/mentees", mentee("m1"), "k1").status == 201);
+    std::uint64_t head = (*service)->store().head().position;
+
+    fs->fault = fault;
+    HttpResponse refused = call("POST", "/v1/programmes/p/mentees", mentee("m2"), "k2");
+    CHECK(refused.status == 503);
+    json err = json::parse(refused.body)["error"];
+    CHECK(err["code"] == "storage_error");
+    std::string message = err["message"];
+    CHECK_MESSAGE(message.find("a retry with the same Idempotency-Key") != std::string::npos, message);
+    // A second command while the fault lasts is refused before anything is written.
+    HttpResponse again = call("POST", "/v1/programmes/p/mentees", mentee("m3"), "k3");
+    CHECK(again.status == 503);
+    CHECK(json::parse(again.body)["error"]["code"] == "storage_error");
+    // Reads go on from the read models.
+    CHECK(call("GET", "/healthz").status == 200);
+    HttpResponse mentees = call("GET", "/v1/programmes/p/mentees");
+    CHECK(mentees.status == 200);
+
+    fs->fault = Fault::none;
+    // The retry of the command whose outcome was unknown is recorded once; the
+    // one refused before writing is recorded now.
+    CHECK(call("POST", "/v1/programmes/p/mentees", mentee("m2"), "k2").status / 100 == 2);
+    CHECK(call("POST", "/v1/programmes/p/mentees", mentee("m2"), "k2").status / 100 == 2);
+    CHECK(call("POST", "/v1/programmes/p/mentees", mentee("m3"), "k3").status == 201);
+    CHECK((*service)->store().head().position == head + 2);
+    json listed = json::parse(call("GET", "/v1/programmes/p/mentees").body);
+    CHECK(listed["mentees"].size() == 3);
+    auto rep = (*service)->store().verify();
+    CHECK_MESSAGE(rep.ok, rep.detail);
+    (*service)->stop();
   }
 }

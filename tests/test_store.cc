@@ -38,14 +38,12 @@ void fill(Store& store, int n, std::int64_t now = 1'600'000'000'000'000) {
 }
 
 std::string raw_get(Store& store, std::uint64_t pos) {
-  std::string v;
-  REQUIRE(store.raw_db()->Get(rocksdb::ReadOptions(), store.cf_events(), position_key(pos), &v).ok());
+  std::string v = test::raw_get(store, pos);
+  REQUIRE_FALSE(v.empty());
   return v;
 }
 
-void raw_put(Store& store, std::uint64_t pos, const std::string& v) {
-  REQUIRE(store.raw_db()->Put(rocksdb::WriteOptions(), store.cf_events(), position_key(pos), v).ok());
-}
+void raw_put(Store& store, std::uint64_t pos, const std::string& v) { REQUIRE(test::raw_put(store, pos, v)); }
 
 }  // namespace
 
@@ -199,6 +197,22 @@ TEST_CASE("verify names the first bad position for each kind of tampering") {
     CHECK(rep.first_bad_position == 5);
     CHECK(rep.problem == VerifyProblem::hash_mismatch);
     CHECK(rep.checked == 4);
+    // Every way of reading it is an error naming its position.
+    auto one = store->read_one(5);
+    CHECK(one.status().kind() == Kind::corruption);
+    CHECK(one.status().message().find("position 5") != std::string::npos);
+    CHECK(store->read(1, 100).status().kind() == Kind::corruption);
+    std::uint64_t seen = 0;
+    auto count = [&](const EventView&) {
+      ++seen;
+      return Status::ok();
+    };
+    CHECK(store->scan(1, 0, count).kind() == Kind::corruption);
+    CHECK(seen == 4);
+    seen = 0;
+    CHECK(store->scan_pipelined(1, 0, count).kind() == Kind::corruption);
+    CHECK(seen == 4);
+    CHECK(store->read_one(4).is_ok());
   }
   SUBCASE("a changed hash") {
     auto store = fresh("hash");
@@ -238,6 +252,7 @@ TEST_CASE("verify names the first bad position for each kind of tampering") {
     CHECK_FALSE(rep.ok);
     CHECK(rep.first_bad_position == 3);
     CHECK(rep.problem == VerifyProblem::reordered);
+    CHECK(store->read_one(3).status().kind() == Kind::corruption);
   }
   SUBCASE("a value that is not a valid envelope") {
     auto store = fresh("garbage");
@@ -274,6 +289,15 @@ TEST_CASE("verify names the first bad position for each kind of tampering") {
     CHECK_FALSE(rep.ok);
     CHECK(rep.first_bad_position == 6);
     CHECK(rep.problem == VerifyProblem::prev_hash_mismatch);
+    // Each event alone is self-consistent; a scan across the link is not.
+    CHECK(store->read_one(5).is_ok());
+    CHECK(store->read_one(6).is_ok());
+    auto none = [](const EventView&) { return Status::ok(); };
+    auto st = store->scan(1, 0, none);
+    CHECK(st.kind() == Kind::corruption);
+    CHECK(st.message().find("position 6") != std::string::npos);
+    CHECK(store->scan_pipelined(1, 0, none).kind() == Kind::corruption);
+    CHECK(store->scan(6, 0, none).is_ok());  // a scan from 6 has no link to check
   }
 }
 

@@ -5,8 +5,11 @@
 #include <filesystem>
 #include <string>
 
+#include <rocksdb/db.h>
+
 #include "events_generated.h"
 #include "ledger/state.h"
+#include "ledger/store.h"
 
 namespace pl::test {
 
@@ -53,6 +56,18 @@ inline std::string small_payload(int seed) {
   s.summary = "Reviewed the cluster's service portfolio and next steps.";
   p.event.Set(std::move(s));
   return pack(p);
+}
+
+// The stored bytes of the event at `pos`, read past the store's checks
+// (empty if there is none), and the same bytes written back: how the tests
+// tamper with a ledger.
+inline std::string raw_get(Store& store, std::uint64_t pos) {
+  std::string v;
+  if (!store.raw_db()->Get(rocksdb::ReadOptions(), store.cf_events(), position_key(pos), &v).ok()) v.clear();
+  return v;
+}
+inline bool raw_put(Store& store, std::uint64_t pos, const std::string& v) {
+  return store.raw_db()->Put(rocksdb::WriteOptions(), store.cf_events(), position_key(pos), v).ok();
 }
 
 }  // namespace pl::test
