@@ -28,43 +28,57 @@
 
 #include <cstring>
 
-#include "ledger/coding.h"
 
 namespace pl {
 namespace {
-
-using coding::put_u16;
-using coding::put_u32;
-using coding::put_u64;
-
-void put_str(std::string& out, std::string_view s) {
-  put_u32(out, static_cast<std::uint32_t>(s.size()));
-  out.append(s);
-}
 
 const std::string_view kZeroHash("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 32);
 
 }  // namespace
 
 Hash envelope_hash(const EnvelopeRef& e) {
-  thread_local std::string buf;
-  buf.clear();
-  buf.append("PLE1");
-  buf.append(e.prev_hash.size() == 32 ? e.prev_hash : kZeroHash);
-  put_u64(buf, e.position);
-  put_str(buf, e.stream);
-  put_u64(buf, e.stream_version);
-  put_u16(buf, e.type);
-  put_u16(buf, e.schema_version);
-  put_u64(buf, static_cast<std::uint64_t>(e.recorded_at_us));
-  put_str(buf, e.actor_name);
-  put_str(buf, e.actor_role);
-  put_str(buf, e.idempotency_key);
-  put_str(buf, e.correlation_id);
-  put_str(buf, e.programme_id);
-  put_u32(buf, e.rules_version);
-  put_str(buf, e.payload);
-  return sha256(buf);
+  // Hashed on every write and on every read, so the canonical bytes are laid
+  // out in one pass into a buffer of their exact size (on the stack when
+  // small), not appended byte by byte.
+  const std::string_view strs[] = {e.stream,         e.actor_name,   e.actor_role, e.idempotency_key,
+                                   e.correlation_id, e.programme_id, e.payload};
+  std::size_t size = 4 + 32 + 8 + 8 + 2 + 2 + 8 + 4;
+  for (auto s : strs) size += 4 + s.size();
+  char stack[2048];
+  std::string heap;
+  char* out = stack;
+  if (size > sizeof stack) {
+    heap.resize(size);
+    out = heap.data();
+  }
+  char* p = out;
+  auto raw = [&](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  auto be = [&](std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) *p++ = static_cast<char>(v >> (8 * i));
+  };
+  auto str = [&](std::string_view s) {
+    be(s.size(), 4);
+    raw(s);
+  };
+  raw("PLE1");
+  raw(e.prev_hash.size() == 32 ? e.prev_hash : kZeroHash);
+  be(e.position, 8);
+  str(e.stream);
+  be(e.stream_version, 8);
+  be(e.type, 2);
+  be(e.schema_version, 2);
+  be(static_cast<std::uint64_t>(e.recorded_at_us), 8);
+  str(e.actor_name);
+  str(e.actor_role);
+  str(e.idempotency_key);
+  str(e.correlation_id);
+  str(e.programme_id);
+  be(e.rules_version, 4);
+  str(e.payload);
+  return sha256(std::string_view(out, static_cast<std::size_t>(p - out)));
 }
 
 std::string encode_envelope(const EnvelopeRef& e, Hash* hash) {

@@ -1,36 +1,28 @@
 #include "ledger/sha256.h"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <stdexcept>
 
 namespace pl {
-namespace {
 
-const EVP_MD* sha256_md() {
-  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
-
-struct Ctx {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~Ctx() { EVP_MD_CTX_free(ctx); }
-};
-
-}  // namespace
-
+// OpenSSL's SHA-256 functions, not its EVP interface: every stored event is
+// hashed again whenever it is read, and for a 500-byte envelope EVP's
+// dispatch costs a quarter of the hash (about 100 of 500 ns here). Both use
+// the same code, with the CPU's SHA instructions where there are some.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 Hash sha256(std::string_view bytes) {
-  thread_local Ctx c;
   Hash out{};
-  unsigned int len = 0;
-  if (c.ctx == nullptr || sha256_md() == nullptr || EVP_DigestInit_ex2(c.ctx, sha256_md(), nullptr) != 1 ||
-      EVP_DigestUpdate(c.ctx, bytes.data(), bytes.size()) != 1 || EVP_DigestFinal_ex(c.ctx, out.data(), &len) != 1 ||
-      len != out.size()) {
+  SHA256_CTX ctx;
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, bytes.data(), bytes.size()) != 1 ||
+      SHA256_Final(out.data(), &ctx) != 1) {
     // Only reachable if OpenSSL itself is broken: the ledger cannot chain without it.
     throw std::runtime_error("SHA-256 unavailable from OpenSSL");
   }
   return out;
 }
+#pragma GCC diagnostic pop
 
 std::string to_hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
