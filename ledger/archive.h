@@ -97,8 +97,8 @@ class OutArchive {
       put(v);
     }
   }
-  template <class K, class V>
-  void put(std::unordered_map<K, V>& m) {
+  template <class K, class V, class H, class E>
+  void put(std::unordered_map<K, V, H, E>& m) {
     std::vector<std::pair<const K*, V*>> sorted;
     sorted.reserve(m.size());
     for (auto& [k, v] : m) sorted.emplace_back(&k, &v);
@@ -203,8 +203,8 @@ class InArchive {
   }
   template <class K, class V>
   void get(std::map<K, V>& m) { get_map(m); }
-  template <class K, class V>
-  void get(std::unordered_map<K, V>& m) { get_map(m); }
+  template <class K, class V, class H, class E>
+  void get(std::unordered_map<K, V, H, E>& m) { get_map(m); }
   template <class A, class B>
   void get(std::pair<A, B>& p) {
     get(p.first);

@@ -6,6 +6,7 @@ namespace pl {
 namespace {
 
 std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+std::string_view sv(const flatbuffers::String* s) { return EventView::sv(s); }
 
 std::vector<std::string> strs(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
   std::vector<std::string> out;
@@ -42,7 +43,7 @@ bool Rules::mentor_country_ok(const std::string& c) const { return in_or_empty(m
 bool Rules::topic_ok(const std::string& t) const { return in_or_empty(knowledge_areas, t); }
 
 std::uint32_t State::topic(std::string_view name) {
-  auto it = topic_index_.find(std::string(name));
+  auto it = topic_index_.find(name);
   if (it != topic_index_.end()) return it->second;
   auto i = static_cast<std::uint32_t>(topic_names_.size());
   topic_names_.emplace_back(name);
@@ -56,7 +57,7 @@ void State::apply(const EventView& e) {
   switch (e.type()) {
     case fb::Event::ProgrammeOpened: {
       auto* p = e.as<fb::ProgrammeOpened>();
-      auto& s = programmes_[str(p->programme_id())];
+      auto& s = slot(programmes_, sv(p->programme_id()));
       s.id = str(p->programme_id());
       s.name = str(p->name());
       s.coordinator = str(p->coordinator());
@@ -66,19 +67,19 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::ProgrammeRulesAmended: {
       auto* p = e.as<fb::ProgrammeRulesAmended>();
-      auto& s = programmes_[str(p->programme_id())];
+      auto& s = slot(programmes_, sv(p->programme_id()));
       s.rules = Rules::from(p->rules());
       ++s.rules_version;
       break;
     }
     case fb::Event::ProgrammeClosed:
-      programmes_[str(e.as<fb::ProgrammeClosed>()->programme_id())].closed = true;
+      slot(programmes_, sv(e.as<fb::ProgrammeClosed>()->programme_id())).closed = true;
       break;
     case fb::Event::JointMeetingHeld:
       break;
     case fb::Event::MenteeEnrolled: {
       auto* p = e.as<fb::MenteeEnrolled>();
-      auto& m = mentees_[str(p->mentee_id())];
+      auto& m = slot(mentees_, sv(p->mentee_id()));
       m.id = str(p->mentee_id());
       m.programme_id = str(p->programme_id());
       m.name = str(p->name());
@@ -87,11 +88,11 @@ void State::apply(const EventView& e) {
       break;
     }
     case fb::Event::MenteeWithdrawn:
-      mentees_[str(e.as<fb::MenteeWithdrawn>()->mentee_id())].withdrawn = true;
+      slot(mentees_, sv(e.as<fb::MenteeWithdrawn>()->mentee_id())).withdrawn = true;
       break;
     case fb::Event::ApplicationSubmitted: {
       auto* p = e.as<fb::ApplicationSubmitted>();
-      auto& a = applications_[str(p->application_id())];
+      auto& a = slot(applications_, sv(p->application_id()));
       a.id = str(p->application_id());
       a.programme_id = str(p->programme_id());
       a.applicant_name = str(p->applicant_name());
@@ -105,7 +106,7 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::ApplicationAccepted: {
       auto* p = e.as<fb::ApplicationAccepted>();
-      auto& a = applications_[str(p->application_id())];
+      auto& a = slot(applications_, sv(p->application_id()));
       a.status = ApplicationStatus::accepted;
       a.mentor_id = str(p->mentor_id());
       auto& m = mentors_[a.mentor_id];
@@ -118,11 +119,11 @@ void State::apply(const EventView& e) {
       break;
     }
     case fb::Event::ApplicationRejected:
-      applications_[str(e.as<fb::ApplicationRejected>()->application_id())].status = ApplicationStatus::rejected;
+      slot(applications_, sv(e.as<fb::ApplicationRejected>()->application_id())).status = ApplicationStatus::rejected;
       break;
     case fb::Event::PairAssigned: {
       auto* p = e.as<fb::PairAssigned>();
-      auto& pr = pairs_[str(p->pair_id())];
+      auto& pr = slot(pairs_, sv(p->pair_id()));
       pr.id = str(p->pair_id());
       pr.programme_id = str(p->programme_id());
       pr.mentor_id = str(p->mentor_id());
@@ -137,14 +138,14 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::PairPeriodChanged: {
       auto* p = e.as<fb::PairPeriodChanged>();
-      auto& pr = pairs_[str(p->pair_id())];
+      auto& pr = slot(pairs_, sv(p->pair_id()));
       pr.start_date = p->start_date();
       pr.end_date = p->end_date();
       break;
     }
     case fb::Event::SessionLogged: {
       auto* p = e.as<fb::SessionLogged>();
-      auto& pr = pairs_[str(p->pair_id())];
+      auto& pr = slot(pairs_, sv(p->pair_id()));
       SessionState& s = pr.sessions.emplace_back();
       s.id = str(p->session_id());
       s.date = p->date();
@@ -163,7 +164,7 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::SessionVoided: {
       auto* p = e.as<fb::SessionVoided>();
-      auto& pr = pairs_[str(p->pair_id())];
+      auto& pr = slot(pairs_, sv(p->pair_id()));
       auto sid = EventView::sv(p->session_id());
       pr.last_session_date = 0;
       for (auto& s : pr.sessions) {
@@ -177,7 +178,7 @@ void State::apply(const EventView& e) {
       break;
     }
     case fb::Event::ReportSubmitted:
-      pairs_[str(e.as<fb::ReportSubmitted>()->pair_id())].report_submitted = true;
+      slot(pairs_, sv(e.as<fb::ReportSubmitted>()->pair_id())).report_submitted = true;
       break;
     case fb::Event::PairCompleted:
     case fb::Event::PairTerminated: {
@@ -193,7 +194,7 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::InvoiceIssued: {
       auto* p = e.as<fb::InvoiceIssued>();
-      auto& inv = invoices_[str(p->invoice_id())];
+      auto& inv = slot(invoices_, sv(p->invoice_id()));
       inv.id = str(p->invoice_id());
       inv.pair_id = str(p->pair_id());
       inv.mentor_id = str(p->mentor_id());
@@ -209,11 +210,11 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::InvoicePaid: {
       auto* p = e.as<fb::InvoicePaid>();
-      invoices_[str(p->invoice_id())].paid_cents += p->amount_cents();
+      slot(invoices_, sv(p->invoice_id())).paid_cents += p->amount_cents();
       break;
     }
     case fb::Event::InvoiceCancelled: {
-      auto& inv = invoices_[str(e.as<fb::InvoiceCancelled>()->invoice_id())];
+      auto& inv = slot(invoices_, sv(e.as<fb::InvoiceCancelled>()->invoice_id()));
       if (!inv.cancelled) {
         inv.cancelled = true;
         std::int64_t back = inv.net_cents - inv.credited_cents;
@@ -224,31 +225,31 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::CreditNoteIssued: {
       auto* p = e.as<fb::CreditNoteIssued>();
-      auto& inv = invoices_[str(p->invoice_id())];
+      auto& inv = slot(invoices_, sv(p->invoice_id()));
       inv.credited_cents += p->amount_cents();
       inv.credit_notes.insert(str(p->credit_note_id()));
-      credit_notes_[str(p->credit_note_id())] = inv.id;
+      slot(credit_notes_, sv(p->credit_note_id())) = inv.id;
       pairs_[inv.pair_id].net_invoiced_cents -= p->amount_cents();
       mentees_[inv.mentee_id].net_invoiced_cents -= p->amount_cents();
       break;
     }
     case fb::Event::TourScheduled: {
       auto* p = e.as<fb::TourScheduled>();
-      auto& t = tours_[str(p->tour_id())];
+      auto& t = slot(tours_, sv(p->tour_id()));
       t.id = str(p->tour_id());
       t.programme_id = str(p->programme_id());
       break;
     }
     case fb::Event::TourParticipantRegistered: {
       auto* p = e.as<fb::TourParticipantRegistered>();
-      tours_[str(p->tour_id())].participants.insert(str(p->mentee_id()));
-      mentees_[str(p->mentee_id())].tours.insert(str(p->tour_id()));
+      slot(tours_, sv(p->tour_id())).participants.insert(str(p->mentee_id()));
+      slot(mentees_, sv(p->mentee_id())).tours.insert(str(p->tour_id()));
       break;
     }
     case fb::Event::TourParticipantCancelled: {
       auto* p = e.as<fb::TourParticipantCancelled>();
-      tours_[str(p->tour_id())].participants.erase(str(p->mentee_id()));
-      mentees_[str(p->mentee_id())].tours.erase(str(p->tour_id()));
+      slot(tours_, sv(p->tour_id())).participants.erase(str(p->mentee_id()));
+      slot(mentees_, sv(p->mentee_id())).tours.erase(str(p->tour_id()));
       break;
     }
     case fb::Event::NONE:

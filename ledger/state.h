@@ -161,8 +161,14 @@ class State {
   std::uint64_t position() const { return position_; }
   std::uint64_t count(fb::Event type) const { return counts_[static_cast<std::size_t>(type)]; }
 
+  // Maps by id, looked up with the string views the events hold, without
+  // making a string for every lookup.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   template <typename T>
-  using Map = std::unordered_map<std::string, T>;
+  using Map = std::unordered_map<std::string, T, IdHash, std::equal_to<>>;
   const Map<ProgrammeState>& programmes() const { return programmes_; }
   const Map<MenteeState>& mentees() const { return mentees_; }
   const Map<ApplicationState>& applications() const { return applications_; }
@@ -188,9 +194,16 @@ class State {
   }
 
   template <typename T>
-  static const T* find(const Map<T>& m, const std::string& id) {
+  static const T* find(const Map<T>& m, std::string_view id) {
     auto it = m.find(id);
     return it == m.end() ? nullptr : &it->second;
+  }
+  // The entry under `id`, made if missing (operator[] with a view).
+  template <typename T>
+  static T& slot(Map<T>& m, std::string_view id) {
+    auto it = m.find(id);
+    if (it == m.end()) it = m.emplace(std::string(id), T{}).first;
+    return it->second;
   }
 
  private:

@@ -9,6 +9,11 @@ namespace pl {
 namespace {
 
 std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+std::string_view sv(const flatbuffers::String* s) { return EventView::sv(s); }
+template <class T>
+T& slot(State::Map<T>& m, std::string_view id) {
+  return State::slot(m, id);
+}
 
 std::vector<std::string> strs(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
   std::vector<std::string> out;
@@ -32,23 +37,23 @@ void ReadModels::apply(const EventView& e) {
   const std::uint64_t pos = e.position();
   switch (e.type()) {
     case fb::Event::ProgrammeOpened:
-      programmes_[str(e.as<fb::ProgrammeOpened>()->programme_id())].opened_position = pos;
+      slot(programmes_, sv(e.as<fb::ProgrammeOpened>()->programme_id())).opened_position = pos;
       break;
     case fb::Event::JointMeetingHeld: {
       auto* p = e.as<fb::JointMeetingHeld>();
-      programmes_[str(p->programme_id())].meetings.push_back(
+      slot(programmes_, sv(p->programme_id())).meetings.push_back(
           MeetingRow{str(p->meeting_id()), str(p->title()), p->date(), strs(p->pair_ids()), pos});
       break;
     }
     case fb::Event::MenteeEnrolled: {
       auto* p = e.as<fb::MenteeEnrolled>();
-      programmes_[str(p->programme_id())].mentees.push_back(str(p->mentee_id()));
+      slot(programmes_, sv(p->programme_id())).mentees.push_back(str(p->mentee_id()));
       break;
     }
     case fb::Event::ApplicationSubmitted: {
       auto* p = e.as<fb::ApplicationSubmitted>();
       std::string id = str(p->application_id());
-      programmes_[str(p->programme_id())].applications.push_back(id);
+      slot(programmes_, sv(p->programme_id())).applications.push_back(id);
       auto& a = applications_[id];
       a.submitted_position = pos;
       a.email = str(p->email());
@@ -64,7 +69,7 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::ApplicationRejected: {
       auto* p = e.as<fb::ApplicationRejected>();
-      auto& a = applications_[str(p->application_id())];
+      auto& a = slot(applications_, sv(p->application_id()));
       a.decided_position = pos;
       a.rejection_reason = str(p->reason());
       break;
@@ -72,9 +77,9 @@ void ReadModels::apply(const EventView& e) {
     case fb::Event::PairAssigned: {
       auto* p = e.as<fb::PairAssigned>();
       std::string id = str(p->pair_id());
-      programmes_[str(p->programme_id())].pairs.push_back(id);
-      pairs_of_mentee_[str(p->mentee_id())].push_back(id);
-      pairs_of_mentor_[str(p->mentor_id())].push_back(id);
+      slot(programmes_, sv(p->programme_id())).pairs.push_back(id);
+      slot(pairs_of_mentee_, sv(p->mentee_id())).push_back(id);
+      slot(pairs_of_mentor_, sv(p->mentor_id())).push_back(id);
       auto& x = pairs_[id];
       x.assigned_position = pos;
       x.topics = strs(p->topics());
@@ -82,17 +87,17 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::ReportSubmitted: {
       auto* p = e.as<fb::ReportSubmitted>();
-      auto& x = pairs_[str(p->pair_id())];
+      auto& x = slot(pairs_, sv(p->pair_id()));
       x.report_language = str(p->language());
       x.report_position = pos;
       break;
     }
     case fb::Event::PairCompleted:
-      pairs_[str(e.as<fb::PairCompleted>()->pair_id())].ended_position = pos;
+      slot(pairs_, sv(e.as<fb::PairCompleted>()->pair_id())).ended_position = pos;
       break;
     case fb::Event::PairTerminated: {
       auto* p = e.as<fb::PairTerminated>();
-      auto& x = pairs_[str(p->pair_id())];
+      auto& x = slot(pairs_, sv(p->pair_id()));
       x.ended_position = pos;
       x.end_reason = str(p->reason());
       break;
@@ -108,12 +113,12 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::InvoicePaid: {
       auto* p = e.as<fb::InvoicePaid>();
-      invoices_[str(p->invoice_id())].payments.push_back(Movement{pos, {}, p->paid_date(), p->amount_cents(), {}});
+      slot(invoices_, sv(p->invoice_id())).payments.push_back(Movement{pos, {}, p->paid_date(), p->amount_cents(), {}});
       break;
     }
     case fb::Event::InvoiceCancelled: {
       auto* p = e.as<fb::InvoiceCancelled>();
-      auto& x = invoices_[str(p->invoice_id())];
+      auto& x = slot(invoices_, sv(p->invoice_id()));
       if (x.cancelled_position == 0) {
         x.cancelled_position = pos;
         x.cancel_reason = str(p->reason());
@@ -122,14 +127,14 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::CreditNoteIssued: {
       auto* p = e.as<fb::CreditNoteIssued>();
-      invoices_[str(p->invoice_id())].credits.push_back(
+      slot(invoices_, sv(p->invoice_id())).credits.push_back(
           Movement{pos, str(p->credit_note_id()), 0, p->amount_cents(), str(p->reason())});
       break;
     }
     case fb::Event::TourScheduled: {
       auto* p = e.as<fb::TourScheduled>();
       std::string id = str(p->tour_id());
-      programmes_[str(p->programme_id())].tours.push_back(id);
+      slot(programmes_, sv(p->programme_id())).tours.push_back(id);
       tours_[id] = TourExtra{str(p->region()), str(p->host()), p->start_date(), p->end_date()};
       break;
     }
