@@ -1,4 +1,7 @@
 #include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
 #include <rocksdb/db.h>
 
 #include "ledger/store.h"
@@ -243,6 +246,37 @@ TEST_CASE("verify names the first bad position for each kind of tampering") {
     CHECK(rep.first_bad_position == 10);
     CHECK(rep.problem == VerifyProblem::head_mismatch);
   }
+  SUBCASE("the streams index points elsewhere, lacks an entry, or holds one too many") {
+    auto store = fresh("index");
+    auto key_of = [&](std::uint64_t pos) {
+      auto ev = store->read_one(pos);
+      REQUIRE(ev.is_ok());
+      return stream_key(ev->view().stream(), ev->view().version());
+    };
+    auto* db = store->raw_db();
+    SUBCASE("elsewhere") {
+      REQUIRE(db->Put(rocksdb::WriteOptions(), store->cf_streams(), key_of(4), position_key(5)).ok());
+      auto rep = store->verify();
+      CHECK_FALSE(rep.ok);
+      CHECK(rep.first_bad_position == 4);
+      CHECK(rep.problem == VerifyProblem::index_mismatch);
+    }
+    SUBCASE("lacking") {
+      REQUIRE(db->Delete(rocksdb::WriteOptions(), store->cf_streams(), key_of(7)).ok());
+      auto rep = store->verify();
+      CHECK_FALSE(rep.ok);
+      CHECK(rep.first_bad_position == 7);
+      CHECK(rep.problem == VerifyProblem::index_mismatch);
+    }
+    SUBCASE("one too many") {
+      REQUIRE(db->Put(rocksdb::WriteOptions(), store->cf_streams(), stream_key("ghost", 1), position_key(3)).ok());
+      auto rep = store->verify();
+      CHECK_FALSE(rep.ok);
+      CHECK(rep.first_bad_position == 3);
+      CHECK(rep.problem == VerifyProblem::index_mismatch);
+      CHECK(rep.detail.find("names no event") != std::string::npos);
+    }
+  }
   SUBCASE("two events swapped") {
     auto store = fresh("swap");
     std::string a = raw_get(*store, 3), b = raw_get(*store, 4);
@@ -299,6 +333,33 @@ TEST_CASE("verify names the first bad position for each kind of tampering") {
     CHECK(store->scan_pipelined(1, 0, none).kind() == Kind::corruption);
     CHECK(store->scan(6, 0, none).is_ok());  // a scan from 6 has no link to check
   }
+}
+
+TEST_CASE("verify while events are being written sees one consistent point") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  fill(*store, 50);
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      Batch b = store->begin(1'700'000'000'000'000 + i);
+      for (int k = 0; k < 5; ++k)
+        if (!b.add("pair-w" + std::to_string((i + k) % 7), std::nullopt, fb::Event::SessionLogged,
+                   test::small_payload(i * 5 + k), meta_for(i)).is_ok())
+          ++failed;
+      if (!store->commit(b).is_ok()) ++failed;
+    }
+  });
+  for (int round = 0; round < 30; ++round) {
+    auto rep = store->verify();
+    CHECK_MESSAGE(rep.ok, rep.detail);
+    CHECK(rep.checked == rep.head.position);
+  }
+  stop = true;
+  writer.join();
+  CHECK(failed == 0);
+  CHECK(store->verify().ok);
 }
 
 TEST_CASE("a store whose head disagrees with its events refuses to write") {
