@@ -53,6 +53,7 @@ Hash envelope_hash(const EnvelopeRef& e) {
   }
   char* p = out;
   auto raw = [&](std::string_view s) {
+    if (s.empty()) return;  // an empty view may hold no pointer at all
     std::memcpy(p, s.data(), s.size());
     p += s.size();
   };
