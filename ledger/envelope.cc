@@ -28,7 +28,6 @@
 
 #include <cstring>
 
-
 namespace pl {
 namespace {
 

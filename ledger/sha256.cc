@@ -36,7 +36,7 @@ std::string to_hex(std::string_view bytes) {
 }
 
 std::string to_hex(const Hash& h) {
-  return to_hex(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+  return to_hex(bytes_of(h));
 }
 
 bool from_hex(std::string_view hex, Hash* out) {

@@ -1,5 +1,5 @@
-// SHA-256 over OpenSSL's EVP interface. Thread-safe: each thread keeps its
-// own digest context.
+// SHA-256 with OpenSSL's SHA-256 functions (the CPU's SHA instructions where
+// there are some). Thread-safe: no state is shared.
 #pragma once
 
 #include <array>
@@ -12,6 +12,10 @@ namespace pl {
 using Hash = std::array<std::uint8_t, 32>;
 
 Hash sha256(std::string_view bytes);
+// The 32 bytes of a hash, as compared with the hashes stored in envelopes.
+inline std::string_view bytes_of(const Hash& h) {
+  return std::string_view(reinterpret_cast<const char*>(h.data()), h.size());
+}
 std::string to_hex(const Hash& h);
 std::string to_hex(std::string_view bytes);
 // Parses 64 hex digits; false if the text is not that.

@@ -160,15 +160,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
 }
 
 Status Store::open_db() {
-  const std::string& dir = dir_;
-  const StoreOptions& options = options_;
-  Store* store = this;
   rocksdb::Options db_opts;
-  db_opts.create_if_missing = options.create_if_missing;
+  db_opts.create_if_missing = options_.create_if_missing;
   db_opts.create_missing_column_families = true;
   db_opts.IncreaseParallelism(2);
   db_opts.max_background_jobs = 2;
-  if (options.env != nullptr) db_opts.env = options.env;
+  if (options_.env != nullptr) db_opts.env = options_.env;
 
   rocksdb::BlockBasedTableOptions lookup_table;
   lookup_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -196,42 +193,42 @@ Status Store::open_db() {
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
-  if (options.read_only) {
-    s = rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &store->handles_, &raw);
+  if (options_.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_opts, dir_, cfs, &handles_, &raw);
   } else {
-    s = rocksdb::DB::Open(db_opts, dir, cfs, &store->handles_, &raw);
+    s = rocksdb::DB::Open(db_opts, dir_, cfs, &handles_, &raw);
   }
   if (!s.ok()) {
-    store->handles_.clear();
-    return from_rocks(s, "open " + dir);
+    handles_.clear();
+    return from_rocks(s, "open " + dir_);
   }
-  store->db_.reset(raw);
-  store->events_ = store->handles_[1];
-  store->streams_ = store->handles_[2];
-  store->commands_ = store->handles_[3];
-  store->meta_ = store->handles_[4];
-  store->checkpoints_ = store->handles_[5];
+  db_.reset(raw);
+  events_ = handles_[1];
+  streams_ = handles_[2];
+  commands_ = handles_[3];
+  meta_ = handles_[4];
+  checkpoints_ = handles_[5];
 
   std::string head_value;
-  s = raw->Get(rocksdb::ReadOptions(), store->meta_, kHeadKey, &head_value);
+  s = raw->Get(rocksdb::ReadOptions(), meta_, kHeadKey, &head_value);
   if (s.ok()) {
-    if (!decode_head(head_value, &store->head_)) {
-      store->consistent_ = false;
-      store->inconsistency_ = "the head record is malformed";
+    if (!decode_head(head_value, &head_)) {
+      consistent_ = false;
+      inconsistency_ = "the head record is malformed";
     }
   } else if (!s.IsNotFound()) {
     return from_rocks(s, "read head");
   }
   // The head and the last event move in one write; if they disagree, the
   // store was changed under the ledger. Reading and verify still work.
-  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), store->events_));
+  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), events_));
   it->SeekToLast();
   std::uint64_t last = 0;
   if (it->Valid()) last = it->key().size() == 8 ? get_u64(it->key().data()) : ~0ull;
   if (!it->status().ok()) return from_rocks(it->status(), "read last event");
-  if (store->consistent_ && last != store->head_.position) {
-    store->consistent_ = false;
-    store->inconsistency_ = "the head names position " + std::to_string(store->head_.position) +
+  if (consistent_ && last != head_.position) {
+    consistent_ = false;
+    inconsistency_ = "the head names position " + std::to_string(head_.position) +
                             " but the last stored event is at " + std::to_string(last);
   }
   return Status::ok();
@@ -337,38 +334,56 @@ namespace {
 // under its own position, and that its contents still hash to the hash it
 // was written with. A changed byte is an error naming the position, never a
 // silently different event.
-Status check_stored(const EventView& ev, std::string_view key) {
+constexpr std::string_view kAltered = "; the ledger was altered outside the ledger (ledger verify reports the whole chain)";
+
+Status corrupt_at(std::string_view key, const std::string& what) {
   std::uint64_t pos = key.size() == 8 ? get_u64(key.data()) : 0;
-  auto bad = [&](const std::string& what) {
-    return Status::corruption("event at position " + std::to_string(pos) + ": " + what +
-                              "; the ledger was altered outside the ledger (ledger verify reports the whole chain)");
-  };
-  if (ev.position() != pos) return bad("it holds position " + std::to_string(ev.position()));
+  return Status::corruption("event at position " + std::to_string(pos) + ": " + what);
+}
+
+Status check_stored(const EventView& ev, std::string_view key) {
+  if (key.size() != 8 || ev.position() != get_u64(key.data()))
+    return corrupt_at(key, "it holds position " + std::to_string(ev.position()) + std::string(kAltered));
   Hash h = envelope_hash(ev.ref());
-  if (ev.hash_bytes() != std::string_view(reinterpret_cast<const char*>(h.data()), h.size()))
-    return bad("its contents hash to " + to_hex(h) + ", not to its stored hash " + to_hex(ev.hash_bytes()));
+  if (ev.hash_bytes() != bytes_of(h))
+    return corrupt_at(key, "its contents hash to " + to_hex(h) + ", not to its stored hash " + to_hex(ev.hash_bytes()) +
+                               std::string(kAltered));
   return Status::ok();
 }
 
-// The decoded, checked event stored under `key`.
+// The decoded, checked event stored under `key`, borrowed from `bytes`...
 Result<EventView> decode_stored(std::string_view bytes, std::string_view key) {
   auto ev = decode_event(bytes);
-  if (!ev) {
-    std::uint64_t pos = key.size() == 8 ? get_u64(key.data()) : 0;
-    return Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
-  }
+  if (!ev) return corrupt_at(key, ev.status().message());
   PL_RETURN_IF_ERROR(check_stored(*ev, key));
   return ev;
 }
 
-// Scans also check each link: an event names the hash of the one before it.
-Status check_link(const EventView& ev, const Hash& prev, bool have_prev) {
-  if (!have_prev || ev.prev_hash_bytes() == std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size()))
-    return Status::ok();
-  return Status::corruption("event at position " + std::to_string(ev.position()) +
-                            ": it does not name the hash of the event before it; the ledger was altered outside "
-                            "the ledger (ledger verify reports the whole chain)");
+// ... or owning them.
+Result<StoredEvent> stored_event(std::string bytes, std::string_view key) {
+  auto ev = StoredEvent::from_bytes(std::move(bytes));
+  if (!ev) return corrupt_at(key, ev.status().message());
+  PL_RETURN_IF_ERROR(check_stored(ev->view(), key));
+  return ev;
 }
+
+// Scans also check each link: an event names the hash of the one before it
+// (the first event of a scan that starts past position 1 has none to check).
+class ChainCheck {
+ public:
+  Status follow(const EventView& ev) {
+    if (have_prev_ && ev.prev_hash_bytes() != bytes_of(prev_))
+      return Status::corruption("event at position " + std::to_string(ev.position()) +
+                                ": it does not name the hash of the event before it" + std::string(kAltered));
+    std::memcpy(prev_.data(), ev.hash_bytes().data(), prev_.size());  // 32 bytes: check_stored compared them
+    have_prev_ = true;
+    return Status::ok();
+  }
+
+ private:
+  Hash prev_{};
+  bool have_prev_ = false;
+};
 
 }  // namespace
 
@@ -380,12 +395,8 @@ Result<std::vector<StoredEvent>> Store::read(std::uint64_t from, std::size_t lim
   if (limit == 0) return out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
   for (it->Seek(position_key(std::max<std::uint64_t>(from, 1))); it->Valid() && out.size() < limit; it->Next()) {
-    auto ev = StoredEvent::from_bytes(it->value().ToString());
-    if (!ev) {
-      std::uint64_t pos = it->key().size() == 8 ? get_u64(it->key().data()) : 0;
-      return Status::corruption("event at position " + std::to_string(pos) + ": " + ev.status().message());
-    }
-    PL_RETURN_IF_ERROR(check_stored(ev->view(), it->key().ToStringView()));
+    auto ev = stored_event(it->value().ToString(), it->key().ToStringView());
+    if (!ev) return ev.status();
     out.push_back(std::move(ev).value());
   }
   if (!it->status().ok()) return from_rocks(it->status(), "read events");
@@ -403,10 +414,7 @@ Result<StoredEvent> Store::read_one_unlocked(std::uint64_t position) const {
   auto s = db_->Get(rocksdb::ReadOptions(), events_, position_key(position), &value);
   if (s.IsNotFound()) return Status::not_found("no event at position " + std::to_string(position));
   if (!s.ok()) return from_rocks(s, "read event");
-  auto ev = StoredEvent::from_bytes(std::move(value));
-  if (!ev) return Status::corruption("event at position " + std::to_string(position) + ": " + ev.status().message());
-  PL_RETURN_IF_ERROR(check_stored(ev->view(), position_key(position)));
-  return ev;
+  return stored_event(std::move(value), position_key(position));
 }
 
 // An iterator over the events from `from` (at least 1) to `to` (0: the end),
@@ -437,14 +445,11 @@ Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Sta
   EventCursor cur(*this, from, to);
   auto& it = cur.it;
   std::string buf;
-  Hash prev{};
-  bool have_prev = false;
+  ChainCheck chain;
   for (; it->Valid(); it->Next()) {
     auto ev = decode_stored(aligned(it->value(), buf), it->key().ToStringView());
     if (!ev) return ev.status();
-    PL_RETURN_IF_ERROR(check_link(*ev, prev, have_prev));
-    std::memcpy(prev.data(), ev->hash_bytes().data(), prev.size());
-    have_prev = true;
+    PL_RETURN_IF_ERROR(chain.follow(*ev));
     PL_RETURN_IF_ERROR(fn(*ev));
   }
   return from_rocks(it->status(), "scan events");
@@ -489,18 +494,14 @@ Status Store::scan_pipelined(std::uint64_t from, std::uint64_t to,
     };
     EventCursor cur(*this, from, to);
     auto& it = cur.it;
-    Hash prev{};
-    bool have_prev = false;
+    ChainCheck chain;
     for (; it->Valid(); it->Next()) {
       std::size_t off = (chunk.bytes.size() + 7) & ~std::size_t{7};
       chunk.bytes.resize(off);
       chunk.bytes.append(it->value().data(), it->value().size());
       auto ev = decode_stored(std::string_view(chunk.bytes).substr(off), it->key().ToStringView());
-      if (ev) st = check_link(*ev, prev, have_prev);
-      else st = ev.status();
+      st = ev ? chain.follow(*ev) : ev.status();
       if (!st) break;
-      std::memcpy(prev.data(), ev->hash_bytes().data(), prev.size());
-      have_prev = true;
       chunk.spans.emplace_back(off, it->value().size());
       if (chunk.bytes.size() >= kChunkBytes && !hand_over(false)) return;
     }
@@ -644,12 +645,12 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
       return fail(expected, VerifyProblem::reordered,
                   "the value stored at position " + std::to_string(key_pos) + " is the event of position " +
                       std::to_string(ev->position()));
-    if (ev->prev_hash_bytes() != std::string_view(reinterpret_cast<const char*>(prev.data()), 32))
+    if (ev->prev_hash_bytes() != bytes_of(prev))
       return fail(expected, VerifyProblem::prev_hash_mismatch,
                   "position " + std::to_string(expected) + " names previous hash " + to_hex(ev->prev_hash_bytes()) +
                       " but the event before it hashes to " + to_hex(prev));
     Hash h = envelope_hash(ev->ref());
-    if (ev->hash_bytes() != std::string_view(reinterpret_cast<const char*>(h.data()), 32))
+    if (ev->hash_bytes() != bytes_of(h))
       return fail(expected, VerifyProblem::hash_mismatch,
                   "position " + std::to_string(expected) + " stores hash " + to_hex(ev->hash_bytes()) +
                       " but its contents hash to " + to_hex(h));
@@ -785,7 +786,7 @@ Result<EventRef> Batch::add(std::string_view stream, std::optional<std::uint64_t
   e.correlation_id = meta.correlation_id;
   e.programme_id = meta.programme_id;
   e.rules_version = meta.rules_version;
-  e.prev_hash = std::string_view(reinterpret_cast<const char*>(head_.hash.data()), 32);
+  e.prev_hash = bytes_of(head_.hash);
   e.payload = payload;
   EventRef ref;
   std::string bytes = encode_envelope(e, &ref.hash);
