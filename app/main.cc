@@ -146,6 +146,27 @@ int cmd_token_add(const std::string& dir, const std::string& file, const std::st
   return 0;
 }
 
+int cmd_token_list(const std::string& dir, const std::string& file) {
+  auto tokens = pl::Tokens::load(tokens_file(dir, file));
+  if (!tokens) return fail(tokens.status());
+  json out = json::array();
+  for (auto& t : tokens->list()) {
+    json j = {{"id", t.id}, {"name", t.who.name}, {"role", t.who.role}};
+    if (!t.who.mentor_id.empty()) j["mentor_id"] = t.who.mentor_id;
+    out.push_back(std::move(j));
+  }
+  std::cout << json{{"tokens", out}}.dump(2) << "\n";
+  return 0;
+}
+
+int cmd_token_remove(const std::string& dir, const std::string& file, const std::string& id) {
+  auto gone = pl::Tokens::remove(tokens_file(dir, file), id);
+  if (!gone) return fail(gone.status());
+  std::cerr << "removed " << gone->who.role << " token '" << gone->who.name << "' (" << gone->id << ") from "
+            << tokens_file(dir, file) << "; a running server refuses it within two seconds\n";
+  return 0;
+}
+
 // The demonstration: the programme's history, and one token per role.
 int cmd_demo(const std::string& dir, const std::string& file) {
   std::filesystem::create_directories(dir);
@@ -251,6 +272,15 @@ int main(int argc, char** argv) {
   token_add->add_option("--role", role, "coordinator, finance, auditor or mentor")->required();
   token_add->add_option("--mentor-id", mentor_id, "The mentor a mentor token is bound to");
 
+  auto* token_list = token->add_subcommand("list", "List the tokens: id, name, role, mentor id (never the token)");
+  token_list->add_option("--data", dir, "Data directory")->capture_default_str();
+  token_list->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
+  auto* token_remove = token->add_subcommand("remove", "Remove a token; a running server refuses it within 2 s");
+  std::string token_id;
+  token_remove->add_option("--data", dir, "Data directory")->capture_default_str();
+  token_remove->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
+  token_remove->add_option("ID", token_id, "The token's id, as ledger token list shows it")->required();
+
   auto* head = app.add_subcommand("head", "Print the head: position, hash, recording time");
   head->add_option("--data", dir, "Data directory")->capture_default_str();
   auto* verify = app.add_subcommand("verify", "Recompute the hash chain and check every stored event");
@@ -290,6 +320,8 @@ int main(int argc, char** argv) {
 
   if (*serve) return cmd_serve(dir, listen, tokens, threads, idle_timeout, no_sync, web);
   if (*token_add) return cmd_token_add(dir, tokens, name, role, mentor_id);
+  if (*token_list) return cmd_token_list(dir, tokens);
+  if (*token_remove) return cmd_token_remove(dir, tokens, token_id);
   if (*head) return cmd_head(dir);
   if (*verify) return cmd_verify(dir);
   if (*replay) return cmd_replay(dir, as_of, at);

@@ -73,8 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r.status < 200 || r.status > 599) std::abort();
   if (r.stream != pl::HttpResponse::Stream::none) {
     std::string out;
-    if (r.stream == pl::HttpResponse::Stream::live) service->live_chunk(r.from, 10, &out);
-    else service->export_chunk(r.stream, r.from, r.to, 10, &out);
+    if (r.stream == pl::HttpResponse::Stream::live) (void)service->live_chunk(r.from, 10, r.mentor_id, &out);
+    else (void)service->export_chunk(r.stream, r.from, r.to, 10, r.mentor_id, &out);
   }
   return 0;
 }

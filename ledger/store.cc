@@ -29,6 +29,9 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <cstring>
 
 #include "ledger/coding.h"
@@ -58,6 +61,33 @@ bool decode_head(std::string_view s, Head* h) {
   std::memcpy(h->hash.data(), s.data() + 8, 32);
   h->recorded_at_us = static_cast<std::int64_t>(get_u64(s.data() + 40));
   return true;
+}
+
+// The durable-head mark: a small file beside RocksDB's, rewritten (by rename)
+// at most once a second after a commit and at every flush, naming a position
+// and hash the ledger has acknowledged. A store that opens below it lost
+// acknowledged events (a truncated write-ahead log looks like a clean end to
+// RocksDB); one whose event there has another hash was rewritten.
+constexpr char kMarkFile[] = "DURABLE-HEAD";
+constexpr std::string_view kMarkMagic = "programme-ledger durable-head v1";
+
+std::string encode_mark(const Head& h) {
+  return std::string(kMarkMagic) + "\n" + std::to_string(h.position) + " " + to_hex(h.hash) + "\n";
+}
+
+bool decode_mark(const std::string& text, Head* h) {
+  std::string magic(kMarkMagic);
+  if (text.compare(0, magic.size() + 1, magic + "\n") != 0) return false;
+  std::string rest = text.substr(magic.size() + 1);
+  auto sp = rest.find(' ');
+  if (sp == std::string::npos || sp == 0 || sp > 20 || rest.size() != sp + 1 + 64 + 1 || rest.back() != '\n') return false;
+  std::uint64_t pos = 0;
+  for (std::size_t i = 0; i < sp; ++i) {
+    if (rest[i] < '0' || rest[i] > '9') return false;
+    pos = pos * 10 + static_cast<std::uint64_t>(rest[i] - '0');
+  }
+  h->position = pos;
+  return from_hex(rest.substr(sp + 1, 64), &h->hash);
 }
 
 std::string encode_command(const CommandRecord& r) {
@@ -145,6 +175,7 @@ std::string_view verify_problem_name(VerifyProblem p) {
     case VerifyProblem::index_mismatch: return "index_mismatch";
     case VerifyProblem::head_mismatch: return "head_mismatch";
     case VerifyProblem::bad_key: return "bad_key";
+    case VerifyProblem::unavailable: return "unavailable";
   }
   return "unknown";
 }
@@ -166,6 +197,11 @@ Status Store::open_db() {
   db_opts.IncreaseParallelism(2);
   db_opts.max_background_jobs = 2;
   if (options_.env != nullptr) db_opts.env = options_.env;
+  // A damaged record inside the write-ahead log stops the open; only a torn
+  // last record (a write that never completed, so was never acknowledged) is
+  // dropped. Point-in-time recovery would silently drop every record after
+  // the damage, acknowledged or not.
+  db_opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
 
   rocksdb::BlockBasedTableOptions lookup_table;
   lookup_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -200,6 +236,10 @@ Status Store::open_db() {
   }
   if (!s.ok()) {
     handles_.clear();
+    if (s.IsCorruption())
+      return Status::corruption("the ledger in " + dir_ + " is damaged and was not opened (" + s.ToString() +
+                                "): acknowledged events could be lost if it were. Keep this directory as it is for "
+                                "inspection, and restore the latest backup (ledger backup) into a new one");
     return from_rocks(s, "open " + dir_);
   }
   db_.reset(raw);
@@ -231,7 +271,60 @@ Status Store::open_db() {
     inconsistency_ = "the head names position " + std::to_string(head_.position) +
                             " but the last stored event is at " + std::to_string(last);
   }
+  PL_RETURN_IF_ERROR(check_mark());
   return Status::ok();
+}
+
+Status Store::check_mark() {
+  std::string file = dir_ + "/" + kMarkFile, text;
+  {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Status::ok();  // a store from before the mark, or a copy
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  Head mark;
+  if (!decode_mark(text, &mark)) return Status::ok();  // a mark cut by a power loss: no claim
+  std::string problem;
+  if (mark.position > head_.position) {
+    problem = "the ledger acknowledged position " + std::to_string(mark.position) + " (hash " + to_hex(mark.hash) +
+              ") but the store opens at position " + std::to_string(head_.position) +
+              ": acknowledged events were lost (a damaged or truncated write-ahead log)";
+  } else if (mark.position > 0) {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), events_, position_key(mark.position), &value);
+    std::string buf;
+    auto ev = s.ok() ? decode_event(aligned(rocksdb::Slice(value), buf)) : Result<EventView>(Status::not_found(""));
+    if (!ev || ev->hash_bytes() != bytes_of(mark.hash))
+      problem = "the event at position " + std::to_string(mark.position) +
+                " is not the one the ledger acknowledged (hash " + to_hex(mark.hash) + "): the store was changed";
+  }
+  durable_mark_ = mark;
+  if (problem.empty()) return Status::ok();
+  if (!options_.read_only)
+    return Status::corruption(problem + ". The ledger in " + dir_ +
+                              " was not opened for writing; restore the latest backup into a new directory");
+  // Read-only (verify, export): open, and let verify say what is wrong.
+  if (consistent_) {
+    consistent_ = false;
+    inconsistency_ = problem;
+  }
+  return Status::ok();
+}
+
+void Store::write_mark(const Head& h) {
+  if (options_.read_only || h.position == 0) return;
+  std::string file = dir_ + "/" + kMarkFile, tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << encode_mark(h);
+    out.flush();
+    if (!out) return;  // the mark is a safeguard; the events are durable without it
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  mark_written_ = std::chrono::steady_clock::now();
 }
 
 void Store::close_db() {
@@ -294,6 +387,7 @@ Status Store::commit(Batch& batch) {
     std::lock_guard lock(head_mu_);
     head_ = batch.head_;
   }
+  if (std::chrono::steady_clock::now() - mark_written_ >= std::chrono::seconds(1)) write_mark(batch.head_);
   for (auto& [stream, version] : batch.versions_) version_cache_[stream] = version;
   batch.wb_->Clear();
   batch.versions_.clear();
@@ -315,7 +409,7 @@ Result<std::uint64_t> Store::cached_version(std::string_view stream) {
 
 Result<std::uint64_t> Store::stream_version(std::string_view stream) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
   std::string upper = stream_key(stream, ~0ull);
@@ -389,7 +483,7 @@ class ChainCheck {
 
 Result<std::vector<StoredEvent>> Store::read(std::uint64_t from, std::size_t limit) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   std::vector<StoredEvent> out;
   if (limit == 0) return out;
@@ -405,7 +499,7 @@ Result<std::vector<StoredEvent>> Store::read(std::uint64_t from, std::size_t lim
 
 Result<StoredEvent> Store::read_one(std::uint64_t position) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
   return read_one_unlocked(position);
 }
 
@@ -440,7 +534,7 @@ struct Store::EventCursor {
 
 Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   EventCursor cur(*this, from, to);
   auto& it = cur.it;
@@ -458,7 +552,7 @@ Status Store::scan(std::uint64_t from, std::uint64_t to, const std::function<Sta
 Status Store::scan_pipelined(std::uint64_t from, std::uint64_t to,
                              const std::function<Status(const EventView&)>& fn) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   // Batches of verified envelopes, each at an 8-byte aligned offset of one
   // buffer; at most kDepth batches wait for the caller.
@@ -546,7 +640,7 @@ Status Store::scan_pipelined(std::uint64_t from, std::uint64_t to,
 
 Result<std::vector<StoredEvent>> Store::read_stream(std::string_view stream, std::uint64_t from_version) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   std::vector<StoredEvent> out;
   std::string prefix(stream);
@@ -566,7 +660,7 @@ Result<std::vector<StoredEvent>> Store::read_stream(std::string_view stream, std
 
 Result<std::optional<CommandRecord>> Store::find_command(std::string_view key) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), commands_, rocksdb::Slice(key.data(), key.size()), &value);
@@ -602,10 +696,21 @@ struct IndexDigest {
 
 }  // namespace
 
+Status Store::usable() const {
+  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  return Status::ok();
+}
+
 VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t)>& progress) const {
   std::shared_lock db_lock(db_mu_);
 
   VerifyReport rep;
+  if (Status st = usable(); !st) {
+    rep.ok = false;
+    rep.problem = VerifyProblem::unavailable;
+    rep.detail = st.message();
+    return rep;
+  }
   // One snapshot for the head, the events and the index, so that commits
   // made while verify runs are not half seen.
   std::shared_ptr<const rocksdb::Snapshot> snapshot(db_->GetSnapshot(),
@@ -654,6 +759,10 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
       return fail(expected, VerifyProblem::hash_mismatch,
                   "position " + std::to_string(expected) + " stores hash " + to_hex(ev->hash_bytes()) +
                       " but its contents hash to " + to_hex(h));
+    if (durable_mark_ && durable_mark_->position == expected && durable_mark_->hash != h)
+      return fail(expected, VerifyProblem::hash_mismatch,
+                  "position " + std::to_string(expected) + " hashes to " + to_hex(h) + " but the ledger acknowledged " +
+                      to_hex(durable_mark_->hash) + " there (" + kMarkFile + "): the store was rewritten");
     should_hold.add(stream_key(ev->stream(), ev->version()), it->key().ToStringView());
     prev = h;
     rep.checked = expected;
@@ -662,6 +771,11 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   }
   if (!it->status().ok()) return fail(expected, VerifyProblem::undecodable, "reading events failed: " + it->status().ToString());
 
+  if (durable_mark_ && durable_mark_->position > rep.checked)
+    return fail(rep.checked + 1, VerifyProblem::head_mismatch,
+                "the ledger acknowledged position " + std::to_string(durable_mark_->position) + " (" + kMarkFile +
+                    ") but the chain ends at " + std::to_string(rep.checked) +
+                    ": acknowledged events were lost (a damaged or truncated write-ahead log); restore the latest backup");
   if (rep.head.position != rep.checked)
     return fail(std::min(rep.head.position, rep.checked) + 1, VerifyProblem::head_mismatch,
                 "the head names position " + std::to_string(rep.head.position) + " but the chain ends at " +
@@ -705,7 +819,7 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
 
 Status Store::backup(const std::string& dir) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   rocksdb::Checkpoint* cp = nullptr;
   auto s = rocksdb::Checkpoint::Create(db_.get(), &cp);
@@ -720,15 +834,17 @@ Status Store::backup(const std::string& dir) const {
 
 Status Store::flush() {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   rocksdb::FlushOptions fo;
-  return from_rocks(db_->Flush(fo, handles_), "flush");
+  Status st = from_rocks(db_->Flush(fo, handles_), "flush");
+  if (st) write_mark(head());
+  return st;
 }
 
 Status Store::put_checkpoint(std::string_view name, std::string_view value) {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
@@ -739,7 +855,7 @@ Status Store::put_checkpoint(std::string_view name, std::string_view value) {
 
 Result<std::optional<std::string>> Store::get_checkpoint(std::string_view name) const {
   std::shared_lock db_lock(db_mu_);
-  if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
+  PL_RETURN_IF_ERROR(usable());
 
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), checkpoints_, rocksdb::Slice(name.data(), name.size()), &value);

@@ -15,6 +15,7 @@
 // one thread at a time (the Writer).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -83,6 +84,7 @@ enum class VerifyProblem : std::uint8_t {
   index_mismatch = 6,  // the streams index does not point at the event
   head_mismatch = 7,   // the head does not name the last event
   bad_key = 8,
+  unavailable = 9,     // the store could not be read at all (first_bad_position 0)
 };
 std::string_view verify_problem_name(VerifyProblem p);
 
@@ -225,6 +227,15 @@ class Store {
   Status open_db();
   void close_db();
   Result<StoredEvent> read_one_unlocked(std::uint64_t position) const;
+  // ok while a RocksDB instance is open; every method that reads or writes
+  // asks first (after a failed reopen there is none).
+  Status usable() const;
+  // The durable-head mark (see store.cc): checked at open, written after
+  // commits (at most once a second) and at every flush.
+  Status check_mark();
+  void write_mark(const Head& h);
+  std::optional<Head> durable_mark_;
+  std::chrono::steady_clock::time_point mark_written_{};
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

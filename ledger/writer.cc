@@ -134,6 +134,22 @@ Result<CommandOutcome> replay_outcome(const Store& store, const CommandRecord& r
   return out;
 }
 
+}  // namespace
+
+// "ik2" ‖ 0x1f ‖ role ‖ 0x1f ‖ actor name ‖ 0x1f ‖ key: a key names a command
+// of one caller only, so another caller's key can never collide with it.
+std::string scoped_command_key(const Command& cmd) {
+  std::string k = "ik2\x1f";
+  k += cmd.actor.role;
+  k += '\x1f';
+  k += cmd.actor.name;
+  k += '\x1f';
+  k += cmd.idempotency_key;
+  return k;
+}
+
+namespace {
+
 Status key_reused(std::string_view key) {
   return Status::conflict("idempotency_key_reused",
                           "the idempotency key '" + std::string(key) +
@@ -183,16 +199,17 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
 
   for (std::size_t i = 0; i < group.size(); ++i) {
     Command& cmd = group[i].first;
-    if (!cmd.idempotency_key.empty()) {
-      if (const CommandRecord* pending = batch.pending_command(cmd.idempotency_key)) {
+    const std::string scoped = cmd.idempotency_key.empty() ? std::string() : scoped_command_key(cmd);
+    if (!scoped.empty()) {
+      if (const CommandRecord* pending = batch.pending_command(scoped)) {
         if (pending->fingerprint == cmd.fingerprint) {
-          dup_of[i] = static_cast<std::ptrdiff_t>(key_owner.at(cmd.idempotency_key));
+          dup_of[i] = static_cast<std::ptrdiff_t>(key_owner.at(scoped));
         } else {
           answers[i] = key_reused(cmd.idempotency_key);
         }
         continue;
       }
-      auto found = store_.find_command(cmd.idempotency_key);
+      auto found = store_.find_command(scoped);
       if (!found) {
         answers[i] = found.status();
         continue;
@@ -246,13 +263,13 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
       continue;
     }
     batch.release();
-    if (!cmd.idempotency_key.empty()) {
+    if (!scoped.empty()) {
       CommandRecord rec;
       rec.fingerprint = cmd.fingerprint;
       rec.id = outcome.id;
       for (auto& r : outcome.events) rec.positions.push_back(r.position);
-      batch.record_command(cmd.idempotency_key, rec);
-      key_owner[cmd.idempotency_key] = i;
+      batch.record_command(scoped, rec);
+      key_owner[scoped] = i;
     }
     for (auto& b : bytes) {
       EventView v;

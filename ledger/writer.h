@@ -56,11 +56,17 @@ using Decide = std::function<Result<Decision>(const State&, std::int64_t now_us)
 
 struct Command {
   Actor actor;
-  // Empty: no idempotency. Otherwise, the same key with the same fingerprint
-  // answers the first outcome again and writes nothing; with another
-  // fingerprint it is refused with idempotency_key_reused.
+  // Empty: no idempotency. Otherwise, the same key from the same caller (role
+  // and actor name) with the same fingerprint answers the first outcome again
+  // and writes nothing; with another fingerprint it is refused with
+  // idempotency_key_reused. Keys of different callers never meet.
   std::string idempotency_key;
   Hash fingerprint{};
+
+// The key a command's outcome is recorded under: its idempotency key scoped
+// by its caller.
+std::string scoped_command_key(const Command& cmd);
+
   std::string correlation_id;
   Decide decide;
 };

@@ -74,6 +74,56 @@ std::optional<Principal> Tokens::authenticate(std::string_view token) const {
   return found->who;
 }
 
+namespace {
+
+// Writes the document to a temporary file (mode 0600) and renames it over
+// `file`: a running server never reads half a file.
+Status write_file(const std::string& file, const json& doc) {
+  std::string tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Status::io_error("cannot write " + tmp);
+    ::chmod(tmp.c_str(), 0600);
+    out << doc.dump(2) << "\n";
+    out.flush();
+    if (!out) return Status::io_error("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return Status::io_error("cannot replace " + file + ": " + ec.message());
+  return Status::ok();
+}
+
+constexpr std::size_t kShortId = 12;
+
+}  // namespace
+
+std::vector<Tokens::Listed> Tokens::list() const {
+  std::vector<Listed> out;
+  for (const auto& e : entries_) out.push_back({to_hex(e.sha256).substr(0, kShortId), e.who});
+  return out;
+}
+
+Result<Tokens::Listed> Tokens::remove(const std::string& file, const std::string& id) {
+  if (id.size() < 8 || id.size() > 64 || id.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return Status::invalid("a token id is 8 to 64 lower-case hexadecimal digits, as ledger token list shows");
+  auto existing = read_file(file);
+  if (!existing) return existing.status();
+  auto check = load(file);
+  if (!check) return check.status();
+  json doc = std::move(existing).value();
+  std::vector<std::size_t> matches;
+  for (std::size_t i = 0; i < check->entries_.size(); ++i)
+    if (to_hex(check->entries_[i].sha256).compare(0, id.size(), id) == 0) matches.push_back(i);
+  if (matches.empty()) return Status::not_found("no token with id " + id + " in " + file);
+  if (matches.size() > 1)
+    return Status::invalid(std::to_string(matches.size()) + " tokens have ids starting " + id + "; give more digits");
+  const Entry& gone = check->entries_[matches[0]];
+  doc["tokens"].erase(matches[0]);
+  PL_RETURN_IF_ERROR(write_file(file, doc));
+  return Listed{to_hex(gone.sha256).substr(0, kShortId), gone.who};
+}
+
 Result<std::string> Tokens::add(const std::string& file, const Principal& who) {
   if (who.name.empty()) return Status::invalid("a token needs a name");
   if (!known_role(who.role))
@@ -95,18 +145,7 @@ Result<std::string> Tokens::add(const std::string& file, const Principal& who) {
   if (!who.mentor_id.empty()) entry["mentor_id"] = who.mentor_id;
   doc["tokens"].push_back(entry);
 
-  std::string tmp = file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::io_error("cannot write " + tmp);
-    out << doc.dump(2) << "\n";
-    out.flush();
-    if (!out) return Status::io_error("cannot write " + tmp);
-  }
-  ::chmod(tmp.c_str(), 0600);
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) return Status::io_error("cannot replace " + file + ": " + ec.message());
+  PL_RETURN_IF_ERROR(write_file(file, doc));
   return token;
 }
 

@@ -36,6 +36,18 @@ class Tokens {
   // returns the plain token: the only time it is ever shown.
   static Result<std::string> add(const std::string& file, const Principal& who);
 
+  // One token as `ledger token list` shows it: never the token, nor its
+  // whole hash; `id` is the first 12 hexadecimal digits of its SHA-256.
+  struct Listed {
+    std::string id;
+    Principal who;
+  };
+  std::vector<Listed> list() const;
+  // Removes the one token whose id (or a longer prefix of its hash, at least
+  // 8 digits) is `id`; returns what was removed. not_found when none matches,
+  // invalid when the prefix names several.
+  static Result<Listed> remove(const std::string& file, const std::string& id);
+
  private:
   struct Entry {
     Principal who;

@@ -6,6 +6,7 @@
 #include "server/event_json.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
@@ -20,7 +21,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <chrono>
+#include <cstdio>
+#include <optional>
 #include <future>
 #include <thread>
 #include <vector>
@@ -44,8 +48,66 @@ struct Shared {
   HttpOptions options;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};  // requests read and not yet answered
+  std::atomic<int> connections{0};  // sessions open
+  std::atomic<int> live_subscribers{0};
   std::atomic<std::uint64_t> next_id{1};
 };
+
+// One open connection, counted for the cap on connections.
+struct ConnectionSlot {
+  Shared& sh;
+  explicit ConnectionSlot(Shared& s) : sh(s) {}
+  ~ConnectionSlot() { --sh.connections; }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+};
+
+// A JSON error answer that closes the connection.
+http::response<http::string_body> closing_error(http::status status, std::string_view code, const std::string& message) {
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::connection, "close");
+  nlohmann::json body = {{"error", {{"code", code}, {"message", message}, {"details", nlohmann::json::object()}}}};
+  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  res.prepare_payload();
+  res.keep_alive(false);
+  return res;
+}
+
+std::string lower_trimmed(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  std::string out(v);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// RFC 9112 section 6.1: a request whose transfer coding is not exactly
+// "chunked" cannot be framed safely, whatever a parser would make of it (its
+// body could be read as the next request). Empty when the framing is fine.
+std::string transfer_coding_problem(const http::request_parser<http::string_body>& parser) {
+  const auto& fields = parser.get();
+  std::size_t count = 0;
+  std::string value;
+  for (auto it = fields.find(http::field::transfer_encoding); it != fields.end() && it->name() == http::field::transfer_encoding;
+       ++it) {
+    ++count;
+    value = lower_trimmed(std::string_view(it->value().data(), it->value().size()));
+  }
+  if (count == 0) return {};
+  if (count > 1) return "the request has more than one Transfer-Encoding header";
+  if (value != "chunked")
+    return "the only transfer coding accepted is chunked; '" + value + "' cannot be framed (RFC 9112 section 6.1)";
+  return {};
+}
+
+// HTTP methods keep their own metric label; any other name shares one, so
+// that made-up methods cannot add series without end.
+std::string method_label(std::string_view m) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+    if (m == known) return std::string(known);
+  return "other";
+}
 
 // Hands a request to the Service and resumes the coroutine with the answer,
 // on the coroutine's own executor, whichever thread the Service answers on.
@@ -67,30 +129,59 @@ std::string reason_phrase(int status) {
   return std::string(http::obsolete_reason(static_cast<http::status>(status)));
 }
 
-// The head of a streamed answer: the body runs until the connection closes.
+// The head of a streamed answer. An export is sent in chunks (RFC 9112
+// section 7.1), so that a client knows it has it whole only when the last,
+// empty chunk arrives: a failure midway aborts the connection without it. The
+// live feed runs until the connection closes.
 std::string stream_head(const HttpResponse& r, const std::string& request_id) {
   std::string h = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
   h += "Content-Type: " + r.content_type + "\r\n";
   h += "Cache-Control: no-store\r\nConnection: close\r\nX-Request-Id: " + request_id + "\r\n";
   if (r.stream == HttpResponse::Stream::live) h += "X-Accel-Buffering: no\r\n";
+  else h += "Transfer-Encoding: chunked\r\n";
   for (auto& [k, v] : r.headers) h += k + ": " + v + "\r\n";
   h += "\r\n";
   return h;
 }
 
-net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uint64_t from) {
+// Ends a connection so that the client sees an error (a reset), not an end.
+void abort_connection(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().set_option(net::socket_base::linger(true, 0), ignored);
+  stream.socket().close(ignored);
+}
+
+// A live-feed subscriber, counted for the cap.
+struct Subscription {
+  Shared& sh;
+  explicit Subscription(Shared& s) : sh(s) { ++sh.live_subscribers; }
+  ~Subscription() { --sh.live_subscribers; }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+};
+
+// At most one batch of text is held per subscriber: the next is read from the
+// log only once the socket took the last one, so a client that does not read
+// holds the feed still, and costs one batch of memory.
+net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uint64_t from, const std::string& mentor_id) {
   beast::error_code ec;
   auto ex = co_await net::this_coro::executor;
   auto timer = std::make_shared<net::steady_timer>(ex);
   std::uint64_t waiting_for = 0;
   while (!sh.stopping) {
     std::string text;
-    std::uint64_t next = sh.service.live_chunk(from, kLiveBatch, &text);
+    StreamChunk chunk = sh.service.live_chunk(from, kLiveBatch, mentor_id, &text);
+    if (!chunk.status) {
+      abort_connection(stream);
+      co_return;
+    }
     if (!text.empty()) {
       stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
       co_await net::async_write(stream, net::buffer(text), net::redirect_error(net::use_awaitable, ec));
       if (ec) co_return;
-      from = next;
+    }
+    if (chunk.next > from) {
+      from = chunk.next;
       continue;
     }
     timer->expires_after(kHeartbeat);
@@ -114,21 +205,37 @@ net::awaitable<void> stream_export(beast::tcp_stream& stream, Shared& sh, const 
   std::uint64_t from = r.from;
   std::string text;
   if (r.to == 0 && r.stream == HttpResponse::Stream::csv) text = csv_header();  // an empty ledger
+  auto write_chunk = [&](std::string_view data) -> net::awaitable<bool> {
+    char size[24];
+    int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    std::array<net::const_buffer, 3> parts = {net::buffer(size, static_cast<std::size_t>(n)), net::buffer(data),
+                                              net::buffer(std::string_view("\r\n"))};
+    stream.expires_after(std::chrono::seconds(std::max(sh.options.idle_timeout_s, 30)));
+    co_await net::async_write(stream, parts, net::redirect_error(net::use_awaitable, ec));
+    co_return !ec;
+  };
   for (;;) {
-    std::uint64_t next = from;
-    if (from <= r.to) next = sh.service.export_chunk(r.stream, from, r.to, kExportBatch, &text);
+    StreamChunk chunk{from, Status::ok()};
+    if (from <= r.to) chunk = sh.service.export_chunk(r.stream, from, r.to, kExportBatch, r.mentor_id, &text);
+    if (!chunk.status) {
+      // Whatever was read is not sent: the client sees a cut, never a short
+      // export that looks whole.
+      abort_connection(stream);
+      co_return;
+    }
     if (!text.empty()) {
-      stream.expires_after(std::chrono::seconds(std::max(sh.options.idle_timeout_s, 30)));
-      co_await net::async_write(stream, net::buffer(text), net::redirect_error(net::use_awaitable, ec));
-      if (ec) co_return;
+      if (!co_await write_chunk(text)) co_return;
       text.clear();
     }
-    if (next <= from || next > r.to) break;
-    from = next;
+    if (chunk.next <= from || chunk.next > r.to) break;
+    from = chunk.next;
   }
+  stream.expires_after(std::chrono::seconds(std::max(sh.options.idle_timeout_s, 30)));
+  co_await net::async_write(stream, net::buffer(std::string_view("0\r\n\r\n")), net::redirect_error(net::use_awaitable, ec));
 }
 
 net::awaitable<void> session(tcp::socket socket, Shared& sh) {
+  ConnectionSlot slot(sh);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   beast::error_code ec;
@@ -137,30 +244,38 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     parser.body_limit(kMaxBodyBytes);
     parser.header_limit(64 * 1024);
     stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
-    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (!ec) {
+      if (std::string problem = transfer_coding_problem(parser); !problem.empty()) {
+        // Nothing after this header can be trusted to be where it seems.
+        auto res = closing_error(http::status::bad_request, "bad_request", problem);
+        co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+        sh.service.metrics().request(method_label(std::string(parser.get().method_string())), "bad_framing", 400, 0);
+        spdlog::info("{} {} 400 refused transfer coding", method_label(std::string(parser.get().method_string())),
+                     std::string(parser.get().target()).substr(0, 200));
+        break;
+      }
+      if (!parser.is_done()) co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    }
     auto started = Clock::now();
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof) break;
     if (ec == http::error::body_limit) {
       // Answer and close: the rest of the body is not read.
-      http::response<http::string_body> res{http::status::payload_too_large, 11};
-      res.set(http::field::content_type, "application/json");
-      res.set(http::field::connection, "close");
-      res.body() =
-          R"({"error":{"code":"payload_too_large","message":"the body is larger than 1 MiB","details":{}}})";
-      res.prepare_payload();
-      res.keep_alive(false);
+      auto res = closing_error(http::status::payload_too_large, "payload_too_large", "the body is larger than 1 MiB");
       co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
       // Read and drop what the client is still sending (a little while), so
       // that closing does not reset the connection before it reads the 413.
+      // The scratch buffer is this session's own.
       stream.expires_after(std::chrono::seconds(2));
       std::size_t drained = 0;
-      static char scratch[16384];
+      std::vector<char> scratch(16384);
       while (!ec && drained < 4 * kMaxBodyBytes) {
         std::size_t n = co_await stream.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
         drained += n;
       }
-      sh.service.metrics().request("POST", "payload_too_large", 413, 0);
-      spdlog::info("{} {} 413 body over 1 MiB", std::string(parser.get().method_string()), std::string(parser.get().target()));
+      sh.service.metrics().request(method_label(std::string(parser.get().method_string())), "payload_too_large", 413, 0);
+      spdlog::info("{} {} 413 body over 1 MiB", method_label(std::string(parser.get().method_string())),
+                   std::string(parser.get().target()).substr(0, 200));
       break;
     }
     if (ec) {
@@ -199,15 +314,24 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     ++sh.in_flight;
     HttpResponse r = co_await async_handle(sh.service, std::move(req), net::use_awaitable);
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    sh.service.metrics().request(method, r.route.empty() ? "unknown" : r.route, r.status, seconds);
+    sh.service.metrics().request(method_label(method), r.route.empty() ? "unknown" : r.route, r.status, seconds);
     spdlog::info("{} {} {} {:.2f}ms {} id={}", method, target, r.status, seconds * 1000, r.route, request_id);
 
+    if (r.stream == HttpResponse::Stream::live && sh.live_subscribers.load() >= sh.options.max_live_subscribers) {
+      r = HttpResponse{};
+      r.status = 503;
+      r.route = "GET /v1/events/live";
+      r.body = R"({"error":{"code":"busy","message":"too many live feeds are open; retry later","details":{}}})";
+      r.headers.emplace_back("Retry-After", "5");
+    }
     if (r.stream != HttpResponse::Stream::none) {
       --sh.in_flight;
+      std::optional<Subscription> subscription;
+      if (r.stream == HttpResponse::Stream::live) subscription.emplace(sh);
       std::string head_text = stream_head(r, request_id);
       co_await net::async_write(stream, net::buffer(head_text), net::redirect_error(net::use_awaitable, ec));
       if (!ec && !head) {
-        if (r.stream == HttpResponse::Stream::live) co_await stream_live(stream, sh, r.from);
+        if (r.stream == HttpResponse::Stream::live) co_await stream_live(stream, sh, r.from, r.mentor_id);
         else co_await stream_export(stream, sh, r);
       }
       break;
@@ -232,17 +356,62 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
 }
 
 net::awaitable<void> listener(tcp::acceptor& acceptor, Shared& sh) {
+  auto ex = co_await net::this_coro::executor;
+  net::steady_timer pause(ex);
+  beast::error_code ignored;
+  // Accept errors (out of file descriptors, say) back off from 5 ms to 1 s
+  // and are logged at most once every 10 s, with how many were not.
+  auto backoff = std::chrono::milliseconds(0);
+  auto last_log = Clock::time_point{};
+  std::uint64_t unlogged = 0;
+  auto full_logged = Clock::time_point{};
   for (;;) {
+    if (sh.connections.load() >= sh.options.max_connections) {
+      // At the cap: new connections wait in the listen queue until one ends.
+      if (Clock::now() - full_logged > std::chrono::seconds(10)) {
+        spdlog::warn("{} connections open, the most allowed (--max-connections): new ones wait", sh.connections.load());
+        full_logged = Clock::now();
+      }
+      pause.expires_after(std::chrono::milliseconds(10));
+      co_await pause.async_wait(net::redirect_error(net::use_awaitable, ignored));
+      if (sh.stopping) co_return;
+      continue;
+    }
     beast::error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (sh.stopping || ec == net::error::operation_aborted) co_return;
-      spdlog::warn("accept: {}", ec.message());
+      backoff = std::min<std::chrono::milliseconds>(std::chrono::seconds(1),
+                                                    backoff.count() ? backoff * 2 : std::chrono::milliseconds(5));
+      if (Clock::now() - last_log >= std::chrono::seconds(10)) {
+        if (unlogged) spdlog::warn("accept: {} ({} more failures not logged); retrying in {} ms", ec.message(), unlogged, backoff.count());
+        else spdlog::warn("accept: {}; retrying in {} ms", ec.message(), backoff.count());
+        last_log = Clock::now();
+        unlogged = 0;
+      } else {
+        ++unlogged;
+      }
+      pause.expires_after(backoff);
+      co_await pause.async_wait(net::redirect_error(net::use_awaitable, ignored));
       continue;
     }
-    auto ex = socket.get_executor();
-    net::co_spawn(ex, session(std::move(socket), sh), net::detached);
+    backoff = std::chrono::milliseconds(0);
+    ++sh.connections;
+    auto sex = socket.get_executor();
+    net::co_spawn(sex, session(std::move(socket), sh), net::detached);
   }
+}
+
+// Raises the soft limit on open files to the hard limit, and returns it.
+std::uint64_t raise_file_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : static_cast<std::uint64_t>(rl.rlim_cur);
 }
 
 }  // namespace
@@ -276,6 +445,14 @@ Status serve_http(Service& service, const HttpOptions& options) {
                       ":" + std::to_string(bound.port());
 
   Shared sh{service, options};
+  // The cap on connections stays below the file limit: the store, the logs
+  // and accept itself need descriptors too.
+  std::uint64_t files = raise_file_limit();
+  std::uint64_t room = files > 128 ? files - 128 : files / 2;
+  if (sh.options.max_connections <= 0) sh.options.max_connections = static_cast<int>(std::min<std::uint64_t>(room, 4096));
+  if (static_cast<std::uint64_t>(sh.options.max_connections) > room)
+    spdlog::warn("--max-connections {} is close to the limit of {} open files: accept will fail before the cap",
+                 sh.options.max_connections, files);
   net::co_spawn(ioc, listener(acceptor, sh), net::detached);
 
   std::promise<int> signalled;
@@ -286,7 +463,8 @@ Status serve_http(Service& service, const HttpOptions& options) {
 
   std::vector<std::thread> threads;
   for (int i = 0; i < std::max(1, options.threads); ++i) threads.emplace_back([&ioc] { ioc.run(); });
-  spdlog::info("listening on http://{} with {} I/O threads", where, options.threads);
+  spdlog::info("listening on http://{} with {} I/O threads, at most {} connections", where, options.threads,
+               sh.options.max_connections);
   if (options.on_listening) options.on_listening(where);
 
   int sig = signalled.get_future().get();

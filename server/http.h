@@ -18,6 +18,11 @@ struct HttpOptions {
   int threads = 2;                        // I/O threads
   int idle_timeout_s = 30;                // a connection idle this long is closed
   int shutdown_grace_s = 10;              // time given to requests in flight at shutdown
+  // Connections open at once; more wait in the listen queue. 0: the file
+  // limit (raised to its hard value) less 128, at most 4,096.
+  int max_connections = 0;
+  // Live feeds open at once; more are answered 503.
+  int max_live_subscribers = 256;
   // Called once listening, with the address actually bound ("127.0.0.1:43121").
   std::function<void(const std::string&)> on_listening;
 };

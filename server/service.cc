@@ -1,10 +1,12 @@
 #include "server/service.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +23,18 @@ using nlohmann::json;
 namespace {
 
 constexpr std::size_t kAsOfCacheSize = 4;
+constexpr std::size_t kMaxQueuedAsOf = 64;
+
+// What tells that the tokens file changed: a rename (ledger token add and
+// remove) makes a new inode; an edit in place changes the time or the size.
+TokensFileStamp tokens_stamp(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return TokensFileStamp{};
+  return TokensFileStamp{true, static_cast<std::uint64_t>(st.st_ino), static_cast<std::int64_t>(st.st_size),
+                         static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+
 
 int http_status(const Status& st) {
   switch (st.kind()) {
@@ -364,6 +378,19 @@ json head_json(const Head& h) {
           {"recorded_at", h.position ? json(format_instant(h.recorded_at_us)) : json(nullptr)}};
 }
 
+// What a mentor may see: its own pairs and the mentees of those pairs.
+struct MentorScope {
+  std::set<std::string, std::less<>> pairs, mentees;
+  MentorScope(const ReadModels& rm, const std::string& mentor_id) {
+    if (const auto* own = State::find(rm.pairs_of_mentor(), mentor_id))
+      for (const auto& pid : *own)
+        if (const PairState* p = State::find(rm.core().pairs(), pid)) {
+          pairs.insert(p->id);
+          mentees.insert(p->mentee_id);
+        }
+  }
+};
+
 json outcome_json(const CommandOutcome& o) {
   json events = json::array();
   for (auto& e : o.events)
@@ -431,12 +458,24 @@ class Api {
     Principal who;
     std::string route;
     std::function<void(HttpResponse)> done;
+    Service* svc = nullptr;
 
     void reply(HttpResponse r) {
       r.route = route;
       done(std::move(r));
     }
-    void fail(const Status& st) { reply(error_response(st)); }
+    void fail(const Status& st) {
+      // A read that failed under the ledger makes /healthz say so.
+      // (A command refused by a failing disk is not: the writer reopens the
+      // store and says so in its answer.)
+      bool read = req.method == "GET" || req.method == "HEAD";
+      if (svc && (st.is(Kind::corruption) || (read && st.is(Kind::io_error)))) svc->mark_unhealthy(st.message());
+      reply(error_response(st));
+    }
+    bool is_mentor() const { return who.role == "mentor"; }
+    void forbid_mentor(const std::string& what) {
+      reply(error_response(403, "forbidden", "mentor " + who.mentor_id + " may read its own pairs and what belongs to them only; " + what + " is not"));
+    }
     void fail(int status, const std::string& code, const std::string& message) {
       reply(error_response(status, code, message));
     }
@@ -590,6 +629,7 @@ void Api::init() {
 
 void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
   Ctx c;
+  c.svc = &s_;
   c.done = std::move(done);
   c.req = std::move(req);
   std::string_view target = c.req.target;
@@ -729,9 +769,8 @@ void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::i
     }
     fn(*shared, *rm, at.has_time ? today : day_of(rm->recorded_at_us()));
   };
-  std::lock_guard lock(s_.bg_mu_);
-  s_.bg_queue_.push_back(std::move(job));
-  s_.bg_cv_.notify_one();
+  if (!s_.asof_worker_->post(std::move(job)))
+    shared->fail(503, "busy", "too many as-of reads are waiting; retry in a moment");
 }
 
 bool Api::mentor_may_read(Ctx& c, const ReadModels&, const PairState& p) {
@@ -814,9 +853,17 @@ void Api::command(Ctx& c, const std::string& name, std::initializer_list<const c
 // --- outside /v1
 
 void Api::healthz(Ctx& c) {
-  c.reply(json_response(200, {{"status", "ok"},
-                              {"head_position", s_.store_->head().position},
-                              {"published_position", s_.published_position()}}));
+  json out = {{"status", "ok"}, {"head_position", s_.store_->head().position}, {"published_position", s_.published_position()}};
+  std::optional<std::string> why = s_.unhealthy();
+  if (!why)
+    if (Status st = s_.projector_->status(); !st) why = "the read models stopped: " + st.message();
+  if (why) {
+    // After a failed read or verify: the ledger needs a look (ledger verify).
+    out["status"] = "failing";
+    out["reason"] = *why;
+    return c.reply(json_response(503, out));
+  }
+  c.reply(json_response(200, out));
 }
 
 void Api::metrics(Ctx& c) {
@@ -889,9 +936,12 @@ void Api::mentees(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::optional<MentorScope> scope;
+    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
     json out = json::array();
     for (auto& id : idx->mentees)
-      if (auto* m = State::find(rm.core().mentees(), id)) out.push_back(mentee_json(rm, *m));
+      if (auto* m = State::find(rm.core().mentees(), id); m && (!scope || scope->mentees.count(id)))
+        out.push_back(mentee_json(rm, *m));
     c2.reply(json_response(200, {{"mentees", out}, {"position", rm.position()}}));
   });
 }
@@ -900,6 +950,7 @@ void Api::mentee(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const MenteeState* m = State::find(rm.core().mentees(), c2.params["mid"]);
     if (!m) return c2.fail(404, "not_found", "no mentee '" + c2.params["mid"] + "'");
+    if (c2.is_mentor() && !MentorScope(rm, c2.who.mentor_id).mentees.count(m->id)) return c2.forbid_mentor("mentee " + m->id);
     json out = mentee_json(rm, *m);
     out["position"] = rm.position();
     c2.reply(json_response(200, out));
@@ -910,6 +961,7 @@ void Api::caps(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const MenteeState* m = State::find(rm.core().mentees(), c2.params["mid"]);
     if (!m) return c2.fail(404, "not_found", "no mentee '" + c2.params["mid"] + "'");
+    if (c2.is_mentor() && !MentorScope(rm, c2.who.mentor_id).mentees.count(m->id)) return c2.forbid_mentor("mentee " + m->id);
     json out = caps_json(rm, *m);
     out["position"] = rm.position();
     c2.reply(json_response(200, out));
@@ -924,6 +976,7 @@ void Api::applications(Ctx& c) {
     json out = json::array();
     for (auto& id : idx->applications)
       if (auto* a = State::find(rm.core().applications(), id)) {
+        if (c2.is_mentor() && a->mentor_id != c2.who.mentor_id) continue;  // its own application only
         json j = application_json(rm, *a);
         if (status.empty() || j["status"] == status) out.push_back(std::move(j));
       }
@@ -935,6 +988,7 @@ void Api::application(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ApplicationState* a = State::find(rm.core().applications(), c2.params["aid"]);
     if (!a) return c2.fail(404, "not_found", "no application '" + c2.params["aid"] + "'");
+    if (c2.is_mentor() && a->mentor_id != c2.who.mentor_id) return c2.forbid_mentor("application " + a->id);
     c2.reply(json_response(200, application_json(rm, *a)));
   });
 }
@@ -995,6 +1049,18 @@ void Api::budget_view(Ctx& c) {
     std::string ex = c2.q("explain");
     bool explain = ex == "1" || ex == "true";
     json out = budget_json(budget(rm, c2.params["pid"], explain), explain);
+    if (c2.is_mentor()) {
+      // A mentor sees the lines of its own mentees and its own line; the
+      // totals and the countries are the programme's.
+      MentorScope scope(rm, c2.who.mentor_id);
+      json mentees = json::array(), mentors = json::array();
+      for (auto& l : out["mentees"])
+        if (scope.mentees.count(l["mentee_id"].get<std::string>())) mentees.push_back(l);
+      for (auto& l : out["mentors"])
+        if (l["mentor_id"] == c2.who.mentor_id) mentors.push_back(l);
+      out["mentees"] = mentees;
+      out["mentors"] = mentors;
+    }
     // Net invoiced by month of issue (cancelled invoices excluded, credit
     // notes counted in their invoice's month), for the spending chart.
     std::map<std::string, std::int64_t> months;
@@ -1019,7 +1085,14 @@ void Api::hours_view(Ctx& c) {
     if (!by) return c2.fail(400, "bad_request", "group_by must be mentee, mentor, pair, month, topic, mode or format");
     json groups = json::array();
     std::int64_t total = 0;
+    std::optional<MentorScope> scope;
+    if (c2.is_mentor() && (*by == HoursBy::mentee || *by == HoursBy::mentor || *by == HoursBy::pair))
+      scope.emplace(rm, c2.who.mentor_id);
     for (auto& g : hours(rm, c2.params["pid"], *by)) {
+      if (scope && !(*by == HoursBy::mentee   ? scope->mentees.count(g.key) > 0
+                     : *by == HoursBy::pair   ? scope->pairs.count(g.key) > 0
+                                              : g.key == c2.who.mentor_id))
+        continue;  // a mentor sees its own groups only
       groups.push_back({{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}});
       total += g.minutes;
     }
@@ -1031,17 +1104,22 @@ void Api::tours(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::optional<MentorScope> scope;
+    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
     json out = json::array();
     for (auto& id : idx->tours) {
       const TourState* t = State::find(rm.core().tours(), id);
       const TourExtra* x = State::find(rm.tours(), id);
       if (!t || !x) continue;
+      json participants = json::array();
+      for (auto& m : t->participants)
+        if (!scope || scope->mentees.count(m)) participants.push_back(m);  // a mentor: its own mentees only
       out.push_back({{"id", id},
                      {"region", x->region},
                      {"host", x->host},
                      {"start_date", format_date(x->start_date)},
                      {"end_date", format_date(x->end_date)},
-                     {"participants", t->participants}});
+                     {"participants", participants}});
     }
     c2.reply(json_response(200, {{"tours", out}, {"position", rm.position()}}));
   });
@@ -1051,9 +1129,16 @@ void Api::meetings(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::optional<MentorScope> scope;
+    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
     json out = json::array();
-    for (auto& m : idx->meetings)
-      out.push_back({{"id", m.id}, {"title", m.title}, {"date", format_date(m.date)}, {"pair_ids", m.pair_ids}, {"position", m.position}});
+    for (auto& m : idx->meetings) {
+      json pair_ids = json::array();
+      for (auto& p : m.pair_ids)
+        if (!scope || scope->pairs.count(p)) pair_ids.push_back(p);
+      if (scope && pair_ids.empty()) continue;  // a mentor: the meetings of its own pairs
+      out.push_back({{"id", m.id}, {"title", m.title}, {"date", format_date(m.date)}, {"pair_ids", pair_ids}, {"position", m.position}});
+    }
     c2.reply(json_response(200, {{"joint_meetings", out}, {"position", rm.position()}}));
   });
 }
@@ -1071,6 +1156,8 @@ void Api::events(Ctx& c) {
     if (!known) return c.fail(400, "bad_request", "unknown event type '" + type + "'");
   }
   std::uint64_t upto = s_.published_position();
+  std::shared_ptr<const ReadModels> models;
+  if (c.is_mentor()) models = s_.projector_->snapshot();
   json out = json::array();
   std::uint64_t next = 0;
   constexpr std::uint64_t kScanBudget = 100'000;  // events looked at per page, when filtering
@@ -1082,6 +1169,7 @@ void Api::events(Ctx& c) {
     last = e.position();
     if (!stream.empty() && e.stream() != stream) return Status::ok();
     if (!type.empty() && e.type_name() != type) return Status::ok();
+    if (models && !Service::mentor_sees_stream(*models, c.who.mentor_id, e.stream())) return Status::ok();
     out.push_back(cloud_event(e));
     return Status::ok();
   });
@@ -1092,6 +1180,8 @@ void Api::events(Ctx& c) {
 
 void Api::stream(Ctx& c) {
   std::string name = c.params["stream"];
+  if (c.is_mentor() && !Service::mentor_sees_stream(*s_.projector_->snapshot(), c.who.mentor_id, name))
+    return c.forbid_mentor("stream " + name);
   std::uint64_t upto = s_.published_position();
   auto evs = s_.store_->read_stream(name);
   if (!evs) return c.fail(evs.status());
@@ -1116,6 +1206,7 @@ void Api::live(Ctx& c) {
   HttpResponse r;
   r.stream = HttpResponse::Stream::live;
   r.content_type = "text/event-stream";
+  if (c.is_mentor()) r.mentor_id = c.who.mentor_id.empty() ? "-" : c.who.mentor_id;
   r.from = std::max<std::uint64_t>(from, 1);
   c.reply(std::move(r));
 }
@@ -1123,19 +1214,42 @@ void Api::live(Ctx& c) {
 void Api::head(Ctx& c) { c.reply(json_response(200, head_json(s_.store_->head()))); }
 
 void Api::verify(Ctx& c) {
+  if (c.who.role != "auditor" && c.who.role != "coordinator")
+    return c.fail(403, "forbidden", "the role " + c.who.role + " may not run verify (auditor, coordinator)");
   auto shared = std::make_shared<Ctx>(std::move(c));
-  std::lock_guard lock(s_.bg_mu_);
-  s_.bg_queue_.push_back([this, shared] {
-    VerifyReport rep = s_.store_->verify();
-    json out = {{"ok", rep.ok}, {"checked", rep.checked}, {"head", head_json(rep.head)}};
-    if (!rep.ok) {
-      out["first_bad_position"] = rep.first_bad_position;
-      out["problem"] = std::string(verify_problem_name(rep.problem));
-      out["detail"] = rep.detail;
+  {
+    std::lock_guard lock(s_.verify_mu_);
+    s_.verify_waiters_.push_back([shared](const Result<VerifyReport>& rep) {
+      if (!rep) return shared->fail(rep.status());
+      json out = {{"ok", rep->ok}, {"checked", rep->checked}, {"head", head_json(rep->head)}};
+      if (!rep->ok) {
+        out["first_bad_position"] = rep->first_bad_position;
+        out["problem"] = std::string(verify_problem_name(rep->problem));
+        out["detail"] = rep->detail;
+      }
+      shared->reply(json_response(200, out));
+    });
+    if (s_.verify_running_) return;  // answered with the report of the verify that runs
+    s_.verify_running_ = true;
+  }
+  auto finish = [this](const Result<VerifyReport>& rep) {
+    std::vector<std::function<void(const Result<VerifyReport>&)>> waiters;
+    {
+      std::lock_guard lock(s_.verify_mu_);
+      waiters.swap(s_.verify_waiters_);
+      s_.verify_running_ = false;
     }
-    shared->reply(json_response(200, out));
+    for (auto& w : waiters) w(rep);
+  };
+  bool posted = s_.verify_worker_->post([this, finish] {
+    VerifyReport rep = s_.store_->verify();
+    if (!rep.ok)
+      s_.mark_unhealthy("verify found a problem at position " + std::to_string(rep.first_bad_position) + ": " + rep.detail);
+    else
+      s_.clear_unhealthy();
+    finish(rep);
   });
-  s_.bg_cv_.notify_one();
+  if (!posted) finish(Status::unavailable("the server is stopping"));
 }
 
 void Api::export_log(Ctx& c) {
@@ -1150,8 +1264,9 @@ void Api::export_log(Ctx& c) {
   } else {
     return c.fail(400, "bad_request", "format must be ndjson or csv");
   }
+  if (c.is_mentor()) r.mentor_id = c.who.mentor_id.empty() ? "-" : c.who.mentor_id;
   r.from = 1;
-  r.to = s_.store_->head().position;  // a fixed extent: the log as it stood when asked
+  r.to = s_.published_position();  // a fixed extent: the log as it stood when asked
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"ledger-" + std::to_string(r.to) + "." +
                                                     (format == "csv" ? "csv" : "ndjson") + "\"");
   c.reply(std::move(r));
@@ -1173,8 +1288,7 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
     return Status::invalid("the tokens file " + tokens_file + " holds no token; add one with: ledger token add");
   s->tokens_ = std::move(tokens).value();
   s->tokens_file_ = tokens_file;
-  std::error_code mtime_ec;
-  s->tokens_mtime_ = std::filesystem::last_write_time(tokens_file, mtime_ec);
+  s->tokens_stamp_ = tokens_stamp(tokens_file);
   s->clock_ = options.clock ? options.clock : system_now_us;
 
   std::error_code ec;
@@ -1231,7 +1345,8 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
 
   s->api_ = std::make_unique<Api>(*s);
   s->api_->init();
-  s->bg_thread_ = std::thread([raw] { raw->run_background(); });
+  s->asof_worker_ = std::make_unique<Worker>(kMaxQueuedAsOf);
+  s->verify_worker_ = std::make_unique<Worker>(1);
   return s;
 }
 
@@ -1242,23 +1357,34 @@ std::size_t Service::tokens() const {
   return tokens_.size();
 }
 
-std::optional<Principal> Service::authenticate(std::string_view token) {
-  std::lock_guard lock(tokens_mu_);
-  if (auto who = tokens_.authenticate(token)) return who;
+void Service::reload_tokens_if_changed() {
+  // Called with tokens_mu_ held.
   auto now = std::chrono::steady_clock::now();
-  if (now - tokens_checked_ < std::chrono::seconds(1)) return std::nullopt;
+  if (now - tokens_checked_ < kTokensRecheck) return;
   tokens_checked_ = now;
-  std::error_code ec;
-  auto mtime = std::filesystem::last_write_time(tokens_file_, ec);
-  if (ec || mtime == tokens_mtime_) return std::nullopt;
+  TokensFileStamp stamp = tokens_stamp(tokens_file_);
+  if (stamp == tokens_stamp_) return;
+  if (!stamp.exists) {
+    // Revoking every token by removing the file must not leave them working.
+    tokens_ = Tokens();
+    tokens_stamp_ = stamp;
+    spdlog::error("the tokens file {} is gone: every token is refused until it is back", tokens_file_);
+    return;
+  }
   auto fresh = Tokens::load(tokens_file_);
   if (!fresh) {
-    spdlog::warn("tokens file changed but cannot be read; keeping the tokens loaded: {}", fresh.status().message());
-    return std::nullopt;
+    // Half edited by hand, say: keep what was loaded and look again later.
+    spdlog::warn("the tokens file changed but cannot be read; keeping the tokens loaded: {}", fresh.status().message());
+    return;
   }
   tokens_ = std::move(fresh).value();
-  tokens_mtime_ = mtime;
+  tokens_stamp_ = stamp;
   spdlog::info("tokens reloaded from {}: {} tokens", tokens_file_, tokens_.size());
+}
+
+std::optional<Principal> Service::authenticate(std::string_view token) {
+  std::lock_guard lock(tokens_mu_);
+  reload_tokens_if_changed();
   return tokens_.authenticate(token);
 }
 
@@ -1266,18 +1392,21 @@ void Service::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
   api_->handle(std::move(req), std::move(done));
 }
 
-void Service::run_background() {
-  for (;;) {
-    std::function<void()> job;
-    {
-      std::unique_lock lock(bg_mu_);
-      bg_cv_.wait(lock, [&] { return bg_stopping_ || !bg_queue_.empty(); });
-      if (bg_queue_.empty()) return;
-      job = std::move(bg_queue_.front());
-      bg_queue_.erase(bg_queue_.begin());
-    }
-    job();
-  }
+void Service::mark_unhealthy(const std::string& reason) {
+  std::lock_guard lock(health_mu_);
+  if (!unhealthy_) spdlog::error("health: {}", reason);
+  unhealthy_ = reason;
+}
+
+void Service::clear_unhealthy() {
+  std::lock_guard lock(health_mu_);
+  if (unhealthy_) spdlog::info("health: a verify passed; ok again");
+  unhealthy_.reset();
+}
+
+std::optional<std::string> Service::unhealthy() const {
+  std::lock_guard lock(health_mu_);
+  return unhealthy_;
 }
 
 void Service::on_published(std::uint64_t position) {
@@ -1309,38 +1438,70 @@ std::uint64_t Service::published_position() const {
   return published_;
 }
 
-std::uint64_t Service::live_chunk(std::uint64_t from, std::size_t max, std::string* out) const {
-  std::uint64_t upto = published_position();
-  if (from > upto) return from;
-  std::uint64_t to = std::min<std::uint64_t>(upto, from + max - 1);
-  std::uint64_t next = from;
-  Status st = store_->scan(from, to, [&](const EventView& e) {
-    *out += "id: " + std::to_string(e.position()) + "\nevent: " + std::string(e.type_name()) + "\ndata: " +
-            text_of(cloud_event(e)) + "\n\n";
-    next = e.position() + 1;
-    return Status::ok();
-  });
-  if (!st) spdlog::error("live feed: reading from {}: {}", from, st.to_string());
-  return next;
+bool Service::mentor_sees_stream(const ReadModels& rm, const std::string& mentor_id, std::string_view stream) {
+  auto under = [&](std::string_view prefix, std::string_view* id) {
+    if (stream.substr(0, prefix.size()) != prefix) return false;
+    *id = stream.substr(prefix.size());
+    return true;
+  };
+  std::string_view id;
+  if (under("pair-", &id)) {
+    const PairState* p = State::find(rm.core().pairs(), id);
+    return p && p->mentor_id == mentor_id;
+  }
+  if (under("invoice-", &id)) {
+    const InvoiceState* inv = State::find(rm.core().invoices(), id);
+    return inv && inv->mentor_id == mentor_id;
+  }
+  if (under("application-", &id)) {
+    const ApplicationState* a = State::find(rm.core().applications(), id);
+    return a && !a->mentor_id.empty() && a->mentor_id == mentor_id;
+  }
+  return false;  // programmes, mentees, tours: other people's data
 }
 
-std::uint64_t Service::export_chunk(HttpResponse::Stream kind, std::uint64_t from, std::uint64_t to, std::size_t max,
-                                    std::string* out) const {
-  if (from > to) return from;
-  if (from == 1 && kind == HttpResponse::Stream::csv) *out += csv_header();
-  std::uint64_t last = std::min<std::uint64_t>(to, from + max - 1);
+StreamChunk Service::live_chunk(std::uint64_t from, std::size_t max, const std::string& mentor_id, std::string* out) {
+  std::uint64_t upto = published_position();
+  if (from > upto) return {from, Status::ok()};
+  std::uint64_t to = std::min<std::uint64_t>(upto, from + max - 1);
+  std::shared_ptr<const ReadModels> models;
+  if (!mentor_id.empty()) models = projector_->snapshot();  // covers `to`: published before
   std::uint64_t next = from;
-  Status st = store_->scan(from, last, [&](const EventView& e) {
-    if (kind == HttpResponse::Stream::csv) *out += csv_line(e);
-    else *out += text_of(cloud_event(e)) + "\n";
+  Status st = store_->scan(from, to, [&](const EventView& e) {
     next = e.position() + 1;
+    if (models && !mentor_sees_stream(*models, mentor_id, e.stream())) return Status::ok();
+    *out += "id: " + std::to_string(e.position()) + "\nevent: " + std::string(e.type_name()) + "\ndata: " +
+            text_of(cloud_event(e)) + "\n\n";
     return Status::ok();
   });
   if (!st) {
-    spdlog::error("export: reading from {}: {}", from, st.to_string());
-    return to + 1;  // end the stream; the client sees it short
+    spdlog::error("live feed: reading from {}: {}", from, st.to_string());
+    mark_unhealthy("reading the log for the live feed failed at position " + std::to_string(next) + ": " + st.message());
   }
-  return next;
+  return {next, st};
+}
+
+StreamChunk Service::export_chunk(HttpResponse::Stream kind, std::uint64_t from, std::uint64_t to, std::size_t max,
+                                  const std::string& mentor_id, std::string* out) {
+  if (from > to) return {from, Status::ok()};
+  if (from == 1 && kind == HttpResponse::Stream::csv) *out += csv_header();
+  std::uint64_t last = std::min<std::uint64_t>(to, from + max - 1);
+  std::shared_ptr<const ReadModels> models;
+  if (!mentor_id.empty()) models = projector_->snapshot();
+  std::uint64_t next = from;
+  Status st = store_->scan(from, last, [&](const EventView& e) {
+    next = e.position() + 1;
+    if (models && !mentor_sees_stream(*models, mentor_id, e.stream())) return Status::ok();
+    if (kind == HttpResponse::Stream::csv) *out += csv_line(e);
+    else *out += text_of(cloud_event(e)) + "\n";
+    return Status::ok();
+  });
+  if (st && next <= last) st = Status::corruption("the log ends at position " + std::to_string(next - 1) + ", before " + std::to_string(last));
+  if (!st) {
+    spdlog::error("export: reading from {}: {}", from, st.to_string());
+    mark_unhealthy("reading the log for an export failed near position " + std::to_string(next) + ": " + st.message());
+  }
+  return {next, st};
 }
 
 void Service::stop_writer() {
@@ -1349,12 +1510,8 @@ void Service::stop_writer() {
 
 void Service::stop() {
   stop_writer();
-  {
-    std::lock_guard lock(bg_mu_);
-    bg_stopping_ = true;
-  }
-  bg_cv_.notify_all();
-  if (bg_thread_.joinable()) bg_thread_.join();
+  if (asof_worker_) asof_worker_->stop();
+  if (verify_worker_) verify_worker_->stop();
   if (projector_) projector_->stop();
   // Anyone still waiting for a publication will not get one: answer them.
   std::multimap<std::uint64_t, std::function<void()>> left;

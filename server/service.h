@@ -23,6 +23,7 @@
 #include "projections/projector.h"
 #include "server/auth.h"
 #include "server/metrics.h"
+#include "server/worker.h"
 
 namespace pl {
 
@@ -31,6 +32,14 @@ inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
 // Every read model as JSON, as `ledger replay` prints it: per programme its
 // rules and counts, mentees, applications, pairs, budget, hours and tours.
 nlohmann::json read_models_json(const ReadModels& rm, std::int32_t today);
+
+struct TokensFileStamp {
+  bool exists = false;
+  std::uint64_t inode = 0;
+  std::int64_t size = 0, mtime_ns = 0;
+  bool operator==(const TokensFileStamp&) const = default;
+};
+inline constexpr auto kTokensRecheck = std::chrono::milliseconds(1000);
 
 struct HttpRequest {
   std::string method;  // GET, POST, ...
@@ -50,6 +59,16 @@ struct HttpResponse {
   Stream stream = Stream::none;
   std::uint64_t from = 0;  // first position
   std::uint64_t to = 0;    // export: last position
+  // Streams for a mentor carry only the events of its own pairs (and their
+  // invoices, and its own application); empty: every event.
+  std::string mentor_id;
+};
+
+// A piece of a streamed answer: the position to read next, and whether the
+// reading failed (then the stream must end in a way the client sees).
+struct StreamChunk {
+  std::uint64_t next = 0;
+  Status status;
 };
 
 struct ServiceOptions {
@@ -78,10 +97,19 @@ class Service {
   void handle(HttpRequest req, std::function<void(HttpResponse)> done);
 
   // Streaming: the text of up to `max` events from `from` on, no further than
-  // `to`; returns the next position to read.
-  std::uint64_t live_chunk(std::uint64_t from, std::size_t max, std::string* out) const;
-  std::uint64_t export_chunk(HttpResponse::Stream kind, std::uint64_t from, std::uint64_t to, std::size_t max,
-                             std::string* out) const;
+  // `to` (export) or the published position (live), leaving out what a
+  // mentor may not see (`mentor_id` empty: nothing left out).
+  StreamChunk live_chunk(std::uint64_t from, std::size_t max, const std::string& mentor_id, std::string* out);
+  StreamChunk export_chunk(HttpResponse::Stream kind, std::uint64_t from, std::uint64_t to, std::size_t max,
+                           const std::string& mentor_id, std::string* out);
+  // Whether mentor `mentor_id` may see the events of `stream`: its own pairs,
+  // their invoices and its own application.
+  static bool mentor_sees_stream(const ReadModels& rm, const std::string& mentor_id, std::string_view stream);
+  // After a failed read of the store (corruption, storage error) or a failed
+  // verify, /healthz answers 503 with the reason, until a verify passes.
+  void mark_unhealthy(const std::string& reason);
+  void clear_unhealthy();
+  std::optional<std::string> unhealthy() const;
   // The position the read models and the live feed have reached.
   std::uint64_t published_position() const;
   // Calls `fn` once the read models cover `position` (at once if they do).
@@ -96,15 +124,15 @@ class Service {
   Metrics& metrics() { return metrics_; }
   const Store& store() const { return *store_; }
   std::size_t tokens() const;
-  // The principal of a bearer token. A token unknown to the loaded file makes
-  // the service reread the file if it changed since (ledger token add while
-  // serving), at most once a second.
+  // The principal of a bearer token. The tokens file is looked at again at
+  // most once a second and reread when it changed, so a token added, removed
+  // or given another role takes effect within a second or two without a
+  // restart (a file that is gone refuses every token).
   std::optional<Principal> authenticate(std::string_view token);
 
  private:
   Service() = default;
   void on_published(std::uint64_t position);
-  void run_background();
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<Projector> projector_;
@@ -112,8 +140,9 @@ class Service {
   mutable std::mutex tokens_mu_;
   Tokens tokens_;
   std::string tokens_file_;
-  std::filesystem::file_time_type tokens_mtime_{};
+  TokensFileStamp tokens_stamp_{};
   std::chrono::steady_clock::time_point tokens_checked_{};
+  void reload_tokens_if_changed();
   Metrics metrics_;
   std::function<std::int64_t()> clock_;
 
@@ -121,12 +150,16 @@ class Service {
   std::uint64_t published_ = 0;
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
 
-  // Slow reads (verify, as-of replays) run here, not on the I/O threads.
-  std::mutex bg_mu_;
-  std::condition_variable bg_cv_;
-  std::vector<std::function<void()>> bg_queue_;
-  bool bg_stopping_ = false;
-  std::thread bg_thread_;
+  // As-of replays run on their own thread, verify on another, neither on
+  // the I/O threads that answer ordinary reads. One verify at a time: callers
+  // that come while one runs are answered with its report.
+  std::unique_ptr<Worker> asof_worker_, verify_worker_;
+  std::mutex verify_mu_;
+  bool verify_running_ = false;
+  std::vector<std::function<void(const Result<VerifyReport>&)>> verify_waiters_;
+
+  mutable std::mutex health_mu_;
+  std::optional<std::string> unhealthy_;
 
   std::map<std::string, std::pair<std::string, std::string>> assets_;  // name -> (content type, bytes)
 

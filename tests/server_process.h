@@ -33,6 +33,7 @@ struct Resp {
   int status = 0;  // 0: no answer (connection refused, reset, or closed)
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+  bool complete = true;  // false: a chunked body that ended before its last chunk
   json j() const {
     try {
       return json::parse(body);
@@ -109,6 +110,28 @@ inline std::size_t parse_response(const std::string& raw, Resp* r, bool until_cl
     r->headers[k] = v;
   }
   std::size_t body_at = end + 4;
+  auto te = r->headers.find("transfer-encoding");
+  if (te != r->headers.end() && te->second == "chunked") {
+    // Chunks, up to the last (empty) one; without it the body is incomplete.
+    r->body.clear();
+    r->complete = false;
+    std::size_t at = body_at;
+    for (;;) {
+      auto eol = raw.find("\r\n", at);
+      if (eol == std::string::npos) break;
+      std::size_t n = std::stoul(raw.substr(at, eol - at), nullptr, 16);
+      if (raw.size() < eol + 2 + n + 2) break;
+      if (n == 0) {
+        r->complete = true;
+        at = eol + 4;
+        break;
+      }
+      r->body.append(raw, eol + 2, n);
+      at = eol + 2 + n + 2;
+    }
+    if (!r->complete && !until_close) return 0;
+    return r->complete ? at : raw.size();
+  }
   auto it = r->headers.find("content-length");
   if (it != r->headers.end()) {
     std::size_t n = std::stoul(it->second);

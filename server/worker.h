@@ -1,0 +1,66 @@
+// A thread that runs queued jobs in order, for the slow work the service keeps
+// off the I/O threads (verify, as-of replays). The queue is bounded: a job
+// past the bound is refused, and the caller says the server is busy.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace pl {
+
+class Worker {
+ public:
+  explicit Worker(std::size_t max_queued) : max_queued_(max_queued), thread_([this] { run(); }) {}
+  ~Worker() { stop(); }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Queues `job`; false (and `job` dropped) when the queue is full or stopping.
+  bool post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || queue_.size() >= max_queued_) return false;
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  // Runs what is queued, then joins. Idempotent.
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      job();
+    }
+  }
+
+  std::size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the rest is made
+};
+
+}  // namespace pl
