@@ -109,7 +109,25 @@ int cmd_export(const std::string& dir, const std::string& format) {
   return 0;
 }
 
-int cmd_backup(const std::string& dir, const std::string& to) {
+// Replaces every hard link in `dir` by a copy of its own, so that the backup
+// shares no file with the ledger; returns how many were copied.
+pl::Result<std::size_t> unlink_shared_files(const std::string& dir) {
+  std::size_t copied = 0;
+  std::error_code ec;
+  for (auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    struct stat st {};
+    if (!entry.is_regular_file() || ::stat(entry.path().c_str(), &st) != 0 || st.st_nlink < 2) continue;
+    std::string tmp = entry.path().string() + ".copy";
+    std::filesystem::copy_file(entry.path(), tmp, std::filesystem::copy_options::overwrite_existing, ec);
+    if (!ec) std::filesystem::rename(tmp, entry.path(), ec);
+    if (ec) return pl::Status::io_error("cannot copy " + entry.path().string() + ": " + ec.message());
+    ++copied;
+  }
+  if (ec) return pl::Status::io_error("cannot list " + dir + ": " + ec.message());
+  return copied;
+}
+
+int cmd_backup(const std::string& dir, const std::string& to, bool independent) {
   if (std::filesystem::exists(to)) return fail(pl::Status::invalid(to + " already exists; give a new directory"));
   // The writer's store when no server runs; otherwise a read-only view of
   // the ledger as it stands, which RocksDB can copy while the server writes.
@@ -123,6 +141,20 @@ int cmd_backup(const std::string& dir, const std::string& to) {
   std::filesystem::create_directories(to);
   std::string target = store_dir(to);
   if (pl::Status st = (*store)->backup(target); !st) return fail(st);
+  // On the same file system RocksDB hard-links the table files: the backup
+  // then shares them with the ledger (the files never change, but a damaged
+  // disk block is damaged in both). --copy makes every file its own.
+  std::size_t linked = 0;
+  if (independent) {
+    auto copied = unlink_shared_files(target);
+    if (!copied) return fail(copied.status());
+  } else {
+    std::error_code lec;
+    for (auto& entry : std::filesystem::recursive_directory_iterator(target, lec)) {
+      struct stat st {};
+      if (entry.is_regular_file() && ::stat(entry.path().c_str(), &st) == 0 && st.st_nlink > 1) ++linked;
+    }
+  }
   // The copy must open and verify on its own.
   pl::StoreOptions ro;
   ro.read_only = true;
@@ -130,7 +162,11 @@ int cmd_backup(const std::string& dir, const std::string& to) {
   auto copy = pl::Store::open(target, ro);
   if (!copy) return fail(copy.status());
   auto rep = (*copy)->verify();
-  json out = {{"backup", to}, {"ok", rep.ok}, {"checked", rep.checked}, {"head", head_json(rep.head)}};
+  json out = {{"backup", to}, {"ok", rep.ok}, {"checked", rep.checked}, {"head", head_json(rep.head)},
+              {"independent", linked == 0}, {"hard_linked_files", linked}};
+  if (linked)
+    std::cerr << "note: " << linked << " table files of the backup are hard links to the ledger's own (same file "
+              << "system); give --copy for a copy that shares no file\n";
   std::cout << out.dump(2) << "\n";
   return rep.ok ? 0 : 2;
 }
@@ -243,6 +279,9 @@ int cmd_serve(const std::string& dir, const std::string& listen, const std::stri
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The ledger holds personal data: whatever it creates (the data directory,
+  // RocksDB's files, tokens, backups) is for its own user only.
+  ::umask(077);
   CLI::App app{"Programme Ledger: an event-sourced ledger for EU co-funded mentoring programmes"};
   app.require_subcommand(1);
   std::string dir = "data", log_level = "info";
@@ -302,6 +341,8 @@ int main(int argc, char** argv) {
   std::string to;
   backup->add_option("--data", dir, "Data directory")->capture_default_str();
   backup->add_option("--to", to, "A new directory for the copy")->required();
+  bool backup_copy = false;
+  backup->add_flag("--copy", backup_copy, "Copy every file, even on the same file system (no hard links to the ledger's files)");
 
   std::string demo_file = LEDGER_DEMO_FILE;
   auto* demo = app.add_subcommand("demo", "Load the demonstration programme (once) and make demo tokens");
@@ -326,7 +367,7 @@ int main(int argc, char** argv) {
   if (*verify) return cmd_verify(dir);
   if (*replay) return cmd_replay(dir, as_of, at);
   if (*exp) return cmd_export(dir, format);
-  if (*backup) return cmd_backup(dir, to);
+  if (*backup) return cmd_backup(dir, to, backup_copy);
   if (*demo) return cmd_demo(dir, demo_file);
   return 1;
 }

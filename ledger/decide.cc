@@ -1,6 +1,7 @@
 // The programme's rules, enforced at the moment of writing.
 #include <algorithm>
 
+#include "ledger/checked.h"
 #include "ledger/commands.h"
 #include "ledger/dates.h"
 
@@ -413,7 +414,7 @@ struct Decider {
     PL_RETURN_IF_ERROR(check_topics(r, c.topics));
     const auto* mentee = State::find(s.mentees(), pair->mentee_id);
     std::int64_t used = mentee ? mentee->minutes_used : 0;
-    std::int64_t left = r.hour_cap_minutes - used;
+    std::int64_t left = sat_sub(r.hour_cap_minutes, used);
     if (c.minutes > left)
       return Status::rule("hour_cap_exceeded", "mentee " + pair->mentee_id + ": " + format_minutes(used) + " used of " +
                                                    format_minutes(r.hour_cap_minutes) + ", " + format_minutes(c.minutes) +
@@ -510,13 +511,13 @@ struct Decider {
                                               c.number + "'");
     const auto* mentee = State::find(s.mentees(), pair->mentee_id);
     std::int64_t mentee_net = mentee ? mentee->net_invoiced_cents : 0;
-    std::int64_t cap_left = r.fee_cap_cents - mentee_net;
+    std::int64_t cap_left = sat_sub(r.fee_cap_cents, mentee_net);
     if (c.net_cents > cap_left)
       return Status::rule("fee_cap_exceeded", "mentee " + pair->mentee_id + ": " + format_cents(mentee_net) +
                                                   " invoiced net of " + format_cents(r.fee_cap_cents) + ", " +
                                                   format_cents(c.net_cents) + " asked, " +
                                                   format_cents(std::max<std::int64_t>(cap_left, 0)) + " left");
-    std::int64_t pair_left = pair->agreed_fee_cents - pair->net_invoiced_cents;
+    std::int64_t pair_left = sat_sub(pair->agreed_fee_cents, pair->net_invoiced_cents);
     if (c.net_cents > pair_left)
       return Status::rule("quotation_exceeded", "pair " + c.pair_id + ": " + format_cents(pair->net_invoiced_cents) +
                                                     " invoiced net of the agreed " +

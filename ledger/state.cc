@@ -1,4 +1,5 @@
 #include "ledger/state.h"
+#include "ledger/checked.h"
 
 #include <algorithm>
 
@@ -133,7 +134,7 @@ void State::apply(const EventView& e) {
       pr.agreed_fee_cents = p->agreed_fee_cents();
       auto& m = mentees_[pr.mentee_id];
       m.active_pair = pr.id;
-      m.agreed_cents += pr.agreed_fee_cents;
+      add_to(m.agreed_cents, pr.agreed_fee_cents);
       break;
     }
     case fb::Event::PairPeriodChanged: {
@@ -158,8 +159,8 @@ void State::apply(const EventView& e) {
       }
       s.position = e.position();
       pr.last_session_date = std::max(pr.last_session_date, s.date);
-      pr.minutes_used += p->minutes();
-      mentees_[pr.mentee_id].minutes_used += p->minutes();
+      add_to(pr.minutes_used, p->minutes());
+      add_to(mentees_[pr.mentee_id].minutes_used, p->minutes());
       break;
     }
     case fb::Event::SessionVoided: {
@@ -170,8 +171,8 @@ void State::apply(const EventView& e) {
       for (auto& s : pr.sessions) {
         if (s.id == sid && !s.voided()) {
           s.voided_position = e.position();
-          pr.minutes_used -= s.minutes;
-          mentees_[pr.mentee_id].minutes_used -= s.minutes;
+          sub_from(pr.minutes_used, s.minutes);
+          sub_from(mentees_[pr.mentee_id].minutes_used, s.minutes);
         }
         if (!s.voided()) pr.last_session_date = std::max(pr.last_session_date, s.date);
       }
@@ -189,7 +190,7 @@ void State::apply(const EventView& e) {
       auto& m = mentees_[pr.mentee_id];
       if (m.active_pair == id) m.active_pair.clear();
       // A terminated pair's fee is no longer agreed beyond what was invoiced.
-      if (!completed) m.agreed_cents -= pr.agreed_fee_cents;
+      if (!completed) sub_from(m.agreed_cents, pr.agreed_fee_cents);
       break;
     }
     case fb::Event::InvoiceIssued: {
@@ -203,14 +204,14 @@ void State::apply(const EventView& e) {
       inv.issue_date = p->issue_date();
       inv.net_cents = p->net_cents();
       inv.vat_cents = p->vat_cents();
-      pairs_[inv.pair_id].net_invoiced_cents += inv.net_cents;
-      mentees_[inv.mentee_id].net_invoiced_cents += inv.net_cents;
+      add_to(pairs_[inv.pair_id].net_invoiced_cents, inv.net_cents);
+      add_to(mentees_[inv.mentee_id].net_invoiced_cents, inv.net_cents);
       mentors_[inv.mentor_id].invoice_numbers.insert(inv.number);
       break;
     }
     case fb::Event::InvoicePaid: {
       auto* p = e.as<fb::InvoicePaid>();
-      slot(invoices_, sv(p->invoice_id())).paid_cents += p->amount_cents();
+      add_to(slot(invoices_, sv(p->invoice_id())).paid_cents, p->amount_cents());
       break;
     }
     case fb::Event::InvoiceCancelled: {
@@ -218,19 +219,19 @@ void State::apply(const EventView& e) {
       if (!inv.cancelled) {
         inv.cancelled = true;
         std::int64_t back = inv.net_cents - inv.credited_cents;
-        pairs_[inv.pair_id].net_invoiced_cents -= back;
-        mentees_[inv.mentee_id].net_invoiced_cents -= back;
+        sub_from(pairs_[inv.pair_id].net_invoiced_cents, back);
+        sub_from(mentees_[inv.mentee_id].net_invoiced_cents, back);
       }
       break;
     }
     case fb::Event::CreditNoteIssued: {
       auto* p = e.as<fb::CreditNoteIssued>();
       auto& inv = slot(invoices_, sv(p->invoice_id()));
-      inv.credited_cents += p->amount_cents();
+      add_to(inv.credited_cents, p->amount_cents());
       inv.credit_notes.insert(str(p->credit_note_id()));
       slot(credit_notes_, sv(p->credit_note_id())) = inv.id;
-      pairs_[inv.pair_id].net_invoiced_cents -= p->amount_cents();
-      mentees_[inv.mentee_id].net_invoiced_cents -= p->amount_cents();
+      sub_from(pairs_[inv.pair_id].net_invoiced_cents, p->amount_cents());
+      sub_from(mentees_[inv.mentee_id].net_invoiced_cents, p->amount_cents());
       break;
     }
     case fb::Event::TourScheduled: {

@@ -79,7 +79,7 @@ Result<std::unique_ptr<Projector>> Projector::start(Store& store, ProjectorOptio
   std::unique_ptr<Projector> p(new Projector(store, std::move(options)));
   auto loaded = load_checkpoint(store, p->options_.code_version, &p->start_info_.checkpoint_ignored);
   if (!loaded) return loaded.status();
-  auto rm = std::make_shared<ReadModels>();
+  auto rm = std::make_unique<ReadModels>();
   if (*loaded) {
     *rm = std::move(**loaded);
     p->start_info_.checkpoint_position = rm->position();
@@ -88,11 +88,37 @@ Result<std::unique_ptr<Projector>> Projector::start(Store& store, ProjectorOptio
   PL_RETURN_IF_ERROR(p->catch_up(*rm, store.head().position));
   p->start_info_.replayed = rm->position() - from;
   p->since_checkpoint_ = p->start_info_.replayed;
-  p->spare_ = std::make_shared<ReadModels>(*rm);
-  p->published_position_ = rm->position();
-  p->published_ = std::move(rm);
+  p->spare_ = std::make_unique<ReadModels>(*rm);
+  (void)p->publish(std::move(rm));
   p->thread_ = std::thread([raw = p.get()] { raw->run(); });
   return p;
+}
+
+std::shared_ptr<Projector::Lease> Projector::publish(std::unique_ptr<ReadModels> models) {
+  auto lease = std::make_shared<Lease>();
+  const ReadModels* raw = models.get();
+  lease->models = std::move(models);
+  std::shared_ptr<const ReadModels> snapshot(raw, [lease](const ReadModels*) {
+    std::unique_ptr<ReadModels> gone;
+    {
+      std::lock_guard lock(lease->mu);
+      lease->released = true;
+      gone = std::move(lease->abandoned);
+    }
+    lease->cv.notify_all();
+  });
+  std::shared_ptr<const ReadModels> old;
+  std::shared_ptr<Lease> old_lease;
+  {
+    std::lock_guard lock(mu_);
+    old = std::move(published_);
+    old_lease = std::move(published_lease_);
+    published_ = std::move(snapshot);
+    published_lease_ = std::move(lease);
+    published_position_ = raw->position();
+  }
+  published_cv_.notify_all();
+  return old_lease;  // `old` goes here: if no reader holds it, it is released now
 }
 
 void Projector::notify() {
@@ -140,27 +166,22 @@ void Projector::run() {
       std::uint64_t before = spare_->position();
       st = catch_up(*spare_, head);
       if (st) {
-        // Publish the spare; the copy readers had becomes the spare.
-        std::shared_ptr<const ReadModels> old;
-        {
-          std::lock_guard lock(mu_);
-          old = std::move(published_);
-          published_ = spare_;
-          published_position_ = spare_->position();
-        }
-        published_cv_.notify_all();
+        // Publish the spare; the copy readers had becomes the spare once they
+        // let go of it.
+        const ReadModels* published = spare_.get();
+        std::shared_ptr<Lease> old = publish(std::move(spare_));
         if (options_.on_publish) options_.on_publish(head);
         since_checkpoint_ += head - before;
-        auto fresh = std::const_pointer_cast<ReadModels>(old);
-        old.reset();
-        auto deadline = std::chrono::steady_clock::now() + kDrainWait;
-        while (fresh.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
-          std::this_thread::sleep_for(std::chrono::microseconds(100));
-        if (fresh.use_count() > 1) {
-          // A reader still holds it: leave it to them and copy the published one.
-          fresh = std::make_shared<ReadModels>(*spare_);
+        {
+          std::unique_lock lock(old->mu);
+          if (old->cv.wait_for(lock, kDrainWait, [&] { return old->released; })) {
+            spare_ = std::move(old->models);
+          } else {
+            // A reader still holds it: leave it to them and copy the published one.
+            old->abandoned = std::move(old->models);
+          }
         }
-        spare_ = std::move(fresh);
+        if (!spare_) spare_ = std::make_unique<ReadModels>(*published);
         st = catch_up(*spare_, head);
       }
     }

@@ -89,10 +89,28 @@ class Projector {
   bool stopping_ = false;
   bool stopped_ = false;
   Status failed_;
+  // Who holds a published copy: the snapshots handed out share one deleter,
+  // which, when the last of them goes, marks the copy released under the
+  // lease's mutex. The projector takes that mutex before it writes the copy
+  // again, so every read of a reader happens before (a real happens-before,
+  // not a poll of use_count()). A copy the projector stopped waiting for is
+  // left to the lease, and freed by the last reader.
+  struct Lease {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+    std::unique_ptr<ReadModels> models;     // the copy, while the projector owns it
+    std::unique_ptr<ReadModels> abandoned;  // the copy, once left to its readers
+  };
+  // Publishes `models` (projector thread, or start()); returns the lease of
+  // the copy published before, if any.
+  std::shared_ptr<Lease> publish(std::unique_ptr<ReadModels> models);
+
   std::shared_ptr<const ReadModels> published_;
+  std::shared_ptr<Lease> published_lease_;
   std::uint64_t published_position_ = 0;
 
-  std::shared_ptr<ReadModels> spare_;  // projector thread only
+  std::unique_ptr<ReadModels> spare_;  // projector thread only
   std::uint64_t since_checkpoint_ = 0;
   std::thread thread_;
 };

@@ -1,4 +1,5 @@
 #include "projections/read_models.h"
+#include "ledger/checked.h"
 
 #include <algorithm>
 #include <map>
@@ -35,6 +36,11 @@ void ReadModels::apply(const EventView& e) {
   core_.apply(e);
   recorded_at_us_ = e.recorded_at_us();
   const std::uint64_t pos = e.position();
+  // The versions of the streams a client may name in If-Match, as of here.
+  if (std::string_view st = e.stream(); st.substr(0, 5) == "pair-")
+    slot(pairs_, st.substr(5)).stream_version = e.version();
+  else if (st.substr(0, 8) == "invoice-")
+    slot(invoices_, st.substr(8)).stream_version = e.version();
   switch (e.type()) {
     case fb::Event::ProgrammeOpened:
       slot(programmes_, sv(e.as<fb::ProgrammeOpened>()->programme_id())).opened_position = pos;
@@ -155,21 +161,21 @@ namespace {
 
 // The invoice's contribution to each figure, with the events it came from.
 void add_invoice(const InvoiceState& inv, const InvoiceExtra& x, Figures& f, Explain* ex) {
-  f.invoiced += inv.net_cents;
+  add_to(f.invoiced, inv.net_cents);
   if (ex) ex->invoiced.push_back({x.issued_position, inv.net_cents});
   for (auto& c : x.credits) {
-    f.credited += c.cents;
+    add_to(f.credited, c.cents);
     if (ex) ex->credited.push_back({c.position, c.cents});
   }
   for (auto& p : x.payments) {
-    f.paid += p.cents;
+    add_to(f.paid, p.cents);
     if (ex) ex->paid.push_back({p.position, p.cents});
   }
   if (inv.cancelled) {
     // A cancelled invoice counts no more: the cancellation takes back its net
     // and any credit notes on it.
-    f.invoiced -= inv.net_cents;
-    f.credited -= inv.credited_cents;
+    sub_from(f.invoiced, inv.net_cents);
+    sub_from(f.credited, inv.credited_cents);
     if (ex) {
       ex->invoiced.push_back({x.cancelled_position, -inv.net_cents});
       if (inv.credited_cents != 0) ex->credited.push_back({x.cancelled_position, -inv.credited_cents});
@@ -179,10 +185,10 @@ void add_invoice(const InvoiceState& inv, const InvoiceExtra& x, Figures& f, Exp
 
 void add_pair(const ReadModels& rm, const PairState& pr, Figures& f, Explain* ex) {
   const PairExtra* x = find(rm.pairs(), pr.id);
-  f.agreed += pr.agreed_fee_cents;
+  add_to(f.agreed, pr.agreed_fee_cents);
   if (ex && x) ex->agreed.push_back({x->assigned_position, pr.agreed_fee_cents});
   if (pr.status == PairStatus::terminated) {
-    f.agreed -= pr.agreed_fee_cents;
+    sub_from(f.agreed, pr.agreed_fee_cents);
     if (ex && x) ex->agreed.push_back({x->ended_position, -pr.agreed_fee_cents});
   }
   if (!x) return;
@@ -198,10 +204,10 @@ std::string month_key(std::int32_t day) { return format_date(day).substr(0, 7); 
 }  // namespace
 
 Figures& Figures::operator+=(const Figures& o) {
-  agreed += o.agreed;
-  invoiced += o.invoiced;
-  credited += o.credited;
-  paid += o.paid;
+  add_to(agreed, o.agreed);
+  add_to(invoiced, o.invoiced);
+  add_to(credited, o.credited);
+  add_to(paid, o.paid);
   return *this;
 }
 
@@ -277,7 +283,7 @@ std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme
   auto add = [&](const std::string& key, const SessionState& s) {
     auto& g = groups[key];
     g.key = key;
-    g.minutes += s.minutes;
+    add_to(g.minutes, s.minutes);
     ++g.sessions;
   };
   for (auto& pid : idx->pairs) {
@@ -344,7 +350,7 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
     if (explain) c.explain.append(line.explain);
     b.totals += line.f;
     if (explain) b.explain.append(line.explain);
-    b.mentee_eu_share_sum_cents += line.eu_share_cents;
+    add_to(b.mentee_eu_share_sum_cents, line.eu_share_cents);
     b.mentees.push_back(std::move(line));
   }
   for (auto& [k, c] : countries) {

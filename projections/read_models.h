@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ledger/checked.h"
 #include "ledger/archive.h"
 #include "ledger/state.h"
 
@@ -24,7 +25,7 @@ namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 2;
+inline constexpr std::uint32_t kReadModelsVersion = 3;
 
 struct PairExtra {
   std::uint64_t assigned_position = 0;
@@ -34,8 +35,11 @@ struct PairExtra {
   std::vector<std::string> invoices;    // in the order issued
   std::string report_language;
   std::uint64_t report_position = 0;
+  std::uint64_t stream_version = 0;  // of pair-<id>, for If-Match
   template <class A>
-  void io(A& a) { a(assigned_position, ended_position, end_reason, topics, invoices, report_language, report_position); }
+  void io(A& a) {
+    a(assigned_position, ended_position, end_reason, topics, invoices, report_language, report_position, stream_version);
+  }
 };
 
 // A signed contribution of one event to a figure.
@@ -61,8 +65,9 @@ struct InvoiceExtra {
   std::uint64_t cancelled_position = 0;  // 0: not cancelled
   std::string cancel_reason;
   std::vector<Movement> payments, credits;
+  std::uint64_t stream_version = 0;  // of invoice-<id>, for If-Match
   template <class A>
-  void io(A& a) { a(issued_position, cancelled_position, cancel_reason, payments, credits); }
+  void io(A& a) { a(issued_position, cancelled_position, cancel_reason, payments, credits, stream_version); }
 };
 
 struct ApplicationExtra {
@@ -186,7 +191,7 @@ struct Figures {
   std::int64_t agreed = 0, invoiced = 0, credited = 0, paid = 0;
   Figures& operator+=(const Figures& o);
   bool operator==(const Figures&) const = default;
-  std::int64_t net() const { return invoiced - credited; }
+  std::int64_t net() const { return sat_sub(invoiced, credited); }
 };
 struct Explain {
   std::vector<Entry> agreed, invoiced, credited, paid;

@@ -1,5 +1,6 @@
 #include "server/json_commands.h"
 
+#include <cstdio>
 #include <limits>
 #include <set>
 
@@ -10,6 +11,45 @@ namespace {
 
 using json = nlohmann::json;
 
+// Free text: summaries, reasons, names and notes at most 4,000 characters;
+// each field of a final report at most 20,000.
+constexpr std::size_t kMaxText = 4000;
+constexpr std::size_t kMaxReportField = 20000;
+// Amounts and caps in cents, durations in minutes: far above any programme,
+// far below where a sum of a million of them could wrap a signed 64-bit total.
+constexpr std::int64_t kMaxCents = 1'000'000'000'000;  // 10^12 cents: EUR 10 billion
+constexpr std::int64_t kMaxMinutes = 10'000'000;       // 10^7 minutes: 19 years
+
+// Why a string may not be stored as given: a control character other than tab,
+// newline and carriage return (C0, DEL, C1), which some readers cut at or hide;
+// or more than `max` characters (code points). Empty when it may.
+std::string text_problem(const std::string& s, std::size_t max, std::string* code) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t len = 1;
+    if (c >= 0xF0) len = 4, cp = c & 0x07;
+    else if (c >= 0xE0) len = 3, cp = c & 0x0F;
+    else if (c >= 0xC0) len = 2, cp = c & 0x1F;
+    for (std::size_t k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7F && cp <= 0x9F)) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", cp);
+      *code = "bad_request";
+      return std::string("holds the control character ") + hex + " at character " + std::to_string(chars + 1) +
+             " (only tab, newline and carriage return are allowed)";
+    }
+    i += len;
+    ++chars;
+  }
+  if (chars > max) {
+    *code = "too_long";
+    return "is " + std::to_string(chars) + " characters long, more than the " + std::to_string(max) + " allowed";
+  }
+  return {};
+}
+
 // Reads the fields of one JSON object, keeping the first error.
 class Reader {
  public:
@@ -17,12 +57,19 @@ class Reader {
     if (!j_.is_object()) fail("the " + std::string(what) + " must be a JSON object");
   }
 
-  std::string text(const char* key, bool required = true) {
+  std::string text(const char* key, bool required = true, std::size_t max = kMaxText) {
     const json* v = get(key, required);
     if (!v) return {};
     if (!v->is_string()) return type_error(key, "a string"), std::string();
-    return v->get<std::string>();
+    std::string out = v->get<std::string>();
+    std::string code;
+    if (std::string why = text_problem(out, max, &code); !why.empty()) fail(std::string(key) + " " + why, code);
+    return out;
   }
+  // Cents: an amount or a cap, at most 10^12 either way.
+  std::int64_t cents(const char* key, bool required = true) { return bounded(key, required, kMaxCents, "cents"); }
+  // Minutes: a duration or a cap, at most 10^7 either way.
+  std::int64_t minutes(const char* key, bool required = true) { return bounded(key, required, kMaxMinutes, "minutes"); }
   std::int64_t integer(const char* key, bool required = true) {
     const json* v = get(key, required);
     if (!v) return 0;
@@ -65,9 +112,15 @@ class Reader {
     const json* v = get(key, required);
     if (!v) return out;
     if (!v->is_array()) return type_error(key, "an array of strings"), out;
+    std::set<std::string> seen;
     for (const auto& e : *v) {
       if (!e.is_string()) return type_error(key, "an array of strings"), out;
       out.push_back(e.get<std::string>());
+      std::string code;
+      if (std::string why = text_problem(out.back(), kMaxText, &code); !why.empty())
+        return fail(std::string(key) + ": an entry " + why, code), out;
+      // A topic named twice would count its minutes twice.
+      if (!seen.insert(out.back()).second) return fail(std::string(key) + " names '" + out.back() + "' twice"), out;
     }
     return out;
   }
@@ -92,7 +145,7 @@ class Reader {
     if (error_.empty() && j_.is_object())
       for (auto it = j_.begin(); it != j_.end(); ++it)
         if (!seen_.count(it.key())) fail("unknown field '" + it.key() + "' in the " + what_);
-    return error_.empty() ? Status::ok() : Status::invalid(error_);
+    return error_.empty() ? Status::ok() : Status::make(Kind::invalid_argument, code_, error_);
   }
 
  private:
@@ -107,20 +160,31 @@ class Reader {
     return &*it;
   }
   void type_error(const char* key, const char* expected) { fail(std::string(key) + " must be " + expected); }
-  void fail(std::string m) {
-    if (error_.empty()) error_ = std::move(m);
+  void fail(std::string m, const std::string& code = "bad_request") {
+    if (!error_.empty()) return;
+    error_ = std::move(m);
+    code_ = code;
+  }
+  std::int64_t bounded(const char* key, bool required, std::int64_t max, const char* unit) {
+    std::int64_t v = integer(key, required);
+    if (v > max || v < -max)
+      return fail(std::string(key) + " " + std::to_string(v) + " is beyond the " + std::to_string(max) + " " + unit +
+                  " a ledger takes"),
+             0;
+    return v;
   }
 
   const json& j_;
   std::string what_;
   std::set<std::string> seen_;
   std::string error_;
+  std::string code_ = "bad_request";
 };
 
 Rules read_rules(Reader& r) {
   Rules out;
-  out.hour_cap_minutes = r.integer("hour_cap_minutes");
-  out.fee_cap_cents = r.integer("fee_cap_cents");
+  out.hour_cap_minutes = r.minutes("hour_cap_minutes");
+  out.fee_cap_cents = r.cents("fee_cap_cents");
   out.min_months = r.int32("min_months");
   out.max_months = r.int32("max_months");
   out.application_deadline_us = r.instant("application_deadline").value_or(0);
@@ -227,7 +291,7 @@ Result<AnyCommand> parse_command(std::string_view name, const json& params_json,
                                                                          : fb::Profile::cluster_manager;
     c.years_experience = b.int32("years_experience");
     c.knowledge_areas = b.strings("knowledge_areas");
-    c.quotation_cents = b.integer("quotation_cents");
+    c.quotation_cents = b.cents("quotation_cents");
     c.received_at_us = b.instant("received_at", false);
     return done(b, p, std::move(c));
   }
@@ -251,7 +315,7 @@ Result<AnyCommand> parse_command(std::string_view name, const json& params_json,
     c.mentee_id = b.text("mentee_id");
     c.start_date = b.date("start_date");
     c.end_date = b.date("end_date");
-    c.agreed_fee_cents = b.integer("agreed_fee_cents");
+    c.agreed_fee_cents = b.cents("agreed_fee_cents");
     c.topics = b.strings("topics");
     return done(b, p, std::move(c));
   }
@@ -267,7 +331,7 @@ Result<AnyCommand> parse_command(std::string_view name, const json& params_json,
     c.pair_id = p.text("pair");
     c.id = b.text("id");
     c.date = b.date("date");
-    c.minutes = b.integer("minutes");
+    c.minutes = b.minutes("minutes");
     c.mode = b.one_of("mode", {"remote", "in_person"}) == 1 ? fb::Mode::in_person : fb::Mode::remote;
     c.format = b.one_of("format", {"bilateral", "group"}) == 1 ? fb::Format::group : fb::Format::bilateral;
     c.topics = b.strings("topics");
@@ -286,8 +350,8 @@ Result<AnyCommand> parse_command(std::string_view name, const json& params_json,
     c.pair_id = p.text("pair");
     c.language = b.text("language");
     c.topics = b.strings("topics");
-    c.progress = b.text("progress");
-    c.outcomes = b.text("outcomes");
+    c.progress = b.text("progress", true, kMaxReportField);
+    c.outcomes = b.text("outcomes", true, kMaxReportField);
     return done(b, p, std::move(c));
   }
   if (name == "complete_pair") {
@@ -307,15 +371,15 @@ Result<AnyCommand> parse_command(std::string_view name, const json& params_json,
     c.id = b.text("id");
     c.number = b.text("number");
     c.issue_date = b.date("issue_date");
-    c.net_cents = b.integer("net_cents");
-    c.vat_cents = b.integer("vat_cents");
+    c.net_cents = b.cents("net_cents");
+    c.vat_cents = b.cents("vat_cents");
     return done(b, p, std::move(c));
   }
   if (name == "pay_invoice") {
     PayInvoice c;
     c.invoice_id = p.text("iid");
     c.paid_date = b.date("paid_date");
-    c.amount_cents = b.integer("amount_cents");
+    c.amount_cents = b.cents("amount_cents");
     return done(b, p, std::move(c));
   }
   if (name == "cancel_invoice") {
@@ -328,7 +392,7 @@ Result<AnyCommand> parse_command(std::string_view name, const json& params_json,
     IssueCreditNote c;
     c.invoice_id = p.text("iid");
     c.id = b.text("id");
-    c.amount_cents = b.integer("amount_cents");
+    c.amount_cents = b.cents("amount_cents");
     c.reason = b.text("reason");
     return done(b, p, std::move(c));
   }

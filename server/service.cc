@@ -1,4 +1,5 @@
 #include "server/service.h"
+#include "ledger/checked.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -132,7 +133,7 @@ json programme_json(const ReadModels& rm, const ProgrammeState& p) {
     for (auto& pid : idx->pairs)
       if (auto* pr = State::find(rm.core().pairs(), pid)) {
         active += pr->status == PairStatus::active;
-        minutes += pr->minutes_used;
+        add_to(minutes, pr->minutes_used);
         for (auto& s : pr->sessions) sessions += !s.voided();
       }
     out["counts"] = {{"mentees", idx->mentees.size()},   {"applications", idx->applications.size()},
@@ -241,21 +242,23 @@ json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
   return out;
 }
 
-// Why a session was voided, read from the SessionVoided event.
-std::string void_reason(const Store& store, std::uint64_t position) {
+// Session summaries and void reasons are read from their own events, at the
+// positions the snapshot names: an event never changes, so the text is the
+// snapshot's. A failed read is the answer's failure, never an empty text.
+Result<std::string> session_text(const Store& store, std::uint64_t position, fb::Event type) {
   auto ev = store.read_one(position);
-  if (!ev || ev->view().type() != fb::Event::SessionVoided) return std::string();
+  if (!ev) return ev.status();
+  if (ev->view().type() != type)
+    return Status::internal("position " + std::to_string(position) + " is not the " +
+                            std::string(event_type_name(type)) + " event the read models name");
+  if (type == fb::Event::SessionLogged) return std::string(EventView::sv(ev->view().as<fb::SessionLogged>()->summary()));
   return std::string(EventView::sv(ev->view().as<fb::SessionVoided>()->reason()));
 }
 
-// A session's summary, read from its event in the log.
-std::string session_summary(const Store& store, std::uint64_t position) {
-  auto ev = store.read_one(position);
-  if (!ev || ev->view().type() != fb::Event::SessionLogged) return std::string();
-  return std::string(EventView::sv(ev->view().as<fb::SessionLogged>()->summary()));
-}
-
-json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, const Store* detail) {
+// A pair as JSON; with `detail`, its sessions and invoices too, the sessions'
+// texts read from `detail` (a failed read is returned in *failed).
+json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, const Store* detail,
+               Status* failed = nullptr) {
   PairRow r = pair_row(rm, p, today);
   json out = {{"id", p.id},
               {"programme_id", p.programme_id},
@@ -294,12 +297,23 @@ json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, con
                 {"mode", fb::EnumNameMode(s.mode)},
                 {"format", fb::EnumNameFormat(s.format)},
                 {"topics", topics},
-                {"summary", session_summary(*detail, s.position)},
+                {"summary", ""},
                 {"position", s.position},
                 {"voided", s.voided()}};
+    auto summary = session_text(*detail, s.position, fb::Event::SessionLogged);
+    if (!summary) {
+      if (failed) *failed = summary.status();
+      return out;
+    }
+    row["summary"] = std::move(summary).value();
     if (s.voided()) {
       row["voided_position"] = s.voided_position;
-      row["void_reason"] = void_reason(*detail, s.voided_position);
+      auto reason = session_text(*detail, s.voided_position, fb::Event::SessionVoided);
+      if (!reason) {
+        if (failed) *failed = reason.status();
+        return out;
+      }
+      row["void_reason"] = std::move(reason).value();
     }
     sessions.push_back(std::move(row));
   }
@@ -1023,21 +1037,25 @@ void Api::pair(Ctx& c) {
     const PairState* p = State::find(rm.core().pairs(), c2.params["pair"]);
     if (!p) return c2.fail(404, "not_found", "no pair '" + c2.params["pair"] + "'");
     if (!mentor_may_read(c2, rm, *p)) return;
-    json out = pair_json(rm, *p, today, s_.store_.get());
+    Status failed;
+    json out = pair_json(rm, *p, today, s_.store_.get(), &failed);
+    if (!failed) return c2.fail(failed);
     out["position"] = rm.position();
-    out["stream_version"] = s_.store_->stream_version(pair_stream(p->id)).value_or(0);
+    const PairExtra* x = State::find(rm.pairs(), p->id);
+    out["stream_version"] = x ? x->stream_version : 0;  // as of the snapshot, like the rest
     c2.reply(json_response(200, out));
   });
 }
 
 void Api::invoice(Ctx& c) {
-  with_models(c, [this](Ctx& c2, const ReadModels& rm, std::int32_t) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const InvoiceState* inv = State::find(rm.core().invoices(), c2.params["iid"]);
     if (!inv) return c2.fail(404, "not_found", "no invoice '" + c2.params["iid"] + "'");
     if (c2.who.role == "mentor" && inv->mentor_id != c2.who.mentor_id)
       return c2.fail(403, "forbidden", "mentor " + c2.who.mentor_id + " may read its own pairs' invoices only");
     json out = invoice_json(rm, *inv);
-    out["stream_version"] = s_.store_->stream_version(invoice_stream(inv->id)).value_or(0);
+    const InvoiceExtra* x = State::find(rm.invoices(), inv->id);
+    out["stream_version"] = x ? x->stream_version : 0;  // as of the snapshot, like the rest
     c2.reply(json_response(200, out));
   });
 }
@@ -1067,7 +1085,7 @@ void Api::budget_view(Ctx& c) {
     if (const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]))
       for (auto& iid : idx->invoices)
         if (auto* inv = State::find(rm.core().invoices(), iid); inv && !inv->cancelled)
-          months[format_date(inv->issue_date).substr(0, 7)] += inv->net_cents - inv->credited_cents;
+          add_to(months[format_date(inv->issue_date).substr(0, 7)], sat_sub(inv->net_cents, inv->credited_cents));
     json by_month = json::array();
     for (auto& [m, cents] : months) by_month.push_back({{"month", m}, {"net_invoiced_cents", cents}});
     out["months"] = by_month;
@@ -1094,7 +1112,7 @@ void Api::hours_view(Ctx& c) {
                                               : g.key == c2.who.mentor_id))
         continue;  // a mentor sees its own groups only
       groups.push_back({{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}});
-      total += g.minutes;
+      add_to(total, g.minutes);
     }
     c2.reply(json_response(200, {{"group_by", by_name}, {"groups", groups}, {"total_minutes", total}, {"position", rm.position()}}));
   });
@@ -1293,6 +1311,8 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
 
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
+  // Personal data: the data directory is its owner's alone.
+  std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
   StoreOptions so;
   so.sync = options.sync;
   so.env = options.env;
