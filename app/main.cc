@@ -216,6 +216,8 @@ int cmd_demo(const std::string& dir, const std::string& file) {
       std::cerr << "\n";
       return fail(r.status());
     }
+    // A clean close: the events go to table files, not only the log.
+    if (pl::Status st = (*store)->flush(); !st) return fail(st);
     if (r->loaded) {
       std::cerr << "\n";
       std::cout << "loaded " << r->steps << " steps; head " << r->head.position << " " << pl::to_hex(r->head.hash) << "\n";
@@ -255,7 +257,7 @@ int cmd_demo(const std::string& dir, const std::string& file) {
 }
 
 int cmd_serve(const std::string& dir, const std::string& listen, const std::string& tokens, int threads,
-              int idle_timeout, bool no_sync, const std::string& web) {
+              int idle_timeout, bool no_sync, const std::string& web, int max_connections, int max_live) {
   pl::ServiceOptions so;
   so.data_dir = dir;
   so.web_dir = web;
@@ -267,6 +269,8 @@ int cmd_serve(const std::string& dir, const std::string& listen, const std::stri
   ho.listen = listen;
   ho.threads = threads;
   ho.idle_timeout_s = idle_timeout;
+  ho.max_connections = max_connections;
+  ho.max_live_subscribers = max_live;
   ho.on_listening = [&](const std::string& where) {
     std::cout << "serving the ledger in " << dir << " on http://" << where << "/ (" << (*service)->tokens()
               << " tokens)" << std::endl;
@@ -298,6 +302,13 @@ int main(int argc, char** argv) {
   serve->add_option("--idle-timeout", idle_timeout, "Seconds before an idle connection is closed")->capture_default_str();
   std::string web = LEDGER_WEB_DIR;
   serve->add_option("--web", web, "The dashboard's built assets")->capture_default_str();
+  int max_connections = 0, max_live = 256;
+  serve->add_option("--max-connections", max_connections,
+                    "Connections open at once; more wait (default: the open-file limit less 128, at most 4096)")
+      ->check(CLI::NonNegativeNumber);
+  serve->add_option("--max-live", max_live, "Live feeds open at once; more are answered 503")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   serve->add_flag("--no-sync", no_sync, "Do not fsync commits (tests only: acknowledged commands may be lost)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 
@@ -359,7 +370,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("ledger"));  // stdout is for answers
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
-  if (*serve) return cmd_serve(dir, listen, tokens, threads, idle_timeout, no_sync, web);
+  if (*serve) return cmd_serve(dir, listen, tokens, threads, idle_timeout, no_sync, web, max_connections, max_live);
   if (*token_add) return cmd_token_add(dir, tokens, name, role, mentor_id);
   if (*token_list) return cmd_token_list(dir, tokens);
   if (*token_remove) return cmd_token_remove(dir, tokens, token_id);

@@ -522,6 +522,9 @@ struct Store::EventCursor {
   EventCursor(const Store& store, std::uint64_t from, std::uint64_t to) {
     rocksdb::ReadOptions ro;
     ro.readahead_size = 2 << 20;
+    // A scan reads each block once: it does not push the blocks of point
+    // reads out of the cache, and it always reads (and checks) the files.
+    ro.fill_cache = false;
     if (to != 0) {
       upper = position_key(to + 1);
       upper_slice = rocksdb::Slice(upper);
@@ -732,6 +735,7 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   if (hs.ok() && !have_head) return fail(1, VerifyProblem::head_mismatch, "the head record is malformed");
 
   ro.readahead_size = 2 << 20;
+  ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
   Hash prev{};
   std::uint64_t expected = 1;

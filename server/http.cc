@@ -7,6 +7,9 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
@@ -151,6 +154,14 @@ void abort_connection(beast::tcp_stream& stream) {
   stream.socket().close(ignored);
 }
 
+// Whether the client of a live feed closed its side (it sends nothing after
+// its request: any byte or the end of the stream means it is done).
+bool peer_closed(beast::tcp_stream& stream) {
+  char c;
+  ssize_t n = ::recv(stream.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 // A live-feed subscriber, counted for the cap.
 struct Subscription {
   Shared& sh;
@@ -168,6 +179,7 @@ net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uin
   auto ex = co_await net::this_coro::executor;
   auto timer = std::make_shared<net::steady_timer>(ex);
   std::uint64_t waiting_for = 0;
+  auto next_heartbeat = Clock::now() + kHeartbeat;
   while (!sh.stopping) {
     std::string text;
     StreamChunk chunk = sh.service.live_chunk(from, kLiveBatch, mentor_id, &text);
@@ -184,14 +196,19 @@ net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uin
       from = chunk.next;
       continue;
     }
-    timer->expires_after(kHeartbeat);
+    // Wake for new events, for the heartbeat, and once a second to see
+    // whether the client went away (so that it stops counting).
+    auto now = Clock::now();
+    if (now >= next_heartbeat) next_heartbeat = now + kHeartbeat;
+    timer->expires_at(std::min(next_heartbeat, now + std::chrono::seconds(1)));
     if (waiting_for != from) {
       // Woken as soon as the read models cover `from`.
       waiting_for = from;
       sh.service.when_published(from, [timer] { net::post(timer->get_executor(), [timer] { timer->cancel(); }); });
     }
     co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
-    if (!ec) {  // the heartbeat: also finds out whether the client is gone
+    if (peer_closed(stream)) co_return;
+    if (!ec && Clock::now() >= next_heartbeat) {  // the heartbeat: also finds out whether the client is gone
       stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
       co_await net::async_write(stream, net::buffer(std::string_view(": keep-alive\n\n")),
                                 net::redirect_error(net::use_awaitable, ec));

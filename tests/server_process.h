@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -191,7 +192,9 @@ class Server {
  public:
   // demo: load the demonstration programme and its tokens; otherwise one
   // token per role is made with `ledger token add`.
-  explicit Server(bool demo = true, std::vector<std::string> extra = {}) : extra_(std::move(extra)) {
+  // nofile: when not 0, the server runs with that limit on open files.
+  explicit Server(bool demo = true, std::vector<std::string> extra = {}, unsigned long nofile = 0)
+      : extra_(std::move(extra)), nofile_(nofile) {
     data_ = dir_.sub("data");
     if (demo) {
       if (run_ledger({"demo", "--data", data_}) != 0) throw std::runtime_error("ledger demo failed");
@@ -225,6 +228,10 @@ class Server {
       std::string log = data_ + "/../server.log";
       FILE* err = std::fopen(log.c_str(), "a");
       if (err) ::dup2(fileno(err), 2);
+      if (nofile_) {
+        rlimit rl{nofile_, nofile_};
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+      }
       std::vector<std::string> args = {LEDGER_BIN, "serve", "--data", data_, "--listen", "127.0.0.1:0"};
       for (auto& a : extra_) args.push_back(a);
       std::vector<char*> argv;
@@ -263,6 +270,8 @@ class Server {
   }
   std::uint64_t head() const { return get("/v1/audit/head").j().value("position", std::uint64_t{0}); }
   const std::string& data() const { return data_; }
+  pid_t pid() const { return pid_; }
+  std::string log() const { return read_file(data_ + "/../server.log"); }
   const TempDir& dir() const { return dir_; }
 
   int port = 0;
@@ -272,6 +281,7 @@ class Server {
   TempDir dir_;
   std::string data_;
   std::vector<std::string> extra_;
+  unsigned long nofile_ = 0;
   pid_t pid_ = 0;
 };
 
