@@ -1480,25 +1480,46 @@ bool Service::mentor_sees_stream(const ReadModels& rm, const std::string& mentor
   return false;  // programmes, mentees, tours: other people's data
 }
 
+namespace {
+
+// At most this much text is made for one write of a stream: a client that
+// does not read holds one such piece, no more.
+constexpr std::size_t kMaxChunkBytes = 256 * 1024;
+const std::string kChunkFull = "chunk_full";
+
+}  // namespace
+
+StreamChunk Service::stream_chunk(std::uint64_t from, std::uint64_t to, const std::string& mentor_id, std::string* out,
+                                  const std::function<void(const EventView&, std::string*)>& render) {
+  std::shared_ptr<const ReadModels> models;
+  if (!mentor_id.empty()) models = projector_->snapshot();  // covers `to`: published before it was asked
+  std::uint64_t next = from;
+  Status st = store_->scan(from, to, [&](const EventView& e) {
+    if (out->size() >= kMaxChunkBytes) return Status::make(Kind::unavailable, kChunkFull, "");
+    next = e.position() + 1;
+    if (!models || mentor_sees_stream(*models, mentor_id, e.stream())) render(e, out);
+    return Status::ok();
+  });
+  if (!st && st.reason() == kChunkFull) st = Status::ok();
+  if (st && next <= to && out->size() < kMaxChunkBytes)
+    st = Status::corruption("the log ends at position " + std::to_string(next - 1) + ", before " + std::to_string(to));
+  return {next, st};
+}
+
 StreamChunk Service::live_chunk(std::uint64_t from, std::size_t max, const std::string& mentor_id, std::string* out) {
   std::uint64_t upto = published_position();
   if (from > upto) return {from, Status::ok()};
   std::uint64_t to = std::min<std::uint64_t>(upto, from + max - 1);
-  std::shared_ptr<const ReadModels> models;
-  if (!mentor_id.empty()) models = projector_->snapshot();  // covers `to`: published before
-  std::uint64_t next = from;
-  Status st = store_->scan(from, to, [&](const EventView& e) {
-    next = e.position() + 1;
-    if (models && !mentor_sees_stream(*models, mentor_id, e.stream())) return Status::ok();
-    *out += "id: " + std::to_string(e.position()) + "\nevent: " + std::string(e.type_name()) + "\ndata: " +
-            text_of(cloud_event(e)) + "\n\n";
-    return Status::ok();
+  StreamChunk chunk = stream_chunk(from, to, mentor_id, out, [](const EventView& e, std::string* text) {
+    *text += "id: " + std::to_string(e.position()) + "\nevent: " + std::string(e.type_name()) + "\ndata: " +
+             text_of(cloud_event(e)) + "\n\n";
   });
-  if (!st) {
-    spdlog::error("live feed: reading from {}: {}", from, st.to_string());
-    mark_unhealthy("reading the log for the live feed failed at position " + std::to_string(next) + ": " + st.message());
+  if (!chunk.status) {
+    spdlog::error("live feed: reading from {}: {}", from, chunk.status.to_string());
+    mark_unhealthy("reading the log for the live feed failed near position " + std::to_string(chunk.next) + ": " +
+                   chunk.status.message());
   }
-  return {next, st};
+  return chunk;
 }
 
 StreamChunk Service::export_chunk(HttpResponse::Stream kind, std::uint64_t from, std::uint64_t to, std::size_t max,
@@ -1506,22 +1527,16 @@ StreamChunk Service::export_chunk(HttpResponse::Stream kind, std::uint64_t from,
   if (from > to) return {from, Status::ok()};
   if (from == 1 && kind == HttpResponse::Stream::csv) *out += csv_header();
   std::uint64_t last = std::min<std::uint64_t>(to, from + max - 1);
-  std::shared_ptr<const ReadModels> models;
-  if (!mentor_id.empty()) models = projector_->snapshot();
-  std::uint64_t next = from;
-  Status st = store_->scan(from, last, [&](const EventView& e) {
-    next = e.position() + 1;
-    if (models && !mentor_sees_stream(*models, mentor_id, e.stream())) return Status::ok();
-    if (kind == HttpResponse::Stream::csv) *out += csv_line(e);
-    else *out += text_of(cloud_event(e)) + "\n";
-    return Status::ok();
+  StreamChunk chunk = stream_chunk(from, last, mentor_id, out, [kind](const EventView& e, std::string* text) {
+    if (kind == HttpResponse::Stream::csv) *text += csv_line(e);
+    else *text += text_of(cloud_event(e)) + "\n";
   });
-  if (st && next <= last) st = Status::corruption("the log ends at position " + std::to_string(next - 1) + ", before " + std::to_string(last));
-  if (!st) {
-    spdlog::error("export: reading from {}: {}", from, st.to_string());
-    mark_unhealthy("reading the log for an export failed near position " + std::to_string(next) + ": " + st.message());
+  if (!chunk.status) {
+    spdlog::error("export: reading from {}: {}", from, chunk.status.to_string());
+    mark_unhealthy("reading the log for an export failed near position " + std::to_string(chunk.next) + ": " +
+                   chunk.status.message());
   }
-  return {next, st};
+  return chunk;
 }
 
 void Service::stop_writer() {

@@ -102,6 +102,10 @@ class Service {
   StreamChunk live_chunk(std::uint64_t from, std::size_t max, const std::string& mentor_id, std::string* out);
   StreamChunk export_chunk(HttpResponse::Stream kind, std::uint64_t from, std::uint64_t to, std::size_t max,
                            const std::string& mentor_id, std::string* out);
+  // The text of the events from `from` to `to` (fewer if the text reaches its
+  // bound), leaving out what the mentor may not see.
+  StreamChunk stream_chunk(std::uint64_t from, std::uint64_t to, const std::string& mentor_id, std::string* out,
+                           const std::function<void(const EventView&, std::string*)>& render);
   // Whether mentor `mentor_id` may see the events of `stream`: its own pairs,
   // their invoices and its own application.
   static bool mentor_sees_stream(const ReadModels& rm, const std::string& mentor_id, std::string_view stream);
