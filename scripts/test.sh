@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: first the suite built
 # as shipped (build/), then the same suite built with AddressSanitizer and
-# UndefinedBehaviorSanitizer (build-asan/).
+# UndefinedBehaviorSanitizer (build-asan/), then the concurrency tests (label
+# "concurrency": writer, projector, HTTP) built with ThreadSanitizer
+# (build-tsan/, suppressions in tests/tsan.supp).
 # Under CI (CI set), each fuzz target also runs for a minute (scripts/fuzz.sh).
 #   LEDGER_SKIP_SANITIZERS=1   the first part only (quicker, by hand)
+#   LEDGER_SANITIZERS="address thread"   which sanitizer runs (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -11,12 +14,28 @@ ledger_install_deps chromium wrk postgresql   # browser tests; smoke runs of the
 ledger_install_node
 ledger_build build
 ctest --test-dir build --output-on-failure -j 2 --timeout 600
-if [[ "${LEDGER_SKIP_SANITIZERS:-0}" != "1" ]]; then
-  echo "== the suite again, under AddressSanitizer and UndefinedBehaviorSanitizer"
-  ledger_build build-asan -DLEDGER_SANITIZE=ON -DLEDGER_BUILD_BENCH=ON
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1200
-fi
+sanitizers="${LEDGER_SANITIZERS:-address thread}"
+if [[ "${LEDGER_SKIP_SANITIZERS:-0}" == "1" ]]; then sanitizers=""; fi
+for sanitizer in $sanitizers; do
+  case "$sanitizer" in
+    address)
+      echo "== the suite again, under AddressSanitizer and UndefinedBehaviorSanitizer"
+      ledger_build build-asan -DLEDGER_SANITIZE=address -DLEDGER_BUILD_BENCH=ON
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1200
+      ;;
+    thread)
+      echo "== the concurrency tests again, under ThreadSanitizer"
+      cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEDGER_SANITIZE=thread -DLEDGER_BUILD_BENCH=OFF >/dev/null
+      cmake --build build-tsan -j "$(nproc)" --target test_writer test_projections test_e2e test_hardening ledger_cli
+      # A race stops the process that saw it (a test, or the server it started),
+      # which fails the test.
+      TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
+        ctest --test-dir build-tsan -L concurrency --output-on-failure -j 2 --timeout 1800
+      ;;
+    *) echo "LEDGER_SANITIZERS: '$sanitizer' is neither address nor thread" >&2; exit 2 ;;
+  esac
+done
 if [[ -n "${CI:-}" && "${LEDGER_SKIP_FUZZ:-0}" != "1" ]]; then
   echo "== a minute of fuzzing for each target"
   bash scripts/fuzz.sh "${LEDGER_FUZZ_SECONDS:-60}"

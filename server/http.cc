@@ -20,6 +20,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -395,7 +396,10 @@ net::awaitable<void> listener(tcp::acceptor& acceptor, Shared& sh) {
       continue;
     }
     beast::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(net::redirect_error(net::use_awaitable, ec));
+    // Each connection on a strand of its own: its coroutine, its stream's
+    // timeout handler and its writes never run at once on two threads.
+    tcp::socket socket =
+        co_await acceptor.async_accept(net::make_strand(acceptor.get_executor()), net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (sh.stopping || ec == net::error::operation_aborted) co_return;
       backoff = std::min<std::chrono::milliseconds>(std::chrono::seconds(1),

@@ -166,7 +166,8 @@ TEST_CASE("a mentor sees its own pairs and what belongs to them, in every read a
                         "/v1/events?type=MenteeEnrolled", "/v1/events?stream=pair-p2"}) {
     Resp r = s.get(q, "mentor");
     REQUIRE(r.status == 200);
-    for (auto& e : r.j()["events"]) CHECK_MESSAGE(own_stream(e["subject"]), q << ": " << e["subject"]);
+    json events = r.j()["events"];
+    for (auto& e : events) CHECK_MESSAGE(own_stream(e["subject"]), q << ": " << e["subject"]);
   }
   json sessions = s.get("/v1/events?type=SessionLogged", "mentor").j()["events"];
   CHECK(sessions.size() == 1);

@@ -21,7 +21,10 @@ class TempDir {
     if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
     path_ = tmpl;
   }
+  // LEDGER_KEEP_TEST_DIRS=1 keeps them (server logs included), to look into
+  // a failure.
   ~TempDir() {
+    if (const char* keep = std::getenv("LEDGER_KEEP_TEST_DIRS"); keep && std::string(keep) == "1") return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
