@@ -250,3 +250,36 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
     (*service)->stop();
   }
 }
+
+TEST_CASE("a store whose reopen failed answers every call with unavailable, verify included, and recovers") {
+  test::TempDir dir;
+  auto fs = std::make_shared<FaultFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  StoreOptions so;
+  so.env = env.get();
+  auto store = Store::open(dir.path(), so);
+  REQUIRE(store.is_ok());
+  auto writer = Writer::start(**store);
+  REQUIRE(writer.is_ok());
+  Actor who{"tester", "coordinator"};
+  auto run = [&](AnyCommand c) { return (*writer)->execute(make_command(std::move(c), who)); };
+  REQUIRE(run(OpenProgramme{"p", "P", "C", rules()}).is_ok());
+
+  fs->fault = Fault::write;
+  CHECK_FALSE(run(EnrolMentee{"p", "m1", "N", "Cluster", "s", "TN", "w"}).is_ok());  // the commit fails
+  CHECK_FALSE(run(EnrolMentee{"p", "m2", "N", "Cluster", "s", "TN", "w"}).is_ok());  // and so does the reopen
+  const Store& s = **store;
+  VerifyReport rep = s.verify();  // used to dereference a closed database
+  CHECK_FALSE(rep.ok);
+  CHECK(rep.problem == VerifyProblem::unavailable);
+  CHECK(s.read_one(1).status().is(Kind::unavailable));
+  CHECK(s.scan(1, 0, [](const EventView&) { return Status::ok(); }).is(Kind::unavailable));
+  CHECK(s.stream_version("programme-p").status().is(Kind::unavailable));
+  CHECK(s.find_command("k").status().is(Kind::unavailable));
+  CHECK(s.get_checkpoint("read_models").status().is(Kind::unavailable));
+
+  fs->fault = Fault::none;
+  CHECK(run(EnrolMentee{"p", "m3", "N", "Cluster", "s", "TN", "w"}).is_ok());
+  VerifyReport after = s.verify();
+  CHECK_MESSAGE(after.ok, after.detail);
+}
