@@ -17,16 +17,13 @@
 #include "server/event_json.h"
 #include "server/http.h"
 #include "server/service.h"
+#include "server/views_json.h"
 
 namespace {
 
 using nlohmann::json;
 
-json head_json(const pl::Head& h) {
-  return {{"position", h.position},
-          {"hash", pl::to_hex(h.hash)},
-          {"recorded_at", h.position ? json(pl::format_instant(h.recorded_at_us)) : json(nullptr)}};
-}
+using pl::head_json;
 
 // The RocksDB store lives in DIR/ledger, beside DIR/tokens.json.
 std::string store_dir(const std::string& dir) { return dir + "/ledger"; }

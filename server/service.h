@@ -29,10 +29,6 @@ namespace pl {
 
 inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
-// Every read model as JSON, as `ledger replay` prints it: per programme its
-// rules and counts, mentees, applications, pairs, budget, hours and tours.
-nlohmann::json read_models_json(const ReadModels& rm, std::int32_t today);
-
 struct TokensFileStamp {
   bool exists = false;
   std::uint64_t inode = 0;

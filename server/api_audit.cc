@@ -1,0 +1,146 @@
+// The log and the audit: events, streams, the live feed, head, verify, export.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "ledger/checked.h"
+#include "ledger/commands.h"
+#include "ledger/dates.h"
+#include "server/api.h"
+#include "server/event_json.h"
+
+namespace pl {
+
+using nlohmann::json;
+
+void Api::events(Ctx& c) {
+  std::uint64_t from = 1, limit = 100;
+  if (c.has("from") && !parse_u64(c.q("from"), &from)) return c.fail(400, "bad_request", "from must be a position");
+  if (c.has("limit") && (!parse_u64(c.q("limit"), &limit) || limit < 1 || limit > 1000))
+    return c.fail(400, "bad_request", "limit must be between 1 and 1000");
+  from = std::max<std::uint64_t>(from, 1);
+  std::string stream = c.q("stream"), type = c.q("type");
+  if (!type.empty()) {
+    bool known = false;
+    for (int t = 1; t <= static_cast<int>(fb::Event::MAX); ++t) known = known || event_type_name(static_cast<fb::Event>(t)) == type;
+    if (!known) return c.fail(400, "bad_request", "unknown event type '" + type + "'");
+  }
+  std::uint64_t upto = s_.published_position();
+  std::shared_ptr<const ReadModels> models;
+  if (c.is_mentor()) models = s_.projector_->snapshot();
+  json out = json::array();
+  std::uint64_t next = 0;
+  constexpr std::uint64_t kScanBudget = 100'000;  // events looked at per page, when filtering
+  std::uint64_t scanned = 0, last = from - 1;
+  static const std::string kFull = "page_full";
+  Status st = s_.store_->scan(from, upto, [&](const EventView& e) {
+    if (out.size() >= limit || scanned >= kScanBudget) return Status::make(Kind::unavailable, kFull, "");
+    ++scanned;
+    last = e.position();
+    if (!stream.empty() && e.stream() != stream) return Status::ok();
+    if (!type.empty() && e.type_name() != type) return Status::ok();
+    if (models && !Service::mentor_sees_stream(*models, c.who.mentor_id, e.stream())) return Status::ok();
+    out.push_back(cloud_event(e));
+    return Status::ok();
+  });
+  if (!st && st.reason() != kFull) return c.fail(st);
+  if (last < upto) next = last + 1;
+  c.reply(json_response(200, {{"events", out}, {"next", next ? json(next) : json(nullptr)}, {"head", upto}}));
+}
+
+void Api::stream(Ctx& c) {
+  std::string name = c.params["stream"];
+  if (c.is_mentor() && !Service::mentor_sees_stream(*s_.projector_->snapshot(), c.who.mentor_id, name))
+    return c.forbid_mentor("stream " + name);
+  std::uint64_t upto = s_.published_position();
+  auto evs = s_.store_->read_stream(name);
+  if (!evs) return c.fail(evs.status());
+  json out = json::array();
+  for (auto& e : *evs)
+    if (e.view().position() <= upto) out.push_back(cloud_event(e.view()));
+  if (out.empty()) return c.fail(404, "not_found", "no stream '" + name + "'");
+  c.reply(json_response(200, {{"stream", name}, {"events", out}}));
+}
+
+void Api::live(Ctx& c) {
+  std::uint64_t from = 0;
+  if (!c.req.last_event_id.empty()) {
+    std::uint64_t last = 0;
+    if (!parse_u64(c.req.last_event_id, &last)) return c.fail(400, "bad_request", "Last-Event-ID must be a position");
+    from = last + 1;
+  } else if (c.has("from")) {
+    if (!parse_u64(c.q("from"), &from)) return c.fail(400, "bad_request", "from must be a position");
+  } else {
+    from = s_.published_position() + 1;  // from now on
+  }
+  HttpResponse r;
+  r.stream = HttpResponse::Stream::live;
+  r.content_type = "text/event-stream";
+  if (c.is_mentor()) r.mentor_id = c.who.mentor_id.empty() ? "-" : c.who.mentor_id;
+  r.from = std::max<std::uint64_t>(from, 1);
+  c.reply(std::move(r));
+}
+
+void Api::head(Ctx& c) { c.reply(json_response(200, head_json(s_.store_->head()))); }
+
+void Api::verify(Ctx& c) {
+  if (c.who.role != "auditor" && c.who.role != "coordinator")
+    return c.fail(403, "forbidden", "the role " + c.who.role + " may not run verify (auditor, coordinator)");
+  auto shared = std::make_shared<Ctx>(std::move(c));
+  {
+    std::lock_guard lock(s_.verify_mu_);
+    s_.verify_waiters_.push_back([shared](const Result<VerifyReport>& rep) {
+      if (!rep) return shared->fail(rep.status());
+      json out = {{"ok", rep->ok}, {"checked", rep->checked}, {"head", head_json(rep->head)}};
+      if (!rep->ok) {
+        out["first_bad_position"] = rep->first_bad_position;
+        out["problem"] = std::string(verify_problem_name(rep->problem));
+        out["detail"] = rep->detail;
+      }
+      shared->reply(json_response(200, out));
+    });
+    if (s_.verify_running_) return;  // answered with the report of the verify that runs
+    s_.verify_running_ = true;
+  }
+  auto finish = [this](const Result<VerifyReport>& rep) {
+    std::vector<std::function<void(const Result<VerifyReport>&)>> waiters;
+    {
+      std::lock_guard lock(s_.verify_mu_);
+      waiters.swap(s_.verify_waiters_);
+      s_.verify_running_ = false;
+    }
+    for (auto& w : waiters) w(rep);
+  };
+  bool posted = s_.verify_worker_->post([this, finish] {
+    VerifyReport rep = s_.store_->verify();
+    if (!rep.ok)
+      s_.mark_unhealthy("verify found a problem at position " + std::to_string(rep.first_bad_position) + ": " + rep.detail);
+    else
+      s_.clear_unhealthy();
+    finish(rep);
+  });
+  if (!posted) finish(Status::unavailable("the server is stopping"));
+}
+
+void Api::export_log(Ctx& c) {
+  std::string format = c.has("format") ? c.q("format") : "ndjson";
+  HttpResponse r;
+  if (format == "ndjson") {
+    r.stream = HttpResponse::Stream::ndjson;
+    r.content_type = "application/x-ndjson";
+  } else if (format == "csv") {
+    r.stream = HttpResponse::Stream::csv;
+    r.content_type = "text/csv; charset=utf-8";
+  } else {
+    return c.fail(400, "bad_request", "format must be ndjson or csv");
+  }
+  if (c.is_mentor()) r.mentor_id = c.who.mentor_id.empty() ? "-" : c.who.mentor_id;
+  r.from = 1;
+  r.to = s_.published_position();  // a fixed extent: the log as it stood when asked
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"ledger-" + std::to_string(r.to) + "." +
+                                                    (format == "csv" ? "csv" : "ndjson") + "\"");
+  c.reply(std::move(r));
+}
+
+}  // namespace pl

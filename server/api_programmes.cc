@@ -1,0 +1,200 @@
+// Programmes and what hangs off them: mentees, applications, budget, hours, tours, joint meetings.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "ledger/checked.h"
+#include "ledger/commands.h"
+#include "ledger/dates.h"
+#include "server/api.h"
+#include "server/event_json.h"
+
+namespace pl {
+
+using nlohmann::json;
+
+void Api::programmes(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    std::vector<const ProgrammeState*> ps;
+    for (auto& [id, p] : rm.core().programmes()) ps.push_back(&p);
+    std::sort(ps.begin(), ps.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    json out = json::array();
+    for (auto* p : ps) out.push_back(programme_json(rm, *p));
+    c2.reply(json_response(200, {{"programmes", out}, {"position", rm.position()}}));
+  });
+}
+
+void Api::programme(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const ProgrammeState* p = State::find(rm.core().programmes(), c2.params["pid"]);
+    if (!p) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    json out = programme_json(rm, *p);
+    out["position"] = rm.position();
+    c2.reply(json_response(200, out));
+  });
+}
+
+void Api::mentees(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
+    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::optional<MentorScope> scope;
+    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
+    json out = json::array();
+    for (auto& id : idx->mentees)
+      if (auto* m = State::find(rm.core().mentees(), id); m && (!scope || scope->mentees.count(id)))
+        out.push_back(mentee_json(rm, *m));
+    c2.reply(json_response(200, {{"mentees", out}, {"position", rm.position()}}));
+  });
+}
+
+void Api::mentee(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const MenteeState* m = State::find(rm.core().mentees(), c2.params["mid"]);
+    if (!m) return c2.fail(404, "not_found", "no mentee '" + c2.params["mid"] + "'");
+    if (c2.is_mentor() && !MentorScope(rm, c2.who.mentor_id).mentees.count(m->id)) return c2.forbid_mentor("mentee " + m->id);
+    json out = mentee_json(rm, *m);
+    out["position"] = rm.position();
+    c2.reply(json_response(200, out));
+  });
+}
+
+void Api::caps(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const MenteeState* m = State::find(rm.core().mentees(), c2.params["mid"]);
+    if (!m) return c2.fail(404, "not_found", "no mentee '" + c2.params["mid"] + "'");
+    if (c2.is_mentor() && !MentorScope(rm, c2.who.mentor_id).mentees.count(m->id)) return c2.forbid_mentor("mentee " + m->id);
+    json out = caps_json(rm, *m);
+    out["position"] = rm.position();
+    c2.reply(json_response(200, out));
+  });
+}
+
+void Api::applications(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
+    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::string status = c2.q("status");
+    json out = json::array();
+    for (auto& id : idx->applications)
+      if (auto* a = State::find(rm.core().applications(), id)) {
+        if (c2.is_mentor() && a->mentor_id != c2.who.mentor_id) continue;  // its own application only
+        json j = application_json(rm, *a);
+        if (status.empty() || j["status"] == status) out.push_back(std::move(j));
+      }
+    c2.reply(json_response(200, {{"applications", out}, {"position", rm.position()}}));
+  });
+}
+
+void Api::application(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const ApplicationState* a = State::find(rm.core().applications(), c2.params["aid"]);
+    if (!a) return c2.fail(404, "not_found", "no application '" + c2.params["aid"] + "'");
+    if (c2.is_mentor() && a->mentor_id != c2.who.mentor_id) return c2.forbid_mentor("application " + a->id);
+    c2.reply(json_response(200, application_json(rm, *a)));
+  });
+}
+
+void Api::budget_view(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    if (!State::find(rm.core().programmes(), c2.params["pid"]))
+      return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::string ex = c2.q("explain");
+    bool explain = ex == "1" || ex == "true";
+    json out = budget_json(budget(rm, c2.params["pid"], explain), explain);
+    if (c2.is_mentor()) {
+      // A mentor sees the lines of its own mentees and its own line; the
+      // totals and the countries are the programme's.
+      MentorScope scope(rm, c2.who.mentor_id);
+      json mentees = json::array(), mentors = json::array();
+      for (auto& l : out["mentees"])
+        if (scope.mentees.count(l["mentee_id"].get<std::string>())) mentees.push_back(l);
+      for (auto& l : out["mentors"])
+        if (l["mentor_id"] == c2.who.mentor_id) mentors.push_back(l);
+      out["mentees"] = mentees;
+      out["mentors"] = mentors;
+    }
+    // Net invoiced by month of issue (cancelled invoices excluded, credit
+    // notes counted in their invoice's month), for the spending chart.
+    std::map<std::string, std::int64_t> months;
+    if (const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]))
+      for (auto& iid : idx->invoices)
+        if (auto* inv = State::find(rm.core().invoices(), iid); inv && !inv->cancelled)
+          add_to(months[format_date(inv->issue_date).substr(0, 7)], sat_sub(inv->net_cents, inv->credited_cents));
+    json by_month = json::array();
+    for (auto& [m, cents] : months) by_month.push_back({{"month", m}, {"net_invoiced_cents", cents}});
+    out["months"] = by_month;
+    out["position"] = rm.position();
+    c2.reply(json_response(200, out));
+  });
+}
+
+void Api::hours_view(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    if (!State::find(rm.core().programmes(), c2.params["pid"]))
+      return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::string by_name = c2.has("group_by") ? c2.q("group_by") : "mentee";
+    auto by = parse_hours_by(by_name);
+    if (!by) return c2.fail(400, "bad_request", "group_by must be mentee, mentor, pair, month, topic, mode or format");
+    json groups = json::array();
+    std::int64_t total = 0;
+    std::optional<MentorScope> scope;
+    if (c2.is_mentor() && (*by == HoursBy::mentee || *by == HoursBy::mentor || *by == HoursBy::pair))
+      scope.emplace(rm, c2.who.mentor_id);
+    for (auto& g : hours(rm, c2.params["pid"], *by)) {
+      if (scope && !(*by == HoursBy::mentee   ? scope->mentees.count(g.key) > 0
+                     : *by == HoursBy::pair   ? scope->pairs.count(g.key) > 0
+                                              : g.key == c2.who.mentor_id))
+        continue;  // a mentor sees its own groups only
+      groups.push_back({{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}});
+      add_to(total, g.minutes);
+    }
+    c2.reply(json_response(200, {{"group_by", by_name}, {"groups", groups}, {"total_minutes", total}, {"position", rm.position()}}));
+  });
+}
+
+void Api::tours(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
+    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::optional<MentorScope> scope;
+    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
+    json out = json::array();
+    for (auto& id : idx->tours) {
+      const TourState* t = State::find(rm.core().tours(), id);
+      const TourExtra* x = State::find(rm.tours(), id);
+      if (!t || !x) continue;
+      json participants = json::array();
+      for (auto& m : t->participants)
+        if (!scope || scope->mentees.count(m)) participants.push_back(m);  // a mentor: its own mentees only
+      out.push_back({{"id", id},
+                     {"region", x->region},
+                     {"host", x->host},
+                     {"start_date", format_date(x->start_date)},
+                     {"end_date", format_date(x->end_date)},
+                     {"participants", participants}});
+    }
+    c2.reply(json_response(200, {{"tours", out}, {"position", rm.position()}}));
+  });
+}
+
+void Api::meetings(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
+    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    std::optional<MentorScope> scope;
+    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
+    json out = json::array();
+    for (auto& m : idx->meetings) {
+      json pair_ids = json::array();
+      for (auto& p : m.pair_ids)
+        if (!scope || scope->pairs.count(p)) pair_ids.push_back(p);
+      if (scope && pair_ids.empty()) continue;  // a mentor: the meetings of its own pairs
+      out.push_back({{"id", m.id}, {"title", m.title}, {"date", format_date(m.date)}, {"pair_ids", pair_ids}, {"position", m.position}});
+    }
+    c2.reply(json_response(200, {{"joint_meetings", out}, {"position", rm.position()}}));
+  });
+}
+
+}  // namespace pl

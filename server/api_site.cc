@@ -1,0 +1,74 @@
+// Outside /v1: health, metrics, the dashboard's files; and /v1/me.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "ledger/checked.h"
+#include "ledger/commands.h"
+#include "ledger/dates.h"
+#include "server/api.h"
+#include "server/event_json.h"
+
+namespace pl {
+
+using nlohmann::json;
+
+void Api::healthz(Ctx& c) {
+  json out = {{"status", "ok"}, {"head_position", s_.store_->head().position}, {"published_position", s_.published_position()}};
+  std::optional<std::string> why = s_.unhealthy();
+  if (!why)
+    if (Status st = s_.projector_->status(); !st) why = "the read models stopped: " + st.message();
+  if (why) {
+    // After a failed read or verify: the ledger needs a look (ledger verify).
+    out["status"] = "failing";
+    out["reason"] = *why;
+    return c.reply(json_response(503, out));
+  }
+  c.reply(json_response(200, out));
+}
+
+void Api::metrics(Ctx& c) {
+  s_.metrics_.set_head(s_.store_->head().position);
+  s_.metrics_.set_published(s_.published_position());
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = s_.metrics_.render();
+  c.reply(std::move(r));
+}
+
+void Api::index(Ctx& c) {
+  c.params["file"] = "index.html";
+  asset(c);
+}
+
+void Api::asset(Ctx& c) {
+  auto it = s_.assets_.find(c.params["file"]);
+  if (it == s_.assets_.end()) {
+    if (c.params["file"] == "index.html") {
+      HttpResponse r;
+      r.status = 404;
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = "The dashboard's assets were not built (npm and node are needed: cmake --build build --target web).\n"
+               "The API is at /v1; see README.md.\n";
+      return c.reply(std::move(r));
+    }
+    return c.fail(404, "not_found", "no asset '" + c.params["file"] + "'");
+  }
+  HttpResponse r;
+  r.content_type = it->second.first;
+  r.body = it->second.second;
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'");
+  c.reply(std::move(r));
+}
+
+void Api::me(Ctx& c) {
+  json out = {{"name", c.who.name}, {"role", c.who.role}};
+  if (!c.who.mentor_id.empty()) out["mentor_id"] = c.who.mentor_id;
+  c.reply(json_response(200, out));
+}
+
+}  // namespace pl

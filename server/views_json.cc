@@ -1,0 +1,363 @@
+#include "server/views_json.h"
+
+#include <algorithm>
+
+#include "ledger/checked.h"
+#include "ledger/commands.h"
+#include "ledger/dates.h"
+
+namespace pl {
+
+using nlohmann::json;
+
+std::string text_of(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json rules_json(const Rules& r) {
+  return {{"hour_cap_minutes", r.hour_cap_minutes},
+          {"fee_cap_cents", r.fee_cap_cents},
+          {"min_months", r.min_months},
+          {"max_months", r.max_months},
+          {"application_deadline", format_instant(r.application_deadline_us)},
+          {"cofunding_bp", r.cofunding_bp},
+          {"mentee_countries", r.mentee_countries},
+          {"mentor_countries", r.mentor_countries},
+          {"knowledge_areas", r.knowledge_areas},
+          {"expert_min_years", r.expert_min_years},
+          {"max_tours_per_mentee", r.max_tours_per_mentee}};
+}
+
+json programme_json(const ReadModels& rm, const ProgrammeState& p) {
+  json out = {{"id", p.id},
+              {"name", p.name},
+              {"coordinator", p.coordinator},
+              {"rules_version", p.rules_version},
+              {"closed", p.closed},
+              {"rules", rules_json(p.rules)}};
+  if (const auto* idx = State::find(rm.programmes(), p.id)) {
+    std::int64_t active = 0, sessions = 0, minutes = 0;
+    for (auto& pid : idx->pairs)
+      if (auto* pr = State::find(rm.core().pairs(), pid)) {
+        active += pr->status == PairStatus::active;
+        add_to(minutes, pr->minutes_used);
+        for (auto& s : pr->sessions) sessions += !s.voided();
+      }
+    out["counts"] = {{"mentees", idx->mentees.size()},   {"applications", idx->applications.size()},
+                     {"mentors", idx->mentors.size()},   {"pairs", idx->pairs.size()},
+                     {"pairs_active", active},           {"sessions", sessions},
+                     {"minutes", minutes},               {"invoices", idx->invoices.size()},
+                     {"tours", idx->tours.size()},       {"joint_meetings", idx->meetings.size()}};
+  }
+  return out;
+}
+
+json mentee_json(const ReadModels& rm, const MenteeState& m) {
+  const ProgrammeState* p = State::find(rm.core().programmes(), m.programme_id);
+  std::int64_t hour_cap = p ? p->rules.hour_cap_minutes : 0, fee_cap = p ? p->rules.fee_cap_cents : 0;
+  json pairs = json::array();
+  if (auto* ps = State::find(rm.pairs_of_mentee(), m.id)) pairs = *ps;
+  return {{"id", m.id},
+          {"programme_id", m.programme_id},
+          {"name", m.name},
+          {"cluster_name", m.cluster_name},
+          {"country", m.country},
+          {"withdrawn", m.withdrawn},
+          {"minutes_used", m.minutes_used},
+          {"minutes_left", std::max<std::int64_t>(0, hour_cap - m.minutes_used)},
+          {"agreed_cents", m.agreed_cents},
+          {"net_invoiced_cents", m.net_invoiced_cents},
+          {"fee_left_cents", fee_cap - m.net_invoiced_cents},
+          {"active_pair", m.active_pair.empty() ? json(nullptr) : json(m.active_pair)},
+          {"pairs", pairs},
+          {"tours", m.tours}};
+}
+
+json caps_json(const ReadModels& rm, const MenteeState& m) {
+  const ProgrammeState* p = State::find(rm.core().programmes(), m.programme_id);
+  std::int64_t hour_cap = p ? p->rules.hour_cap_minutes : 0, fee_cap = p ? p->rules.fee_cap_cents : 0;
+  BudgetLine b = mentee_budget(rm, m, false);
+  return {{"mentee_id", m.id},
+          {"hours",
+           {{"cap_minutes", hour_cap},
+            {"used_minutes", m.minutes_used},
+            {"left_minutes", std::max<std::int64_t>(0, hour_cap - m.minutes_used)},
+            {"used", format_minutes(m.minutes_used)},
+            {"cap", format_minutes(hour_cap)}}},
+          {"fee",
+           {{"cap_cents", fee_cap},
+            {"agreed_cents", b.f.agreed},
+            {"invoiced_cents", b.f.invoiced},
+            {"credited_cents", b.f.credited},
+            {"net_invoiced_cents", b.f.net()},
+            {"paid_cents", b.f.paid},
+            {"outstanding_cents", b.f.net() - b.f.paid},
+            {"left_cents", fee_cap - b.f.net()}}}};
+}
+
+json application_json(const ReadModels& rm, const ApplicationState& a) {
+  ApplicationRow row = application_row(rm, a);
+  static const char* kStatus[] = {"submitted", "accepted", "rejected"};
+  json out = {{"id", a.id},
+              {"programme_id", a.programme_id},
+              {"applicant_name", a.applicant_name},
+              {"organisation", a.organisation},
+              {"country", a.country},
+              {"profile", fb::EnumNameProfile(a.profile)},
+              {"years_experience", a.years_experience},
+              {"quotation_cents", a.quotation_cents},
+              {"received_at", format_instant(a.received_at_us)},
+              {"status", kStatus[static_cast<int>(a.status)]},
+              {"mentor_id", a.mentor_id.empty() ? json(nullptr) : json(a.mentor_id)},
+              {"eligible", row.eligible},
+              {"not_eligible_because", row.reasons}};
+  if (row.extra) {
+    out["email"] = row.extra->email;
+    out["knowledge_areas"] = row.extra->knowledge_areas;
+    if (!row.extra->rejection_reason.empty()) out["rejection_reason"] = row.extra->rejection_reason;
+  }
+  return out;
+}
+
+json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
+  json out = {{"id", inv.id},
+              {"pair_id", inv.pair_id},
+              {"mentor_id", inv.mentor_id},
+              {"mentee_id", inv.mentee_id},
+              {"number", inv.number},
+              {"issue_date", format_date(inv.issue_date)},
+              {"net_cents", inv.net_cents},
+              {"vat_cents", inv.vat_cents},
+              {"paid_cents", inv.paid_cents},
+              {"credited_cents", inv.credited_cents},
+              {"due_cents", inv.cancelled ? 0 : inv.due_cents()},
+              {"cancelled", inv.cancelled}};
+  json payments = json::array(), credits = json::array();
+  if (const InvoiceExtra* x = State::find(rm.invoices(), inv.id)) {
+    out["position"] = x->issued_position;
+    for (auto& p : x->payments)
+      payments.push_back({{"paid_date", format_date(p.date)}, {"amount_cents", p.cents}, {"position", p.position}});
+    for (auto& c : x->credits)
+      credits.push_back({{"id", c.id}, {"amount_cents", c.cents}, {"reason", c.reason}, {"position", c.position}});
+    if (x->cancelled_position) {
+      out["cancelled_position"] = x->cancelled_position;
+      out["cancel_reason"] = x->cancel_reason;
+    }
+  }
+  out["payments"] = payments;
+  out["credit_notes"] = credits;
+  return out;
+}
+
+namespace {
+
+// Session summaries and void reasons are read from their own events, at the
+// positions the snapshot names: an event never changes, so the text is the
+// snapshot's. A failed read is the answer's failure, never an empty text.
+Result<std::string> session_text(const Store& store, std::uint64_t position, fb::Event type) {
+  auto ev = store.read_one(position);
+  if (!ev) return ev.status();
+  if (ev->view().type() != type)
+    return Status::internal("position " + std::to_string(position) + " is not the " +
+                            std::string(event_type_name(type)) + " event the read models name");
+  if (type == fb::Event::SessionLogged) return std::string(EventView::sv(ev->view().as<fb::SessionLogged>()->summary()));
+  return std::string(EventView::sv(ev->view().as<fb::SessionVoided>()->reason()));
+}
+
+}  // namespace
+
+// A pair as JSON; with `detail`, its sessions and invoices too, the sessions'
+// texts read from `detail` (a failed read is returned in *failed).
+json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, const Store* detail, Status* failed) {
+  PairRow r = pair_row(rm, p, today);
+  json out = {{"id", p.id},
+              {"programme_id", p.programme_id},
+              {"status", r.status},
+              {"mentor_id", p.mentor_id},
+              {"mentor_name", r.mentor ? r.mentor->name : ""},
+              {"mentor_country", r.mentor ? r.mentor->country : ""},
+              {"mentee_id", p.mentee_id},
+              {"mentee_name", r.mentee ? r.mentee->name : ""},
+              {"cluster_name", r.mentee ? r.mentee->cluster_name : ""},
+              {"country", r.mentee ? r.mentee->country : ""},
+              {"start_date", format_date(p.start_date)},
+              {"end_date", format_date(p.end_date)},
+              {"sessions", r.sessions},
+              {"minutes_used", p.minutes_used},
+              {"mentee_minutes_used", r.mentee ? r.mentee->minutes_used : p.minutes_used},
+              {"minutes_left", r.mentee_minutes_left},
+              {"last_session_date", p.last_session_date ? json(format_date(p.last_session_date)) : json(nullptr)},
+              {"report", p.report_submitted ? "submitted" : "missing"},
+              {"agreed_fee_cents", p.agreed_fee_cents},
+              {"invoiced_cents", r.invoiced_cents},
+              {"credited_cents", r.credited_cents},
+              {"paid_cents", r.paid_cents},
+              {"fee_left_cents", r.fee_left_cents},
+              {"warnings", r.warnings}};
+  if (r.extra) out["topics"] = r.extra->topics;
+  if (!detail) return out;
+  out["session_count"] = r.sessions;
+  json sessions = json::array(), invoices = json::array();
+  for (auto& s : p.sessions) {
+    json topics = json::array();
+    for (auto t : s.topics) topics.push_back(rm.core().topic_names().at(t));
+    json row = {{"id", s.id},
+                {"date", format_date(s.date)},
+                {"minutes", s.minutes},
+                {"mode", fb::EnumNameMode(s.mode)},
+                {"format", fb::EnumNameFormat(s.format)},
+                {"topics", topics},
+                {"summary", ""},
+                {"position", s.position},
+                {"voided", s.voided()}};
+    auto summary = session_text(*detail, s.position, fb::Event::SessionLogged);
+    if (!summary) {
+      if (failed) *failed = summary.status();
+      return out;
+    }
+    row["summary"] = std::move(summary).value();
+    if (s.voided()) {
+      row["voided_position"] = s.voided_position;
+      auto reason = session_text(*detail, s.voided_position, fb::Event::SessionVoided);
+      if (!reason) {
+        if (failed) *failed = reason.status();
+        return out;
+      }
+      row["void_reason"] = std::move(reason).value();
+    }
+    sessions.push_back(std::move(row));
+  }
+  if (r.extra) {
+    for (auto& iid : r.extra->invoices)
+      if (auto* inv = State::find(rm.core().invoices(), iid)) invoices.push_back(invoice_json(rm, *inv));
+    if (r.extra->report_position) {
+      out["report_language"] = r.extra->report_language;
+      out["report_position"] = r.extra->report_position;
+    }
+    if (r.extra->ended_position) out["ended_position"] = r.extra->ended_position;
+    if (!r.extra->end_reason.empty()) out["end_reason"] = r.extra->end_reason;
+  }
+  out["sessions"] = sessions;
+  out["invoices"] = invoices;
+  return out;
+}
+
+namespace {
+
+json entries_json(const std::vector<Entry>& es) {
+  json out = json::array();
+  for (auto& e : es) out.push_back({{"position", e.position}, {"cents", e.cents}});
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+json figures_json(const Figures& f, const Explain* ex) {
+  json out = {{"agreed_cents", f.agreed},
+              {"invoiced_cents", f.invoiced},
+              {"credited_cents", f.credited},
+              {"net_invoiced_cents", f.net()},
+              {"paid_cents", f.paid},
+              {"outstanding_cents", f.net() - f.paid}};
+  if (ex)
+    out["explain"] = {{"agreed_cents", entries_json(ex->agreed)},
+                      {"invoiced_cents", entries_json(ex->invoiced)},
+                      {"credited_cents", entries_json(ex->credited)},
+                      {"paid_cents", entries_json(ex->paid)}};
+  return out;
+}
+
+}  // namespace
+
+json budget_json(const Budget& b, bool explain) {
+  auto line = [&](const BudgetLine& l, const char* id_key) {
+    json out = figures_json(l.f, explain ? &l.explain : nullptr);
+    out[id_key] = l.key;
+    if (!l.name.empty()) out["name"] = l.name;
+    out["country"] = l.country;
+    out["eu_share_cents"] = l.eu_share_cents;
+    out["own_share_cents"] = l.f.net() - l.eu_share_cents;
+    return out;
+  };
+  json totals = figures_json(b.totals, explain ? &b.explain : nullptr);
+  totals["eu_share_cents"] = b.eu_share_cents;
+  totals["own_share_cents"] = b.own_share_cents;
+  totals["cofunding_bp"] = b.cofunding_bp;
+  totals["mentee_eu_share_sum_cents"] = b.mentee_eu_share_sum_cents;
+  totals["rounding_difference_cents"] = b.rounding_difference_cents;
+  totals["rounding"] =
+      "EU share = net invoiced x cofunding_bp / 10000, rounded down to the cent; own share = the rest. Each mentee's "
+      "share is rounded on its own, so their sum may fall short of the programme's by less than one cent per mentee: "
+      "rounding_difference_cents.";
+  json mentees = json::array(), mentors = json::array(), countries = json::array();
+  for (auto& l : b.mentees) {
+    json j = line(l, "mentee_id");
+    j["cap_cents"] = b.fee_cap_cents;
+    j["left_cents"] = b.fee_cap_cents - l.f.net();
+    mentees.push_back(std::move(j));
+  }
+  for (auto& l : b.mentors) mentors.push_back(line(l, "mentor_id"));
+  for (auto& l : b.countries) countries.push_back(line(l, "country"));
+  return {{"fee_cap_cents", b.fee_cap_cents}, {"totals", totals}, {"mentees", mentees}, {"mentors", mentors},
+          {"countries", countries}};
+}
+
+json head_json(const Head& h) {
+  return {{"position", h.position},
+          {"hash", to_hex(h.hash)},
+          {"recorded_at", h.position ? json(format_instant(h.recorded_at_us)) : json(nullptr)}};
+}
+
+
+json outcome_json(const CommandOutcome& o) {
+  json events = json::array();
+  for (auto& e : o.events)
+    events.push_back({{"position", e.position},
+                      {"stream", e.stream},
+                      {"version", e.version},
+                      {"type", std::string(event_type_name(e.type))},
+                      {"hash", to_hex(e.hash)}});
+  return {{"id", o.id}, {"events", events}};
+}
+
+json read_models_json(const ReadModels& rm, std::int32_t today) {
+  std::vector<const ProgrammeState*> ps;
+  for (auto& [id, p] : rm.core().programmes()) ps.push_back(&p);
+  std::sort(ps.begin(), ps.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  json programmes = json::array();
+  for (auto* p : ps) {
+    const ProgrammeIndex* idx = State::find(rm.programmes(), p->id);
+    json j = programme_json(rm, *p);
+    json mentees = json::array(), applications = json::array(), pairs = json::array(), tours = json::array();
+    if (idx) {
+      for (auto& id : idx->mentees)
+        if (auto* m = State::find(rm.core().mentees(), id)) mentees.push_back(mentee_json(rm, *m));
+      for (auto& id : idx->applications)
+        if (auto* a = State::find(rm.core().applications(), id)) applications.push_back(application_json(rm, *a));
+      for (auto& id : idx->pairs)
+        if (auto* pr = State::find(rm.core().pairs(), id)) pairs.push_back(pair_json(rm, *pr, today, nullptr));
+      for (auto& id : idx->tours)
+        if (auto* t = State::find(rm.core().tours(), id)) tours.push_back({{"id", id}, {"participants", t->participants}});
+    }
+    json hours_json = json::object();
+    for (const char* by : {"mentee", "mentor", "month", "topic", "mode", "format"}) {
+      json groups = json::array();
+      for (auto& g : hours(rm, p->id, *parse_hours_by(by)))
+        groups.push_back({{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}});
+      hours_json[by] = groups;
+    }
+    j["mentees"] = mentees;
+    j["applications"] = applications;
+    j["pairs"] = pairs;
+    j["budget"] = budget_json(budget(rm, p->id, false), false);
+    j["hours"] = hours_json;
+    j["tours"] = tours;
+    programmes.push_back(std::move(j));
+  }
+  return {{"position", rm.position()},
+          {"recorded_at", rm.position() ? json(format_instant(rm.recorded_at_us())) : json(nullptr)},
+          {"today", format_date(today)},
+          {"programmes", programmes}};
+}
+
+}  // namespace pl

@@ -1,0 +1,59 @@
+// JSON renderings of the read models and of command outcomes: what the API
+// answers and what `ledger replay` prints. Pure functions of their arguments;
+// none keeps a pointer past its return. Thread safety: as safe as reading the
+// read models they are given (a published snapshot may be read from any
+// thread).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "ledger/store.h"
+#include "ledger/writer.h"
+#include "projections/read_models.h"
+
+namespace pl {
+
+// JSON text; bytes that are not UTF-8 (say, echoed from a bad request) are
+// replaced, never thrown on.
+std::string text_of(const nlohmann::json& j);
+
+nlohmann::json rules_json(const Rules& r);
+// A programme with its rules and counts.
+nlohmann::json programme_json(const ReadModels& rm, const ProgrammeState& p);
+nlohmann::json mentee_json(const ReadModels& rm, const MenteeState& m);
+// A mentee's hours and fee against the caps.
+nlohmann::json caps_json(const ReadModels& rm, const MenteeState& m);
+nlohmann::json application_json(const ReadModels& rm, const ApplicationState& a);
+nlohmann::json invoice_json(const ReadModels& rm, const InvoiceState& inv);
+// A pair as a row (`detail` null) or whole, with its sessions and invoices:
+// the sessions' summaries and void reasons are then read from their events in
+// `detail`, at the positions the read models name; a failed read is returned
+// in *failed (if given) and the answer must not be used.
+nlohmann::json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, const Store* detail,
+                         Status* failed = nullptr);
+nlohmann::json budget_json(const Budget& b, bool explain);
+nlohmann::json head_json(const Head& h);
+// The answer to a command: {"id", "events": [{position, stream, version, type, hash}]}.
+nlohmann::json outcome_json(const CommandOutcome& o);
+// Every read model as JSON, as `ledger replay` prints it: per programme its
+// rules and counts, mentees, applications, pairs, budget, hours and tours.
+nlohmann::json read_models_json(const ReadModels& rm, std::int32_t today);
+
+// What a mentor may see: its own pairs and the mentees of those pairs.
+struct MentorScope {
+  std::set<std::string, std::less<>> pairs, mentees;
+  MentorScope(const ReadModels& rm, const std::string& mentor_id) {
+    if (const auto* own = State::find(rm.pairs_of_mentor(), mentor_id))
+      for (const auto& pid : *own)
+        if (const PairState* p = State::find(rm.core().pairs(), pid)) {
+          pairs.insert(p->id);
+          mentees.insert(p->mentee_id);
+        }
+  }
+};
+
+
+}  // namespace pl
