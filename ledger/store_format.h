@@ -1,0 +1,110 @@
+// The store's key and record grammar, and the checks every read of a stored
+// event makes. Internal to ledger/ (store.cc, scan.cc, verify.cc, batch.cc);
+// every persisted format is described in docs/STORAGE.md.
+//
+// Column families and their keys (all integers big-endian):
+//
+//   events       u64 position                    -> Envelope FlatBuffer (schemas/events.fbs)
+//   streams      stream id ‖ 0x00 ‖ u64 version  -> u64 position
+//   commands     scoped idempotency key          -> command record
+//   meta         "head"                          -> head record
+//   checkpoints  projection name                 -> opaque projection snapshot
+//
+//   head record    := u64 position ‖ 32 bytes hash ‖ i64 recorded_at_us ‖ u16 schema_version
+//   command record := 32 bytes fingerprint ‖ u32 len ‖ id ‖ u32 n ‖ n × u64 position
+//
+// A stream id never contains 0x00, so a stream's keys are contiguous and in
+// version order. The hash of each event is defined in envelope.cc.
+#pragma once
+
+#include <rocksdb/slice.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/status.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "ledger/coding.h"
+#include "ledger/store.h"
+
+namespace pl::store_format {
+
+using coding::get_u32;
+using coding::get_u64;
+using coding::put_u32;
+using coding::put_u64;
+
+inline constexpr char kHeadKey[] = "head";
+
+// The durable-head mark: a small file beside RocksDB's, rewritten (by rename)
+// at most once a second after a commit and at every flush, naming a position
+// and hash the ledger has acknowledged. A store that opens below it lost
+// acknowledged events (a truncated write-ahead log looks like a clean end to
+// RocksDB); one whose event there has another hash was rewritten.
+inline constexpr char kMarkFile[] = "DURABLE-HEAD";
+inline constexpr std::string_view kMarkMagic = "programme-ledger durable-head v1";
+
+std::string encode_head(const Head& h);
+bool decode_head(std::string_view s, Head* h);
+std::string encode_mark(const Head& h);
+// False when `text` is not a whole mark (say, cut by a power loss).
+bool decode_mark(const std::string& text, Head* h);
+std::string encode_command(const CommandRecord& r);
+bool decode_command(std::string_view s, CommandRecord* r);
+
+// A RocksDB status as the ledger's: corruption, not_found, or io_error.
+Status from_rocks(const rocksdb::Status& s, std::string_view what);
+std::string_view view(const rocksdb::Slice& s);
+// FlatBuffers are read in place and need their natural alignment; values
+// under a RocksDB iterator have none, so a misaligned one is copied to `buf`.
+std::string_view aligned(const rocksdb::Slice& s, std::string& buf);
+
+// The stream id and its 0x00 of a streams key. Given to RocksDB as the
+// memtable insert hint: a stream's versions arrive in order, so each insert
+// starts where the stream's last one ended instead of at the skip list's top.
+class StreamPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "pl.StreamPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    auto n = view(key).find('\0');
+    return rocksdb::Slice(key.data(), n + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return view(key).find('\0') != std::string_view::npos; }
+};
+
+// What every read of a stored event checks beyond its structure: that it sits
+// under its own position, and that its contents still hash to the hash it
+// was written with. A changed byte is an error naming the position, never a
+// silently different event.
+inline constexpr std::string_view kAltered = "; the ledger was altered outside the ledger (ledger verify reports the whole chain)";
+
+Status corrupt_at(std::string_view key, const std::string& what);
+// The stored event under `key` sits under its own position and still hashes
+// to the hash it was written with.
+Status check_stored(const EventView& ev, std::string_view key);
+// The decoded, checked event stored under `key`, borrowed from `bytes`...
+Result<EventView> decode_stored(std::string_view bytes, std::string_view key);
+// ... or owning them.
+Result<StoredEvent> stored_event(std::string bytes, std::string_view key);
+
+// Scans also check each link: an event names the hash of the one before it
+// (the first event of a scan that starts past position 1 has none to check).
+class ChainCheck {
+ public:
+  Status follow(const EventView& ev) {
+    if (have_prev_ && ev.prev_hash_bytes() != bytes_of(prev_))
+      return Status::corruption("event at position " + std::to_string(ev.position()) +
+                                ": it does not name the hash of the event before it" + std::string(kAltered));
+    std::memcpy(prev_.data(), ev.hash_bytes().data(), prev_.size());  // 32 bytes: check_stored compared them
+    have_prev_ = true;
+    return Status::ok();
+  }
+
+ private:
+  Hash prev_{};
+  bool have_prev_ = false;
+};
+
+}  // namespace pl::store_format
