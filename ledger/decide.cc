@@ -4,6 +4,7 @@
 #include "ledger/checked.h"
 #include "ledger/commands.h"
 #include "ledger/dates.h"
+#include "ledger/eligibility.h"
 
 namespace pl {
 namespace {
@@ -267,19 +268,9 @@ struct Decider {
       return bad("received_at " + format_instant(received) + " is in the future (the server's clock reads " +
                  format_instant(now) + ")");
     if (State::find(s.applications(), c.id)) return exists("application", c.id);
-    if (received > r.application_deadline_us)
-      return Status::rule("deadline_passed", "the application was received at " + format_instant(received) +
-                                                 ", after the deadline " + format_instant(r.application_deadline_us));
-    if (!r.mentor_country_ok(c.country))
-      return Status::rule("not_eligible", "mentor country " + c.country + " is not eligible in programme " +
-                                              c.programme_id);
-    if (c.profile == fb::Profile::expert && c.years_experience < r.expert_min_years)
-      return Status::rule("not_eligible", "an expert needs at least " + std::to_string(r.expert_min_years) +
-                                              " years of experience; the applicant has " +
-                                              std::to_string(c.years_experience));
-    if (c.quotation_cents > r.fee_cap_cents)
-      return Status::rule("fee_cap_exceeded", "the quotation " + format_cents(c.quotation_cents) +
-                                                  " is above the fee cap of " + format_cents(r.fee_cap_cents));
+    // The one definition of eligibility (ledger/eligibility.h): its first reason refuses.
+    auto reasons = eligibility(r, {c.country, c.profile, c.years_experience, c.quotation_cents, received});
+    if (!reasons.empty()) return Status::rule(reasons.front().code, reasons.front().message);
     PL_RETURN_IF_ERROR(check_topics(r, c.knowledge_areas));
     Out out(c.id, expected);
     out.programme(**p);

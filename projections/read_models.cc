@@ -1,5 +1,6 @@
 #include "projections/read_models.h"
 #include "ledger/checked.h"
+#include "ledger/eligibility.h"
 
 #include <algorithm>
 #include <map>
@@ -378,24 +379,50 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
   return b;
 }
 
+std::optional<ProgrammeCounts> programme_counts(const ReadModels& rm, const std::string& programme_id) {
+  const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
+  if (!idx) return std::nullopt;
+  ProgrammeCounts c;
+  for (auto& pid : idx->pairs)
+    if (auto* pr = find(rm.core().pairs(), pid)) {
+      c.pairs_active += pr->status == PairStatus::active;
+      add_to(c.minutes, pr->minutes_used);
+      for (auto& s : pr->sessions) c.sessions += !s.voided();
+    }
+  auto n = [](const auto& v) { return static_cast<std::int64_t>(v.size()); };
+  c.mentees = n(idx->mentees);
+  c.applications = n(idx->applications);
+  c.mentors = n(idx->mentors);
+  c.pairs = n(idx->pairs);
+  c.invoices = n(idx->invoices);
+  c.tours = n(idx->tours);
+  c.joint_meetings = n(idx->meetings);
+  return c;
+}
+
+std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::string& programme_id) {
+  std::map<std::string, std::int64_t> months;
+  if (const ProgrammeIndex* idx = find(rm.programmes(), programme_id))
+    for (auto& iid : idx->invoices)
+      if (auto* inv = find(rm.core().invoices(), iid); inv && !inv->cancelled)
+        add_to(months[format_date(inv->issue_date).substr(0, 7)], sat_sub(inv->net_cents, inv->credited_cents));
+  std::vector<MonthFigure> out;
+  for (auto& [m, cents] : months) out.push_back({m, cents});
+  return out;
+}
+
 ApplicationRow application_row(const ReadModels& rm, const ApplicationState& app) {
   ApplicationRow r;
   r.app = &app;
   r.extra = find(rm.applications(), app.id);
   const ProgrammeState* prog = find(rm.core().programmes(), app.programme_id);
   if (!prog) return r;
-  const Rules& rules = prog->rules;
-  auto no = [&](std::string why) {
+  // The one definition of eligibility, also the one that decides (ledger/eligibility.h).
+  for (auto& why : eligibility(prog->rules, {app.country, app.profile, app.years_experience, app.quotation_cents,
+                                             app.received_at_us})) {
     r.eligible = false;
-    r.reasons.push_back(std::move(why));
-  };
-  if (app.received_at_us > rules.application_deadline_us) no("received after the deadline");
-  if (!rules.mentor_country_ok(app.country)) no("country " + app.country + " is not among the mentor countries");
-  if (app.profile == fb::Profile::expert && app.years_experience < rules.expert_min_years)
-    no("an expert needs " + std::to_string(rules.expert_min_years) + " years of experience, has " +
-       std::to_string(app.years_experience));
-  if (app.quotation_cents > rules.fee_cap_cents)
-    no("quotation " + format_cents(app.quotation_cents) + " is above the fee cap " + format_cents(rules.fee_cap_cents));
+    r.reasons.push_back(std::move(why.message));
+  }
   return r;
 }
 

@@ -225,6 +225,22 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
 // One mentee's figures (every pair it ever had).
 BudgetLine mentee_budget(const ReadModels& rm, const MenteeState& mentee, bool explain);
 
+// A programme's counts, as GET /v1/programmes/{pid} shows them.
+struct ProgrammeCounts {
+  std::int64_t mentees = 0, applications = 0, mentors = 0, pairs = 0, pairs_active = 0, sessions = 0, minutes = 0,
+               invoices = 0, tours = 0, joint_meetings = 0;
+};
+// nullopt when the read models know no such programme.
+std::optional<ProgrammeCounts> programme_counts(const ReadModels& rm, const std::string& programme_id);
+
+// Net invoiced per month of issue ("YYYY-MM", in order): cancelled invoices
+// left out, credit notes counted in their invoice's month.
+struct MonthFigure {
+  std::string month;
+  std::int64_t net_invoiced_cents = 0;
+};
+std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::string& programme_id);
+
 struct ApplicationRow {
   const ApplicationState* app = nullptr;
   const ApplicationExtra* extra = nullptr;

@@ -115,15 +115,9 @@ void Api::budget_view(Ctx& c) {
       out["mentees"] = mentees;
       out["mentors"] = mentors;
     }
-    // Net invoiced by month of issue (cancelled invoices excluded, credit
-    // notes counted in their invoice's month), for the spending chart.
-    std::map<std::string, std::int64_t> months;
-    if (const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]))
-      for (auto& iid : idx->invoices)
-        if (auto* inv = State::find(rm.core().invoices(), iid); inv && !inv->cancelled)
-          add_to(months[format_date(inv->issue_date).substr(0, 7)], sat_sub(inv->net_cents, inv->credited_cents));
     json by_month = json::array();
-    for (auto& [m, cents] : months) by_month.push_back({{"month", m}, {"net_invoiced_cents", cents}});
+    for (auto& m : net_invoiced_by_month(rm, c2.params["pid"]))
+      by_month.push_back({{"month", m.month}, {"net_invoiced_cents", m.net_invoiced_cents}});
     out["months"] = by_month;
     out["position"] = rm.position();
     c2.reply(json_response(200, out));

@@ -33,20 +33,12 @@ json programme_json(const ReadModels& rm, const ProgrammeState& p) {
               {"rules_version", p.rules_version},
               {"closed", p.closed},
               {"rules", rules_json(p.rules)}};
-  if (const auto* idx = State::find(rm.programmes(), p.id)) {
-    std::int64_t active = 0, sessions = 0, minutes = 0;
-    for (auto& pid : idx->pairs)
-      if (auto* pr = State::find(rm.core().pairs(), pid)) {
-        active += pr->status == PairStatus::active;
-        add_to(minutes, pr->minutes_used);
-        for (auto& s : pr->sessions) sessions += !s.voided();
-      }
-    out["counts"] = {{"mentees", idx->mentees.size()},   {"applications", idx->applications.size()},
-                     {"mentors", idx->mentors.size()},   {"pairs", idx->pairs.size()},
-                     {"pairs_active", active},           {"sessions", sessions},
-                     {"minutes", minutes},               {"invoices", idx->invoices.size()},
-                     {"tours", idx->tours.size()},       {"joint_meetings", idx->meetings.size()}};
-  }
+  if (auto c = programme_counts(rm, p.id))
+    out["counts"] = {{"mentees", c->mentees},   {"applications", c->applications},
+                     {"mentors", c->mentors},   {"pairs", c->pairs},
+                     {"pairs_active", c->pairs_active}, {"sessions", c->sessions},
+                     {"minutes", c->minutes},   {"invoices", c->invoices},
+                     {"tours", c->tours},       {"joint_meetings", c->joint_meetings}};
   return out;
 }
 
