@@ -10,6 +10,8 @@
 #include <string>
 
 #include "ledger/commands.h"
+#include "ledger/writer.h"
+#include "ledger/decide.h"
 #include "ledger/dates.h"
 #include "server/auth.h"
 

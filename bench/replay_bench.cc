@@ -20,6 +20,8 @@
 #include <rocksdb/db.h>
 
 #include "history_gen.h"
+#include "ledger/decide.h"
+#include "ledger/writer.h"
 #include "projections/projector.h"
 
 using namespace pl;

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "ledger/state.h"
-#include "ledger/writer.h"
 
 namespace pl {
 
@@ -130,14 +129,6 @@ using AnyCommand =
                  SubmitApplication, AcceptApplication, RejectApplication, AssignPair, ChangePairPeriod, LogSession,
                  VoidSession, SubmitReport, CompletePair, TerminatePair, IssueInvoice, PayInvoice, CancelInvoice,
                  IssueCreditNote, ScheduleTour, RegisterTourParticipant, CancelTourParticipant>;
-
-// Decides a command. `expected_version`, when set, is the version the
-// command's target stream must be at (If-Match); else version_conflict.
-Result<Decision> decide(const State& state, std::int64_t now_us, const AnyCommand& command,
-                        std::optional<std::uint64_t> expected_version = std::nullopt);
-
-// A writer command that decides `command` (with the given actor).
-Command make_command(AnyCommand command, Actor actor, std::optional<std::uint64_t> expected_version = std::nullopt);
 
 // The stream each entity lives in.
 inline std::string programme_stream(const std::string& id) { return "programme-" + id; }

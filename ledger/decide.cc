@@ -3,6 +3,7 @@
 
 #include "ledger/checked.h"
 #include "ledger/commands.h"
+#include "ledger/decide.h"
 #include "ledger/dates.h"
 #include "ledger/eligibility.h"
 

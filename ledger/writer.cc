@@ -1,4 +1,5 @@
 #include "ledger/writer.h"
+#include "ledger/decide.h"
 
 #include <chrono>
 #include <cstring>

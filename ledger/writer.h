@@ -24,52 +24,11 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/decision.h"
 #include "ledger/state.h"
 #include "ledger/store.h"
 
 namespace pl {
-
-struct Actor {
-  std::string name;
-  std::string role;
-};
-
-// One event a decision wants appended. `payload` is a finished Payload
-// FlatBuffer (see make_payload in ledger/state.h).
-struct NewEvent {
-  std::string stream;
-  std::optional<std::uint64_t> expected_version;  // the stream's version before this event
-  fb::Event type = fb::Event::NONE;
-  std::string payload;
-};
-
-struct Decision {
-  std::string id;                  // the entity the command created or changed
-  std::string programme_id;        // the programme whose rules were applied
-  std::uint32_t rules_version = 0; // the version of those rules
-  std::vector<NewEvent> events;
-};
-
-// Decides a command against the state; `now_us` is the recorded-at its
-// events will carry (the server's clock, never decreasing).
-using Decide = std::function<Result<Decision>(const State&, std::int64_t now_us)>;
-
-struct Command {
-  Actor actor;
-  // Empty: no idempotency. Otherwise, the same key from the same caller (role
-  // and actor name) with the same fingerprint answers the first outcome again
-  // and writes nothing; with another fingerprint it is refused with
-  // idempotency_key_reused. Keys of different callers never meet.
-  std::string idempotency_key;
-  Hash fingerprint{};
-
-// The key a command's outcome is recorded under: its idempotency key scoped
-// by its caller.
-std::string scoped_command_key(const Command& cmd);
-
-  std::string correlation_id;
-  Decide decide;
-};
 
 struct CommandOutcome {
   std::string id;

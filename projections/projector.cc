@@ -17,6 +17,9 @@ constexpr std::size_t kHeaderSize = 4 + 4 + 8 + 32;
 // bring up to date before it makes a fresh copy instead.
 constexpr auto kDrainWait = std::chrono::milliseconds(20);
 
+// How soon the projector looks again when the store was being reopened.
+constexpr auto kRetryWait = std::chrono::milliseconds(50);
+
 }  // namespace
 
 Status Projector::save_checkpoint(Store& store, const ReadModels& rm, std::uint32_t code_version) {
@@ -152,14 +155,17 @@ bool Projector::wait_for(std::uint64_t position, std::chrono::milliseconds timeo
 }
 
 void Projector::run() {
+  bool retry = false;  // the store was being reopened: look again soon
   for (;;) {
     bool stopping;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return notified_ || stopping_; });
+      if (retry) cv_.wait_for(lock, kRetryWait, [&] { return notified_ || stopping_; });
+      else cv_.wait(lock, [&] { return notified_ || stopping_; });
       notified_ = false;
       stopping = stopping_;
     }
+    retry = false;
     std::uint64_t head = store_.head().position;
     Status st = Status::ok();
     if (head > spare_->position()) {
@@ -190,6 +196,13 @@ void Projector::run() {
       // The spare is ours alone and equal to the published models.
       st = save_checkpoint(store_, *spare_, options_.code_version);
       if (st) since_checkpoint_ = 0;
+    }
+    if (!st && st.is(Kind::unavailable) && !stopping) {
+      // The writer is reopening the store after a storage failure: not a
+      // failure of the read models. What was folded stays folded (a copy's
+      // position says how far it got); the rest is read once the store is back.
+      retry = true;
+      continue;
     }
     if (!st) {
       std::lock_guard lock(mu_);

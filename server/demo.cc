@@ -1,4 +1,6 @@
 #include "server/demo.h"
+#include "ledger/decide.h"
+#include "ledger/writer.h"
 
 #include <atomic>
 #include <fstream>

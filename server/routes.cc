@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ledger/commands.h"
+#include "ledger/decide.h"
 #include "ledger/dates.h"
 #include "projections/replay.h"
 #include "server/api.h"

@@ -12,6 +12,8 @@
 #include <set>
 
 #include "ledger/commands.h"
+#include "ledger/writer.h"
+#include "ledger/decide.h"
 #include "ledger/dates.h"
 #include "server/service.h"
 #include "util.h"

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "ledger/commands.h"
+#include "ledger/writer.h"
+#include "ledger/decide.h"
 #include "ledger/dates.h"
 #include "util.h"
 

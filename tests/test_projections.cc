@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "history_gen.h"
+#include "ledger/decide.h"
+#include "ledger/writer.h"
 #include "ledger/dates.h"
 #include "projections/projector.h"
 #include "server/demo.h"

@@ -1,0 +1,24 @@
+// The programme's rules: a command decided against the write-side State.
+// Every rule lives in ledger/decide.cc; eligibility in ledger/eligibility.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "ledger/commands.h"
+#include "ledger/decision.h"
+
+namespace pl {
+
+// Decides a command: the events it appends, or the refusal with a reason code
+// and the figures. `expected_version`, when set, is the version the command's
+// target stream must be at (If-Match); else version_conflict. Pure: the same
+// state, time and command give the same decision; thread safe on a State no
+// one writes meanwhile.
+Result<Decision> decide(const State& state, std::int64_t now_us, const AnyCommand& command,
+                        std::optional<std::uint64_t> expected_version = std::nullopt);
+
+// A writer command that decides `command` (with the given actor).
+Command make_command(AnyCommand command, Actor actor, std::optional<std::uint64_t> expected_version = std::nullopt);
+
+}  // namespace pl
