@@ -161,11 +161,8 @@ Status Store::check_mark() {
               ") but the store opens at position " + std::to_string(head_.position) +
               ": acknowledged events were lost (a damaged or truncated write-ahead log)";
   } else if (mark.position > 0) {
-    std::string value;
-    auto s = db_->Get(rocksdb::ReadOptions(), events_, position_key(mark.position), &value);
-    std::string buf;
-    auto ev = s.ok() ? decode_event(aligned(rocksdb::Slice(value), buf)) : Result<EventView>(Status::not_found(""));
-    if (!ev || ev->hash_bytes() != bytes_of(mark.hash))
+    auto ev = read_one_unlocked(mark.position);  // a read checks the event's own hash too
+    if (!ev || ev->view().hash_bytes() != bytes_of(mark.hash))
       problem = "the event at position " + std::to_string(mark.position) +
                 " is not the one the ledger acknowledged (hash " + to_hex(mark.hash) + "): the store was changed";
   }

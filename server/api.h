@@ -11,6 +11,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -59,6 +60,17 @@ class Api {
       reply(error_response(st));
     }
     bool is_mentor() const { return who.role == "mentor"; }
+    // What a mentor may see in `rm`; nullopt for every other role (no limit).
+    std::optional<MentorScope> mentor_scope(const ReadModels& rm) const {
+      if (!is_mentor()) return std::nullopt;
+      return MentorScope(rm, who.mentor_id);
+    }
+    // The mentor a stream is cut for ("-": a mentor token without an id sees
+    // nothing); empty for every other role.
+    std::string stream_mentor() const {
+      if (!is_mentor()) return {};
+      return who.mentor_id.empty() ? "-" : who.mentor_id;
+    }
     void forbid_mentor(const std::string& what) {
       reply(error_response(403, "forbidden", "mentor " + who.mentor_id + " may read its own pairs and what belongs to them only; " + what + " is not"));
     }
@@ -104,6 +116,7 @@ class Api {
   void with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::int32_t today)> fn);
   void command(Ctx& c, const std::string& name, std::initializer_list<const char*> roles, bool own_mentor = false);
   bool mentor_may_read(Ctx& c, const ReadModels& rm, const PairState& p);
+  static const MenteeState* readable_mentee(Ctx& c, const ReadModels& rm);
 
   // --- outside /v1
   void healthz(Ctx& c);

@@ -77,7 +77,7 @@ void Api::live(Ctx& c) {
   HttpResponse r;
   r.stream = HttpResponse::Stream::live;
   r.content_type = "text/event-stream";
-  if (c.is_mentor()) r.mentor_id = c.who.mentor_id.empty() ? "-" : c.who.mentor_id;
+  r.mentor_id = c.stream_mentor();
   r.from = std::max<std::uint64_t>(from, 1);
   c.reply(std::move(r));
 }
@@ -135,7 +135,7 @@ void Api::export_log(Ctx& c) {
   } else {
     return c.fail(400, "bad_request", "format must be ndjson or csv");
   }
-  if (c.is_mentor()) r.mentor_id = c.who.mentor_id.empty() ? "-" : c.who.mentor_id;
+  r.mentor_id = c.stream_mentor();
   r.from = 1;
   r.to = s_.published_position();  // a fixed extent: the log as it stood when asked
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"ledger-" + std::to_string(r.to) + "." +

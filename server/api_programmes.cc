@@ -39,8 +39,7 @@ void Api::mentees(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
-    std::optional<MentorScope> scope;
-    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
+    std::optional<MentorScope> scope = c2.mentor_scope(rm);
     json out = json::array();
     for (auto& id : idx->mentees)
       if (auto* m = State::find(rm.core().mentees(), id); m && (!scope || scope->mentees.count(id)))
@@ -49,11 +48,20 @@ void Api::mentees(Ctx& c) {
   });
 }
 
+// The mentee the path names, if the caller may read it; otherwise answers
+// 404 or 403 and gives nullptr.
+const MenteeState* Api::readable_mentee(Ctx& c, const ReadModels& rm) {
+  const MenteeState* m = State::find(rm.core().mentees(), c.params["mid"]);
+  if (!m) return c.fail(404, "not_found", "no mentee '" + c.params["mid"] + "'"), nullptr;
+  if (auto scope = c.mentor_scope(rm); scope && !scope->mentees.count(m->id))
+    return c.forbid_mentor("mentee " + m->id), nullptr;
+  return m;
+}
+
 void Api::mentee(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const MenteeState* m = State::find(rm.core().mentees(), c2.params["mid"]);
-    if (!m) return c2.fail(404, "not_found", "no mentee '" + c2.params["mid"] + "'");
-    if (c2.is_mentor() && !MentorScope(rm, c2.who.mentor_id).mentees.count(m->id)) return c2.forbid_mentor("mentee " + m->id);
+    const MenteeState* m = readable_mentee(c2, rm);
+    if (!m) return;
     json out = mentee_json(rm, *m);
     out["position"] = rm.position();
     c2.reply(json_response(200, out));
@@ -62,9 +70,8 @@ void Api::mentee(Ctx& c) {
 
 void Api::caps(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const MenteeState* m = State::find(rm.core().mentees(), c2.params["mid"]);
-    if (!m) return c2.fail(404, "not_found", "no mentee '" + c2.params["mid"] + "'");
-    if (c2.is_mentor() && !MentorScope(rm, c2.who.mentor_id).mentees.count(m->id)) return c2.forbid_mentor("mentee " + m->id);
+    const MenteeState* m = readable_mentee(c2, rm);
+    if (!m) return;
     json out = caps_json(rm, *m);
     out["position"] = rm.position();
     c2.reply(json_response(200, out));
@@ -106,7 +113,7 @@ void Api::budget_view(Ctx& c) {
     if (c2.is_mentor()) {
       // A mentor sees the lines of its own mentees and its own line; the
       // totals and the countries are the programme's.
-      MentorScope scope(rm, c2.who.mentor_id);
+      MentorScope scope = *c2.mentor_scope(rm);
       json mentees = json::array(), mentors = json::array();
       for (auto& l : out["mentees"])
         if (scope.mentees.count(l["mentee_id"].get<std::string>())) mentees.push_back(l);
@@ -152,8 +159,7 @@ void Api::tours(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
-    std::optional<MentorScope> scope;
-    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
+    std::optional<MentorScope> scope = c2.mentor_scope(rm);
     json out = json::array();
     for (auto& id : idx->tours) {
       const TourState* t = State::find(rm.core().tours(), id);
@@ -177,8 +183,7 @@ void Api::meetings(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
-    std::optional<MentorScope> scope;
-    if (c2.is_mentor()) scope.emplace(rm, c2.who.mentor_id);
+    std::optional<MentorScope> scope = c2.mentor_scope(rm);
     json out = json::array();
     for (auto& m : idx->meetings) {
       json pair_ids = json::array();

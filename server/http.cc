@@ -57,13 +57,14 @@ struct Shared {
   std::atomic<std::uint64_t> next_id{1};
 };
 
-// One open connection, counted for the cap on connections.
-struct ConnectionSlot {
-  Shared& sh;
-  explicit ConnectionSlot(Shared& s) : sh(s) {}
-  ~ConnectionSlot() { --sh.connections; }
-  ConnectionSlot(const ConnectionSlot&) = delete;
-  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+// Gives back one unit of a counter (open connections, live feeds) when it
+// goes; the unit was taken by whoever checked the cap.
+struct CountedUnit {
+  std::atomic<int>& count;
+  explicit CountedUnit(std::atomic<int>& c) : count(c) {}
+  ~CountedUnit() { --count; }
+  CountedUnit(const CountedUnit&) = delete;
+  CountedUnit& operator=(const CountedUnit&) = delete;
 };
 
 // A JSON error answer that closes the connection.
@@ -155,22 +156,13 @@ void abort_connection(beast::tcp_stream& stream) {
   stream.socket().close(ignored);
 }
 
-// Whether the client of a live feed closed its side (it sends nothing after
-// its request: any byte or the end of the stream means it is done).
+// Whether the client of a live feed closed its side: the end of its stream,
+// or an error on it. (Bytes it sends are left unread.)
 bool peer_closed(beast::tcp_stream& stream) {
   char c;
   ssize_t n = ::recv(stream.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
-
-// A live-feed subscriber, counted for the cap.
-struct Subscription {
-  Shared& sh;
-  explicit Subscription(Shared& s) : sh(s) { ++sh.live_subscribers; }
-  ~Subscription() { --sh.live_subscribers; }
-  Subscription(const Subscription&) = delete;
-  Subscription& operator=(const Subscription&) = delete;
-};
 
 // At most one batch of text is held per subscriber: the next is read from the
 // log only once the socket took the last one, so a client that does not read
@@ -248,12 +240,11 @@ net::awaitable<void> stream_export(beast::tcp_stream& stream, Shared& sh, const 
     if (chunk.next <= from || chunk.next > r.to) break;
     from = chunk.next;
   }
-  stream.expires_after(std::chrono::seconds(std::max(sh.options.idle_timeout_s, 30)));
-  co_await net::async_write(stream, net::buffer(std::string_view("0\r\n\r\n")), net::redirect_error(net::use_awaitable, ec));
+  co_await write_chunk({});  // the last chunk, empty: the export is whole
 }
 
 net::awaitable<void> session(tcp::socket socket, Shared& sh) {
-  ConnectionSlot slot(sh);
+  CountedUnit connection(sh.connections);  // taken by the listener
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   beast::error_code ec;
@@ -263,14 +254,19 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     parser.header_limit(64 * 1024);
     stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
     co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    // For the logs and metrics of the refusals below, before a Service sees it.
+    auto early = [&parser] {
+      return std::pair(method_label(std::string(parser.get().method_string())),
+                       std::string(parser.get().target()).substr(0, 200));
+    };
     if (!ec) {
       if (std::string problem = transfer_coding_problem(parser); !problem.empty()) {
         // Nothing after this header can be trusted to be where it seems.
         auto res = closing_error(http::status::bad_request, "bad_request", problem);
         co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-        sh.service.metrics().request(method_label(std::string(parser.get().method_string())), "bad_framing", 400, 0);
-        spdlog::info("{} {} 400 refused transfer coding", method_label(std::string(parser.get().method_string())),
-                     std::string(parser.get().target()).substr(0, 200));
+        auto [label, target] = early();
+        sh.service.metrics().request(label, "bad_framing", 400, 0);
+        spdlog::info("{} {} 400 refused transfer coding", label, target);
         break;
       }
       if (!parser.is_done()) co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
@@ -291,9 +287,9 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
         std::size_t n = co_await stream.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
         drained += n;
       }
-      sh.service.metrics().request(method_label(std::string(parser.get().method_string())), "payload_too_large", 413, 0);
-      spdlog::info("{} {} 413 body over 1 MiB", method_label(std::string(parser.get().method_string())),
-                   std::string(parser.get().target()).substr(0, 200));
+      auto [label, target] = early();
+      sh.service.metrics().request(label, "payload_too_large", 413, 0);
+      spdlog::info("{} {} 413 body over 1 MiB", label, target);
       break;
     }
     if (ec) {
@@ -344,8 +340,11 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     }
     if (r.stream != HttpResponse::Stream::none) {
       --sh.in_flight;
-      std::optional<Subscription> subscription;
-      if (r.stream == HttpResponse::Stream::live) subscription.emplace(sh);
+      std::optional<CountedUnit> subscription;
+      if (r.stream == HttpResponse::Stream::live) {
+        ++sh.live_subscribers;
+        subscription.emplace(sh.live_subscribers);
+      }
       std::string head_text = stream_head(r, request_id);
       co_await net::async_write(stream, net::buffer(head_text), net::redirect_error(net::use_awaitable, ec));
       if (!ec && !head) {

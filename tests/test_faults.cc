@@ -91,32 +91,51 @@ Rules rules() {
   return r;
 }
 
+// A temporary directory with the fault-injecting file system under it.
+struct FaultyDir {
+  test::TempDir dir;
+  std::shared_ptr<FaultFs> fs = std::make_shared<FaultFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+};
+
+// A store and its writer on a FaultyDir, with programme "p" opened.
+struct FaultyLedger {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Writer> writer;
+  Actor who{"tester", "coordinator"};
+
+  explicit FaultyLedger(const FaultyDir& d) {
+    StoreOptions so;
+    so.env = d.env.get();
+    auto s = Store::open(d.dir.path(), so);
+    REQUIRE(s.is_ok());
+    store = std::move(s).value();
+    auto w = Writer::start(*store);
+    REQUIRE(w.is_ok());
+    writer = std::move(w).value();
+    REQUIRE(run(OpenProgramme{"p", "P", "C", rules()}).is_ok());
+  }
+  Result<CommandOutcome> run(AnyCommand c) { return writer->execute(make_command(std::move(c), who)); }
+};
+
 }  // namespace
 
 TEST_CASE("storage faults: refused, never acknowledged unwritten, consistent, and recovered") {
   for (Fault fault : {Fault::sync, Fault::write, Fault::full}) {
     CAPTURE(static_cast<int>(fault));
-    test::TempDir dir;
-    auto fs = std::make_shared<FaultFs>(rocksdb::FileSystem::Default());
-    std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+    FaultyDir d;
+    auto& fs = d.fs;
     std::set<std::string> acknowledged, refused;
     {
-      StoreOptions so;
-      so.env = env.get();
-      auto store = Store::open(dir.path(), so);
-      REQUIRE(store.is_ok());
-      auto writer = Writer::start(**store);
-      REQUIRE(writer.is_ok());
-      Actor who{"tester", "coordinator"};
-      auto run = [&](AnyCommand c) { return (*writer)->execute(make_command(std::move(c), who)); };
-      REQUIRE(run(OpenProgramme{"p", "P", "C", rules()}).is_ok());
+      FaultyLedger l(d);
+      auto& store = l.store;
       int n = 0;
       // Each enrolment carries an idempotency key, as a client that retries would.
       auto enrol_id = [&](const std::string& id) {
-        Command c = make_command(EnrolMentee{"p", id, "N", "Cluster", "s", "TN", "w"}, who);
+        Command c = make_command(EnrolMentee{"p", id, "N", "Cluster", "s", "TN", "w"}, l.who);
         c.idempotency_key = "enrol-" + id;
         c.fingerprint = sha256(id);
-        return (*writer)->execute(std::move(c));
+        return l.writer->execute(std::move(c));
       };
       auto enrol = [&] {
         std::string id = "m" + std::to_string(++n);
@@ -125,7 +144,7 @@ TEST_CASE("storage faults: refused, never acknowledged unwritten, consistent, an
         return r;
       };
       for (int i = 0; i < 5; ++i) REQUIRE(enrol().is_ok());
-      Head before = (*store)->head();
+      Head before = store->head();
 
       fs->fault = fault;
       for (int i = 0; i < 5; ++i) {
@@ -149,13 +168,13 @@ TEST_CASE("storage faults: refused, never acknowledged unwritten, consistent, an
         auto r = enrol_id(id);
         CHECK_MESSAGE(r.is_ok(), r.status().to_string());
       }
-      CHECK((*store)->head().position == before.position + 10);
-      auto rep = (*store)->verify();
+      CHECK(store->head().position == before.position + 10);
+      auto rep = store->verify();
       CHECK_MESSAGE(rep.ok, rep.detail);
     }
     // After a restart: every acknowledged command is there, the chain verifies,
     // and no refused command took the place of an acknowledged one.
-    auto store = Store::open(dir.path());
+    auto store = Store::open(d.dir.path());
     REQUIRE(store.is_ok());
     auto rep = (*store)->verify();
     CHECK_MESSAGE(rep.ok, rep.detail);
@@ -178,16 +197,16 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
   using nlohmann::json;
   for (Fault fault : {Fault::sync, Fault::write, Fault::full}) {
     CAPTURE(static_cast<int>(fault));
-    test::TempDir dir;
-    auto fs = std::make_shared<FaultFs>(rocksdb::FileSystem::Default());
-    std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+    FaultyDir d;
+    auto& fs = d.fs;
+    auto& dir = d.dir;
     std::string tokens = dir.sub("tokens.json");
     auto token = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
     REQUIRE(token.is_ok());
     ServiceOptions so;
     so.data_dir = dir.path();
     so.tokens_file = tokens;
-    so.env = env.get();
+    so.env = d.env.get();
     auto service = Service::open(so);
     REQUIRE_MESSAGE(service.is_ok(), service.status().to_string());
     auto call = [&](const std::string& method, const std::string& target, const json& body = nullptr,
@@ -254,23 +273,13 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
 }
 
 TEST_CASE("a store whose reopen failed answers every call with unavailable, verify included, and recovers") {
-  test::TempDir dir;
-  auto fs = std::make_shared<FaultFs>(rocksdb::FileSystem::Default());
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
-  StoreOptions so;
-  so.env = env.get();
-  auto store = Store::open(dir.path(), so);
-  REQUIRE(store.is_ok());
-  auto writer = Writer::start(**store);
-  REQUIRE(writer.is_ok());
-  Actor who{"tester", "coordinator"};
-  auto run = [&](AnyCommand c) { return (*writer)->execute(make_command(std::move(c), who)); };
-  REQUIRE(run(OpenProgramme{"p", "P", "C", rules()}).is_ok());
+  FaultyDir d;
+  FaultyLedger l(d);
 
-  fs->fault = Fault::write;
-  CHECK_FALSE(run(EnrolMentee{"p", "m1", "N", "Cluster", "s", "TN", "w"}).is_ok());  // the commit fails
-  CHECK_FALSE(run(EnrolMentee{"p", "m2", "N", "Cluster", "s", "TN", "w"}).is_ok());  // and so does the reopen
-  const Store& s = **store;
+  d.fs->fault = Fault::write;
+  CHECK_FALSE(l.run(EnrolMentee{"p", "m1", "N", "Cluster", "s", "TN", "w"}).is_ok());  // the commit fails
+  CHECK_FALSE(l.run(EnrolMentee{"p", "m2", "N", "Cluster", "s", "TN", "w"}).is_ok());  // and so does the reopen
+  const Store& s = *l.store;
   VerifyReport rep = s.verify();  // used to dereference a closed database
   CHECK_FALSE(rep.ok);
   CHECK(rep.problem == VerifyProblem::unavailable);
@@ -280,8 +289,8 @@ TEST_CASE("a store whose reopen failed answers every call with unavailable, veri
   CHECK(s.find_command("k").status().is(Kind::unavailable));
   CHECK(s.get_checkpoint("read_models").status().is(Kind::unavailable));
 
-  fs->fault = Fault::none;
-  CHECK(run(EnrolMentee{"p", "m3", "N", "Cluster", "s", "TN", "w"}).is_ok());
+  d.fs->fault = Fault::none;
+  CHECK(l.run(EnrolMentee{"p", "m3", "N", "Cluster", "s", "TN", "w"}).is_ok());
   VerifyReport after = s.verify();
   CHECK_MESSAGE(after.ok, after.detail);
 }

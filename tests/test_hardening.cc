@@ -16,23 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-json programme_body(const std::string& id) {
-  return {{"id", id},
-          {"name", "Test programme"},
-          {"coordinator", "France Clusters"},
-          {"hour_cap_minutes", 1920},
-          {"fee_cap_cents", 310000},
-          {"min_months", 6},
-          {"max_months", 12},
-          {"application_deadline", "2030-12-31T23:59:59+01:00"},
-          {"cofunding_bp", 9000},
-          {"mentee_countries", {"TN", "MA"}},
-          {"mentor_countries", {"FR", "IT"}},
-          {"knowledge_areas", {"strategy", "governance"}},
-          {"expert_min_years", 5},
-          {"max_tours_per_mentee", 2}};
-}
-
 json session_body(const std::string& id, const std::string& summary = "Worked on the plan.", int minutes = 60) {
   return {{"id", id},          {"date", "2026-03-10"},       {"minutes", minutes}, {"mode", "remote"},
           {"format", "bilateral"}, {"topics", {"strategy"}}, {"summary", summary}};
