@@ -8,14 +8,14 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const auto& names = pl::command_names();
-  const std::string& name = names[data[0] % names.size()];
+  const auto& specs = pl::command_specs();
+  const pl::CommandSpec& spec = *specs[data[0] % specs.size()];
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   auto body = pl::parse_json(text);
   if (!body) return 0;
   nlohmann::json params = {{"pid", "p"}, {"aid", "a1"}, {"pair", "p1"}, {"sid", "s1"},
                            {"iid", "i1"}, {"tid", "t1"}, {"mid", "m1"}};
-  auto cmd = pl::parse_command(name, params, *body);
+  auto cmd = spec.parse(params, *body);
   (void)cmd;
   return 0;
 }

@@ -197,24 +197,232 @@ Rules read_rules(Reader& r) {
   return out;
 }
 
-template <typename T>
-Result<AnyCommand> done(Reader& body, Reader& params, T command) {
-  PL_RETURN_IF_ERROR(params.finish());
-  PL_RETURN_IF_ERROR(body.finish());
+// ---- one reader per command: path ids from `p`, body fields from `b`
+OpenProgramme read_open_programme(Reader& b, Reader& /*p: no path ids*/) {
+  OpenProgramme c;
+  c.id = b.text("id");
+  c.name = b.text("name");
+  c.coordinator = b.text("coordinator");
+  c.rules = read_rules(b);
+  return c;
+}
+
+AmendRules read_amend_rules(Reader& b, Reader& p) {
+  AmendRules c;
+  c.programme_id = p.text("pid");
+  c.rules = read_rules(b);
+  c.reason = b.text("reason");
+  return c;
+}
+
+CloseProgramme read_close_programme(Reader& b, Reader& p) {
+  CloseProgramme c;
+  c.programme_id = p.text("pid");
+  c.date = b.date("date");
+  c.reason = b.text("reason", false);
+  return c;
+}
+
+HoldJointMeeting read_hold_joint_meeting(Reader& b, Reader& p) {
+  HoldJointMeeting c;
+  c.programme_id = p.text("pid");
+  c.id = b.text("id", false);
+  c.date = b.date("date");
+  c.title = b.text("title");
+  c.pair_ids = b.strings("pair_ids");
+  return c;
+}
+
+EnrolMentee read_enrol_mentee(Reader& b, Reader& p) {
+  EnrolMentee c;
+  c.programme_id = p.text("pid");
+  c.id = b.text("id");
+  c.name = b.text("name");
+  c.cluster_name = b.text("cluster_name");
+  c.sectors = b.text("sectors");
+  c.country = b.text("country");
+  c.website = b.text("website", false);
+  return c;
+}
+
+WithdrawMentee read_withdraw_mentee(Reader& b, Reader& p) {
+  WithdrawMentee c;
+  c.mentee_id = p.text("mid");
+  c.date = b.date("date");
+  c.reason = b.text("reason");
+  return c;
+}
+
+SubmitApplication read_submit_application(Reader& b, Reader& p) {
+  SubmitApplication c;
+  c.programme_id = p.text("pid");
+  c.id = b.text("id");
+  c.applicant_name = b.text("applicant_name");
+  c.organisation = b.text("organisation");
+  c.email = b.text("email");
+  c.country = b.text("country");
+  c.profile = b.one_of("profile", {"cluster_manager", "expert"}) == 1 ? fb::Profile::expert
+                                                                     : fb::Profile::cluster_manager;
+  c.years_experience = b.int32("years_experience");
+  c.knowledge_areas = b.strings("knowledge_areas");
+  c.quotation_cents = b.cents("quotation_cents");
+  c.received_at_us = b.instant("received_at", false);
+  return c;
+}
+
+AcceptApplication read_accept_application(Reader& b, Reader& p) {
+  AcceptApplication c;
+  c.application_id = p.text("aid");
+  c.mentor_id = b.text("mentor_id");
+  return c;
+}
+
+RejectApplication read_reject_application(Reader& b, Reader& p) {
+  RejectApplication c;
+  c.application_id = p.text("aid");
+  c.reason = b.text("reason");
+  return c;
+}
+
+AssignPair read_assign_pair(Reader& b, Reader& p) {
+  AssignPair c;
+  c.programme_id = p.text("pid");
+  c.id = b.text("id");
+  c.mentor_id = b.text("mentor_id");
+  c.mentee_id = b.text("mentee_id");
+  c.start_date = b.date("start_date");
+  c.end_date = b.date("end_date");
+  c.agreed_fee_cents = b.cents("agreed_fee_cents");
+  c.topics = b.strings("topics");
+  return c;
+}
+
+ChangePairPeriod read_change_pair_period(Reader& b, Reader& p) {
+  ChangePairPeriod c;
+  c.pair_id = p.text("pair");
+  c.end_date = b.date("end_date");
+  c.reason = b.text("reason");
+  return c;
+}
+
+LogSession read_log_session(Reader& b, Reader& p) {
+  LogSession c;
+  c.pair_id = p.text("pair");
+  c.id = b.text("id");
+  c.date = b.date("date");
+  c.minutes = b.minutes("minutes");
+  c.mode = b.one_of("mode", {"remote", "in_person"}) == 1 ? fb::Mode::in_person : fb::Mode::remote;
+  c.format = b.one_of("format", {"bilateral", "group"}) == 1 ? fb::Format::group : fb::Format::bilateral;
+  c.topics = b.strings("topics");
+  c.summary = b.text("summary");
+  return c;
+}
+
+VoidSession read_void_session(Reader& b, Reader& p) {
+  VoidSession c;
+  c.pair_id = p.text("pair");
+  c.session_id = p.text("sid");
+  c.reason = b.text("reason");
+  return c;
+}
+
+SubmitReport read_submit_report(Reader& b, Reader& p) {
+  SubmitReport c;
+  c.pair_id = p.text("pair");
+  c.language = b.text("language");
+  c.topics = b.strings("topics");
+  c.progress = b.text("progress", true, kMaxReportField);
+  c.outcomes = b.text("outcomes", true, kMaxReportField);
+  return c;
+}
+
+CompletePair read_complete_pair(Reader& b, Reader& p) {
+  CompletePair c;
+  c.pair_id = p.text("pair");
+  return c;
+}
+
+TerminatePair read_terminate_pair(Reader& b, Reader& p) {
+  TerminatePair c;
+  c.pair_id = p.text("pair");
+  c.reason = b.text("reason");
+  return c;
+}
+
+IssueInvoice read_issue_invoice(Reader& b, Reader& p) {
+  IssueInvoice c;
+  c.pair_id = p.text("pair");
+  c.id = b.text("id");
+  c.number = b.text("number");
+  c.issue_date = b.date("issue_date");
+  c.net_cents = b.cents("net_cents");
+  c.vat_cents = b.cents("vat_cents");
+  return c;
+}
+
+PayInvoice read_pay_invoice(Reader& b, Reader& p) {
+  PayInvoice c;
+  c.invoice_id = p.text("iid");
+  c.paid_date = b.date("paid_date");
+  c.amount_cents = b.cents("amount_cents");
+  return c;
+}
+
+CancelInvoice read_cancel_invoice(Reader& b, Reader& p) {
+  CancelInvoice c;
+  c.invoice_id = p.text("iid");
+  c.reason = b.text("reason");
+  return c;
+}
+
+IssueCreditNote read_issue_credit_note(Reader& b, Reader& p) {
+  IssueCreditNote c;
+  c.invoice_id = p.text("iid");
+  c.id = b.text("id");
+  c.amount_cents = b.cents("amount_cents");
+  c.reason = b.text("reason");
+  return c;
+}
+
+ScheduleTour read_schedule_tour(Reader& b, Reader& p) {
+  ScheduleTour c;
+  c.programme_id = p.text("pid");
+  c.id = b.text("id");
+  c.region = b.text("region");
+  c.host = b.text("host");
+  c.start_date = b.date("start_date");
+  c.end_date = b.date("end_date");
+  c.topics = b.strings("topics", false);
+  return c;
+}
+
+RegisterTourParticipant read_register_tour_participant(Reader& b, Reader& p) {
+  RegisterTourParticipant c;
+  c.tour_id = p.text("tid");
+  c.mentee_id = b.text("mentee_id");
+  return c;
+}
+
+CancelTourParticipant read_cancel_tour_participant(Reader& b, Reader& p) {
+  CancelTourParticipant c;
+  c.tour_id = p.text("tid");
+  c.mentee_id = b.text("mentee_id");
+  c.reason = b.text("reason");
+  return c;
+}
+
+template <class T, T (*Read)(Reader&, Reader&)>
+Result<AnyCommand> parse_with(const json& params, const json& body) {
+  static const json kEmpty = json::object();
+  Reader b(body.is_null() ? kEmpty : body, "request body");
+  Reader p(params.is_null() ? kEmpty : params, "path");
+  T command = Read(b, p);
+  PL_RETURN_IF_ERROR(p.finish());
+  PL_RETURN_IF_ERROR(b.finish());
   return AnyCommand(std::move(command));
 }
 
 }  // namespace
-
-const std::vector<std::string>& command_names() {
-  static const std::vector<std::string> names = {
-      "open_programme", "amend_rules", "close_programme", "hold_joint_meeting", "enrol_mentee", "withdraw_mentee",
-      "submit_application", "accept_application", "reject_application", "assign_pair", "change_pair_period",
-      "log_session", "void_session", "submit_report", "complete_pair", "terminate_pair", "issue_invoice",
-      "pay_invoice", "cancel_invoice", "issue_credit_note", "schedule_tour", "register_tour_participant",
-      "cancel_tour_participant"};
-  return names;
-}
 
 Result<nlohmann::json> parse_json(std::string_view text) {
   try {
@@ -226,201 +434,71 @@ Result<nlohmann::json> parse_json(std::string_view text) {
   }
 }
 
-Result<AnyCommand> parse_command(std::string_view name, const json& params_json, const json& body_json) {
-  static const json kEmpty = json::object();
-  Reader b(body_json.is_null() ? kEmpty : body_json, "request body");
-  Reader p(params_json.is_null() ? kEmpty : params_json, "path");
-  if (name == "open_programme") {
-    OpenProgramme c;
-    c.id = b.text("id");
-    c.name = b.text("name");
-    c.coordinator = b.text("coordinator");
-    c.rules = read_rules(b);
-    return done(b, p, std::move(c));
-  }
-  if (name == "amend_rules") {
-    AmendRules c;
-    c.programme_id = p.text("pid");
-    c.rules = read_rules(b);
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  if (name == "close_programme") {
-    CloseProgramme c;
-    c.programme_id = p.text("pid");
-    c.date = b.date("date");
-    c.reason = b.text("reason", false);
-    return done(b, p, std::move(c));
-  }
-  if (name == "hold_joint_meeting") {
-    HoldJointMeeting c;
-    c.programme_id = p.text("pid");
-    c.id = b.text("id", false);
-    c.date = b.date("date");
-    c.title = b.text("title");
-    c.pair_ids = b.strings("pair_ids");
-    return done(b, p, std::move(c));
-  }
-  if (name == "enrol_mentee") {
-    EnrolMentee c;
-    c.programme_id = p.text("pid");
-    c.id = b.text("id");
-    c.name = b.text("name");
-    c.cluster_name = b.text("cluster_name");
-    c.sectors = b.text("sectors");
-    c.country = b.text("country");
-    c.website = b.text("website", false);
-    return done(b, p, std::move(c));
-  }
-  if (name == "withdraw_mentee") {
-    WithdrawMentee c;
-    c.mentee_id = p.text("mid");
-    c.date = b.date("date");
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  if (name == "submit_application") {
-    SubmitApplication c;
-    c.programme_id = p.text("pid");
-    c.id = b.text("id");
-    c.applicant_name = b.text("applicant_name");
-    c.organisation = b.text("organisation");
-    c.email = b.text("email");
-    c.country = b.text("country");
-    c.profile = b.one_of("profile", {"cluster_manager", "expert"}) == 1 ? fb::Profile::expert
-                                                                         : fb::Profile::cluster_manager;
-    c.years_experience = b.int32("years_experience");
-    c.knowledge_areas = b.strings("knowledge_areas");
-    c.quotation_cents = b.cents("quotation_cents");
-    c.received_at_us = b.instant("received_at", false);
-    return done(b, p, std::move(c));
-  }
-  if (name == "accept_application") {
-    AcceptApplication c;
-    c.application_id = p.text("aid");
-    c.mentor_id = b.text("mentor_id");
-    return done(b, p, std::move(c));
-  }
-  if (name == "reject_application") {
-    RejectApplication c;
-    c.application_id = p.text("aid");
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  if (name == "assign_pair") {
-    AssignPair c;
-    c.programme_id = p.text("pid");
-    c.id = b.text("id");
-    c.mentor_id = b.text("mentor_id");
-    c.mentee_id = b.text("mentee_id");
-    c.start_date = b.date("start_date");
-    c.end_date = b.date("end_date");
-    c.agreed_fee_cents = b.cents("agreed_fee_cents");
-    c.topics = b.strings("topics");
-    return done(b, p, std::move(c));
-  }
-  if (name == "change_pair_period") {
-    ChangePairPeriod c;
-    c.pair_id = p.text("pair");
-    c.end_date = b.date("end_date");
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  if (name == "log_session") {
-    LogSession c;
-    c.pair_id = p.text("pair");
-    c.id = b.text("id");
-    c.date = b.date("date");
-    c.minutes = b.minutes("minutes");
-    c.mode = b.one_of("mode", {"remote", "in_person"}) == 1 ? fb::Mode::in_person : fb::Mode::remote;
-    c.format = b.one_of("format", {"bilateral", "group"}) == 1 ? fb::Format::group : fb::Format::bilateral;
-    c.topics = b.strings("topics");
-    c.summary = b.text("summary");
-    return done(b, p, std::move(c));
-  }
-  if (name == "void_session") {
-    VoidSession c;
-    c.pair_id = p.text("pair");
-    c.session_id = p.text("sid");
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  if (name == "submit_report") {
-    SubmitReport c;
-    c.pair_id = p.text("pair");
-    c.language = b.text("language");
-    c.topics = b.strings("topics");
-    c.progress = b.text("progress", true, kMaxReportField);
-    c.outcomes = b.text("outcomes", true, kMaxReportField);
-    return done(b, p, std::move(c));
-  }
-  if (name == "complete_pair") {
-    CompletePair c;
-    c.pair_id = p.text("pair");
-    return done(b, p, std::move(c));
-  }
-  if (name == "terminate_pair") {
-    TerminatePair c;
-    c.pair_id = p.text("pair");
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  if (name == "issue_invoice") {
-    IssueInvoice c;
-    c.pair_id = p.text("pair");
-    c.id = b.text("id");
-    c.number = b.text("number");
-    c.issue_date = b.date("issue_date");
-    c.net_cents = b.cents("net_cents");
-    c.vat_cents = b.cents("vat_cents");
-    return done(b, p, std::move(c));
-  }
-  if (name == "pay_invoice") {
-    PayInvoice c;
-    c.invoice_id = p.text("iid");
-    c.paid_date = b.date("paid_date");
-    c.amount_cents = b.cents("amount_cents");
-    return done(b, p, std::move(c));
-  }
-  if (name == "cancel_invoice") {
-    CancelInvoice c;
-    c.invoice_id = p.text("iid");
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  if (name == "issue_credit_note") {
-    IssueCreditNote c;
-    c.invoice_id = p.text("iid");
-    c.id = b.text("id");
-    c.amount_cents = b.cents("amount_cents");
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  if (name == "schedule_tour") {
-    ScheduleTour c;
-    c.programme_id = p.text("pid");
-    c.id = b.text("id");
-    c.region = b.text("region");
-    c.host = b.text("host");
-    c.start_date = b.date("start_date");
-    c.end_date = b.date("end_date");
-    c.topics = b.strings("topics", false);
-    return done(b, p, std::move(c));
-  }
-  if (name == "register_tour_participant") {
-    RegisterTourParticipant c;
-    c.tour_id = p.text("tid");
-    c.mentee_id = b.text("mentee_id");
-    return done(b, p, std::move(c));
-  }
-  if (name == "cancel_tour_participant") {
-    CancelTourParticipant c;
-    c.tour_id = p.text("tid");
-    c.mentee_id = b.text("mentee_id");
-    c.reason = b.text("reason");
-    return done(b, p, std::move(c));
-  }
-  return Status::invalid("unknown command '" + std::string(name) + "'");
+namespace commands {
+const CommandSpec open_programme{"open_programme", &parse_with<OpenProgramme, read_open_programme>};
+const CommandSpec amend_rules{"amend_rules", &parse_with<AmendRules, read_amend_rules>};
+const CommandSpec close_programme{"close_programme", &parse_with<CloseProgramme, read_close_programme>};
+const CommandSpec hold_joint_meeting{"hold_joint_meeting", &parse_with<HoldJointMeeting, read_hold_joint_meeting>};
+const CommandSpec enrol_mentee{"enrol_mentee", &parse_with<EnrolMentee, read_enrol_mentee>};
+const CommandSpec withdraw_mentee{"withdraw_mentee", &parse_with<WithdrawMentee, read_withdraw_mentee>};
+const CommandSpec submit_application{"submit_application", &parse_with<SubmitApplication, read_submit_application>};
+const CommandSpec accept_application{"accept_application", &parse_with<AcceptApplication, read_accept_application>};
+const CommandSpec reject_application{"reject_application", &parse_with<RejectApplication, read_reject_application>};
+const CommandSpec assign_pair{"assign_pair", &parse_with<AssignPair, read_assign_pair>};
+const CommandSpec change_pair_period{"change_pair_period", &parse_with<ChangePairPeriod, read_change_pair_period>};
+const CommandSpec log_session{"log_session", &parse_with<LogSession, read_log_session>};
+const CommandSpec void_session{"void_session", &parse_with<VoidSession, read_void_session>};
+const CommandSpec submit_report{"submit_report", &parse_with<SubmitReport, read_submit_report>};
+const CommandSpec complete_pair{"complete_pair", &parse_with<CompletePair, read_complete_pair>};
+const CommandSpec terminate_pair{"terminate_pair", &parse_with<TerminatePair, read_terminate_pair>};
+const CommandSpec issue_invoice{"issue_invoice", &parse_with<IssueInvoice, read_issue_invoice>};
+const CommandSpec pay_invoice{"pay_invoice", &parse_with<PayInvoice, read_pay_invoice>};
+const CommandSpec cancel_invoice{"cancel_invoice", &parse_with<CancelInvoice, read_cancel_invoice>};
+const CommandSpec issue_credit_note{"issue_credit_note", &parse_with<IssueCreditNote, read_issue_credit_note>};
+const CommandSpec schedule_tour{"schedule_tour", &parse_with<ScheduleTour, read_schedule_tour>};
+const CommandSpec register_tour_participant{"register_tour_participant", &parse_with<RegisterTourParticipant, read_register_tour_participant>};
+const CommandSpec cancel_tour_participant{"cancel_tour_participant", &parse_with<CancelTourParticipant, read_cancel_tour_participant>};
+}  // namespace commands
+
+const std::vector<const CommandSpec*>& command_specs() {
+  static const std::vector<const CommandSpec*> all = {
+      &commands::open_programme,
+      &commands::amend_rules,
+      &commands::close_programme,
+      &commands::hold_joint_meeting,
+      &commands::enrol_mentee,
+      &commands::withdraw_mentee,
+      &commands::submit_application,
+      &commands::accept_application,
+      &commands::reject_application,
+      &commands::assign_pair,
+      &commands::change_pair_period,
+      &commands::log_session,
+      &commands::void_session,
+      &commands::submit_report,
+      &commands::complete_pair,
+      &commands::terminate_pair,
+      &commands::issue_invoice,
+      &commands::pay_invoice,
+      &commands::cancel_invoice,
+      &commands::issue_credit_note,
+      &commands::schedule_tour,
+      &commands::register_tour_participant,
+      &commands::cancel_tour_participant,
+  };
+  return all;
+}
+
+const CommandSpec* find_command(std::string_view name) {
+  for (const CommandSpec* c : command_specs())
+    if (c->name == name) return c;
+  return nullptr;
+}
+
+Result<AnyCommand> parse_command(std::string_view name, const json& params, const json& body) {
+  const CommandSpec* c = find_command(name);
+  if (!c) return Status::invalid("unknown command '" + std::string(name) + "'");
+  return c->parse(params, body);
 }
 
 }  // namespace pl

@@ -16,12 +16,34 @@
 
 namespace pl {
 
-// `name` is one of command_names(); `params` holds the ids taken from the
-// path (pid, aid, pair, sid, iid, tid, mid), `body` the request body.
-Result<AnyCommand> parse_command(std::string_view name, const nlohmann::json& params, const nlohmann::json& body);
+// One command of the API: its name (as demo scripts and metrics spell it)
+// and its reader, which turns the ids taken from the path (pid, aid, pair,
+// sid, iid, tid, mid) and the request body into the command, or refuses them
+// with bad_request (or too_long) naming the field. Stateless; safe to call
+// from any thread.
+struct CommandSpec {
+  std::string_view name;
+  Result<AnyCommand> (*parse)(const nlohmann::json& params, const nlohmann::json& body);
+};
 
-// The command names parse_command knows.
-const std::vector<std::string>& command_names();
+// Every command the API takes, one constant each: the route table names
+// them, so a route reaches its reader without a lookup by name.
+namespace commands {
+extern const CommandSpec open_programme, amend_rules, close_programme, hold_joint_meeting, enrol_mentee,
+    withdraw_mentee, submit_application, accept_application, reject_application, assign_pair, change_pair_period,
+    log_session, void_session, submit_report, complete_pair, terminate_pair, issue_invoice, pay_invoice,
+    cancel_invoice, issue_credit_note, schedule_tour, register_tour_participant, cancel_tour_participant;
+}  // namespace commands
+
+// All of the above, in API.md's order. The pointers live as long as the program.
+const std::vector<const CommandSpec*>& command_specs();
+
+// The command called `name`, or nullptr.
+const CommandSpec* find_command(std::string_view name);
+
+// find_command(name)->parse(params, body); bad_request for an unknown name.
+// For callers that hold a name as data (demo scripts).
+Result<AnyCommand> parse_command(std::string_view name, const nlohmann::json& params, const nlohmann::json& body);
 
 // Parses text as JSON (UTF-8 checked); bad_request with the position if not.
 Result<nlohmann::json> parse_json(std::string_view text);
