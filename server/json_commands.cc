@@ -336,7 +336,7 @@ SubmitReport read_submit_report(Reader& b, Reader& p) {
   return c;
 }
 
-CompletePair read_complete_pair(Reader& b, Reader& p) {
+CompletePair read_complete_pair(Reader& /*b: no body fields*/, Reader& p) {
   CompletePair c;
   c.pair_id = p.text("pair");
   return c;
