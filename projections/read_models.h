@@ -3,9 +3,10 @@
 // ReadModels is one pure fold, apply(event), over the whole log. It holds the
 // write-side State (ledger/state.h) — so "hours used", "agreed" and "net
 // invoiced" have the single definition the writer's checks use — plus what
-// only readers need: each session's details, each invoice's movements with the
-// positions they came from, and per-programme indexes in the order entities
-// appeared. The views (pairs, hours, budget, applications) are derived from it
+// only readers need: each session's summary and void reason, each invoice's
+// movements with the positions they came from, and per-programme indexes in
+// the order entities appeared. Every read is answered from these alone; none
+// goes back to the store. The views (pairs, hours, budget, applications) are derived from it
 // by the functions below, at the point in time the caller names; nothing else
 // changes it. Equal histories give equal bytes (archive_bytes), which is what
 // checkpoints store and what the tests compare.
@@ -25,7 +26,15 @@ namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 3;
+inline constexpr std::uint32_t kReadModelsVersion = 4;
+
+// The texts of one session, which the write-side State does not keep.
+struct SessionText {
+  std::string summary;      // as logged
+  std::string void_reason;  // empty while the session is not voided
+  template <class A>
+  void io(A& a) { a(summary, void_reason); }
+};
 
 struct PairExtra {
   std::uint64_t assigned_position = 0;
@@ -36,9 +45,12 @@ struct PairExtra {
   std::string report_language;
   std::uint64_t report_position = 0;
   std::uint64_t stream_version = 0;  // of pair-<id>, for If-Match
+  // One per PairState::sessions, in the same order (the order logged).
+  std::vector<SessionText> sessions;
   template <class A>
   void io(A& a) {
-    a(assigned_position, ended_position, end_reason, topics, invoices, report_language, report_position, stream_version);
+    a(assigned_position, ended_position, end_reason, topics, invoices, report_language, report_position, stream_version,
+      sessions);
   }
 };
 
