@@ -7,6 +7,9 @@
 // containers carry a varint length. Unordered maps are written in key order,
 // so equal states give equal bytes: the bytes are the state's canonical form
 // and tests compare them to compare states.
+//
+// Thread safety: an archive is used by one thread at a time. Saving only
+// reads the object saved.
 #pragma once
 
 #include <algorithm>
@@ -38,10 +41,12 @@ class OutArchive {
   void operator()(T&... xs) {
     (put(xs), ...);
   }
+  // Appends the bytes of `x`.
   template <class T>
   void save(const T& x) {
     put(const_cast<T&>(x));  // saving never writes to x
   }
+  // Everything saved so far; the reference is valid while the archive lives.
   std::string& bytes() { return out_; }
 
   void varint(std::uint64_t v) {
@@ -118,18 +123,22 @@ class OutArchive {
   std::string out_;
 };
 
-// Reads what OutArchive wrote. On running out of bytes or an impossible
-// length it stops and ok() turns false; the caller then discards the object.
+// Reads what OutArchive wrote, into objects the caller made. On running out
+// of bytes or an impossible length it stops and ok() turns false; the object
+// is then partly read and the caller discards it.
 class InArchive {
  public:
   static constexpr bool saving = false;
+  // Borrows `in`, which must outlive the archive.
   explicit InArchive(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
 
   template <class... T>
   void operator()(T&... xs) {
     (get(xs), ...);
   }
+  // False once a read failed.
   bool ok() const { return ok_; }
+  // True when every byte was read (also after a failure: check ok() first).
   bool at_end() const { return p_ == end_; }
 
   std::uint64_t varint() {
@@ -233,7 +242,7 @@ class InArchive {
   bool ok_ = true;
 };
 
-// The canonical bytes of a value.
+// The canonical bytes of a value (what OutArchive::save writes).
 template <class T>
 std::string archive_bytes(const T& x) {
   OutArchive a;

@@ -1,4 +1,6 @@
 // Big-endian fixed-width integers, as the persisted formats write them.
+// put_* append to `out`; get_* read from `p`, which must point at 4 (u32) or
+// 8 (u64) readable bytes. Pure; thread safe.
 #pragma once
 
 #include <cstdint>

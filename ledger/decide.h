@@ -12,13 +12,17 @@ namespace pl {
 
 // Decides a command: the events it appends, or the refusal with a reason code
 // and the figures. `expected_version`, when set, is the version the command's
-// target stream must be at (If-Match); else version_conflict. Pure: the same
-// state, time and command give the same decision; thread safe on a State no
-// one writes meanwhile.
+// target stream must be at (If-Match): the decision's first event carries it,
+// and the writer refuses the command with version_conflict when it appends
+// that event to a stream at another version. Pure: the same state, time and
+// command give the same decision; thread safe on a State no one writes
+// meanwhile.
 Result<Decision> decide(const State& state, std::int64_t now_us, const AnyCommand& command,
                         std::optional<std::uint64_t> expected_version = std::nullopt);
 
-// A writer command that decides `command` (with the given actor).
+// A writer command that decides `command` (with the given actor and
+// expected version). Its idempotency key, fingerprint and correlation id are
+// left empty, for the caller to set.
 Command make_command(AnyCommand command, Actor actor, std::optional<std::uint64_t> expected_version = std::nullopt);
 
 }  // namespace pl

@@ -16,6 +16,7 @@
 
 namespace pl {
 
+// Who sends a command: the caller's name and role (a token's, for the API).
 struct Actor {
   std::string name;
   std::string role;
@@ -30,6 +31,7 @@ struct NewEvent {
   std::string payload;
 };
 
+// An accepted command: its events, appended together or not at all.
 struct Decision {
   std::string id;                  // the entity the command created or changed
   std::string programme_id;        // the programme whose rules were applied
@@ -38,7 +40,10 @@ struct Decision {
 };
 
 // Decides a command against the state; `now_us` is the recorded-at its
-// events will carry (the server's clock, never decreasing).
+// events will carry (the server's clock, never decreasing). Runs on the
+// writer thread; the State is valid during the call only and must not be
+// kept. Returns the events to append, or the refusal (nothing is written).
+// An exception it throws is answered as internal.
 using Decide = std::function<Result<Decision>(const State&, std::int64_t now_us)>;
 
 struct Command {
@@ -55,7 +60,8 @@ struct Command {
 };
 
 // The key a command's outcome is recorded under: its idempotency key scoped
-// by its caller (role and actor name).
+// by its caller (role and actor name). Meaningful for a non-empty key only.
+// Pure; thread safe.
 std::string scoped_command_key(const Command& cmd);
 
 }  // namespace pl

@@ -3,8 +3,12 @@
 // A Status is either ok or carries a kind (what sort of failure, used to map
 // to transport errors), a reason (a stable snake_case code for machines, such
 // as "hour_cap_exceeded") and a message (a sentence for people, with the
-// figures). Both types are [[nodiscard]]: ignoring one is a compile error
-// under -Werror; dropping one on purpose is spelled `(void)status.ignore()`.
+// figures). Both types are [[nodiscard]]: ignoring one is a warning (an
+// error under -Werror); dropping one on purpose is spelled
+// `(void)status.ignore()`.
+//
+// Thread safety: values, like std::string: const methods may be called from
+// several threads at once; anything else needs external synchronization.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +31,7 @@ enum class Kind : std::uint8_t {
   internal = 8,          // a broken invariant
 };
 
+// The kind's name ("not_found"); "unknown" for a value outside the enum.
 std::string_view kind_name(Kind k);
 
 class [[nodiscard]] Status {
@@ -51,7 +56,9 @@ class [[nodiscard]] Status {
   bool is(Kind k) const { return kind_ == k; }
   // Stable machine code, e.g. "version_conflict"; empty when ok.
   const std::string& reason() const { return reason_; }
+  // A sentence for people; empty when ok.
   const std::string& message() const { return message_; }
+  // "ok", or "<kind> (<reason>): <message>", for logs.
   std::string to_string() const;
   // Explicitly drops the status.
   void ignore() const {}
@@ -69,10 +76,14 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  // REQUIRES: !status.is_ok(). A Result made from an ok Status holds no
+  // value and is not ok.
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool is_ok() const { return v_.index() == 0; }
   explicit operator bool() const { return is_ok(); }
+  // The value. REQUIRES: is_ok() (otherwise std::bad_variant_access is
+  // thrown); the same for ->, * and the rvalue overload, which moves it out.
   T& value() & { return std::get<0>(v_); }
   const T& value() const& { return std::get<0>(v_); }
   T&& value() && { return std::get<0>(std::move(v_)); }
@@ -80,6 +91,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  // A copy of the value, or `fallback` when there is none.
   T value_or(T fallback) const { return is_ok() ? value() : fallback; }
   // The failure; an ok Status when a value is held.
   Status status() const { return is_ok() ? Status::ok() : std::get<1>(v_); }

@@ -10,9 +10,17 @@
 //    command produced;
 //  * nothing is ever updated or deleted.
 //
-// Thread safety: reads (head, read, read_stream, scan, find_command, verify)
-// may run on any thread at any time. Building and committing a Batch is for
-// one thread at a time (the Writer).
+// Thread safety: the const methods (head, read, read_one, scan, read_stream,
+// stream_version, find_command, verify, backup, get_checkpoint) and
+// put_checkpoint may be called from any thread at any time, without external
+// locking. begin(), commit(), needs_reopen() and reopen() are for the writer
+// thread alone, and a Batch is used by that thread only; flush() must not run
+// concurrently with commit().
+//
+// Errors: a Status of kind corruption means stored bytes are not what the
+// ledger wrote (the message names the position); io_error, that the storage
+// failed; unavailable, that the store is open read-only (for a write) or is
+// being reopened after a storage failure (for anything).
 #pragma once
 
 #include <chrono>
@@ -39,6 +47,7 @@ class Env;
 
 namespace pl {
 
+// The last committed event: position 0 and a zero hash for an empty store.
 struct Head {
   std::uint64_t position = 0;
   Hash hash{};                  // zeros for an empty store
@@ -62,15 +71,22 @@ struct CommandRecord {
 };
 
 struct StoreOptions {
-  // Sync the write-ahead log before a commit returns. With false, a machine
-  // crash can lose acknowledged events. Default: true.
+  // Sync the write-ahead log before commit() and put_checkpoint() return.
+  // With false, a machine crash can lose acknowledged events.
+  // Default: true
   bool sync = true;
-  // Create the store when the directory holds none. Default: true.
+  // Create the store when the directory holds none; with false, open() of a
+  // directory without a store fails.
+  // Default: true
   bool create_if_missing = true;
-  // Open without the right to write (verify, export, backup). Default: false.
+  // Open without the right to write (verify, export, backup): commit()
+  // answers unavailable. Another process may hold the store open for writing;
+  // this one then sees the store as it was when opened.
+  // Default: false
   bool read_only = false;
-  // The RocksDB environment; tests put a fault-injecting one here.
-  // Default: nullptr (rocksdb::Env::Default()).
+  // The RocksDB environment (tests put a fault-injecting one here). Not owned:
+  // it must outlive the Store. nullptr: rocksdb::Env::Default().
+  // Default: nullptr
   rocksdb::Env* env = nullptr;
 };
 
@@ -86,8 +102,10 @@ enum class VerifyProblem : std::uint8_t {
   bad_key = 8,
   unavailable = 9,     // the store could not be read at all (first_bad_position 0)
 };
+// The problem's name as reports show it ("hash_mismatch").
 std::string_view verify_problem_name(VerifyProblem p);
 
+// What Store::verify() found.
 struct VerifyReport {
   bool ok = true;
   std::uint64_t checked = 0;
@@ -99,34 +117,52 @@ struct VerifyReport {
 
 class Store;
 
-// Events about to be committed together. Made by Store::begin().
+// Events about to be committed together. Made by Store::begin(); nothing in
+// it is stored until Store::commit() succeeds, and a Batch dropped without a
+// commit leaves no trace. It keeps a pointer to its Store, which must outlive
+// it. Not thread safe: the writer thread alone uses it, one Batch at a time
+// (two batches of one store would both claim the next positions).
 class Batch {
  public:
   ~Batch();
   Batch(Batch&&) noexcept;
   Batch& operator=(Batch&&) = delete;
 
-  // Appends one event. `expected_version`, when set, is the version the
-  // stream must be at before this event (0: the stream must not exist).
-  // Refuses with version_conflict and adds nothing when it is not.
-  // When `bytes_out` is given, it receives the stored envelope bytes.
+  // Appends one event at the next position and the next version of
+  // `stream`, and returns them with the event's hash (final once committed).
+  // `payload` is a finished Payload FlatBuffer; it is copied.
+  // `expected_version`, when set, is the version the stream must be at before
+  // this event (0: the stream must not exist). When `bytes_out` is given, it
+  // receives the envelope bytes as they will be stored.
+  //
+  // On failure nothing is added: invalid_argument for an empty stream id or
+  // one holding a NUL byte; conflict "version_conflict" when the stream is
+  // not at `expected_version`; or the error of reading the stream's version.
   Result<EventRef> add(std::string_view stream, std::optional<std::uint64_t> expected_version, fb::Event type,
                        std::string_view payload, const EventMeta& meta, std::string* bytes_out = nullptr);
-  // Records the outcome of an idempotent command.
+  // Records the outcome of an idempotent command under `key`, to be written
+  // with the events. A later record under the same key replaces it.
   void record_command(std::string_view key, const CommandRecord& record);
-  // A command recorded earlier in this batch, if any.
+  // The record kept under `key` earlier in this batch, or nullptr. The
+  // pointer is valid until the next record_command(), rollback() or commit.
   const CommandRecord* pending_command(std::string_view key) const;
-  // The version `stream` is at, counting the events of this batch.
+  // The version `stream` is at, counting the events of this batch (0: no
+  // events). May read the store; its errors are returned.
   Result<std::uint64_t> stream_version(std::string_view stream);
 
-  // Marks the current end; rollback() drops what was added since the mark,
-  // release() keeps it and forgets the mark. One mark at a time.
+  // Marks the current end; rollback() drops what was added since the mark
+  // (events and command records), release() keeps it and forgets the mark.
+  // One mark at a time; without a mark, rollback() and release() do nothing.
   void mark();
   void rollback();
   void release();
 
+  // The head the store will have once this batch is committed (the store's
+  // head at begin() while the batch is empty).
   const Head& head() const { return head_; }
+  // The number of events added.
   std::size_t size() const { return count_; }
+  // The recorded-at every event of this batch carries.
   std::int64_t recorded_at_us() const { return recorded_at_us_; }
 
  private:
@@ -153,66 +189,105 @@ class Batch {
 
 class Store {
  public:
+  // Opens the store in `dir` (created if missing and options.create_if_missing)
+  // and stores it in the result. The caller owns it. Fails with corruption
+  // when the write-ahead log is damaged inside (not only a torn last record),
+  // or, opened for writing, when the store is below or differs from the
+  // durable-head mark (acknowledged events were lost or changed); a
+  // read-only open succeeds then and leaves it to verify() to say so. A store
+  // whose head does not name its last event opens, but refuses every commit.
+  // Any other failure to open is io_error.
   static Result<std::unique_ptr<Store>> open(const std::string& dir, const StoreOptions& options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // The last committed position, hash and recorded-at.
+  // The last committed position, hash and recorded-at, as of the call.
   Head head() const;
 
-  // Starts a batch; recorded-at = max(now_us, head's recorded-at).
+  // Starts a batch on top of the current head; its events carry recorded-at
+  // max(now_us, head's recorded-at). Writer thread only.
   Batch begin(std::int64_t now_us);
-  // Writes the batch atomically (synced per StoreOptions::sync). On success
-  // the head moves; on failure nothing is written and the store is as before.
+  // Writes the batch's events, index entries, command records and the new
+  // head in one RocksDB write (synced per StoreOptions::sync). Writer thread
+  // only.
+  //
+  // On success the head moves and the batch is emptied (an empty batch
+  // writes nothing). Otherwise:
+  //  * unavailable (read-only), corruption (the store is inconsistent, see
+  //    open()), or io_error while a reopen is pending: nothing was written;
+  //  * io_error from the write itself: the outcome is not known (the write
+  //    may have reached the disk); needs_reopen() turns true, and only
+  //    reopen() says what the store holds.
   Status commit(Batch& batch);
 
   // Every event read is checked: its structure, its position, and its hash
-  // against its contents (scans also check each link to the event before).
-  // A failed check is a corruption error naming the position.
+  // against its contents; scans also check each link to the event before. A
+  // failed check is a corruption error naming the position. The events
+  // returned own their bytes.
   //
-  // Up to `limit` events from position `from` on, in order.
+  // Up to `limit` events from position `from` (0 counts as 1) on, in order;
+  // fewer at the end of the log, none past it.
   Result<std::vector<StoredEvent>> read(std::uint64_t from, std::size_t limit) const;
-  // One event; not_found if there is none at that position.
+  // The event at `position`; not_found if there is none.
   Result<StoredEvent> read_one(std::uint64_t position) const;
-  // Calls fn for each event with from <= position <= to (to = 0: to the end),
-  // stopping at the first non-ok status, which is returned.
+  // Calls fn, on the calling thread, for each event with from <= position <=
+  // to (from 0 counts as 1; to = 0: up to the last event committed when the
+  // scan began), in order, stopping at the first non-ok status, which is
+  // returned. The view passed to fn is valid during that call only. A
+  // reopen() waits until the scan returns.
   Status scan(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const;
-  // The same, for long ranges: a second thread reads and verifies batches of
-  // events while `fn` runs on the calling thread.
+  // The same contract, for long ranges: a second thread reads and checks the
+  // events ahead while fn runs on the calling thread.
   Status scan_pipelined(std::uint64_t from, std::uint64_t to,
                         const std::function<Status(const EventView&)>& fn) const;
-  // The events of one stream from version `from_version` on, in version order.
+  // The events of one stream from version `from_version` (0 counts as 1) on,
+  // in version order; empty for a stream without events. An index entry
+  // naming no event is corruption.
   Result<std::vector<StoredEvent>> read_stream(std::string_view stream, std::uint64_t from_version = 1) const;
   // The committed version of a stream (0 if it has no events).
   Result<std::uint64_t> stream_version(std::string_view stream) const;
-  // The record kept under an idempotency key, or nullopt.
+  // The record kept under a scoped idempotency key, or nullopt if there is
+  // none; corruption if the record does not decode.
   Result<std::optional<CommandRecord>> find_command(std::string_view key) const;
 
-  // Recomputes the whole chain and checks every value, the index and the
-  // head; reports the first bad position. progress(checked, total) is called
-  // every 65,536 events.
+  // Recomputes the whole chain and checks every value, the index, the head
+  // and the durable-head mark read at open, at one consistent point (commits
+  // made meanwhile are not seen); reports the first bad position. A store
+  // that cannot be read at all is a report with problem `unavailable`.
+  // progress(checked, total) is called on the calling thread every 65,536
+  // events and at the end.
   VerifyReport verify(const std::function<void(std::uint64_t, std::uint64_t)>& progress = {}) const;
 
-  // After a failed commit (see commit()), the writer reopens the store before
-  // it decides anything else: what the reopened store holds is the truth about
-  // the failed write. Fails while the storage still fails; then every read
-  // answers unavailable until a reopen succeeds. Writer thread only.
+  // True after a failed commit: the writer must reopen() the store before it
+  // decides anything else, since what the reopened store holds is the truth
+  // about the failed write. Writer thread only.
   bool needs_reopen() const { return needs_reopen_; }
+  // Closes and reopens the RocksDB instance, waiting for reads in progress.
+  // Fails (io_error) while the storage still fails; every read then answers
+  // unavailable until a reopen succeeds. Writer thread only.
   Status reopen();
 
   // Writes every memtable to sorted files, so that the next open has no
-  // write-ahead log to replay (a clean shutdown does this).
+  // write-ahead log to replay (a clean shutdown does this), and rewrites the
+  // durable-head mark. Not concurrently with commit().
   Status flush();
 
-  // A consistent copy of the store in `dir` (which must not exist).
+  // A consistent copy of the store in `dir`, which must not exist. Table files
+  // may be hard-linked when `dir` is on the same file system. May run while
+  // the store is written.
   Status backup(const std::string& dir) const;
 
-  // Projection checkpoints: an opaque value under a name.
+  // Projection checkpoints: an opaque value under a name. put_checkpoint
+  // replaces any value under `name` (synced per StoreOptions::sync);
+  // get_checkpoint returns nullopt when there is none.
   Status put_checkpoint(std::string_view name, std::string_view value);
   Result<std::optional<std::string>> get_checkpoint(std::string_view name) const;
 
-  // Raw access, for tools and tests that need to look under the ledger.
+  // Raw access, for tools and tests that need to look under the ledger:
+  // writing through it bypasses every check. The pointers are owned by the
+  // store and valid until reopen() or its destruction (raw_db() is null while
+  // a reopen has failed).
   rocksdb::DB* raw_db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf_events() const { return events_; }
   rocksdb::ColumnFamilyHandle* cf_streams() const { return streams_; }
@@ -258,7 +333,8 @@ class Store {
   std::unordered_map<std::string, std::uint64_t> version_cache_;
 };
 
-// Key encodings (exposed for tools and tests).
+// Key encodings of the events and streams column families (exposed for tools
+// and tests): big-endian, so that keys sort by number.
 std::string position_key(std::uint64_t position);
 std::string stream_key(std::string_view stream, std::uint64_t version);
 

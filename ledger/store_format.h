@@ -46,19 +46,24 @@ inline constexpr char kHeadKey[] = "head";
 inline constexpr char kMarkFile[] = "DURABLE-HEAD";
 inline constexpr std::string_view kMarkMagic = "programme-ledger durable-head v1";
 
+// The records above. Each decode_* returns false when its input is not a
+// whole record (a mark cut by a power loss, say); the output may then be
+// partly written and must not be used. Pure; thread safe.
 std::string encode_head(const Head& h);
 bool decode_head(std::string_view s, Head* h);
 std::string encode_mark(const Head& h);
-// False when `text` is not a whole mark (say, cut by a power loss).
 bool decode_mark(const std::string& text, Head* h);
 std::string encode_command(const CommandRecord& r);
 bool decode_command(std::string_view s, CommandRecord* r);
 
-// A RocksDB status as the ledger's: corruption, not_found, or io_error.
+// A RocksDB status as the ledger's: OK, corruption, not_found, or io_error
+// (every other failure), its message prefixed with `what`.
 Status from_rocks(const rocksdb::Status& s, std::string_view what);
+// The slice's bytes, borrowed.
 std::string_view view(const rocksdb::Slice& s);
 // FlatBuffers are read in place and need their natural alignment; values
 // under a RocksDB iterator have none, so a misaligned one is copied to `buf`.
+// The view returned borrows either the slice's bytes or `buf`.
 std::string_view aligned(const rocksdb::Slice& s, std::string& buf);
 
 // The stream id and its 0x00 of a streams key. Given to RocksDB as the
@@ -84,9 +89,10 @@ Status corrupt_at(std::string_view key, const std::string& what);
 // The stored event under `key` sits under its own position and still hashes
 // to the hash it was written with.
 Status check_stored(const EventView& ev, std::string_view key);
-// The decoded, checked event stored under `key`, borrowed from `bytes`...
+// The decoded, checked event stored under `key`, borrowing `bytes` (8-byte
+// aligned, as decode_event() requires)...
 Result<EventView> decode_stored(std::string_view bytes, std::string_view key);
-// ... or owning them.
+// ... or owning them. Either fails with corruption naming the position.
 Result<StoredEvent> stored_event(std::string bytes, std::string_view key);
 
 // Scans also check each link: an event names the hash of the one before it

@@ -7,9 +7,16 @@
 // before it, and commits the accepted ones together in one synced RocksDB
 // write (group commit). A caller is answered only after its events are
 // durable. A refused command writes nothing and does not disturb the others of
-// its group. If the commit itself fails, every command of the group is
-// answered with that failure and the State is rebuilt from the store; if
-// that rebuild fails too, every later command is refused as unavailable.
+// its group. If the commit itself fails, the group's accepted commands are
+// answered with that failure (io_error: their outcome is not known), and the
+// store is reopened and the State rebuilt from it before anything else is
+// decided; while the reopen fails, commands are answered with its error and
+// nothing is written; if the State cannot be rebuilt, every later command is
+// refused as unavailable.
+//
+// Thread safety: submit(), execute() and stats() may be called from any
+// thread; stop() from one thread at a time. execute() and stop() must not be
+// called from a Callback or from on_commit (they would wait for themselves).
 #pragma once
 
 #include <condition_variable>
@@ -30,45 +37,63 @@
 
 namespace pl {
 
+// What an accepted command wrote.
 struct CommandOutcome {
-  std::string id;
-  std::vector<EventRef> events;
+  std::string id;                // the entity the command named
+  std::vector<EventRef> events;  // in position order
   bool replayed = false;  // answered from the idempotency record; nothing written
 };
 
-// Called on the writer's answering thread, in submission order: keep it
-// short (set a promise, post to a queue).
+// The outcome of one command: the CommandOutcome once its events are
+// durable, or the Status saying why not (e.g. the decision's refusal,
+// idempotency_key_reused, storage_error, unavailable). Called exactly once
+// per command, on the writer's answering thread in submission order, or on
+// the submitting thread when the writer is stopping. Keep it short (set a
+// promise, post to a queue).
 using Callback = std::function<void(Result<CommandOutcome>)>;
 
 struct WriterOptions {
-  // Microseconds since the Unix epoch, UTC. Default: the system clock.
+  // The time events are recorded at, in microseconds since the Unix epoch,
+  // UTC; called on the writer thread. Empty: system_now_us.
+  // Default: empty
   std::function<std::int64_t()> clock;
-  // Most commands decided into one commit. Default: 4096.
+  // The most commands decided into one commit.
+  // Default: 4096
   std::size_t max_group = 4096;
-  // Called on the writer thread after each successful commit with the
-  // State as it now stands and the number of events committed.
+  // Called on the writer thread after each commit that wrote events (and
+  // after a reopen that found the events of a failed commit on disk), with
+  // the State as it now stands, valid during the call only, and the number
+  // of events. Keep it short; it must not submit and wait. Empty: none.
+  // Default: empty
   std::function<void(const State&, std::size_t)> on_commit;
 };
 
+// Microseconds since the Unix epoch, from the system clock. Thread safe.
 std::int64_t system_now_us();
 
 class Writer {
  public:
-  // Replays the store into a fresh State and starts the writer thread.
+  // Folds every event of `store` into a fresh State and starts the writer's
+  // threads. Fails with the error of reading the store (corruption names the
+  // position). `store` is not owned; it must outlive the Writer, and no one
+  // else may commit to it meanwhile.
   static Result<std::unique_ptr<Writer>> start(Store& store, WriterOptions options = {});
   ~Writer();  // stop()s
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Queues a command; `done` is called once with its outcome. After stop()
-  // has begun, commands are answered `unavailable` at once.
+  // Queues a command; `done` is called exactly once with its outcome. After
+  // stop() has begun, the command is answered unavailable at once and
+  // nothing is written.
   void submit(Command command, Callback done);
   // Submits and waits for the outcome.
   Result<CommandOutcome> execute(Command command);
   // Stops taking commands, decides and commits those already queued, answers
-  // them, and joins the thread. Idempotent.
+  // them, and joins the threads; no callback runs after it returns.
+  // Idempotent.
   void stop();
 
+  // Counters since start, as of the call.
   struct Stats {
     std::uint64_t commits = 0;
     std::uint64_t commands = 0;

@@ -15,6 +15,11 @@
 // that event's hash. On start, a checkpoint written by the same code version
 // whose position and hash match the store is loaded and only the events after
 // it are replayed; otherwise the models are rebuilt from position 1.
+//
+// Thread safety: notify(), snapshot(), published_position(), wait_for() and
+// status() may be called from any thread at any time; stop() from one thread
+// at a time. stop() and wait_for() must not be called from on_publish (it
+// runs on the projector's thread).
 #pragma once
 
 #include <chrono>
@@ -33,13 +38,21 @@
 namespace pl {
 
 struct ProjectorOptions {
-  std::uint64_t checkpoint_every = 100'000;  // events; 0: only on stop
+  // Save a checkpoint after this many events folded; 0: only on stop.
+  // Default: 100000
+  std::uint64_t checkpoint_every = 100'000;
+  // The version written into checkpoints; a stored checkpoint of another
+  // version is ignored at start (tests change it to force a rebuild).
+  // Default: kReadModelsVersion
   std::uint32_t code_version = kReadModelsVersion;
-  // Called on the projector's thread after each publication, with the new
-  // head position (e.g. to wake live feeds). Keep it short.
+  // Called on the projector's thread after each publication it makes (not
+  // the first, made by start()), with the position published (e.g. to wake
+  // live feeds). Keep it short. Empty: none.
+  // Default: empty
   std::function<void(std::uint64_t)> on_publish;
 };
 
+// What start() did.
 struct ProjectorStart {
   std::uint64_t checkpoint_position = 0;  // 0: none used
   std::string checkpoint_ignored;          // why a stored checkpoint was not used
@@ -48,6 +61,11 @@ struct ProjectorStart {
 
 class Projector {
  public:
+  // Loads a usable checkpoint (or starts from nothing), folds the events up
+  // to the store's head, publishes the result and starts the projector's
+  // thread. Fails with the error of reading the store; a checkpoint that
+  // cannot be used is not an error (start_info() says why). `store` is not
+  // owned and must outlive the Projector.
   static Result<std::unique_ptr<Projector>> start(Store& store, ProjectorOptions options = {});
   ~Projector();  // stop()s
   Projector(const Projector&) = delete;
@@ -55,21 +73,37 @@ class Projector {
 
   // Events up to the store's head may be new; returns at once.
   void notify();
-  // The latest published read models. Never blocks on the projector.
+  // The latest published read models; never null, and never blocks on the
+  // projector. The models do not change while the caller holds the pointer;
+  // holding it long costs memory (the projector makes another copy), not
+  // progress.
   std::shared_ptr<const ReadModels> snapshot() const;
+  // The position the latest published read models cover.
   std::uint64_t published_position() const;
-  // Waits until the published snapshot covers `position`; false on timeout or
-  // if the projector stopped or failed.
+  // Waits until the published read models cover `position` and returns
+  // true; false on timeout, or if the projector stopped or failed first.
   bool wait_for(std::uint64_t position, std::chrono::milliseconds timeout) const;
-  // Folds what is left, writes a checkpoint, joins the thread. Idempotent.
+  // Folds and publishes the events up to the head, saves a checkpoint if
+  // events were folded since the last one (a failure shows in status()), and
+  // joins the thread. snapshot() still answers afterwards. Idempotent.
   void stop();
 
+  // Set by start(); unchanged afterwards.
   const ProjectorStart& start_info() const { return start_info_; }
-  Status status() const;  // not ok once the store could not be read
+  // OK, or why the projector stopped publishing: a read of the store or a
+  // checkpoint write failed. A store being reopened after a storage failure
+  // (unavailable) is waited for, not a failure.
+  Status status() const;
 
-  // Saves / loads a checkpoint of `rm` under the store's checkpoint name.
+  // Saves `rm` as the store's checkpoint, with its position, the hash of the
+  // event there and `code_version`; nothing for models at position 0.
+  // Returns the error of reading that event or of writing.
   static Status save_checkpoint(Store& store, const ReadModels& rm, std::uint32_t code_version);
-  // The models of a usable checkpoint, or nullopt with the reason in *why.
+  // The models of the stored checkpoint if it is usable: written with
+  // `code_version`, at a position the store holds, whose event still has the
+  // hash it had, and decoding whole. nullopt when there is none, or when it
+  // is not usable, with the reason in *why (required, non-null). Fails only
+  // when the checkpoint itself cannot be read.
   static Result<std::optional<ReadModels>> load_checkpoint(const Store& store, std::uint32_t code_version,
                                                            std::string* why);
 

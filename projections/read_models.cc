@@ -92,6 +92,21 @@ void ReadModels::apply(const EventView& e) {
       x.topics = strs(p->topics());
       break;
     }
+    case fb::Event::SessionLogged: {
+      auto* p = e.as<fb::SessionLogged>();
+      slot(pairs_, sv(p->pair_id())).sessions.push_back(SessionText{str(p->summary()), {}});
+      break;
+    }
+    case fb::Event::SessionVoided: {
+      // core_ has voided the session(s) at this position: their texts sit at
+      // the same indexes.
+      auto* p = e.as<fb::SessionVoided>();
+      auto& x = slot(pairs_, sv(p->pair_id()));
+      if (const PairState* pr = State::find(core_.pairs(), sv(p->pair_id())))
+        for (std::size_t i = 0; i < pr->sessions.size() && i < x.sessions.size(); ++i)
+          if (pr->sessions[i].voided_position == pos) x.sessions[i].void_reason = str(p->reason());
+      break;
+    }
     case fb::Event::ReportSubmitted: {
       auto* p = e.as<fb::ReportSubmitted>();
       auto& x = slot(pairs_, sv(p->pair_id()));

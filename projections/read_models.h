@@ -3,12 +3,19 @@
 // ReadModels is one pure fold, apply(event), over the whole log. It holds the
 // write-side State (ledger/state.h) — so "hours used", "agreed" and "net
 // invoiced" have the single definition the writer's checks use — plus what
-// only readers need: each session's details, each invoice's movements with the
-// positions they came from, and per-programme indexes in the order entities
-// appeared. The views (pairs, hours, budget, applications) are derived from it
+// only readers need: each session's summary and void reason, each invoice's
+// movements with the positions they came from, and per-programme indexes in
+// the order entities appeared. Every read is answered from these alone; none
+// goes back to the store. The views (pairs, hours, budget, applications) are derived from it
 // by the functions below, at the point in time the caller names; nothing else
 // changes it. Equal histories give equal bytes (archive_bytes), which is what
 // checkpoints store and what the tests compare.
+//
+// Thread safety: a ReadModels that no one applies to may be read from any
+// number of threads at once (the projector's published snapshots are such);
+// apply() needs exclusive access. References and pointers returned by the
+// accessors and the views (PairRow, ApplicationRow) point into the
+// ReadModels: valid while it lives and no event is applied to it.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +32,15 @@ namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 4;
+inline constexpr std::uint32_t kReadModelsVersion = 5;
+
+// The texts of one session, which the write-side State does not keep.
+struct SessionText {
+  std::string summary;      // as logged
+  std::string void_reason;  // empty while the session is not voided
+  template <class A>
+  void io(A& a) { a(summary, void_reason); }
+};
 
 struct PairExtra {
   std::uint64_t assigned_position = 0;
@@ -36,9 +51,12 @@ struct PairExtra {
   std::string report_language;
   std::uint64_t report_position = 0;
   std::uint64_t stream_version = 0;  // of pair-<id>, for If-Match
+  // One per PairState::sessions, in the same order (the order logged).
+  std::vector<SessionText> sessions;
   template <class A>
   void io(A& a) {
-    a(assigned_position, ended_position, end_reason, topics, invoices, report_language, report_position, stream_version);
+    a(assigned_position, ended_position, end_reason, topics, invoices, report_language, report_position, stream_version,
+      sessions);
   }
 };
 
@@ -107,6 +125,8 @@ struct ProgrammeIndex {
 
 class ReadModels {
  public:
+  // Folds the next event. REQUIRES: events are applied once each, in
+  // position order from 1 (a checkpoint's models go on from its position).
   void apply(const EventView& e);
 
   const State& core() const { return core_; }
@@ -142,7 +162,7 @@ class ReadModels {
 
 // ---- Views derived from the read models ----
 
-// A day, the days since 1970-01-01 of a recording time (UTC).
+// The day (days since 1970-01-01, UTC) of a recording time, rounded down.
 std::int32_t day_of(std::int64_t us);
 
 // The warnings of a pair as of `today` (active pairs only): its period ends
@@ -155,9 +175,9 @@ inline constexpr std::int64_t kNearCapPercent = 90;
 
 struct PairRow {
   const PairState* pair = nullptr;
-  const PairExtra* extra = nullptr;
+  const PairExtra* extra = nullptr;     // null if the read models have none
   const MenteeState* mentee = nullptr;  // null if the mentee is unknown
-  const MentorState* mentor = nullptr;
+  const MentorState* mentor = nullptr;  // null if the mentor is unknown
   std::string status;  // assigned, active, completed, terminated
   std::int64_t sessions = 0;            // not voided
   std::int64_t mentee_minutes_left = 0; // of the mentee's hour cap, every pair counted
@@ -167,6 +187,7 @@ struct PairRow {
   std::int64_t fee_left_cents = 0;      // agreed less net invoiced
   std::vector<std::string> warnings;
 };
+// The row of `pair` (one of rm.core().pairs()) as of `today`.
 PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today);
 
 struct HoursGroup {
@@ -175,9 +196,10 @@ struct HoursGroup {
   std::int64_t sessions = 0;
 };
 enum class HoursBy { mentee, mentor, pair, month, topic, mode, format };
+// "mentee", "mentor", ...; nullopt for any other name.
 std::optional<HoursBy> parse_hours_by(std::string_view s);
 // Minutes of the sessions not voided, by key, in key order. A session with
-// several topics counts under each of them.
+// several topics counts under each of them. Empty for an unknown programme.
 std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme_id, HoursBy by);
 
 // The budget. Figures in cents:
@@ -220,9 +242,12 @@ struct Budget {
 // The EU co-funded share of `net_cents`: net × bp / 10000 rounded down to the
 // cent (towards zero); the own share is the rest, so the two always add up.
 std::int64_t eu_share(std::int64_t net_cents, std::int32_t cofunding_bp);
+// A programme's budget; the Explain lists are filled only with `explain`.
+// All zeros and no lines for an unknown programme.
 Budget budget(const ReadModels& rm, const std::string& programme_id, bool explain);
 
-// One mentee's figures (every pair it ever had).
+// One mentee's figures (every pair it ever had); its Explain only with
+// `explain`.
 BudgetLine mentee_budget(const ReadModels& rm, const MenteeState& mentee, bool explain);
 
 // A programme's counts, as GET /v1/programmes/{pid} shows them.
@@ -234,7 +259,8 @@ struct ProgrammeCounts {
 std::optional<ProgrammeCounts> programme_counts(const ReadModels& rm, const std::string& programme_id);
 
 // Net invoiced per month of issue ("YYYY-MM", in order): cancelled invoices
-// left out, credit notes counted in their invoice's month.
+// left out, credit notes counted in their invoice's month. Empty for an
+// unknown programme.
 struct MonthFigure {
   std::string month;
   std::int64_t net_invoiced_cents = 0;
@@ -243,10 +269,12 @@ std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::
 
 struct ApplicationRow {
   const ApplicationState* app = nullptr;
-  const ApplicationExtra* extra = nullptr;
+  const ApplicationExtra* extra = nullptr;  // null if the read models have none
   bool eligible = true;
   std::vector<std::string> reasons;  // why not, under the rules now in force
 };
+// The row of `app` (one of rm.core().applications()). Eligible, with no
+// reasons, when its programme is unknown.
 ApplicationRow application_row(const ReadModels& rm, const ApplicationState& app);
 
 }  // namespace pl

@@ -10,14 +10,18 @@
 namespace pl {
 
 // The point a read is answered at: after a position, or at a recording time
-// (every event recorded at or before it). Zero fields: the head.
+// (every event recorded at or before it). Zero fields: the head. With both
+// set, the earlier of the two.
 struct AsOf {
   std::uint64_t position = 0;
   std::int64_t recorded_at_us = 0;
   bool has_time = false;
 };
 
-// Folds every event up to `as_of` into a fresh T (T::apply(const EventView&)).
+// Folds every event up to `as_of` into a fresh T (T::apply(const EventView&)),
+// on the calling thread, and returns it; a position past the head folds up to
+// the head. Fails with the error of reading the store (corruption names the
+// position). Thread safe as the store's reads are.
 template <typename T>
 Result<T> replay(const Store& store, const AsOf& as_of = {}) {
   T state;

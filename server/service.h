@@ -68,16 +68,33 @@ struct StreamChunk {
 };
 
 struct ServiceOptions {
-  std::string data_dir;     // the store lives in data_dir/ledger
-  std::string tokens_file;  // default: data_dir/tokens.json
+  // The data directory (created if missing, made mode 0700); the store lives
+  // in data_dir/ledger. Required.
+  // Default: ""
+  std::string data_dir;
+  // The tokens file, reread when it changes. Empty: data_dir/tokens.json.
+  // Default: ""
+  std::string tokens_file;
+  // Sync every commit before it is acknowledged; with false, a machine crash
+  // can lose acknowledged events (StoreOptions::sync).
+  // Default: true
   bool sync = true;
+  // Save the read models' checkpoint after this many events; 0: only at a
+  // clean stop (ProjectorOptions::checkpoint_every).
+  // Default: 100000
   std::uint64_t checkpoint_every = 100'000;
   // The dashboard's built assets (index.html, app.js, app.css), served at /.
   // Empty or missing: / says how to build them.
+  // Default: ""
   std::string web_dir;
-  // Microseconds since the epoch; default the system clock. Tests only.
+  // The time, in microseconds since the Unix epoch: what events are recorded
+  // at, and the day reads without as_of are answered for. Tests only.
+  // Empty: the system clock.
+  // Default: empty
   std::function<std::int64_t()> clock;
-  // The store's RocksDB environment; tests put a fault-injecting one here.
+  // The store's RocksDB environment (tests put a fault-injecting one here).
+  // Not owned: it must outlive the Service. nullptr: RocksDB's default.
+  // Default: nullptr
   rocksdb::Env* env = nullptr;
 };
 

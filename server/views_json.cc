@@ -140,26 +140,8 @@ json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
   return out;
 }
 
-namespace {
-
-// Session summaries and void reasons are read from their own events, at the
-// positions the snapshot names: an event never changes, so the text is the
-// snapshot's. A failed read is the answer's failure, never an empty text.
-Result<std::string> session_text(const Store& store, std::uint64_t position, fb::Event type) {
-  auto ev = store.read_one(position);
-  if (!ev) return ev.status();
-  if (ev->view().type() != type)
-    return Status::internal("position " + std::to_string(position) + " is not the " +
-                            std::string(event_type_name(type)) + " event the read models name");
-  if (type == fb::Event::SessionLogged) return std::string(EventView::sv(ev->view().as<fb::SessionLogged>()->summary()));
-  return std::string(EventView::sv(ev->view().as<fb::SessionVoided>()->reason()));
-}
-
-}  // namespace
-
-// A pair as JSON; with `detail`, its sessions and invoices too, the sessions'
-// texts read from `detail` (a failed read is returned in *failed).
-json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, const Store* detail, Status* failed) {
+// A pair as JSON; with `detail`, its sessions and invoices too.
+json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, bool detail) {
   PairRow r = pair_row(rm, p, today);
   json out = {{"id", p.id},
               {"programme_id", p.programme_id},
@@ -189,7 +171,10 @@ json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, con
   if (!detail) return out;
   out["session_count"] = r.sessions;
   json sessions = json::array(), invoices = json::array();
-  for (auto& s : p.sessions) {
+  for (std::size_t i = 0; i < p.sessions.size(); ++i) {
+    const SessionState& s = p.sessions[i];
+    // The read models keep one text per session, in the same order.
+    const SessionText* text = r.extra && i < r.extra->sessions.size() ? &r.extra->sessions[i] : nullptr;
     json topics = json::array();
     for (auto t : s.topics) topics.push_back(rm.core().topic_names().at(t));
     json row = {{"id", s.id},
@@ -198,23 +183,12 @@ json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, con
                 {"mode", fb::EnumNameMode(s.mode)},
                 {"format", fb::EnumNameFormat(s.format)},
                 {"topics", topics},
-                {"summary", ""},
+                {"summary", text ? text->summary : std::string()},
                 {"position", s.position},
                 {"voided", s.voided()}};
-    auto summary = session_text(*detail, s.position, fb::Event::SessionLogged);
-    if (!summary) {
-      if (failed) *failed = summary.status();
-      return out;
-    }
-    row["summary"] = std::move(summary).value();
     if (s.voided()) {
       row["voided_position"] = s.voided_position;
-      auto reason = session_text(*detail, s.voided_position, fb::Event::SessionVoided);
-      if (!reason) {
-        if (failed) *failed = reason.status();
-        return out;
-      }
-      row["void_reason"] = std::move(reason).value();
+      row["void_reason"] = text ? text->void_reason : std::string();
     }
     sessions.push_back(std::move(row));
   }
@@ -328,7 +302,7 @@ json read_models_json(const ReadModels& rm, std::int32_t today) {
       for (auto& id : idx->applications)
         if (auto* a = State::find(rm.core().applications(), id)) applications.push_back(application_json(rm, *a));
       for (auto& id : idx->pairs)
-        if (auto* pr = State::find(rm.core().pairs(), id)) pairs.push_back(pair_json(rm, *pr, today, nullptr));
+        if (auto* pr = State::find(rm.core().pairs(), id)) pairs.push_back(pair_json(rm, *pr, today, false));
       for (auto& id : idx->tours)
         if (auto* t = State::find(rm.core().tours(), id)) tours.push_back({{"id", id}, {"participants", t->participants}});
     }

@@ -28,12 +28,9 @@ nlohmann::json mentee_json(const ReadModels& rm, const MenteeState& m);
 nlohmann::json caps_json(const ReadModels& rm, const MenteeState& m);
 nlohmann::json application_json(const ReadModels& rm, const ApplicationState& a);
 nlohmann::json invoice_json(const ReadModels& rm, const InvoiceState& inv);
-// A pair as a row (`detail` null) or whole, with its sessions and invoices:
-// the sessions' summaries and void reasons are then read from their events in
-// `detail`, at the positions the read models name; a failed read is returned
-// in *failed (if given) and the answer must not be used.
-nlohmann::json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, const Store* detail,
-                         Status* failed = nullptr);
+// A pair as a row, or with `detail` whole: its sessions (with their summaries
+// and void reasons) and invoices. Answered from `rm` alone.
+nlohmann::json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, bool detail = false);
 nlohmann::json budget_json(const Budget& b, bool explain);
 nlohmann::json head_json(const Head& h);
 // The answer to a command: {"id", "events": [{position, stream, version, type, hash}]}.

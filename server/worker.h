@@ -1,6 +1,9 @@
 // A thread that runs queued jobs in order, for the slow work the service keeps
 // off the I/O threads (verify, as-of replays). The queue is bounded: a job
 // past the bound is refused, and the caller says the server is busy.
+//
+// Thread safety: post() may be called from any thread, jobs included; stop()
+// from one thread at a time, never from a job (it joins the worker's thread).
 #pragma once
 
 #include <condition_variable>
@@ -14,12 +17,15 @@ namespace pl {
 
 class Worker {
  public:
+  // Starts the thread; at most `max_queued` jobs wait at once.
   explicit Worker(std::size_t max_queued) : max_queued_(max_queued), thread_([this] { run(); }) {}
   ~Worker() { stop(); }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Queues `job`; false (and `job` dropped) when the queue is full or stopping.
+  // Queues `job`, to run on the worker's thread after those queued before
+  // it; false (and `job` dropped) when the queue is full or stopping. A job
+  // must not throw.
   bool post(std::function<void()> job) {
     {
       std::lock_guard lock(mu_);
@@ -30,7 +36,7 @@ class Worker {
     return true;
   }
 
-  // Runs what is queued, then joins. Idempotent.
+  // Refuses new jobs, runs those queued, then joins. Idempotent.
   void stop() {
     {
       std::lock_guard lock(mu_);

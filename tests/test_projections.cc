@@ -13,6 +13,7 @@
 #include "ledger/dates.h"
 #include "projections/projector.h"
 #include "server/demo.h"
+#include "server/views_json.h"
 #include "util.h"
 
 using namespace pl;
@@ -422,4 +423,66 @@ TEST_CASE("hand-worked figures of the demonstration programme") {
   REQUIRE(before.is_ok());
   CHECK(before->core().mentees().at("beirut-creative-cluster").minutes_used == 540);
   CHECK(State::find(before->core().pairs(), "tnst-2019-p07b") == nullptr);
+}
+
+TEST_CASE("session summaries and void reasons are kept in the read models, checkpoints included") {
+  test::TempDir dir;
+  auto store = std::move(Store::open(dir.path())).value();
+  auto r = load_demo(*store, LEDGER_DEMO_FILE);
+  REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  auto rm = replay<ReadModels>(*store);
+  REQUIRE(rm.is_ok());
+
+  // tnst-2019-p03 logged s02-dup by mistake and voided it.
+  auto check = [](const ReadModels& m) {
+    const PairState& p03 = m.core().pairs().at("tnst-2019-p03");
+    const PairExtra& x = m.pairs().at("tnst-2019-p03");
+    REQUIRE(x.sessions.size() == p03.sessions.size());
+    std::size_t dup = p03.sessions.size();
+    for (std::size_t i = 0; i < p03.sessions.size(); ++i)
+      if (p03.sessions[i].id == "s02-dup") dup = i;
+    REQUIRE(dup < p03.sessions.size());
+    CHECK(p03.sessions[dup].voided());
+    CHECK(x.sessions[dup].summary == "Logged twice by mistake.");
+    CHECK(x.sessions[dup].void_reason == "the same session was logged twice");
+    CHECK(x.sessions[0].summary == "Session 1: worked on the action plan with the cluster manager.");
+    CHECK(x.sessions[0].void_reason.empty());
+
+    // The pair's detail is answered from the read models alone.
+    nlohmann::json j = pair_json(m, p03, parse_date("2020-03-01").value(), true);
+    nlohmann::json s = j["sessions"][dup];
+    CHECK(s["id"] == "s02-dup");
+    CHECK(s["summary"] == "Logged twice by mistake.");
+    CHECK(s["voided"] == true);
+    CHECK(s["voided_position"] == p03.sessions[dup].voided_position);
+    CHECK(s["void_reason"] == "the same session was logged twice");
+    CHECK(j["sessions"][0]["summary"] == "Session 1: worked on the action plan with the cluster manager.");
+    CHECK_FALSE(j["sessions"][0].contains("void_reason"));
+  };
+  check(*rm);
+
+  // As of before the void: the summary is there, no reason yet.
+  const SessionState* dup = State::find(rm->core().pairs(), "tnst-2019-p03")->session("s02-dup");
+  REQUIRE(dup);
+  auto before = replay<ReadModels>(*store, AsOf{dup->voided_position - 1, 0, false});
+  REQUIRE(before.is_ok());
+  nlohmann::json then = pair_json(*before, before->core().pairs().at("tnst-2019-p03"), 0, true);
+  bool seen = false;
+  for (auto& s : then["sessions"])
+    if (s["id"] == "s02-dup") {
+      seen = true;
+      CHECK(s["summary"] == "Logged twice by mistake.");
+      CHECK(s["voided"] == false);
+      CHECK_FALSE(s.contains("void_reason"));
+    }
+  CHECK(seen);
+
+  // Saved and loaded with a checkpoint, the texts come back.
+  REQUIRE(Projector::save_checkpoint(*store, *rm, kReadModelsVersion).is_ok());
+  std::string why;
+  auto loaded = Projector::load_checkpoint(*store, kReadModelsVersion, &why);
+  REQUIRE_MESSAGE(loaded.is_ok(), loaded.status().to_string());
+  REQUIRE_MESSAGE(loaded->has_value(), why);
+  check(**loaded);
+  CHECK(bytes_of(**loaded) == bytes_of(*rm));
 }
