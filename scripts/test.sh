@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ledger_install_deps chromium wrk postgresql   # browser tests; smoke runs of the benchmarks
 ledger_install_node
+tests/api/install.sh npm   # the OpenAPI lint and contract test (ctest -L api)
 ledger_build build
 ctest --test-dir build --output-on-failure -j 2 --timeout 600
 sanitizers="${LEDGER_SANITIZERS:-address thread}"
