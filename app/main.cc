@@ -12,6 +12,7 @@
 #include "ledger/dates.h"
 #include "ledger/store.h"
 #include "projections/replay.h"
+#include "server/openapi.h"
 #include "server/auth.h"
 #include "server/demo.h"
 #include "server/event_json.h"
@@ -357,6 +358,8 @@ int main(int argc, char** argv) {
   demo->add_option("--data", dir, "Data directory")->capture_default_str();
   demo->add_option("--file", demo_file, "Demonstration history")->capture_default_str();
 
+  auto* openapi = app.add_subcommand("openapi", "Print the OpenAPI 3.1 document of the HTTP API (docs/openapi.json)");
+
   CLI11_PARSE(app, argc, argv);
   auto level = spdlog::level::from_str(log_level);
   if (level == spdlog::level::off && log_level != "off") {
@@ -377,5 +380,6 @@ int main(int argc, char** argv) {
   if (*exp) return cmd_export(dir, format);
   if (*backup) return cmd_backup(dir, to, backup_copy);
   if (*demo) return cmd_demo(dir, demo_file);
+  if (*openapi) return std::cout << pl::openapi_document().dump(2) << "\n" ? 0 : 1;
   return 1;
 }

@@ -1,6 +1,7 @@
-// The HTTP API inside the service: the request context, the route table
-// (server/routes.cc) and the handlers, one file per resource:
-//   routes.cc          the table of every endpoint, the router, as-of reads, commands
+// The HTTP API inside the service: the request context, the router and the
+// handlers, one file per resource:
+//   routes.h/.cc       the table of every endpoint, the router, as-of reads, commands
+//   openapi.cc         the OpenAPI document, made from the table
 //   api_site.cc        outside /v1: health, metrics, the dashboard's files, /v1/me
 //   api_programmes.cc  programmes, mentees, applications, budget, hours, tours, meetings
 //   api_pairs.cc       pairs and invoices
@@ -17,9 +18,12 @@
 #include <vector>
 
 #include "server/service.h"
+#include "server/worker.h"
 #include "server/views_json.h"
 
 namespace pl {
+
+struct Route;
 
 // The HTTP status of a failure kind (400, 404, 409, 422, 500, 503).
 int http_status(const Status& st);
@@ -35,7 +39,20 @@ bool parse_u64(const std::string& s, std::uint64_t* out);
 
 class Api {
  public:
-  explicit Api(Service& s) : s_(s) {}
+  // What the API works over. Every pointer must outlive the Api.
+  struct Parts {
+    Store* store = nullptr;
+    Projector* projector = nullptr;
+    Writer* writer = nullptr;
+    Metrics* metrics = nullptr;
+    std::function<std::int64_t()> clock;
+    // The dashboard's files: name -> (content type, bytes).
+    std::map<std::string, std::pair<std::string, std::string>> assets;
+  };
+  // `service` answers the calls that are its own (tokens, publication,
+  // health); it must outlive the Api.
+  Api(Service& service, Parts parts);
+  ~Api();
 
   struct Ctx {
     HttpRequest req;
@@ -43,7 +60,8 @@ class Api {
     std::map<std::string, std::string> query;
     std::map<std::string, std::string> params;
     Principal who;
-    std::string route;
+    std::string route;             // "METHOD pattern", for logs and metrics
+    const Route* spec = nullptr;   // the row of the route table
     std::function<void(HttpResponse)> done;
     Service* svc = nullptr;
 
@@ -72,7 +90,7 @@ class Api {
       return who.mentor_id.empty() ? "-" : who.mentor_id;
     }
     void forbid_mentor(const std::string& what) {
-      reply(error_response(403, "forbidden", "mentor " + who.mentor_id + " may read its own pairs and what belongs to them only; " + what + " is not"));
+      reply(error_response(403, "forbidden", "mentor " + who.mentor_id + " may reach its own pairs and what belongs to them only; " + what + " is not one of them"));
     }
     void fail(int status, const std::string& code, const std::string& message) {
       reply(error_response(status, code, message));
@@ -84,45 +102,38 @@ class Api {
     bool has(const std::string& k) const { return query.count(k) > 0; }
   };
   using Handler = void (Api::*)(Ctx&);
-  struct Route {
-    std::string method;
-    std::vector<std::string> segments;
-    std::string pattern;
-    Handler handler;
-    bool open = false;  // no token needed
-  };
 
-  void add(std::string method, std::string pattern, Handler h, bool open = false) {
-    Route r;
-    r.method = std::move(method);
-    r.pattern = pattern;
-    std::size_t i = 1;
-    while (i <= pattern.size()) {
-      std::size_t j = pattern.find('/', i);
-      if (j == std::string::npos) j = pattern.size();
-      r.segments.push_back(pattern.substr(i, j - i));
-      i = j + 1;
-    }
-    r.handler = h;
-    r.open = open;
-    routes_.push_back(std::move(r));
-  }
-
-  void init();
+  // Routes the request by the route table (server/routes.h): 404 or 405 for
+  // a path or method it does not have, 401 without a known token where one
+  // is needed, 403 for a role the row does not name; then the row's handler
+  // or command. `done` is called exactly once, possibly on another thread.
   void handle(HttpRequest req, std::function<void(HttpResponse)> done);
+  // Stops the as-of and verify threads (their queued callers are answered
+  // 503). Idempotent; call before the parts go away.
+  void stop();
 
  private:
   // --- plumbing
+  // Calls fn with the read models the request asks for: the published ones,
+  // or for ?as_of=/?at= on a route that takes them, a replay to that point
+  // (on the as-of thread). A mentor is refused (403) here if the route's
+  // entity is not its own in those models.
   void with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::int32_t today)> fn);
-  void command(Ctx& c, const std::string& name, std::initializer_list<const char*> roles, bool own_mentor = false);
-  bool mentor_may_read(Ctx& c, const ReadModels& rm, const PairState& p);
+  // Runs the route's command: body and path ids to a command, then the writer;
+  // answers 201 once reads see the write.
+  void command(Ctx& c);
+  // Whether the entity the path names belongs to the calling mentor (a
+  // missing entity passes: its handler answers 404); answers 403 if not.
+  bool mentor_owns(Ctx& c, const ReadModels& rm);
   static const MenteeState* readable_mentee(Ctx& c, const ReadModels& rm);
 
+ public:
   // --- outside /v1
   void healthz(Ctx& c);
   void metrics(Ctx& c);
   void index(Ctx& c);
   void asset(Ctx& c);
+  void openapi(Ctx& c);
   void me(Ctx& c);
   // --- reads
   void programmes(Ctx& c);
@@ -145,33 +156,20 @@ class Api {
   void head(Ctx& c);
   void verify(Ctx& c);
   void export_log(Ctx& c);
-  // --- writes
-  void open_programme(Ctx& c) { command(c, "open_programme", {"coordinator"}); }
-  void amend_rules(Ctx& c) { command(c, "amend_rules", {"coordinator"}); }
-  void close_programme(Ctx& c) { command(c, "close_programme", {"coordinator"}); }
-  void hold_joint_meeting(Ctx& c) { command(c, "hold_joint_meeting", {"coordinator"}); }
-  void enrol_mentee(Ctx& c) { command(c, "enrol_mentee", {"coordinator"}); }
-  void withdraw_mentee(Ctx& c) { command(c, "withdraw_mentee", {"coordinator"}); }
-  void submit_application(Ctx& c) { command(c, "submit_application", {"coordinator"}); }
-  void accept_application(Ctx& c) { command(c, "accept_application", {"coordinator"}); }
-  void reject_application(Ctx& c) { command(c, "reject_application", {"coordinator"}); }
-  void assign_pair(Ctx& c) { command(c, "assign_pair", {"coordinator"}); }
-  void change_pair_period(Ctx& c) { command(c, "change_pair_period", {"coordinator"}); }
-  void log_session(Ctx& c) { command(c, "log_session", {"coordinator"}, true); }
-  void void_session(Ctx& c) { command(c, "void_session", {"coordinator"}); }
-  void submit_report(Ctx& c) { command(c, "submit_report", {"coordinator"}, true); }
-  void complete_pair(Ctx& c) { command(c, "complete_pair", {"coordinator"}); }
-  void terminate_pair(Ctx& c) { command(c, "terminate_pair", {"coordinator"}); }
-  void issue_invoice(Ctx& c) { command(c, "issue_invoice", {"finance"}); }
-  void pay_invoice(Ctx& c) { command(c, "pay_invoice", {"finance"}); }
-  void cancel_invoice(Ctx& c) { command(c, "cancel_invoice", {"finance"}); }
-  void issue_credit_note(Ctx& c) { command(c, "issue_credit_note", {"finance"}); }
-  void schedule_tour(Ctx& c) { command(c, "schedule_tour", {"coordinator"}); }
-  void register_tour_participant(Ctx& c) { command(c, "register_tour_participant", {"coordinator"}); }
-  void cancel_tour_participant(Ctx& c) { command(c, "cancel_tour_participant", {"coordinator"}); }
 
+ private:
   Service& s_;
-  std::vector<Route> routes_;
+  Parts parts_;
+
+  // As-of replays run on their own thread, verify on another, neither on the
+  // I/O threads that answer ordinary reads. One verify at a time: callers
+  // that come while one runs are answered with its report.
+  std::unique_ptr<Worker> asof_worker_, verify_worker_;
+  std::mutex verify_mu_;
+  bool verify_running_ = false;
+  std::vector<std::function<void(const Result<VerifyReport>&)>> verify_waiters_;
+  std::mutex asof_mu_;
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<const ReadModels>>> asof_cache_;  // most recent last
 };
 
 }  // namespace pl

@@ -9,16 +9,17 @@
 #include "ledger/dates.h"
 #include "server/api.h"
 #include "server/event_json.h"
+#include "server/openapi.h"
 
 namespace pl {
 
 using nlohmann::json;
 
 void Api::healthz(Ctx& c) {
-  json out = {{"status", "ok"}, {"head_position", s_.store_->head().position}, {"published_position", s_.published_position()}};
+  json out = {{"status", "ok"}, {"head_position", parts_.store->head().position}, {"published_position", s_.published_position()}};
   std::optional<std::string> why = s_.unhealthy();
   if (!why)
-    if (Status st = s_.projector_->status(); !st) why = "the read models stopped: " + st.message();
+    if (Status st = parts_.projector->status(); !st) why = "the read models stopped: " + st.message();
   if (why) {
     // After a failed read or verify: the ledger needs a look (ledger verify).
     out["status"] = "failing";
@@ -29,11 +30,11 @@ void Api::healthz(Ctx& c) {
 }
 
 void Api::metrics(Ctx& c) {
-  s_.metrics_.set_head(s_.store_->head().position);
-  s_.metrics_.set_published(s_.published_position());
+  parts_.metrics->set_head(parts_.store->head().position);
+  parts_.metrics->set_published(s_.published_position());
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = s_.metrics_.render();
+  r.body = parts_.metrics->render();
   c.reply(std::move(r));
 }
 
@@ -43,8 +44,8 @@ void Api::index(Ctx& c) {
 }
 
 void Api::asset(Ctx& c) {
-  auto it = s_.assets_.find(c.params["file"]);
-  if (it == s_.assets_.end()) {
+  auto it = parts_.assets.find(c.params["file"]);
+  if (it == parts_.assets.end()) {
     if (c.params["file"] == "index.html") {
       HttpResponse r;
       r.status = 404;
@@ -62,6 +63,14 @@ void Api::asset(Ctx& c) {
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'");
+  c.reply(std::move(r));
+}
+
+void Api::openapi(Ctx& c) {
+  static const std::string text = openapi_document().dump(2) + "\n";
+  HttpResponse r;
+  r.body = text;
+  r.headers.emplace_back("Cache-Control", "no-cache");
   c.reply(std::move(r));
 }
 

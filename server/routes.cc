@@ -10,6 +10,7 @@
 #include "projections/replay.h"
 #include "server/api.h"
 #include "server/json_commands.h"
+#include "server/routes.h"
 
 namespace pl {
 
@@ -17,7 +18,21 @@ using nlohmann::json;
 
 namespace {
 constexpr std::size_t kAsOfCacheSize = 4;  // as-of read models kept for reuse
+constexpr std::size_t kMaxQueuedAsOf = 64;  // as-of reads waiting; more: 503 busy
 }  // namespace
+
+Api::Api(Service& service, Parts parts)
+    : s_(service),
+      parts_(std::move(parts)),
+      asof_worker_(std::make_unique<Worker>(kMaxQueuedAsOf)),
+      verify_worker_(std::make_unique<Worker>(1)) {}
+
+Api::~Api() { stop(); }
+
+void Api::stop() {
+  asof_worker_->stop();
+  verify_worker_->stop();
+}
 
 int http_status(const Status& st) {
   switch (st.kind()) {
@@ -86,56 +101,196 @@ bool parse_u64(const std::string& s, std::uint64_t* out) {
   return true;
 }
 
-void Api::init() {
-  add("GET", "/healthz", &Api::healthz, true);
-  add("GET", "/metrics", &Api::metrics, true);
-  add("GET", "/", &Api::index, true);
-  add("GET", "/assets/{file}", &Api::asset, true);
-  add("GET", "/v1/me", &Api::me);
+unsigned role_bit(std::string_view role) {
+  if (role == "coordinator") return kCoordinator;
+  if (role == "finance") return kFinance;
+  if (role == "auditor") return kAuditor;
+  if (role == "mentor") return kMentor;
+  return 0;
+}
 
-  add("GET", "/v1/programmes", &Api::programmes);
-  add("POST", "/v1/programmes", &Api::open_programme);
-  add("GET", "/v1/programmes/{pid}", &Api::programme);
-  add("POST", "/v1/programmes/{pid}/rules", &Api::amend_rules);
-  add("POST", "/v1/programmes/{pid}/close", &Api::close_programme);
-  add("GET", "/v1/programmes/{pid}/joint-meetings", &Api::meetings);
-  add("POST", "/v1/programmes/{pid}/joint-meetings", &Api::hold_joint_meeting);
-  add("GET", "/v1/programmes/{pid}/mentees", &Api::mentees);
-  add("POST", "/v1/programmes/{pid}/mentees", &Api::enrol_mentee);
-  add("GET", "/v1/mentees/{mid}", &Api::mentee);
-  add("GET", "/v1/mentees/{mid}/caps", &Api::caps);
-  add("POST", "/v1/mentees/{mid}/withdraw", &Api::withdraw_mentee);
-  add("GET", "/v1/programmes/{pid}/applications", &Api::applications);
-  add("POST", "/v1/programmes/{pid}/applications", &Api::submit_application);
-  add("GET", "/v1/applications/{aid}", &Api::application);
-  add("POST", "/v1/applications/{aid}/accept", &Api::accept_application);
-  add("POST", "/v1/applications/{aid}/reject", &Api::reject_application);
-  add("GET", "/v1/programmes/{pid}/pairs", &Api::pairs);
-  add("POST", "/v1/programmes/{pid}/pairs", &Api::assign_pair);
-  add("GET", "/v1/pairs/{pair}", &Api::pair);
-  add("POST", "/v1/pairs/{pair}/sessions", &Api::log_session);
-  add("POST", "/v1/pairs/{pair}/sessions/{sid}/void", &Api::void_session);
-  add("POST", "/v1/pairs/{pair}/report", &Api::submit_report);
-  add("POST", "/v1/pairs/{pair}/period", &Api::change_pair_period);
-  add("POST", "/v1/pairs/{pair}/complete", &Api::complete_pair);
-  add("POST", "/v1/pairs/{pair}/terminate", &Api::terminate_pair);
-  add("POST", "/v1/pairs/{pair}/invoices", &Api::issue_invoice);
-  add("GET", "/v1/invoices/{iid}", &Api::invoice);
-  add("POST", "/v1/invoices/{iid}/payments", &Api::pay_invoice);
-  add("POST", "/v1/invoices/{iid}/cancel", &Api::cancel_invoice);
-  add("POST", "/v1/invoices/{iid}/credit-notes", &Api::issue_credit_note);
-  add("GET", "/v1/programmes/{pid}/budget", &Api::budget_view);
-  add("GET", "/v1/programmes/{pid}/hours", &Api::hours_view);
-  add("GET", "/v1/programmes/{pid}/tours", &Api::tours);
-  add("POST", "/v1/programmes/{pid}/tours", &Api::schedule_tour);
-  add("POST", "/v1/tours/{tid}/participants", &Api::register_tour_participant);
-  add("POST", "/v1/tours/{tid}/participants/cancel", &Api::cancel_tour_participant);
-  add("GET", "/v1/events", &Api::events);
-  add("GET", "/v1/events/live", &Api::live);
-  add("GET", "/v1/streams/{stream}", &Api::stream);
-  add("GET", "/v1/audit/head", &Api::head);
-  add("GET", "/v1/audit/verify", &Api::verify);
-  add("GET", "/v1/audit/export", &Api::export_log);
+std::vector<std::string> role_names(unsigned roles) {
+  std::vector<std::string> out;
+  for (const char* r : {"coordinator", "finance", "auditor", "mentor"})
+    if (roles & role_bit(r)) out.emplace_back(r);
+  return out;
+}
+
+std::string request_schema(std::string_view command) {
+  std::string out;
+  bool upper = true;
+  for (char ch : command) {
+    if (ch == '_') {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper ? static_cast<char>(ch - 'a' + 'A') : ch);
+    upper = false;
+  }
+  return out + "Request";
+}
+
+namespace {
+
+using M = MentorLimit;
+
+Route read(std::string_view pattern, std::string_view operation, std::string_view summary, std::string_view tag,
+           unsigned roles, M mentor, bool as_of, Api::Handler h, std::string_view response,
+           std::vector<std::string_view> query = {}) {
+  Route r;
+  r.method = "GET";
+  r.pattern = pattern;
+  r.operation = operation;
+  r.summary = summary;
+  r.tag = tag;
+  r.roles = roles;
+  r.mentor = mentor;
+  r.as_of = as_of;
+  r.read = h;
+  r.response = response;
+  r.query = std::move(query);
+  return r;
+}
+
+Route write(std::string_view pattern, std::string_view summary, std::string_view tag, unsigned roles,
+            const CommandSpec& command) {
+  Route r;
+  r.method = "POST";
+  r.pattern = pattern;
+  r.operation = command.name;
+  r.summary = summary;
+  r.tag = tag;
+  r.roles = roles;
+  r.mentor = (roles & kMentor) ? M::own : M::none;
+  r.command = &command;
+  r.response = "CommandOutcome";
+  return r;
+}
+
+Route other(std::string_view pattern, std::string_view operation, std::string_view summary, std::string_view tag,
+            unsigned roles, Api::Handler h, Body body, std::string_view response = {},
+            std::vector<std::string_view> query = {}) {
+  Route r = read(pattern, operation, summary, tag, roles, M::none, false, h, response, std::move(query));
+  r.body = body;
+  if (roles & kMentor) r.mentor = M::scoped;
+  return r;
+}
+
+std::vector<Route> make_table() {
+  namespace c = commands;
+  constexpr unsigned kCoord = kCoordinator;
+  std::vector<Route> t = {
+      // ---- outside /v1
+      other("/healthz", "healthz", "Whether the ledger is serving and its reads are sound", "site", kNoToken,
+            &Api::healthz, Body::json, "Health"),
+      other("/metrics", "metrics", "Prometheus metrics", "site", kNoToken, &Api::metrics, Body::text),
+      other("/openapi.json", "openapi", "This document", "site", kNoToken, &Api::openapi, Body::openapi),
+      other("/", "dashboard", "The dashboard", "site", kNoToken, &Api::index, Body::html),
+      other("/assets/{file}", "asset", "A file of the dashboard", "site", kNoToken, &Api::asset, Body::asset),
+      read("/v1/me", "me", "Who the token is", "site", kAnyRole, M::none, false, &Api::me, "Me"),
+
+      // ---- programmes
+      read("/v1/programmes", "programmes", "Every programme", "programmes", kAnyRole, M::none, true,
+           &Api::programmes, "ProgrammeList"),
+      write("/v1/programmes", "Open a programme with its rules", "programmes", kCoord, c::open_programme),
+      read("/v1/programmes/{pid}", "programme", "A programme, its rules and counts", "programmes", kAnyRole, M::none,
+           true, &Api::programme, "Programme"),
+      write("/v1/programmes/{pid}/rules", "Amend a programme's rules", "programmes", kCoord, c::amend_rules),
+      write("/v1/programmes/{pid}/close", "Close a programme", "programmes", kCoord, c::close_programme),
+      read("/v1/programmes/{pid}/joint-meetings", "joint_meetings", "A programme's joint meetings", "programmes",
+           kAnyRole, M::scoped, true, &Api::meetings, "JointMeetingList"),
+      write("/v1/programmes/{pid}/joint-meetings", "Record a joint meeting of several pairs", "programmes", kCoord,
+            c::hold_joint_meeting),
+
+      // ---- mentees
+      read("/v1/programmes/{pid}/mentees", "mentees", "A programme's mentees", "mentees", kAnyRole, M::scoped, true,
+           &Api::mentees, "MenteeList"),
+      write("/v1/programmes/{pid}/mentees", "Enrol a mentee", "mentees", kCoord, c::enrol_mentee),
+      read("/v1/mentees/{mid}", "mentee", "A mentee", "mentees", kAnyRole, M::own, true, &Api::mentee, "Mentee"),
+      read("/v1/mentees/{mid}/caps", "caps", "A mentee's hours and fee against the caps", "mentees", kAnyRole,
+           M::own, true, &Api::caps, "Caps"),
+      write("/v1/mentees/{mid}/withdraw", "Withdraw a mentee", "mentees", kCoord, c::withdraw_mentee),
+
+      // ---- applications
+      read("/v1/programmes/{pid}/applications", "applications", "A programme's mentor applications", "applications",
+           kAnyRole, M::scoped, true, &Api::applications, "ApplicationList", {"application_status"}),
+      write("/v1/programmes/{pid}/applications", "Record a mentor's application", "applications", kCoord,
+            c::submit_application),
+      read("/v1/applications/{aid}", "application", "An application", "applications", kAnyRole, M::own, true,
+           &Api::application, "Application"),
+      write("/v1/applications/{aid}/accept", "Accept an application: the applicant becomes a mentor",
+            "applications", kCoord, c::accept_application),
+      write("/v1/applications/{aid}/reject", "Reject an application", "applications", kCoord,
+            c::reject_application),
+
+      // ---- pairs and sessions
+      read("/v1/programmes/{pid}/pairs", "pairs", "A programme's pairs", "pairs", kAnyRole, M::scoped, true,
+           &Api::pairs, "PairList", {"pair_status", "mentor_id", "mentee_id", "country"}),
+      write("/v1/programmes/{pid}/pairs", "Assign a mentor to a mentee", "pairs", kCoord, c::assign_pair),
+      read("/v1/pairs/{pair}", "pair", "A pair with its sessions and invoices", "pairs", kAnyRole, M::own, true,
+           &Api::pair, "PairDetail"),
+      write("/v1/pairs/{pair}/sessions", "Log a mentoring session", "pairs", kCoord | kMentor, c::log_session),
+      write("/v1/pairs/{pair}/sessions/{sid}/void", "Void a session, with a reason", "pairs", kCoord,
+            c::void_session),
+      write("/v1/pairs/{pair}/report", "Submit the pair's final report", "pairs", kCoord | kMentor,
+            c::submit_report),
+      write("/v1/pairs/{pair}/period", "Change a pair's end date", "pairs", kCoord, c::change_pair_period),
+      write("/v1/pairs/{pair}/complete", "Complete a pair", "pairs", kCoord, c::complete_pair),
+      write("/v1/pairs/{pair}/terminate", "End a pair early, with a reason", "pairs", kCoord, c::terminate_pair),
+
+      // ---- invoices
+      write("/v1/pairs/{pair}/invoices", "Record a mentor's invoice", "invoices", kFinance, c::issue_invoice),
+      read("/v1/invoices/{iid}", "invoice", "An invoice with its payments and credit notes", "invoices", kAnyRole,
+           M::own, true, &Api::invoice, "Invoice"),
+      write("/v1/invoices/{iid}/payments", "Record a payment", "invoices", kFinance, c::pay_invoice),
+      write("/v1/invoices/{iid}/cancel", "Cancel an invoice", "invoices", kFinance, c::cancel_invoice),
+      write("/v1/invoices/{iid}/credit-notes", "Issue a credit note", "invoices", kFinance, c::issue_credit_note),
+
+      // ---- figures and tours
+      read("/v1/programmes/{pid}/budget", "budget", "Budget: agreed, invoiced, paid, EU and own shares", "figures",
+           kAnyRole, M::scoped, true, &Api::budget_view, "Budget", {"explain"}),
+      read("/v1/programmes/{pid}/hours", "hours", "Hours by mentee, mentor, pair, month, topic, mode or format",
+           "figures", kAnyRole, M::scoped, true, &Api::hours_view, "Hours", {"group_by"}),
+      read("/v1/programmes/{pid}/tours", "tours", "A programme's benchmarking tours", "tours", kAnyRole, M::scoped,
+           true, &Api::tours, "TourList"),
+      write("/v1/programmes/{pid}/tours", "Schedule a benchmarking tour", "tours", kCoord, c::schedule_tour),
+      write("/v1/tours/{tid}/participants", "Register a mentee for a tour", "tours", kCoord,
+            c::register_tour_participant),
+      write("/v1/tours/{tid}/participants/cancel", "Cancel a mentee's place on a tour", "tours", kCoord,
+            c::cancel_tour_participant),
+
+      // ---- the log and audit
+      read("/v1/events", "events", "Events in position order, a page at a time", "log", kAnyRole, M::scoped, false,
+           &Api::events, "EventPage", {"from", "limit", "stream", "type"}),
+      other("/v1/events/live", "live", "Events as they are published (Server-Sent Events)", "log", kAnyRole,
+            &Api::live, Body::event_stream, {}, {"from", "last_event_id"}),
+      read("/v1/streams/{stream}", "stream", "One stream's events in version order", "log", kAnyRole, M::own, false,
+           &Api::stream, "StreamEvents"),
+      read("/v1/audit/head", "head", "The last event's position and hash: a receipt to keep", "audit", kAnyRole,
+           M::none, false, &Api::head, "Head"),
+      read("/v1/audit/verify", "verify", "Check every event's hash and link", "audit", kCoord | kAuditor, M::none,
+           false, &Api::verify, "Verification"),
+      other("/v1/audit/export", "export", "Every event, streamed as NDJSON or CSV", "audit", kAnyRole,
+            &Api::export_log, Body::export_log, {}, {"export_format"}),
+  };
+  for (Route& r : t) {
+    std::string_view p = r.pattern;
+    std::size_t i = 1;
+    while (i <= p.size()) {
+      std::size_t j = p.find('/', i);
+      if (j == std::string_view::npos) j = p.size();
+      r.segments.emplace_back(p.substr(i, j - i));
+      i = j + 1;
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+const std::vector<Route>& route_table() {
+  static const std::vector<Route> table = make_table();
+  return table;
 }
 
 void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
@@ -179,7 +334,7 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
 
   const Route* match = nullptr;
   std::vector<std::string> allowed;
-  for (const auto& r : routes_) {
+  for (const Route& r : route_table()) {
     if (r.segments.size() != segs.size()) continue;
     std::map<std::string, std::string> params;
     bool ok = true;
@@ -194,7 +349,7 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
     }
     if (!ok) continue;
     if (r.method != c.req.method && !(r.method == "GET" && c.req.method == "HEAD")) {
-      allowed.push_back(r.method);
+      allowed.emplace_back(r.method);
       continue;
     }
     match = &r;
@@ -213,9 +368,10 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
     c.route = "not_found";
     return c.fail(404, "not_found", "no such path: " + c.path);
   }
-  c.route = match->method + " " + match->pattern;
+  c.spec = match;
+  c.route = std::string(match->method) + " " + std::string(match->pattern);
 
-  if (!match->open) {
+  if (match->roles != kNoToken) {
     std::string_view auth = c.req.authorization;
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) {
@@ -230,8 +386,21 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
       return c.reply(std::move(r));
     }
     c.who = std::move(*who);
+    if (!(match->roles & role_bit(c.who.role))) {
+      std::string may;
+      for (auto& r : role_names(match->roles & ~kMentor)) may += (may.empty() ? "" : ", ") + r;
+      if (match->roles & kMentor) may += match->mentor == MentorLimit::own ? ", or the pair's own mentor" : ", mentor";
+      if (match->command) parts_.metrics->command("forbidden");
+      return c.fail(403, "forbidden", "the role " + c.who.role + " may not " + std::string(match->operation) + " (" + may + ")");
+    }
   }
-  (this->*(match->handler))(c);
+  if (match->command) return command(c);
+  // A mentor's reach on a read without as-of (as-of reads check it against
+  // the models they read, in with_models).
+  if (c.is_mentor() && match->mentor == MentorLimit::own && !match->as_of &&
+      !mentor_owns(c, *parts_.projector->snapshot()))
+    return;
+  (this->*(match->read))(c);
 }
 
 // Answers from the published read models, or, for ?as_of=<instant> or
@@ -240,6 +409,13 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
 void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::int32_t)> fn) {
   AsOf at;
   bool asked = false;
+  // A mentor reaches what the path names only if it is its own, as of the
+  // models the answer is read from.
+  auto answer = [this](Ctx& c2, const ReadModels& rm, std::int32_t today, auto& then) {
+    if (c2.is_mentor() && c2.spec->mentor == MentorLimit::own && c2.spec->as_of && !mentor_owns(c2, rm)) return;
+    then(c2, rm, today);
+  };
+  if (!c.spec->as_of) return answer(c, *parts_.projector->snapshot(), day_of(parts_.clock()), fn);
   if (c.has("at")) {
     if (!parse_u64(c.q("at"), &at.position) || at.position == 0)
       return c.fail(400, "bad_request", "at must be a position, a whole number from 1");
@@ -253,51 +429,70 @@ void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::i
     at.has_time = true;
     asked = true;
   }
-  auto snap = s_.projector_->snapshot();
-  std::int32_t now_day = day_of(s_.clock_());
-  if (!asked) return fn(c, *snap, now_day);
+  auto snap = parts_.projector->snapshot();
+  std::int32_t now_day = day_of(parts_.clock());
+  if (!asked) return answer(c, *snap, now_day, fn);
   std::int32_t today = at.has_time ? day_of(at.recorded_at_us) : now_day;
   bool latest = at.has_time ? at.recorded_at_us >= snap->recorded_at_us() && snap->position() == s_.published_position()
                             : at.position >= snap->position();
-  if (latest) return fn(c, *snap, at.has_time ? today : day_of(snap->recorded_at_us()));
+  if (latest) return answer(c, *snap, at.has_time ? today : day_of(snap->recorded_at_us()), fn);
 
   auto shared = std::make_shared<Ctx>(std::move(c));
-  auto job = [this, shared, at, today, fn = std::move(fn)]() mutable {
+  auto job = [this, shared, at, today, answer, fn = std::move(fn)]() mutable {
     std::shared_ptr<const ReadModels> rm;
     std::uint64_t key = at.has_time ? 0 : at.position;
     if (key) {
-      std::lock_guard lock(s_.asof_mu_);
-      for (auto& [k, v] : s_.asof_cache_)
+      std::lock_guard lock(asof_mu_);
+      for (auto& [k, v] : asof_cache_)
         if (k == key) rm = v;
     }
     if (!rm) {
-      auto r = replay<ReadModels>(*s_.store_, at);
+      auto r = replay<ReadModels>(*parts_.store, at);
       if (!r) return shared->fail(r.status());
       rm = std::make_shared<const ReadModels>(std::move(r).value());
-      std::lock_guard lock(s_.asof_mu_);
-      s_.asof_cache_.emplace_back(rm->position(), rm);
-      if (s_.asof_cache_.size() > kAsOfCacheSize) s_.asof_cache_.erase(s_.asof_cache_.begin());
+      std::lock_guard lock(asof_mu_);
+      asof_cache_.emplace_back(rm->position(), rm);
+      if (asof_cache_.size() > kAsOfCacheSize) asof_cache_.erase(asof_cache_.begin());
     }
-    fn(*shared, *rm, at.has_time ? today : day_of(rm->recorded_at_us()));
+    answer(*shared, *rm, at.has_time ? today : day_of(rm->recorded_at_us()), fn);
   };
-  if (!s_.asof_worker_->post(std::move(job)))
+  if (!asof_worker_->post(std::move(job)))
     shared->fail(503, "busy", "too many as-of reads are waiting; retry in a moment");
 }
 
-bool Api::mentor_may_read(Ctx& c, const ReadModels&, const PairState& p) {
-  if (c.who.role != "mentor" || p.mentor_id == c.who.mentor_id) return true;
-  c.fail(403, "forbidden", "mentor " + c.who.mentor_id + " may read its own pairs only; " + p.id + " is not one");
-  return false;
+bool Api::mentor_owns(Ctx& c, const ReadModels& rm) {
+  const std::string& me = c.who.mentor_id;
+  auto param = [&](const char* name) -> const std::string* {
+    auto it = c.params.find(name);
+    return it == c.params.end() ? nullptr : &it->second;
+  };
+  // What is not there is not refused here: the handler answers 404.
+  bool own = true;
+  std::string what;
+  if (const std::string* id = param("pair")) {
+    const PairState* p = State::find(rm.core().pairs(), *id);
+    own = !p || p->mentor_id == me, what = "pair " + *id;
+  } else if (const std::string* iid = param("iid")) {
+    const InvoiceState* inv = State::find(rm.core().invoices(), *iid);
+    own = !inv || inv->mentor_id == me, what = "invoice " + *iid;
+  } else if (const std::string* mid = param("mid")) {
+    own = !State::find(rm.core().mentees(), *mid) || MentorScope(rm, me).mentees.count(*mid) > 0;
+    what = "mentee " + *mid;
+  } else if (const std::string* aid = param("aid")) {
+    const ApplicationState* a = State::find(rm.core().applications(), *aid);
+    own = !a || a->mentor_id == me, what = "application " + *aid;
+  } else if (const std::string* stream = param("stream")) {
+    own = Service::mentor_sees_stream(rm, me, *stream), what = "stream " + *stream;
+  }
+  if (!own) c.forbid_mentor(what);
+  return own;
 }
 
-void Api::command(Ctx& c, const std::string& name, std::initializer_list<const char*> roles, bool own_mentor) {
-  bool allowed = std::any_of(roles.begin(), roles.end(), [&](const char* r) { return c.who.role == r; });
-  if (!allowed && !(own_mentor && c.who.role == "mentor")) {
-    std::string may;
-    for (auto* r : roles) may += (may.empty() ? "" : ", ") + std::string(r);
-    if (own_mentor) may += ", or the pair's own mentor";
-    s_.metrics_.command("forbidden");
-    return c.fail(403, "forbidden", "the role " + c.who.role + " may not " + name + " (" + may + ")");
+void Api::command(Ctx& c) {
+  // A mentor's reach first: a body is not looked at for whom it may not write.
+  if (c.is_mentor() && c.spec->mentor == MentorLimit::own && !mentor_owns(c, *parts_.projector->snapshot())) {
+    parts_.metrics->command("forbidden");
+    return;
   }
   if (c.req.body.size() > kMaxBodyBytes)
     return c.fail(413, "payload_too_large", "the body is larger than 1 MiB");
@@ -311,21 +506,10 @@ void Api::command(Ctx& c, const std::string& name, std::initializer_list<const c
   }
   json params = json::object();
   for (auto& [k, v] : c.params) params[k] = v;
-  auto cmd = parse_command(name, params, body);
+  auto cmd = c.spec->command->parse(params, body);
   if (!cmd) {
-    s_.metrics_.command(cmd.status().reason());
+    parts_.metrics->command(cmd.status().reason());
     return c.fail(cmd.status());
-  }
-  if (c.who.role == "mentor") {
-    // A mentor writes to its own pairs only.
-    auto snap = s_.projector_->snapshot();
-    const PairState* p = State::find(snap->core().pairs(), c.params["pair"]);
-    if (!p) return c.fail(404, "not_found", "no pair '" + c.params["pair"] + "'");
-    if (p->mentor_id != c.who.mentor_id) {
-      s_.metrics_.command("forbidden");
-      return c.fail(403, "forbidden", "mentor " + c.who.mentor_id + " may write to its own pairs only; " + p->id +
-                                          " belongs to " + p->mentor_id);
-    }
   }
   std::optional<std::uint64_t> expected;
   if (!c.req.if_match.empty()) {
@@ -345,12 +529,12 @@ void Api::command(Ctx& c, const std::string& name, std::initializer_list<const c
   command.correlation_id = c.req.request_id;
 
   auto shared = std::make_shared<Ctx>(std::move(c));
-  s_.writer_->submit(std::move(command), [this, shared](Result<CommandOutcome> r) {
+  parts_.writer->submit(std::move(command), [this, shared](Result<CommandOutcome> r) {
     if (!r) {
-      s_.metrics_.command(r.status().reason());
+      parts_.metrics->command(r.status().reason());
       return shared->fail(r.status());
     }
-    s_.metrics_.command(r->replayed ? "replayed" : "accepted");
+    parts_.metrics->command(r->replayed ? "replayed" : "accepted");
     HttpResponse resp = json_response(201, outcome_json(*r));
     if (r->replayed) resp.headers.emplace_back("Idempotent-Replayed", "true");
     std::uint64_t last = 0;

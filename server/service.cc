@@ -25,8 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxQueuedAsOf = 64;
-
 // What tells that the tokens file changed: a rename (ledger token add and
 // remove) makes a new inode; an edit in place changes the time or the size.
 TokensFileStamp tokens_stamp(const std::string& file) {
@@ -91,6 +89,7 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   if (!writer) return writer.status();
   s->writer_ = std::move(writer).value();
 
+  std::map<std::string, std::pair<std::string, std::string>> assets;  // name -> (content type, bytes)
   if (!options.web_dir.empty()) {
     static const std::map<std::string, std::string> kTypes = {{".html", "text/html; charset=utf-8"},
                                                               {".js", "text/javascript; charset=utf-8"},
@@ -104,15 +103,19 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
       std::ifstream in(entry.path(), std::ios::binary);
       std::stringstream bytes;
       bytes << in.rdbuf();
-      s->assets_[entry.path().filename().string()] = {type->second, bytes.str()};
+      assets[entry.path().filename().string()] = {type->second, bytes.str()};
     }
-    if (s->assets_.count("index.html") == 0) spdlog::warn("no dashboard in {}: / will say how to build it", options.web_dir);
+    if (assets.count("index.html") == 0) spdlog::warn("no dashboard in {}: / will say how to build it", options.web_dir);
   }
 
-  s->api_ = std::make_unique<Api>(*s);
-  s->api_->init();
-  s->asof_worker_ = std::make_unique<Worker>(kMaxQueuedAsOf);
-  s->verify_worker_ = std::make_unique<Worker>(1);
+  Api::Parts parts;
+  parts.store = s->store_.get();
+  parts.projector = s->projector_.get();
+  parts.writer = s->writer_.get();
+  parts.metrics = &s->metrics_;
+  parts.clock = s->clock_;
+  parts.assets = std::move(assets);
+  s->api_ = std::make_unique<Api>(*s, std::move(parts));
   return s;
 }
 
@@ -291,8 +294,7 @@ void Service::stop_writer() {
 
 void Service::stop() {
   stop_writer();
-  if (asof_worker_) asof_worker_->stop();
-  if (verify_worker_) verify_worker_->stop();
+  if (api_) api_->stop();
   if (projector_) projector_->stop();
   // Anyone still waiting for a publication will not get one: answer them.
   std::multimap<std::uint64_t, std::function<void()>> left;

@@ -150,23 +150,9 @@ class Service {
   std::uint64_t published_ = 0;
   std::multimap<std::uint64_t, std::function<void()>> waiters_;
 
-  // As-of replays run on their own thread, verify on another, neither on
-  // the I/O threads that answer ordinary reads. One verify at a time: callers
-  // that come while one runs are answered with its report.
-  std::unique_ptr<Worker> asof_worker_, verify_worker_;
-  std::mutex verify_mu_;
-  bool verify_running_ = false;
-  std::vector<std::function<void(const Result<VerifyReport>&)>> verify_waiters_;
-
   mutable std::mutex health_mu_;
   std::optional<std::string> unhealthy_;
 
-  std::map<std::string, std::pair<std::string, std::string>> assets_;  // name -> (content type, bytes)
-
-  mutable std::mutex asof_mu_;
-  std::vector<std::pair<std::uint64_t, std::shared_ptr<const ReadModels>>> asof_cache_;  // most recent last
-
-  friend class Api;
   std::unique_ptr<class Api> api_;
 };
 
