@@ -1,7 +1,8 @@
 // The contract test of docs/openapi.json: a real `ledger serve` with the
-// demonstration data, asked for every kind of answer the API gives (reads,
-// a write, and every error status), each answer's JSON checked against the
-// schema the document gives for that path, method and status.
+// demonstration data, asked for every kind of answer the API gives (the
+// reads, every command once, and every error status), each answer's JSON
+// checked against the schema the document gives for that path, method and
+// status.
 //   LEDGER_BIN   the ledger command-line program (build/app/ledger)
 //   OPENAPI      the document to check (docs/openapi.json)
 // Run: node --test contract.test.mjs (after install.sh; CTest does both).
@@ -403,6 +404,95 @@ test('a write answers 201 with the events it recorded', async () => {
     { headers: { 'If-Match': `"${detailBefore.stream_version}"` } }), 201);
   const detail = check(await get('/v1/pairs/{pair}', { pair: pair.id }), 200);
   assert.ok(detail.sessions.some((s) => s.id === 'contract-1' && s.voided));
+});
+
+test('every command once, on a programme of its own, and what it left', async () => {
+  // Each body must match the document's request schema and be taken (201):
+  // the schemas may not refuse what the server takes.
+  const start = check(await get('/v1/audit/head'), 200).position + 1;
+  const run = async (template, params, body, role = 'coordinator') => {
+    const method = 'POST';
+    const { ok, why } = bodyMatches(method, template, body ?? {});
+    assert.ok(ok, `${template}: the document refuses the body ${JSON.stringify(body)}:\n  ${why}`);
+    return check(await call(method, template, params, { role, body }), 201);
+  };
+  const pid = 'contract-2024';
+  const rules = {
+    hour_cap_minutes: 1920, fee_cap_cents: 310000, min_months: 6, max_months: 12,
+    application_deadline: '2024-01-31T23:59:59+01:00', cofunding_bp: 9000, mentee_countries: ['MA', 'TN'],
+    mentor_countries: [], knowledge_areas: ['strategy', 'governance'], expert_min_years: 5, max_tours_per_mentee: 2,
+  };
+  await run('/v1/programmes', {}, { id: pid, name: 'Contract test programme', coordinator: 'Test Clusters', ...rules });
+  await run('/v1/programmes/{pid}/rules', { pid }, { ...rules, max_tours_per_mentee: 3, reason: 'one more tour' });
+  const mentee = (id, extra = {}) => ({
+    id, name: 'Amal Test', cluster_name: `Cluster ${id}`, sectors: 'Textiles', country: 'MA', ...extra,
+  });
+  await run('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m1', { website: 'https://example.org' }));
+  await run('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m2'));
+  await run('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m3', { website: null }));
+  await run('/v1/mentees/{mid}/withdraw', { mid: 'contract-m3' }, { date: '2024-02-15', reason: 'left the programme' });
+  const application = (id) => ({
+    id, applicant_name: 'Jean Test', organisation: 'Test organisation', email: `${id}@example.org`, country: 'FR',
+    profile: 'cluster_manager', years_experience: 8, knowledge_areas: ['strategy'], quotation_cents: 300000,
+    received_at: '2024-01-10T10:00:00+01:00',
+  });
+  await run('/v1/programmes/{pid}/applications', { pid }, application('contract-a1'));
+  await run('/v1/programmes/{pid}/applications', { pid }, application('contract-a2'));
+  await run('/v1/applications/{aid}/accept', { aid: 'contract-a1' }, { mentor_id: 'contract-mentor-1' });
+  await run('/v1/applications/{aid}/reject', { aid: 'contract-a2' }, { reason: 'no place left' });
+  const pair = (id, mentee_id) => ({
+    id, mentor_id: 'contract-mentor-1', mentee_id, start_date: '2024-02-01', end_date: '2024-10-31',
+    agreed_fee_cents: 300000, topics: ['strategy'],
+  });
+  await run('/v1/programmes/{pid}/pairs', { pid }, pair('contract-p1', 'contract-m1'));
+  await run('/v1/programmes/{pid}/pairs', { pid }, pair('contract-p2', 'contract-m2'));
+  const p1 = { pair: 'contract-p1' };
+  await run('/v1/pairs/{pair}/sessions', p1, session('s1', '2024-03-01', 120));
+  await run('/v1/pairs/{pair}/sessions', p1, { ...session('s2', '2024-03-08', 90), mode: 'in_person', format: 'group' });
+  await run('/v1/pairs/{pair}/sessions/{sid}/void', { ...p1, sid: 's2' }, { reason: 'logged on the wrong pair' });
+  await run('/v1/pairs/{pair}/period', p1, { end_date: '2024-11-30', reason: 'a month more' });
+  const invoice = (id, number, net_cents) => ({ id, number, issue_date: '2024-06-30', net_cents, vat_cents: net_cents / 5 });
+  await run('/v1/pairs/{pair}/invoices', p1, invoice('contract-i1', 'CT-1', 150000), 'finance');
+  await run('/v1/pairs/{pair}/invoices', p1, invoice('contract-i2', 'CT-2', 100000), 'finance');
+  await run('/v1/invoices/{iid}/payments', { iid: 'contract-i1' }, { paid_date: '2024-07-15', amount_cents: 100000 }, 'finance');
+  await run('/v1/invoices/{iid}/credit-notes', { iid: 'contract-i1' },
+    { id: 'contract-cn1', amount_cents: 20000, reason: 'one session not held' }, 'finance');
+  await run('/v1/invoices/{iid}/cancel', { iid: 'contract-i2' }, { reason: 'issued twice' }, 'finance');
+  await run('/v1/pairs/{pair}/report', p1,
+    { language: 'en', topics: ['strategy'], progress: 'A strategy was written.', outcomes: 'The board adopted it.' });
+  await run('/v1/pairs/{pair}/complete', p1, undefined);
+  await run('/v1/pairs/{pair}/terminate', { pair: 'contract-p2' }, { reason: 'the mentee left' });
+  await run('/v1/programmes/{pid}/joint-meetings', { pid },
+    { date: '2024-05-01', title: 'Mid-term meeting', pair_ids: ['contract-p1', 'contract-p2'] });
+  await run('/v1/programmes/{pid}/tours', { pid },
+    { id: 'contract-t1', region: 'Catalonia', host: 'Test host', start_date: '2024-09-02', end_date: '2024-09-06' });
+  await run('/v1/tours/{tid}/participants', { tid: 'contract-t1' }, { mentee_id: 'contract-m1' });
+  await run('/v1/tours/{tid}/participants/cancel', { tid: 'contract-t1' }, { mentee_id: 'contract-m1', reason: 'ill' });
+  await run('/v1/programmes/{pid}/close', { pid }, { date: '2024-12-31' });
+
+  // Every kind of event is now in the log: each is checked with its data.
+  const page = check(await get('/v1/events', {}, { query: { from: String(start), limit: '1000' } }), 200);
+  const types = new Set(page.events.map((e) => e.type));
+  const documented = deref(doc.components.schemas.Event).properties.type.enum;
+  assert.deepEqual([...types].sort(), [...documented].sort(), 'every event type the document names was written');
+
+  // What the commands left, read back.
+  check(await get('/v1/programmes/{pid}', { pid }), 200);
+  check(await get('/v1/programmes/{pid}/mentees', { pid }), 200);
+  check(await get('/v1/mentees/{mid}', { mid: 'contract-m3' }), 200);
+  check(await get('/v1/programmes/{pid}/applications', { pid }), 200);
+  const rejected = check(await get('/v1/applications/{aid}', { aid: 'contract-a2' }), 200);
+  assert.equal(rejected.rejection_reason, 'no place left');
+  for (const pair of ['contract-p1', 'contract-p2']) check(await get('/v1/pairs/{pair}', { pair }), 200);
+  const cancelled = check(await get('/v1/invoices/{iid}', { iid: 'contract-i2' }), 200);
+  assert.equal(cancelled.cancelled, true);
+  check(await get('/v1/invoices/{iid}', { iid: 'contract-i1' }), 200);
+  check(await get('/v1/programmes/{pid}/budget', { pid }, { query: { explain: '1' } }), 200);
+  check(await get('/v1/programmes/{pid}/tours', { pid }), 200);
+  check(await get('/v1/programmes/{pid}/joint-meetings', { pid }), 200);
+  check(await get('/v1/streams/{stream}', { stream: 'pair-contract-p1' }), 200);
+  // A closed programme takes no more commands.
+  check(await post('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m4')), 422);
 });
 
 test('400: a bad query and bad bodies', async () => {
