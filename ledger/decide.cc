@@ -63,26 +63,6 @@ Status check_rules(const Rules& r) {
   return Status::ok();
 }
 
-// The Rules table, its string vectors built first as FlatBuffers requires.
-flatbuffers::Offset<fb::Rules> rules_table(FBB& b, const Rules& r) {
-  auto mentee = b.CreateVectorOfStrings(r.mentee_countries);
-  auto mentor = b.CreateVectorOfStrings(r.mentor_countries);
-  auto areas = b.CreateVectorOfStrings(r.knowledge_areas);
-  fb::RulesBuilder rb(b);
-  rb.add_hour_cap_minutes(r.hour_cap_minutes);
-  rb.add_fee_cap_cents(r.fee_cap_cents);
-  rb.add_min_months(r.min_months);
-  rb.add_max_months(r.max_months);
-  rb.add_application_deadline_us(r.application_deadline_us);
-  rb.add_cofunding_bp(r.cofunding_bp);
-  rb.add_mentee_countries(mentee);
-  rb.add_mentor_countries(mentor);
-  rb.add_knowledge_areas(areas);
-  rb.add_expert_min_years(r.expert_min_years);
-  rb.add_max_tours_per_mentee(r.max_tours_per_mentee);
-  return rb.Finish();
-}
-
 std::vector<flatbuffers::Offset<flatbuffers::String>> fb_strings(FBB& b, const std::vector<std::string>& v) {
   std::vector<flatbuffers::Offset<flatbuffers::String>> out;
   out.reserve(v.size());
@@ -150,7 +130,7 @@ struct Decider {
     Out out(c.id, expected);
     out.emit(programme_stream(c.id), fb::Event::ProgrammeOpened, [&](FBB& b) {
       auto id = b.CreateString(c.id), name = b.CreateString(c.name), coord = b.CreateString(c.coordinator);
-      auto rules = rules_table(b, c.rules);
+      auto rules = c.rules.pack(b);
       return fb::CreateProgrammeOpened(b, id, name, coord, rules).Union();
     });
     Decision d = out.take();
@@ -167,7 +147,7 @@ struct Decider {
     Out out(c.programme_id, expected);
     out.emit(programme_stream(c.programme_id), fb::Event::ProgrammeRulesAmended, [&](FBB& b) {
       auto id = b.CreateString(c.programme_id);
-      auto rules = rules_table(b, c.rules);
+      auto rules = c.rules.pack(b);
       auto reason = b.CreateString(c.reason);
       return fb::CreateProgrammeRulesAmended(b, id, rules, reason).Union();
     });

@@ -9,39 +9,8 @@ namespace {
 std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 std::string_view sv(const flatbuffers::String* s) { return EventView::sv(s); }
 
-std::vector<std::string> strs(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* v) {
-  std::vector<std::string> out;
-  if (v)
-    for (auto* s : *v) out.push_back(str(s));
-  return out;
-}
-
-bool in_or_empty(const std::vector<std::string>& list, const std::string& x) {
-  return list.empty() || std::find(list.begin(), list.end(), x) != list.end();
-}
 
 }  // namespace
-
-Rules Rules::from(const fb::Rules* r) {
-  Rules out;
-  if (!r) return out;
-  out.hour_cap_minutes = r->hour_cap_minutes();
-  out.fee_cap_cents = r->fee_cap_cents();
-  out.min_months = r->min_months();
-  out.max_months = r->max_months();
-  out.application_deadline_us = r->application_deadline_us();
-  out.cofunding_bp = r->cofunding_bp();
-  out.mentee_countries = strs(r->mentee_countries());
-  out.mentor_countries = strs(r->mentor_countries());
-  out.knowledge_areas = strs(r->knowledge_areas());
-  out.expert_min_years = r->expert_min_years();
-  out.max_tours_per_mentee = r->max_tours_per_mentee();
-  return out;
-}
-
-bool Rules::mentee_country_ok(const std::string& c) const { return in_or_empty(mentee_countries, c); }
-bool Rules::mentor_country_ok(const std::string& c) const { return in_or_empty(mentor_countries, c); }
-bool Rules::topic_ok(const std::string& t) const { return in_or_empty(knowledge_areas, t); }
 
 std::uint32_t State::topic(std::string_view name) {
   auto it = topic_index_.find(name);

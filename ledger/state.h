@@ -15,33 +15,9 @@
 #include <vector>
 
 #include "ledger/envelope.h"
+#include "ledger/rules.h"
 
 namespace pl {
-
-// The parameters of a programme, as opened or last amended.
-struct Rules {
-  std::int64_t hour_cap_minutes = 0;
-  std::int64_t fee_cap_cents = 0;
-  std::int32_t min_months = 0;
-  std::int32_t max_months = 0;
-  std::int64_t application_deadline_us = 0;
-  std::int32_t cofunding_bp = 0;
-  std::vector<std::string> mentee_countries;  // empty: any
-  std::vector<std::string> mentor_countries;  // empty: any
-  std::vector<std::string> knowledge_areas;   // empty: any topic
-  std::int32_t expert_min_years = 0;
-  std::int32_t max_tours_per_mentee = 0;
-
-  static Rules from(const fb::Rules* r);
-  bool mentee_country_ok(const std::string& c) const;
-  bool mentor_country_ok(const std::string& c) const;
-  bool topic_ok(const std::string& t) const;
-  template <class A>
-  void io(A& a) {
-    a(hour_cap_minutes, fee_cap_cents, min_months, max_months, application_deadline_us, cofunding_bp, mentee_countries,
-      mentor_countries, knowledge_areas, expert_min_years, max_tours_per_mentee);
-  }
-};
 
 struct ProgrammeState {
   std::string id, name, coordinator;

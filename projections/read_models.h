@@ -25,7 +25,7 @@ namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 3;
+inline constexpr std::uint32_t kReadModelsVersion = 4;
 
 struct PairExtra {
   std::uint64_t assigned_position = 0;

@@ -181,20 +181,24 @@ class Reader {
   std::string code_ = "bad_request";
 };
 
+// The rules' fields, as the schema lists them (ledger/rules.h): each read by
+// its unit, an instant under its name less _us.
 Rules read_rules(Reader& r) {
-  Rules out;
-  out.hour_cap_minutes = r.minutes("hour_cap_minutes");
-  out.fee_cap_cents = r.cents("fee_cap_cents");
-  out.min_months = r.int32("min_months");
-  out.max_months = r.int32("max_months");
-  out.application_deadline_us = r.instant("application_deadline").value_or(0);
-  out.cofunding_bp = r.int32("cofunding_bp");
-  out.mentee_countries = r.strings("mentee_countries");
-  out.mentor_countries = r.strings("mentor_countries");
-  out.knowledge_areas = r.strings("knowledge_areas");
-  out.expert_min_years = r.int32("expert_min_years");
-  out.max_tours_per_mentee = r.int32("max_tours_per_mentee");
-  return out;
+  std::vector<RuleValue> values;
+  for (const RuleField& f : rule_fields()) {
+    RuleValue v;
+    std::string key(f.json_name);
+    switch (f.unit) {
+      case RuleUnit::minutes: v.number = r.minutes(key.c_str()); break;
+      case RuleUnit::cents: v.number = r.cents(key.c_str()); break;
+      case RuleUnit::instant: v.number = r.instant(key.c_str()).value_or(0); break;
+      case RuleUnit::strings: v.strings = r.strings(key.c_str()); break;
+      case RuleUnit::basis_points:
+      case RuleUnit::count: v.number = f.wide ? r.integer(key.c_str()) : r.int32(key.c_str()); break;
+    }
+    values.push_back(std::move(v));
+  }
+  return rules_from_values(values);
 }
 
 // ---- one reader per command: path ids from `p`, body fields from `b`

@@ -13,17 +13,18 @@ using nlohmann::json;
 std::string text_of(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 json rules_json(const Rules& r) {
-  return {{"hour_cap_minutes", r.hour_cap_minutes},
-          {"fee_cap_cents", r.fee_cap_cents},
-          {"min_months", r.min_months},
-          {"max_months", r.max_months},
-          {"application_deadline", format_instant(r.application_deadline_us)},
-          {"cofunding_bp", r.cofunding_bp},
-          {"mentee_countries", r.mentee_countries},
-          {"mentor_countries", r.mentor_countries},
-          {"knowledge_areas", r.knowledge_areas},
-          {"expert_min_years", r.expert_min_years},
-          {"max_tours_per_mentee", r.max_tours_per_mentee}};
+  json out = json::object();
+  std::vector<RuleValue> values = rule_values(r);
+  const auto& fields = rule_fields();
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    std::string key(fields[i].json_name);
+    switch (fields[i].unit) {
+      case RuleUnit::instant: out[key] = format_instant(values[i].number); break;
+      case RuleUnit::strings: out[key] = values[i].strings; break;
+      default: out[key] = values[i].number; break;
+    }
+  }
+  return out;
 }
 
 json programme_json(const ReadModels& rm, const ProgrammeState& p) {

@@ -9,6 +9,9 @@
 #include "projections/replay.h"
 #include "server/demo.h"
 #include "server/json_commands.h"
+#include "server/views_json.h"
+#include "ledger/archive.h"
+#include "ledger/state.h"
 #include "util.h"
 
 using namespace pl;
@@ -69,6 +72,57 @@ TEST_CASE("json: bad input is refused with a sentence naming the field") {
   CHECK(parse_error("log_session", pair, "{\"id\":\"s\xff\"}").find("not valid JSON") != std::string::npos);
   CHECK(parse_error("log_session", pair, "[1,2]") == "the request body must be a JSON object");
   CHECK(parse_error("no_such_command", pair, "{}") == "unknown command 'no_such_command'");
+}
+
+TEST_CASE("rules: every field of the schema's Rules table goes through the API, the event and a checkpoint unchanged") {
+  // A distinct value in every field, found by the table's reflection only.
+  const auto& fields = rule_fields();
+  REQUIRE(fields.size() == 11);
+  std::vector<RuleValue> values;
+  std::int64_t n = 1;
+  for (const RuleField& f : fields) {
+    RuleValue v;
+    if (f.unit == RuleUnit::strings) v.strings = {"FR", "IT", std::string(f.name).substr(0, 2)};
+    else if (f.unit == RuleUnit::instant) v.number = 1'900'000'000'000'000 + n;  // 2030, to the microsecond
+    else v.number = 100 * n + 7;
+    values.push_back(std::move(v));
+    ++n;
+  }
+  Rules rules = rules_from_values(values);
+  CHECK(rules.hour_cap_minutes == 107);  // the first field of the schema
+  CHECK(rules.max_tours_per_mentee == 1107);
+
+  // JSON out (the programme's rules) and back in (a command's body).
+  json out = rules_json(rules);
+  CHECK(out.size() == fields.size());
+  CHECK(out.contains("application_deadline"));  // an instant: its name less _us
+  CHECK_FALSE(out.contains("application_deadline_us"));
+  json body = out;
+  body["id"] = "x", body["name"] = "X", body["coordinator"] = "C";
+  auto cmd = parse_command("open_programme", json::object(), body);
+  REQUIRE_MESSAGE(cmd, cmd.status().message());
+  CHECK(std::get<OpenProgramme>(*cmd).rules == rules);
+
+  // The event's table and back.
+  flatbuffers::FlatBufferBuilder b;
+  b.Finish(rules.pack(b));
+  CHECK(Rules::from(flatbuffers::GetRoot<fb::Rules>(b.GetBufferPointer())) == rules);
+
+  // A read-model checkpoint's archive and back.
+  OutArchive a;
+  a.save(rules);
+  Rules loaded;
+  InArchive in(a.bytes());
+  in.get(loaded);
+  CHECK(in.ok());
+  CHECK(loaded == rules);
+
+  // A missing field is refused, naming it.
+  json partial = body;
+  partial.erase(std::string(fields.back().json_name));
+  auto refused = parse_command("open_programme", json::object(), partial);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.status().message().find(std::string(fields.back().json_name)) != std::string::npos);
 }
 
 TEST_CASE("the demonstration programme loads once, verifies, and its figures reconcile with its steps") {
