@@ -505,6 +505,9 @@ test('400: a bad query and bad bodies', async () => {
     { ...session('contract-bad', '2021-03-01', 30), mood: 'good' }, // an unknown field
     { ...session('contract-bad', '2021-02-30', 30) }, // an impossible date
     { ...session('contract-bad', '2021-03-01', 30), summary: 'x'.repeat(4001) }, // too long
+    { ...session('contract-bad', '2021-03-01', 30), summary: 'a\u0001b' }, // a control character
+    { ...session('contract-bad', '2021-03-01', 30), topics: ['governance', 'governance'] }, // a topic twice
+    { ...session('contract-bad', '2021-03-01', 30), mode: 'by_phone' }, // not one of the modes
   ]) {
     assert.ok(!bodyMatches('POST', '/v1/pairs/{pair}/sessions', bad).ok, `the document accepts ${JSON.stringify(bad).slice(0, 120)}`);
     check(await post('/v1/pairs/{pair}/sessions', { pair }, bad), 400);
