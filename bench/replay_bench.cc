@@ -62,7 +62,7 @@ int build(const std::string& dir, std::uint64_t events) {
     cv.wait(lock, [&] { return in_flight < 8192; });
     ++in_flight;
     lock.unlock();
-    (*writer)->submit(make_command(std::move(c), {"bench", "coordinator"}), [&](Result<CommandOutcome> r) {
+    (*writer)->submit(make_command(std::move(c), {"bench", "coordinator"}), [&](const Result<CommandOutcome>& r) {
       std::lock_guard g(mu);
       --in_flight;
       ++done;

@@ -15,7 +15,8 @@ std::int32_t days_from_civil(int y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int>(doe) - 719468;
 }
 
-Ymd civil_from_days(std::int32_t z) {
+Ymd civil_from_days(std::int32_t days) {
+  std::int32_t z = days;
   z += 719468;
   const int era = (z >= 0 ? z : z - 146096) / 146097;
   const unsigned doe = static_cast<unsigned>(z - era * 146097);

@@ -8,6 +8,7 @@ LEDGER_PACKAGES=(
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler
   libboost-dev libspdlog-dev libfmt-dev doctest-dev
   libssl-dev nlohmann-json3-dev libcli11-dev
+  clang-format clang-tidy
 )
 
 ledger_install_deps() {

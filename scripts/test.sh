@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test: first the suite built
+# Installs what is missing, builds, and runs every test: first the tree's
+# hygiene (scripts/lint.sh: clang-format and clang-tidy), the suite built
 # as shipped (build/), then the same suite built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (build-asan/), then the concurrency tests (label
 # "concurrency": writer, projector, HTTP) built with ThreadSanitizer
@@ -14,6 +15,7 @@ ledger_install_deps chromium wrk postgresql   # browser tests; smoke runs of the
 ledger_install_node
 tests/api/install.sh npm   # the OpenAPI lint and contract test (ctest -L api)
 ledger_build build
+bash scripts/lint.sh build
 ctest --test-dir build --output-on-failure -j 2 --timeout 600
 sanitizers="${LEDGER_SANITIZERS:-address thread}"
 if [[ "${LEDGER_SKIP_SANITIZERS:-0}" == "1" ]]; then sanitizers=""; fi

@@ -119,7 +119,7 @@ std::string method_label(std::string_view m) {
 template <typename Token>
 auto async_handle(Service& service, HttpRequest req, Token&& token) {
   return net::async_initiate<Token, void(HttpResponse)>(
-      [&service](auto handler, HttpRequest r) {
+      [&service](auto handler, HttpRequest r) {  // NOLINT(performance-unnecessary-value-param): moved into handle()
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
         auto work = std::make_shared<net::executor_work_guard<net::any_io_executor>>(net::get_associated_executor(*h));
         service.handle(std::move(r), [h, work](HttpResponse resp) {

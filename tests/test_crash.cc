@@ -61,7 +61,9 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged event") {
     auto rep = (*store)->verify();
     REQUIRE_MESSAGE(rep.ok, rep.detail);
     CHECK(rep.checked == (*store)->head().position);
-    for (const auto& [pos, id] : acked) {
+    for (const auto& entry : acked) {
+      const auto& pos = entry.first;
+      const auto& id = entry.second;
       auto ev = (*store)->read_one(pos);
       REQUIRE_MESSAGE(ev.is_ok(), "acknowledged position " << pos << " missing");
       CHECK(EventView::sv(ev->view().as<fb::SessionLogged>()->session_id()) == id);

@@ -177,7 +177,9 @@ TEST_CASE("the demonstration programme loads once, verifies, and its figures rec
   CHECK(state->count(fb::Event::CreditNoteIssued) == 1);
   CHECK(state->count(fb::Event::PairTerminated) == 1);
   CHECK(state->count(fb::Event::JointMeetingHeld) == 4);
-  for (const auto& [id, m] : state->mentees()) {
+  for (const auto& entry : state->mentees()) {
+    const auto& id = entry.first;
+    const auto& m = entry.second;
     CAPTURE(id);
     CHECK(m.minutes_used == minutes[id]);
     CHECK(m.net_invoiced_cents == net[id]);

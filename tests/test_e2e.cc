@@ -594,7 +594,9 @@ TEST_CASE("kill -9 under load, ten times: every acknowledged command is there ex
   json pair = s.get("/v1/pairs/p1").j();
   std::map<std::string, int> seen;
   for (auto& sess : pair["sessions"]) ++seen[sess["id"].get<std::string>()];
-  for (auto& [sid, pos] : acknowledged) {
+  for (auto& entry : acknowledged) {
+    const auto& sid = entry.first;
+    const auto& pos = entry.second;
     CAPTURE(sid);
     CHECK(seen[sid] == 1);
     json ev = s.get("/v1/events?from=" + std::to_string(pos) + "&limit=1").j()["events"][0];

@@ -57,7 +57,7 @@ class FaultFile : public rocksdb::FSWritableFileOwnerWrapper {
 
 class FaultFs : public rocksdb::FileSystemWrapper {
  public:
-  explicit FaultFs(std::shared_ptr<rocksdb::FileSystem> base) : FileSystemWrapper(std::move(base)) {}
+  explicit FaultFs(const std::shared_ptr<rocksdb::FileSystem>& base) : FileSystemWrapper(base) {}
   const char* Name() const override { return "FaultFs"; }
   rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
                                     std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* d) override {

@@ -357,7 +357,7 @@ TEST_CASE("text is stored whole or refused, never cut; totals cannot wrap; a top
   setup(s);
   std::uint64_t head = s.head();
   // NUL and other control characters: refused with 400, nothing written.
-  for (std::string bad : {std::string("visible\0HIDDEN", 14), std::string("a\x01z"), std::string("del\x7f"),
+  for (const std::string& bad : {std::string("visible\0HIDDEN", 14), std::string("a\x01z"), std::string("del\x7f"),
                           std::string("c1\xc2\x85")}) {
     Resp r = s.post("/v1/pairs/p1/sessions", session_body("nul", bad));
     CHECK(r.status == 400);

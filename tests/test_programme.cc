@@ -68,7 +68,7 @@ struct Fixture {
   }
 
   // A programme, two mentees, one accepted mentor (quotation 3,100.00).
-  void setup(Rules r = rules_2019()) {
+  void setup(const Rules& r = rules_2019()) {
     ok(OpenProgramme{"tns", "Cluster Booster Track", "France Clusters", r});
     ok(EnrolMentee{"tns", "intaj", "Fictional Manager", "Intaj Cluster", "ICT", "TN", "https://example.org"});
     ok(EnrolMentee{"tns", "dz-digital", "Fictional Manager 2", "Algeria Digital Cluster", "ICT", "DZ", ""});

@@ -80,7 +80,7 @@ TEST_CASE("a refused command writes nothing and does not disturb its group") {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return inner(s, now);
   };
-  w->submit(std::move(slow), [&](Result<CommandOutcome>) { ++answered; });
+  w->submit(std::move(slow), [&](const Result<CommandOutcome>&) { ++answered; });
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   for (int i = 0; i < 30; ++i) {
     Command c = one_event("pair-" + std::to_string(i), i + 1);
@@ -185,7 +185,7 @@ TEST_CASE("idempotency: the same key and request answers the first outcome; anot
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       return inner(s, now);
     };
-    w->submit(std::move(slow), [](Result<CommandOutcome>) {});
+    w->submit(std::move(slow), [](const Result<CommandOutcome>&) {});
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::vector<Result<CommandOutcome>> rs(3, Status::internal("unanswered"));
     for (int i = 0; i < 3; ++i) {
