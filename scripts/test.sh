@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ledger_install_deps chromium wrk postgresql   # browser tests; smoke runs of the benchmarks
 ledger_install_node
+tests/api/install.sh npm   # the OpenAPI lint and contract test (ctest -L api)
 ledger_build build
 bash scripts/lint.sh build
 ctest --test-dir build --output-on-failure -j 2 --timeout 600

@@ -1,0 +1,598 @@
+// The contract test of docs/openapi.json: a real `ledger serve` with the
+// demonstration data, asked for every kind of answer the API gives (the
+// reads, every command once, and every error status), each answer's JSON
+// checked against the schema the document gives for that path, method and
+// status.
+//   LEDGER_BIN   the ledger command-line program (build/app/ledger)
+//   OPENAPI      the document to check (docs/openapi.json)
+// Run: node --test contract.test.mjs (after install.sh; CTest does both).
+//
+// How an answer is checked:
+// - The document must have the route's path template (as /v1/pairs/{pair})
+//   and method; the status is looked up in its responses, else `default`.
+//   A request whose route is missing from the document fails the test.
+// - `$ref`s are followed into components/responses; the schema found there
+//   is compiled by Ajv (JSON Schema 2020-12, as OpenAPI 3.1 uses, with
+//   ajv-formats for date, date-time) with the whole document loaded, so
+//   `#/components/schemas/...` references resolve as they are written.
+// - The document leaves answers open to new fields (docs/API.md: fields may
+//   be added). This test closes them: an answer holding a field that the
+//   document does not name fails, so the document cannot fall behind.
+// - The bodies this test sends are checked against the request schemas too:
+//   the good ones must pass and the bad ones must fail.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+const BIN = process.env.LEDGER_BIN;
+const OPENAPI = process.env.OPENAPI;
+assert.ok(BIN, 'LEDGER_BIN must name the ledger program');
+assert.ok(OPENAPI, 'OPENAPI must name the OpenAPI document');
+
+const DOC_ID = 'openapi.json';
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+let dir, server, base;
+const tokens = {};
+const doc = JSON.parse(readFileSync(OPENAPI, 'utf8'));
+const called = new Set(); // "METHOD template" of every route the test called
+
+// ---- the document, for Ajv
+
+// A JSON pointer's segment: ~ and / escaped.
+const esc = (s) => String(s).replaceAll('~', '~0').replaceAll('/', '~1');
+
+// Follows a local `$ref` (#/...) inside the document.
+function deref(node) {
+  const seen = new Set();
+  while (node && typeof node === 'object' && typeof node.$ref === 'string') {
+    assert.ok(node.$ref.startsWith('#/'), `only local references are followed: ${node.$ref}`);
+    assert.ok(!seen.has(node.$ref), `a reference loop at ${node.$ref}`);
+    seen.add(node.$ref);
+    let target = doc;
+    for (const part of node.$ref.slice(2).split('/')) {
+      target = target?.[part.replaceAll('~1', '/').replaceAll('~0', '~')];
+    }
+    assert.ok(target !== undefined, `${node.$ref} names nothing in the document`);
+    node = target;
+  }
+  return node;
+}
+
+// A copy of the document whose object schemas refuse properties they do not
+// name (unevaluatedProperties: false), unless they say what else they take.
+// The members of an allOf, anyOf or oneOf and the schemas of if, then, else
+// and not are left open at their top (their whole closes them); a component
+// used as such a member is given an open twin to point at.
+function closedCopy(d) {
+  const copy = structuredClone(d);
+  const schemas = copy.components?.schemas ?? {};
+  const openTwin = (ref) => {
+    const name = ref.slice('#/components/schemas/'.length);
+    const twin = `${name}__open`;
+    if (!schemas[twin]) {
+      schemas[twin] = structuredClone(d.components.schemas[name]);
+      close(schemas[twin], false);
+    }
+    return `#/components/schemas/${twin}`;
+  };
+  const closeable = (s) =>
+    s.properties && typeof s.properties === 'object' &&
+    !('additionalProperties' in s) && !('unevaluatedProperties' in s) && !('patternProperties' in s) &&
+    (s.type === undefined || s.type === 'object' || (Array.isArray(s.type) && s.type.includes('object')));
+  function close(s, top) {
+    if (!s || typeof s !== 'object' || Array.isArray(s)) return;
+    if (top && closeable(s)) s.unevaluatedProperties = false;
+    for (const v of Object.values(s.properties ?? {})) close(v, true);
+    for (const v of Object.values(s.$defs ?? {})) close(v, true);
+    for (const v of s.prefixItems ?? []) close(v, true);
+    for (const k of ['items', 'contains', 'additionalProperties']) close(s[k], true);
+    for (const k of ['allOf', 'anyOf', 'oneOf']) {
+      for (const [i, m] of (s[k] ?? []).entries()) {
+        if (typeof m.$ref === 'string' && m.$ref.startsWith('#/components/schemas/')) s[k][i] = { ...m, $ref: openTwin(m.$ref) };
+        else close(m, false);
+      }
+    }
+    for (const k of ['if', 'then', 'else', 'not']) close(s[k], false);
+  }
+  for (const name of Object.keys(d.components?.schemas ?? {})) close(schemas[name], true);
+  // The schemas of answers, bodies and parameters outside components/schemas.
+  const walk = (node) => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'schema' && v && typeof v === 'object') close(v, true);
+      else walk(v);
+    }
+  };
+  walk(copy.paths);
+  for (const [k, v] of Object.entries(copy.components ?? {})) if (k !== 'schemas') walk(v);
+  return copy;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, strictTypes: false });
+addFormats(ajv);
+// OpenAPI's own keywords: allowed in schemas, and what holds the schemas.
+ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs',
+  'openapi', 'info', 'jsonSchemaDialect', 'servers', 'security', 'tags', 'paths', 'webhooks', 'components']);
+ajv.addSchema({ ...closedCopy(doc), $id: DOC_ID });
+
+const compiled = new Map();
+// A validator for the schema at `pointer` (a JSON pointer into the document).
+function validatorAt(pointer) {
+  if (!compiled.has(pointer)) compiled.set(pointer, ajv.compile({ $ref: `${DOC_ID}#${pointer}` }));
+  return compiled.get(pointer);
+}
+
+// The JSON pointer of a schema reached from `node` at `pointer`, following
+// $refs that point at whole objects (responses, schemas) to where they lead.
+function schemaPointer(pointer, node) {
+  while (node && node.$ref && !node.$ref.includes('/schemas/') && Object.keys(node).length === 1) {
+    pointer = node.$ref.slice(1);
+    node = deref({ $ref: node.$ref });
+  }
+  return { pointer, node };
+}
+
+function explain(validate) {
+  return (validate.errors ?? []).slice(0, 8)
+    .map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params ? ' ' + JSON.stringify(e.params) : ''}`)
+    .join('\n  ');
+}
+
+// The document's operation for a route: fails when it has none.
+function operation(method, template) {
+  const item = doc.paths?.[template];
+  assert.ok(item, `the document has no path ${template}`);
+  const op = item[method.toLowerCase()];
+  assert.ok(op, `the document has no ${method} ${template}`);
+  return op;
+}
+
+// The response object (with its JSON pointer) the document gives for a
+// status of a route: responses[status], else responses.default.
+function documentedResponse(method, template, status) {
+  const op = operation(method, template);
+  const key = op.responses?.[String(status)] ? String(status) : 'default';
+  const found = op.responses?.[key];
+  assert.ok(found, `the document gives no ${status} (nor default) for ${method} ${template}`);
+  return schemaPointer(`/paths/${esc(template)}/${method.toLowerCase()}/responses/${key}`, found);
+}
+
+// Checks an answer against a response object of the document: its JSON
+// body against the schema, and the headers it says are always sent.
+function checkAgainst(res, response, what) {
+  const { pointer, node } = response;
+  const content = node.content?.['application/json'];
+  assert.ok(content?.schema, `${what}: the document gives no application/json schema`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `${what}: the answer is not JSON`);
+  const validate = validatorAt(`${pointer}/content/application~1json/schema`);
+  assert.ok(validate(res.body), `${what}: the answer does not match the document:\n  ${explain(validate)}\n` +
+    `answer: ${JSON.stringify(res.body).slice(0, 600)}`);
+  for (const [name, header] of Object.entries(node.headers ?? {})) {
+    if (deref(header).required) assert.ok(res.headers.has(name), `${what}: the ${name} header is missing`);
+  }
+}
+
+// Checks an answer to a route against what the document says of it.
+function check(res, expectedStatus) {
+  const what = `${res.method} ${res.url} (${res.template}) answered ${res.status}`;
+  assert.equal(res.status, expectedStatus, `${what}, not ${expectedStatus}: ${JSON.stringify(res.body).slice(0, 300)}`);
+  checkAgainst(res, documentedResponse(res.method, res.template, res.status), what);
+  return res.body;
+}
+
+// Checks a request body against the request schema of a route.
+function bodyMatches(method, template, body) {
+  const op = operation(method, template);
+  const { pointer } = schemaPointer(`/paths/${esc(template)}/${method.toLowerCase()}/requestBody`, op.requestBody);
+  assert.ok(deref({ $ref: '#' + pointer }).content?.['application/json']?.schema,
+    `the document gives no request body for ${method} ${template}`);
+  const validate = validatorAt(`${pointer}/content/application~1json/schema`);
+  return { ok: validate(body), why: explain(validate) };
+}
+
+// ---- the server
+
+async function startServer() {
+  server = spawn(BIN, ['serve', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  base = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /http:\/\/(127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(`http://${m[1]}`);
+    });
+    server.on('exit', (code) => reject(new Error('server exited ' + code)));
+  });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ledger-contract-'));
+  execFileSync(BIN, ['demo', '--data', join(dir, 'data')], { stdio: 'ignore' });
+  for (const line of readFileSync(join(dir, 'data', 'demo-tokens.txt'), 'utf8').trim().split('\n')) {
+    const parts = line.split(' ');
+    tokens[parts[0]] = parts[parts.length - 1];
+  }
+  await startServer();
+});
+
+after(async () => {
+  if (server && server.exitCode === null) {
+    // The server saves a checkpoint as it stops: wait for it before cleaning up.
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+});
+
+// Calls a route: `template` as the document writes it, `params` filling its
+// {names}. Options: role (a demo token; null: none), token (any text),
+// query, body (JSON, or a string sent as is), headers.
+async function call(method, template, params = {}, { role = 'auditor', token, query, body, headers = {} } = {}) {
+  let path = template.replace(/\{(\w+)\}/g, (_, name) => {
+    assert.ok(name in params, `no value for {${name}} in ${template}`);
+    return encodeURIComponent(params[name]);
+  });
+  if (query) path += '?' + new URLSearchParams(query);
+  const h = { ...headers };
+  const bearer = token ?? (role ? tokens[role] : undefined);
+  if (bearer !== undefined) h.Authorization = 'Bearer ' + bearer;
+  let payload;
+  if (body !== undefined) {
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+    h['Content-Type'] = 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers: h, body: payload });
+  const text = await res.text();
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  called.add(`${method} ${template}`);
+  return { method, template, url: path, status: res.status, headers: res.headers, body: parsed };
+}
+const get = (template, params, opts) => call('GET', template, params, opts);
+const post = (template, params, body, opts = {}) => call('POST', template, params, { role: 'coordinator', ...opts, body });
+
+// ---- reads
+
+test('the document is OpenAPI 3.1 with the layout the project writes', () => {
+  assert.equal(doc.openapi, '3.1.0');
+  assert.equal(doc.info?.title, 'Programme Ledger API');
+  assert.deepEqual(doc.security, [{ bearer: [] }]);
+  assert.equal(doc.components?.securitySchemes?.bearer?.scheme, 'bearer');
+  // No OpenAPI 3.0 leftovers: 3.1 writes type: [..., "null"].
+  assert.ok(!JSON.stringify(doc).includes('"nullable"'), 'the document uses nullable, which OpenAPI 3.1 dropped');
+});
+
+test('health and who the caller is', async () => {
+  check(await get('/healthz', {}, { role: null }), 200);
+  for (const role of ['coordinator', 'finance', 'auditor', 'mentor']) {
+    const me = check(await get('/v1/me', {}, { role }), 200);
+    assert.equal(me.role, role);
+  }
+});
+
+test('programmes, mentees, applications and their figures', async () => {
+  const list = check(await get('/v1/programmes'), 200);
+  assert.ok(list.programmes.length >= 2);
+  for (const p of list.programmes) {
+    check(await get('/v1/programmes/{pid}', { pid: p.id }), 200);
+    check(await get('/v1/programmes/{pid}/joint-meetings', { pid: p.id }), 200);
+    check(await get('/v1/programmes/{pid}/tours', { pid: p.id }), 200);
+    check(await get('/v1/programmes/{pid}/budget', { pid: p.id }), 200);
+    check(await get('/v1/programmes/{pid}/budget', { pid: p.id }, { query: { explain: '1' } }), 200);
+    for (const by of ['mentee', 'mentor', 'pair', 'month', 'topic', 'mode', 'format']) {
+      const h = check(await get('/v1/programmes/{pid}/hours', { pid: p.id }, { query: { group_by: by } }), 200);
+      assert.equal(h.group_by, by);
+    }
+    check(await get('/v1/programmes/{pid}/hours', { pid: p.id }), 200);
+
+    const mentees = check(await get('/v1/programmes/{pid}/mentees', { pid: p.id }), 200).mentees;
+    assert.ok(mentees.length > 0);
+    for (const m of mentees.slice(0, 3)) {
+      check(await get('/v1/mentees/{mid}', { mid: m.id }), 200);
+      check(await get('/v1/mentees/{mid}/caps', { mid: m.id }), 200);
+    }
+
+    const apps = check(await get('/v1/programmes/{pid}/applications', { pid: p.id }), 200).applications;
+    for (const status of ['submitted', 'accepted', 'rejected']) {
+      const some = check(await get('/v1/programmes/{pid}/applications', { pid: p.id }, { query: { status } }), 200);
+      assert.ok(some.applications.every((a) => a.status === status));
+    }
+    // One of each status, and one not eligible if there is one.
+    const picks = new Map();
+    for (const a of apps) {
+      if (!picks.has(a.status)) picks.set(a.status, a);
+      if (!a.eligible && !picks.has('not eligible')) picks.set('not eligible', a);
+    }
+    for (const a of picks.values()) check(await get('/v1/applications/{aid}', { aid: a.id }), 200);
+  }
+});
+
+test('pairs, their sessions and invoices, now and as of earlier', async () => {
+  const pid = 'tnst-2019';
+  const pairs = check(await get('/v1/programmes/{pid}/pairs', { pid }), 200).pairs;
+  for (const status of ['assigned', 'active', 'completed', 'terminated']) {
+    const some = check(await get('/v1/programmes/{pid}/pairs', { pid }, { query: { status } }), 200);
+    assert.ok(some.pairs.every((p) => p.status === status));
+  }
+  const first = pairs[0];
+  check(await get('/v1/programmes/{pid}/pairs', { pid },
+    { query: { mentor_id: first.mentor_id, mentee_id: first.mentee_id, country: first.country } }), 200);
+
+  // Every pair in detail, with every invoice they name.
+  const invoices = [];
+  for (const p of pairs) {
+    const detail = check(await get('/v1/pairs/{pair}', { pair: p.id }), 200);
+    invoices.push(...detail.invoices.map((i) => i.id));
+  }
+  assert.ok(invoices.length > 0);
+  for (const iid of invoices) check(await get('/v1/invoices/{iid}', { iid }), 200);
+
+  // As of a recording time, and as of a position.
+  check(await get('/v1/programmes/{pid}/pairs', { pid }, { query: { as_of: '2019-06-30T23:59:59+02:00' } }), 200);
+  check(await get('/v1/pairs/{pair}', { pair: 'tnst-2019-p07' }, { query: { at: '150' } }), 200);
+  check(await get('/v1/programmes/{pid}', { pid }, { query: { at: '100' } }), 200);
+  check(await get('/v1/mentees/{mid}/caps', { mid: first.mentee_id }, { query: { as_of: '2019-09-01T00:00:00Z' } }), 200);
+
+  // What a mentor sees: its own pairs, budget lines and hours.
+  const own = check(await get('/v1/programmes/{pid}/pairs', { pid: 'reloaded-2021' }, { role: 'mentor' }), 200).pairs;
+  assert.ok(own.length > 0);
+  check(await get('/v1/pairs/{pair}', { pair: own[0].id }, { role: 'mentor' }), 200);
+  check(await get('/v1/programmes/{pid}/budget', { pid: 'reloaded-2021' }, { role: 'mentor' }), 200);
+  check(await get('/v1/programmes/{pid}/hours', { pid: 'reloaded-2021' }, { role: 'mentor', query: { group_by: 'pair' } }), 200);
+});
+
+test('the log, a stream, the head and a verify', async () => {
+  // Every event of the demonstration, in pages.
+  let from = 1;
+  let seen = 0;
+  for (;;) {
+    const page = check(await get('/v1/events', {}, { query: { from: String(from), limit: '1000' } }), 200);
+    seen += page.events.length;
+    if (page.next === null) break;
+    from = page.next;
+  }
+  assert.ok(seen > 500);
+  check(await get('/v1/events', {}, { query: { type: 'InvoiceCancelled' } }), 200);
+  check(await get('/v1/events', {}, { query: { stream: 'pair-tnst-2019-p07', limit: '5' } }), 200);
+  check(await get('/v1/events', {}, { role: 'mentor', query: { limit: '50' } }), 200);
+  check(await get('/v1/streams/{stream}', { stream: 'pair-tnst-2019-p07' }), 200);
+  check(await get('/v1/streams/{stream}', { stream: 'programme-tnst-2019' }), 200);
+  check(await get('/v1/audit/head'), 200);
+  const report = check(await get('/v1/audit/verify'), 200);
+  assert.equal(report.ok, true);
+});
+
+// ---- a write, and every error status
+
+const session = (id, date, minutes) => ({
+  id, date, minutes, mode: 'remote', format: 'bilateral', topics: ['governance'], summary: 'Reviewed the action plan.',
+});
+
+test('a write answers 201 with the events it recorded', async () => {
+  const pairs = check(await get('/v1/programmes/{pid}/pairs', { pid: 'reloaded-2021' }, { query: { status: 'active' } }), 200).pairs;
+  const pair = pairs.find((p) => p.minutes_left >= 60);
+  assert.ok(pair, 'an active pair with an hour left');
+  const body = session('contract-1', pair.start_date, 30);
+  assert.ok(bodyMatches('POST', '/v1/pairs/{pair}/sessions', body).ok);
+  const key = { 'Idempotency-Key': 'contract-1' };
+  const outcome = check(await post('/v1/pairs/{pair}/sessions', { pair: pair.id }, body, { headers: key }), 201);
+  assert.equal(outcome.events[0].type, 'SessionLogged');
+  // The same key and body again: the first answer, nothing written.
+  const again = await post('/v1/pairs/{pair}/sessions', { pair: pair.id }, body, { headers: key });
+  assert.deepEqual(check(again, 201), outcome);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+
+  // Void it: the pair's detail then shows a voided session.
+  const voidBody = { reason: 'logged twice' };
+  assert.ok(bodyMatches('POST', '/v1/pairs/{pair}/sessions/{sid}/void', voidBody).ok);
+  const detailBefore = check(await get('/v1/pairs/{pair}', { pair: pair.id }), 200);
+  check(await post('/v1/pairs/{pair}/sessions/{sid}/void', { pair: pair.id, sid: 'contract-1' }, voidBody,
+    { headers: { 'If-Match': `"${detailBefore.stream_version}"` } }), 201);
+  const detail = check(await get('/v1/pairs/{pair}', { pair: pair.id }), 200);
+  assert.ok(detail.sessions.some((s) => s.id === 'contract-1' && s.voided));
+});
+
+test('every command once, on a programme of its own, and what it left', async () => {
+  // Each body must match the document's request schema and be taken (201):
+  // the schemas may not refuse what the server takes.
+  const start = check(await get('/v1/audit/head'), 200).position + 1;
+  const run = async (template, params, body, role = 'coordinator') => {
+    const method = 'POST';
+    const { ok, why } = bodyMatches(method, template, body ?? {});
+    assert.ok(ok, `${template}: the document refuses the body ${JSON.stringify(body)}:\n  ${why}`);
+    return check(await call(method, template, params, { role, body }), 201);
+  };
+  const pid = 'contract-2024';
+  const rules = {
+    hour_cap_minutes: 1920, fee_cap_cents: 310000, min_months: 6, max_months: 12,
+    application_deadline: '2024-01-31T23:59:59+01:00', cofunding_bp: 9000, mentee_countries: ['MA', 'TN'],
+    mentor_countries: [], knowledge_areas: ['strategy', 'governance'], expert_min_years: 5, max_tours_per_mentee: 2,
+  };
+  await run('/v1/programmes', {}, { id: pid, name: 'Contract test programme', coordinator: 'Test Clusters', ...rules });
+  await run('/v1/programmes/{pid}/rules', { pid }, { ...rules, max_tours_per_mentee: 3, reason: 'one more tour' });
+  const mentee = (id, extra = {}) => ({
+    id, name: 'Amal Test', cluster_name: `Cluster ${id}`, sectors: 'Textiles', country: 'MA', ...extra,
+  });
+  await run('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m1', { website: 'https://example.org' }));
+  await run('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m2'));
+  await run('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m3', { website: null }));
+  await run('/v1/mentees/{mid}/withdraw', { mid: 'contract-m3' }, { date: '2024-02-15', reason: 'left the programme' });
+  const application = (id) => ({
+    id, applicant_name: 'Jean Test', organisation: 'Test organisation', email: `${id}@example.org`, country: 'FR',
+    profile: 'cluster_manager', years_experience: 8, knowledge_areas: ['strategy'], quotation_cents: 300000,
+    received_at: '2024-01-10T10:00:00+01:00',
+  });
+  await run('/v1/programmes/{pid}/applications', { pid }, application('contract-a1'));
+  await run('/v1/programmes/{pid}/applications', { pid }, application('contract-a2'));
+  await run('/v1/applications/{aid}/accept', { aid: 'contract-a1' }, { mentor_id: 'contract-mentor-1' });
+  await run('/v1/applications/{aid}/reject', { aid: 'contract-a2' }, { reason: 'no place left' });
+  const pair = (id, mentee_id) => ({
+    id, mentor_id: 'contract-mentor-1', mentee_id, start_date: '2024-02-01', end_date: '2024-10-31',
+    agreed_fee_cents: 300000, topics: ['strategy'],
+  });
+  await run('/v1/programmes/{pid}/pairs', { pid }, pair('contract-p1', 'contract-m1'));
+  await run('/v1/programmes/{pid}/pairs', { pid }, pair('contract-p2', 'contract-m2'));
+  const p1 = { pair: 'contract-p1' };
+  await run('/v1/pairs/{pair}/sessions', p1, session('s1', '2024-03-01', 120));
+  await run('/v1/pairs/{pair}/sessions', p1, { ...session('s2', '2024-03-08', 90), mode: 'in_person', format: 'group' });
+  await run('/v1/pairs/{pair}/sessions/{sid}/void', { ...p1, sid: 's2' }, { reason: 'logged on the wrong pair' });
+  await run('/v1/pairs/{pair}/period', p1, { end_date: '2024-11-30', reason: 'a month more' });
+  const invoice = (id, number, net_cents) => ({ id, number, issue_date: '2024-06-30', net_cents, vat_cents: net_cents / 5 });
+  await run('/v1/pairs/{pair}/invoices', p1, invoice('contract-i1', 'CT-1', 150000), 'finance');
+  await run('/v1/pairs/{pair}/invoices', p1, invoice('contract-i2', 'CT-2', 100000), 'finance');
+  await run('/v1/invoices/{iid}/payments', { iid: 'contract-i1' }, { paid_date: '2024-07-15', amount_cents: 100000 }, 'finance');
+  await run('/v1/invoices/{iid}/credit-notes', { iid: 'contract-i1' },
+    { id: 'contract-cn1', amount_cents: 20000, reason: 'one session not held' }, 'finance');
+  await run('/v1/invoices/{iid}/cancel', { iid: 'contract-i2' }, { reason: 'issued twice' }, 'finance');
+  await run('/v1/pairs/{pair}/report', p1,
+    { language: 'en', topics: ['strategy'], progress: 'A strategy was written.', outcomes: 'The board adopted it.' });
+  await run('/v1/pairs/{pair}/complete', p1, undefined);
+  await run('/v1/pairs/{pair}/terminate', { pair: 'contract-p2' }, { reason: 'the mentee left' });
+  await run('/v1/programmes/{pid}/joint-meetings', { pid },
+    { date: '2024-05-01', title: 'Mid-term meeting', pair_ids: ['contract-p1', 'contract-p2'] });
+  await run('/v1/programmes/{pid}/tours', { pid },
+    { id: 'contract-t1', region: 'Catalonia', host: 'Test host', start_date: '2024-09-02', end_date: '2024-09-06' });
+  await run('/v1/tours/{tid}/participants', { tid: 'contract-t1' }, { mentee_id: 'contract-m1' });
+  await run('/v1/tours/{tid}/participants/cancel', { tid: 'contract-t1' }, { mentee_id: 'contract-m1', reason: 'ill' });
+  await run('/v1/programmes/{pid}/close', { pid }, { date: '2024-12-31' });
+
+  // Every kind of event is now in the log: each is checked with its data.
+  const page = check(await get('/v1/events', {}, { query: { from: String(start), limit: '1000' } }), 200);
+  const types = new Set(page.events.map((e) => e.type));
+  const documented = deref(doc.components.schemas.Event).properties.type.enum;
+  assert.deepEqual([...types].sort(), [...documented].sort(), 'every event type the document names was written');
+
+  // What the commands left, read back.
+  check(await get('/v1/programmes/{pid}', { pid }), 200);
+  check(await get('/v1/programmes/{pid}/mentees', { pid }), 200);
+  check(await get('/v1/mentees/{mid}', { mid: 'contract-m3' }), 200);
+  check(await get('/v1/programmes/{pid}/applications', { pid }), 200);
+  const rejected = check(await get('/v1/applications/{aid}', { aid: 'contract-a2' }), 200);
+  assert.equal(rejected.rejection_reason, 'no place left');
+  for (const pair of ['contract-p1', 'contract-p2']) check(await get('/v1/pairs/{pair}', { pair }), 200);
+  const cancelled = check(await get('/v1/invoices/{iid}', { iid: 'contract-i2' }), 200);
+  assert.equal(cancelled.cancelled, true);
+  check(await get('/v1/invoices/{iid}', { iid: 'contract-i1' }), 200);
+  check(await get('/v1/programmes/{pid}/budget', { pid }, { query: { explain: '1' } }), 200);
+  check(await get('/v1/programmes/{pid}/tours', { pid }), 200);
+  check(await get('/v1/programmes/{pid}/joint-meetings', { pid }), 200);
+  check(await get('/v1/streams/{stream}', { stream: 'pair-contract-p1' }), 200);
+  // A closed programme takes no more commands.
+  check(await post('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m4')), 422);
+});
+
+test('400: a bad query and bad bodies', async () => {
+  check(await get('/v1/programmes', {}, { query: { at: '0' } }), 400);
+  check(await get('/v1/events', {}, { query: { limit: '0' } }), 400);
+  check(await get('/v1/programmes/{pid}/hours', { pid: 'tnst-2019' }, { query: { group_by: 'week' } }), 400);
+  const pair = 'reloaded-2021-p03';
+  for (const bad of [
+    { ...session('contract-bad', '2021-03-01', 30), minutes: 'thirty' }, // a wrong type
+    { ...session('contract-bad', '2021-03-01', 30), mood: 'good' }, // an unknown field
+    { ...session('contract-bad', '2021-02-30', 30) }, // an impossible date
+    { ...session('contract-bad', '2021-03-01', 30), summary: 'x'.repeat(4001) }, // too long
+    { ...session('contract-bad', '2021-03-01', 30), summary: 'a\u0001b' }, // a control character
+    { ...session('contract-bad', '2021-03-01', 30), topics: ['governance', 'governance'] }, // a topic twice
+    { ...session('contract-bad', '2021-03-01', 30), mode: 'by_phone' }, // not one of the modes
+  ]) {
+    assert.ok(!bodyMatches('POST', '/v1/pairs/{pair}/sessions', bad).ok, `the document accepts ${JSON.stringify(bad).slice(0, 120)}`);
+    check(await post('/v1/pairs/{pair}/sessions', { pair }, bad), 400);
+  }
+  check(await post('/v1/pairs/{pair}/sessions', { pair }, '{"id": '), 400); // not JSON
+});
+
+test('401: no token, and a token the server does not know', async () => {
+  for (const res of [await get('/v1/me', {}, { role: null }), await get('/v1/programmes', {}, { token: 'not-a-token' })]) {
+    check(res, 401);
+    assert.match(res.headers.get('www-authenticate'), /^Bearer/);
+  }
+});
+
+test('403: a role that may not, and a mentor reading what is not its own', async () => {
+  check(await post('/v1/pairs/{pair}/sessions', { pair: 'reloaded-2021-p03' }, session('contract-f', '2021-03-01', 30),
+    { role: 'finance' }), 403);
+  check(await get('/v1/pairs/{pair}', { pair: 'tnst-2019-p07' }, { role: 'mentor' }), 403);
+  check(await get('/v1/audit/verify', {}, { role: 'finance' }), 403);
+});
+
+test('404: an unknown entity and an unknown path', async () => {
+  check(await get('/v1/pairs/{pair}', { pair: 'no-such-pair' }), 404);
+  check(await get('/v1/programmes/{pid}/budget', { pid: 'no-such-programme' }), 404);
+  check(await get('/v1/streams/{stream}', { stream: 'pair-no-such-pair' }), 404);
+  // A path that is no route has no operation in the document: its answer is
+  // checked against the document's common 404 answer.
+  const res = await fetch(base + '/v1/no-such-path', { headers: { Authorization: 'Bearer ' + tokens.auditor } });
+  const answer = { headers: res.headers, status: res.status, body: await res.json() };
+  assert.equal(answer.status, 404);
+  assert.ok(!doc.paths['/v1/no-such-path']);
+  checkAgainst(answer, schemaPointer('/components/responses/Error404', doc.components.responses.Error404),
+    'GET /v1/no-such-path');
+});
+
+test('405: a method the path does not take', async () => {
+  for (const template of ['/v1/programmes', '/v1/pairs/{pair}']) {
+    const res = await call('DELETE', template, { pair: 'tnst-2019-p07' });
+    assert.equal(res.status, 405);
+    // The document has the path, not the method, and Allow names what it has.
+    const item = doc.paths[template];
+    assert.ok(item, `the document has no path ${template}`);
+    const documented = METHODS.filter((m) => item[m]).map((m) => m.toUpperCase()).sort();
+    assert.ok(!documented.includes('DELETE'));
+    assert.deepEqual(res.headers.get('allow').split(', ').sort(), documented);
+    const response = item.delete ? documentedResponse('DELETE', template, 405)
+      : schemaPointer('/components/responses/Error405', doc.components.responses.Error405);
+    checkAgainst(res, response, `DELETE ${template}`);
+    called.delete(`DELETE ${template}`); // no such operation, by design
+  }
+});
+
+test('409: an id used twice, and a stale If-Match', async () => {
+  const pairs = check(await get('/v1/programmes/{pid}/pairs', { pid: 'reloaded-2021' }, { query: { status: 'active' } }), 200).pairs;
+  const pair = pairs.find((p) => p.minutes_left >= 30);
+  const body = session('contract-409', pair.start_date, 15);
+  check(await post('/v1/pairs/{pair}/sessions', { pair: pair.id }, body), 201);
+  const twice = check(await post('/v1/pairs/{pair}/sessions', { pair: pair.id }, body), 409);
+  assert.equal(twice.error.code, 'conflict');
+  const stale = check(await post('/v1/pairs/{pair}/sessions', { pair: pair.id }, session('contract-409b', pair.start_date, 15),
+    { headers: { 'If-Match': '"1"' } }), 409);
+  assert.equal(stale.error.code, 'version_conflict');
+});
+
+test('413: a body over 1 MiB', async () => {
+  const huge = JSON.stringify({ language: 'en', topics: [], progress: 'x'.repeat(1100 * 1024), outcomes: '' });
+  check(await post('/v1/pairs/{pair}/report', { pair: 'reloaded-2021-p03' }, huge), 413);
+});
+
+test('422: a session past the hour cap, a report not in English', async () => {
+  const pairs = check(await get('/v1/programmes/{pid}/pairs', { pid: 'reloaded-2021' }, { query: { status: 'active' } }), 200).pairs;
+  const pair = pairs[0];
+  const over = check(await post('/v1/pairs/{pair}/sessions', { pair: pair.id },
+    session('contract-422', pair.start_date, pair.minutes_left + 60)), 422);
+  assert.equal(over.error.code, 'hour_cap_exceeded');
+  const report = { language: 'fr', topics: ['governance'], progress: 'Bon.', outcomes: 'Bien.' };
+  assert.ok(bodyMatches('POST', '/v1/pairs/{pair}/report', report).ok);
+  const french = check(await post('/v1/pairs/{pair}/report', { pair: pair.id }, report), 422);
+  assert.equal(french.error.code, 'report_language');
+});
+
+test('the document has an operation for every route this test called', () => {
+  assert.ok(called.size > 0);
+  for (const route of called) {
+    const [method, template] = route.split(' ');
+    assert.ok(doc.paths?.[template]?.[method.toLowerCase()], `the document has no ${route}`);
+  }
+});
