@@ -79,6 +79,8 @@ json operation(const Route& r) {
   if (r.command) {
     params.push_back(component_ref("parameters/idempotency_key"));
     params.push_back(component_ref("parameters/if_match"));
+    // An empty body reads as {}: only a command without fields can do with one.
+    op["requestBody"]["required"] = r.command != &commands::complete_pair;
     op["requestBody"]["content"]["application/json"]["schema"] =
         component_ref("schemas/" + request_schema(r.command->name));
   }
@@ -99,6 +101,8 @@ json operation(const Route& r) {
     res["413"] = component_ref("responses/Error413");
     res["422"] = component_ref("responses/Error422");
   }
+  // Corruption found on a read, or an internal fault: any route of the API.
+  if (r.roles != kNoToken) res["500"] = component_ref("responses/Error500");
   if (r.operation == "healthz") {
     res["503"] = {{"description", "The ledger needs a look: a read or a verify failed"},
                   {"content", {{"application/json", {{"schema", component_ref("schemas/Health")}}}}}};
