@@ -81,6 +81,8 @@ void Api::applications(Ctx& c) {
     const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
     std::string status = c2.q("status");
+    if (!status.empty() && status != "submitted" && status != "accepted" && status != "rejected")
+      return c2.fail(400, "bad_request", "status must be submitted, accepted or rejected");
     json out = json::array();
     for (auto& id : idx->applications)
       if (auto* a = State::find(rm.core().applications(), id)) {
