@@ -1,22 +1,22 @@
 // ledger: the command line of Programme Ledger.
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "ledger/dates.h"
 #include "ledger/store.h"
 #include "projections/replay.h"
-#include "server/openapi.h"
 #include "server/auth.h"
 #include "server/demo.h"
 #include "server/event_json.h"
 #include "server/http.h"
+#include "server/openapi.h"
 #include "server/service.h"
 #include "server/views_json.h"
 
@@ -79,7 +79,8 @@ int cmd_replay(const std::string& dir, const std::string& as_of, std::uint64_t a
   if (!as_of.empty() && at != 0) return fail(pl::Status::invalid("give --as-of or --at, not both"));
   if (!as_of.empty()) {
     auto t = pl::parse_instant(as_of);
-    if (!t) return fail(pl::Status::invalid("--as-of must be an RFC 3339 instant with an offset, as 2019-06-30T00:00:00Z"));
+    if (!t)
+      return fail(pl::Status::invalid("--as-of must be an RFC 3339 instant with an offset, as 2019-06-30T00:00:00Z"));
     point.recorded_at_us = *t;
     point.has_time = true;
   }
@@ -98,8 +99,10 @@ int cmd_export(const std::string& dir, const std::string& format) {
   std::ios::sync_with_stdio(false);
   if (format == "csv") std::cout << pl::csv_header();
   pl::Status st = (*store)->scan(1, (*store)->head().position, [&](const pl::EventView& e) {
-    if (format == "csv") std::cout << pl::csv_line(e);
-    else std::cout << pl::cloud_event(e).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    if (format == "csv")
+      std::cout << pl::csv_line(e);
+    else
+      std::cout << pl::cloud_event(e).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     return pl::Status::ok();
   });
   std::cout.flush();
@@ -131,8 +134,7 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent) 
   // the ledger as it stands, which RocksDB can copy while the server writes.
   pl::StoreOptions opts;
   opts.create_if_missing = false;
-  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT"))
-    return fail(pl::Status::not_found("no ledger in " + dir));
+  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(pl::Status::not_found("no ledger in " + dir));
   auto store = pl::Store::open(store_dir(dir), opts);
   if (!store) store = open_for_reading(dir);
   if (!store) return fail(store.status());
@@ -160,8 +162,12 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent) 
   auto copy = pl::Store::open(target, ro);
   if (!copy) return fail(copy.status());
   auto rep = (*copy)->verify();
-  json out = {{"backup", to}, {"ok", rep.ok}, {"checked", rep.checked}, {"head", head_json(rep.head)},
-              {"independent", linked == 0}, {"hard_linked_files", linked}};
+  json out = {{"backup", to},
+              {"ok", rep.ok},
+              {"checked", rep.checked},
+              {"head", head_json(rep.head)},
+              {"independent", linked == 0},
+              {"hard_linked_files", linked}};
   if (linked)
     std::cerr << "note: " << linked << " table files of the backup are hard links to the ledger's own (same file "
               << "system); give --copy for a copy that shares no file\n";
@@ -218,9 +224,11 @@ int cmd_demo(const std::string& dir, const std::string& file) {
     if (pl::Status st = (*store)->flush(); !st) return fail(st);
     if (r->loaded) {
       std::cerr << "\n";
-      std::cout << "loaded " << r->steps << " steps; head " << r->head.position << " " << pl::to_hex(r->head.hash) << "\n";
+      std::cout << "loaded " << r->steps << " steps; head " << r->head.position << " " << pl::to_hex(r->head.hash)
+                << "\n";
     } else {
-      std::cout << "the store already holds " << r->head.position << " events; the demonstration was not loaded again\n";
+      std::cout << "the store already holds " << r->head.position
+                << " events; the demonstration was not loaded again\n";
     }
   }
   std::string tokens = tokens_file(dir, "");
@@ -297,12 +305,14 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", listen, "Address and port (port 0: any free one)")->capture_default_str();
   serve->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
   serve->add_option("--threads", threads, "I/O threads")->capture_default_str();
-  serve->add_option("--idle-timeout", idle_timeout, "Seconds before an idle connection is closed")->capture_default_str();
+  serve->add_option("--idle-timeout", idle_timeout, "Seconds before an idle connection is closed")
+      ->capture_default_str();
   std::string web = LEDGER_WEB_DIR;
   serve->add_option("--web", web, "The dashboard's built assets")->capture_default_str();
   int max_connections = 0, max_live = 256;
-  serve->add_option("--max-connections", max_connections,
-                    "Connections open at once; more wait (default: the open-file limit less 128, at most 4096)")
+  serve
+      ->add_option("--max-connections", max_connections,
+                   "Connections open at once; more wait (default: the open-file limit less 128, at most 4096)")
       ->check(CLI::NonNegativeNumber);
   serve->add_option("--max-live", max_live, "Live feeds open at once; more are answered 503")
       ->capture_default_str()
@@ -351,7 +361,8 @@ int main(int argc, char** argv) {
   backup->add_option("--data", dir, "Data directory")->capture_default_str();
   backup->add_option("--to", to, "A new directory for the copy")->required();
   bool backup_copy = false;
-  backup->add_flag("--copy", backup_copy, "Copy every file, even on the same file system (no hard links to the ledger's files)");
+  backup->add_flag("--copy", backup_copy,
+                   "Copy every file, even on the same file system (no hard links to the ledger's files)");
 
   std::string demo_file = LEDGER_DEMO_FILE;
   auto* demo = app.add_subcommand("demo", "Load the demonstration programme (once) and make demo tokens");

@@ -25,9 +25,8 @@ std::string payload(int seed) {
   return make_payload(fb::Event::SessionLogged, [&](flatbuffers::FlatBufferBuilder& b) {
     std::vector<flatbuffers::Offset<flatbuffers::String>> topics = {b.CreateString("strategy")};
     std::string sid = "s" + std::to_string(seed);
-    return fb::CreateSessionLoggedDirect(b, "pair-p07", sid.c_str(), 18650, 90, fb::Mode::remote,
-                                         fb::Format::bilateral, &topics,
-                                         "Reviewed the cluster's service portfolio and next steps.")
+    return fb::CreateSessionLoggedDirect(b, "pair-p07", sid.c_str(), 18650, 90, fb::Mode::remote, fb::Format::bilateral,
+                                         &topics, "Reviewed the cluster's service portfolio and next steps.")
         .Union();
   });
 }
@@ -131,7 +130,8 @@ int main(int argc, char** argv) {
     batch_eps = static_cast<double>(commands * 1000) / seconds_since(t);
     auto st = w->stats();
     std::fprintf(stderr, "batch: %llu commits, per commit: decide %.0f us, commit %.0f us\n",
-                 static_cast<unsigned long long>(st.commits), static_cast<double>(st.decide_ns) / 1e3 / static_cast<double>(st.commits),
+                 static_cast<unsigned long long>(st.commits),
+                 static_cast<double>(st.decide_ns) / 1e3 / static_cast<double>(st.commits),
                  static_cast<double>(st.commit_ns) / 1e3 / static_cast<double>(st.commits));
   }
 
@@ -167,8 +167,10 @@ int main(int argc, char** argv) {
     auto st = w->stats();
     mean_group = st.commits ? static_cast<double>(st.events) / static_cast<double>(st.commits) : 0;
     std::fprintf(stderr, "concurrent: %llu commits, per commit: decide %.0f us, commit %.0f us, answer %.0f us\n",
-                 static_cast<unsigned long long>(st.commits), static_cast<double>(st.decide_ns) / 1e3 / static_cast<double>(st.commits),
-                 static_cast<double>(st.commit_ns) / 1e3 / static_cast<double>(st.commits), static_cast<double>(st.answer_ns) / 1e3 / static_cast<double>(st.commits));
+                 static_cast<unsigned long long>(st.commits),
+                 static_cast<double>(st.decide_ns) / 1e3 / static_cast<double>(st.commits),
+                 static_cast<double>(st.commit_ns) / 1e3 / static_cast<double>(st.commits),
+                 static_cast<double>(st.answer_ns) / 1e3 / static_cast<double>(st.commits));
     if (failed) return 1;
   }
 

@@ -10,9 +10,9 @@
 #include <string>
 
 #include "ledger/commands.h"
-#include "ledger/writer.h"
-#include "ledger/decide.h"
 #include "ledger/dates.h"
+#include "ledger/decide.h"
+#include "ledger/writer.h"
 #include "server/auth.h"
 
 using namespace pl;
@@ -21,11 +21,15 @@ int main(int argc, char** argv) {
   std::string dir;
   int programmes = 10, mentees = 100;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--data")) dir = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--programmes")) programmes = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--mentees")) mentees = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--data"))
+      dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--programmes"))
+      programmes = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--mentees"))
+      mentees = std::atoi(argv[i + 1]);
   }
-  if (dir.empty()) return std::fprintf(stderr, "usage: bench_http_setup --data DIR [--programmes N] [--mentees N]\n"), 2;
+  if (dir.empty())
+    return std::fprintf(stderr, "usage: bench_http_setup --data DIR [--programmes N] [--mentees N]\n"), 2;
   std::filesystem::create_directories(dir);
   auto store = Store::open(dir + "/ledger");
   if (!store) return std::fprintf(stderr, "%s\n", store.status().to_string().c_str()), 1;

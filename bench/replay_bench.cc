@@ -6,6 +6,7 @@
 //
 // The two steps run as two processes so that the memory figure is that of a
 // rebuild alone, not of writing the history.
+#include <rocksdb/db.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -16,8 +17,6 @@
 #include <cstring>
 #include <mutex>
 #include <string>
-
-#include <rocksdb/db.h>
 
 #include "history_gen.h"
 #include "ledger/decide.h"
@@ -46,7 +45,8 @@ int build(const std::string& dir, std::uint64_t events) {
     std::printf("history already built: %llu events\n", static_cast<unsigned long long>((*store)->head().position));
     return 0;
   }
-  if ((*store)->head().position != 0) return std::fprintf(stderr, "%s holds a shorter history; remove it\n", dir.c_str()), 1;
+  if ((*store)->head().position != 0)
+    return std::fprintf(stderr, "%s holds a shorter history; remove it\n", dir.c_str()), 1;
   auto writer = Writer::start(**store);
   if (!writer) return std::fprintf(stderr, "%s\n", writer.status().to_string().c_str()), 1;
   const int mentees = 26;
@@ -69,7 +69,8 @@ int build(const std::string& dir, std::uint64_t events) {
       if (!r) {
         if (failed++ == 0) std::fprintf(stderr, "refused: %s\n", r.status().to_string().c_str());
       }
-      if (done % 100000 == 0) std::fprintf(stderr, "  %llu / %llu commands\n", (unsigned long long)done, (unsigned long long)total);
+      if (done % 100000 == 0)
+        std::fprintf(stderr, "  %llu / %llu commands\n", (unsigned long long)done, (unsigned long long)total);
       cv.notify_all();
     });
   });
@@ -140,9 +141,10 @@ int measure(const std::string& dir) {
   std::printf("peak resident memory   %12ld MB\n", rss);
   std::printf("budget of every programme %9.1f ms  (net %lld cents)\n", budget_ms, static_cast<long long>(net));
   std::printf("as-of, slowest of 3    %12.1f ms\n", asof_max);
-  std::printf("{\"events\": %llu, \"decode_eps\": %.0f, \"replay_eps\": %.0f, \"replay_peak_rss_mb\": %ld, "
-              "\"asof_ms\": %.1f, \"budget_query_ms\": %.1f}\n",
-              static_cast<unsigned long long>(n), decode_eps, replay_eps, rss, asof_max, budget_ms);
+  std::printf(
+      "{\"events\": %llu, \"decode_eps\": %.0f, \"replay_eps\": %.0f, \"replay_peak_rss_mb\": %ld, "
+      "\"asof_ms\": %.1f, \"budget_query_ms\": %.1f}\n",
+      static_cast<unsigned long long>(n), decode_eps, replay_eps, rss, asof_max, budget_ms);
   return 0;
 }
 
@@ -153,8 +155,10 @@ int main(int argc, char** argv) {
   std::string dir;
   std::uint64_t events = 1'000'000;
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--events")) events = std::strtoull(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--dir"))
+      dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--events"))
+      events = std::strtoull(argv[i + 1], nullptr, 10);
   }
   if (dir.empty() || (mode != "build" && mode != "measure")) {
     std::fprintf(stderr, "usage: bench_replay build|measure --dir DIR [--events N]\n");

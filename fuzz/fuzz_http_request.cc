@@ -1,8 +1,6 @@
 // Fuzz target: raw bytes read as an HTTP/1.1 request (Beast's parser, as the
 // server reads them) and answered by the service, over a real store with
 // the demonstration data and one token of each role.
-#include <utility>
-
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -11,6 +9,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "server/auth.h"
 #include "server/demo.h"
@@ -59,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.target = std::string(msg.target());
   // Requests that name no token are tried with the coordinator's, so that
   // the fuzzer reaches past authentication.
-  req.authorization = msg[http::field::authorization].empty() ? "Bearer " + coordinator
-                                                              : std::string(msg[http::field::authorization]);
+  req.authorization =
+      msg[http::field::authorization].empty() ? "Bearer " + coordinator : std::string(msg[http::field::authorization]);
   req.idempotency_key = std::string(msg["Idempotency-Key"]);
   req.if_match = std::string(msg[http::field::if_match]);
   req.last_event_id = std::string(msg["Last-Event-ID"]);
@@ -73,8 +72,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r.status < 200 || r.status > 599) std::abort();
   if (r.stream != pl::HttpResponse::Stream::none) {
     std::string out;
-    if (r.stream == pl::HttpResponse::Stream::live) (void)service->live_chunk(r.from, 10, r.mentor_id, &out);
-    else (void)service->export_chunk(r.stream, r.from, r.to, 10, r.mentor_id, &out);
+    if (r.stream == pl::HttpResponse::Stream::live)
+      (void)service->live_chunk(r.from, 10, r.mentor_id, &out);
+    else
+      (void)service->export_chunk(r.stream, r.from, r.to, 10, r.mentor_id, &out);
   }
   return 0;
 }

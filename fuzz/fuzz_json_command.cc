@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   auto body = pl::parse_json(text);
   if (!body) return 0;
-  nlohmann::json params = {{"pid", "p"}, {"aid", "a1"}, {"pair", "p1"}, {"sid", "s1"},
+  nlohmann::json params = {{"pid", "p"},  {"aid", "a1"}, {"pair", "p1"}, {"sid", "s1"},
                            {"iid", "i1"}, {"tid", "t1"}, {"mid", "m1"}};
   auto cmd = spec.parse(params, *body);
   (void)cmd;

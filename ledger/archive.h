@@ -31,7 +31,9 @@ class OutArchive;
 class InArchive;
 
 template <class T>
-concept HasIo = requires(T& t, OutArchive& a) { t.io(a); };
+concept HasIo = requires(T& t, OutArchive& a) {
+  t.io(a);
+};
 
 class OutArchive {
  public:
@@ -164,7 +166,8 @@ class InArchive {
       if (static_cast<std::size_t>(end_ - p_) < sizeof(T)) return void(fail());
       std::make_unsigned_t<T> u = 0;
       for (std::size_t i = 0; i < sizeof(T); ++i)
-        u |= static_cast<std::make_unsigned_t<T>>(static_cast<std::make_unsigned_t<T>>(static_cast<unsigned char>(p_[i])) << (8 * i));
+        u |= static_cast<std::make_unsigned_t<T>>(
+            static_cast<std::make_unsigned_t<T>>(static_cast<unsigned char>(p_[i])) << (8 * i));
       p_ += sizeof(T);
       x = static_cast<T>(u);
     } else if constexpr (HasIo<T>) {
@@ -211,9 +214,13 @@ class InArchive {
     }
   }
   template <class K, class V>
-  void get(std::map<K, V>& m) { get_map(m); }
+  void get(std::map<K, V>& m) {
+    get_map(m);
+  }
   template <class K, class V, class H, class E>
-  void get(std::unordered_map<K, V, H, E>& m) { get_map(m); }
+  void get(std::unordered_map<K, V, H, E>& m) {
+    get_map(m);
+  }
   template <class A, class B>
   void get(std::pair<A, B>& p) {
     get(p.first);

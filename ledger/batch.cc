@@ -1,12 +1,11 @@
 // Batch: the events of one commit, built by the writer before Store::commit.
-#include "ledger/store.h"
-
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "ledger/store.h"
 #include "ledger/store_format.h"
 
 namespace pl {

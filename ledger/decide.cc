@@ -1,9 +1,10 @@
 // The programme's rules, enforced at the moment of writing.
+#include "ledger/decide.h"
+
 #include <algorithm>
 
 #include "ledger/checked.h"
 #include "ledger/commands.h"
-#include "ledger/decide.h"
 #include "ledger/dates.h"
 #include "ledger/eligibility.h"
 
@@ -45,7 +46,8 @@ bool valid_country(const std::string& c) {
 
 Status check_topics(const Rules& rules, const std::vector<std::string>& topics) {
   for (const auto& t : topics)
-    if (!rules.topic_ok(t)) return Status::rule("unknown_knowledge_area", "'" + t + "' is not a knowledge area of the programme");
+    if (!rules.topic_ok(t))
+      return Status::rule("unknown_knowledge_area", "'" + t + "' is not a knowledge area of the programme");
   return Status::ok();
 }
 
@@ -102,10 +104,10 @@ Result<const ProgrammeState*> open_programme(const State& s, const std::string& 
 Status period_ok(const Rules& r, std::int32_t start, std::int32_t end) {
   std::int32_t earliest = add_months(start, r.min_months), latest = add_months(start, r.max_months);
   if (end < earliest || end > latest)
-    return Status::rule("period_out_of_bounds",
-                        "a period from " + format_date(start) + " to " + format_date(end) + " is outside " +
-                            std::to_string(r.min_months) + " to " + std::to_string(r.max_months) +
-                            " months: it must end between " + format_date(earliest) + " and " + format_date(latest));
+    return Status::rule("period_out_of_bounds", "a period from " + format_date(start) + " to " + format_date(end) +
+                                                    " is outside " + std::to_string(r.min_months) + " to " +
+                                                    std::to_string(r.max_months) + " months: it must end between " +
+                                                    format_date(earliest) + " and " + format_date(latest));
   return Status::ok();
 }
 
@@ -200,8 +202,8 @@ struct Decider {
     PL_RETURN_IF_ERROR(check_text("cluster_name", c.cluster_name, 512));
     if (!valid_country(c.country)) return bad("country '" + c.country + "' is not an ISO 3166-1 alpha-2 code");
     if (!(*p)->rules.mentee_country_ok(c.country))
-      return Status::rule("not_eligible", "mentee country " + c.country + " is not eligible in programme " +
-                                              c.programme_id);
+      return Status::rule("not_eligible",
+                          "mentee country " + c.country + " is not eligible in programme " + c.programme_id);
     if (State::find(s.mentees(), c.id)) return exists("mentee", c.id);
     Out out(c.id, expected);
     out.programme(**p);
@@ -258,8 +260,8 @@ struct Decider {
     out.emit(application_stream(c.id), fb::Event::ApplicationSubmitted, [&](FBB& b) {
       auto areas = fb_strings(b, c.knowledge_areas);
       return fb::CreateApplicationSubmittedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.applicant_name.c_str(),
-                                                  c.organisation.c_str(), c.email.c_str(), c.country.c_str(),
-                                                  c.profile, c.years_experience, &areas, c.quotation_cents, received)
+                                                  c.organisation.c_str(), c.email.c_str(), c.country.c_str(), c.profile,
+                                                  c.years_experience, &areas, c.quotation_cents, received)
           .Union();
     });
     return out.take();
@@ -359,8 +361,7 @@ struct Decider {
     for (const auto& sess : pair->sessions)
       if (!sess.voided() && sess.date > c.end_date)
         return Status::rule("outside_pair_period", "session '" + sess.id + "' of " + format_date(sess.date) +
-                                                       " would fall after the new end date " +
-                                                       format_date(c.end_date));
+                                                       " would fall after the new end date " + format_date(c.end_date));
     Out out(c.pair_id, expected);
     out.programme(*prog);
     out.emit(pair_stream(c.pair_id), fb::Event::PairPeriodChanged, [&](FBB& b) {
@@ -381,16 +382,18 @@ struct Decider {
     if (c.minutes <= 0) return bad("minutes must be positive");
     if (c.summary.size() > 16384) return bad("summary is longer than 16384 bytes");
     if (c.date < pair->start_date || c.date > pair->end_date)
-      return Status::rule("outside_pair_period", "the session date " + format_date(c.date) + " is outside the pair's period " +
-                                                     format_date(pair->start_date) + " to " + format_date(pair->end_date));
+      return Status::rule("outside_pair_period", "the session date " + format_date(c.date) +
+                                                     " is outside the pair's period " + format_date(pair->start_date) +
+                                                     " to " + format_date(pair->end_date));
     PL_RETURN_IF_ERROR(check_topics(r, c.topics));
     const auto* mentee = State::find(s.mentees(), pair->mentee_id);
     std::int64_t used = mentee ? mentee->minutes_used : 0;
     std::int64_t left = sat_sub(r.hour_cap_minutes, used);
     if (c.minutes > left)
       return Status::rule("hour_cap_exceeded", "mentee " + pair->mentee_id + ": " + format_minutes(used) + " used of " +
-                                                   format_minutes(r.hour_cap_minutes) + ", " + format_minutes(c.minutes) +
-                                                   " asked, " + format_minutes(std::max<std::int64_t>(left, 0)) + " left");
+                                                   format_minutes(r.hour_cap_minutes) + ", " +
+                                                   format_minutes(c.minutes) + " asked, " +
+                                                   format_minutes(std::max<std::int64_t>(left, 0)) + " left");
     Out out(c.id, expected);
     out.programme(*prog);
     out.emit(pair_stream(c.pair_id), fb::Event::SessionLogged, [&](FBB& b) {
@@ -445,7 +448,8 @@ struct Decider {
     const auto* pair = pp->first;  // named variables: lambdas below capture them
     const auto* prog = pp->second;
     if (!pair->report_submitted)
-      return Status::rule("report_missing", "pair '" + c.pair_id + "' cannot complete before its final report is submitted");
+      return Status::rule("report_missing",
+                          "pair '" + c.pair_id + "' cannot complete before its final report is submitted");
     Out out(c.pair_id, expected);
     out.programme(*prog);
     out.emit(pair_stream(c.pair_id), fb::Event::PairCompleted,
@@ -459,9 +463,8 @@ struct Decider {
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     Out out(c.pair_id, expected);
     out.programme(*pp->second);
-    out.emit(pair_stream(c.pair_id), fb::Event::PairTerminated, [&](FBB& b) {
-      return fb::CreatePairTerminatedDirect(b, c.pair_id.c_str(), c.reason.c_str()).Union();
-    });
+    out.emit(pair_stream(c.pair_id), fb::Event::PairTerminated,
+             [&](FBB& b) { return fb::CreatePairTerminatedDirect(b, c.pair_id.c_str(), c.reason.c_str()).Union(); });
     return out.take();
   }
 
@@ -479,8 +482,8 @@ struct Decider {
     if (add_overflows(c.net_cents, c.vat_cents)) return bad("net_cents + vat_cents overflows");
     const auto* mentor = State::find(s.mentors(), pair->mentor_id);
     if (mentor && mentor->invoice_numbers.count(c.number))
-      return Status::conflict("conflict", "mentor " + pair->mentor_id + " already issued an invoice numbered '" +
-                                              c.number + "'");
+      return Status::conflict("conflict",
+                              "mentor " + pair->mentor_id + " already issued an invoice numbered '" + c.number + "'");
     const auto* mentee = State::find(s.mentees(), pair->mentee_id);
     std::int64_t mentee_net = mentee ? mentee->net_invoiced_cents : 0;
     std::int64_t cap_left = sat_sub(r.fee_cap_cents, mentee_net);
@@ -605,12 +608,13 @@ struct Decider {
     if (!mentee || mentee->programme_id != tour->programme_id) return missing("mentee", c.mentee_id);
     if (mentee->withdrawn) return Status::rule("not_eligible", "mentee '" + c.mentee_id + "' has withdrawn");
     if (tour->participants.count(c.mentee_id))
-      return Status::conflict("conflict", "mentee '" + c.mentee_id + "' is already registered for tour '" + c.tour_id + "'");
+      return Status::conflict("conflict",
+                              "mentee '" + c.mentee_id + "' is already registered for tour '" + c.tour_id + "'");
     auto limit = static_cast<std::size_t>((*p)->rules.max_tours_per_mentee);
     if (mentee->tours.size() >= limit)
       return Status::rule("tour_limit_exceeded", "mentee " + c.mentee_id + " is registered for " +
-                                                     std::to_string(mentee->tours.size()) + " tours, the most allowed is " +
-                                                     std::to_string(limit));
+                                                     std::to_string(mentee->tours.size()) +
+                                                     " tours, the most allowed is " + std::to_string(limit));
     Out out(c.tour_id, expected);
     out.programme(**p);
     out.emit(tour_stream(c.tour_id), fb::Event::TourParticipantRegistered, [&](FBB& b) {
@@ -624,8 +628,7 @@ struct Decider {
     if (!tour) return missing("tour", c.tour_id);
     auto p = open_programme(s, tour->programme_id);
     if (!p) return p.status();
-    if (!tour->participants.count(c.mentee_id))
-      return missing("registration of mentee", c.mentee_id);
+    if (!tour->participants.count(c.mentee_id)) return missing("registration of mentee", c.mentee_id);
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     Out out(c.tour_id, expected);
     out.programme(**p);

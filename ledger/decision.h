@@ -33,9 +33,9 @@ struct NewEvent {
 
 // An accepted command: its events, appended together or not at all.
 struct Decision {
-  std::string id;                  // the entity the command created or changed
-  std::string programme_id;        // the programme whose rules were applied
-  std::uint32_t rules_version = 0; // the version of those rules
+  std::string id;                   // the entity the command created or changed
+  std::string programme_id;         // the programme whose rules were applied
+  std::uint32_t rules_version = 0;  // the version of those rules
   std::vector<NewEvent> events;
 };
 

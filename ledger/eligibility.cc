@@ -13,10 +13,11 @@ std::vector<Ineligibility> eligibility(const Rules& rules, const ApplicationFact
     out.push_back({"not_eligible", "mentor country " + a.country + " is not among the programme's mentor countries"});
   if (a.profile == fb::Profile::expert && a.years_experience < rules.expert_min_years)
     out.push_back({"not_eligible", "an expert needs at least " + std::to_string(rules.expert_min_years) +
-                                       " years of experience; the applicant has " + std::to_string(a.years_experience)});
+                                       " years of experience; the applicant has " +
+                                       std::to_string(a.years_experience)});
   if (a.quotation_cents > rules.fee_cap_cents)
-    out.push_back({"fee_cap_exceeded", "the quotation " + format_cents(a.quotation_cents) + " is above the fee cap of " +
-                                           format_cents(rules.fee_cap_cents)});
+    out.push_back({"fee_cap_exceeded", "the quotation " + format_cents(a.quotation_cents) +
+                                           " is above the fee cap of " + format_cents(rules.fee_cap_cents)});
   return out;
 }
 

@@ -140,8 +140,7 @@ Status verify_payload(std::string_view payload) {
   flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
   if (!v.VerifyBuffer<fb::Payload>(nullptr)) return Status::corruption("payload is not a valid Payload buffer");
   auto* p = flatbuffers::GetRoot<fb::Payload>(payload.data());
-  if (p->event_type() == fb::Event::NONE || p->event() == nullptr)
-    return Status::corruption("payload holds no event");
+  if (p->event_type() == fb::Event::NONE || p->event() == nullptr) return Status::corruption("payload holds no event");
   return Status::ok();
 }
 
@@ -182,9 +181,7 @@ Result<StoredEvent> StoredEvent::from_bytes(std::string bytes) {
   return e;
 }
 
-EventView StoredEvent::view() const {
-  return view_of_verified(bytes_);
-}
+EventView StoredEvent::view() const { return view_of_verified(bytes_); }
 
 std::string_view event_type_name(fb::Event type) { return fb::EnumNameEvent(type); }
 

@@ -81,7 +81,9 @@ struct EventView {
   // The event as table T (fb::SessionLogged, ...); nullptr when the event is
   // of another type.
   template <typename T>
-  const T* as() const { return payload->event_as<T>(); }
+  const T* as() const {
+    return payload->event_as<T>();
+  }
 
   // A FlatBuffers string or byte vector as a view; empty for an absent field.
   static std::string_view sv(const flatbuffers::String* s) { return s ? s->string_view() : std::string_view(); }

@@ -22,7 +22,8 @@ std::vector<RuleField> reflect() {
     RuleField f;
     f.name = tt->names[i];
     f.json_name = f.name;
-    f.slot = static_cast<flatbuffers::voffset_t>(flatbuffers::FieldIndexToOffset(static_cast<flatbuffers::voffset_t>(i)));
+    f.slot =
+        static_cast<flatbuffers::voffset_t>(flatbuffers::FieldIndexToOffset(static_cast<flatbuffers::voffset_t>(i)));
     const flatbuffers::TypeCode& code = tt->type_codes[i];
     f.wide = code.base_type == flatbuffers::ET_LONG;
     if (code.is_repeating) {
@@ -112,9 +113,12 @@ Rules rules_from_values(const std::vector<RuleValue>& values) {
   auto start = b.StartTable();
   for (std::size_t i = 0; i < fields.size() && i < values.size(); ++i) {
     const RuleField& f = fields[i];
-    if (f.unit == RuleUnit::strings) b.AddOffset(f.slot, lists[i]);
-    else if (f.wide) b.AddElement<std::int64_t>(f.slot, values[i].number, 0);
-    else b.AddElement<std::int32_t>(f.slot, static_cast<std::int32_t>(values[i].number), 0);
+    if (f.unit == RuleUnit::strings)
+      b.AddOffset(f.slot, lists[i]);
+    else if (f.wide)
+      b.AddElement<std::int64_t>(f.slot, values[i].number, 0);
+    else
+      b.AddElement<std::int32_t>(f.slot, static_cast<std::int32_t>(values[i].number), 0);
   }
   b.Finish(flatbuffers::Offset<fb::Rules>(b.EndTable(start)));
   return Rules::from(flatbuffers::GetRoot<fb::Rules>(b.GetBufferPointer()));

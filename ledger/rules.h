@@ -55,8 +55,8 @@ struct RuleField {
   std::string_view name;       // as in the schema: application_deadline_us
   std::string_view json_name;  // as in the API: the name less _us for an instant
   RuleUnit unit;
-  bool wide;                   // a 64-bit integer (long); else 32-bit (int)
-  flatbuffers::voffset_t slot; // the field's vtable offset in the table
+  bool wide;                    // a 64-bit integer (long); else 32-bit (int)
+  flatbuffers::voffset_t slot;  // the field's vtable offset in the table
 };
 
 // Every field of the Rules table, in the schema's order. Built once from the

@@ -1,8 +1,6 @@
 // Reading the store: one event, a page, a stream, a scan and the pipelined
 // scan (a second thread reads and checks while the caller folds). Every
 // event read is checked (store_format.h).
-#include "ledger/store.h"
-
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -13,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "ledger/store.h"
 #include "ledger/store_format.h"
 
 namespace pl {

@@ -35,9 +35,7 @@ std::string to_hex(std::string_view bytes) {
   return s;
 }
 
-std::string to_hex(const Hash& h) {
-  return to_hex(bytes_of(h));
-}
+std::string to_hex(const Hash& h) { return to_hex(bytes_of(h)); }
 
 bool from_hex(std::string_view hex, Hash* out) {
   if (hex.size() != 64) return false;

@@ -1,14 +1,14 @@
 #include "ledger/state.h"
-#include "ledger/checked.h"
 
 #include <algorithm>
+
+#include "ledger/checked.h"
 
 namespace pl {
 namespace {
 
 std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 std::string_view sv(const flatbuffers::String* s) { return EventView::sv(s); }
-
 
 }  // namespace
 
@@ -153,7 +153,8 @@ void State::apply(const EventView& e) {
     case fb::Event::PairCompleted:
     case fb::Event::PairTerminated: {
       bool completed = e.type() == fb::Event::PairCompleted;
-      std::string id = completed ? str(e.as<fb::PairCompleted>()->pair_id()) : str(e.as<fb::PairTerminated>()->pair_id());
+      std::string id =
+          completed ? str(e.as<fb::PairCompleted>()->pair_id()) : str(e.as<fb::PairTerminated>()->pair_id());
       auto& pr = pairs_[id];
       pr.status = completed ? PairStatus::completed : PairStatus::terminated;
       auto& m = mentees_[pr.mentee_id];

@@ -25,21 +25,23 @@ struct ProgrammeState {
   std::uint32_t rules_version = 0;  // 1 when opened, +1 per amendment
   bool closed = false;
   template <class A>
-  void io(A& a) { a(id, name, coordinator, rules, rules_version, closed); }
+  void io(A& a) {
+    a(id, name, coordinator, rules, rules_version, closed);
+  }
 };
 
 struct MenteeState {
   std::string id, programme_id, name, cluster_name, country;
   bool withdrawn = false;
-  std::int64_t minutes_used = 0;         // every pair, voided sessions excluded
-  std::int64_t agreed_cents = 0;         // agreed fees of pairs not terminated
-  std::int64_t net_invoiced_cents = 0;   // every pair, less cancelled invoices and credit notes
-  std::string active_pair;               // empty: none
-  std::set<std::string> tours;           // registrations not cancelled
+  std::int64_t minutes_used = 0;        // every pair, voided sessions excluded
+  std::int64_t agreed_cents = 0;        // agreed fees of pairs not terminated
+  std::int64_t net_invoiced_cents = 0;  // every pair, less cancelled invoices and credit notes
+  std::string active_pair;              // empty: none
+  std::set<std::string> tours;          // registrations not cancelled
   template <class A>
   void io(A& a) {
-    a(id, programme_id, name, cluster_name, country, withdrawn, minutes_used, agreed_cents, net_invoiced_cents, active_pair,
-      tours);
+    a(id, programme_id, name, cluster_name, country, withdrawn, minutes_used, agreed_cents, net_invoiced_cents,
+      active_pair, tours);
   }
 };
 
@@ -55,8 +57,8 @@ struct ApplicationState {
   std::string mentor_id;
   template <class A>
   void io(A& a) {
-    a(id, programme_id, applicant_name, organisation, country, profile, years_experience, quotation_cents, received_at_us,
-      status, mentor_id);
+    a(id, programme_id, applicant_name, organisation, country, profile, years_experience, quotation_cents,
+      received_at_us, status, mentor_id);
   }
 };
 
@@ -65,7 +67,9 @@ struct MentorState {
   std::int64_t quotation_cents = 0;
   std::set<std::string> invoice_numbers;
   template <class A>
-  void io(A& a) { a(id, programme_id, application_id, name, country, quotation_cents, invoice_numbers); }
+  void io(A& a) {
+    a(id, programme_id, application_id, name, country, quotation_cents, invoice_numbers);
+  }
 };
 
 // A session as logged; the summary stays in the log, at `position`.
@@ -80,7 +84,9 @@ struct SessionState {
   std::uint64_t voided_position = 0;  // 0: not voided
   bool voided() const { return voided_position != 0; }
   template <class A>
-  void io(A& a) { a(id, date, minutes, mode, format, topics, position, voided_position); }
+  void io(A& a) {
+    a(id, date, minutes, mode, format, topics, position, voided_position);
+  }
 };
 
 enum class PairStatus : std::uint8_t { active = 0, completed = 1, terminated = 2 };
@@ -97,8 +103,8 @@ struct PairState {
   std::int64_t net_invoiced_cents = 0;  // less cancelled invoices and credit notes
   template <class A>
   void io(A& a) {
-    a(id, programme_id, mentor_id, mentee_id, start_date, end_date, agreed_fee_cents, status, report_submitted, sessions,
-      minutes_used, net_invoiced_cents, last_session_date);
+    a(id, programme_id, mentor_id, mentee_id, start_date, end_date, agreed_fee_cents, status, report_submitted,
+      sessions, minutes_used, net_invoiced_cents, last_session_date);
   }
   const SessionState* session(std::string_view sid) const {
     for (const auto& s : sessions)
@@ -118,8 +124,8 @@ struct InvoiceState {
   std::int64_t due_cents() const { return net_cents - credited_cents - paid_cents; }
   template <class A>
   void io(A& a) {
-    a(id, pair_id, mentor_id, mentee_id, number, issue_date, net_cents, vat_cents, paid_cents, credited_cents, cancelled,
-      credit_notes);
+    a(id, pair_id, mentor_id, mentee_id, number, issue_date, net_cents, vat_cents, paid_cents, credited_cents,
+      cancelled, credit_notes);
   }
 };
 
@@ -127,7 +133,9 @@ struct TourState {
   std::string id, programme_id;
   std::set<std::string> participants;
   template <class A>
-  void io(A& a) { a(id, programme_id, participants); }
+  void io(A& a) {
+    a(id, programme_id, participants);
+  }
 };
 
 class State {

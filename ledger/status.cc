@@ -4,15 +4,24 @@ namespace pl {
 
 std::string_view kind_name(Kind k) {
   switch (k) {
-    case Kind::ok: return "ok";
-    case Kind::invalid_argument: return "invalid_argument";
-    case Kind::not_found: return "not_found";
-    case Kind::conflict: return "conflict";
-    case Kind::rule: return "rule";
-    case Kind::corruption: return "corruption";
-    case Kind::io_error: return "io_error";
-    case Kind::unavailable: return "unavailable";
-    case Kind::internal: return "internal";
+    case Kind::ok:
+      return "ok";
+    case Kind::invalid_argument:
+      return "invalid_argument";
+    case Kind::not_found:
+      return "not_found";
+    case Kind::conflict:
+      return "conflict";
+    case Kind::rule:
+      return "rule";
+    case Kind::corruption:
+      return "corruption";
+    case Kind::io_error:
+      return "io_error";
+    case Kind::unavailable:
+      return "unavailable";
+    case Kind::internal:
+      return "internal";
   }
   return "unknown";
 }

@@ -43,8 +43,12 @@ class [[nodiscard]] Status {
   }
   static Status invalid(std::string message) { return make(Kind::invalid_argument, "bad_request", std::move(message)); }
   static Status not_found(std::string message) { return make(Kind::not_found, "not_found", std::move(message)); }
-  static Status conflict(std::string reason, std::string message) { return make(Kind::conflict, std::move(reason), std::move(message)); }
-  static Status rule(std::string reason, std::string message) { return make(Kind::rule, std::move(reason), std::move(message)); }
+  static Status conflict(std::string reason, std::string message) {
+    return make(Kind::conflict, std::move(reason), std::move(message));
+  }
+  static Status rule(std::string reason, std::string message) {
+    return make(Kind::rule, std::move(reason), std::move(message));
+  }
   static Status corruption(std::string message) { return make(Kind::corruption, "corruption", std::move(message)); }
   static Status io_error(std::string message) { return make(Kind::io_error, "storage_error", std::move(message)); }
   static Status unavailable(std::string message) { return make(Kind::unavailable, "unavailable", std::move(message)); }
@@ -102,8 +106,8 @@ class [[nodiscard]] Result {
 
 }  // namespace pl
 
-#define PL_RETURN_IF_ERROR(expr)            \
-  do {                                      \
-    ::pl::Status pl_status_ = (expr);       \
+#define PL_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    ::pl::Status pl_status_ = (expr);           \
     if (!pl_status_.is_ok()) return pl_status_; \
   } while (0)

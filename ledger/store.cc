@@ -37,16 +37,26 @@ std::string stream_key(std::string_view stream, std::uint64_t version) {
 
 std::string_view verify_problem_name(VerifyProblem p) {
   switch (p) {
-    case VerifyProblem::none: return "none";
-    case VerifyProblem::undecodable: return "undecodable";
-    case VerifyProblem::gap: return "gap";
-    case VerifyProblem::reordered: return "reordered";
-    case VerifyProblem::prev_hash_mismatch: return "prev_hash_mismatch";
-    case VerifyProblem::hash_mismatch: return "hash_mismatch";
-    case VerifyProblem::index_mismatch: return "index_mismatch";
-    case VerifyProblem::head_mismatch: return "head_mismatch";
-    case VerifyProblem::bad_key: return "bad_key";
-    case VerifyProblem::unavailable: return "unavailable";
+    case VerifyProblem::none:
+      return "none";
+    case VerifyProblem::undecodable:
+      return "undecodable";
+    case VerifyProblem::gap:
+      return "gap";
+    case VerifyProblem::reordered:
+      return "reordered";
+    case VerifyProblem::prev_hash_mismatch:
+      return "prev_hash_mismatch";
+    case VerifyProblem::hash_mismatch:
+      return "hash_mismatch";
+    case VerifyProblem::index_mismatch:
+      return "index_mismatch";
+    case VerifyProblem::head_mismatch:
+      return "head_mismatch";
+    case VerifyProblem::bad_key:
+      return "bad_key";
+    case VerifyProblem::unavailable:
+      return "unavailable";
   }
   return "unknown";
 }
@@ -137,8 +147,8 @@ Status Store::open_db() {
   if (!it->status().ok()) return from_rocks(it->status(), "read last event");
   if (consistent_ && last != head_.position) {
     consistent_ = false;
-    inconsistency_ = "the head names position " + std::to_string(head_.position) +
-                            " but the last stored event is at " + std::to_string(last);
+    inconsistency_ = "the head names position " + std::to_string(head_.position) + " but the last stored event is at " +
+                     std::to_string(last);
   }
   PL_RETURN_IF_ERROR(check_mark());
   return Status::ok();
@@ -236,7 +246,8 @@ Status Store::commit(Batch& batch) {
   if (batch.count_ == 0 && batch.commands_.empty()) return Status::ok();
   for (const auto& [key, rec] : batch.commands_) batch.wb_->Put(commands_, key, encode_command(rec));
   batch.wb_->Put(meta_, kHeadKey, encode_head(batch.head_));
-  if (needs_reopen_ || !db_) return Status::io_error("the store must be reopened after a storage failure; nothing was written");
+  if (needs_reopen_ || !db_)
+    return Status::io_error("the store must be reopened after a storage failure; nothing was written");
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   Status st = from_rocks(db_->Write(wo, batch.wb_.get()), "commit");
@@ -324,9 +335,9 @@ Status Store::put_checkpoint(std::string_view name, std::string_view value) {
 
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  return from_rocks(db_->Put(wo, checkpoints_, rocksdb::Slice(name.data(), name.size()),
-                             rocksdb::Slice(value.data(), value.size())),
-                    "write checkpoint");
+  return from_rocks(
+      db_->Put(wo, checkpoints_, rocksdb::Slice(name.data(), name.size()), rocksdb::Slice(value.data(), value.size())),
+      "write checkpoint");
 }
 
 Result<std::optional<std::string>> Store::get_checkpoint(std::string_view name) const {

@@ -29,8 +29,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,7 +50,7 @@ namespace pl {
 // The last committed event: position 0 and a zero hash for an empty store.
 struct Head {
   std::uint64_t position = 0;
-  Hash hash{};                  // zeros for an empty store
+  Hash hash{};  // zeros for an empty store
   std::int64_t recorded_at_us = 0;
 };
 
@@ -65,8 +65,8 @@ struct EventRef {
 
 // The first outcome of an idempotent command, kept under its key.
 struct CommandRecord {
-  Hash fingerprint{};                  // of the request that first used the key
-  std::string id;                      // the entity the command named
+  Hash fingerprint{};  // of the request that first used the key
+  std::string id;      // the entity the command named
   std::vector<std::uint64_t> positions;
 };
 
@@ -92,15 +92,15 @@ struct StoreOptions {
 
 enum class VerifyProblem : std::uint8_t {
   none = 0,
-  undecodable = 1,     // the value is not a valid envelope
-  gap = 2,             // a position is missing
-  reordered = 3,       // the value under a key holds another position
+  undecodable = 1,  // the value is not a valid envelope
+  gap = 2,          // a position is missing
+  reordered = 3,    // the value under a key holds another position
   prev_hash_mismatch = 4,
   hash_mismatch = 5,   // recomputed hash differs from the stored one
   index_mismatch = 6,  // the streams index does not point at the event
   head_mismatch = 7,   // the head does not name the last event
   bad_key = 8,
-  unavailable = 9,     // the store could not be read at all (first_bad_position 0)
+  unavailable = 9,  // the store could not be read at all (first_bad_position 0)
 };
 // The problem's name as reports show it ("hash_mismatch").
 std::string_view verify_problem_name(VerifyProblem p);
@@ -109,10 +109,10 @@ std::string_view verify_problem_name(VerifyProblem p);
 struct VerifyReport {
   bool ok = true;
   std::uint64_t checked = 0;
-  Head head;                            // the head as stored
-  std::uint64_t first_bad_position = 0; // 0 when ok
+  Head head;                             // the head as stored
+  std::uint64_t first_bad_position = 0;  // 0 when ok
   VerifyProblem problem = VerifyProblem::none;
-  std::string detail;                   // a sentence saying what is wrong
+  std::string detail;  // a sentence saying what is wrong
 };
 
 class Store;
@@ -180,10 +180,10 @@ class Batch {
   Head head_;
   std::int64_t recorded_at_us_;
   std::size_t count_ = 0;
-  std::unordered_map<std::string, std::uint64_t> versions_;           // streams touched
-  std::vector<std::pair<std::string, std::uint64_t>> undo_;           // (stream, version before)
+  std::unordered_map<std::string, std::uint64_t> versions_;  // streams touched
+  std::vector<std::pair<std::string, std::uint64_t>> undo_;  // (stream, version before)
   std::vector<std::pair<std::string, CommandRecord>> commands_;
-  std::unordered_map<std::string, std::size_t> command_index_;        // key -> index in commands_
+  std::unordered_map<std::string, std::size_t> command_index_;  // key -> index in commands_
   std::optional<Saved> saved_;
 };
 
@@ -239,8 +239,7 @@ class Store {
   Status scan(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const;
   // The same contract, for long ranges: a second thread reads and checks the
   // events ahead while fn runs on the calling thread.
-  Status scan_pipelined(std::uint64_t from, std::uint64_t to,
-                        const std::function<Status(const EventView&)>& fn) const;
+  Status scan_pipelined(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const;
   // The events of one stream from version `from_version` (0 counts as 1) on,
   // in version order; empty for a stream without events. An index entry
   // naming no event is corruption.

@@ -28,7 +28,8 @@ bool decode_mark(const std::string& text, Head* h) {
   if (text.compare(0, magic.size() + 1, magic + "\n") != 0) return false;
   std::string rest = text.substr(magic.size() + 1);
   auto sp = rest.find(' ');
-  if (sp == std::string::npos || sp == 0 || sp > 20 || rest.size() != sp + 1 + 64 + 1 || rest.back() != '\n') return false;
+  if (sp == std::string::npos || sp == 0 || sp > 20 || rest.size() != sp + 1 + 64 + 1 || rest.back() != '\n')
+    return false;
   std::uint64_t pos = 0;
   for (std::size_t i = 0; i < sp; ++i) {
     if (rest[i] < '0' || rest[i] > '9') return false;
@@ -114,7 +115,5 @@ Result<StoredEvent> stored_event(std::string bytes, std::string_view key) {
   PL_RETURN_IF_ERROR(check_stored(ev->view(), key));
   return ev;
 }
-
-
 
 }  // namespace pl::store_format

@@ -83,7 +83,8 @@ class StreamPrefix final : public rocksdb::SliceTransform {
 // under its own position, and that its contents still hash to the hash it
 // was written with. A changed byte is an error naming the position, never a
 // silently different event.
-inline constexpr std::string_view kAltered = "; the ledger was altered outside the ledger (ledger verify reports the whole chain)";
+inline constexpr std::string_view kAltered =
+    "; the ledger was altered outside the ledger (ledger verify reports the whole chain)";
 
 Status corrupt_at(std::string_view key, const std::string& what);
 // The stored event under `key` sits under its own position and still hashes

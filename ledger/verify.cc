@@ -1,7 +1,5 @@
 // verify: the whole chain, every value, the streams index and the head, at
 // one consistent snapshot.
-#include "ledger/store.h"
-
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -10,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "ledger/store.h"
 #include "ledger/store_format.h"
 
 namespace pl {
@@ -53,8 +52,8 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   }
   // One snapshot for the head, the events and the index, so that commits
   // made while verify runs are not half seen.
-  std::shared_ptr<const rocksdb::Snapshot> snapshot(db_->GetSnapshot(),
-                                                    [db = db_.get()](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+  std::shared_ptr<const rocksdb::Snapshot> snapshot(
+      db_->GetSnapshot(), [db = db_.get()](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.get();
   std::string head_value;
@@ -68,7 +67,8 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
     rep.detail = std::move(detail);
     return rep;
   };
-  if (!hs.ok() && !hs.IsNotFound()) return fail(1, VerifyProblem::head_mismatch, "cannot read the head: " + hs.ToString());
+  if (!hs.ok() && !hs.IsNotFound())
+    return fail(1, VerifyProblem::head_mismatch, "cannot read the head: " + hs.ToString());
   if (hs.ok() && !have_head) return fail(1, VerifyProblem::head_mismatch, "the head record is malformed");
 
   ro.readahead_size = 2 << 20;
@@ -80,13 +80,17 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   IndexDigest should_hold;  // what the events say the streams index holds
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 8)
-      return fail(expected, VerifyProblem::bad_key, "a key of " + std::to_string(it->key().size()) + " bytes is not a position");
+      return fail(expected, VerifyProblem::bad_key,
+                  "a key of " + std::to_string(it->key().size()) + " bytes is not a position");
     std::uint64_t key_pos = get_u64(it->key().data());
     if (key_pos != expected)
-      return fail(expected, VerifyProblem::gap,
-                  "position " + std::to_string(expected) + " is missing (next stored key is " + std::to_string(key_pos) + ")");
+      return fail(
+          expected, VerifyProblem::gap,
+          "position " + std::to_string(expected) + " is missing (next stored key is " + std::to_string(key_pos) + ")");
     auto ev = decode_event(aligned(it->value(), buf));
-    if (!ev) return fail(expected, VerifyProblem::undecodable, "position " + std::to_string(expected) + ": " + ev.status().message());
+    if (!ev)
+      return fail(expected, VerifyProblem::undecodable,
+                  "position " + std::to_string(expected) + ": " + ev.status().message());
     if (ev->position() != key_pos)
       return fail(expected, VerifyProblem::reordered,
                   "the value stored at position " + std::to_string(key_pos) + " is the event of position " +
@@ -110,13 +114,15 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
     if (progress && (expected & 0xffff) == 0) progress(expected, rep.head.position);
     ++expected;
   }
-  if (!it->status().ok()) return fail(expected, VerifyProblem::undecodable, "reading events failed: " + it->status().ToString());
+  if (!it->status().ok())
+    return fail(expected, VerifyProblem::undecodable, "reading events failed: " + it->status().ToString());
 
   if (durable_mark_ && durable_mark_->position > rep.checked)
-    return fail(rep.checked + 1, VerifyProblem::head_mismatch,
-                "the ledger acknowledged position " + std::to_string(durable_mark_->position) + " (" + kMarkFile +
-                    ") but the chain ends at " + std::to_string(rep.checked) +
-                    ": acknowledged events were lost (a damaged or truncated write-ahead log); restore the latest backup");
+    return fail(
+        rep.checked + 1, VerifyProblem::head_mismatch,
+        "the ledger acknowledged position " + std::to_string(durable_mark_->position) + " (" + kMarkFile +
+            ") but the chain ends at " + std::to_string(rep.checked) +
+            ": acknowledged events were lost (a damaged or truncated write-ahead log); restore the latest backup");
   if (rep.head.position != rep.checked)
     return fail(std::min(rep.head.position, rep.checked) + 1, VerifyProblem::head_mismatch,
                 "the head names position " + std::to_string(rep.head.position) + " but the chain ends at " +
@@ -129,7 +135,8 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   std::unique_ptr<rocksdb::Iterator> ix(db_->NewIterator(ro, streams_));
   for (ix->SeekToFirst(); ix->Valid(); ix->Next()) holds.add(ix->key().ToStringView(), ix->value().ToStringView());
   if (!ix->status().ok())
-    return fail(rep.checked, VerifyProblem::index_mismatch, "reading the streams index failed: " + ix->status().ToString());
+    return fail(rep.checked, VerifyProblem::index_mismatch,
+                "reading the streams index failed: " + ix->status().ToString());
   if (!(holds == should_hold)) {
     // They differ: look the entries up one by one to name the first event
     // whose entry is wrong, then the first entry that names no such event.
@@ -147,9 +154,9 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
       std::uint64_t pos = ix->value().size() == 8 ? get_u64(ix->value().data()) : 0;
       auto ev = pos == 0 ? Result<StoredEvent>(Status::not_found("")) : read_one_unlocked(pos);
       if (!ev || stream_key(ev->view().stream(), ev->view().version()) != ix->key().ToStringView())
-        return fail(pos, VerifyProblem::index_mismatch,
-                    "the streams index holds an entry that names no event of its stream at position " +
-                        std::to_string(pos));
+        return fail(
+            pos, VerifyProblem::index_mismatch,
+            "the streams index holds an entry that names no event of its stream at position " + std::to_string(pos));
     }
     return fail(rep.checked, VerifyProblem::index_mismatch, "the streams index differs from the events");
   }

@@ -1,10 +1,11 @@
 #include "ledger/writer.h"
-#include "ledger/decide.h"
 
 #include <chrono>
 #include <cstring>
 #include <exception>
 #include <unordered_map>
+
+#include "ledger/decide.h"
 
 namespace pl {
 
@@ -152,9 +153,9 @@ std::string scoped_command_key(const Command& cmd) {
 namespace {
 
 Status key_reused(std::string_view key) {
-  return Status::conflict("idempotency_key_reused",
-                          "the idempotency key '" + std::string(key) +
-                              "' was already used for a different request; nothing was written");
+  return Status::conflict(
+      "idempotency_key_reused",
+      "the idempotency key '" + std::string(key) + "' was already used for a different request; nothing was written");
 }
 
 }  // namespace
@@ -162,7 +163,8 @@ Status key_reused(std::string_view key) {
 void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
   using SteadyClock = std::chrono::steady_clock;
   auto ns_since = [](SteadyClock::time_point t) {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - t).count());
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - t).count());
   };
   auto t_decide = SteadyClock::now();
   if (store_.needs_reopen()) {
@@ -290,8 +292,7 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     // Nothing of this group is durable: answer the accepted ones with the
     // failure and bring the State back to what the store holds.
     for (std::size_t i = 0; i < group.size(); ++i) {
-      if (dup_of[i] >= 0 || (answers[i] && answers[i]->is_ok() && !(*answers[i])->replayed))
-        answers[i] = committed;
+      if (dup_of[i] >= 0 || (answers[i] && answers[i]->is_ok() && !(*answers[i])->replayed)) answers[i] = committed;
       dup_of[i] = -1;
     }
     // The State is rebuilt once the store is reopened (next group); until

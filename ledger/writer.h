@@ -41,7 +41,7 @@ namespace pl {
 struct CommandOutcome {
   std::string id;                // the entity the command named
   std::vector<EventRef> events;  // in position order
-  bool replayed = false;  // answered from the idempotency record; nothing written
+  bool replayed = false;         // answered from the idempotency record; nothing written
 };
 
 // The outcome of one command: the CommandOutcome once its events are
@@ -100,9 +100,9 @@ class Writer {
     std::uint64_t events = 0;
     std::uint64_t refused = 0;
     std::uint64_t failed_commits = 0;
-    std::uint64_t decide_ns = 0;    // deciding and encoding
-    std::uint64_t commit_ns = 0;    // the synced RocksDB write
-    std::uint64_t answer_ns = 0;    // calling back the callers
+    std::uint64_t decide_ns = 0;  // deciding and encoding
+    std::uint64_t commit_ns = 0;  // the synced RocksDB write
+    std::uint64_t answer_ns = 0;  // calling back the callers
   };
   Stats stats() const;
 

@@ -149,9 +149,9 @@ Status Projector::status() const {
 
 bool Projector::wait_for(std::uint64_t position, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
-  return published_cv_.wait_for(lock, timeout,
-                                [&] { return published_position_ >= position || stopped_ || !failed_; }) &&
-         published_position_ >= position;
+  return published_cv_.wait_for(lock, timeout, [&] {
+    return published_position_ >= position || stopped_ || !failed_;
+  }) && published_position_ >= position;
 }
 
 void Projector::run() {
@@ -160,8 +160,10 @@ void Projector::run() {
     bool stopping;
     {
       std::unique_lock lock(mu_);
-      if (retry) cv_.wait_for(lock, kRetryWait, [&] { return notified_ || stopping_; });
-      else cv_.wait(lock, [&] { return notified_ || stopping_; });
+      if (retry)
+        cv_.wait_for(lock, kRetryWait, [&] { return notified_ || stopping_; });
+      else
+        cv_.wait(lock, [&] { return notified_ || stopping_; });
       notified_ = false;
       stopping = stopping_;
     }

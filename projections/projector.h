@@ -55,8 +55,8 @@ struct ProjectorOptions {
 // What start() did.
 struct ProjectorStart {
   std::uint64_t checkpoint_position = 0;  // 0: none used
-  std::string checkpoint_ignored;          // why a stored checkpoint was not used
-  std::uint64_t replayed = 0;              // events folded at start
+  std::string checkpoint_ignored;         // why a stored checkpoint was not used
+  std::uint64_t replayed = 0;             // events folded at start
 };
 
 class Projector {
@@ -117,7 +117,7 @@ class Projector {
   ProjectorStart start_info_;
 
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;       // notify / stop
+  mutable std::condition_variable cv_;  // notify / stop
   mutable std::condition_variable published_cv_;
   bool notified_ = false;
   bool stopping_ = false;

@@ -1,11 +1,11 @@
 #include "projections/read_models.h"
-#include "ledger/checked.h"
-#include "ledger/eligibility.h"
 
 #include <algorithm>
 #include <map>
 
+#include "ledger/checked.h"
 #include "ledger/dates.h"
+#include "ledger/eligibility.h"
 
 namespace pl {
 namespace {
@@ -48,8 +48,8 @@ void ReadModels::apply(const EventView& e) {
       break;
     case fb::Event::JointMeetingHeld: {
       auto* p = e.as<fb::JointMeetingHeld>();
-      slot(programmes_, sv(p->programme_id())).meetings.push_back(
-          MeetingRow{str(p->meeting_id()), str(p->title()), p->date(), strs(p->pair_ids()), pos});
+      slot(programmes_, sv(p->programme_id()))
+          .meetings.push_back(MeetingRow{str(p->meeting_id()), str(p->title()), p->date(), strs(p->pair_ids()), pos});
       break;
     }
     case fb::Event::MenteeEnrolled: {
@@ -71,7 +71,8 @@ void ReadModels::apply(const EventView& e) {
       auto* p = e.as<fb::ApplicationAccepted>();
       std::string id = str(p->application_id());
       applications_[id].decided_position = pos;
-      if (auto* app = find(core_.applications(), id)) programmes_[app->programme_id].mentors.push_back(str(p->mentor_id()));
+      if (auto* app = find(core_.applications(), id))
+        programmes_[app->programme_id].mentors.push_back(str(p->mentor_id()));
       break;
     }
     case fb::Event::ApplicationRejected: {
@@ -149,8 +150,8 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::CreditNoteIssued: {
       auto* p = e.as<fb::CreditNoteIssued>();
-      slot(invoices_, sv(p->invoice_id())).credits.push_back(
-          Movement{pos, str(p->credit_note_id()), 0, p->amount_cents(), str(p->reason())});
+      slot(invoices_, sv(p->invoice_id()))
+          .credits.push_back(Movement{pos, str(p->credit_note_id()), 0, p->amount_cents(), str(p->reason())});
       break;
     }
     case fb::Event::TourScheduled: {
@@ -285,7 +286,7 @@ PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today
 
 std::optional<HoursBy> parse_hours_by(std::string_view s) {
   static const std::pair<std::string_view, HoursBy> kNames[] = {
-      {"mentee", HoursBy::mentee}, {"mentor", HoursBy::mentor}, {"pair", HoursBy::pair},     {"month", HoursBy::month},
+      {"mentee", HoursBy::mentee}, {"mentor", HoursBy::mentor}, {"pair", HoursBy::pair},    {"month", HoursBy::month},
       {"topic", HoursBy::topic},   {"mode", HoursBy::mode},     {"format", HoursBy::format}};
   for (auto& [name, by] : kNames)
     if (name == s) return by;
@@ -308,12 +309,24 @@ std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme
     for (auto& s : pr->sessions) {
       if (s.voided()) continue;
       switch (by) {
-        case HoursBy::mentee: add(pr->mentee_id, s); break;
-        case HoursBy::mentor: add(pr->mentor_id, s); break;
-        case HoursBy::pair: add(pr->id, s); break;
-        case HoursBy::month: add(month_key(s.date), s); break;
-        case HoursBy::mode: add(std::string(fb::EnumNameMode(s.mode)), s); break;
-        case HoursBy::format: add(std::string(fb::EnumNameFormat(s.format)), s); break;
+        case HoursBy::mentee:
+          add(pr->mentee_id, s);
+          break;
+        case HoursBy::mentor:
+          add(pr->mentor_id, s);
+          break;
+        case HoursBy::pair:
+          add(pr->id, s);
+          break;
+        case HoursBy::month:
+          add(month_key(s.date), s);
+          break;
+        case HoursBy::mode:
+          add(std::string(fb::EnumNameMode(s.mode)), s);
+          break;
+        case HoursBy::format:
+          add(std::string(fb::EnumNameFormat(s.format)), s);
+          break;
         case HoursBy::topic:
           for (auto t : s.topics) add(rm.core().topic_names().at(t), s);
           break;
@@ -433,8 +446,8 @@ ApplicationRow application_row(const ReadModels& rm, const ApplicationState& app
   const ProgrammeState* prog = find(rm.core().programmes(), app.programme_id);
   if (!prog) return r;
   // The one definition of eligibility, also the one that decides (ledger/eligibility.h).
-  for (auto& why : eligibility(prog->rules, {app.country, app.profile, app.years_experience, app.quotation_cents,
-                                             app.received_at_us})) {
+  for (auto& why : eligibility(
+           prog->rules, {app.country, app.profile, app.years_experience, app.quotation_cents, app.received_at_us})) {
     r.eligible = false;
     r.reasons.push_back(std::move(why.message));
   }

@@ -24,8 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ledger/checked.h"
 #include "ledger/archive.h"
+#include "ledger/checked.h"
 #include "ledger/state.h"
 
 namespace pl {
@@ -39,7 +39,9 @@ struct SessionText {
   std::string summary;      // as logged
   std::string void_reason;  // empty while the session is not voided
   template <class A>
-  void io(A& a) { a(summary, void_reason); }
+  void io(A& a) {
+    a(summary, void_reason);
+  }
 };
 
 struct PairExtra {
@@ -47,7 +49,7 @@ struct PairExtra {
   std::uint64_t ended_position = 0;  // PairCompleted or PairTerminated
   std::string end_reason;
   std::vector<std::string> topics;
-  std::vector<std::string> invoices;    // in the order issued
+  std::vector<std::string> invoices;  // in the order issued
   std::string report_language;
   std::uint64_t report_position = 0;
   std::uint64_t stream_version = 0;  // of pair-<id>, for If-Match
@@ -65,7 +67,9 @@ struct Entry {
   std::uint64_t position = 0;
   std::int64_t cents = 0;
   template <class A>
-  void io(A& a) { a(position, cents); }
+  void io(A& a) {
+    a(position, cents);
+  }
 };
 
 struct Movement {  // a payment or a credit note
@@ -75,7 +79,9 @@ struct Movement {  // a payment or a credit note
   std::int64_t cents = 0;
   std::string reason;
   template <class A>
-  void io(A& a) { a(position, id, date, cents, reason); }
+  void io(A& a) {
+    a(position, id, date, cents, reason);
+  }
 };
 
 struct InvoiceExtra {
@@ -85,7 +91,9 @@ struct InvoiceExtra {
   std::vector<Movement> payments, credits;
   std::uint64_t stream_version = 0;  // of invoice-<id>, for If-Match
   template <class A>
-  void io(A& a) { a(issued_position, cancelled_position, cancel_reason, payments, credits, stream_version); }
+  void io(A& a) {
+    a(issued_position, cancelled_position, cancel_reason, payments, credits, stream_version);
+  }
 };
 
 struct ApplicationExtra {
@@ -95,7 +103,9 @@ struct ApplicationExtra {
   std::vector<std::string> knowledge_areas;
   std::string rejection_reason;
   template <class A>
-  void io(A& a) { a(submitted_position, decided_position, email, knowledge_areas, rejection_reason); }
+  void io(A& a) {
+    a(submitted_position, decided_position, email, knowledge_areas, rejection_reason);
+  }
 };
 
 struct MeetingRow {
@@ -104,14 +114,18 @@ struct MeetingRow {
   std::vector<std::string> pair_ids;
   std::uint64_t position = 0;
   template <class A>
-  void io(A& a) { a(id, title, date, pair_ids, position); }
+  void io(A& a) {
+    a(id, title, date, pair_ids, position);
+  }
 };
 
 struct TourExtra {
   std::string region, host;
   std::int32_t start_date = 0, end_date = 0;
   template <class A>
-  void io(A& a) { a(region, host, start_date, end_date); }
+  void io(A& a) {
+    a(region, host, start_date, end_date);
+  }
 };
 
 // A programme's entities, in the order they appeared.
@@ -120,7 +134,9 @@ struct ProgrammeIndex {
   std::vector<std::string> mentees, applications, mentors, pairs, invoices, tours;
   std::vector<MeetingRow> meetings;
   template <class A>
-  void io(A& a) { a(opened_position, mentees, applications, mentors, pairs, invoices, tours, meetings); }
+  void io(A& a) {
+    a(opened_position, mentees, applications, mentors, pairs, invoices, tours, meetings);
+  }
 };
 
 class ReadModels {
@@ -145,7 +161,8 @@ class ReadModels {
 
   template <class A>
   void io(A& a) {
-    a(core_, recorded_at_us_, pairs_, invoices_, applications_, programmes_, tours_, pairs_of_mentee_, pairs_of_mentor_);
+    a(core_, recorded_at_us_, pairs_, invoices_, applications_, programmes_, tours_, pairs_of_mentee_,
+      pairs_of_mentor_);
   }
 
  private:
@@ -175,16 +192,16 @@ inline constexpr std::int64_t kNearCapPercent = 90;
 
 struct PairRow {
   const PairState* pair = nullptr;
-  const PairExtra* extra = nullptr;     // null if the read models have none
-  const MenteeState* mentee = nullptr;  // null if the mentee is unknown
-  const MentorState* mentor = nullptr;  // null if the mentor is unknown
-  std::string status;  // assigned, active, completed, terminated
-  std::int64_t sessions = 0;            // not voided
-  std::int64_t mentee_minutes_left = 0; // of the mentee's hour cap, every pair counted
-  std::int64_t invoiced_cents = 0;      // net of cancelled invoices, before credit notes
+  const PairExtra* extra = nullptr;      // null if the read models have none
+  const MenteeState* mentee = nullptr;   // null if the mentee is unknown
+  const MentorState* mentor = nullptr;   // null if the mentor is unknown
+  std::string status;                    // assigned, active, completed, terminated
+  std::int64_t sessions = 0;             // not voided
+  std::int64_t mentee_minutes_left = 0;  // of the mentee's hour cap, every pair counted
+  std::int64_t invoiced_cents = 0;       // net of cancelled invoices, before credit notes
   std::int64_t credited_cents = 0;
   std::int64_t paid_cents = 0;
-  std::int64_t fee_left_cents = 0;      // agreed less net invoiced
+  std::int64_t fee_left_cents = 0;  // agreed less net invoiced
   std::vector<std::string> warnings;
 };
 // The row of `pair` (one of rm.core().pairs()) as of `today`.

@@ -12,14 +12,14 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "server/service.h"
-#include "server/worker.h"
 #include "server/views_json.h"
+#include "server/worker.h"
 
 namespace pl {
 
@@ -60,8 +60,8 @@ class Api {
     std::map<std::string, std::string> query;
     std::map<std::string, std::string> params;
     Principal who;
-    std::string route;             // "METHOD pattern", for logs and metrics
-    const Route* spec = nullptr;   // the row of the route table
+    std::string route;            // "METHOD pattern", for logs and metrics
+    const Route* spec = nullptr;  // the row of the route table
     std::function<void(HttpResponse)> done;
     Service* svc = nullptr;
 
@@ -90,7 +90,9 @@ class Api {
       return who.mentor_id.empty() ? "-" : who.mentor_id;
     }
     void forbid_mentor(const std::string& what) {
-      reply(error_response(403, "forbidden", "mentor " + who.mentor_id + " may reach its own pairs and what belongs to them only; " + what + " is not one of them"));
+      reply(error_response(403, "forbidden",
+                           "mentor " + who.mentor_id + " may reach its own pairs and what belongs to them only; " +
+                               what + " is not one of them"));
     }
     void fail(int status, const std::string& code, const std::string& message) {
       reply(error_response(status, code, message));

@@ -23,7 +23,8 @@ void Api::events(Ctx& c) {
   std::string stream = c.q("stream"), type = c.q("type");
   if (!type.empty()) {
     bool known = false;
-    for (int t = 1; t <= static_cast<int>(fb::Event::MAX); ++t) known = known || event_type_name(static_cast<fb::Event>(t)) == type;
+    for (int t = 1; t <= static_cast<int>(fb::Event::MAX); ++t)
+      known = known || event_type_name(static_cast<fb::Event>(t)) == type;
     if (!known) return c.fail(400, "bad_request", "unknown event type '" + type + "'");
   }
   std::uint64_t upto = s_.published_position();
@@ -111,7 +112,8 @@ void Api::verify(Ctx& c) {
   bool posted = verify_worker_->post([this, finish] {
     VerifyReport rep = parts_.store->verify();
     if (!rep.ok)
-      s_.mark_unhealthy("verify found a problem at position " + std::to_string(rep.first_bad_position) + ": " + rep.detail);
+      s_.mark_unhealthy("verify found a problem at position " + std::to_string(rep.first_bad_position) + ": " +
+                        rep.detail);
     else
       s_.clear_unhealthy();
     finish(rep);

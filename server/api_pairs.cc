@@ -20,7 +20,8 @@ void Api::pairs(Ctx& c) {
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
     std::string status = c2.q("status"), mentor = c2.q("mentor_id"), mentee = c2.q("mentee_id"),
                 country = c2.q("country");
-    if (!status.empty() && status != "assigned" && status != "active" && status != "completed" && status != "terminated")
+    if (!status.empty() && status != "assigned" && status != "active" && status != "completed" &&
+        status != "terminated")
       return c2.fail(400, "bad_request", "status must be assigned, active, completed or terminated");
     if (c2.who.role == "mentor") mentor = c2.who.mentor_id.empty() ? "-" : c2.who.mentor_id;
     json out = json::array();

@@ -143,14 +143,16 @@ void Api::hours_view(Ctx& c) {
     if (c2.is_mentor() && (*by == HoursBy::mentee || *by == HoursBy::mentor || *by == HoursBy::pair))
       scope.emplace(rm, c2.who.mentor_id);
     for (auto& g : hours(rm, c2.params["pid"], *by)) {
-      if (scope && !(*by == HoursBy::mentee   ? scope->mentees.count(g.key) > 0
-                     : *by == HoursBy::pair   ? scope->pairs.count(g.key) > 0
-                                              : g.key == c2.who.mentor_id))
+      if (scope && !(*by == HoursBy::mentee ? scope->mentees.count(g.key) > 0
+                     : *by == HoursBy::pair ? scope->pairs.count(g.key) > 0
+                                            : g.key == c2.who.mentor_id))
         continue;  // a mentor sees its own groups only
-      groups.push_back({{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}});
+      groups.push_back(
+          {{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}});
       add_to(total, g.minutes);
     }
-    c2.reply(json_response(200, {{"group_by", by_name}, {"groups", groups}, {"total_minutes", total}, {"position", rm.position()}}));
+    c2.reply(json_response(
+        200, {{"group_by", by_name}, {"groups", groups}, {"total_minutes", total}, {"position", rm.position()}}));
   });
 }
 
@@ -189,7 +191,11 @@ void Api::meetings(Ctx& c) {
       for (auto& p : m.pair_ids)
         if (!scope || scope->pairs.count(p)) pair_ids.push_back(p);
       if (scope && pair_ids.empty()) continue;  // a mentor: the meetings of its own pairs
-      out.push_back({{"id", m.id}, {"title", m.title}, {"date", format_date(m.date)}, {"pair_ids", pair_ids}, {"position", m.position}});
+      out.push_back({{"id", m.id},
+                     {"title", m.title},
+                     {"date", format_date(m.date)},
+                     {"pair_ids", pair_ids},
+                     {"position", m.position}});
     }
     c2.reply(json_response(200, {{"joint_meetings", out}, {"position", rm.position()}}));
   });

@@ -16,7 +16,9 @@ namespace pl {
 using nlohmann::json;
 
 void Api::healthz(Ctx& c) {
-  json out = {{"status", "ok"}, {"head_position", parts_.store->head().position}, {"published_position", s_.published_position()}};
+  json out = {{"status", "ok"},
+              {"head_position", parts_.store->head().position},
+              {"published_position", s_.published_position()}};
   std::optional<std::string> why = s_.unhealthy();
   if (!why)
     if (Status st = parts_.projector->status(); !st) why = "the read models stopped: " + st.message();
@@ -50,8 +52,9 @@ void Api::asset(Ctx& c) {
       HttpResponse r;
       r.status = 404;
       r.content_type = "text/plain; charset=utf-8";
-      r.body = "The dashboard's assets were not built (npm and node are needed: cmake --build build --target web).\n"
-               "The API is at /v1; see README.md.\n";
+      r.body =
+          "The dashboard's assets were not built (npm and node are needed: cmake --build build --target web).\n"
+          "The API is at /v1; see README.md.\n";
       return c.reply(std::move(r));
     }
     return c.fail(404, "not_found", "no asset '" + c.params["file"] + "'");
@@ -62,7 +65,8 @@ void Api::asset(Ctx& c) {
   r.headers.emplace_back("Cache-Control", "no-cache");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'");
+                         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src "
+                         "'self'; connect-src 'self'");
   c.reply(std::move(r));
 }
 

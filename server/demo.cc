@@ -1,12 +1,12 @@
 #include "server/demo.h"
-#include "ledger/decide.h"
-#include "ledger/writer.h"
 
 #include <atomic>
 #include <fstream>
 #include <sstream>
 
 #include "ledger/dates.h"
+#include "ledger/decide.h"
+#include "ledger/writer.h"
 #include "server/json_commands.h"
 
 namespace pl {
@@ -36,8 +36,9 @@ Result<DemoResult> load_demo(Store& store, const std::string& file,
   for (const auto& s : steps) {
     ++n;
     auto where = [&](const Status& st) {
-      return Status::make(st.kind(), st.reason(), "demo step " + std::to_string(n) + " (" +
-                                                      s.value("command", std::string("?")) + "): " + st.message());
+      return Status::make(
+          st.kind(), st.reason(),
+          "demo step " + std::to_string(n) + " (" + s.value("command", std::string("?")) + "): " + st.message());
     };
     auto at = parse_instant(s.value("at", std::string()));
     if (!at) return where(Status::invalid("no valid 'at' instant"));

@@ -10,7 +10,7 @@
 namespace pl {
 
 struct DemoResult {
-  bool loaded = false;        // false: the store already held events; nothing was written
+  bool loaded = false;  // false: the store already held events; nothing was written
   std::uint64_t steps = 0;
   Head head;
 };

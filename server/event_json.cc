@@ -48,7 +48,9 @@ class JsonVisitor : public flatbuffers::IterationVisitor {
         return put(nullptr);
       default:
         if (ref && ref->names && ref->num_elems > 0) return put(ref->names[0]);  // an enum's first value
-        return put(conv_ == Conv::date ? json(format_date(0)) : conv_ == Conv::instant ? json(format_instant(0)) : json(0));
+        return put(conv_ == Conv::date      ? json(format_date(0))
+                   : conv_ == Conv::instant ? json(format_instant(0))
+                                            : json(0));
     }
   }
   void UType(uint8_t, const char*) override {}
@@ -82,8 +84,10 @@ class JsonVisitor : public flatbuffers::IterationVisitor {
   void put(json v) {
     if (frames_.empty()) return;
     json& top = frames_.back().value;
-    if (top.is_array()) top.push_back(std::move(v));
-    else top[key_] = std::move(v);
+    if (top.is_array())
+      top.push_back(std::move(v));
+    else
+      top[key_] = std::move(v);
   }
   void close() {
     Frame f = std::move(frames_.back());
@@ -134,15 +138,17 @@ json cloud_event(const EventView& e) {
               {"data", event_data(e)},
               {"position", e.position()},
               {"streamversion", e.version()},
-              {"actor", std::string(EventView::sv(e.env->actor_role())) + ":" +
-                            std::string(EventView::sv(e.env->actor_name()))},
+              {"actor",
+               std::string(EventView::sv(e.env->actor_role())) + ":" + std::string(EventView::sv(e.env->actor_name()))},
               {"rulesversion", e.env->rules_version()},
               {"prevhash", to_hex(e.prev_hash_bytes())},
               {"hash", to_hex(e.hash_bytes())}};
   return out;
 }
 
-std::string csv_header() { return "position,stream,version,type,recorded_at,actor,programme_id,prev_hash,hash,data\r\n"; }
+std::string csv_header() {
+  return "position,stream,version,type,recorded_at,actor,programme_id,prev_hash,hash,data\r\n";
+}
 
 std::string csv_line(const EventView& e) {
   std::string line = std::to_string(e.position()) + "," + csv_field(e.stream()) + "," + std::to_string(e.version()) +
@@ -150,7 +156,8 @@ std::string csv_line(const EventView& e) {
                      csv_field(std::string(EventView::sv(e.env->actor_role())) + ":" +
                                std::string(EventView::sv(e.env->actor_name()))) +
                      "," + csv_field(e.programme_id()) + "," + to_hex(e.prev_hash_bytes()) + "," +
-                     to_hex(e.hash_bytes()) + "," + csv_field(event_data(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + "\r\n";
+                     to_hex(e.hash_bytes()) + "," +
+                     csv_field(event_data(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + "\r\n";
   return line;
 }
 

@@ -1,16 +1,15 @@
 // Boost 1.74's asio/awaitable.hpp needs <utility> first with g++ 12.
+// clang-format off
 #include <utility>
+// clang-format on
 
 #include "server/http.h"
-
-#include "server/event_json.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include <cerrno>
-
+#include <array>
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,13 +24,15 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 #include <future>
+#include <optional>
 #include <thread>
 #include <vector>
+
+#include "server/event_json.h"
 
 namespace pl {
 
@@ -51,7 +52,7 @@ struct Shared {
   Service& service;
   HttpOptions options;
   std::atomic<bool> stopping{false};
-  std::atomic<int> in_flight{0};  // requests read and not yet answered
+  std::atomic<int> in_flight{0};    // requests read and not yet answered
   std::atomic<int> connections{0};  // sessions open
   std::atomic<int> live_subscribers{0};
   std::atomic<std::uint64_t> next_id{1};
@@ -68,7 +69,8 @@ struct CountedUnit {
 };
 
 // A JSON error answer that closes the connection.
-http::response<http::string_body> closing_error(http::status status, std::string_view code, const std::string& message) {
+http::response<http::string_body> closing_error(http::status status, std::string_view code,
+                                                const std::string& message) {
   http::response<http::string_body> res{status, 11};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::connection, "close");
@@ -94,8 +96,8 @@ std::string transfer_coding_problem(const http::request_parser<http::string_body
   const auto& fields = parser.get();
   std::size_t count = 0;
   std::string value;
-  for (auto it = fields.find(http::field::transfer_encoding); it != fields.end() && it->name() == http::field::transfer_encoding;
-       ++it) {
+  for (auto it = fields.find(http::field::transfer_encoding);
+       it != fields.end() && it->name() == http::field::transfer_encoding; ++it) {
     ++count;
     value = lower_trimmed(std::string_view(it->value().data(), it->value().size()));
   }
@@ -130,9 +132,7 @@ auto async_handle(Service& service, HttpRequest req, Token&& token) {
       token, std::move(req));
 }
 
-std::string reason_phrase(int status) {
-  return std::string(http::obsolete_reason(static_cast<http::status>(status)));
-}
+std::string reason_phrase(int status) { return std::string(http::obsolete_reason(static_cast<http::status>(status))); }
 
 // The head of a streamed answer. An export is sent in chunks (RFC 9112
 // section 7.1), so that a client knows it has it whole only when the last,
@@ -142,8 +142,10 @@ std::string stream_head(const HttpResponse& r, const std::string& request_id) {
   std::string h = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
   h += "Content-Type: " + r.content_type + "\r\n";
   h += "Cache-Control: no-store\r\nConnection: close\r\nX-Request-Id: " + request_id + "\r\n";
-  if (r.stream == HttpResponse::Stream::live) h += "X-Accel-Buffering: no\r\n";
-  else h += "Transfer-Encoding: chunked\r\n";
+  if (r.stream == HttpResponse::Stream::live)
+    h += "X-Accel-Buffering: no\r\n";
+  else
+    h += "Transfer-Encoding: chunked\r\n";
   for (auto& [k, v] : r.headers) h += k + ": " + v + "\r\n";
   h += "\r\n";
   return h;
@@ -167,7 +169,8 @@ bool peer_closed(beast::tcp_stream& stream) {
 // At most one batch of text is held per subscriber: the next is read from the
 // log only once the socket took the last one, so a client that does not read
 // holds the feed still, and costs one batch of memory.
-net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uint64_t from, const std::string& mentor_id) {
+net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uint64_t from,
+                                 const std::string& mentor_id) {
   beast::error_code ec;
   auto ex = co_await net::this_coro::executor;
   auto timer = std::make_shared<net::steady_timer>(ex);
@@ -269,7 +272,8 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
         spdlog::info("{} {} 400 refused transfer coding", label, target);
         break;
       }
-      if (!parser.is_done()) co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+      if (!parser.is_done())
+        co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
     }
     auto started = Clock::now();
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof) break;
@@ -284,7 +288,8 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       std::size_t drained = 0;
       std::vector<char> scratch(16384);
       while (!ec && drained < 4 * kMaxBodyBytes) {
-        std::size_t n = co_await stream.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
+        std::size_t n =
+            co_await stream.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
         drained += n;
       }
       auto [label, target] = early();
@@ -348,8 +353,10 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       std::string head_text = stream_head(r, request_id);
       co_await net::async_write(stream, net::buffer(head_text), net::redirect_error(net::use_awaitable, ec));
       if (!ec && !head) {
-        if (r.stream == HttpResponse::Stream::live) co_await stream_live(stream, sh, r.from, r.mentor_id);
-        else co_await stream_export(stream, sh, r);
+        if (r.stream == HttpResponse::Stream::live)
+          co_await stream_live(stream, sh, r.from, r.mentor_id);
+        else
+          co_await stream_export(stream, sh, r);
       }
       break;
     }
@@ -397,15 +404,18 @@ net::awaitable<void> listener(tcp::acceptor& acceptor, Shared& sh) {
     beast::error_code ec;
     // Each connection on a strand of its own: its coroutine, its stream's
     // timeout handler and its writes never run at once on two threads.
-    tcp::socket socket =
-        co_await acceptor.async_accept(net::make_strand(acceptor.get_executor()), net::redirect_error(net::use_awaitable, ec));
+    tcp::socket socket = co_await acceptor.async_accept(net::make_strand(acceptor.get_executor()),
+                                                        net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (sh.stopping || ec == net::error::operation_aborted) co_return;
       backoff = std::min<std::chrono::milliseconds>(std::chrono::seconds(1),
                                                     backoff.count() ? backoff * 2 : std::chrono::milliseconds(5));
       if (Clock::now() - last_log >= std::chrono::seconds(10)) {
-        if (unlogged) spdlog::warn("accept: {} ({} more failures not logged); retrying in {} ms", ec.message(), unlogged, backoff.count());
-        else spdlog::warn("accept: {}; retrying in {} ms", ec.message(), backoff.count());
+        if (unlogged)
+          spdlog::warn("accept: {} ({} more failures not logged); retrying in {} ms", ec.message(), unlogged,
+                       backoff.count());
+        else
+          spdlog::warn("accept: {}; retrying in {} ms", ec.message(), backoff.count());
         last_log = Clock::now();
         unlogged = 0;
       } else {
@@ -461,15 +471,17 @@ Status serve_http(Service& service, const HttpOptions& options) {
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Status::unavailable("cannot listen on " + options.listen + ": " + ec.message());
   auto bound = acceptor.local_endpoint();
-  std::string where = (bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string()) +
-                      ":" + std::to_string(bound.port());
+  std::string where =
+      (bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string()) + ":" +
+      std::to_string(bound.port());
 
   Shared sh{service, options};
   // The cap on connections stays below the file limit: the store, the logs
   // and accept itself need descriptors too.
   std::uint64_t files = raise_file_limit();
   std::uint64_t room = files > 128 ? files - 128 : files / 2;
-  if (sh.options.max_connections <= 0) sh.options.max_connections = static_cast<int>(std::min<std::uint64_t>(room, 4096));
+  if (sh.options.max_connections <= 0)
+    sh.options.max_connections = static_cast<int>(std::min<std::uint64_t>(room, 4096));
   if (static_cast<std::uint64_t>(sh.options.max_connections) > room)
     spdlog::warn("--max-connections {} is close to the limit of {} open files: accept will fail before the cap",
                  sh.options.max_connections, files);
@@ -499,7 +511,8 @@ Status serve_http(Service& service, const HttpOptions& options) {
   service.stop_writer();
   auto deadline = Clock::now() + std::chrono::seconds(options.shutdown_grace_s);
   while (sh.in_flight.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (sh.in_flight.load() > 0) spdlog::warn("{} requests still in flight at the end of the grace time", sh.in_flight.load());
+  if (sh.in_flight.load() > 0)
+    spdlog::warn("{} requests still in flight at the end of the grace time", sh.in_flight.load());
   ioc.stop();
   for (auto& t : threads) t.join();
   service.stop();

@@ -29,10 +29,14 @@ std::string text_problem(const std::string& s, std::size_t max, std::string* cod
     unsigned char c = static_cast<unsigned char>(s[i]);
     std::uint32_t cp = c;
     std::size_t len = 1;
-    if (c >= 0xF0) len = 4, cp = c & 0x07;
-    else if (c >= 0xE0) len = 3, cp = c & 0x0F;
-    else if (c >= 0xC0) len = 2, cp = c & 0x1F;
-    for (std::size_t k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    if (c >= 0xF0)
+      len = 4, cp = c & 0x07;
+    else if (c >= 0xE0)
+      len = 3, cp = c & 0x0F;
+    else if (c >= 0xC0)
+      len = 2, cp = c & 0x1F;
+    for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7F && cp <= 0x9F)) {
       char hex[16];
       std::snprintf(hex, sizeof hex, "U+%04X", cp);
@@ -189,12 +193,22 @@ Rules read_rules(Reader& r) {
     RuleValue v;
     std::string key(f.json_name);
     switch (f.unit) {
-      case RuleUnit::minutes: v.number = r.minutes(key.c_str()); break;
-      case RuleUnit::cents: v.number = r.cents(key.c_str()); break;
-      case RuleUnit::instant: v.number = r.instant(key.c_str()).value_or(0); break;
-      case RuleUnit::strings: v.strings = r.strings(key.c_str()); break;
+      case RuleUnit::minutes:
+        v.number = r.minutes(key.c_str());
+        break;
+      case RuleUnit::cents:
+        v.number = r.cents(key.c_str());
+        break;
+      case RuleUnit::instant:
+        v.number = r.instant(key.c_str()).value_or(0);
+        break;
+      case RuleUnit::strings:
+        v.strings = r.strings(key.c_str());
+        break;
       case RuleUnit::basis_points:
-      case RuleUnit::count: v.number = f.wide ? r.integer(key.c_str()) : r.int32(key.c_str()); break;
+      case RuleUnit::count:
+        v.number = f.wide ? r.integer(key.c_str()) : r.int32(key.c_str());
+        break;
     }
     values.push_back(std::move(v));
   }
@@ -265,8 +279,8 @@ SubmitApplication read_submit_application(Reader& b, Reader& p) {
   c.organisation = b.text("organisation");
   c.email = b.text("email");
   c.country = b.text("country");
-  c.profile = b.one_of("profile", {"cluster_manager", "expert"}) == 1 ? fb::Profile::expert
-                                                                     : fb::Profile::cluster_manager;
+  c.profile =
+      b.one_of("profile", {"cluster_manager", "expert"}) == 1 ? fb::Profile::expert : fb::Profile::cluster_manager;
   c.years_experience = b.int32("years_experience");
   c.knowledge_areas = b.strings("knowledge_areas");
   c.quotation_cents = b.cents("quotation_cents");
@@ -460,8 +474,10 @@ const CommandSpec pay_invoice{"pay_invoice", &parse_with<PayInvoice, read_pay_in
 const CommandSpec cancel_invoice{"cancel_invoice", &parse_with<CancelInvoice, read_cancel_invoice>};
 const CommandSpec issue_credit_note{"issue_credit_note", &parse_with<IssueCreditNote, read_issue_credit_note>};
 const CommandSpec schedule_tour{"schedule_tour", &parse_with<ScheduleTour, read_schedule_tour>};
-const CommandSpec register_tour_participant{"register_tour_participant", &parse_with<RegisterTourParticipant, read_register_tour_participant>};
-const CommandSpec cancel_tour_participant{"cancel_tour_participant", &parse_with<CancelTourParticipant, read_cancel_tour_participant>};
+const CommandSpec register_tour_participant{"register_tour_participant",
+                                            &parse_with<RegisterTourParticipant, read_register_tour_participant>};
+const CommandSpec cancel_tour_participant{"cancel_tour_participant",
+                                          &parse_with<CancelTourParticipant, read_cancel_tour_participant>};
 }  // namespace commands
 
 const std::vector<const CommandSpec*>& command_specs() {

@@ -22,11 +22,15 @@ std::string lower(std::string_view s) {
 json component_ref(const std::string& where) { return {{"$ref", "#/components/" + where}}; }
 
 json path_parameter(const std::string& name) {
-  static const std::map<std::string, std::string> kWhat = {
-      {"pid", "A programme's id"},      {"mid", "A mentee's id"},     {"aid", "An application's id"},
-      {"pair", "A pair's id"},          {"sid", "A session's id"},    {"iid", "An invoice's id"},
-      {"tid", "A tour's id"},           {"stream", "A stream's name, as pair-p01"},
-      {"file", "A file of the dashboard"}};
+  static const std::map<std::string, std::string> kWhat = {{"pid", "A programme's id"},
+                                                           {"mid", "A mentee's id"},
+                                                           {"aid", "An application's id"},
+                                                           {"pair", "A pair's id"},
+                                                           {"sid", "A session's id"},
+                                                           {"iid", "An invoice's id"},
+                                                           {"tid", "A tour's id"},
+                                                           {"stream", "A stream's name, as pair-p01"},
+                                                           {"file", "A file of the dashboard"}};
   auto it = kWhat.find(name);
   return {{"name", name},
           {"in", "path"},
@@ -47,18 +51,29 @@ json success(const Route& r) {
     case Body::json:
       out["content"]["application/json"]["schema"] = component_ref("schemas/" + std::string(r.response));
       break;
-    case Body::text: out["content"] = text_content({"text/plain"}); break;
-    case Body::html: out["content"] = text_content({"text/html"}); break;
+    case Body::text:
+      out["content"] = text_content({"text/plain"});
+      break;
+    case Body::html:
+      out["content"] = text_content({"text/html"});
+      break;
     case Body::asset:
       out["content"] = text_content({"text/html", "text/javascript", "text/css", "image/svg+xml", "image/png"});
       break;
-    case Body::event_stream: out["content"] = text_content({"text/event-stream"}); break;
-    case Body::export_log: out["content"] = text_content({"application/x-ndjson", "text/csv"}); break;
-    case Body::openapi: out["content"]["application/json"]["schema"] = {{"type", "object"}}; break;
+    case Body::event_stream:
+      out["content"] = text_content({"text/event-stream"});
+      break;
+    case Body::export_log:
+      out["content"] = text_content({"application/x-ndjson", "text/csv"});
+      break;
+    case Body::openapi:
+      out["content"]["application/json"]["schema"] = {{"type", "object"}};
+      break;
   }
-  if (r.command) out["headers"]["Idempotent-Replayed"] = {
-      {"description", "true when the answer is the one recorded for this Idempotency-Key"},
-      {"schema", {{"type", "string"}, {"enum", {"true"}}}}};
+  if (r.command)
+    out["headers"]["Idempotent-Replayed"] = {
+        {"description", "true when the answer is the one recorded for this Idempotency-Key"},
+        {"schema", {{"type", "string"}, {"enum", {"true"}}}}};
   return out;
 }
 

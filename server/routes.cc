@@ -1,23 +1,24 @@
 // The route table and the plumbing every handler shares: routing, tokens,
 // as-of reads, and commands.
+#include "server/routes.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "ledger/commands.h"
-#include "ledger/decide.h"
 #include "ledger/dates.h"
+#include "ledger/decide.h"
 #include "projections/replay.h"
 #include "server/api.h"
 #include "server/json_commands.h"
-#include "server/routes.h"
 
 namespace pl {
 
 using nlohmann::json;
 
 namespace {
-constexpr std::size_t kAsOfCacheSize = 4;  // as-of read models kept for reuse
+constexpr std::size_t kAsOfCacheSize = 4;   // as-of read models kept for reuse
 constexpr std::size_t kMaxQueuedAsOf = 64;  // as-of reads waiting; more: 503 busy
 }  // namespace
 
@@ -36,19 +37,25 @@ void Api::stop() {
 
 int http_status(const Status& st) {
   switch (st.kind()) {
-    case Kind::ok: return 200;
-    case Kind::invalid_argument: return 400;
-    case Kind::not_found: return 404;
-    case Kind::conflict: return 409;
-    case Kind::rule: return 422;
+    case Kind::ok:
+      return 200;
+    case Kind::invalid_argument:
+      return 400;
+    case Kind::not_found:
+      return 404;
+    case Kind::conflict:
+      return 409;
+    case Kind::rule:
+      return 422;
     case Kind::io_error:
-    case Kind::unavailable: return 503;
+    case Kind::unavailable:
+      return 503;
     case Kind::corruption:
-    case Kind::internal: return 500;
+    case Kind::internal:
+      return 500;
   }
   return 500;
 }
-
 
 HttpResponse json_response(int status, const json& body) {
   HttpResponse r;
@@ -190,8 +197,8 @@ std::vector<Route> make_table() {
       read("/v1/me", "me", "Who the token is", "site", kAnyRole, M::none, false, &Api::me, "Me"),
 
       // ---- programmes
-      read("/v1/programmes", "programmes", "Every programme", "programmes", kAnyRole, M::none, true,
-           &Api::programmes, "ProgrammeList"),
+      read("/v1/programmes", "programmes", "Every programme", "programmes", kAnyRole, M::none, true, &Api::programmes,
+           "ProgrammeList"),
       write("/v1/programmes", "Open a programme with its rules", "programmes", kCoord, c::open_programme),
       read("/v1/programmes/{pid}", "programme", "A programme, its rules and counts", "programmes", kAnyRole, M::none,
            true, &Api::programme, "Programme"),
@@ -207,8 +214,8 @@ std::vector<Route> make_table() {
            &Api::mentees, "MenteeList"),
       write("/v1/programmes/{pid}/mentees", "Enrol a mentee", "mentees", kCoord, c::enrol_mentee),
       read("/v1/mentees/{mid}", "mentee", "A mentee", "mentees", kAnyRole, M::own, true, &Api::mentee, "Mentee"),
-      read("/v1/mentees/{mid}/caps", "caps", "A mentee's hours and fee against the caps", "mentees", kAnyRole,
-           M::own, true, &Api::caps, "Caps"),
+      read("/v1/mentees/{mid}/caps", "caps", "A mentee's hours and fee against the caps", "mentees", kAnyRole, M::own,
+           true, &Api::caps, "Caps"),
       write("/v1/mentees/{mid}/withdraw", "Withdraw a mentee", "mentees", kCoord, c::withdraw_mentee),
 
       // ---- applications
@@ -218,10 +225,9 @@ std::vector<Route> make_table() {
             c::submit_application),
       read("/v1/applications/{aid}", "application", "An application", "applications", kAnyRole, M::own, true,
            &Api::application, "Application"),
-      write("/v1/applications/{aid}/accept", "Accept an application: the applicant becomes a mentor",
-            "applications", kCoord, c::accept_application),
-      write("/v1/applications/{aid}/reject", "Reject an application", "applications", kCoord,
-            c::reject_application),
+      write("/v1/applications/{aid}/accept", "Accept an application: the applicant becomes a mentor", "applications",
+            kCoord, c::accept_application),
+      write("/v1/applications/{aid}/reject", "Reject an application", "applications", kCoord, c::reject_application),
 
       // ---- pairs and sessions
       read("/v1/programmes/{pid}/pairs", "pairs", "A programme's pairs", "pairs", kAnyRole, M::scoped, true,
@@ -230,10 +236,8 @@ std::vector<Route> make_table() {
       read("/v1/pairs/{pair}", "pair", "A pair with its sessions and invoices", "pairs", kAnyRole, M::own, true,
            &Api::pair, "PairDetail"),
       write("/v1/pairs/{pair}/sessions", "Log a mentoring session", "pairs", kCoord | kMentor, c::log_session),
-      write("/v1/pairs/{pair}/sessions/{sid}/void", "Void a session, with a reason", "pairs", kCoord,
-            c::void_session),
-      write("/v1/pairs/{pair}/report", "Submit the pair's final report", "pairs", kCoord | kMentor,
-            c::submit_report),
+      write("/v1/pairs/{pair}/sessions/{sid}/void", "Void a session, with a reason", "pairs", kCoord, c::void_session),
+      write("/v1/pairs/{pair}/report", "Submit the pair's final report", "pairs", kCoord | kMentor, c::submit_report),
       write("/v1/pairs/{pair}/period", "Change a pair's end date", "pairs", kCoord, c::change_pair_period),
       write("/v1/pairs/{pair}/complete", "Complete a pair", "pairs", kCoord, c::complete_pair),
       write("/v1/pairs/{pair}/terminate", "End a pair early, with a reason", "pairs", kCoord, c::terminate_pair),
@@ -262,16 +266,16 @@ std::vector<Route> make_table() {
       // ---- the log and audit
       read("/v1/events", "events", "Events in position order, a page at a time", "log", kAnyRole, M::scoped, false,
            &Api::events, "EventPage", {"from", "limit", "stream", "type"}),
-      other("/v1/events/live", "live", "Events as they are published (Server-Sent Events)", "log", kAnyRole,
-            &Api::live, Body::event_stream, {}, {"from", "last_event_id"}),
+      other("/v1/events/live", "live", "Events as they are published (Server-Sent Events)", "log", kAnyRole, &Api::live,
+            Body::event_stream, {}, {"from", "last_event_id"}),
       read("/v1/streams/{stream}", "stream", "One stream's events in version order", "log", kAnyRole, M::own, false,
            &Api::stream, "StreamEvents"),
       read("/v1/audit/head", "head", "The last event's position and hash: a receipt to keep", "audit", kAnyRole,
            M::none, false, &Api::head, "Head"),
       read("/v1/audit/verify", "verify", "Check every event's hash and link", "audit", kCoord | kAuditor, M::none,
            false, &Api::verify, "Verification"),
-      other("/v1/audit/export", "export", "Every event, streamed as NDJSON or CSV", "audit", kAnyRole,
-            &Api::export_log, Body::export_log, {}, {"export_format"}),
+      other("/v1/audit/export", "export", "Every event, streamed as NDJSON or CSV", "audit", kAnyRole, &Api::export_log,
+            Body::export_log, {}, {"export_format"}),
   };
   for (Route& r : t) {
     std::string_view p = r.pattern;
@@ -341,8 +345,10 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
     for (std::size_t k = 0; k < segs.size() && ok; ++k) {
       const std::string& p = r.segments[k];
       if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-        if (segs[k].empty()) ok = false;
-        else params[p.substr(1, p.size() - 2)] = segs[k];
+        if (segs[k].empty())
+          ok = false;
+        else
+          params[p.substr(1, p.size() - 2)] = segs[k];
       } else if (p != segs[k]) {
         ok = false;
       }
@@ -361,7 +367,8 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
       c.route = "method_not_allowed";
       std::string allow;
       for (auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-      HttpResponse r = error_response(405, "method_not_allowed", c.req.method + " is not allowed on " + c.path + "; use " + allow);
+      HttpResponse r =
+          error_response(405, "method_not_allowed", c.req.method + " is not allowed on " + c.path + "; use " + allow);
       r.headers.emplace_back("Allow", allow);
       return c.reply(std::move(r));
     }
@@ -391,7 +398,8 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
       for (auto& r : role_names(match->roles & ~kMentor)) may += (may.empty() ? "" : ", ") + r;
       if (match->roles & kMentor) may += match->mentor == MentorLimit::own ? ", or the pair's own mentor" : ", mentor";
       if (match->command) parts_.metrics->command("forbidden");
-      return c.fail(403, "forbidden", "the role " + c.who.role + " may not " + std::string(match->operation) + " (" + may + ")");
+      return c.fail(403, "forbidden",
+                    "the role " + c.who.role + " may not " + std::string(match->operation) + " (" + may + ")");
     }
   }
   if (match->command) return command(c);
@@ -424,7 +432,9 @@ void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::i
   if (c.has("as_of")) {
     if (asked) return c.fail(400, "bad_request", "give as_of or at, not both");
     auto t = parse_instant(c.q("as_of"));
-    if (!t) return c.fail(400, "bad_request", "as_of must be an RFC 3339 instant with an offset, as 2019-03-15T23:59:59+01:00");
+    if (!t)
+      return c.fail(400, "bad_request",
+                    "as_of must be an RFC 3339 instant with an offset, as 2019-03-15T23:59:59+01:00");
     at.recorded_at_us = *t;
     at.has_time = true;
     asked = true;
@@ -494,8 +504,7 @@ void Api::command(Ctx& c) {
     parts_.metrics->command("forbidden");
     return;
   }
-  if (c.req.body.size() > kMaxBodyBytes)
-    return c.fail(413, "payload_too_large", "the body is larger than 1 MiB");
+  if (c.req.body.size() > kMaxBodyBytes) return c.fail(413, "payload_too_large", "the body is larger than 1 MiB");
   json body = json::object();
   std::string_view text = c.req.body;
   if (text.find_first_not_of(" \t\r\n") != std::string_view::npos) {

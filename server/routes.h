@@ -60,12 +60,12 @@ struct Route {
   std::string_view tag;        // the OpenAPI tag (the resource)
   unsigned roles = kNoToken;   // who may call it; kNoToken: no token needed
   MentorLimit mentor = MentorLimit::none;
-  bool as_of = false;          // answers ?as_of= and ?at= (else they are ignored)
-  Api::Handler read = nullptr;            // a read's handler, or
-  const CommandSpec* command = nullptr;   // the command a POST runs
-  std::string_view response;   // the schema of the success answer in the document's components
+  bool as_of = false;                    // answers ?as_of= and ?at= (else they are ignored)
+  Api::Handler read = nullptr;           // a read's handler, or
+  const CommandSpec* command = nullptr;  // the command a POST runs
+  std::string_view response;             // the schema of the success answer in the document's components
   Body body = Body::json;
-  std::vector<std::string_view> query;  // the document's parameters beyond as_of/at
+  std::vector<std::string_view> query;     // the document's parameters beyond as_of/at
   std::vector<std::string> segments = {};  // `pattern` split at '/'; filled by route_table()
 
   int success() const { return command ? 201 : 200; }

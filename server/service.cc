@@ -1,21 +1,20 @@
 #include "server/service.h"
 
-#include "server/api.h"
-#include "ledger/checked.h"
-
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <nlohmann/json.hpp>
 
+#include "ledger/checked.h"
 #include "ledger/commands.h"
 #include "ledger/dates.h"
 #include "projections/replay.h"
+#include "server/api.h"
 #include "server/event_json.h"
 #include "server/json_commands.h"
 
@@ -56,7 +55,8 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   // Personal data: the data directory is its owner's alone.
-  std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
+  std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
   StoreOptions so;
   so.sync = options.sync;
   so.env = options.env;
@@ -105,7 +105,8 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
       bytes << in.rdbuf();
       assets[entry.path().filename().string()] = {type->second, bytes.str()};
     }
-    if (assets.count("index.html") == 0) spdlog::warn("no dashboard in {}: / will say how to build it", options.web_dir);
+    if (assets.count("index.html") == 0)
+      spdlog::warn("no dashboard in {}: / will say how to build it", options.web_dir);
   }
 
   Api::Parts parts;
@@ -260,8 +261,8 @@ StreamChunk Service::live_chunk(std::uint64_t from, std::size_t max, const std::
   if (from > upto) return {from, Status::ok()};
   std::uint64_t to = std::min<std::uint64_t>(upto, from + max - 1);
   StreamChunk chunk = stream_chunk(from, to, mentor_id, out, [](const EventView& e, std::string* text) {
-    *text += "id: " + std::to_string(e.position()) + "\nevent: " + std::string(e.type_name()) + "\ndata: " +
-             text_of(cloud_event(e)) + "\n\n";
+    *text += "id: " + std::to_string(e.position()) + "\nevent: " + std::string(e.type_name()) +
+             "\ndata: " + text_of(cloud_event(e)) + "\n\n";
   });
   if (!chunk.status) {
     spdlog::error("live feed: reading from {}: {}", from, chunk.status.to_string());
@@ -277,8 +278,10 @@ StreamChunk Service::export_chunk(HttpResponse::Stream kind, std::uint64_t from,
   if (from == 1 && kind == HttpResponse::Stream::csv) *out += csv_header();
   std::uint64_t last = std::min<std::uint64_t>(to, from + max - 1);
   StreamChunk chunk = stream_chunk(from, last, mentor_id, out, [kind](const EventView& e, std::string* text) {
-    if (kind == HttpResponse::Stream::csv) *text += csv_line(e);
-    else *text += text_of(cloud_event(e)) + "\n";
+    if (kind == HttpResponse::Stream::csv)
+      *text += csv_line(e);
+    else
+      *text += text_of(cloud_event(e)) + "\n";
   });
   if (!chunk.status) {
     spdlog::error("export: reading from {}: {}", from, chunk.status.to_string());

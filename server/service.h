@@ -6,14 +6,14 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
-#include <optional>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>

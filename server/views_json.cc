@@ -19,9 +19,15 @@ json rules_json(const Rules& r) {
   for (std::size_t i = 0; i < fields.size(); ++i) {
     std::string key(fields[i].json_name);
     switch (fields[i].unit) {
-      case RuleUnit::instant: out[key] = format_instant(values[i].number); break;
-      case RuleUnit::strings: out[key] = values[i].strings; break;
-      default: out[key] = values[i].number; break;
+      case RuleUnit::instant:
+        out[key] = format_instant(values[i].number);
+        break;
+      case RuleUnit::strings:
+        out[key] = values[i].strings;
+        break;
+      default:
+        out[key] = values[i].number;
+        break;
     }
   }
   return out;
@@ -35,11 +41,16 @@ json programme_json(const ReadModels& rm, const ProgrammeState& p) {
               {"closed", p.closed},
               {"rules", rules_json(p.rules)}};
   if (auto c = programme_counts(rm, p.id))
-    out["counts"] = {{"mentees", c->mentees},   {"applications", c->applications},
-                     {"mentors", c->mentors},   {"pairs", c->pairs},
-                     {"pairs_active", c->pairs_active}, {"sessions", c->sessions},
-                     {"minutes", c->minutes},   {"invoices", c->invoices},
-                     {"tours", c->tours},       {"joint_meetings", c->joint_meetings}};
+    out["counts"] = {{"mentees", c->mentees},
+                     {"applications", c->applications},
+                     {"mentors", c->mentors},
+                     {"pairs", c->pairs},
+                     {"pairs_active", c->pairs_active},
+                     {"sessions", c->sessions},
+                     {"minutes", c->minutes},
+                     {"invoices", c->invoices},
+                     {"tours", c->tours},
+                     {"joint_meetings", c->joint_meetings}};
   return out;
 }
 
@@ -220,12 +231,8 @@ json entries_json(const std::vector<Entry>& es) {
 namespace {
 
 json figures_json(const Figures& f, const Explain* ex) {
-  json out = {{"agreed_cents", f.agreed},
-              {"invoiced_cents", f.invoiced},
-              {"credited_cents", f.credited},
-              {"net_invoiced_cents", f.net()},
-              {"paid_cents", f.paid},
-              {"outstanding_cents", f.net() - f.paid}};
+  json out = {{"agreed_cents", f.agreed},      {"invoiced_cents", f.invoiced}, {"credited_cents", f.credited},
+              {"net_invoiced_cents", f.net()}, {"paid_cents", f.paid},         {"outstanding_cents", f.net() - f.paid}};
   if (ex)
     out["explain"] = {{"agreed_cents", entries_json(ex->agreed)},
                       {"invoiced_cents", entries_json(ex->invoiced)},
@@ -265,7 +272,10 @@ json budget_json(const Budget& b, bool explain) {
   }
   for (auto& l : b.mentors) mentors.push_back(line(l, "mentor_id"));
   for (auto& l : b.countries) countries.push_back(line(l, "country"));
-  return {{"fee_cap_cents", b.fee_cap_cents}, {"totals", totals}, {"mentees", mentees}, {"mentors", mentors},
+  return {{"fee_cap_cents", b.fee_cap_cents},
+          {"totals", totals},
+          {"mentees", mentees},
+          {"mentors", mentors},
           {"countries", countries}};
 }
 
@@ -274,7 +284,6 @@ json head_json(const Head& h) {
           {"hash", to_hex(h.hash)},
           {"recorded_at", h.position ? json(format_instant(h.recorded_at_us)) : json(nullptr)}};
 }
-
 
 json outcome_json(const CommandOutcome& o) {
   json events = json::array();
@@ -304,7 +313,8 @@ json read_models_json(const ReadModels& rm, std::int32_t today) {
       for (auto& id : idx->pairs)
         if (auto* pr = State::find(rm.core().pairs(), id)) pairs.push_back(pair_json(rm, *pr, today, false));
       for (auto& id : idx->tours)
-        if (auto* t = State::find(rm.core().tours(), id)) tours.push_back({{"id", id}, {"participants", t->participants}});
+        if (auto* t = State::find(rm.core().tours(), id))
+          tours.push_back({{"id", id}, {"participants", t->participants}});
     }
     json hours_json = json::object();
     for (const char* by : {"mentee", "mentor", "month", "topic", "mode", "format"}) {

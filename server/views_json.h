@@ -52,5 +52,4 @@ struct MentorScope {
   }
 };
 
-
 }  // namespace pl

@@ -73,8 +73,10 @@ AnyCommand RandomHistory::next(const State& s, std::int64_t now_us) {
       int ended = 0;
       for (auto& [id, p] : s.pairs())
         if (p.programme_id == prog->id) {
-          if (p.status == PairStatus::active) active = true;
-          else ++ended;
+          if (p.status == PairStatus::active)
+            active = true;
+          else
+            ++ended;
         }
       if ((active || ended < 3) && !wrong) break;
       return CloseProgramme{prog->id, today, "the edition is over"};
@@ -144,7 +146,8 @@ AnyCommand RandomHistory::next(const State& s, std::int64_t now_us) {
       a.mentor_id = e->id;
       a.mentee_id = wrong && chance(30) ? unknown : m->id;
       a.start_date = today - static_cast<std::int32_t>(pick(0, 60));
-      std::int32_t months = static_cast<std::int32_t>(pick(wrong ? 1 : p->rules.min_months, wrong ? 20 : p->rules.max_months));
+      std::int32_t months =
+          static_cast<std::int32_t>(pick(wrong ? 1 : p->rules.min_months, wrong ? 20 : p->rules.max_months));
       a.end_date = a.start_date + months * 30 + 1;
       a.agreed_fee_cents = std::min(e->quotation_cents, p->rules.fee_cap_cents) - pick(0, 1000);
       if (wrong) a.agreed_fee_cents += pick(1, 100000);
@@ -180,7 +183,8 @@ AnyCommand RandomHistory::next(const State& s, std::int64_t now_us) {
     }
     case 6: {
       if (pr->sessions.empty()) break;
-      const SessionState& sess = pr->sessions[static_cast<std::size_t>(pick(0, static_cast<std::int64_t>(pr->sessions.size()) - 1))];
+      const SessionState& sess =
+          pr->sessions[static_cast<std::size_t>(pick(0, static_cast<std::int64_t>(pr->sessions.size()) - 1))];
       return VoidSession{pr->id, sess.id, "logged twice"};
     }
     case 7:

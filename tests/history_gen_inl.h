@@ -14,7 +14,8 @@ void lifecycle_history(int first, int programmes, int mentees, std::int64_t base
     for (int m = 0; m < mentees; ++m) {
       std::string n = std::to_string(m);
       std::string mentee = pid + "-m" + n, app = pid + "-a" + n, mentor = pid + "-e" + n, pair = pid + "-p" + n;
-      emit(AnyCommand(EnrolMentee{pid, mentee, "Manager " + n, "Cluster " + n, "agrifood", "TN", "https://example.org"}));
+      emit(AnyCommand(
+          EnrolMentee{pid, mentee, "Manager " + n, "Cluster " + n, "agrifood", "TN", "https://example.org"}));
       SubmitApplication a;
       a.programme_id = pid;
       a.id = app;

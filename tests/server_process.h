@@ -31,7 +31,7 @@ namespace pl::test {
 using nlohmann::json;
 
 struct Resp {
-  int status = 0;  // 0: no answer (connection refused, reset, or closed)
+  int status = 0;                              // 0: no answer (connection refused, reset, or closed)
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
   bool complete = true;  // false: a chunked body that ended before its last chunk
@@ -153,7 +153,8 @@ inline Resp request(int port, const std::string& method, const std::string& targ
   if (fd < 0) return r;
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  if (!body.empty() || method == "POST") req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   send_all(fd, req);  // the server may answer (413) before reading it all
   bool closed = false;
@@ -230,7 +231,8 @@ class Server {
         tokens[role] = out.substr(0, out.find('\n'));
       }
       std::string out;
-      run_ledger({"token", "add", "--data", data_, "--name", "t-mentor", "--role", "mentor", "--mentor-id", "e1"}, &out);
+      run_ledger({"token", "add", "--data", data_, "--name", "t-mentor", "--role", "mentor", "--mentor-id", "e1"},
+                 &out);
       tokens["mentor"] = out.substr(0, out.find('\n'));
     }
     start();

@@ -5,13 +5,13 @@
 #include <map>
 #include <sstream>
 
+#include "ledger/archive.h"
 #include "ledger/dates.h"
+#include "ledger/state.h"
 #include "projections/replay.h"
 #include "server/demo.h"
 #include "server/json_commands.h"
 #include "server/views_json.h"
-#include "ledger/archive.h"
-#include "ledger/state.h"
 #include "util.h"
 
 using namespace pl;
@@ -49,26 +49,41 @@ TEST_CASE("json: bad input is refused with a sentence naming the field") {
   json pair = {{"pair", "p07"}};
   CHECK(parse_error("log_session", pair, "{\"id\": ").find("not valid JSON") != std::string::npos);
   // A number beyond a double (found by fuzzing: it used to end the process).
-  CHECK(parse_error("log_session", pair, R"({"minutes": 444E6444444444444444})").find("not valid JSON") != std::string::npos);
-  CHECK(parse_error("log_session", pair, "{\"id\":\"s\",\"date\":\"2021-02-01\",\"minutes\":\"90\",\"mode\":\"remote\","
-                                         "\"format\":\"group\",\"topics\":[],\"summary\":\"x\"}") ==
-        "minutes must be an integer");
-  CHECK(parse_error("log_session", pair, R"({"id":"s","date":"2021-02-01","mode":"remote","format":"group","topics":[],"summary":"x"})") ==
+  CHECK(parse_error("log_session", pair, R"({"minutes": 444E6444444444444444})").find("not valid JSON") !=
+        std::string::npos);
+  CHECK(parse_error("log_session", pair,
+                    "{\"id\":\"s\",\"date\":\"2021-02-01\",\"minutes\":\"90\",\"mode\":\"remote\","
+                    "\"format\":\"group\",\"topics\":[],\"summary\":\"x\"}") == "minutes must be an integer");
+  CHECK(parse_error("log_session", pair,
+                    R"({"id":"s","date":"2021-02-01","mode":"remote","format":"group","topics":[],"summary":"x"})") ==
         "missing field 'minutes' in the request body");
-  CHECK(parse_error("log_session", pair, R"({"id":"s","date":"2021-02-01","minutes":9,"mode":"telepathy","format":"group","topics":[],"summary":"x"})") ==
-        "mode 'telepathy' is not one of: remote, in_person");
-  CHECK(parse_error("log_session", pair, R"({"id":"s","date":"2021-02-30","minutes":9,"mode":"remote","format":"group","topics":[],"summary":"x"})") ==
-        "date '2021-02-30' is not a calendar date (YYYY-MM-DD)");
-  CHECK(parse_error("log_session", pair, R"({"id":"s","date":"2021-02-01","minutes":9,"mode":"remote","format":"group","topics":[],"summary":"x","colour":"red"})") ==
-        "unknown field 'colour' in the request body");
-  CHECK(parse_error("issue_invoice", pair, R"({"id":"i","number":"1","issue_date":"2021-02-01","net_cents":9223372036854775808,"vat_cents":0})") ==
+  CHECK(
+      parse_error(
+          "log_session", pair,
+          R"({"id":"s","date":"2021-02-01","minutes":9,"mode":"telepathy","format":"group","topics":[],"summary":"x"})") ==
+      "mode 'telepathy' is not one of: remote, in_person");
+  CHECK(
+      parse_error(
+          "log_session", pair,
+          R"({"id":"s","date":"2021-02-30","minutes":9,"mode":"remote","format":"group","topics":[],"summary":"x"})") ==
+      "date '2021-02-30' is not a calendar date (YYYY-MM-DD)");
+  CHECK(
+      parse_error(
+          "log_session", pair,
+          R"({"id":"s","date":"2021-02-01","minutes":9,"mode":"remote","format":"group","topics":[],"summary":"x","colour":"red"})") ==
+      "unknown field 'colour' in the request body");
+  CHECK(parse_error(
+            "issue_invoice", pair,
+            R"({"id":"i","number":"1","issue_date":"2021-02-01","net_cents":9223372036854775808,"vat_cents":0})") ==
         "net_cents does not fit in a signed 64-bit integer");
-  CHECK(parse_error("issue_invoice", pair, R"({"id":"i","number":"1","issue_date":"2021-02-01","net_cents":1e30,"vat_cents":0})") ==
+  CHECK(parse_error("issue_invoice", pair,
+                    R"({"id":"i","number":"1","issue_date":"2021-02-01","net_cents":1e30,"vat_cents":0})") ==
         "net_cents must be an integer that fits in 64 bits");
-  CHECK(parse_error("submit_application", {{"pid", "x"}},
-                    R"({"id":"a","applicant_name":"n","organisation":"o","email":"e@x","country":"FR","profile":"expert",
+  CHECK(
+      parse_error("submit_application", {{"pid", "x"}},
+                  R"({"id":"a","applicant_name":"n","organisation":"o","email":"e@x","country":"FR","profile":"expert",
                         "years_experience":5,"knowledge_areas":[],"quotation_cents":1,"received_at":"2019-03-15T23:59:59"})")
-            .find("is not an RFC 3339 instant with an offset") != std::string::npos);
+          .find("is not an RFC 3339 instant with an offset") != std::string::npos);
   CHECK(parse_error("log_session", pair, "{\"id\":\"s\xff\"}").find("not valid JSON") != std::string::npos);
   CHECK(parse_error("log_session", pair, "[1,2]") == "the request body must be a JSON object");
   CHECK(parse_error("no_such_command", pair, "{}") == "unknown command 'no_such_command'");
@@ -82,9 +97,12 @@ TEST_CASE("rules: every field of the schema's Rules table goes through the API, 
   std::int64_t n = 1;
   for (const RuleField& f : fields) {
     RuleValue v;
-    if (f.unit == RuleUnit::strings) v.strings = {"FR", "IT", std::string(f.name).substr(0, 2)};
-    else if (f.unit == RuleUnit::instant) v.number = 1'900'000'000'000'000 + n;  // 2030, to the microsecond
-    else v.number = 100 * n + 7;
+    if (f.unit == RuleUnit::strings)
+      v.strings = {"FR", "IT", std::string(f.name).substr(0, 2)};
+    else if (f.unit == RuleUnit::instant)
+      v.number = 1'900'000'000'000'000 + n;  // 2030, to the microsecond
+    else
+      v.number = 100 * n + 7;
     values.push_back(std::move(v));
     ++n;
   }
@@ -198,14 +216,17 @@ TEST_CASE("the demonstration programme loads once, verifies, and its figures rec
   auto first = store->read_one(1);
   CHECK(format_instant(first->view().recorded_at_us()).substr(0, 10) == "2019-01-21");
   bool checked_session = false;
-  REQUIRE(store->scan(1, 0, [&](const EventView& e) {
-    if (!checked_session && e.type() == fb::Event::SessionLogged) {
-      auto day = static_cast<std::int32_t>(e.recorded_at_us() / 86'400'000'000);
-      CHECK(day == e.as<fb::SessionLogged>()->date() + 1);
-      checked_session = true;
-    }
-    return Status::ok();
-  }).is_ok());
+  REQUIRE(store
+              ->scan(1, 0,
+                     [&](const EventView& e) {
+                       if (!checked_session && e.type() == fb::Event::SessionLogged) {
+                         auto day = static_cast<std::int32_t>(e.recorded_at_us() / 86'400'000'000);
+                         CHECK(day == e.as<fb::SessionLogged>()->date() + 1);
+                         checked_session = true;
+                       }
+                       return Status::ok();
+                     })
+              .is_ok());
   CHECK(checked_session);
   // As of the end of 2019 the 2021 edition did not exist yet.
   AsOf end2019;

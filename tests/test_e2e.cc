@@ -14,26 +14,44 @@ using namespace pl::test;
 namespace {
 
 json session_body(const std::string& id, int minutes = 120, const std::string& date = "2026-03-10") {
-  return {{"id", id},        {"date", date},          {"minutes", minutes},          {"mode", "remote"},
-          {"format", "bilateral"}, {"topics", {"strategy"}}, {"summary", "Worked on the plan."}};
+  return {{"id", id},
+          {"date", date},
+          {"minutes", minutes},
+          {"mode", "remote"},
+          {"format", "bilateral"},
+          {"topics", {"strategy"}},
+          {"summary", "Worked on the plan."}};
 }
 
 // A programme "p" with mentee m1, mentor e1 (from application a1) and the
 // active pair p1 between them, 2026-01-01 to 2026-12-31, fee 3,000.00.
 void setup(const Server& s) {
   REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
-  REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m1"}, {"name", "Amina"}, {"cluster_name", "Olive Cluster"},
-                                              {"sectors", "agrifood"}, {"country", "TN"}, {"website", "https://example.org"}})
+  REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m1"},
+                                              {"name", "Amina"},
+                                              {"cluster_name", "Olive Cluster"},
+                                              {"sectors", "agrifood"},
+                                              {"country", "TN"},
+                                              {"website", "https://example.org"}})
               .status == 201);
-  REQUIRE(s.post("/v1/programmes/p/applications",
-                 {{"id", "a1"}, {"applicant_name", "Luca"}, {"organisation", "Cluster Italia"}, {"email", "l@example.org"},
-                  {"country", "IT"}, {"profile", "cluster_manager"}, {"years_experience", 8},
-                  {"knowledge_areas", {"strategy"}}, {"quotation_cents", 300000}})
+  REQUIRE(s.post("/v1/programmes/p/applications", {{"id", "a1"},
+                                                   {"applicant_name", "Luca"},
+                                                   {"organisation", "Cluster Italia"},
+                                                   {"email", "l@example.org"},
+                                                   {"country", "IT"},
+                                                   {"profile", "cluster_manager"},
+                                                   {"years_experience", 8},
+                                                   {"knowledge_areas", {"strategy"}},
+                                                   {"quotation_cents", 300000}})
               .status == 201);
   REQUIRE(s.post("/v1/applications/a1/accept", {{"mentor_id", "e1"}}).status == 201);
-  Resp r = s.post("/v1/programmes/p/pairs", {{"id", "p1"}, {"mentor_id", "e1"}, {"mentee_id", "m1"},
-                                            {"start_date", "2026-01-01"}, {"end_date", "2026-12-31"},
-                                            {"agreed_fee_cents", 300000}, {"topics", {"strategy"}}});
+  Resp r = s.post("/v1/programmes/p/pairs", {{"id", "p1"},
+                                             {"mentor_id", "e1"},
+                                             {"mentee_id", "m1"},
+                                             {"start_date", "2026-01-01"},
+                                             {"end_date", "2026-12-31"},
+                                             {"agreed_fee_cents", 300000},
+                                             {"topics", {"strategy"}}});
   REQUIRE_MESSAGE(r.status == 201, r.body);
 }
 
@@ -54,24 +72,47 @@ TEST_CASE("every endpoint answers, over a fresh programme") {
   CHECK(s.post("/v1/pairs/p1/sessions", session_body("s2", 60)).status == 201);
   CHECK(s.post("/v1/pairs/p1/sessions/s2/void", {{"reason", "logged twice"}}).status == 201);
   CHECK(s.post("/v1/pairs/p1/period", {{"end_date", "2026-11-30"}, {"reason", "holidays"}}).status == 201);
-  CHECK(s.post("/v1/pairs/p1/invoices", {{"id", "i1"}, {"number", "INV-1"}, {"issue_date", "2026-04-01"},
-                                         {"net_cents", 150000}, {"vat_cents", 30000}}, "finance").status == 201);
-  CHECK(s.post("/v1/invoices/i1/payments", {{"paid_date", "2026-04-20"}, {"amount_cents", 100000}}, "finance").status == 201);
-  CHECK(s.post("/v1/invoices/i1/credit-notes", {{"id", "cn1"}, {"amount_cents", 10000}, {"reason", "discount"}}, "finance").status == 201);
-  CHECK(s.post("/v1/pairs/p1/invoices", {{"id", "i2"}, {"number", "INV-2"}, {"issue_date", "2026-04-02"},
-                                         {"net_cents", 1000}, {"vat_cents", 0}}, "finance").status == 201);
+  CHECK(s.post("/v1/pairs/p1/invoices",
+               {{"id", "i1"},
+                {"number", "INV-1"},
+                {"issue_date", "2026-04-01"},
+                {"net_cents", 150000},
+                {"vat_cents", 30000}},
+               "finance")
+            .status == 201);
+  CHECK(s.post("/v1/invoices/i1/payments", {{"paid_date", "2026-04-20"}, {"amount_cents", 100000}}, "finance").status ==
+        201);
+  CHECK(s.post("/v1/invoices/i1/credit-notes", {{"id", "cn1"}, {"amount_cents", 10000}, {"reason", "discount"}},
+               "finance")
+            .status == 201);
+  CHECK(s.post("/v1/pairs/p1/invoices",
+               {{"id", "i2"}, {"number", "INV-2"}, {"issue_date", "2026-04-02"}, {"net_cents", 1000}, {"vat_cents", 0}},
+               "finance")
+            .status == 201);
   CHECK(s.post("/v1/invoices/i2/cancel", {{"reason", "wrong amount"}}, "finance").status == 201);
-  CHECK(s.post("/v1/programmes/p/tours", {{"id", "t1"}, {"region", "Catalonia"}, {"host", "ACCIO"},
-                                          {"start_date", "2026-05-01"}, {"end_date", "2026-05-03"}, {"topics", {"strategy"}}})
+  CHECK(s.post("/v1/programmes/p/tours", {{"id", "t1"},
+                                          {"region", "Catalonia"},
+                                          {"host", "ACCIO"},
+                                          {"start_date", "2026-05-01"},
+                                          {"end_date", "2026-05-03"},
+                                          {"topics", {"strategy"}}})
             .status == 201);
   CHECK(s.post("/v1/tours/t1/participants", {{"mentee_id", "m1"}}).status == 201);
-  CHECK(s.post("/v1/programmes/p/joint-meetings", {{"date", "2026-06-01"}, {"title", "Mid-term"}, {"pair_ids", {"p1"}}}).status == 201);
-  CHECK(s.post("/v1/pairs/p1/report", {{"language", "en"}, {"topics", {"strategy"}}, {"progress", "Good."}, {"outcomes", "A plan."}}).status == 201);
+  CHECK(s.post("/v1/programmes/p/joint-meetings", {{"date", "2026-06-01"}, {"title", "Mid-term"}, {"pair_ids", {"p1"}}})
+            .status == 201);
+  CHECK(s.post("/v1/pairs/p1/report",
+               {{"language", "en"}, {"topics", {"strategy"}}, {"progress", "Good."}, {"outcomes", "A plan."}})
+            .status == 201);
   CHECK(s.post("/v1/pairs/p1/complete", nullptr).status == 201);
-  CHECK(s.post("/v1/programmes/p/applications",
-               {{"id", "a2"}, {"applicant_name", "Marie"}, {"organisation", "Pôle"}, {"email", "m@example.org"},
-                {"country", "FR"}, {"profile", "expert"}, {"years_experience", 9}, {"knowledge_areas", {"governance"}},
-                {"quotation_cents", 250000}})
+  CHECK(s.post("/v1/programmes/p/applications", {{"id", "a2"},
+                                                 {"applicant_name", "Marie"},
+                                                 {"organisation", "Pôle"},
+                                                 {"email", "m@example.org"},
+                                                 {"country", "FR"},
+                                                 {"profile", "expert"},
+                                                 {"years_experience", 9},
+                                                 {"knowledge_areas", {"governance"}},
+                                                 {"quotation_cents", 250000}})
             .status == 201);
   CHECK(s.post("/v1/applications/a2/reject", {{"reason", "no mentee left"}}).status == 201);
 
@@ -146,7 +187,8 @@ TEST_CASE("every endpoint answers, over a fresh programme") {
   CHECK(ver["checked"] == head["position"]);
   Resp nd = s.get("/v1/audit/export?format=ndjson");
   CHECK(nd.status == 200);
-  CHECK(static_cast<std::uint64_t>(std::count(nd.body.begin(), nd.body.end(), '\n')) == head["position"].get<std::uint64_t>());
+  CHECK(static_cast<std::uint64_t>(std::count(nd.body.begin(), nd.body.end(), '\n')) ==
+        head["position"].get<std::uint64_t>());
   Resp csv = s.get("/v1/audit/export?format=csv");
   CHECK(csv.headers["content-type"].find("text/csv") == 0);
   CHECK(csv.body.rfind("position,stream,version,type", 0) == 0);
@@ -177,18 +219,28 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
   b = session_body("s1");
   b["mode"] = "telepathy";
   refused(s.post("/v1/pairs/p1/sessions", b), 400, "bad_request");
-  refused(raw_post("/v1/pairs/p1/invoices",
-                   R"({"id":"i9","number":"N","issue_date":"2026-04-01","net_cents":99999999999999999999,"vat_cents":0})", "finance"),
-          400, "bad_request");
+  refused(
+      raw_post("/v1/pairs/p1/invoices",
+               R"({"id":"i9","number":"N","issue_date":"2026-04-01","net_cents":99999999999999999999,"vat_cents":0})",
+               "finance"),
+      400, "bad_request");
   refused(s.post("/v1/pairs/p1/sessions", session_body("s1", 0)), 400, "bad_request");
   refused(s.post("/v1/pairs/p1/sessions", session_body("s1", -30)), 400, "bad_request");
   refused(s.post("/v1/pairs/p1/sessions", session_body("s1", 60, "2021-02-30")), 400, "bad_request");
-  json app = {{"id", "a9"}, {"applicant_name", "X"}, {"organisation", "Y"}, {"email", "x@example.org"}, {"country", "FR"},
-              {"profile", "expert"}, {"years_experience", 9}, {"knowledge_areas", {"strategy"}}, {"quotation_cents", 1000},
+  json app = {{"id", "a9"},
+              {"applicant_name", "X"},
+              {"organisation", "Y"},
+              {"email", "x@example.org"},
+              {"country", "FR"},
+              {"profile", "expert"},
+              {"years_experience", 9},
+              {"knowledge_areas", {"strategy"}},
+              {"quotation_cents", 1000},
               {"received_at", "2026-01-05T10:00:00"}};
   refused(s.post("/v1/programmes/p/applications", app), 400, "bad_request");
-  refused(raw_post("/v1/pairs/p1/sessions", "{\"id\":\"s\xff\xfe\",\"date\":\"2026-03-10\",\"minutes\":60,\"mode\":\"remote\","
-                                            "\"format\":\"bilateral\",\"topics\":[],\"summary\":\"x\"}"),
+  refused(raw_post("/v1/pairs/p1/sessions",
+                   "{\"id\":\"s\xff\xfe\",\"date\":\"2026-03-10\",\"minutes\":60,\"mode\":\"remote\","
+                   "\"format\":\"bilateral\",\"topics\":[],\"summary\":\"x\"}"),
           400, "bad_request");
   refused(raw_post("/v1/pairs/p1/sessions", std::string(1024 * 1024 + 10, ' ')), 413, "payload_too_large");
   refused(s.get("/v1/nothing/here"), 404, "not_found");
@@ -199,9 +251,11 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
   Resp cap = s.post("/v1/pairs/p1/sessions", session_body("s1", 1921));
   refused(cap, 422, "hour_cap_exceeded");
   CHECK(cap.j()["error"]["message"].get<std::string>().find("32h00") != std::string::npos);
-  refused(s.post("/v1/pairs/p1/invoices", {{"id", "i9"}, {"number", "N9"}, {"issue_date", "2026-04-01"},
-                                           {"net_cents", 310001}, {"vat_cents", 0}}, "finance"),
-          422, "fee_cap_exceeded");
+  refused(
+      s.post("/v1/pairs/p1/invoices",
+             {{"id", "i9"}, {"number", "N9"}, {"issue_date", "2026-04-01"}, {"net_cents", 310001}, {"vat_cents", 0}},
+             "finance"),
+      422, "fee_cap_exceeded");
   refused(s.post("/v1/pairs/p1/sessions", session_body("s1", 60, "2027-03-10")), 422, "outside_pair_period");
 
   // An idle connection is closed after the timeout (1 s here).
@@ -217,15 +271,31 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
 // A second pair "p2": mentee m2 and mentor e2 (from application a2), the
 // mentor token's not being e1's.
 void second_pair(const Server& s) {
-  REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m2"}, {"name", "Omar"}, {"cluster_name", "Argan"}, {"sectors", "agri"},
-                                              {"country", "MA"}, {"website", "https://example.org"}}).status == 201);
-  REQUIRE(s.post("/v1/programmes/p/applications",
-                 {{"id", "a2"}, {"applicant_name", "Jean"}, {"organisation", "Pôle"}, {"email", "j@example.org"},
-                  {"country", "FR"}, {"profile", "cluster_manager"}, {"years_experience", 4},
-                  {"knowledge_areas", {"strategy"}}, {"quotation_cents", 200000}}).status == 201);
+  REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m2"},
+                                              {"name", "Omar"},
+                                              {"cluster_name", "Argan"},
+                                              {"sectors", "agri"},
+                                              {"country", "MA"},
+                                              {"website", "https://example.org"}})
+              .status == 201);
+  REQUIRE(s.post("/v1/programmes/p/applications", {{"id", "a2"},
+                                                   {"applicant_name", "Jean"},
+                                                   {"organisation", "Pôle"},
+                                                   {"email", "j@example.org"},
+                                                   {"country", "FR"},
+                                                   {"profile", "cluster_manager"},
+                                                   {"years_experience", 4},
+                                                   {"knowledge_areas", {"strategy"}},
+                                                   {"quotation_cents", 200000}})
+              .status == 201);
   REQUIRE(s.post("/v1/applications/a2/accept", {{"mentor_id", "e2"}}).status == 201);
-  REQUIRE(s.post("/v1/programmes/p/pairs", {{"id", "p2"}, {"mentor_id", "e2"}, {"mentee_id", "m2"}, {"start_date", "2026-01-01"},
-                                            {"end_date", "2026-12-31"}, {"agreed_fee_cents", 200000}, {"topics", {"strategy"}}})
+  REQUIRE(s.post("/v1/programmes/p/pairs", {{"id", "p2"},
+                                            {"mentor_id", "e2"},
+                                            {"mentee_id", "m2"},
+                                            {"start_date", "2026-01-01"},
+                                            {"end_date", "2026-12-31"},
+                                            {"agreed_fee_cents", 200000},
+                                            {"topics", {"strategy"}}})
               .status == 201);
 }
 
@@ -238,17 +308,28 @@ std::string fill(std::string path, const std::map<std::string, std::string>& ids
   return path;
 }
 
-TEST_CASE("the route table drives the router: every operation of /openapi.json against every role, a mentor's reach, as-of") {
+TEST_CASE(
+    "the route table drives the router: every operation of /openapi.json against every role, a mentor's reach, as-of") {
   Server s(false);
   setup(s);
   second_pair(s);
   REQUIRE(s.post("/v1/pairs/p1/sessions", session_body("s1")).status == 201);
-  REQUIRE(s.post("/v1/pairs/p1/invoices", {{"id", "i1"}, {"number", "E1-1"}, {"issue_date", "2026-03-31"},
-                                           {"net_cents", 100000}, {"vat_cents", 0}}, "finance").status == 201);
-  REQUIRE(s.post("/v1/pairs/p2/invoices", {{"id", "i2"}, {"number", "E2-1"}, {"issue_date", "2026-03-31"},
-                                           {"net_cents", 100000}, {"vat_cents", 0}}, "finance").status == 201);
-  REQUIRE(s.post("/v1/programmes/p/tours", {{"id", "t1"}, {"region", "Wallonia"}, {"host", "AWEX"},
-                                            {"start_date", "2026-10-28"}, {"end_date", "2026-11-01"}}).status == 201);
+  REQUIRE(
+      s.post("/v1/pairs/p1/invoices",
+             {{"id", "i1"}, {"number", "E1-1"}, {"issue_date", "2026-03-31"}, {"net_cents", 100000}, {"vat_cents", 0}},
+             "finance")
+          .status == 201);
+  REQUIRE(
+      s.post("/v1/pairs/p2/invoices",
+             {{"id", "i2"}, {"number", "E2-1"}, {"issue_date", "2026-03-31"}, {"net_cents", 100000}, {"vat_cents", 0}},
+             "finance")
+          .status == 201);
+  REQUIRE(s.post("/v1/programmes/p/tours", {{"id", "t1"},
+                                            {"region", "Wallonia"},
+                                            {"host", "AWEX"},
+                                            {"start_date", "2026-10-28"},
+                                            {"end_date", "2026-11-01"}})
+              .status == 201);
   std::uint64_t head = s.head();
 
   // The document is served without a token, and it is the one committed.
@@ -259,9 +340,9 @@ TEST_CASE("the route table drives the router: every operation of /openapi.json a
   REQUIRE(doc["paths"].size() > 30);
 
   // The mentor token is e1's: p1, m1, a1, i1 are its own; p2, m2, a2, i2 are not.
-  const std::map<std::string, std::string> own = {{"pid", "p"},    {"mid", "m1"},  {"aid", "a1"},
-                                                  {"pair", "p1"},  {"sid", "s1"},  {"iid", "i1"},
-                                                  {"tid", "t1"},   {"stream", "pair-p1"}, {"file", "index.html"}};
+  const std::map<std::string, std::string> own = {{"pid", "p"},   {"mid", "m1"},         {"aid", "a1"},
+                                                  {"pair", "p1"}, {"sid", "s1"},         {"iid", "i1"},
+                                                  {"tid", "t1"},  {"stream", "pair-p1"}, {"file", "index.html"}};
   std::map<std::string, std::string> other = own;
   other["mid"] = "m2", other["aid"] = "a2", other["pair"] = "p2", other["iid"] = "i2", other["stream"] = "pair-p2";
 
@@ -276,10 +357,10 @@ TEST_CASE("the route table drives the router: every operation of /openapi.json a
       // Commands get a body with a field no command has: refused with 400
       // after the role check, so nothing is written.
       std::string body = m == "POST" ? R"({"no_such_field": 1})" : "";
-      int timeout = op["responses"]["200"].contains("content") &&
-                            op["responses"]["200"]["content"].contains("text/event-stream")
-                        ? 300
-                        : 10000;
+      int timeout =
+          op["responses"]["200"].contains("content") && op["responses"]["200"]["content"].contains("text/event-stream")
+              ? 300
+              : 10000;
       auto call = [&](const std::string& target, const std::string& role) {
         std::vector<std::pair<std::string, std::string>> h;
         if (!role.empty()) h.emplace_back("Authorization", "Bearer " + s.tokens.at(role));
@@ -320,11 +401,14 @@ TEST_CASE("the route table drives the router: every operation of /openapi.json a
       }
       // as_of and at: checked where the route takes them, ignored elsewhere.
       bool as_of = false;
-      for (auto& p : op.value("parameters", json::array())) as_of |= p.value("$ref", "") == "#/components/parameters/at";
+      for (auto& p : op.value("parameters", json::array()))
+        as_of |= p.value("$ref", "") == "#/components/parameters/at";
       if (m == "GET" && timeout > 300) {
         Resp r = call(target + (target.find('?') == std::string::npos ? "?at=0" : "&at=0"), "coordinator");
-        if (as_of) CHECK(r.status == 400);
-        else CHECK(r.status != 400);
+        if (as_of)
+          CHECK(r.status == 400);
+        else
+          CHECK(r.status != 400);
       }
     }
   }
@@ -346,7 +430,8 @@ TEST_CASE("roles: a mentor writes to its own pairs only") {
   Resp other = s.post("/v1/pairs/p2/sessions", session_body("s-other"), "mentor");
   CHECK(other.status == 403);
   CHECK(other.code() == "forbidden");
-  CHECK(s.post("/v1/pairs/p2/report", {{"language", "en"}, {"topics", {"strategy"}}, {"progress", "x"}, {"outcomes", "y"}}, "mentor")
+  CHECK(s.post("/v1/pairs/p2/report",
+               {{"language", "en"}, {"topics", {"strategy"}}, {"progress", "x"}, {"outcomes", "y"}}, "mentor")
             .status == 403);
   CHECK(s.head() == head + 1);
   // And reads only its own pairs.
@@ -404,7 +489,8 @@ TEST_CASE("the live feed: Server-Sent Events, resumed from Last-Event-ID") {
   std::uint64_t head = s.head();
   int fd = connect_to(s.port);
   REQUIRE(fd >= 0);
-  send_all(fd, "GET /v1/events/live?from=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.tokens.at("auditor") + "\r\n\r\n");
+  send_all(fd, "GET /v1/events/live?from=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.tokens.at("auditor") +
+                   "\r\n\r\n");
   std::string got = recv_for(fd, 500);
   CHECK(got.find("text/event-stream") != std::string::npos);
   CHECK(got.find("id: 1\n") != std::string::npos);
@@ -512,7 +598,9 @@ TEST_CASE("command line: no tokens no server, token add, replay, export, backup 
   CHECK(api[0]["minutes_used"] == early["programmes"][0]["pairs"][0]["minutes_used"]);
 }
 
-TEST_CASE("a flipped byte in a stored event: verify names its position, reading it is an error, the server will not serve it") {
+TEST_CASE(
+    "a flipped byte in a stored event: verify names its position, reading it is an error, the server will not serve "
+    "it") {
   Server s(true);
   std::uint64_t head = s.head();
   REQUIRE(s.stop() == 0);

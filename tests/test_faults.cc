@@ -12,9 +12,9 @@
 #include <set>
 
 #include "ledger/commands.h"
-#include "ledger/writer.h"
-#include "ledger/decide.h"
 #include "ledger/dates.h"
+#include "ledger/decide.h"
+#include "ledger/writer.h"
 #include "server/service.h"
 #include "util.h"
 
@@ -28,7 +28,8 @@ class FaultFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   FaultFile(std::unique_ptr<rocksdb::FSWritableFile>&& f, std::atomic<Fault>& fault)
       : FSWritableFileOwnerWrapper(std::move(f)), fault_(fault) {}
-  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* d) override {
     if (auto st = write_fault(); !st.ok()) return st;
     return FSWritableFileOwnerWrapper::Append(data, o, d);
   }
@@ -66,13 +67,15 @@ class FaultFs : public rocksdb::FileSystemWrapper {
     return st;
   }
   rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
-                                       std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* d) override {
+                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                       rocksdb::IODebugContext* d) override {
     auto st = FileSystemWrapper::ReopenWritableFile(f, o, r, d);
     if (st.ok()) *r = std::make_unique<FaultFile>(std::move(*r), fault);
     return st;
   }
   rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old, const rocksdb::FileOptions& o,
-                                      std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* d) override {
+                                      std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                      rocksdb::IODebugContext* d) override {
     auto st = FileSystemWrapper::ReuseWritableFile(f, old, o, r, d);
     if (st.ok()) *r = std::make_unique<FaultFile>(std::move(*r), fault);
     return st;
@@ -153,8 +156,10 @@ TEST_CASE("storage faults: refused, never acknowledged unwritten, consistent, an
         CHECK(r.status().kind() == Kind::io_error);
         // The write that failed may have reached the disk: it says so. Later
         // ones fail before writing (the store cannot be reopened): they say so.
-        if (i == 0) CHECK(r.status().message().find("may or may not") != std::string::npos);
-        else CHECK(r.status().message().find("nothing was written") != std::string::npos);
+        if (i == 0)
+          CHECK(r.status().message().find("may or may not") != std::string::npos);
+        else
+          CHECK(r.status().message().find("nothing was written") != std::string::npos);
       }
 
       fs->fault = Fault::none;  // the fault ends: commands are taken again
@@ -179,10 +184,13 @@ TEST_CASE("storage faults: refused, never acknowledged unwritten, consistent, an
     auto rep = (*store)->verify();
     CHECK_MESSAGE(rep.ok, rep.detail);
     State s;
-    REQUIRE((*store)->scan(1, 0, [&](const EventView& e) {
-      s.apply(e);
-      return Status::ok();
-    }).is_ok());
+    REQUIRE((*store)
+                ->scan(1, 0,
+                       [&](const EventView& e) {
+                         s.apply(e);
+                         return Status::ok();
+                       })
+                .is_ok());
     for (auto& id : acknowledged) CHECK_MESSAGE(State::find(s.mentees(), id) != nullptr, id);
     for (auto& id : refused) CHECK_MESSAGE(State::find(s.mentees(), id) != nullptr, id);
     CHECK(s.count(fb::Event::MenteeEnrolled) == acknowledged.size() + refused.size());
@@ -229,14 +237,24 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
       }
       return got.get();
     };
-    json programme = {{"id", "p"}, {"name", "P"}, {"coordinator", "C"}, {"hour_cap_minutes", 1920},
-                      {"fee_cap_cents", 310000}, {"min_months", 6}, {"max_months", 12},
-                      {"application_deadline", "2030-12-31T23:59:59Z"}, {"cofunding_bp", 9000},
-                      {"mentee_countries", {"TN"}}, {"mentor_countries", {"FR"}},
-                      {"knowledge_areas", {"strategy"}}, {"expert_min_years", 5}, {"max_tours_per_mentee", 2}};
+    json programme = {{"id", "p"},
+                      {"name", "P"},
+                      {"coordinator", "C"},
+                      {"hour_cap_minutes", 1920},
+                      {"fee_cap_cents", 310000},
+                      {"min_months", 6},
+                      {"max_months", 12},
+                      {"application_deadline", "2030-12-31T23:59:59Z"},
+                      {"cofunding_bp", 9000},
+                      {"mentee_countries", {"TN"}},
+                      {"mentor_countries", {"FR"}},
+                      {"knowledge_areas", {"strategy"}},
+                      {"expert_min_years", 5},
+                      {"max_tours_per_mentee", 2}};
     REQUIRE(call("POST", "/v1/programmes", programme).status == 201);
     auto mentee = [](const std::string& id) {
-      return json{{"id", id}, {"name", "N"}, {"cluster_name", "C"}, {"sectors", "s"}, {"country", "TN"}, {"website", "w"}};
+      return json{{"id", id},       {"name", "N"},     {"cluster_name", "C"},
+                  {"sectors", "s"}, {"country", "TN"}, {"website", "w"}};
     };
     REQUIRE(call("POST", "/v1/programmes/p/mentees", mentee("m1"), "k1").status == 201);
     std::uint64_t head = (*service)->store().head().position;

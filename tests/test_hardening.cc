@@ -1,7 +1,6 @@
 // What an attack on the running server found, each closed and kept closed:
 // end to end, against the real `ledger serve` on loopback.
 #include <doctest/doctest.h>
-
 #include <sys/stat.h>
 
 #include <atomic>
@@ -17,8 +16,9 @@ namespace fs = std::filesystem;
 namespace {
 
 json session_body(const std::string& id, const std::string& summary = "Worked on the plan.", int minutes = 60) {
-  return {{"id", id},          {"date", "2026-03-10"},       {"minutes", minutes}, {"mode", "remote"},
-          {"format", "bilateral"}, {"topics", {"strategy"}}, {"summary", summary}};
+  return {{"id", id},          {"date", "2026-03-10"},  {"minutes", minutes},
+          {"mode", "remote"},  {"format", "bilateral"}, {"topics", {"strategy"}},
+          {"summary", summary}};
 }
 
 // Programme p: mentors e1 and e2 (applications a1, a2), mentees m1 and m2,
@@ -27,30 +27,47 @@ json session_body(const std::string& id, const std::string& summary = "Worked on
 void setup(const Server& s) {
   REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
   for (auto [m, name] : {std::pair{"m1", "Amina"}, std::pair{"m2", "Karim"}})
-    REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", m}, {"name", name}, {"cluster_name", std::string(name) + " Cluster"},
-                                                {"sectors", "agrifood"}, {"country", "TN"}})
+    REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", m},
+                                                {"name", name},
+                                                {"cluster_name", std::string(name) + " Cluster"},
+                                                {"sectors", "agrifood"},
+                                                {"country", "TN"}})
                 .status == 201);
   for (auto [a, e, mail] : {std::tuple{"a1", "e1", "luca@example.org"}, std::tuple{"a2", "e2", "marie@example.org"}}) {
-    REQUIRE(s.post("/v1/programmes/p/applications",
-                   {{"id", a}, {"applicant_name", std::string("Applicant ") + a}, {"organisation", "Cluster"},
-                    {"email", mail}, {"country", "IT"}, {"profile", "cluster_manager"}, {"years_experience", 8},
-                    {"knowledge_areas", {"strategy"}}, {"quotation_cents", 300000}})
+    REQUIRE(s.post("/v1/programmes/p/applications", {{"id", a},
+                                                     {"applicant_name", std::string("Applicant ") + a},
+                                                     {"organisation", "Cluster"},
+                                                     {"email", mail},
+                                                     {"country", "IT"},
+                                                     {"profile", "cluster_manager"},
+                                                     {"years_experience", 8},
+                                                     {"knowledge_areas", {"strategy"}},
+                                                     {"quotation_cents", 300000}})
                 .status == 201);
     REQUIRE(s.post(std::string("/v1/applications/") + a + "/accept", {{"mentor_id", e}}).status == 201);
   }
   for (auto [p, e, m] : {std::tuple{"p1", "e1", "m1"}, std::tuple{"p2", "e2", "m2"}}) {
-    Resp r = s.post("/v1/programmes/p/pairs", {{"id", p}, {"mentor_id", e}, {"mentee_id", m}, {"start_date", "2026-01-01"},
-                                              {"end_date", "2026-12-31"}, {"agreed_fee_cents", 300000},
-                                              {"topics", {"strategy"}}});
+    Resp r = s.post("/v1/programmes/p/pairs", {{"id", p},
+                                               {"mentor_id", e},
+                                               {"mentee_id", m},
+                                               {"start_date", "2026-01-01"},
+                                               {"end_date", "2026-12-31"},
+                                               {"agreed_fee_cents", 300000},
+                                               {"topics", {"strategy"}}});
     REQUIRE_MESSAGE(r.status == 201, r.body);
-    REQUIRE(s.post(std::string("/v1/pairs/") + p + "/sessions", session_body("s1", std::string("Summary of ") + p)).status == 201);
+    REQUIRE(s.post(std::string("/v1/pairs/") + p + "/sessions", session_body("s1", std::string("Summary of ") + p))
+                .status == 201);
   }
-  REQUIRE(s.post("/v1/pairs/p2/invoices", {{"id", "i2"}, {"number", "E2-1"}, {"issue_date", "2026-03-31"},
-                                           {"net_cents", 100000}, {"vat_cents", 0}},
-                 "finance")
-              .status == 201);
-  REQUIRE(s.post("/v1/programmes/p/tours", {{"id", "t1"}, {"region", "Wallonia"}, {"host", "AWEX"},
-                                            {"start_date", "2026-10-28"}, {"end_date", "2026-11-01"}})
+  REQUIRE(
+      s.post("/v1/pairs/p2/invoices",
+             {{"id", "i2"}, {"number", "E2-1"}, {"issue_date", "2026-03-31"}, {"net_cents", 100000}, {"vat_cents", 0}},
+             "finance")
+          .status == 201);
+  REQUIRE(s.post("/v1/programmes/p/tours", {{"id", "t1"},
+                                            {"region", "Wallonia"},
+                                            {"host", "AWEX"},
+                                            {"start_date", "2026-10-28"},
+                                            {"end_date", "2026-11-01"}})
               .status == 201);
   for (auto m : {"m1", "m2"}) REQUIRE(s.post("/v1/tours/t1/participants", {{"mentee_id", m}}).status == 201);
 }
@@ -114,9 +131,7 @@ TEST_CASE("a token removed or given another role stops working within two second
   json doc = json::parse(read_file(file));
   for (auto& t : doc["tokens"])
     if (t["name"] == "temp") t["role"] = "auditor";
-  {
-    std::ofstream(file + ".edit") << doc.dump(2);
-  }
+  { std::ofstream(file + ".edit") << doc.dump(2); }
   fs::rename(file + ".edit", file);
   CHECK(eventually([&] { return as_temp("GET", "/v1/me").j()["role"] == "auditor"; }, 2500));
   Resp refused = as_temp("POST", "/v1/programmes", programme_body("q"));
@@ -248,7 +263,8 @@ TEST_CASE("a transfer coding other than chunked is refused and the connection cl
   std::string hidden = "POST /v1/programmes HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth(s, "coordinator") +
                        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(hidden_body.size()) +
                        "\r\n\r\n" + hidden_body;
-  for (std::string te : {"xchunked", "gzip", "identity", "chunked, identity", "gzip, chunked\r\nTransfer-Encoding: chunked"}) {
+  for (std::string te :
+       {"xchunked", "gzip", "identity", "chunked, identity", "gzip, chunked\r\nTransfer-Encoding: chunked"}) {
     CAPTURE(te);
     std::string outer = "GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth(s, "auditor") +
                         "\r\nTransfer-Encoding: " + te + "\r\n\r\n" + hidden;
@@ -264,9 +280,10 @@ TEST_CASE("a transfer coding other than chunked is refused and the connection cl
   std::string body = programme_body("chunky").dump();
   char size[16];
   std::snprintf(size, sizeof size, "%zx", body.size());
-  std::string chunked = "POST /v1/programmes HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " +
-                        auth(s, "coordinator") + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                        size + "\r\n" + body + "\r\n0\r\n\r\n";
+  std::string chunked =
+      "POST /v1/programmes HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + auth(s, "coordinator") +
+      "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\n" + body +
+      "\r\n0\r\n\r\n";
   CHECK(raw_exchange(s.port, chunked).rfind("HTTP/1.1 201", 0) == 0);
 }
 
@@ -299,7 +316,8 @@ TEST_CASE("connections are capped; running out of file descriptors neither spins
     std::this_thread::sleep_for(std::chrono::seconds(3));
     std::string log = s.log();
     std::size_t accept_lines = 0;
-    for (std::size_t at = log.find("accept: "); at != std::string::npos; at = log.find("accept: ", at + 1)) ++accept_lines;
+    for (std::size_t at = log.find("accept: "); at != std::string::npos; at = log.find("accept: ", at + 1))
+      ++accept_lines;
     CHECK(accept_lines >= 1);  // it did run out
     CHECK(accept_lines <= 3);  // at most one line per 10 s
     for (int fd : held) ::close(fd);
@@ -313,7 +331,8 @@ TEST_CASE("bounded work per client: live feeds capped, free text bounded, metric
   std::vector<int> feeds;
   for (int i = 0; i < 2; ++i) {
     feeds.push_back(connect_to(s.port));
-    send_all(feeds.back(), "GET /v1/events/live?from=1 HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth(s, "auditor") + "\r\n\r\n");
+    send_all(feeds.back(),
+             "GET /v1/events/live?from=1 HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth(s, "auditor") + "\r\n\r\n");
     CHECK(recv_for(feeds.back(), 500).rfind("HTTP/1.1 200", 0) == 0);
   }
   Resp third = s.get("/v1/events/live?from=1");
@@ -337,7 +356,8 @@ TEST_CASE("bounded work per client: live feeds capped, free text bounded, metric
   CHECK(too_long.code() == "too_long");
   Resp reason = s.post("/v1/pairs/p1/sessions/s1/void", {{"reason", std::string(4001, 'r')}});
   CHECK(reason.code() == "too_long");
-  json report = {{"language", "en"}, {"topics", {"strategy"}}, {"progress", std::string(20001, 'p')}, {"outcomes", "o"}};
+  json report = {
+      {"language", "en"}, {"topics", {"strategy"}}, {"progress", std::string(20001, 'p')}, {"outcomes", "o"}};
   Resp rep = s.post("/v1/pairs/p1/report", report, "mentor");
   CHECK(rep.status == 400);
   CHECK(rep.code() == "too_long");
@@ -357,8 +377,8 @@ TEST_CASE("text is stored whole or refused, never cut; totals cannot wrap; a top
   setup(s);
   std::uint64_t head = s.head();
   // NUL and other control characters: refused with 400, nothing written.
-  for (const std::string& bad : {std::string("visible\0HIDDEN", 14), std::string("a\x01z"), std::string("del\x7f"),
-                          std::string("c1\xc2\x85")}) {
+  for (const std::string& bad :
+       {std::string("visible\0HIDDEN", 14), std::string("a\x01z"), std::string("del\x7f"), std::string("c1\xc2\x85")}) {
     Resp r = s.post("/v1/pairs/p1/sessions", session_body("nul", bad));
     CHECK(r.status == 400);
     CHECK(r.code() == "bad_request");
@@ -379,8 +399,12 @@ TEST_CASE("text is stored whole or refused, never cut; totals cannot wrap; a top
   huge["fee_cap_cents"] = 1000000000001LL;
   CHECK(s.post("/v1/programmes", huge).status == 400);
   CHECK(s.post("/v1/pairs/p1/sessions", session_body("big", "x", 10000001)).status == 400);
-  Resp inv = s.post("/v1/pairs/p1/invoices", {{"id", "ibig"}, {"number", "X"}, {"issue_date", "2026-03-31"},
-                                              {"net_cents", 5000000000000000000LL}, {"vat_cents", 0}},
+  Resp inv = s.post("/v1/pairs/p1/invoices",
+                    {{"id", "ibig"},
+                     {"number", "X"},
+                     {"issue_date", "2026-03-31"},
+                     {"net_cents", 5000000000000000000LL},
+                     {"vat_cents", 0}},
                     "finance");
   CHECK(inv.status == 400);
   CHECK(s.post("/v1/invoices/i2/payments", {{"paid_date", "2026-04-01"}, {"amount_cents", 1000000000001LL}}, "finance")
@@ -502,12 +526,15 @@ std::pair<std::string, std::uint64_t> killed_ledger(const TempDir& dir) {
   Server s(false);
   REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
   for (int i = 0; i < 20; ++i)
-    REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m" + std::to_string(i)}, {"name", "N"}, {"cluster_name", "C"},
-                                                {"sectors", "s"}, {"country", "TN"}})
+    REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m" + std::to_string(i)},
+                                                {"name", "N"},
+                                                {"cluster_name", "C"},
+                                                {"sectors", "s"},
+                                                {"country", "TN"}})
                 .status == 201);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "last"}, {"name", "N"}, {"cluster_name", "C"}, {"sectors", "s"},
-                                              {"country", "TN"}})
+  REQUIRE(s.post("/v1/programmes/p/mentees",
+                 {{"id", "last"}, {"name", "N"}, {"cluster_name", "C"}, {"sectors", "s"}, {"country", "TN"}})
               .status == 201);
   std::uint64_t head = s.head();
   s.stop(SIGKILL);

@@ -6,9 +6,9 @@
 #include <thread>
 
 #include "ledger/commands.h"
-#include "ledger/writer.h"
-#include "ledger/decide.h"
 #include "ledger/dates.h"
+#include "ledger/decide.h"
+#include "ledger/writer.h"
 #include "util.h"
 
 using namespace pl;
@@ -72,8 +72,17 @@ struct Fixture {
     ok(OpenProgramme{"tns", "Cluster Booster Track", "France Clusters", r});
     ok(EnrolMentee{"tns", "intaj", "Fictional Manager", "Intaj Cluster", "ICT", "TN", "https://example.org"});
     ok(EnrolMentee{"tns", "dz-digital", "Fictional Manager 2", "Algeria Digital Cluster", "ICT", "DZ", ""});
-    ok(SubmitApplication{"tns", "a1", "Fictional Mentor", "Cluster FR", "m@example.org", "FR",
-                         fb::Profile::cluster_manager, 3, {"strategy"}, 310000, T("2019-02-01T08:00:00Z")});
+    ok(SubmitApplication{"tns",
+                         "a1",
+                         "Fictional Mentor",
+                         "Cluster FR",
+                         "m@example.org",
+                         "FR",
+                         fb::Profile::cluster_manager,
+                         3,
+                         {"strategy"},
+                         310000,
+                         T("2019-02-01T08:00:00Z")});
     ok(AcceptApplication{"a1", "mentor-fr"});
   }
   void pair(const std::string& id, const std::string& mentee, std::int64_t fee = 310000,
@@ -125,7 +134,8 @@ TEST_CASE("sessions: inside the period, positive minutes, only on an active pair
   f.refused(f.session("p1", "late", 60), "pair_not_active");
 }
 
-TEST_CASE("fee: exactly the cap net is accepted, one cent more refused; cancellations and credit notes give room back") {
+TEST_CASE(
+    "fee: exactly the cap net is accepted, one cent more refused; cancellations and credit notes give room back") {
   Fixture f;
   f.setup();
   f.pair("p1", "intaj", 310000);
@@ -145,8 +155,17 @@ TEST_CASE("fee: exactly the cap net is accepted, one cent more refused; cancella
 TEST_CASE("fee: an invoice may not pass the pair's agreed fee; the agreed fee not the quotation nor the cap") {
   Fixture f;
   f.setup();
-  f.ok(SubmitApplication{"tns", "a2", "Fictional Expert", "Consultancy", "e@example.org", "IT", fb::Profile::expert, 9,
-                         {"governance"}, 250000, T("2019-02-01T08:00:00Z")});
+  f.ok(SubmitApplication{"tns",
+                         "a2",
+                         "Fictional Expert",
+                         "Consultancy",
+                         "e@example.org",
+                         "IT",
+                         fb::Profile::expert,
+                         9,
+                         {"governance"},
+                         250000,
+                         T("2019-02-01T08:00:00Z")});
   f.ok(AcceptApplication{"a2", "mentor-it"});
   f.refused(AssignPair{"tns", "p1", "mentor-it", "intaj", D("2019-04-01"), D("2019-12-01"), 250001, {}},
             "quotation_exceeded");
@@ -164,8 +183,8 @@ TEST_CASE("deadline: the last second counts, the next and a UTC instant past mid
   f.setup();
   f.now = T("2019-04-01T00:00:00Z");
   auto app = [](const std::string& id, const char* at) {
-    return SubmitApplication{"tns", id, "Fictional", "Org", "x@example.org", "FR", fb::Profile::cluster_manager, 1,
-                             {}, 100000, T(at)};
+    return SubmitApplication{"tns", id, "Fictional", "Org", "x@example.org", "FR", fb::Profile::cluster_manager,
+                             1,     {}, 100000,      T(at)};
   };
   f.ok(app("on-time", "2019-03-15T23:59:59+01:00"));
   auto msg = f.refused(app("late", "2019-03-16T00:00:00+01:00"), "deadline_passed");
@@ -197,16 +216,25 @@ TEST_CASE("eligibility: experts need the minimum years, countries follow the pro
   Fixture f;
   f.setup();
   auto app = [](const std::string& id, fb::Profile profile, int years, const std::string& country) {
-    return SubmitApplication{"tns", id, "Fictional", "Org", "x@example.org", country, profile, years, {},
-                             100000, T("2019-02-01T08:00:00Z")};
+    return SubmitApplication{"tns",   id,    "Fictional", "Org",  "x@example.org",          country,
+                             profile, years, {},          100000, T("2019-02-01T08:00:00Z")};
   };
   f.refused(app("e4", fb::Profile::expert, 4, "FR"), "not_eligible");
   f.ok(app("e5", fb::Profile::expert, 5, "FR"));
   f.ok(app("cm0", fb::Profile::cluster_manager, 0, "FR"));
   f.refused(app("ps", fb::Profile::cluster_manager, 10, "PS"), "not_eligible");
   f.refused(EnrolMentee{"tns", "fr-mentee", "Fictional", "French Cluster", "ICT", "FR", ""}, "not_eligible");
-  f.refused(SubmitApplication{"tns", "q", "F", "O", "x@example.org", "FR", fb::Profile::cluster_manager, 1, {},
-                              310001, T("2019-02-01T08:00:00Z")},
+  f.refused(SubmitApplication{"tns",
+                              "q",
+                              "F",
+                              "O",
+                              "x@example.org",
+                              "FR",
+                              fb::Profile::cluster_manager,
+                              1,
+                              {},
+                              310001,
+                              T("2019-02-01T08:00:00Z")},
             "fee_cap_exceeded");
 
   // 2021: any mentor country.
@@ -215,8 +243,17 @@ TEST_CASE("eligibility: experts need the minimum years, countries follow the pro
   r2021.application_deadline_us = T("2021-01-15T23:59:59+01:00");
   f.now = T("2021-01-10T00:00:00Z");
   f.ok(OpenProgramme{"reloaded", "Cluster Mentoring Reloaded", "ACCIÓ", r2021});
-  f.ok(SubmitApplication{"reloaded", "ps-2021", "Fictional", "Org", "x@example.org", "PS",
-                         fb::Profile::cluster_manager, 10, {}, 100000, std::nullopt});
+  f.ok(SubmitApplication{"reloaded",
+                         "ps-2021",
+                         "Fictional",
+                         "Org",
+                         "x@example.org",
+                         "PS",
+                         fb::Profile::cluster_manager,
+                         10,
+                         {},
+                         100000,
+                         std::nullopt});
 }
 
 TEST_CASE("pairs: one active pair per mentee, several per mentor") {
@@ -263,7 +300,8 @@ TEST_CASE("payments: never more than what is still due") {
   f.ok(IssueInvoice{"p1", "i1", "1", D("2019-06-01"), 100000, 20000});
   f.ok(PayInvoice{"i1", D("2019-06-15"), 60000});
   auto msg = f.refused(PayInvoice{"i1", D("2019-06-20"), 40001}, "overpayment");
-  CHECK(msg == "invoice i1: EUR 400.00 still due (net EUR 1,000.00, credited EUR 0.00, paid EUR 600.00), EUR 400.01 offered");
+  CHECK(msg ==
+        "invoice i1: EUR 400.00 still due (net EUR 1,000.00, credited EUR 0.00, paid EUR 600.00), EUR 400.01 offered");
   f.ok(IssueCreditNote{"i1", "cn1", 10000, "one session not held"});
   f.refused(PayInvoice{"i1", D("2019-06-20"), 30001}, "overpayment");
   f.ok(PayInvoice{"i1", D("2019-06-20"), 30000});
@@ -316,12 +354,16 @@ TEST_CASE("race: 16 threads of invoices for one mentee never pass the cap; the s
       std::string n = std::to_string(t);
       // EUR 300.00 each: 10 fit under EUR 3,100.00.
       auto r = f.run(IssueInvoice{"p1", "inv-" + n, "N-" + n, D("2019-06-01"), 30000, 0});
-      if (r.is_ok()) ++accepted_invoices;
-      else if (r.status().reason() == "fee_cap_exceeded") ++refused_fee;
+      if (r.is_ok())
+        ++accepted_invoices;
+      else if (r.status().reason() == "fee_cap_exceeded")
+        ++refused_fee;
       // 150 minutes each: 12 fit under 32h00.
       auto s = f.run(f.session("p1", "sess-" + n, 150));
-      if (s.is_ok()) ++accepted_sessions;
-      else if (s.status().reason() == "hour_cap_exceeded") ++refused_hours;
+      if (s.is_ok())
+        ++accepted_sessions;
+      else if (s.status().reason() == "hour_cap_exceeded")
+        ++refused_hours;
     });
   }
   for (auto& th : threads) th.join();
@@ -332,10 +374,13 @@ TEST_CASE("race: 16 threads of invoices for one mentee never pass the cap; the s
   f.w->stop();
   auto replayed = [&] {
     State s;
-    REQUIRE(f.store->scan(1, 0, [&](const EventView& e) {
-      s.apply(e);
-      return Status::ok();
-    }).is_ok());
+    REQUIRE(f.store
+                ->scan(1, 0,
+                       [&](const EventView& e) {
+                         s.apply(e);
+                         return Status::ok();
+                       })
+                .is_ok());
     return s;
   }();
   CHECK(replayed.mentees().at("intaj").net_invoiced_cents == 300000);

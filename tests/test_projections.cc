@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "history_gen.h"
+#include "ledger/dates.h"
 #include "ledger/decide.h"
 #include "ledger/writer.h"
-#include "ledger/dates.h"
 #include "projections/projector.h"
 #include "server/demo.h"
 #include "server/views_json.h"
@@ -42,7 +42,7 @@ struct Ledger {
     REQUIRE_MESSAGE(p.is_ok(), p.status().to_string());
     projector = std::move(p).value();
     WriterOptions wo;
-    wo.clock = [this] { return now.fetch_add(37LL * 60 * 1000000) ; };
+    wo.clock = [this] { return now.fetch_add(37LL * 60 * 1000000); };
     wo.on_commit = [this](const State&, std::size_t) { projector->notify(); };
     auto w = Writer::start(*store, wo);
     REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
@@ -152,7 +152,8 @@ void check_invariants(const Store& store, const ReadModels& rm) {
     // Hours by every key add up to the same total (topics aside: a session
     // may have several).
     std::int64_t total = -1;
-    for (HoursBy by : {HoursBy::mentee, HoursBy::mentor, HoursBy::pair, HoursBy::month, HoursBy::mode, HoursBy::format}) {
+    for (HoursBy by :
+         {HoursBy::mentee, HoursBy::mentor, HoursBy::pair, HoursBy::month, HoursBy::mode, HoursBy::format}) {
       std::int64_t sum = 0;
       for (auto& g : hours(rm, pid, by)) sum += g.minutes;
       if (total < 0) total = sum;

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
+#include <rocksdb/db.h>
 
 #include <atomic>
 #include <thread>
-#include <rocksdb/db.h>
 
 #include "ledger/store.h"
 #include "util.h"
@@ -60,8 +60,8 @@ TEST_CASE("every event type of the catalogue round-trips through the store") {
     if (type == fb::Event::NONE) continue;
     written.push_back(test::sample_event(type, seed));
     REQUIRE(written.back().event.type == type);
-    auto r = batch.add("stream-" + std::to_string(seed % 4), std::nullopt, type, test::pack(written.back()),
-                       meta_for(seed));
+    auto r =
+        batch.add("stream-" + std::to_string(seed % 4), std::nullopt, type, test::pack(written.back()), meta_for(seed));
     REQUIRE(r.is_ok());
     CHECK(r->position == static_cast<std::uint64_t>(seed));
     ++seed;
@@ -346,7 +346,8 @@ TEST_CASE("verify while events are being written sees one consistent point") {
       Batch b = store->begin(1'700'000'000'000'000 + i);
       for (int k = 0; k < 5; ++k)
         if (!b.add("pair-w" + std::to_string((i + k) % 7), std::nullopt, fb::Event::SessionLogged,
-                   test::small_payload(i * 5 + k), meta_for(i)).is_ok())
+                   test::small_payload(i * 5 + k), meta_for(i))
+                 .is_ok())
           ++failed;
       if (!store->commit(b).is_ok()) ++failed;
     }

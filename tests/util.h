@@ -1,11 +1,11 @@
 // Helpers shared by the test suites.
 #pragma once
 
+#include <rocksdb/db.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <rocksdb/db.h>
 
 #include "events_generated.h"
 #include "ledger/state.h"
