@@ -15,7 +15,7 @@ namespace pl {
 using nlohmann::json;
 
 void Api::pairs(Ctx& c) {
-  with_models(c, [this](Ctx& c2, const ReadModels& rm, std::int32_t today) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t today) {
     const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
     std::string status = c2.q("status"), mentor = c2.q("mentor_id"), mentee = c2.q("mentee_id"),
@@ -40,7 +40,7 @@ void Api::pairs(Ctx& c) {
 }
 
 void Api::pair(Ctx& c) {
-  with_models(c, [this](Ctx& c2, const ReadModels& rm, std::int32_t today) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t today) {
     const PairState* p = State::find(rm.core().pairs(), c2.params["pair"]);
     if (!p) return c2.fail(404, "not_found", "no pair '" + c2.params["pair"] + "'");
     json out = pair_json(rm, *p, today, true);

@@ -183,6 +183,17 @@ inline json programme_body(const std::string& id) {
           {"max_tours_per_mentee", 2}};
 }
 
+// An invoice of EUR 1,000.00 without VAT, issued 2026-03-31.
+inline json invoice_body(const std::string& id, const std::string& number) {
+  return {{"id", id}, {"number", number}, {"issue_date", "2026-03-31"}, {"net_cents", 100000}, {"vat_cents", 0}};
+}
+
+// The tour "t1": Wallonia, hosted by AWEX, 28 October to 1 November 2026.
+inline json tour_body() {
+  return {
+      {"id", "t1"}, {"region", "Wallonia"}, {"host", "AWEX"}, {"start_date", "2026-10-28"}, {"end_date", "2026-11-01"}};
+}
+
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;

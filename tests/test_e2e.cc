@@ -314,22 +314,9 @@ TEST_CASE(
   setup(s);
   second_pair(s);
   REQUIRE(s.post("/v1/pairs/p1/sessions", session_body("s1")).status == 201);
-  REQUIRE(
-      s.post("/v1/pairs/p1/invoices",
-             {{"id", "i1"}, {"number", "E1-1"}, {"issue_date", "2026-03-31"}, {"net_cents", 100000}, {"vat_cents", 0}},
-             "finance")
-          .status == 201);
-  REQUIRE(
-      s.post("/v1/pairs/p2/invoices",
-             {{"id", "i2"}, {"number", "E2-1"}, {"issue_date", "2026-03-31"}, {"net_cents", 100000}, {"vat_cents", 0}},
-             "finance")
-          .status == 201);
-  REQUIRE(s.post("/v1/programmes/p/tours", {{"id", "t1"},
-                                            {"region", "Wallonia"},
-                                            {"host", "AWEX"},
-                                            {"start_date", "2026-10-28"},
-                                            {"end_date", "2026-11-01"}})
-              .status == 201);
+  REQUIRE(s.post("/v1/pairs/p1/invoices", invoice_body("i1", "E1-1"), "finance").status == 201);
+  REQUIRE(s.post("/v1/pairs/p2/invoices", invoice_body("i2", "E2-1"), "finance").status == 201);
+  REQUIRE(s.post("/v1/programmes/p/tours", tour_body()).status == 201);
   std::uint64_t head = s.head();
 
   // The document is served without a token, and it is the one committed.

@@ -58,17 +58,8 @@ void setup(const Server& s) {
     REQUIRE(s.post(std::string("/v1/pairs/") + p + "/sessions", session_body("s1", std::string("Summary of ") + p))
                 .status == 201);
   }
-  REQUIRE(
-      s.post("/v1/pairs/p2/invoices",
-             {{"id", "i2"}, {"number", "E2-1"}, {"issue_date", "2026-03-31"}, {"net_cents", 100000}, {"vat_cents", 0}},
-             "finance")
-          .status == 201);
-  REQUIRE(s.post("/v1/programmes/p/tours", {{"id", "t1"},
-                                            {"region", "Wallonia"},
-                                            {"host", "AWEX"},
-                                            {"start_date", "2026-10-28"},
-                                            {"end_date", "2026-11-01"}})
-              .status == 201);
+  REQUIRE(s.post("/v1/pairs/p2/invoices", invoice_body("i2", "E2-1"), "finance").status == 201);
+  REQUIRE(s.post("/v1/programmes/p/tours", tour_body()).status == 201);
   for (auto m : {"m1", "m2"}) REQUIRE(s.post("/v1/tours/t1/participants", {{"mentee_id", m}}).status == 201);
 }
 

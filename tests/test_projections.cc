@@ -218,6 +218,14 @@ TEST_CASE("1,000 random histories: incremental == rebuild == as-of, and the inva
 }
 
 namespace {
+// A store in `dir` with the demonstration programme loaded.
+std::unique_ptr<Store> demo_store(const test::TempDir& dir) {
+  auto store = std::move(Store::open(dir.path())).value();
+  auto r = load_demo(*store, LEDGER_DEMO_FILE);
+  REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  return store;
+}
+
 // Runs the next `count` commands of a history.
 void run_history(Ledger& l, test::RandomHistory& gen, int count) {
   for (int i = 0; i < count; ++i) {
@@ -364,9 +372,7 @@ TEST_CASE("readers on other threads always see whole commits") {
 
 TEST_CASE("hand-worked figures of the demonstration programme") {
   test::TempDir dir;
-  auto store = std::move(Store::open(dir.path())).value();
-  auto r = load_demo(*store, LEDGER_DEMO_FILE);
-  REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  auto store = demo_store(dir);
   auto rm = replay<ReadModels>(*store);
   REQUIRE(rm.is_ok());
   const State& s = rm->core();
@@ -428,9 +434,7 @@ TEST_CASE("hand-worked figures of the demonstration programme") {
 
 TEST_CASE("session summaries and void reasons are kept in the read models, checkpoints included") {
   test::TempDir dir;
-  auto store = std::move(Store::open(dir.path())).value();
-  auto r = load_demo(*store, LEDGER_DEMO_FILE);
-  REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  auto store = demo_store(dir);
   auto rm = replay<ReadModels>(*store);
   REQUIRE(rm.is_ok());
 
