@@ -100,6 +100,7 @@ type checker struct {
 	token    string
 	client   *http.Client
 	rng      *mrand.Rand
+	seed     int64
 	out      io.Writer
 }
 
@@ -126,6 +127,7 @@ func newChecker(base, vkey string, out io.Writer) (*checker, error) {
 		// No proxy: the server is the one named, on this machine in tests.
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil}},
 		rng:    mrand.New(mrand.NewSource(seed)),
+		seed:   seed,
 		out:    out,
 	}, nil
 }
@@ -505,6 +507,7 @@ func (c *checker) inclusionAt(cp checkpoint, n int) error {
 }
 
 func (c *checker) inclusion(n int) error {
+	c.logf("inclusion: positions drawn with TLOGCHECK_SEED=%d", c.seed)
 	cur, err := c.fetchCheckpoint(-1)
 	if err != nil {
 		return err
