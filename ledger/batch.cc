@@ -62,6 +62,7 @@ Result<EventRef> Batch::add(std::string_view stream, std::optional<std::uint64_t
   head_.position = e.position;
   head_.hash = ref.hash;
   head_.recorded_at_us = recorded_at_us_;
+  hashes_.push_back(ref.hash);
   ++count_;
 
   ref.position = e.position;
@@ -106,6 +107,7 @@ void Batch::rollback() {
   }
   head_ = saved_->head;
   count_ = saved_->count;
+  hashes_.resize(count_);
   saved_.reset();
 }
 

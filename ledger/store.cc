@@ -57,6 +57,8 @@ std::string_view verify_problem_name(VerifyProblem p) {
       return "bad_key";
     case VerifyProblem::unavailable:
       return "unavailable";
+    case VerifyProblem::tree_mismatch:
+      return "tree_mismatch";
   }
   return "unknown";
 }
@@ -66,6 +68,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   store->options_ = options;
   store->dir_ = dir;
   PL_RETURN_IF_ERROR(store->open_db());
+  if (!options.read_only && store->consistent_ && store->tree_size() < store->head().position)
+    PL_RETURN_IF_ERROR(store->backfill_tree());
   return store;
 }
 
@@ -105,6 +109,7 @@ Status Store::open_db() {
       {"commands", lookup_cf},
       {"meta", rocksdb::ColumnFamilyOptions()},
       {"checkpoints", rocksdb::ColumnFamilyOptions()},
+      {"tree", lookup_cf},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -127,6 +132,7 @@ Status Store::open_db() {
   commands_ = handles_[3];
   meta_ = handles_[4];
   checkpoints_ = handles_[5];
+  tree_ = handles_[6];
 
   std::string head_value;
   s = raw->Get(rocksdb::ReadOptions(), meta_, kHeadKey, &head_value);
@@ -151,7 +157,120 @@ Status Store::open_db() {
                      std::to_string(last);
   }
   PL_RETURN_IF_ERROR(check_mark());
+
+  std::string size_value;
+  s = raw->Get(rocksdb::ReadOptions(), meta_, kTreeSizeKey, &size_value);
+  std::uint64_t tree_size = 0;
+  if (s.ok() && size_value.size() == 8) tree_size = get_u64(size_value.data());
+  else if (!s.ok() && !s.IsNotFound()) return from_rocks(s, "read tree size");
+  {
+    std::lock_guard lock(head_mu_);
+    tree_size_ = tree_size;
+  }
+  frontier_.reset();
+  if (tree_size == head_.position || tree_size == 0) {
+    auto f = merkle::Frontier::load(tree_size, [this](int level, std::uint64_t index) { return tree_node(level, index); });
+    if (!f) return f.status();
+    frontier_ = std::make_unique<merkle::Frontier>(std::move(f).value());
+  }
   return Status::ok();
+}
+
+Result<Hash> Store::tree_node(int level, std::uint64_t index) const {
+  std::string value;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = true;
+  rocksdb::Status s = db_->Get(ro, tree_, merkle::node_key(level, index), &value);
+  if (s.IsNotFound() || (s.ok() && value.size() != 32))
+    return Status::corruption("the tree node at level " + std::to_string(level) + ", index " + std::to_string(index) +
+                              (s.ok() ? " is malformed" : " is missing"));
+  if (!s.ok()) return from_rocks(s, "read tree node");
+  Hash h;
+  std::memcpy(h.data(), value.data(), 32);
+  return h;
+}
+
+Status Store::backfill_tree() {
+  // Leaves from the tree's size on, every event checked as it is read, in
+  // writes of 16,384 leaves, each with the tree's new size.
+  std::uint64_t from = tree_size() + 1, to = head().position;
+  auto f = merkle::Frontier::load(from - 1, [this](int level, std::uint64_t index) { return tree_node(level, index); });
+  if (!f) return f.status();
+  merkle::Frontier tree = std::move(f).value();
+  rocksdb::WriteBatch wb;
+  auto flush_batch = [&]() -> Status {
+    std::string size;
+    put_u64(size, tree.size());
+    wb.Put(meta_, kTreeSizeKey, size);
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    PL_RETURN_IF_ERROR(from_rocks(db_->Write(wo, &wb), "back-fill the tree"));
+    wb.Clear();
+    return Status::ok();
+  };
+  Status st = scan(from, to, [&](const EventView& e) {
+    Hash h;
+    std::memcpy(h.data(), e.hash_bytes().data(), 32);
+    tree.append(h, [&](int level, std::uint64_t index, const Hash& node) {
+      wb.Put(tree_, merkle::node_key(level, index), bytes_of(node));
+    });
+    if (tree.size() % 16384 == 0) return flush_batch();
+    return Status::ok();
+  });
+  if (st && wb.Count() > 0) st = flush_batch();
+  if (!st) return st;
+  frontier_ = std::make_unique<merkle::Frontier>(std::move(tree));
+  std::lock_guard lock(head_mu_);
+  tree_size_ = frontier_->size();
+  return Status::ok();
+}
+
+std::uint64_t Store::tree_size() const {
+  std::lock_guard lock(head_mu_);
+  return tree_size_;
+}
+
+Result<Hash> Store::tree_root(std::uint64_t size) const {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (size > tree_size())
+    return Status::invalid("the tree has " + std::to_string(tree_size()) + " leaves, not " + std::to_string(size));
+  return merkle::root(size, [this](int level, std::uint64_t index) { return tree_node(level, index); });
+}
+
+Result<std::vector<Hash>> Store::inclusion_proof(std::uint64_t index, std::uint64_t size) const {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (size > tree_size())
+    return Status::invalid("the tree has " + std::to_string(tree_size()) + " leaves, not " + std::to_string(size));
+  return merkle::inclusion_proof(index, size, [this](int level, std::uint64_t i) { return tree_node(level, i); });
+}
+
+Result<std::vector<Hash>> Store::consistency_proof(std::uint64_t m, std::uint64_t n) const {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (n > tree_size())
+    return Status::invalid("the tree has " + std::to_string(tree_size()) + " leaves, not " + std::to_string(n));
+  return merkle::consistency_proof(m, n, [this](int level, std::uint64_t i) { return tree_node(level, i); });
+}
+
+Status Store::put_setting(std::string_view name, std::string_view value) {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (options_.read_only) return Status::unavailable("the store is open read-only");
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return from_rocks(db_->Put(wo, meta_, std::string(kSettingPrefix) + std::string(name), value), "write setting");
+}
+
+Result<std::optional<std::string>> Store::get_setting(std::string_view name) const {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, std::string(kSettingPrefix) + std::string(name), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return from_rocks(s, "read setting");
+  return std::optional<std::string>(std::move(value));
 }
 
 Status Store::check_mark() {
@@ -244,10 +363,19 @@ Status Store::commit(Batch& batch) {
   if (options_.read_only) return Status::unavailable("the store is open read-only");
   if (!consistent_) return Status::corruption("refusing to write: " + inconsistency_);
   if (batch.count_ == 0 && batch.commands_.empty()) return Status::ok();
+  if (needs_reopen_ || !db_ || !frontier_)
+    return Status::io_error("the store must be reopened after a storage failure; nothing was written");
   for (const auto& [key, rec] : batch.commands_) batch.wb_->Put(commands_, key, encode_command(rec));
   batch.wb_->Put(meta_, kHeadKey, encode_head(batch.head_));
-  if (needs_reopen_ || !db_)
-    return Status::io_error("the store must be reopened after a storage failure; nothing was written");
+  // The tree's new leaves and every node they complete, in the same write.
+  merkle::Frontier tree = *frontier_;
+  for (const Hash& h : batch.hashes_)
+    tree.append(h, [&](int level, std::uint64_t index, const Hash& node) {
+      batch.wb_->Put(tree_, merkle::node_key(level, index), bytes_of(node));
+    });
+  std::string tree_size;
+  put_u64(tree_size, tree.size());
+  batch.wb_->Put(meta_, kTreeSizeKey, tree_size);
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   Status st = from_rocks(db_->Write(wo, batch.wb_.get()), "commit");
@@ -260,9 +388,11 @@ Status Store::commit(Batch& batch) {
                             "); the command may or may not have been recorded: the store is reopened before the "
                             "next command, and a retry with the same Idempotency-Key is answered exactly once");
   }
+  *frontier_ = std::move(tree);
   {
     std::lock_guard lock(head_mu_);
     head_ = batch.head_;
+    tree_size_ = frontier_->size();
   }
   if (std::chrono::steady_clock::now() - mark_written_ >= std::chrono::seconds(1)) write_mark(batch.head_);
   for (auto& [stream, version] : batch.versions_) version_cache_[stream] = version;
@@ -271,6 +401,7 @@ Status Store::commit(Batch& batch) {
   batch.undo_.clear();
   batch.commands_.clear();
   batch.command_index_.clear();
+  batch.hashes_.clear();
   batch.count_ = 0;
   return Status::ok();
 }

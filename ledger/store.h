@@ -36,10 +36,12 @@
 #include <vector>
 
 #include "ledger/envelope.h"
+#include "ledger/merkle.h"
 #include "ledger/status.h"
 
 namespace rocksdb {
 class DB;
+struct ReadOptions;
 class ColumnFamilyHandle;
 class WriteBatch;
 class Env;
@@ -101,6 +103,7 @@ enum class VerifyProblem : std::uint8_t {
   head_mismatch = 7,   // the head does not name the last event
   bad_key = 8,
   unavailable = 9,  // the store could not be read at all (first_bad_position 0)
+  tree_mismatch = 10,  // the stored Merkle tree is not the tree of the events
 };
 // The problem's name as reports show it ("hash_mismatch").
 std::string_view verify_problem_name(VerifyProblem p);
@@ -184,6 +187,7 @@ class Batch {
   std::vector<std::pair<std::string, std::uint64_t>> undo_;  // (stream, version before)
   std::vector<std::pair<std::string, CommandRecord>> commands_;
   std::unordered_map<std::string, std::size_t> command_index_;  // key -> index in commands_
+  std::vector<Hash> hashes_;  // of the events added, in order: the tree's new leaves
   std::optional<Saved> saved_;
 };
 
@@ -277,6 +281,31 @@ class Store {
   // the store is written.
   Status backup(const std::string& dir) const;
 
+  // The Merkle tree over the log (ledger/merkle.h), RFC 6962: leaf i is the
+  // chain hash of the event at position i + 1. Its nodes are written in the
+  // same RocksDB write as the events that complete them, so the tree always
+  // has the head's size (a store from before the tree is back-filled at its
+  // first open for writing, every event checked as it is read).
+  //
+  // The number of leaves: the head's position (less on a read-only open of a
+  // store that was never back-filled).
+  std::uint64_t tree_size() const;
+  // The root of the tree of `size` leaves. invalid_argument for a size above
+  // tree_size(); corruption if a stored node is missing.
+  Result<Hash> tree_root(std::uint64_t size) const;
+  // The audit path of leaf `index` in the tree of `size` leaves, leaf to root.
+  // invalid_argument unless index < size <= tree_size().
+  Result<std::vector<Hash>> inclusion_proof(std::uint64_t index, std::uint64_t size) const;
+  // RFC 6962's consistency proof from size m to size n. invalid_argument
+  // unless 0 < m <= n <= tree_size().
+  Result<std::vector<Hash>> consistency_proof(std::uint64_t m, std::uint64_t n) const;
+
+  // Small values the ledger keeps about itself (its origin, its verifier
+  // keys), synced per StoreOptions::sync. get_setting returns nullopt when
+  // there is none.
+  Status put_setting(std::string_view name, std::string_view value);
+  Result<std::optional<std::string>> get_setting(std::string_view name) const;
+
   // Projection checkpoints: an opaque value under a name. put_checkpoint
   // replaces any value under `name` (synced per StoreOptions::sync);
   // get_checkpoint returns nullopt when there is none.
@@ -292,6 +321,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* cf_streams() const { return streams_; }
   rocksdb::ColumnFamilyHandle* cf_commands() const { return commands_; }
   rocksdb::ColumnFamilyHandle* cf_meta() const { return meta_; }
+  rocksdb::ColumnFamilyHandle* cf_tree() const { return tree_; }
 
  private:
   friend class Batch;
@@ -318,6 +348,17 @@ class Store {
   rocksdb::ColumnFamilyHandle* commands_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tree_ = nullptr;
+  // Back-fills the tree of a store from before it (open for writing only).
+  Status backfill_tree();
+  // Calls fn with each stored event's hash, in order, until it returns false
+  // (verify's second look, under its snapshot); the caller holds db_mu_.
+  Status scan_unlocked_hashes(const rocksdb::ReadOptions& ro, const std::function<bool(const Hash&)>& fn) const;
+  // Reads a stored node; for the merkle:: functions.
+  Result<Hash> tree_node(int level, std::uint64_t index) const;
+  // The tree's right edge at the head (writer thread; loaded at open).
+  std::unique_ptr<merkle::Frontier> frontier_;
+  std::uint64_t tree_size_ = 0;  // under head_mu_
   StoreOptions options_;
   bool consistent_ = true;
   bool needs_reopen_ = false;  // writer thread only: the last commit failed

@@ -37,6 +37,13 @@ using coding::put_u32;
 using coding::put_u64;
 
 inline constexpr char kHeadKey[] = "head";
+// The number of leaves the Merkle tree holds (column family "tree", keys
+// merkle::node_key): the head's position once back-filled, written in the
+// same RocksDB write as the events and the nodes they complete.
+inline constexpr char kTreeSizeKey[] = "tree_size";
+// Settings fixed or kept by the ledger itself (the origin of its signed
+// checkpoints, its verifier keys), under "setting/<name>".
+inline constexpr char kSettingPrefix[] = "setting/";
 
 // The durable-head mark: a small file beside RocksDB's, rewritten (by rename)
 // at most once a second after a commit and at every flush, naming a position

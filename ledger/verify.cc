@@ -40,6 +40,19 @@ struct IndexDigest {
 
 }  // namespace
 
+Status Store::scan_unlocked_hashes(const rocksdb::ReadOptions& ro, const std::function<bool(const Hash&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  std::string buf;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto ev = decode_event(aligned(it->value(), buf));
+    if (!ev) return ev.status();
+    Hash h;
+    std::memcpy(h.data(), ev->hash_bytes().data(), 32);
+    if (!fn(h)) break;
+  }
+  return from_rocks(it->status(), "read events");
+}
+
 VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t)>& progress) const {
   std::shared_lock db_lock(db_mu_);
 
@@ -78,6 +91,8 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   std::uint64_t expected = 1;
   std::string index_value, buf;
   IndexDigest should_hold;  // what the events say the streams index holds
+  merkle::Frontier tree;    // the tree the events make, to compare with the stored one
+  IndexDigest tree_should_hold;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 8)
       return fail(expected, VerifyProblem::bad_key,
@@ -110,6 +125,9 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
                       to_hex(durable_mark_->hash) + " there (" + kMarkFile + "): the store was rewritten");
     should_hold.add(stream_key(ev->stream(), ev->version()), it->key().ToStringView());
     prev = h;
+    tree.append(h, [&](int level, std::uint64_t index, const Hash& node) {
+      tree_should_hold.add(merkle::node_key(level, index), bytes_of(node));
+    });
     rep.checked = expected;
     if (progress && (expected & 0xffff) == 0) progress(expected, rep.head.position);
     ++expected;
@@ -159,6 +177,51 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
             "the streams index holds an entry that names no event of its stream at position " + std::to_string(pos));
     }
     return fail(rep.checked, VerifyProblem::index_mismatch, "the streams index differs from the events");
+  }
+
+  // The stored tree, as of the same snapshot, must be the one the events
+  // make: its size, and its root read from the stored nodes.
+  std::string size_value;
+  auto ts = db_->Get(ro, meta_, kTreeSizeKey, &size_value);
+  std::uint64_t tree_size = 0;
+  if (ts.ok() && size_value.size() == 8) tree_size = get_u64(size_value.data());
+  else if (!ts.IsNotFound())
+    return fail(rep.checked, VerifyProblem::tree_mismatch, "the Merkle tree's size record cannot be read");
+  if (tree_size == rep.checked) {
+    // Every stored node, read in one pass, against every node of the events' tree.
+    IndexDigest tree_holds;
+    std::unique_ptr<rocksdb::Iterator> tx(db_->NewIterator(ro, tree_));
+    for (tx->SeekToFirst(); tx->Valid(); tx->Next())
+      tree_holds.add(tx->key().ToStringView(), tx->value().ToStringView());
+    if (!tx->status().ok())
+      return fail(rep.checked, VerifyProblem::tree_mismatch, "reading the Merkle tree failed: " + tx->status().ToString());
+    if (!(tree_holds == tree_should_hold)) {
+      // Name the first leaf whose node differs, walking the tree again.
+      merkle::Frontier again;
+      std::uint64_t bad = 0;
+      std::string detail = "the stored Merkle tree holds nodes that are not the events' tree";
+      Status walk = scan_unlocked_hashes(ro, [&](const Hash& h) {
+        again.append(h, [&](int level, std::uint64_t index, const Hash& node) {
+          if (bad) return;
+          std::string v;
+          auto st = db_->Get(ro, tree_, merkle::node_key(level, index), &v);
+          if (!st.ok() || v != bytes_of(node)) {
+            bad = again.size();
+            detail = "the stored Merkle tree's node (level " + std::to_string(level) + ", index " +
+                     std::to_string(index) + "), completed by position " + std::to_string(bad) + ", " +
+                     (st.ok() ? "is " + to_hex(v) + ", not " + to_hex(node) : "is missing");
+          }
+        });
+        return bad == 0;
+      });
+      (void)walk;
+      return fail(bad ? bad : rep.checked, VerifyProblem::tree_mismatch, detail);
+    }
+  } else if (tree_size > rep.checked || !options_.read_only) {
+    // (A read-only open of a store from before the tree: not back-filled yet.)
+    return fail(rep.checked, VerifyProblem::tree_mismatch,
+                "the Merkle tree holds " + std::to_string(tree_size) + " leaves for " + std::to_string(rep.checked) +
+                    " events");
   }
 
   if (progress) progress(rep.checked, rep.head.position);

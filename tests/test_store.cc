@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "ledger/store.h"
@@ -390,4 +392,97 @@ TEST_CASE("backup is a consistent copy that opens and verifies") {
   REQUIRE(copy.is_ok());
   CHECK((*copy)->head().position == 20);
   CHECK((*copy)->verify().ok);
+}
+
+TEST_CASE("the Merkle tree: written with the events, its root that of the events' hashes, proofs that verify") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  CHECK(store->tree_size() == 0);
+  CHECK(store->tree_root(0).value() == merkle::empty_root());
+  // Commits of one and of several events.
+  fill(*store, 7);
+  {
+    Batch b = store->begin(1'700'000'000'000'000);
+    for (int i = 0; i < 6; ++i)
+      REQUIRE(b.add("pair-x", std::nullopt, fb::Event::SessionLogged, test::small_payload(100 + i), meta_for(i)));
+    b.mark();
+    REQUIRE(b.add("pair-y", std::nullopt, fb::Event::SessionLogged, test::small_payload(9), meta_for(9)));
+    b.rollback();  // a dropped event leaves no leaf
+    REQUIRE(store->commit(b).is_ok());
+  }
+  REQUIRE(store->head().position == 13);
+  CHECK(store->tree_size() == 13);
+
+  // The root of every size, from the events' own hashes.
+  merkle::Frontier f;
+  std::vector<Hash> leaves;
+  auto events = store->read(1, 100).value();
+  for (auto& e : events) {
+    Hash h;
+    std::memcpy(h.data(), e.view().hash_bytes().data(), 32);
+    leaves.push_back(merkle::leaf_hash(h));
+    f.append(h, [](int, std::uint64_t, const Hash&) {});
+    CHECK(store->tree_root(f.size()).value() == f.root());
+  }
+  Hash root13 = f.root();
+  for (std::uint64_t n = 1; n <= 13; ++n) {
+    Hash rn = store->tree_root(n).value();
+    for (std::uint64_t i = 0; i < n; ++i)
+      CHECK(merkle::verify_inclusion(i, n, leaves[i], store->inclusion_proof(i, n).value(), rn));
+    CHECK(merkle::verify_consistency(n, 13, rn, root13, store->consistency_proof(n, 13).value()));
+  }
+  CHECK_FALSE(store->tree_root(14));
+  CHECK_FALSE(store->inclusion_proof(0, 14));
+  CHECK_FALSE(store->consistency_proof(0, 13));
+  CHECK_FALSE(store->consistency_proof(5, 14));
+  CHECK(store->verify().ok);
+
+  // Restarted, it goes on from the same tree.
+  store.reset();
+  store = open_store(dir.path());
+  CHECK(store->tree_root(13).value() == root13);
+  fill(*store, 3);
+  CHECK(store->tree_size() == 16);
+  CHECK(merkle::verify_consistency(13, 16, root13, store->tree_root(16).value(),
+                                   store->consistency_proof(13, 16).value()));
+  CHECK(store->verify().ok);
+}
+
+TEST_CASE("a store from before the tree gets it back-filled at its first open; verify finds a changed node") {
+  TempDir dir;
+  Hash root;
+  {
+    auto store = open_store(dir.path());
+    fill(*store, 40);
+    root = store->tree_root(40).value();
+    // What a store written before the tree looks like: no nodes, no size.
+    rocksdb::WriteBatch wb;
+    wb.DeleteRange(store->cf_tree(), std::string(1, '\0'), std::string(1, '\x7f'));
+    wb.Delete(store->cf_meta(), "tree_size");
+    REQUIRE(store->raw_db()->Write(rocksdb::WriteOptions(), &wb).ok());
+  }
+  {
+    StoreOptions ro;
+    ro.read_only = true;
+    auto store = Store::open(dir.path(), ro).value();
+    CHECK(store->tree_size() == 0);  // a read-only open does not write the tree
+    CHECK(store->verify().ok);       // nor holds its absence against the store
+  }
+  auto store = open_store(dir.path());
+  CHECK(store->tree_size() == 40);
+  CHECK(store->tree_root(40).value() == root);
+  CHECK(store->verify().ok);
+  fill(*store, 2);
+  CHECK(store->verify().ok);
+
+  // One node changed under the ledger.
+  std::string key = merkle::node_key(1, 3), v;
+  REQUIRE(store->raw_db()->Get(rocksdb::ReadOptions(), store->cf_tree(), key, &v).ok());
+  v[0] ^= 1;
+  REQUIRE(store->raw_db()->Put(rocksdb::WriteOptions(), store->cf_tree(), key, v).ok());
+  auto rep = store->verify();
+  CHECK_FALSE(rep.ok);
+  CHECK(rep.problem == VerifyProblem::tree_mismatch);
+  CHECK(rep.first_bad_position == 8);  // leaves 6 and 7 (positions 7, 8) make node (1, 3)
+  CHECK(rep.detail.find("node (level 1, index 3)") != std::string::npos);
 }
