@@ -16,6 +16,8 @@
 #include "server/demo.h"
 #include "server/event_json.h"
 #include "server/http.h"
+#include "ledger/note.h"
+#include "ledger/signer.h"
 #include "server/openapi.h"
 #include "server/service.h"
 #include "server/views_json.h"
@@ -128,7 +130,41 @@ pl::Result<std::size_t> unlink_shared_files(const std::string& dir) {
   return copied;
 }
 
-int cmd_backup(const std::string& dir, const std::string& to, bool independent) {
+// The verifier key of the ledger's signed checkpoints (made with the ledger,
+// or now for a ledger from before them), or a new signing key (rotate).
+int cmd_key(const std::string& dir, bool rotate) {
+  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(pl::Status::not_found("no ledger in " + dir));
+  pl::StoreOptions opts;
+  opts.create_if_missing = false;
+  auto store = pl::Store::open(store_dir(dir), opts);
+  if (!store) {
+    if (rotate) return fail(pl::Status::unavailable("stop the server first: " + store.status().message()));
+    // A server holds the store: the key file says which key signs.
+    std::ifstream in(dir + "/" + pl::kSigningKeyFile);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto key = pl::note::parse_private(text.str());
+    if (!key) return fail(store.status());
+    std::cout << key->verifier() << "\n";
+    return 0;
+  }
+  if (rotate) {
+    auto v = pl::Signer::rotate(dir, **store);
+    if (!v) return fail(v.status());
+    std::cerr << "a new signing key; checkpoints signed before keep verifying with the earlier verifier keys, "
+                 "which stay listed at /v1/audit/key\n";
+    std::cout << *v << "\n";
+    return 0;
+  }
+  auto signer = pl::Signer::open(dir, **store);
+  if (!signer) return fail(signer.status());
+  std::cerr << "origin " << (*signer)->origin() << "; " << (*signer)->verifiers().size()
+            << " verifier key(s) listed, the current one below\n";
+  std::cout << (*signer)->verifier() << "\n";
+  return 0;
+}
+
+int cmd_backup(const std::string& dir, const std::string& to, bool independent, bool with_key) {
   if (std::filesystem::exists(to)) return fail(pl::Status::invalid(to + " already exists; give a new directory"));
   // The writer's store when no server runs; otherwise a read-only view of
   // the ledger as it stands, which RocksDB can copy while the server writes.
@@ -168,6 +204,20 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent) 
               {"head", head_json(rep.head)},
               {"independent", linked == 0},
               {"hard_linked_files", linked}};
+  // The signing key stays with the ledger unless asked for: a backup in other
+  // hands could otherwise sign checkpoints in the ledger's name.
+  std::string key_file = dir + "/" + pl::kSigningKeyFile;
+  if (with_key && std::filesystem::exists(key_file)) {
+    std::error_code kec;
+    std::filesystem::copy_file(key_file, to + "/" + pl::kSigningKeyFile, kec);
+    if (kec) return fail(pl::Status::io_error("copying the signing key: " + kec.message()));
+    ::chmod((to + "/" + pl::kSigningKeyFile).c_str(), 0600);
+    out["signing_key"] = "copied";
+  } else {
+    out["signing_key"] = with_key ? "none to copy" : "not copied (give --with-key to copy it)";
+    std::cerr << "note: the signing key is not in the backup" << (with_key ? " (the ledger has none yet)" : "")
+              << "; a ledger restored from it makes a new one, and the old verifier key stays listed\n";
+  }
   if (linked)
     std::cerr << "note: " << linked << " table files of the backup are hard links to the ledger's own (same file "
               << "system); give --copy for a copy that shares no file\n";
@@ -220,6 +270,8 @@ int cmd_demo(const std::string& dir, const std::string& file) {
       std::cerr << "\n";
       return fail(r.status());
     }
+    // The ledger's signing key is made with it.
+    if (auto signer = pl::Signer::open(dir, **store); !signer) return fail(signer.status());
     // A clean close: the events go to table files, not only the log.
     if (pl::Status st = (*store)->flush(); !st) return fail(st);
     if (r->loaded) {
@@ -360,7 +412,8 @@ int main(int argc, char** argv) {
   std::string to;
   backup->add_option("--data", dir, "Data directory")->capture_default_str();
   backup->add_option("--to", to, "A new directory for the copy")->required();
-  bool backup_copy = false;
+  bool backup_copy = false, backup_with_key = false;
+  backup->add_flag("--with-key", backup_with_key, "Copy the signing key too (it can sign checkpoints in the ledger's name)");
   backup->add_flag("--copy", backup_copy,
                    "Copy every file, even on the same file system (no hard links to the ledger's files)");
 
@@ -368,6 +421,13 @@ int main(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "Load the demonstration programme (once) and make demo tokens");
   demo->add_option("--data", dir, "Data directory")->capture_default_str();
   demo->add_option("--file", demo_file, "Demonstration history")->capture_default_str();
+
+  auto* key = app.add_subcommand("key", "The signing key of the signed checkpoints");
+  key->require_subcommand(1);
+  auto* key_show = key->add_subcommand("show", "Print the verifier key (name+hash+base64) that checks the checkpoints");
+  key_show->add_option("--data", dir, "Data directory")->capture_default_str();
+  auto* key_rotate = key->add_subcommand("rotate", "Make a new signing key (server stopped); the old verifier key stays listed");
+  key_rotate->add_option("--data", dir, "Data directory")->capture_default_str();
 
   auto* openapi = app.add_subcommand("openapi", "Print the OpenAPI 3.1 document of the HTTP API (docs/openapi.json)");
 
@@ -389,7 +449,9 @@ int main(int argc, char** argv) {
   if (*verify) return cmd_verify(dir);
   if (*replay) return cmd_replay(dir, as_of, at);
   if (*exp) return cmd_export(dir, format);
-  if (*backup) return cmd_backup(dir, to, backup_copy);
+  if (*backup) return cmd_backup(dir, to, backup_copy, backup_with_key);
+  if (*key_show) return cmd_key(dir, false);
+  if (*key_rotate) return cmd_key(dir, true);
   if (*demo) return cmd_demo(dir, demo_file);
   if (*openapi) return std::cout << pl::openapi_document().dump(2) << "\n" ? 0 : 1;
   return 1;

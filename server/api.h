@@ -6,6 +6,7 @@
 //   api_programmes.cc  programmes, mentees, applications, budget, hours, tours, meetings
 //   api_pairs.cc       pairs and invoices
 //   api_audit.cc       the log, streams, the live feed, head, verify, export
+//   api_proofs.cc      signed checkpoints, inclusion and consistency proofs, verifier keys
 // Internal to server/: the Service is its only user.
 #pragma once
 
@@ -45,6 +46,7 @@ class Api {
     Projector* projector = nullptr;
     Writer* writer = nullptr;
     Metrics* metrics = nullptr;
+    const Signer* signer = nullptr;
     std::function<std::int64_t()> clock;
     // The dashboard's files: name -> (content type, bytes).
     std::map<std::string, std::pair<std::string, std::string>> assets;
@@ -128,6 +130,7 @@ class Api {
   // missing entity passes: its handler answers 404); answers 403 if not.
   bool mentor_owns(Ctx& c, const ReadModels& rm);
   static const MenteeState* readable_mentee(Ctx& c, const ReadModels& rm);
+  static bool tree_arg(Ctx& c, const char* name, std::uint64_t fallback, std::uint64_t head, std::uint64_t* out);
 
  public:
   // --- outside /v1
@@ -158,6 +161,11 @@ class Api {
   void head(Ctx& c);
   void verify(Ctx& c);
   void export_log(Ctx& c);
+  // --- the verifiable log (api_proofs.cc)
+  void checkpoint(Ctx& c);
+  void inclusion_proof(Ctx& c);
+  void consistency_proof(Ctx& c);
+  void audit_key(Ctx& c);
 
  private:
   Service& s_;

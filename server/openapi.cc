@@ -54,6 +54,9 @@ json success(const Route& r) {
     case Body::text:
       out["content"] = text_content({"text/plain"});
       break;
+    case Body::signed_note:
+      out["content"] = text_content({"text/plain; charset=utf-8"});
+      break;
     case Body::html:
       out["content"] = text_content({"text/html"});
       break;

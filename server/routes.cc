@@ -276,6 +276,17 @@ std::vector<Route> make_table() {
            false, &Api::verify, "Verification"),
       other("/v1/audit/export", "export", "Every event, streamed as NDJSON or CSV", "audit", kAnyRole, &Api::export_log,
             Body::export_log, {}, {"export_format"}),
+
+      // ---- the verifiable log: hashes only, so open like a public log
+      other("/v1/audit/checkpoint", "checkpoint", "The signed checkpoint (C2SP) of the tree now, or of size N",
+            "proofs", kNoToken, &Api::checkpoint, Body::signed_note, {}, {"size"}),
+      other("/v1/audit/proof/inclusion", "inclusion_proof", "RFC 6962 inclusion proof of an event in a tree",
+            "proofs", kNoToken, &Api::inclusion_proof, Body::json, "InclusionProof", {"position", "size"}),
+      other("/v1/audit/proof/consistency", "consistency_proof", "RFC 6962 consistency proof between two trees",
+            "proofs", kNoToken, &Api::consistency_proof, Body::json, "ConsistencyProof",
+            {"consistency_from", "consistency_to"}),
+      other("/v1/audit/key", "audit_key", "The verifier keys of the signed checkpoints", "proofs", kNoToken,
+            &Api::audit_key, Body::json, "AuditKeys"),
   };
   for (Route& r : t) {
     std::string_view p = r.pattern;

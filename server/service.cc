@@ -63,6 +63,12 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   auto store = Store::open(options.data_dir + "/ledger", so);
   if (!store) return store.status();
   s->store_ = std::move(store).value();
+  // The signed checkpoints' key: made with the ledger (or at the first open
+  // of a ledger from before them).
+  auto signer = Signer::open(options.data_dir, *s->store_);
+  if (!signer) return signer.status();
+  s->signer_ = std::move(signer).value();
+  spdlog::info("signed checkpoints: origin {}, verifier key {}", s->signer_->origin(), s->signer_->verifier());
 
   ProjectorOptions po;
   po.checkpoint_every = options.checkpoint_every;
@@ -114,6 +120,7 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   parts.projector = s->projector_.get();
   parts.writer = s->writer_.get();
   parts.metrics = &s->metrics_;
+  parts.signer = s->signer_.get();
   parts.clock = s->clock_;
   parts.assets = std::move(assets);
   s->api_ = std::make_unique<Api>(*s, std::move(parts));

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "ledger/signer.h"
 #include "ledger/writer.h"
 #include "projections/projector.h"
 #include "server/auth.h"
@@ -152,6 +153,7 @@ class Service {
   void on_published(std::uint64_t position);
 
   std::unique_ptr<Store> store_;
+  std::unique_ptr<Signer> signer_;
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<Writer> writer_;
   mutable std::mutex tokens_mu_;

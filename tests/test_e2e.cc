@@ -399,7 +399,7 @@ TEST_CASE(
       }
     }
   }
-  CHECK(operations == 49);
+  CHECK(operations == 53);
   CHECK(guarded == 8);  // pair, invoice, mentee, caps, application, stream reads; session and report writes
   MESSAGE("operations " << operations << ", refused " << refused << ", reached " << reached);
   CHECK(s.head() == head);
