@@ -154,8 +154,9 @@ TEST_CASE("checkpoints and proofs pass the Go reference checks (golang.org/x/mod
                   out);
   std::string run = "LEDGER_TOKEN=" + quote(s.tokens.at("auditor")) + " " + quote(tool) + " ";
   std::string url = "http://127.0.0.1:" + std::to_string(s.port);
+  std::string keys = vkey;  // the verifier keys the checker is given
   auto tlogcheck = [&](const std::string& cmd, const std::string& arg) {
-    int rc = sh(run + cmd + " " + quote(url) + " " + quote(vkey) + " " + quote(arg), &out);
+    int rc = sh(run + cmd + " " + quote(url) + " " + quote(keys) + " " + quote(arg), &out);
     MESSAGE("tlogcheck " << cmd << ":\n" << out);
     return rc;
   };
@@ -186,25 +187,64 @@ TEST_CASE("checkpoints and proofs pass the Go reference checks (golang.org/x/mod
   CHECK(tlogcheck("consistency", first) == 0);
   CHECK(tlogcheck("inclusion", "8") == 0);
 
-  // A key other than the log's is refused (a key of the same name, made by
-  // the Go code, in the checker's own checks; here: the key of another log).
+  // The key of another log is refused (the checker also tries a key of the
+  // same name that did not sign, made by the Go code).
   {
     Server other(false);
     Resp ok = request(other.port, "GET", "/v1/audit/key");
     REQUIRE(ok.status == 200);
-    for (const json& key : ok.j()["keys"])
-      if (key.value("current", false)) {
-        std::string other_key = key["verifier"];
-        if (other_key != vkey) {
-          CHECK(sh(run + "checkpoint " + quote(url) + " " + quote(other_key) + " " + quote(tmp.sub("x")), &out) == 1);
-          CHECK(out.find("note.Open") != std::string::npos);
-        }
-      }
+    json okj = ok.j();
+    REQUIRE(okj["keys"].is_array());
+    std::string other_key;
+    for (const json& key : okj["keys"])
+      if (key.value("current", false)) other_key = key.value("verifier", std::string());
+    REQUIRE(!other_key.empty());
+    CHECK(other_key != vkey);
+    CHECK(sh(run + "checkpoint " + quote(url) + " " + quote(other_key) + " " + quote(tmp.sub("x")), &out) == 1);
+    CHECK_MESSAGE(out.find("note.Open") != std::string::npos, out);
   }
 
-  // The same key from the command line, once the server has let go of its
-  // data directory.
+  // The same key from the command line (its standard output), once the
+  // server has let go of its data directory.
   CHECK(s.stop(SIGTERM) == 0);
-  REQUIRE(run_ledger({"key", "show", "--data", s.data()}, &out, true) == 0);
+  REQUIRE(run_ledger({"key", "show", "--data", s.data()}, &out) == 0);
   CHECK(trim(out) == vkey);
+
+  // A new signing key (server stopped): the old verifier key stays listed,
+  // no longer current; checkpoints are signed with the new one, and the tree
+  // signed before the rotation is extended by the one signed after it.
+  REQUIRE(run_ledger({"key", "rotate", "--data", s.data()}, &out) == 0);
+  s.start();
+  url = "http://127.0.0.1:" + std::to_string(s.port);
+  Resp k2 = request(s.port, "GET", "/v1/audit/key");
+  REQUIRE_MESSAGE(k2.status == 200, k2.body);
+  json k2j = k2.j();
+  REQUIRE(k2j["keys"].is_array());
+  CHECK(k2j["origin"] == origin);
+  std::string new_key;
+  bool old_listed = false;
+  current = 0;
+  for (const json& key : k2j["keys"]) {
+    if (key.value("current", false)) {
+      ++current;
+      new_key = key.value("verifier", std::string());
+    } else if (key.value("verifier", std::string()) == vkey) {
+      old_listed = true;
+    }
+  }
+  REQUIRE_MESSAGE(current == 1, k2.body);
+  CHECK(new_key != vkey);
+  CHECK_MESSAGE(old_listed, k2.body);
+  log_sessions(s, 11, 2);
+  REQUIRE(checkpoint_reaches_head(s));
+  keys = new_key;
+  CHECK(tlogcheck("checkpoint", tmp.sub("checkpoint-rotated")) == 0);
+  CHECK(tlogcheck("inclusion", "8") == 0);
+  keys = vkey;
+  CHECK(tlogcheck("checkpoint", tmp.sub("x")) == 1);  // the current key alone signs
+  keys = vkey + "," + new_key;
+  CHECK(tlogcheck("consistency", second) == 0);
+  CHECK(s.stop(SIGTERM) == 0);
+  REQUIRE(run_ledger({"key", "show", "--data", s.data()}, &out) == 0);
+  CHECK(trim(out) == new_key);
 }

@@ -9,7 +9,9 @@
 //	tlogcheck consistency URL VKEY OLDFILE   the checkpoint in OLDFILE against the current one
 //
 // URL is the server's base address (http://127.0.0.1:PORT), VKEY the
-// verifier key of the log ("<name>+<hex key hash>+<base64 key>"). The event
+// verifier key of the log ("<name>+<hex key hash>+<base64 key>"), or several
+// separated by commas (a log's keys before and after a rotation): a
+// checkpoint must carry a valid signature by one of them. The event
 // log (/v1/events) needs a bearer token: it is taken from LEDGER_TOKEN.
 // TLOGCHECK_SEED, when set, fixes the random choices.
 //
@@ -94,14 +96,15 @@ func run(args []string, out io.Writer) error {
 }
 
 type checker struct {
-	base     *url.URL
-	vkey     string
-	verifier note.Verifier
-	token    string
-	client   *http.Client
-	rng      *mrand.Rand
-	seed     int64
-	out      io.Writer
+	base   *url.URL
+	keys   []note.Verifier
+	known  note.Verifiers
+	name   string // the keys' name: the log's origin
+	token  string
+	client *http.Client
+	rng    *mrand.Rand
+	seed   int64
+	out    io.Writer
 }
 
 func newChecker(base, vkey string, out io.Writer) (*checker, error) {
@@ -109,9 +112,16 @@ func newChecker(base, vkey string, out io.Writer) (*checker, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usageError("URL must be http://HOST:PORT: " + base)
 	}
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return nil, fmt.Errorf("verifier key %q: %v", vkey, err)
+	var keys []note.Verifier
+	for _, k := range strings.Split(vkey, ",") {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return nil, fmt.Errorf("verifier key %q: %v", k, err)
+		}
+		if len(keys) > 0 && v.Name() != keys[0].Name() {
+			return nil, fmt.Errorf("verifier keys of two names: %q and %q", keys[0].Name(), v.Name())
+		}
+		keys = append(keys, v)
 	}
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("TLOGCHECK_SEED"); s != "" {
@@ -120,10 +130,11 @@ func newChecker(base, vkey string, out io.Writer) (*checker, error) {
 		}
 	}
 	return &checker{
-		base:     u,
-		vkey:     vkey,
-		verifier: v,
-		token:    os.Getenv("LEDGER_TOKEN"),
+		base:  u,
+		keys:  keys,
+		known: note.VerifierList(keys...),
+		name:  keys[0].Name(),
+		token: os.Getenv("LEDGER_TOKEN"),
 		// No proxy: the server is the one named, on this machine in tests.
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil}},
 		rng:    mrand.New(mrand.NewSource(seed)),
@@ -224,16 +235,18 @@ func parseCheckpointBody(text string) (origin string, size int64, root tlog.Hash
 }
 
 // openCheckpoint checks the signature of a served checkpoint with the
-// verifier key and reads its body.
+// verifier keys and reads its body.
 func (c *checker) openCheckpoint(msg []byte) (checkpoint, error) {
-	n, err := note.Open(msg, note.VerifierList(c.verifier))
+	n, err := note.Open(msg, c.known)
 	if err != nil {
 		return checkpoint{}, fmt.Errorf("note.Open refuses the checkpoint: %v\n%s", err, msg)
 	}
 	signed := false
 	for _, s := range n.Sigs {
-		if s.Name == c.verifier.Name() && s.Hash == c.verifier.KeyHash() {
-			signed = true
+		for _, k := range c.keys {
+			if s.Name == k.Name() && s.Hash == k.KeyHash() {
+				signed = true
+			}
 		}
 	}
 	if !signed {
@@ -243,8 +256,8 @@ func (c *checker) openCheckpoint(msg []byte) (checkpoint, error) {
 	if err != nil {
 		return checkpoint{}, err
 	}
-	if origin != c.verifier.Name() {
-		return checkpoint{}, fmt.Errorf("checkpoint origin %q is not the key name %q", origin, c.verifier.Name())
+	if origin != c.name {
+		return checkpoint{}, fmt.Errorf("checkpoint origin %q is not the key name %q", origin, c.name)
 	}
 	if err := c.noteMustFail(msg); err != nil {
 		return checkpoint{}, err
@@ -256,7 +269,7 @@ func (c *checker) openCheckpoint(msg []byte) (checkpoint, error) {
 // with one byte of its text changed, with one byte of its signature
 // changed, and under a key of the same name that did not sign it.
 func (c *checker) noteMustFail(msg []byte) error {
-	known := note.VerifierList(c.verifier)
+	known := c.known
 	split := bytes.LastIndex(msg, []byte("\n\n"))
 	if split < 1 {
 		return errors.New("the checkpoint has no blank line before its signatures")
@@ -284,7 +297,7 @@ func (c *checker) noteMustFail(msg []byte) error {
 		return errors.New("self-check: note.Open accepted the checkpoint with one byte of its signature changed")
 	}
 	// Another key under the same name.
-	_, other, err := note.GenerateKey(rand.Reader, c.verifier.Name())
+	_, other, err := note.GenerateKey(rand.Reader, c.name)
 	if err != nil {
 		return err
 	}

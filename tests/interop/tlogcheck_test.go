@@ -387,3 +387,45 @@ func TestRefusesAnotherKeyAndATamperedFile(t *testing.T) {
 		t.Fatalf("a wrong token: %v", err)
 	}
 }
+
+func TestKeyRotation(t *testing.T) {
+	t.Setenv("LEDGER_TOKEN", token)
+	dir := t.TempDir()
+	l := newFakeLog(t, 12)
+	srv := httptest.NewServer(l)
+	defer srv.Close()
+	oldKey := l.vkey
+	old := filepath.Join(dir, "old")
+	if out, err := runTool(t, "checkpoint", srv.URL, oldKey, old); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// A new signing key, same name.
+	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	l.signer, l.vkey = signer, vkey
+	l.mu.Unlock()
+	l.grow(5)
+	if out, err := runTool(t, "checkpoint", srv.URL, vkey, filepath.Join(dir, "new")); err != nil {
+		t.Fatalf("the new key: %v\n%s", err, out)
+	}
+	if _, err := runTool(t, "checkpoint", srv.URL, oldKey, filepath.Join(dir, "x")); err == nil {
+		t.Fatal("a checkpoint signed by the new key opened with the old one")
+	}
+	if _, err := runTool(t, "consistency", srv.URL, vkey, old); err == nil || !strings.Contains(err.Error(), "note.Open refuses") {
+		t.Fatalf("an old checkpoint opened with the new key alone: %v", err)
+	}
+	if out, err := runTool(t, "consistency", srv.URL, oldKey+","+vkey, old); err != nil {
+		t.Fatalf("both keys: %v\n%s", err, out)
+	}
+	_, otherName, _ := note.GenerateKey(rand.Reader, "other.origin")
+	if _, err := runTool(t, "checkpoint", srv.URL, vkey+","+otherName, filepath.Join(dir, "y")); err == nil || !strings.Contains(err.Error(), "two names") {
+		t.Fatalf("keys of two names: %v", err)
+	}
+}
