@@ -97,14 +97,16 @@ int look(const WatchOptions& o, const Url& u, const std::vector<note::Verifier>&
 
   std::ifstream in(o.state_file, std::ios::binary);
   if (!in) {
-    std::cerr << "audit watch: no earlier checkpoint in " << o.state_file << "; this one is kept as the first: "
-              << now->origin << " size " << now->size << " root " << b64(now->root) << "\n";
+    std::cerr << "audit watch: no earlier checkpoint in " << o.state_file
+              << "; this one is kept as the first: " << now->origin << " size " << now->size << " root "
+              << b64(now->root) << "\n";
   } else {
     std::stringstream kept_text;
     kept_text << in.rdbuf();
     auto kept_body = note::open(kept_text.str(), keys);
-    if (!kept_body) return unusable(Status::invalid(o.state_file + " holds no checkpoint signed by a key given: " +
-                                                    kept_body.status().message()));
+    if (!kept_body)
+      return unusable(Status::invalid(o.state_file +
+                                      " holds no checkpoint signed by a key given: " + kept_body.status().message()));
     auto kept = note::parse_checkpoint(*kept_body).value();
     if (kept.origin != now->origin)
       return refuse("the origin changed: " + kept.origin + " before, " + now->origin + " now");
@@ -116,10 +118,9 @@ int look(const WatchOptions& o, const Url& u, const std::vector<note::Verifier>&
       return refuse("two checkpoints of size " + std::to_string(now->size) + " disagree: root " + b64(kept.root) +
                     " was kept, the ledger now signs root " + b64(now->root) + ": the log was rewritten");
     if (now->size > kept.size) {
-      auto proof_text = get(u,
-                            "/v1/audit/proof/consistency?from=" + std::to_string(kept.size) +
-                                "&to=" + std::to_string(now->size),
-                            o.token);
+      auto proof_text =
+          get(u, "/v1/audit/proof/consistency?from=" + std::to_string(kept.size) + "&to=" + std::to_string(now->size),
+              o.token);
       if (!proof_text) return unusable(proof_text.status());
       std::vector<Hash> proof;
       try {

@@ -25,9 +25,9 @@ struct Watch {
 
 Watch watch(const Server& s, const std::string& key, const std::string& state) {
   Watch w;
-  w.rc = run_ledger({"audit", "watch", "--url", "http://127.0.0.1:" + std::to_string(s.port), "--key", key, "--state",
-                     state},
-                    &w.out, true);
+  w.rc = run_ledger(
+      {"audit", "watch", "--url", "http://127.0.0.1:" + std::to_string(s.port), "--key", key, "--state", state}, &w.out,
+      true);
   return w;
 }
 
