@@ -9,15 +9,16 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/audit_watch.h"
 #include "ledger/dates.h"
+#include "ledger/note.h"
+#include "ledger/signer.h"
 #include "ledger/store.h"
 #include "projections/replay.h"
 #include "server/auth.h"
 #include "server/demo.h"
 #include "server/event_json.h"
 #include "server/http.h"
-#include "ledger/note.h"
-#include "ledger/signer.h"
 #include "server/openapi.h"
 #include "server/service.h"
 #include "server/views_json.h"
@@ -413,7 +414,8 @@ int main(int argc, char** argv) {
   backup->add_option("--data", dir, "Data directory")->capture_default_str();
   backup->add_option("--to", to, "A new directory for the copy")->required();
   bool backup_copy = false, backup_with_key = false;
-  backup->add_flag("--with-key", backup_with_key, "Copy the signing key too (it can sign checkpoints in the ledger's name)");
+  backup->add_flag("--with-key", backup_with_key,
+                   "Copy the signing key too (it can sign checkpoints in the ledger's name)");
   backup->add_flag("--copy", backup_copy,
                    "Copy every file, even on the same file system (no hard links to the ledger's files)");
 
@@ -426,8 +428,21 @@ int main(int argc, char** argv) {
   key->require_subcommand(1);
   auto* key_show = key->add_subcommand("show", "Print the verifier key (name+hash+base64) that checks the checkpoints");
   key_show->add_option("--data", dir, "Data directory")->capture_default_str();
-  auto* key_rotate = key->add_subcommand("rotate", "Make a new signing key (server stopped); the old verifier key stays listed");
+  auto* key_rotate =
+      key->add_subcommand("rotate", "Make a new signing key (server stopped); the old verifier key stays listed");
   key_rotate->add_option("--data", dir, "Data directory")->capture_default_str();
+
+  auto* audit = app.add_subcommand("audit", "The auditor's tools");
+  audit->require_subcommand(1);
+  auto* watch = audit->add_subcommand(
+      "watch", "Check the ledger's signed checkpoint and its consistency with the one kept in --state");
+  pl::audit::WatchOptions wopts;
+  watch->add_option("--url", wopts.url, "The ledger, as http://127.0.0.1:8080")->required();
+  watch->add_option("--key", wopts.keys, "A verifier key you trust (ledger key show); may be repeated")->required();
+  watch->add_option("--state", wopts.state_file, "The file that keeps the last checkpoint accepted")->required();
+  watch->add_option("--interval", wopts.interval_s, "Seconds between looks (default: look once)")
+      ->check(CLI::NonNegativeNumber);
+  watch->add_option("--token", wopts.token, "A bearer token, if a proxy in front asks for one");
 
   auto* openapi = app.add_subcommand("openapi", "Print the OpenAPI 3.1 document of the HTTP API (docs/openapi.json)");
 
@@ -451,6 +466,7 @@ int main(int argc, char** argv) {
   if (*exp) return cmd_export(dir, format);
   if (*backup) return cmd_backup(dir, to, backup_copy, backup_with_key);
   if (*key_show) return cmd_key(dir, false);
+  if (*watch) return pl::audit::watch(wopts);
   if (*key_rotate) return cmd_key(dir, true);
   if (*demo) return cmd_demo(dir, demo_file);
   if (*openapi) return std::cout << pl::openapi_document().dump(2) << "\n" ? 0 : 1;

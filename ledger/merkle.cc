@@ -8,9 +8,7 @@ namespace {
 // The largest power of two smaller than n (n >= 2).
 std::uint64_t split(std::uint64_t n) { return std::bit_floor(n - 1); }
 
-bool aligned_power(std::uint64_t lo, std::uint64_t width) {
-  return std::has_single_bit(width) && lo % width == 0;
-}
+bool aligned_power(std::uint64_t lo, std::uint64_t width) { return std::has_single_bit(width) && lo % width == 0; }
 
 // RFC 6962 SUBPROOF(m, D[lo:hi], complete).
 Status subproof(std::uint64_t m, std::uint64_t lo, std::uint64_t hi, bool complete, const NodeReader& read,
@@ -72,8 +70,8 @@ Result<Hash> root(std::uint64_t size, const NodeReader& read) {
 }
 
 Result<std::vector<Hash>> inclusion_proof(std::uint64_t index, std::uint64_t size, const NodeReader& read) {
-  if (index >= size) return Status::invalid("leaf index " + std::to_string(index) + " is not below the size " +
-                                            std::to_string(size));
+  if (index >= size)
+    return Status::invalid("leaf index " + std::to_string(index) + " is not below the size " + std::to_string(size));
   // PATH(m, D[lo:hi]), iteratively: the sibling subtrees from the root down,
   // then reversed to run from the leaf up.
   std::vector<Hash> path;
@@ -83,8 +81,10 @@ Result<std::vector<Hash>> inclusion_proof(std::uint64_t index, std::uint64_t siz
     Result<Hash> sibling = index < lo + k ? subtree(lo + k, hi, read) : subtree(lo, lo + k, read);
     if (!sibling) return sibling.status();
     path.push_back(*sibling);
-    if (index < lo + k) hi = lo + k;
-    else lo += k;
+    if (index < lo + k)
+      hi = lo + k;
+    else
+      lo += k;
   }
   return std::vector<Hash>(path.rbegin(), path.rend());
 }

@@ -177,7 +177,8 @@ Result<Verifier> parse_verifier(std::string_view text) {
 }
 
 std::string sign(std::string_view text, const SigningKey& key) {
-  std::unique_ptr<EVP_PKEY, PkeyFree> pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, key.seed.data(), 32));
+  std::unique_ptr<EVP_PKEY, PkeyFree> pkey(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, key.seed.data(), 32));
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   std::array<unsigned char, 64> sig{};
   std::size_t len = sig.size();
@@ -200,7 +201,8 @@ Result<std::string> open(std::string_view signed_note, const std::vector<Verifie
   for (unsigned char c : signed_note)
     if (c < 0x20 && c != '\n') return Status::invalid("a signed note holds no control characters but newlines");
   std::size_t split_at = signed_note.rfind("\n\n");
-  if (split_at == std::string_view::npos) return Status::invalid("a signed note has a blank line before its signatures");
+  if (split_at == std::string_view::npos)
+    return Status::invalid("a signed note has a blank line before its signatures");
   std::string_view text = signed_note.substr(0, split_at + 1);
   std::string_view sigs = signed_note.substr(split_at + 2);
   bool any = false, known = false;
@@ -224,8 +226,9 @@ Result<std::string> open(std::string_view signed_note, const std::vector<Verifie
       if (v.name != name || v.id != id) continue;
       known = true;
       if (!verify_ed25519(v.public_key, text, std::string_view(*raw).substr(4)))
-        return Status::make(Kind::invalid_argument, "bad_signature",
-                            "the signature of key " + v.name + "+" + hex8(v.id) + " does not verify: the note was changed");
+        return Status::make(
+            Kind::invalid_argument, "bad_signature",
+            "the signature of key " + v.name + "+" + hex8(v.id) + " does not verify: the note was changed");
       if (signer) *signer = v;
       return std::string(text);
     }

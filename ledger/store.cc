@@ -161,15 +161,18 @@ Status Store::open_db() {
   std::string size_value;
   s = raw->Get(rocksdb::ReadOptions(), meta_, kTreeSizeKey, &size_value);
   std::uint64_t tree_size = 0;
-  if (s.ok() && size_value.size() == 8) tree_size = get_u64(size_value.data());
-  else if (!s.ok() && !s.IsNotFound()) return from_rocks(s, "read tree size");
+  if (s.ok() && size_value.size() == 8)
+    tree_size = get_u64(size_value.data());
+  else if (!s.ok() && !s.IsNotFound())
+    return from_rocks(s, "read tree size");
   {
     std::lock_guard lock(head_mu_);
     tree_size_ = tree_size;
   }
   frontier_.reset();
   if (tree_size == head_.position || tree_size == 0) {
-    auto f = merkle::Frontier::load(tree_size, [this](int level, std::uint64_t index) { return tree_node(level, index); });
+    auto f =
+        merkle::Frontier::load(tree_size, [this](int level, std::uint64_t index) { return tree_node(level, index); });
     if (!f) return f.status();
     frontier_ = std::make_unique<merkle::Frontier>(std::move(f).value());
   }

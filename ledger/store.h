@@ -102,7 +102,7 @@ enum class VerifyProblem : std::uint8_t {
   index_mismatch = 6,  // the streams index does not point at the event
   head_mismatch = 7,   // the head does not name the last event
   bad_key = 8,
-  unavailable = 9,  // the store could not be read at all (first_bad_position 0)
+  unavailable = 9,     // the store could not be read at all (first_bad_position 0)
   tree_mismatch = 10,  // the stored Merkle tree is not the tree of the events
 };
 // The problem's name as reports show it ("hash_mismatch").
@@ -187,7 +187,7 @@ class Batch {
   std::vector<std::pair<std::string, std::uint64_t>> undo_;  // (stream, version before)
   std::vector<std::pair<std::string, CommandRecord>> commands_;
   std::unordered_map<std::string, std::size_t> command_index_;  // key -> index in commands_
-  std::vector<Hash> hashes_;  // of the events added, in order: the tree's new leaves
+  std::vector<Hash> hashes_;                                    // of the events added, in order: the tree's new leaves
   std::optional<Saved> saved_;
 };
 

@@ -184,7 +184,8 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   std::string size_value;
   auto ts = db_->Get(ro, meta_, kTreeSizeKey, &size_value);
   std::uint64_t tree_size = 0;
-  if (ts.ok() && size_value.size() == 8) tree_size = get_u64(size_value.data());
+  if (ts.ok() && size_value.size() == 8)
+    tree_size = get_u64(size_value.data());
   else if (!ts.IsNotFound())
     return fail(rep.checked, VerifyProblem::tree_mismatch, "the Merkle tree's size record cannot be read");
   if (tree_size == rep.checked) {
@@ -194,7 +195,8 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
     for (tx->SeekToFirst(); tx->Valid(); tx->Next())
       tree_holds.add(tx->key().ToStringView(), tx->value().ToStringView());
     if (!tx->status().ok())
-      return fail(rep.checked, VerifyProblem::tree_mismatch, "reading the Merkle tree failed: " + tx->status().ToString());
+      return fail(rep.checked, VerifyProblem::tree_mismatch,
+                  "reading the Merkle tree failed: " + tx->status().ToString());
     if (!(tree_holds == tree_should_hold)) {
       // Name the first leaf whose node differs, walking the tree again.
       merkle::Frontier again;

@@ -280,8 +280,8 @@ std::vector<Route> make_table() {
       // ---- the verifiable log: hashes only, so open like a public log
       other("/v1/audit/checkpoint", "checkpoint", "The signed checkpoint (C2SP) of the tree now, or of size N",
             "proofs", kNoToken, &Api::checkpoint, Body::signed_note, {}, {"size"}),
-      other("/v1/audit/proof/inclusion", "inclusion_proof", "RFC 6962 inclusion proof of an event in a tree",
-            "proofs", kNoToken, &Api::inclusion_proof, Body::json, "InclusionProof", {"position", "size"}),
+      other("/v1/audit/proof/inclusion", "inclusion_proof", "RFC 6962 inclusion proof of an event in a tree", "proofs",
+            kNoToken, &Api::inclusion_proof, Body::json, "InclusionProof", {"position", "size"}),
       other("/v1/audit/proof/consistency", "consistency_proof", "RFC 6962 consistency proof between two trees",
             "proofs", kNoToken, &Api::consistency_proof, Body::json, "ConsistencyProof",
             {"consistency_from", "consistency_to"}),

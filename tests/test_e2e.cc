@@ -2,14 +2,20 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <random>
 #include <set>
 
+#include "ledger/merkle.h"
+#include "ledger/note.h"
 #include "server_process.h"
 
 using namespace pl::test;
+namespace note = pl::note;
+namespace merkle = pl::merkle;
+using pl::Hash;
 
 namespace {
 
@@ -631,9 +637,18 @@ TEST_CASE(
   CHECK_MESSAGE(out.find("ledger verify") != std::string::npos, out);
 }
 
-TEST_CASE("kill -9 under load, ten times: every acknowledged command is there exactly once, and verify passes") {
+TEST_CASE(
+    "kill -9 under load, ten times: every acknowledged command is there exactly once, verify passes, and every "
+    "checkpoint signed before a kill is consistent with the tree after it") {
   Server s(false);
   setup(s);
+  std::string verifier;
+  json keys = request(s.port, "GET", "/v1/audit/key").j();
+  for (auto& k : keys["keys"])
+    if (k["current"] == true) verifier = k["verifier"].get<std::string>();
+  auto key = note::parse_verifier(verifier);
+  REQUIRE(key);
+  std::vector<note::Checkpoint> signed_before;  // checkpoints taken while the clients write
   std::mutex mu;
   std::map<std::string, std::uint64_t> acknowledged;  // session id -> position
   std::mt19937 rng(2026);
@@ -659,13 +674,42 @@ TEST_CASE("kill -9 under load, ten times: every acknowledged command is there ex
         }
         (void)c;
       });
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 150)(rng)));
+    // A checkpoint or two while the clients write, the last just before the kill.
+    for (int look = 0; look < 2; ++look) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(15, 75)(rng)));
+      Resp cp = request(s.port, "GET", "/v1/audit/checkpoint");
+      if (cp.status != 200) continue;
+      auto body = note::open(cp.body, {*key});
+      REQUIRE_MESSAGE(body, cp.body);
+      signed_before.push_back(note::parse_checkpoint(*body).value());
+    }
     s.stop(SIGKILL);
     go = false;
     for (auto& t : clients) t.join();
     s.start();
+    // Every checkpoint signed so far is a prefix of the tree after the restart.
+    Resp now_cp = request(s.port, "GET", "/v1/audit/checkpoint");
+    REQUIRE(now_cp.status == 200);
+    auto now = note::parse_checkpoint(note::open(now_cp.body, {*key}).value()).value();
+    for (const note::Checkpoint& before : signed_before) {
+      CAPTURE(before.size);
+      REQUIRE(before.size <= now.size);
+      json proof =
+          request(s.port, "GET",
+                  "/v1/audit/proof/consistency?from=" + std::to_string(before.size) + "&to=" + std::to_string(now.size))
+              .j();
+      std::vector<Hash> hashes;
+      for (auto& h : proof["hashes"]) {
+        auto raw = note::unbase64(h.get<std::string>()).value();
+        Hash x;
+        std::memcpy(x.data(), raw.data(), 32);
+        hashes.push_back(x);
+      }
+      CHECK(merkle::verify_consistency(before.size, now.size, before.root, now.root, hashes));
+    }
   }
   REQUIRE(acknowledged.size() > 10);
+  REQUIRE(signed_before.size() >= 10);
   json pair = s.get("/v1/pairs/p1").j();
   std::map<std::string, int> seen;
   for (auto& sess : pair["sessions"]) ++seen[sess["id"].get<std::string>()];

@@ -1,6 +1,7 @@
 // The dashboard: pairs for coordinators, budget for finance staff, audit for
 // auditors, over the ledger's HTTP API. The token lives in session storage.
 import { Chart, BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend } from 'chart.js';
+import { fromBase64, toBase64, parseVerifier, parseNote, verifyNote, parseCheckpoint, verifyConsistency } from './tlog.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 
@@ -60,6 +61,7 @@ function bar(value, cap, { label, high = 90, extra = '' } = {}) {
 const can = {
   logSession: () => ['coordinator', 'mentor'].includes(state.me?.role),
   invoice: () => state.me?.role === 'finance',
+  pack: () => ['auditor', 'coordinator'].includes(state.me?.role),
   views: () => ({
     coordinator: ['pairs', 'budget', 'audit'],
     finance: ['budget', 'pairs', 'audit'],
@@ -294,10 +296,25 @@ async function auditView(main) {
       <p class="receipt" id="head">position <b>${head.position}</b> · hash <b>${esc(head.hash)}</b> · recorded ${esc(head.recorded_at || '—')}</p>
       <button type="button" id="verify">Verify the chain</button> <span id="verify-result" aria-live="polite"></span>
     </section>
+    <section class="card" aria-label="Signed checkpoint">
+      <h3>Signed checkpoint</h3>
+      <div class="totals" id="cp-fields">
+        <div>Origin<b class="receipt" id="cp-origin">…</b></div><div>Size<b id="cp-size">…</b></div><div class="wide">Root<b class="receipt" id="cp-root">…</b></div>
+      </div>
+      <pre class="receipt note" id="checkpoint" aria-label="The signed checkpoint as the server sent it"></pre>
+      <form class="keyform" id="verifier-form" aria-label="Verifier key">
+        <label>Verifier key <input id="verifier-key" name="verifier" autocomplete="off" spellcheck="false" placeholder="programme-ledger/…+1a2b3c4d+AbC…" value="${esc(localStorage.getItem(SEEN.key) || '')}"></label>
+        <button type="submit">Keep this key</button>
+      </form>
+      <p class="who">Paste the verifier key once, from <code>ledger key show</code> or another channel you trust. It is not fetched from this server: a key the server hands out would prove nothing.</p>
+      <p id="cp-signature" data-state="pending" aria-live="polite">checking…</p>
+      <p id="cp-consistency" data-state="pending" aria-live="polite"></p>
+    </section>
     <section class="card" aria-label="Export">
       <h3>Export</h3>
       <button type="button" class="quiet" data-export="ndjson">Download NDJSON</button>
       <button type="button" class="quiet" data-export="csv">Download CSV</button>
+      ${can.pack() ? `<button type="button" class="quiet" id="pack" disabled>Download the audit pack</button> <span id="pack-result" aria-live="polite"></span>` : ''}
     </section>
     <h3>Timeline</h3>
     <form class="filters" id="timeline-filters">
@@ -324,6 +341,40 @@ async function auditView(main) {
   });
   const more = $('#more');
   if (more) more.addEventListener('click', () => { auditUi.from = page.next; route(); });
+  $('#verifier-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = $('#verifier-key').value.trim();
+    if (v) localStorage.setItem(SEEN.key, v);
+    else localStorage.removeItem(SEEN.key);
+    $('#verifier-key').blur();
+    route();
+  });
+  const pack = $('#pack');
+  if (pack) pack.addEventListener('click', async () => {
+    const out = $('#pack-result');
+    out.textContent = 'preparing…';
+    try {
+      const res = await fetch(pack.dataset.href, { headers: { Authorization: 'Bearer ' + state.token } });
+      if (!res.ok) {
+        let msg = `HTTP ${res.status}`;
+        try { msg = (await res.json()).error.message || msg; } catch { /* not JSON */ }
+        throw new Error(msg);
+      }
+      const url = URL.createObjectURL(await res.blob());
+      const a = Object.assign(document.createElement('a'), { href: url, download: `ledger-audit-pack-${pack.dataset.at}.tar` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      URL.revokeObjectURL(url);
+      out.textContent = '';
+    } catch (err) {
+      out.innerHTML = `<span class="error">the audit pack could not be downloaded: ${esc(err.message)}</span>`;
+    }
+  });
+  checkLog({
+    origin: $('#cp-origin'), size: $('#cp-size'), root: $('#cp-root'), note: $('#checkpoint'),
+    signature: $('#cp-signature'), consistency: $('#cp-consistency'), pack,
+  });
   main.querySelectorAll('[data-export]').forEach((b) => b.addEventListener('click', async () => {
     const res = await fetch('/v1/audit/export?format=' + b.dataset.export, { headers: { Authorization: 'Bearer ' + state.token } });
     const url = URL.createObjectURL(await res.blob());
@@ -333,6 +384,103 @@ async function auditView(main) {
     a.remove();
     URL.revokeObjectURL(url);
   }));
+}
+
+// ---- the signed checkpoint, checked here against the verifier key the
+// auditor pasted, and against the last checkpoint this browser verified
+
+const SEEN = { key: 'ledger-verifier-key', checkpoint: 'ledger-seen-checkpoint' };
+
+function say(el, stateName, html, cls = '') {
+  el.dataset.state = stateName;
+  el.className = cls;
+  el.innerHTML = html;
+}
+
+// One check at a time, in order: a check fetches the checkpoint only after the
+// one before has remembered its own, so a slower, older answer never looks
+// like a rollback.
+let logCheck = Promise.resolve();
+function checkLog(ui) {
+  logCheck = logCheck.then(() => checkLogNow(ui)).catch((err) => say(ui.signature, 'error', esc(err.message), 'error'));
+  return logCheck;
+}
+
+async function checkLogNow(ui) {
+  if (!ui.note.isConnected) return;  // the page has moved on
+  const res = await fetch('/v1/audit/checkpoint');
+  if (!res.ok) throw new Error(`the checkpoint could not be fetched (HTTP ${res.status})`);
+  const note = new TextDecoder('utf-8', { fatal: true }).decode(await res.arrayBuffer());
+  ui.note.textContent = note;
+  let parsed, cp;
+  try {
+    parsed = parseNote(note);
+    cp = parseCheckpoint(parsed.text);
+  } catch (err) {
+    return say(ui.signature, 'invalid', `signature INVALID: the checkpoint is malformed (${esc(err.message)})`, 'alarm');
+  }
+  ui.origin.textContent = cp.origin;
+  ui.size.textContent = String(cp.size);
+  ui.root.textContent = toBase64(cp.root);
+  if (ui.pack) {
+    ui.pack.dataset.at = String(cp.size);
+    ui.pack.dataset.href = '/v1/audit/pack?at=' + cp.size;
+    ui.pack.disabled = false;
+  }
+
+  const keyText = localStorage.getItem(SEEN.key) || '';
+  if (!keyText) {
+    say(ui.signature, 'none', 'No verifier key yet: the signature is not checked.', 'who');
+    return say(ui.consistency, 'unchecked', '', '');
+  }
+  let verifier;
+  try {
+    verifier = await parseVerifier(keyText);
+  } catch (err) {
+    say(ui.signature, 'bad-key', `The verifier key is not one: ${esc(err.message)}.`, 'error');
+    return say(ui.consistency, 'unchecked', '', '');
+  }
+  const verdict = await verifyNote(parsed, verifier);
+  const keyLabel = `${esc(verifier.name)} ${verifier.id.toString(16).padStart(8, '0')}`;
+  if (verdict === 'unknown') {
+    say(ui.signature, 'unknown', `signed by an unknown key: no signature by ${keyLabel} (signed by ${parsed.signatures
+      .map((s) => `${esc(s.name)} ${s.id.toString(16).padStart(8, '0')}`).join(', ')})`, 'alarm');
+    return say(ui.consistency, 'unchecked', 'Consistency not checked: the checkpoint is not signed by your key.', 'who');
+  }
+  if (verdict === 'invalid') {
+    say(ui.signature, 'invalid', `signature INVALID: the signature by ${keyLabel} does not verify`, 'alarm');
+    return say(ui.consistency, 'unchecked', 'Consistency not checked: the signature is not valid.', 'who');
+  }
+  if (cp.origin !== verifier.name) {
+    say(ui.signature, 'invalid', `signature INVALID for this log: the checkpoint's origin ${esc(cp.origin)} is not the key's name`, 'alarm');
+    return say(ui.consistency, 'unchecked', '', '');
+  }
+  say(ui.signature, 'valid', `signature valid: signed by ${keyLabel}, size ${cp.size}`, 'ok');
+
+  // Consistency with the last checkpoint verified here.
+  let seen = null;
+  try { seen = JSON.parse(localStorage.getItem(SEEN.checkpoint) || 'null'); } catch { seen = null; }
+  const remember = () => localStorage.setItem(SEEN.checkpoint, JSON.stringify({ origin: cp.origin, size: cp.size, root: toBase64(cp.root) }));
+  if (!seen || seen.origin !== cp.origin || !Number.isSafeInteger(seen.size) || typeof seen.root !== 'string') {
+    remember();
+    return say(ui.consistency, 'first', `First checkpoint of this log seen here: size ${cp.size} remembered; later visits check that the log only grew from it.`, 'who');
+  }
+  const bad = (why) => say(ui.consistency, 'inconsistent',
+    `NOT consistent: the log was rewritten or rolled back. ${why} You last saw size ${seen.size}, root ${esc(seen.root)}; now size ${cp.size}, root ${esc(toBase64(cp.root))}.`, 'alarm');
+  let seenRoot;
+  try { seenRoot = fromBase64(seen.root); } catch { seenRoot = new Uint8Array(0); }
+  if (cp.size < seen.size) return bad('The log is smaller than when you last saw it.');
+  let proof = [];
+  if (cp.size > seen.size) {
+    const pr = await fetch(`/v1/audit/proof/consistency?from=${seen.size}&to=${cp.size}`);
+    if (!pr.ok) return say(ui.consistency, 'error', `The consistency proof from size ${seen.size} could not be fetched (HTTP ${pr.status}).`, 'error');
+    try { proof = (await pr.json()).hashes.map(fromBase64); } catch { proof = null; }
+  }
+  if (!proof || !(await verifyConsistency(seen.size, cp.size, seenRoot, cp.root, proof)))
+    return bad(cp.size === seen.size ? 'The root differs at the same size.' : 'The consistency proof does not verify.');
+  const was = seen.size;
+  remember();
+  say(ui.consistency, 'consistent', `consistent with the checkpoint of size ${was} you last saw`, 'ok');
 }
 
 // ---- live updates: the event stream, read with fetch so the token stays in a header

@@ -4,10 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import * as tlog from '../src/tlog.js';
 
 const BIN = process.env.LEDGER_BIN;
 const WEB = process.env.LEDGER_WEB_DIR;
@@ -236,4 +238,204 @@ test('the verify button shows the head', async () => {
   await page.waitForFunction(() => [...document.querySelectorAll('#timeline tbody tr')].every((tr) => tr.children[2].textContent === 'InvoiceCancelled'));
   await shot(page, 'audit');
   await page.close();
+});
+
+// ---- the verifiable log: the signed checkpoint and the consistency proofs
+
+const seenKey = 'ledger-seen-checkpoint';
+async function checkpointNow(size) {
+  const note = await (await fetch(base + '/v1/audit/checkpoint' + (size ? '?size=' + size : ''))).text();
+  return { note, ...tlog.parseCheckpoint(tlog.parseNote(note).text) };
+}
+// The verifier key as `ledger key show` prints it; here fetched from the
+// server, standing in for the channel the auditor trusts.
+const serverVerifier = async () => (await (await fetch(base + '/v1/audit/key')).json()).keys.find((k) => k.current).verifier;
+async function enterKey(page, key) {
+  await page.waitForSelector('#cp-signature:not([data-state="pending"])');
+  await page.fill('#verifier-key', key);
+  await page.click('#verifier-form button[type=submit]');
+}
+const shotCard = (page, name) => page.locator('section[aria-label="Signed checkpoint"]').screenshot({ path: join(SHOTS, name + '.png') });
+const stateOf = (page, sel) => page.getAttribute(sel, 'data-state');
+async function logSessions(n) {
+  const pairs = (await apiGet('/v1/programmes/reloaded-2021/pairs')).pairs;
+  const pair = pairs.find((p) => p.status === 'active' && p.minutes_left >= 15 * n);
+  for (let i = 0; i < n; i++) {
+    const r = await apiPost(`/v1/pairs/${pair.id}/sessions`, {
+      id: `tlog-${Date.now().toString(36)}-${i}`, date: pair.start_date, minutes: 15, mode: 'remote', format: 'bilateral', topics: [], summary: 'Check-in.',
+    });
+    assert.equal(r.status, 201);
+  }
+}
+
+test('the auditor checks the signed checkpoint with the key they pasted, and the log only grows', async () => {
+  const page = await signIn('auditor');
+  await page.waitForSelector('#cp-signature[data-state="none"]');
+  assert.match(await page.textContent('#cp-signature'), /not checked/);
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), seenKey), null, 'nothing is remembered before the key is known');
+  const first = await checkpointNow();
+  assert.equal(await page.textContent('#checkpoint'), first.note);
+  assert.equal(await page.textContent('#cp-origin'), first.origin);
+  assert.equal(await page.textContent('#cp-size'), String(first.size));
+  assert.equal(await page.textContent('#cp-root'), tlog.toBase64(first.root));
+  // The audit pack: aimed at the checkpoint's size, fetched with the token.
+  assert.equal(await page.getAttribute('#pack', 'data-href'), `/v1/audit/pack?at=${first.size}`);
+  assert.equal(await page.textContent('#pack'), 'Download the audit pack');
+
+  await enterKey(page, await serverVerifier());
+  await page.waitForSelector('#cp-signature[data-state="valid"]');
+  const sig = await page.textContent('#cp-signature');
+  assert.match(sig, /^signature valid/);
+  assert.ok(sig.includes(`size ${first.size}`), sig);
+  assert.equal(await stateOf(page, '#cp-consistency'), 'first');
+  const seen = JSON.parse(await page.evaluate((k) => localStorage.getItem(k), seenKey));
+  assert.deepEqual(seen, { origin: first.origin, size: first.size, root: tlog.toBase64(first.root) });
+  await shot(page, 'audit-checkpoint');
+
+  // More events while the page is away; back on it, the proof from the size
+  // it remembered to the new one verifies, and the new checkpoint is kept.
+  await page.goto('about:blank');
+  await logSessions(3);
+  const later = await checkpointNow();
+  assert.equal(later.size, first.size + 3);
+  const proofs = [];
+  page.on('request', (r) => { if (r.url().includes('/v1/audit/proof/consistency')) proofs.push(new URL(r.url()).search); });
+  await page.goto(base + '/#audit');
+  await page.waitForSelector('#cp-consistency[data-state="consistent"]');
+  assert.equal(await page.textContent('#cp-consistency'), `consistent with the checkpoint of size ${first.size} you last saw`);
+  assert.deepEqual(proofs, [`?from=${first.size}&to=${later.size}`]);
+  assert.equal(await page.textContent('#cp-size'), String(later.size));
+  assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), seenKey)).size, later.size);
+  await shotCard(page, 'audit-consistent');
+
+  // A remembered checkpoint of the same size with another root: a rewritten log.
+  const fake = { origin: later.origin, size: later.size, root: tlog.toBase64(new Uint8Array(32).fill(7)) };
+  await page.evaluate(([k, v]) => localStorage.setItem(k, v), [seenKey, JSON.stringify(fake)]);
+  await page.reload();
+  await page.waitForSelector('#cp-consistency[data-state="inconsistent"]');
+  assert.match(await page.textContent('#cp-consistency'), /^NOT consistent: the log was rewritten or rolled back/);
+  assert.equal(await page.getAttribute('#cp-consistency', 'class'), 'alarm');
+  assert.equal(await stateOf(page, '#cp-signature'), 'valid');
+  assert.deepEqual(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), seenKey)), fake, 'the inconsistent checkpoint is not remembered');
+  await shotCard(page, 'audit-not-consistent');
+
+  // A remembered checkpoint larger than the log now: a rollback.
+  const ahead = { origin: later.origin, size: later.size + 5, root: tlog.toBase64(later.root) };
+  await page.evaluate(([k, v]) => localStorage.setItem(k, v), [seenKey, JSON.stringify(ahead)]);
+  await page.reload();
+  await page.waitForSelector('#cp-consistency[data-state="inconsistent"]');
+  assert.match(await page.textContent('#cp-consistency'), /smaller than when you last saw it/);
+
+  // A remembered older checkpoint whose root was never the log's: the proof fails.
+  const forged = { origin: later.origin, size: first.size, root: tlog.toBase64(later.root) };
+  await page.evaluate(([k, v]) => localStorage.setItem(k, v), [seenKey, JSON.stringify(forged)]);
+  await page.reload();
+  await page.waitForSelector('#cp-consistency[data-state="inconsistent"]');
+  assert.match(await page.textContent('#cp-consistency'), /consistency proof does not verify/);
+  await page.close();
+
+  // Coordinators get the pack too; finance staff do not.
+  const coord = await signIn('coordinator');
+  await coord.goto(base + '/#audit');
+  await coord.waitForSelector('#pack[data-href]');
+  assert.match(await coord.getAttribute('#pack', 'data-href'), /^\/v1\/audit\/pack\?at=\d+$/);
+  await coord.close();
+  const fin = await signIn('finance');
+  await fin.goto(base + '/#audit');
+  await fin.waitForSelector('#cp-signature:not([data-state="pending"])');
+  assert.equal(await fin.$('#pack'), null);
+  await fin.close();
+});
+
+test('a wrong verifier key, a malformed one, or a tampered checkpoint is not taken as valid', async () => {
+  const origin = (await (await fetch(base + '/v1/audit/key')).json()).origin;
+  const { publicKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url');
+  const wrong = await tlog.formatVerifier(origin, new Uint8Array(raw));
+  const page = await signIn('auditor');
+  await enterKey(page, wrong);
+  await page.waitForSelector('#cp-signature[data-state="unknown"]');
+  const text = await page.textContent('#cp-signature');
+  assert.match(text, /^signed by an unknown key/);
+  assert.ok(!text.includes('signature valid'));
+  assert.equal(await page.getAttribute('#cp-signature', 'class'), 'alarm');
+  assert.equal(await stateOf(page, '#cp-consistency'), 'unchecked');
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), seenKey), null, 'an unverified checkpoint is not remembered');
+  await shotCard(page, 'audit-unknown-key');
+
+  // The right name and key with a key id that is not theirs.
+  const good = await serverVerifier();
+  const badId = good.replace(/\+([0-9a-f]{8})\+/, (m, id) => `+${id === '00000000' ? '00000001' : '00000000'}+`);
+  await enterKey(page, badId);
+  await page.waitForSelector('#cp-signature[data-state="bad-key"]');
+  assert.match(await page.textContent('#cp-signature'), /key id does not match/);
+
+  // The right key, and a checkpoint whose root was changed on the way.
+  await page.route('**/v1/audit/checkpoint', async (route) => {
+    const res = await route.fetch();
+    const lines = (await res.text()).split('\n');
+    lines[2] = tlog.toBase64(new Uint8Array(32).fill(9));
+    await route.fulfill({ response: res, body: lines.join('\n') });
+  });
+  await enterKey(page, good);
+  await page.waitForSelector('#cp-signature[data-state="invalid"]');
+  assert.match(await page.textContent('#cp-signature'), /^signature INVALID/);
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), seenKey), null);
+  await shotCard(page, 'audit-invalid-signature');
+  await page.unroute('**/v1/audit/checkpoint');
+  await page.reload();
+  await page.waitForSelector('#cp-signature[data-state="valid"]');
+  await page.close();
+});
+
+test('tlog.js verifies the server\'s consistency proofs and refuses tampered ones', async () => {
+  const verifier = await tlog.parseVerifier(await serverVerifier());
+  const head = (await checkpointNow()).size;
+  const cps = new Map();
+  const cp = async (n) => {
+    if (!cps.has(n)) {
+      const c = await checkpointNow(n);
+      assert.equal(await tlog.verifyNote(c.note, verifier), 'valid', `checkpoint ${n}`);
+      assert.equal(c.size, n);
+      cps.set(n, c);
+    }
+    return cps.get(n);
+  };
+  const proofOf = async (from, to) => {
+    const body = await (await fetch(`${base}/v1/audit/proof/consistency?from=${from}&to=${to}`)).json();
+    assert.equal(body.from, from);
+    assert.equal(body.to, to);
+    return body.hashes.map(tlog.fromBase64);
+  };
+  const pairs = [[1, 1], [1, 2], [2, 3], [3, 7], [4, 8], [7, 8], [8, 9], [5, 13], [1, head], [64, head], [100, head],
+    [512, head], [head - 1, head], [head, head], [255, 600], [257, 513]];
+  for (let a = 1; a <= 12; a++) for (let b = a; b <= 12; b++) pairs.push([a, b]);
+  for (const [from, to] of pairs) {
+    const proof = await proofOf(from, to);
+    const [a, b] = [await cp(from), await cp(to)];
+    assert.ok(await tlog.verifyConsistency(from, to, a.root, b.root, proof), `${from} → ${to}`);
+    if (from === to) {
+      assert.equal(proof.length, 0);
+      assert.ok(!(await tlog.verifyConsistency(from, to, a.root, (await cp(to === 1 ? 2 : to - 1)).root, proof)), `${from} → ${to}, another root`);
+      continue;
+    }
+    // Tampered: each hash of the proof with one bit flipped; a hash dropped;
+    // one added; the roots swapped for others; the sizes the wrong way round.
+    for (let i = 0; i < proof.length; i++) {
+      const t = proof.map((h) => h.slice());
+      t[i][i % 32] ^= 0x01;
+      assert.ok(!(await tlog.verifyConsistency(from, to, a.root, b.root, t)), `${from} → ${to}, hash ${i} flipped`);
+    }
+    assert.ok(!(await tlog.verifyConsistency(from, to, a.root, b.root, proof.slice(0, -1))), `${from} → ${to}, one hash short`);
+    assert.ok(!(await tlog.verifyConsistency(from, to, a.root, b.root, [...proof, proof[0]])), `${from} → ${to}, one hash more`);
+    assert.ok(!(await tlog.verifyConsistency(from, to, b.root, b.root, proof)), `${from} → ${to}, the old root replaced`);
+    if (to < head) assert.ok(!(await tlog.verifyConsistency(from, to, a.root, (await cp(to + 1)).root, proof)), `${from} → ${to}, a later root`);
+    assert.ok(!(await tlog.verifyConsistency(to, from, b.root, a.root, proof)), `${from} → ${to}, backwards`);
+  }
+  // Notes and keys: a changed text fails; a key id that is not the key's is refused.
+  const note = (await cp(head)).note;
+  assert.equal(await tlog.verifyNote(note.replace(`\n${head}\n`, `\n${head + 1}\n`), verifier), 'invalid');
+  await assert.rejects(tlog.parseVerifier(`${verifier.name}+00000000+${tlog.toBase64(Uint8Array.of(1, ...verifier.publicKey))}`), /key id/);
+  assert.throws(() => tlog.fromBase64('AAA'), /base64/);
+  assert.throws(() => tlog.parseNote('a\n1\nAA==\n'), /blank line/);
 });

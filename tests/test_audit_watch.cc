@@ -1,0 +1,151 @@
+// The auditor's witness (ledger audit watch) against a real server: it keeps
+// the checkpoints it saw, and catches a ledger rolled back to an old backup
+// and one rewritten by an operator who holds the signing key, recomputed
+// every later hash and every tree node, and removed the durable-head mark.
+#include <doctest/doctest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "ledger/store.h"
+#include "ledger/store_format.h"
+#include "server_process.h"
+
+using namespace pl;
+using namespace pl::test;
+
+namespace {
+
+struct Watch {
+  int rc = 0;
+  std::string out;  // standard output and error
+};
+
+Watch watch(const Server& s, const std::string& key, const std::string& state) {
+  Watch w;
+  w.rc = run_ledger(
+      {"audit", "watch", "--url", "http://127.0.0.1:" + std::to_string(s.port), "--key", key, "--state", state}, &w.out,
+      true);
+  return w;
+}
+
+std::string verifier_key(const Server& s) {
+  json keys = request(s.port, "GET", "/v1/audit/key").j();
+  for (auto& k : keys["keys"])
+    if (k["current"] == true) return k["verifier"];
+  return {};
+}
+
+// Events written, one programme each.
+void write_some(const Server& s, const std::string& prefix, int n) {
+  for (int i = 0; i < n; ++i)
+    REQUIRE(s.post("/v1/programmes", programme_body(prefix + std::to_string(i))).status == 201);
+}
+
+}  // namespace
+
+TEST_CASE("audit watch keeps the newer checkpoint while the log grows, and catches a rollback to a backup") {
+  Server s;
+  std::string key = verifier_key(s), state = s.dir().sub("watch-state");
+  REQUIRE_FALSE(key.empty());
+  std::string shown;
+  REQUIRE(run_ledger({"key", "show", "--data", s.data()}, &shown) == 0);
+  CHECK(shown == key + "\n");  // the key the operator hands over is the one that signs
+
+  std::string backup = s.dir().sub("backup");
+  std::string out;
+  REQUIRE(run_ledger({"backup", "--data", s.data(), "--to", backup, "--with-key"}, &out) == 0);
+  CHECK(json::parse(out)["signing_key"] == "copied");
+
+  Watch first = watch(s, key, state);
+  CHECK_MESSAGE(first.rc == 0, first.out);
+  CHECK(first.out.find("kept as the first") != std::string::npos);
+  std::uint64_t n = s.head();
+  write_some(s, "w", 3);
+  Watch grown = watch(s, key, state);
+  CHECK_MESSAGE(grown.rc == 0, grown.out);
+  CHECK(grown.out.find("ok: size " + std::to_string(n) + " -> " + std::to_string(n + 3)) != std::string::npos);
+
+  // A key the auditor does not trust: refused.
+  std::string other;
+  {
+    Server t;
+    other = verifier_key(t);
+  }
+  Watch stranger = watch(s, other, s.dir().sub("other-state"));
+  CHECK(stranger.rc == 2);
+  CHECK(stranger.out.find("signature") != std::string::npos);
+
+  // The operator restores the old backup, key and all.
+  s.stop();
+  std::filesystem::remove_all(s.data() + "/ledger");
+  std::filesystem::copy(backup + "/ledger", s.data() + "/ledger", std::filesystem::copy_options::recursive);
+  std::filesystem::copy_file(backup + "/signing.key", s.data() + "/signing.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  s.start();
+  CHECK(s.head() == n);
+  Watch rolled = watch(s, key, state);
+  CHECK(rolled.rc == 2);
+  CHECK_MESSAGE(rolled.out.find("the tree shrank: size " + std::to_string(n + 3)) != std::string::npos, rolled.out);
+  CHECK(rolled.out.find("rolled back") != std::string::npos);
+}
+
+TEST_CASE("audit watch catches a log rewritten with the real key, every hash and tree node recomputed") {
+  Server s;
+  std::string key = verifier_key(s), state = s.dir().sub("watch-state");
+  Watch first = watch(s, key, state);
+  REQUIRE_MESSAGE(first.rc == 0, first.out);
+  std::uint64_t n = s.head();
+  s.stop();
+
+  {
+    // The operator edits event 10 (its actor), then recomputes every later
+    // event's chain, the head, and the whole tree, and removes the mark.
+    std::filesystem::remove(s.data() + "/ledger/DURABLE-HEAD");
+    auto store = std::move(Store::open(s.data() + "/ledger")).value();
+    rocksdb::DB* db = store->raw_db();
+    rocksdb::WriteBatch wb;
+    Hash prev{};
+    merkle::Frontier tree;
+    std::string buf;
+    for (std::uint64_t p = 1; p <= n; ++p) {
+      std::string value;
+      REQUIRE(db->Get(rocksdb::ReadOptions(), store->cf_events(), position_key(p), &value).ok());
+      auto ev = decode_event(store_format::aligned(value, buf));
+      REQUIRE(ev);
+      EnvelopeRef ref = ev->ref();
+      std::string actor(ref.actor_name);
+      if (p == 10) actor = "someone-else";
+      ref.actor_name = actor;
+      ref.prev_hash = bytes_of(prev);
+      Hash h;
+      std::string bytes = encode_envelope(ref, &h);
+      if (p >= 10) wb.Put(store->cf_events(), position_key(p), bytes);
+      tree.append(h, [&](int level, std::uint64_t index, const Hash& node) {
+        wb.Put(store->cf_tree(), merkle::node_key(level, index), bytes_of(node));
+      });
+      prev = h;
+    }
+    Head head = store->head();
+    head.hash = prev;
+    wb.Put(store->cf_meta(), store_format::kHeadKey, store_format::encode_head(head));
+    REQUIRE(db->Write(rocksdb::WriteOptions(), &wb).ok());
+    auto rep = store->verify();
+    REQUIRE_MESSAGE(rep.ok, rep.detail);  // the ledger's own verify cannot tell: every hash is right
+  }
+  s.start();
+
+  // The same size, signed with the real key, another root.
+  Watch same = watch(s, key, state);
+  CHECK(same.rc == 2);
+  CHECK_MESSAGE(same.out.find("two checkpoints of size " + std::to_string(n) + " disagree") != std::string::npos,
+                same.out);
+  // And once it has grown: the proof from the kept checkpoint fails.
+  write_some(s, "r", 2);
+  Watch grown = watch(s, key, state);
+  CHECK(grown.rc == 2);
+  CHECK_MESSAGE(grown.out.find("does not verify") != std::string::npos, grown.out);
+  CHECK(grown.out.find("size " + std::to_string(n) + " (root") != std::string::npos);
+}
