@@ -37,7 +37,8 @@ case "$part" in
     echo "| full rebuild of every read model (events/s) | $(v replay_eps) | | |"
     echo "| as-of answer, slowest of 3 points (ms) | $(v asof_ms) | | |"
     echo "| HTTP reads, 64 connections (requests/s) | $(v http_reads_per_s) | | |"
-    keys="raw_rocksdb_batch_eps ledger_batch_eps ledger_concurrent_eps ledger_single_eps replay_eps replay_peak_rss_mb asof_ms budget_query_ms http_commands_per_s http_command_p99_ms http_reads_per_s http_read_p99_ms pg_single_eps pg_batch_eps pg_budget_query_ms"
+    echo "| inclusion / consistency proof over 1M events, p99 (ms) | $(v inclusion_proof_p99_ms) / $(v consistency_proof_p99_ms) | | |"
+    keys="raw_rocksdb_batch_eps ledger_batch_eps ledger_concurrent_eps ledger_single_eps replay_eps replay_peak_rss_mb asof_ms budget_query_ms inclusion_proof_p99_ms consistency_proof_p99_ms http_commands_per_s http_command_p99_ms http_reads_per_s http_read_p99_ms pg_single_eps pg_batch_eps pg_budget_query_ms"
     json="{"
     for k in $keys; do json+="\"$k\": $(v "$k"), "; done
     echo "${json%, }}"
