@@ -170,16 +170,42 @@ Status Store::open_db() {
     tree_size_ = tree_size;
   }
   frontier_.reset();
-  if (tree_size == head_.position || tree_size == 0) {
+  if (consistent_ && (tree_size == head_.position || tree_size == 0)) {
     auto f =
         merkle::Frontier::load(tree_size, [this](int level, std::uint64_t index) { return tree_node(level, index); });
-    if (!f) return f.status();
-    frontier_ = std::make_unique<merkle::Frontier>(std::move(f).value());
+    if (f) {
+      frontier_ = std::make_unique<merkle::Frontier>(std::move(f).value());
+    } else {
+      // Reads and verify still work; a tree that cannot be extended refuses commits.
+      consistent_ = false;
+      inconsistency_ = "the Merkle tree cannot be read: " + f.status().message();
+    }
   }
   return Status::ok();
 }
 
 Result<Hash> Store::tree_node(int level, std::uint64_t index) const {
+  if (level < kTreeLowestStoredLevel) {
+    // Not stored: made from the events' hashes (at most 8 events, checked as read).
+    std::uint64_t first = (index << level) + 1, last = (index + 1) << level;
+    merkle::Frontier f;
+    std::string buf;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+    std::uint64_t p = first;
+    // (tree_node is called with db_mu_ held, or at open before any reader.)
+    for (it->Seek(position_key(first)); it->Valid() && p <= last; it->Next(), ++p) {
+      if (it->key().ToStringView() != position_key(p)) break;
+      auto ev = decode_stored(aligned(it->value(), buf), it->key().ToStringView());
+      if (!ev) return ev.status();
+      Hash h;
+      std::memcpy(h.data(), ev->hash_bytes().data(), 32);
+      f.append(h, [](int, std::uint64_t, const Hash&) {});
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "read events for the tree");
+    if (p <= last) return Status::corruption("the events under tree node (" + std::to_string(level) + ", " +
+                                             std::to_string(index) + ") end at position " + std::to_string(p - 1));
+    return f.root();
+  }
   std::string value;
   rocksdb::ReadOptions ro;
   ro.fill_cache = true;
@@ -215,7 +241,7 @@ Status Store::backfill_tree() {
     Hash h;
     std::memcpy(h.data(), e.hash_bytes().data(), 32);
     tree.append(h, [&](int level, std::uint64_t index, const Hash& node) {
-      wb.Put(tree_, merkle::node_key(level, index), bytes_of(node));
+      if (level >= kTreeLowestStoredLevel) wb.Put(tree_, merkle::node_key(level, index), bytes_of(node));
     });
     if (tree.size() % 16384 == 0) return flush_batch();
     return Status::ok();
@@ -374,7 +400,7 @@ Status Store::commit(Batch& batch) {
   merkle::Frontier tree = *frontier_;
   for (const Hash& h : batch.hashes_)
     tree.append(h, [&](int level, std::uint64_t index, const Hash& node) {
-      batch.wb_->Put(tree_, merkle::node_key(level, index), bytes_of(node));
+      if (level >= kTreeLowestStoredLevel) batch.wb_->Put(tree_, merkle::node_key(level, index), bytes_of(node));
     });
   std::string tree_size;
   put_u64(tree_size, tree.size());

@@ -41,6 +41,11 @@ inline constexpr char kHeadKey[] = "head";
 // merkle::node_key): the head's position once back-filled, written in the
 // same RocksDB write as the events and the nodes they complete.
 inline constexpr char kTreeSizeKey[] = "tree_size";
+// Nodes below this level are not stored: a node of level L < 4 covers at most
+// 8 leaves, read from the events' own hashes when a proof needs it. This
+// keeps the tree at one stored node per 8 events (instead of two per event),
+// which is what keeps its cost on commits small.
+inline constexpr int kTreeLowestStoredLevel = 4;
 // Settings fixed or kept by the ledger itself (the origin of its signed
 // checkpoints, its verifier keys), under "setting/<name>".
 inline constexpr char kSettingPrefix[] = "setting/";

@@ -126,7 +126,7 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
     should_hold.add(stream_key(ev->stream(), ev->version()), it->key().ToStringView());
     prev = h;
     tree.append(h, [&](int level, std::uint64_t index, const Hash& node) {
-      tree_should_hold.add(merkle::node_key(level, index), bytes_of(node));
+      if (level >= kTreeLowestStoredLevel) tree_should_hold.add(merkle::node_key(level, index), bytes_of(node));
     });
     rep.checked = expected;
     if (progress && (expected & 0xffff) == 0) progress(expected, rep.head.position);
@@ -204,7 +204,7 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
       std::string detail = "the stored Merkle tree holds nodes that are not the events' tree";
       Status walk = scan_unlocked_hashes(ro, [&](const Hash& h) {
         again.append(h, [&](int level, std::uint64_t index, const Hash& node) {
-          if (bad) return;
+          if (bad || level < kTreeLowestStoredLevel) return;
           std::string v;
           auto st = db_->Get(ro, tree_, merkle::node_key(level, index), &v);
           if (!st.ok() || v != bytes_of(node)) {

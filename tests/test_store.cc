@@ -475,14 +475,14 @@ TEST_CASE("a store from before the tree gets it back-filled at its first open; v
   fill(*store, 2);
   CHECK(store->verify().ok);
 
-  // One node changed under the ledger.
-  std::string key = merkle::node_key(1, 3), v;
+  // One node changed under the ledger (a stored one: level 4 and up).
+  std::string key = merkle::node_key(4, 1), v;
   REQUIRE(store->raw_db()->Get(rocksdb::ReadOptions(), store->cf_tree(), key, &v).ok());
   v[0] ^= 1;
   REQUIRE(store->raw_db()->Put(rocksdb::WriteOptions(), store->cf_tree(), key, v).ok());
   auto rep = store->verify();
   CHECK_FALSE(rep.ok);
   CHECK(rep.problem == VerifyProblem::tree_mismatch);
-  CHECK(rep.first_bad_position == 8);  // leaves 6 and 7 (positions 7, 8) make node (1, 3)
-  CHECK(rep.detail.find("node (level 1, index 3)") != std::string::npos);
+  CHECK(rep.first_bad_position == 32);  // leaves 16..31 (positions 17..32) make node (4, 1)
+  CHECK(rep.detail.find("node (level 4, index 1)") != std::string::npos);
 }
