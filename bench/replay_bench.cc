@@ -15,8 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <mutex>
+#include <random>
 #include <string>
 
 #include "history_gen.h"
@@ -152,7 +152,8 @@ int measure(const std::string& dir) {
     t1 = Clock::now();
     auto cp = s.consistency_proof(from, n);
     cons.push_back(ms_since(t1));
-    if (!ip || !cp) return std::fprintf(stderr, "proof: %s\n", (!ip ? ip.status() : cp.status()).to_string().c_str()), 1;
+    if (!ip || !cp)
+      return std::fprintf(stderr, "proof: %s\n", (!ip ? ip.status() : cp.status()).to_string().c_str()), 1;
   }
   if (incl.empty()) incl.push_back(0), cons.push_back(0);
 

@@ -202,8 +202,9 @@ Result<Hash> Store::tree_node(int level, std::uint64_t index) const {
       f.append(h, [](int, std::uint64_t, const Hash&) {});
     }
     if (!it->status().ok()) return from_rocks(it->status(), "read events for the tree");
-    if (p <= last) return Status::corruption("the events under tree node (" + std::to_string(level) + ", " +
-                                             std::to_string(index) + ") end at position " + std::to_string(p - 1));
+    if (p <= last)
+      return Status::corruption("the events under tree node (" + std::to_string(level) + ", " + std::to_string(index) +
+                                ") end at position " + std::to_string(p - 1));
     return f.root();
   }
   std::string value;
