@@ -89,13 +89,13 @@ class Reader {
         if (left_ == 0) break;
         PL_RETURN_IF_ERROR(fill());
       }
-      const char* start = buf_.data() + pos_;
-      const void* nl = std::memchr(start, '\n', buf_.size() - pos_);
-      std::size_t k = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) + 1 : buf_.size() - pos_;
-      out.append(start, k);
+      std::string_view rest = std::string_view(buf_).substr(pos_);
+      std::size_t nl = rest.find('\n');
+      std::size_t k = nl == std::string_view::npos ? rest.size() : nl + 1;
+      out.append(rest.substr(0, k));
       pos_ += k;
       if (out.size() > max) return Status::invalid("a line longer than " + std::to_string(max) + " bytes");
-      if (nl) return std::optional<std::string>(std::move(out));
+      if (nl != std::string_view::npos) return std::optional<std::string>(std::move(out));
     }
     if (out.empty()) return std::optional<std::string>();
     return std::optional<std::string>(std::move(out));
@@ -336,7 +336,8 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
   }
   for (const char* f : kFiles)
     if (!members.count(f)) return fail(f, 0, "", "missing from the pack");
-  for (auto& [path, m] : members) {
+  for (auto& member : members) {
+    const std::string& path = member.first;
     if (path == kManifest) continue;
     if (std::find_if(std::begin(kFiles), std::end(kFiles), [&](const char* f) { return path == f; }) ==
         std::end(kFiles))
