@@ -228,35 +228,42 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
   auto root = store.tree_root(at);
   if (!root) return root.status();
 
-  // First pass: the read models, and the measure of the events' files.
-  ReadModels rm;
-  Measure bin1, nd1;
-  Status st = each_event(store, at, [&](const EventView& e) {
-    rm.apply(e);
-    if (e.stored.size() > UINT32_MAX) return Status::internal("an envelope of more than 4 GiB");
-    char len[4];
-    put_u32(len, static_cast<std::uint32_t>(e.stored.size()));
-    bin1.add(std::string_view(len, 4));
-    bin1.add(e.stored);
-    nd1.add(ndjson_line(e));
-    return Status::ok();
-  });
-  if (!st) return st;
-
   PackSummary sum;
   sum.position = at;
   sum.root = *root;
   sum.origin = signer.origin();
+
+  // First pass: the read models, and the measure of the events' files. The
+  // read models serve totals.json alone and are let go before the events
+  // are written.
+  Measure bin1, nd1;
+  std::int64_t mtime = 0;
+  std::string totals_text;
+  {
+    ReadModels rm;
+    Status st = each_event(store, at, [&](const EventView& e) {
+      rm.apply(e);
+      if (e.stored.size() > UINT32_MAX) return Status::internal("an envelope of more than 4 GiB");
+      char len[4];
+      put_u32(len, static_cast<std::uint32_t>(e.stored.size()));
+      bin1.add(std::string_view(len, 4));
+      bin1.add(e.stored);
+      nd1.add(ndjson_line(e));
+      return Status::ok();
+    });
+    if (!st) return st;
+    mtime = rm.recorded_at_us() / 1'000'000;
+    json totals = totals_json(rm);
+    sum.programmes = totals["programmes"].size();
+    totals_text = totals.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  }
   std::string verifiers;
   for (auto& v : signer.verifiers()) verifiers += v + "\n";
-  json totals = totals_json(rm);
-  sum.programmes = totals["programmes"].size();
-  std::string totals_text = totals.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-  const std::pair<const char*, std::string> small[] = {{kReadme, readme_text(at, sum.origin)},
-                                                       {kCheckpoint, *checkpoint},
-                                                       {kVerifierKeys, verifiers},
-                                                       {kSchema, std::string(events_schema())},
-                                                       {kTotals, totals_text}};
+  std::pair<const char*, std::string> small[] = {{kReadme, readme_text(at, sum.origin)},
+                                                 {kCheckpoint, *checkpoint},
+                                                 {kVerifierKeys, verifiers},
+                                                 {kSchema, std::string(events_schema())},
+                                                 {kTotals, std::move(totals_text)}};
   for (auto& [name, text] : small) sum.files.push_back({name, text.size(), sha256(text)});
   sum.files.push_back({kEventsBin, bin1.size, bin1.sha.finish()});
   sum.files.push_back({kEventsNdjson, nd1.size, nd1.sha.finish()});
@@ -265,12 +272,13 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
 
   // The tar: the directory, the manifest after the README, then the rest.
   std::string dir = pack_dir(at) + "/";
-  std::int64_t mtime = rm.recorded_at_us() / 1'000'000;
   Out out(write);
-  auto put_file = [&](const std::string& name, std::string_view text) {
+  auto put_file = [&](const std::string& name, std::string& text) {
     PL_RETURN_IF_ERROR(put_header(out, dir + name, '0', text.size(), mtime));
     PL_RETURN_IF_ERROR(out.put(text));
-    return out.zeros(tar::padding(text.size()));
+    PL_RETURN_IF_ERROR(out.zeros(tar::padding(text.size())));
+    std::string().swap(text);  // written: let it go
+    return Status::ok();
   };
   PL_RETURN_IF_ERROR(put_header(out, dir, '5', 0, mtime));
   PL_RETURN_IF_ERROR(put_file(small[0].first, small[0].second));
