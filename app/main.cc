@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "ledger/signer.h"
 #include "ledger/store.h"
 #include "projections/replay.h"
+#include "server/audit_pack.h"
 #include "server/auth.h"
 #include "server/demo.h"
 #include "server/event_json.h"
@@ -105,7 +107,7 @@ int cmd_export(const std::string& dir, const std::string& format) {
     if (format == "csv")
       std::cout << pl::csv_line(e);
     else
-      std::cout << pl::cloud_event(e).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+      std::cout << pl::ndjson_line(e);
     return pl::Status::ok();
   });
   std::cout.flush();
@@ -224,6 +226,72 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent, 
               << "system); give --copy for a copy that shares no file\n";
   std::cout << out.dump(2) << "\n";
   return rep.ok ? 0 : 2;
+}
+
+// The auditor's pack of events 1..at (0: the head), written to `to` (a new
+// file, put in place only once whole).
+int cmd_audit_pack(const std::string& dir, const std::string& to, std::uint64_t at) {
+  if (std::filesystem::exists(to)) return fail(pl::Status::invalid(to + " already exists; give a new file"));
+  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(pl::Status::not_found("no ledger in " + dir));
+  // The writer's store when no server runs (the signer may have to make the
+  // key of a ledger from before signed checkpoints); otherwise a read-only
+  // view of the ledger as it stands, whose key is made already.
+  pl::StoreOptions opts;
+  opts.create_if_missing = false;
+  auto store = pl::Store::open(store_dir(dir), opts);
+  if (!store) store = open_for_reading(dir);
+  if (!store) return fail(store.status());
+  auto signer = pl::Signer::open(dir, **store);
+  if (!signer) return fail(signer.status());
+  std::string tmp = to + ".part";
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) return fail(pl::Status::io_error("cannot write " + tmp));
+  auto t0 = std::chrono::steady_clock::now();
+  auto sum = pl::audit::build_pack(**store, **signer, at, [&](std::string_view piece) {
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    return out ? pl::Status::ok() : pl::Status::io_error("cannot write " + tmp);
+  });
+  out.close();
+  if (sum && !out) sum = pl::Status::io_error("cannot write " + tmp);
+  if (!sum) {
+    std::filesystem::remove(tmp);
+    return fail(sum.status());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, to, ec);
+  if (ec) return fail(pl::Status::io_error("cannot put " + to + " in place: " + ec.message()));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  json files = json::array();
+  for (auto& f : sum->files) files.push_back({{"path", f.path}, {"bytes", f.size}, {"sha256", pl::to_hex(f.sha256)}});
+  std::cout << json{{"pack", to},
+                    {"directory", pl::audit::pack_dir(sum->position)},
+                    {"position", sum->position},
+                    {"root", pl::to_hex(sum->root)},
+                    {"origin", sum->origin},
+                    {"programmes", sum->programmes},
+                    {"bytes", sum->bytes},
+                    {"files", files}}
+                   .dump(2)
+            << "\n";
+  std::cerr << "wrote " << sum->bytes << " bytes in " << seconds << " s; check it with: ledger audit check " << to
+            << " --key " << (*signer)->verifier() << "\n";
+  return 0;
+}
+
+// Checks a pack offline against the verifier keys given: exit 0 when every
+// check holds, 2 at the first discrepancy, 1 when the input is unusable.
+int cmd_audit_check(const std::string& file, const std::vector<std::string>& key_texts) {
+  std::vector<pl::note::Verifier> keys;
+  for (auto& k : key_texts) {
+    auto v = pl::note::parse_verifier(k);
+    if (!v) return fail(pl::Status::invalid("--key " + k + ": " + v.status().message()));
+    keys.push_back(*v);
+  }
+  auto src = pl::audit::file_source(file);
+  if (!src) return fail(src.status());
+  pl::audit::CheckReport rep = pl::audit::check_pack(**src, keys);
+  std::cout << rep.text();
+  return rep.ok ? 0 : rep.unusable ? 1 : 2;
 }
 
 int cmd_token_add(const std::string& dir, const std::string& file, const std::string& name, const std::string& role,
@@ -432,7 +500,7 @@ int main(int argc, char** argv) {
       key->add_subcommand("rotate", "Make a new signing key (server stopped); the old verifier key stays listed");
   key_rotate->add_option("--data", dir, "Data directory")->capture_default_str();
 
-  auto* audit = app.add_subcommand("audit", "The auditor's tools");
+  auto* audit = app.add_subcommand("audit", "The auditor's tools: a witness, and a pack checked offline");
   audit->require_subcommand(1);
   auto* watch = audit->add_subcommand(
       "watch", "Check the ledger's signed checkpoint and its consistency with the one kept in --state");
@@ -443,6 +511,22 @@ int main(int argc, char** argv) {
   watch->add_option("--interval", wopts.interval_s, "Seconds between looks (default: look once)")
       ->check(CLI::NonNegativeNumber);
   watch->add_option("--token", wopts.token, "A bearer token, if a proxy in front asks for one");
+  auto* audit_pack = audit->add_subcommand(
+      "pack", "Write every event up to a position, the signed checkpoint and the totals into one tar");
+  std::uint64_t pack_at = 0;
+  audit_pack->add_option("--data", dir, "Data directory")->capture_default_str();
+  audit_pack->add_option("--to", to, "The tar to write (a new file)")->required();
+  audit_pack->add_option("--at", pack_at, "The last position in the pack (default: the head)");
+  auto* audit_check = audit->add_subcommand(
+      "check", "Check a pack offline: manifest, hash chain, tree against the signed checkpoint, NDJSON, totals");
+  std::string pack_file;
+  std::vector<std::string> pack_keys;
+  audit_check->add_option("PACK", pack_file, "The pack (a tar written by ledger audit pack)")->required();
+  audit_check
+      ->add_option("--key", pack_keys,
+                   "A verifier key you trust (name+hash+base64), from the ledger's operators; more than once for a "
+                   "ledger that rotated its key")
+      ->required();
 
   auto* openapi = app.add_subcommand("openapi", "Print the OpenAPI 3.1 document of the HTTP API (docs/openapi.json)");
 
@@ -468,6 +552,8 @@ int main(int argc, char** argv) {
   if (*key_show) return cmd_key(dir, false);
   if (*watch) return pl::audit::watch(wopts);
   if (*key_rotate) return cmd_key(dir, true);
+  if (*audit_pack) return cmd_audit_pack(dir, to, pack_at);
+  if (*audit_check) return cmd_audit_check(pack_file, pack_keys);
   if (*demo) return cmd_demo(dir, demo_file);
   if (*openapi) return std::cout << pl::openapi_document().dump(2) << "\n" ? 0 : 1;
   return 1;

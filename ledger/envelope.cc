@@ -149,6 +149,7 @@ Result<EventView> decode_event(std::string_view bytes) {
   // VerifyBuffer also verifies the nested Payload buffer (nested_flatbuffer).
   if (!v.VerifyBuffer<fb::Envelope>(nullptr)) return Status::corruption("value is not a valid envelope");
   EventView ev;
+  ev.stored = bytes;
   ev.env = flatbuffers::GetRoot<fb::Envelope>(bytes.data());
   if (ev.env->stream() == nullptr) return Status::corruption("envelope has no stream");
   if (ev.env->prev_hash() == nullptr || ev.env->prev_hash()->size() != 32 || ev.env->hash() == nullptr ||
@@ -168,6 +169,7 @@ Result<EventView> decode_event(std::string_view bytes) {
 
 EventView view_of_verified(std::string_view bytes) {
   EventView v;
+  v.stored = bytes;
   v.env = flatbuffers::GetRoot<fb::Envelope>(bytes.data());
   v.payload = v.env->payload_nested_root();
   return v;

@@ -65,6 +65,9 @@ std::string encode_envelope(const EnvelopeRef& e, Hash* hash);
 struct EventView {
   const fb::Envelope* env = nullptr;
   const fb::Payload* payload = nullptr;
+  // The whole envelope as stored: the bytes decode_event() or
+  // view_of_verified() was given (empty in a view made otherwise).
+  std::string_view stored;
 
   std::uint64_t position() const { return env->position(); }
   std::string_view stream() const { return sv(env->stream()); }

@@ -108,10 +108,10 @@ void Api::budget_view(Ctx& c) {
       return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
     std::string ex = c2.q("explain");
     bool explain = ex == "1" || ex == "true";
-    json out = budget_json(budget(rm, c2.params["pid"], explain), explain);
+    json out = budget_answer(rm, c2.params["pid"], explain);
     if (c2.is_mentor()) {
       // A mentor sees the lines of its own mentees and its own line; the
-      // totals and the countries are the programme's.
+      // totals, the countries and the months are the programme's.
       MentorScope scope = *c2.mentor_scope(rm);
       json mentees = json::array(), mentors = json::array();
       for (auto& l : out["mentees"])
@@ -121,11 +121,6 @@ void Api::budget_view(Ctx& c) {
       out["mentees"] = mentees;
       out["mentors"] = mentors;
     }
-    json by_month = json::array();
-    for (auto& m : net_invoiced_by_month(rm, c2.params["pid"]))
-      by_month.push_back({{"month", m.month}, {"net_invoiced_cents", m.net_invoiced_cents}});
-    out["months"] = by_month;
-    out["position"] = rm.position();
     c2.reply(json_response(200, out));
   });
 }
@@ -137,22 +132,17 @@ void Api::hours_view(Ctx& c) {
     std::string by_name = c2.has("group_by") ? c2.q("group_by") : "mentee";
     auto by = parse_hours_by(by_name);
     if (!by) return c2.fail(400, "bad_request", "group_by must be mentee, mentor, pair, month, topic, mode or format");
-    json groups = json::array();
-    std::int64_t total = 0;
     std::optional<MentorScope> scope;
     if (c2.is_mentor() && (*by == HoursBy::mentee || *by == HoursBy::mentor || *by == HoursBy::pair))
       scope.emplace(rm, c2.who.mentor_id);
-    for (auto& g : hours(rm, c2.params["pid"], *by)) {
-      if (scope && !(*by == HoursBy::mentee ? scope->mentees.count(g.key) > 0
-                     : *by == HoursBy::pair ? scope->pairs.count(g.key) > 0
-                                            : g.key == c2.who.mentor_id))
-        continue;  // a mentor sees its own groups only
-      groups.push_back(
-          {{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}});
-      add_to(total, g.minutes);
-    }
-    c2.reply(json_response(
-        200, {{"group_by", by_name}, {"groups", groups}, {"total_minutes", total}, {"position", rm.position()}}));
+    std::function<bool(const HoursGroup&)> keep;
+    if (scope)  // a mentor sees its own groups only
+      keep = [&](const HoursGroup& g) {
+        return *by == HoursBy::mentee ? scope->mentees.count(g.key) > 0
+               : *by == HoursBy::pair ? scope->pairs.count(g.key) > 0
+                                      : g.key == c2.who.mentor_id;
+      };
+    c2.reply(json_response(200, hours_answer(rm, c2.params["pid"], *by, by_name, keep)));
   });
 }
 

@@ -146,6 +146,12 @@ json cloud_event(const EventView& e) {
   return out;
 }
 
+std::string ndjson_line(const EventView& e) {
+  std::string line = cloud_event(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  line += '\n';
+  return line;
+}
+
 std::string csv_header() {
   return "position,stream,version,type,recorded_at,actor,programme_id,prev_hash,hash,data\r\n";
 }

@@ -22,6 +22,11 @@ nlohmann::json event_data(const EventView& e);
 // position, streamversion, actor, prevhash, hash, rulesversion.
 nlohmann::json cloud_event(const EventView& e);
 
+// The event as one line of NDJSON (with its newline): cloud_event() as
+// compact JSON, bytes that are not UTF-8 replaced. What `ledger export
+// --format ndjson` prints and the auditor's pack holds.
+std::string ndjson_line(const EventView& e);
+
 // The CSV header and one line (RFC 4180 quoting, data as JSON).
 std::string csv_header();
 std::string csv_line(const EventView& e);

@@ -279,6 +279,30 @@ json budget_json(const Budget& b, bool explain) {
           {"countries", countries}};
 }
 
+json budget_answer(const ReadModels& rm, const std::string& programme_id, bool explain) {
+  json out = budget_json(budget(rm, programme_id, explain), explain);
+  json by_month = json::array();
+  for (auto& m : net_invoiced_by_month(rm, programme_id))
+    by_month.push_back({{"month", m.month}, {"net_invoiced_cents", m.net_invoiced_cents}});
+  out["months"] = by_month;
+  out["position"] = rm.position();
+  return out;
+}
+
+json hours_answer(const ReadModels& rm, const std::string& programme_id, HoursBy by, std::string_view by_name,
+                  const std::function<bool(const HoursGroup&)>& keep) {
+  json groups = json::array();
+  std::int64_t total = 0;
+  for (auto& g : hours(rm, programme_id, by)) {
+    if (keep && !keep(g)) continue;
+    groups.push_back(
+        {{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}});
+    add_to(total, g.minutes);
+  }
+  return {
+      {"group_by", std::string(by_name)}, {"groups", groups}, {"total_minutes", total}, {"position", rm.position()}};
+}
+
 json head_json(const Head& h) {
   return {{"position", h.position},
           {"hash", to_hex(h.hash)},

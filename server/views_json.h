@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "ledger/store.h"
 #include "ledger/writer.h"
@@ -32,6 +34,14 @@ nlohmann::json invoice_json(const ReadModels& rm, const InvoiceState& inv);
 // and void reasons) and invoices. Answered from `rm` alone.
 nlohmann::json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, bool detail = false);
 nlohmann::json budget_json(const Budget& b, bool explain);
+// The whole answer of GET /v1/programmes/{pid}/budget[?explain=1]: the budget
+// with every line, the net invoiced by month and the position. (A mentor's
+// answer is cut from it by the handler.)
+nlohmann::json budget_answer(const ReadModels& rm, const std::string& programme_id, bool explain);
+// The answer of GET /v1/programmes/{pid}/hours?group_by=<by_name>: the groups
+// `keep` accepts (every group without it), their total and the position.
+nlohmann::json hours_answer(const ReadModels& rm, const std::string& programme_id, HoursBy by, std::string_view by_name,
+                            const std::function<bool(const HoursGroup&)>& keep = {});
 nlohmann::json head_json(const Head& h);
 // The answer to a command: {"id", "events": [{position, stream, version, type, hash}]}.
 nlohmann::json outcome_json(const CommandOutcome& o);

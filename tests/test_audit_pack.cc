@@ -1,0 +1,389 @@
+// The auditor's pack: built from the demonstration ledger, checked offline,
+// and refused, for the right reason, whatever is changed in it.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ledger/note.h"
+#include "ledger/signer.h"
+#include "projections/replay.h"
+#include "server/audit_pack.h"
+#include "server/demo.h"
+#include "server/event_json.h"
+#include "server/tar.h"
+#include "server/views_json.h"
+#include "util.h"
+
+using namespace pl;
+using json = nlohmann::json;
+
+namespace {
+
+// The demonstration ledger in a temporary directory, with its signer.
+struct Demo {
+  test::TempDir dir;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Signer> signer;
+  Demo() {
+    store = std::move(Store::open(dir.sub("ledger"))).value();
+    auto r = load_demo(*store, LEDGER_DEMO_FILE);
+    REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+    auto s = Signer::open(dir.path(), *store);
+    REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
+    signer = std::move(s).value();
+  }
+  std::string pack(std::uint64_t at = 0, std::size_t* largest_piece = nullptr) const {
+    std::string out;
+    auto sum = audit::build_pack(*store, *signer, at, [&](std::string_view piece) {
+      if (largest_piece) *largest_piece = std::max(*largest_piece, piece.size());
+      out.append(piece);
+      return Status::ok();
+    });
+    REQUIRE_MESSAGE(sum.is_ok(), sum.status().to_string());
+    CHECK(sum->bytes == out.size());
+    return out;
+  }
+  std::vector<note::Verifier> keys() const { return {note::parse_verifier(signer->verifier()).value()}; }
+};
+
+const Demo& demo() {
+  static Demo d;
+  return d;
+}
+
+audit::CheckReport check(const std::string& tar, const std::vector<note::Verifier>& keys) {
+  return audit::check_pack(*audit::memory_source(tar), keys);
+}
+
+// A tar's entries as (name, type, bytes), and back.
+struct Item {
+  std::string name;
+  char type;
+  std::string data;
+};
+
+std::vector<Item> unpack(const std::string& tar_bytes) {
+  std::vector<Item> out;
+  std::size_t off = 0;
+  while (off + tar::kBlock <= tar_bytes.size()) {
+    auto h = tar::parse_header(std::string_view(tar_bytes).substr(off, tar::kBlock));
+    REQUIRE(h.is_ok());
+    if (!*h) break;
+    off += tar::kBlock;
+    out.push_back({(*h)->name, (*h)->type, tar_bytes.substr(off, (*h)->size)});
+    off += (*h)->size + tar::padding((*h)->size);
+  }
+  return out;
+}
+
+std::string repack(const std::vector<Item>& items) {
+  std::string out;
+  for (auto& it : items) {
+    tar::Entry e;
+    e.name = it.name;
+    e.type = it.type;
+    e.size = it.data.size();
+    out += tar::header(e).value() + it.data + std::string(tar::padding(it.data.size()), '\0');
+  }
+  return out + tar::trailer();
+}
+
+std::string& file(std::vector<Item>& items, const std::string& rel) {
+  for (auto& it : items)
+    if (it.name.size() > rel.size() && it.name.compare(it.name.size() - rel.size(), rel.size(), rel) == 0 &&
+        it.name[it.name.size() - rel.size() - 1] == '/')
+      return it.data;
+  FAIL("no " << rel << " in the pack");
+  static std::string none;
+  return none;
+}
+
+// Writes the manifest again for the files as they are now.
+void update_manifest(std::vector<Item>& items) {
+  std::string m;
+  for (auto& it : items) {
+    if (it.type != '0') continue;
+    std::string rel = it.name.substr(it.name.find('/') + 1);
+    if (rel != audit::kManifest) m += to_hex(sha256(it.data)) + "  " + rel + "\n";
+  }
+  file(items, audit::kManifest) = m;
+}
+
+// events.bin split into its records (each with its 4-byte length) and joined.
+std::vector<std::string> records(const std::string& bin) {
+  std::vector<std::string> out;
+  for (std::size_t off = 0; off + 4 <= bin.size();) {
+    std::size_t n = (std::size_t(std::uint8_t(bin[off])) << 24) | (std::size_t(std::uint8_t(bin[off + 1])) << 16) |
+                    (std::size_t(std::uint8_t(bin[off + 2])) << 8) | std::size_t(std::uint8_t(bin[off + 3]));
+    out.push_back(bin.substr(off, 4 + n));
+    off += 4 + n;
+  }
+  return out;
+}
+std::string joined(const std::vector<std::string>& rs) {
+  std::string out;
+  for (auto& r : rs) out += r;
+  return out;
+}
+
+// The checks a changed pack must fail, with the file and field that failed.
+void refused(const audit::CheckReport& r, const std::string& file_name, std::uint64_t position,
+             const std::string& field) {
+  INFO(r.text());
+  CHECK_FALSE(r.ok);
+  CHECK_FALSE(r.unusable);
+  CHECK(r.file == file_name);
+  CHECK(r.position == position);
+  CHECK(r.field == field);
+  CHECK(r.text().rfind("FAILED: " + file_name, 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("audit pack: the demonstration ledger's pack checks out offline") {
+  const Demo& d = demo();
+  std::size_t largest = 0;
+  std::string tar = d.pack(0, &largest);
+  CHECK(largest <= audit::kPieceBytes);
+  std::uint64_t head = d.store->head().position;
+  REQUIRE(head > 100);
+
+  auto r = check(tar, d.keys());
+  INFO(r.text());
+  REQUIRE(r.ok);
+  CHECK(r.dir == "ledger-pack-" + std::to_string(head));
+  CHECK(r.files == 7);
+  CHECK(r.events == head);
+  CHECK(r.tree_size == head);
+  CHECK(r.root == d.store->tree_root(head).value());
+  CHECK(r.ndjson_lines == head);
+  CHECK(r.programmes == 2);
+  CHECK(r.pairs > 0);
+  CHECK(r.totals_values > 1000);
+  CHECK(r.text().rfind("ok: ledger-pack-", 0) == 0);
+
+  // The layout, in order; the bytes are the ledger's own.
+  auto items = unpack(tar);
+  std::string dir = "ledger-pack-" + std::to_string(head) + "/";
+  std::vector<std::string> names;
+  for (auto& it : items) names.push_back(it.name);
+  CHECK(names == std::vector<std::string>{dir, dir + "README.md", dir + "MANIFEST.sha256", dir + "checkpoint.txt",
+                                          dir + "verifier-keys.txt", dir + "events.fbs", dir + "totals.json",
+                                          dir + "events.bin", dir + "events.ndjson"});
+  CHECK(file(items, "checkpoint.txt") == d.signer->checkpoint(head).value());
+  CHECK(file(items, "verifier-keys.txt") == d.signer->verifiers().back() + "\n");
+  CHECK(file(items, "events.fbs") == audit::events_schema());
+  CHECK(file(items, "events.fbs").find("table Envelope") != std::string::npos);
+  CHECK(file(items, "README.md").find("ledger audit check " + dir.substr(0, dir.size() - 1) + ".tar") !=
+        std::string::npos);
+  auto first = d.store->read_one(1).value();
+  CHECK(records(file(items, "events.bin")).front().substr(4) == first.bytes());
+  CHECK(records(file(items, "events.bin")).size() == head);
+  const std::string& nd = file(items, "events.ndjson");
+  CHECK(nd.substr(0, nd.find('\n') + 1) == ndjson_line(first.view()));
+
+  // totals.json is the API's JSON at the head.
+  auto rm = replay<ReadModels>(*d.store).value();
+  json totals = json::parse(file(items, "totals.json"));
+  CHECK(totals["position"] == head);
+  for (auto& p : totals["programmes"]) {
+    std::string pid = p["programme"]["id"];
+    CHECK(p["budget"] == budget_answer(rm, pid, true));
+    CHECK(p["hours_by_mentee"] == hours_answer(rm, pid, HoursBy::mentee, "mentee"));
+    CHECK(p["budget"]["totals"].contains("explain"));
+  }
+
+  // The same ledger makes the same bytes.
+  CHECK(d.pack() == tar);
+}
+
+TEST_CASE("audit pack: a pack of an earlier position, and what tar and sha256sum make of it") {
+  const Demo& d = demo();
+  std::string tar = d.pack(100);
+  auto r = check(tar, d.keys());
+  INFO(r.text());
+  REQUIRE(r.ok);
+  CHECK(r.events == 100);
+  CHECK(r.root == d.store->tree_root(100).value());
+
+  std::string before;
+  auto past = audit::build_pack(*d.store, *d.signer, d.store->head().position + 1,
+                                [&](std::string_view p) { return before.append(p), Status::ok(); });
+  CHECK(past.status().is(Kind::invalid_argument));
+
+  // The system's tar reads it and sha256sum -c agrees with the manifest.
+  if (std::system("command -v tar >/dev/null && command -v sha256sum >/dev/null") == 0) {
+    test::TempDir out;
+    {
+      std::ofstream f(out.sub("pack.tar"), std::ios::binary);
+      f << tar;
+    }
+    std::string cmd = "cd '" + out.path() + "' && tar -xf pack.tar && cd ledger-pack-100 && sha256sum -c --quiet " +
+                      "MANIFEST.sha256 && test \"$(stat -c %a events.bin)\" = 644";
+    CHECK(std::system(cmd.c_str()) == 0);
+  }
+}
+
+TEST_CASE("audit check: a changed event is caught by the manifest, and by its hash when the manifest follows") {
+  const Demo& d = demo();
+  const std::string tar = d.pack();
+  auto items = unpack(tar);
+  auto rs = records(file(items, "events.bin"));
+  // Event 42's stream id, one letter changed: the envelope still decodes.
+  std::string& rec = rs[41];
+  std::string envelope = rec.substr(4);
+  std::string stream(decode_event(envelope).value().stream());
+  REQUIRE(stream.size() > 3);
+  std::size_t at = rec.find(stream, 4);
+  REQUIRE(at != std::string::npos);
+  rec[at] = static_cast<char>(rec[at] ^ 0x20);
+  file(items, "events.bin") = joined(rs);
+
+  refused(check(repack(items), d.keys()), "events.bin", 0, "sha256");
+  update_manifest(items);
+  auto r = check(repack(items), d.keys());
+  refused(r, "events.bin", 42, "hash");
+  CHECK(r.message.find("its contents hash to") != std::string::npos);
+}
+
+TEST_CASE("audit check: events swapped or missing") {
+  const Demo& d = demo();
+  const std::string tar = d.pack();
+  {
+    auto items = unpack(tar);
+    auto rs = records(file(items, "events.bin"));
+    std::swap(rs[9], rs[10]);
+    file(items, "events.bin") = joined(rs);
+    update_manifest(items);
+    auto r = check(repack(items), d.keys());
+    refused(r, "events.bin", 10, "position");
+    CHECK(r.message.find("holds position 11") != std::string::npos);
+  }
+  {
+    auto items = unpack(tar);
+    auto rs = records(file(items, "events.bin"));
+    rs.erase(rs.begin() + 20);
+    file(items, "events.bin") = joined(rs);
+    update_manifest(items);
+    auto r = check(repack(items), d.keys());
+    refused(r, "events.bin", 21, "position");
+    CHECK(r.message.find("holds position 22") != std::string::npos);
+  }
+  {
+    // The last event gone: the chain holds, the tree is one short.
+    auto items = unpack(tar);
+    auto rs = records(file(items, "events.bin"));
+    rs.pop_back();
+    file(items, "events.bin") = joined(rs);
+    update_manifest(items);
+    auto r = check(repack(items), d.keys());
+    refused(r, "events.bin", 0, "");
+    CHECK(r.message.find("checkpoint.txt is of a tree of") != std::string::npos);
+  }
+}
+
+TEST_CASE("audit check: the checkpoint must verify with a key the caller gives") {
+  const Demo& d = demo();
+  const std::string tar = d.pack();
+  {
+    // One byte of the root changed.
+    auto items = unpack(tar);
+    std::string& cp = file(items, "checkpoint.txt");
+    std::size_t third = cp.find('\n', cp.find('\n') + 1) + 1;
+    cp[third + 3] = cp[third + 3] == 'A' ? 'B' : 'A';
+    refused(check(repack(items), d.keys()), "checkpoint.txt", 0, "sha256");
+    update_manifest(items);
+    auto r = check(repack(items), d.keys());
+    refused(r, "checkpoint.txt", 0, "signature");
+  }
+  {
+    // Signed by another key of the same name, listed in the pack's own keys:
+    // the pack's keys prove nothing, the caller's key refuses it.
+    auto items = unpack(tar);
+    auto other = note::generate(d.signer->origin()).value();
+    std::uint64_t head = d.store->head().position;
+    note::Checkpoint c{d.signer->origin(), head, d.store->tree_root(head).value()};
+    file(items, "checkpoint.txt") = note::sign(note::checkpoint_text(c), other);
+    file(items, "verifier-keys.txt") = other.verifier() + "\n";
+    update_manifest(items);
+    std::string forged = repack(items);
+    auto r = check(forged, d.keys());
+    refused(r, "checkpoint.txt", 0, "signature");
+    // With the forger's key it opens, and everything else holds.
+    CHECK(check(forged, {note::parse_verifier(other.verifier()).value()}).ok);
+    // With both keys, but the pack not listing the key that signed.
+    file(items, "verifier-keys.txt") = d.signer->verifier() + "\n";
+    update_manifest(items);
+    auto both = d.keys();
+    both.push_back(note::parse_verifier(other.verifier()).value());
+    refused(check(repack(items), both), "verifier-keys.txt", 0, "");
+  }
+}
+
+TEST_CASE("audit check: a changed total or NDJSON line names its place") {
+  const Demo& d = demo();
+  const std::string tar = d.pack();
+  {
+    auto items = unpack(tar);
+    json totals = json::parse(file(items, "totals.json"));
+    totals["programmes"][1]["budget"]["totals"]["net_invoiced_cents"] =
+        totals["programmes"][1]["budget"]["totals"]["net_invoiced_cents"].get<std::int64_t>() + 100;
+    file(items, "totals.json") = totals.dump(2) + "\n";
+    update_manifest(items);
+    auto r = check(repack(items), d.keys());
+    refused(r, "totals.json", 0, "/programmes/1/budget/totals/net_invoiced_cents");
+    CHECK(r.message.find("the events give") != std::string::npos);
+  }
+  {
+    auto items = unpack(tar);
+    std::string& nd = file(items, "events.ndjson");
+    std::size_t start = 0;
+    for (int i = 0; i < 6; ++i) start = nd.find('\n', start) + 1;  // line 7
+    std::size_t end = nd.find('\n', start);
+    json line = json::parse(nd.substr(start, end - start));
+    line["time"] = "2001-01-01T00:00:00Z";
+    nd.replace(start, end - start, line.dump());
+    update_manifest(items);
+    auto r = check(repack(items), d.keys());
+    refused(r, "events.ndjson", 7, "/time");
+  }
+  {
+    // The same JSON with other spacing is not what the export writes.
+    auto items = unpack(tar);
+    std::string& nd = file(items, "events.ndjson");
+    nd.insert(1, " ");
+    update_manifest(items);
+    refused(check(repack(items), d.keys()), "events.ndjson", 1, "");
+  }
+}
+
+TEST_CASE("audit check: files missing or extra, and an archive that is not a pack") {
+  const Demo& d = demo();
+  const std::string tar = d.pack();
+  {
+    auto items = unpack(tar);
+    items.push_back({items[0].name + "notes.txt", '0', "a file of my own\n"});
+    update_manifest(items);
+    refused(check(repack(items), d.keys()), "notes.txt", 0, "");
+  }
+  {
+    auto items = unpack(tar);
+    items.erase(items.begin() + 6);  // totals.json
+    update_manifest(items);
+    refused(check(repack(items), d.keys()), "totals.json", 0, "");
+  }
+  {
+    auto items = unpack(tar);
+    file(items, "MANIFEST.sha256").erase(0, file(items, "MANIFEST.sha256").find('\n') + 1);  // README unlisted
+    auto r = check(repack(items), d.keys());
+    refused(r, "MANIFEST.sha256", 0, "");
+    CHECK(r.message.find("README.md") != std::string::npos);
+  }
+  auto cut = check(tar.substr(0, tar.size() / 2), d.keys());
+  CHECK_FALSE(cut.ok);
+  CHECK(cut.unusable);
+  auto junk = check(std::string(4096, 'x'), d.keys());
+  CHECK(junk.unusable);
+}
