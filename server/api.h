@@ -166,6 +166,7 @@ class Api {
   void inclusion_proof(Ctx& c);
   void consistency_proof(Ctx& c);
   void audit_key(Ctx& c);
+  void audit_pack(Ctx& c);
 
  private:
   Service& s_;

@@ -6,6 +6,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "server/api.h"
+#include "server/audit_pack.h"
 
 namespace pl {
 
@@ -86,6 +87,38 @@ void Api::audit_key(Ctx& c) {
   json keys = json::array();
   for (const std::string& v : s.verifiers()) keys.push_back({{"verifier", v}, {"current", v == s.verifier()}});
   c.reply(json_response(200, {{"origin", s.origin()}, {"keys", keys}}));
+}
+
+void Api::audit_pack(Ctx& c) {
+  std::uint64_t head = s_.published_position(), at = 0;
+  if (head == 0) return c.fail(404, "not_found", "the log is empty: there is nothing to pack");
+  if (!tree_arg(c, "at", head, head, &at)) return;
+  // Built whole into an unnamed temporary file on the verify thread (the lane
+  // of slow reads, one at a time), then sent from it: a failure is an error
+  // answer, never a cut tar that looks whole.
+  auto shared = std::make_shared<Ctx>(std::move(c));
+  bool posted = verify_worker_->post([this, shared, at] {
+    std::shared_ptr<std::FILE> file(std::tmpfile(), [](std::FILE* f) {
+      if (f) std::fclose(f);
+    });
+    if (!file) return shared->fail(Status::io_error("no temporary file for the pack"));
+    auto summary = audit::build_pack(*parts_.store, *parts_.signer, at, [&](std::string_view piece) {
+      if (std::fwrite(piece.data(), 1, piece.size(), file.get()) != piece.size())
+        return Status::io_error("writing the pack to a temporary file failed");
+      return Status::ok();
+    });
+    if (!summary) return shared->fail(summary.status());
+    if (std::fflush(file.get()) != 0 || std::fseek(file.get(), 0, SEEK_SET) != 0)
+      return shared->fail(Status::io_error("reading the pack back failed"));
+    HttpResponse r;
+    r.content_type = "application/x-tar";
+    r.stream = HttpResponse::Stream::file;
+    r.file = std::move(file);
+    r.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"ledger-pack-" + std::to_string(at) + ".tar\"");
+    shared->reply(std::move(r));
+  });
+  if (!posted) shared->fail(503, "busy", "a verify or another pack is running; retry in a moment");
 }
 
 }  // namespace pl

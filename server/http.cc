@@ -246,6 +246,31 @@ net::awaitable<void> stream_export(beast::tcp_stream& stream, Shared& sh, const 
   co_await write_chunk({});  // the last chunk, empty: the export is whole
 }
 
+// A file's bytes, in chunks of at most 256 KiB; a read error cuts the answer.
+net::awaitable<void> stream_file(beast::tcp_stream& stream, Shared& sh, const HttpResponse& r) {
+  beast::error_code ec;
+  std::vector<char> buf(256 * 1024);
+  for (;;) {
+    std::size_t n = std::fread(buf.data(), 1, buf.size(), r.file.get());
+    if (n == 0) {
+      if (std::ferror(r.file.get())) {
+        abort_connection(stream);
+        co_return;
+      }
+      break;
+    }
+    char size[24];
+    int len = std::snprintf(size, sizeof size, "%zx\r\n", n);
+    std::array<net::const_buffer, 3> parts = {net::buffer(size, static_cast<std::size_t>(len)),
+                                              net::buffer(buf.data(), n), net::buffer(std::string_view("\r\n"))};
+    stream.expires_after(std::chrono::seconds(std::max(sh.options.idle_timeout_s, 30)));
+    co_await net::async_write(stream, parts, net::redirect_error(net::use_awaitable, ec));
+    if (ec) co_return;
+  }
+  co_await net::async_write(stream, net::buffer(std::string_view("0\r\n\r\n")),
+                            net::redirect_error(net::use_awaitable, ec));
+}
+
 net::awaitable<void> session(tcp::socket socket, Shared& sh) {
   CountedUnit connection(sh.connections);  // taken by the listener
   beast::tcp_stream stream(std::move(socket));
@@ -355,6 +380,8 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       if (!ec && !head) {
         if (r.stream == HttpResponse::Stream::live)
           co_await stream_live(stream, sh, r.from, r.mentor_id);
+        else if (r.stream == HttpResponse::Stream::file)
+          co_await stream_file(stream, sh, r);
         else
           co_await stream_export(stream, sh, r);
       }

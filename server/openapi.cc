@@ -54,6 +54,9 @@ json success(const Route& r) {
     case Body::text:
       out["content"] = text_content({"text/plain"});
       break;
+    case Body::tar:
+      out["content"]["application/x-tar"]["schema"] = {{"type", "string"}, {"contentMediaType", "application/x-tar"}};
+      break;
     case Body::signed_note:
       out["content"] = text_content({"text/plain; charset=utf-8"});
       break;

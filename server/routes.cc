@@ -287,6 +287,10 @@ std::vector<Route> make_table() {
             {"consistency_from", "consistency_to"}),
       other("/v1/audit/key", "audit_key", "The verifier keys of the signed checkpoints", "proofs", kNoToken,
             &Api::audit_key, Body::json, "AuditKeys"),
+      // Personal data: auditors and coordinators, in the verify lane.
+      other("/v1/audit/pack", "audit_pack",
+            "The auditor's pack: events 1..at, the signed checkpoint, the totals, to check offline (a tar)", "audit",
+            kCoord | kAuditor, &Api::audit_pack, Body::tar, {}, {"pack_at"}),
   };
   for (Route& r : t) {
     std::string_view p = r.pattern;

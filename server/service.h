@@ -52,13 +52,16 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string route;  // the route's pattern, for logs and metrics
   // Streamed answers, written piece by piece by the HTTP layer.
-  enum class Stream { none, live, ndjson, csv };
+  enum class Stream { none, live, ndjson, csv, file };
   Stream stream = Stream::none;
   std::uint64_t from = 0;  // first position
   std::uint64_t to = 0;    // export: last position
   // Streams for a mentor carry only the events of its own pairs (and their
   // invoices, and its own application); empty: every event.
   std::string mentor_id;
+  // Stream::file: the bytes of this open file, from its start (the audit
+  // pack, built into an unnamed temporary file before the answer starts).
+  std::shared_ptr<std::FILE> file;
 };
 
 // A piece of a streamed answer: the position to read next, and whether the
