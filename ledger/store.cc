@@ -260,28 +260,27 @@ std::uint64_t Store::tree_size() const {
   return tree_size_;
 }
 
-Result<Hash> Store::tree_root(std::uint64_t size) const {
+// Runs fn with the stored tree's nodes, if the tree holds `size` leaves;
+// under the readers' lock.
+template <class Fn>
+auto Store::with_tree(std::uint64_t size, Fn fn) const -> decltype(fn(merkle::NodeReader())) {
   std::shared_lock db_lock(db_mu_);
   PL_RETURN_IF_ERROR(usable());
   if (size > tree_size())
     return Status::invalid("the tree has " + std::to_string(tree_size()) + " leaves, not " + std::to_string(size));
-  return merkle::root(size, [this](int level, std::uint64_t index) { return tree_node(level, index); });
+  return fn([this](int level, std::uint64_t index) { return tree_node(level, index); });
+}
+
+Result<Hash> Store::tree_root(std::uint64_t size) const {
+  return with_tree(size, [&](const merkle::NodeReader& read) { return merkle::root(size, read); });
 }
 
 Result<std::vector<Hash>> Store::inclusion_proof(std::uint64_t index, std::uint64_t size) const {
-  std::shared_lock db_lock(db_mu_);
-  PL_RETURN_IF_ERROR(usable());
-  if (size > tree_size())
-    return Status::invalid("the tree has " + std::to_string(tree_size()) + " leaves, not " + std::to_string(size));
-  return merkle::inclusion_proof(index, size, [this](int level, std::uint64_t i) { return tree_node(level, i); });
+  return with_tree(size, [&](const merkle::NodeReader& read) { return merkle::inclusion_proof(index, size, read); });
 }
 
 Result<std::vector<Hash>> Store::consistency_proof(std::uint64_t m, std::uint64_t n) const {
-  std::shared_lock db_lock(db_mu_);
-  PL_RETURN_IF_ERROR(usable());
-  if (n > tree_size())
-    return Status::invalid("the tree has " + std::to_string(tree_size()) + " leaves, not " + std::to_string(n));
-  return merkle::consistency_proof(m, n, [this](int level, std::uint64_t i) { return tree_node(level, i); });
+  return with_tree(n, [&](const merkle::NodeReader& read) { return merkle::consistency_proof(m, n, read); });
 }
 
 Status Store::put_setting(std::string_view name, std::string_view value) {

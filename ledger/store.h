@@ -354,6 +354,8 @@ class Store {
   // Calls fn with each stored event's hash, in order, until it returns false
   // (verify's second look, under its snapshot); the caller holds db_mu_.
   Status scan_unlocked_hashes(const rocksdb::ReadOptions& ro, const std::function<bool(const Hash&)>& fn) const;
+  template <class Fn>
+  auto with_tree(std::uint64_t size, Fn fn) const -> decltype(fn(merkle::NodeReader()));
   // Reads a stored node; for the merkle:: functions.
   Result<Hash> tree_node(int level, std::uint64_t index) const;
   // The tree's right edge at the head (writer thread; loaded at open).

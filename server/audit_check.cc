@@ -53,7 +53,7 @@ class MemorySource : public Source {
   std::uint64_t size() const override { return bytes_.size(); }
   Status read_at(std::uint64_t offset, char* out, std::size_t n) const override {
     if (offset > bytes_.size() || n > bytes_.size() - offset) return Status::io_error("read past the end");
-    std::memcpy(out, bytes_.data() + offset, n);
+    if (n > 0) std::memcpy(out, bytes_.data() + offset, n);
     return Status::ok();
   }
 

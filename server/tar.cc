@@ -15,7 +15,7 @@ constexpr Field kName{0, 100}, kMode{100, 8}, kUid{108, 8}, kGid{116, 8}, kSize{
     kPrefix{345, 155};
 
 void put_text(std::string& block, Field f, std::string_view text) {
-  std::memcpy(block.data() + f.off, text.data(), std::min(text.size(), f.len));
+  if (!text.empty()) std::memcpy(block.data() + f.off, text.data(), std::min(text.size(), f.len));
 }
 
 // `value` as octal digits filling the field but its last byte (a NUL).

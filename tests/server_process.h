@@ -194,6 +194,15 @@ inline json tour_body() {
       {"id", "t1"}, {"region", "Wallonia"}, {"host", "AWEX"}, {"start_date", "2026-10-28"}, {"end_date", "2026-11-01"}};
 }
 
+// The verifier key that signs the checkpoints of the ledger on `port` (for
+// tests: an auditor gets it from the operator, not from the server).
+inline std::string current_verifier(int port) {
+  json keys = request(port, "GET", "/v1/audit/key").j();
+  for (auto& k : keys["keys"])
+    if (k["current"] == true) return k["verifier"].get<std::string>();
+  return {};
+}
+
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;

@@ -645,11 +645,7 @@ TEST_CASE(
     "checkpoint signed before a kill is consistent with the tree after it") {
   Server s(false);
   setup(s);
-  std::string verifier;
-  json keys = request(s.port, "GET", "/v1/audit/key").j();
-  for (auto& k : keys["keys"])
-    if (k["current"] == true) verifier = k["verifier"].get<std::string>();
-  auto key = note::parse_verifier(verifier);
+  auto key = note::parse_verifier(current_verifier(s.port));
   REQUIRE(key);
   std::vector<note::Checkpoint> signed_before;  // checkpoints taken while the clients write
   std::mutex mu;
