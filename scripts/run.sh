@@ -22,5 +22,7 @@ else
   echo "Tokens: see $DATA/tokens.json; make one with ./build/app/ledger token add --data $DATA --name NAME --role ROLE"
 fi
 echo "Try: curl -H \"Authorization: Bearer <token>\" http://$LISTEN/v1/programmes"
+echo "The verifier key of the signed checkpoints (paste it into the dashboard's audit page):"
+echo "  $(./build/app/ledger key show --data "$DATA" 2>/dev/null)"
 echo
 exec ./build/app/ledger serve --data "$DATA" --listen "$LISTEN"
