@@ -1,12 +1,14 @@
-// The dashboard: pairs for coordinators, budget for finance staff, audit for
-// auditors, over the ledger's HTTP API. The token lives in session storage.
+// The dashboard over the ledger's HTTP API: pairs, mentees, applications and
+// matching for coordinators, budget and hours for finance staff, audit for
+// auditors, tours and joint meetings, the rules and their amendments; every
+// figure opens the events it was summed from. The token lives in session storage.
 import { Chart, BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend } from 'chart.js';
 import { fromBase64, toBase64, parseVerifier, parseNote, verifyNote, parseCheckpoint, verifyConsistency } from './tlog.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 
 const $ = (sel, root = document) => root.querySelector(sel);
-const state = { token: sessionStorage.getItem('ledger-token') || '', me: null, programme: '', asOf: '', charts: [] };
+const state = { token: sessionStorage.getItem('ledger-token') || '', me: null, programme: '', asOf: '', charts: [], explained: new Map() };
 
 // ---- helpers
 
@@ -58,10 +60,158 @@ function bar(value, cap, { label, high = 90, extra = '' } = {}) {
     <span style="width:${pct.toFixed(1)}%"></span>${extra}</div>`;
 }
 
+// ---- explain: a figure is a button that opens the events it was summed from
+
+const signedHours = (min) => (min < 0 ? '-' : '') + hours(Math.abs(min));
+const eventType = (e) => e.type.replace('eu.programme-ledger.', '');
+
+// An explain list as the API gives it ({position, cents} or {position, minutes},
+// with type and date when the server has them), each amount times `sign`.
+const rows = (list, sign = 1) => (list || []).map((e) => ({
+  position: e.position, type: e.type || '', date: e.date || '', amount: sign * (e.cents ?? e.minutes ?? 0),
+}));
+const byPosition = (list) => [...list].sort((a, b) => a.position - b.position);
+
+// The figure `value` (cents, or minutes with unit 'minutes'), as a button when
+// `x` says what it was summed from: {title, rows, start: {label, amount},
+// note, derived: the sum is what the figure was computed from, not the figure}.
+function fig(value, x, unit = 'cents') {
+  const text = unit === 'minutes' ? hours(value) : euro(value);
+  if (!x || !x.rows) return esc(text);
+  fig.seq = (fig.seq || 0) + 1;
+  const id = 'x' + fig.seq;
+  state.explained.set(id, { ...x, value, unit });
+  return `<button type="button" class="fig" data-explain="${id}" aria-haspopup="dialog" title="Show the events this figure was summed from">${esc(text)}</button>`;
+}
+
+const eventCache = new Map();  // position -> event (events never change)
+async function eventAt(position) {
+  if (!eventCache.has(position)) {
+    const page = await api(`/v1/events?from=${position}&limit=1`, { asOf: false });
+    const e = page.events.find((ev) => ev.position === position);
+    if (!e) throw new Error(`event ${position} is not readable here`);
+    eventCache.set(position, e);
+  }
+  return eventCache.get(position);
+}
+const eventDate = (e) => e.data?.date || e.data?.issue_date || e.data?.paid_date || String(e.time || '').slice(0, 10);
+
+function openExplain(id) {
+  const x = state.explained.get(id);
+  if (!x) return;
+  const fmt = (v) => (x.unit === 'minutes' ? signedHours(v) : euro(v));
+  const list = byPosition(x.rows);
+  const sum = (x.start ? x.start.amount : 0) + list.reduce((a, r) => a + r.amount, 0);
+  $('#explain-title').textContent = `${x.title}: ${x.unit === 'minutes' ? hours(x.value) : euro(x.value)}`;
+  $('#explain-body').innerHTML = `
+    <p class="who">${list.length} event${list.length === 1 ? '' : 's'}${x.note ? ' · ' + esc(x.note) : ''}</p>
+    <div class="scroll"><table id="explain-table">
+      <thead><tr><th>Position</th><th>Type</th><th>Date</th><th class="num">${x.unit === 'minutes' ? 'Hours' : 'Amount'}</th></tr></thead>
+      <tbody>${x.start ? `<tr class="start"><td>—</td><td colspan="2">${esc(x.start.label)}</td><td class="num">${fmt(x.start.amount)}</td></tr>` : ''}
+      ${list.map((r) => `<tr data-position="${r.position}" data-amount="${r.amount}">
+        <td><button type="button" class="link" data-event="${r.position}" aria-expanded="false" aria-label="Event ${r.position}: details">#${r.position}</button></td>
+        <td class="x-type">${esc(r.type)}</td><td class="x-date">${esc(r.date)}</td><td class="num">${fmt(r.amount)}</td></tr>`).join('')}</tbody>
+      <tfoot><tr><th colspan="3">${x.derived ? esc(x.derived) : 'Sum'}</th><th class="num" id="explain-sum" data-sum="${sum}">${fmt(sum)}</th></tr></tfoot>
+    </table></div>
+    ${!x.derived && sum !== x.value ? `<p class="error">The events sum to ${fmt(sum)}, not ${fmt(x.value)}.</p>` : ''}`;
+  const dlg = $('#explain');
+  if (!dlg.open) dlg.showModal();
+  $('#explain-close').focus();
+  // Lists from a server that does not carry the type and date: read them from the log.
+  dlg.querySelectorAll('#explain-table tbody tr[data-position]').forEach(async (tr) => {
+    if (tr.querySelector('.x-type').textContent && tr.querySelector('.x-date').textContent) return;
+    try {
+      const e = await eventAt(Number(tr.dataset.position));
+      if (!tr.querySelector('.x-type').textContent) tr.querySelector('.x-type').textContent = eventType(e);
+      if (!tr.querySelector('.x-date').textContent) tr.querySelector('.x-date').textContent = eventDate(e);
+    } catch { /* the figure stands without it */ }
+  });
+}
+
+async function toggleEvent(button) {
+  const tr = button.closest('tr');
+  const open = tr.nextElementSibling?.classList.contains('x-detail') ? tr.nextElementSibling : null;
+  if (open) { open.remove(); button.setAttribute('aria-expanded', 'false'); return; }
+  const detail = document.createElement('tr');
+  detail.className = 'x-detail';
+  detail.innerHTML = '<td colspan="4">reading…</td>';
+  tr.after(detail);
+  button.setAttribute('aria-expanded', 'true');
+  try {
+    const e = await eventAt(Number(button.dataset.event));
+    detail.innerHTML = `<td colspan="4"><p class="receipt">${esc(eventType(e))} · ${esc(e.subject)} · recorded ${esc(e.time)} by ${esc(e.actor)} · rules v${esc(e.rulesversion)} · hash ${esc(e.hash)}</p>
+      <pre class="note">${esc(JSON.stringify(e.data, null, 2))}</pre></td>`;
+  } catch (err) {
+    detail.innerHTML = `<td colspan="4" class="error">${esc(err.message)}</td>`;
+  }
+}
+
+document.addEventListener('click', (e) => {
+  const f = e.target.closest('[data-explain]');
+  if (f) return openExplain(f.dataset.explain);
+  const ev = e.target.closest('#explain [data-event]');
+  if (ev) toggleEvent(ev);
+});
+
+// Explain lists for the figures of a pair, from the pair as the API gives it
+// (the same events the budget sums, pair by pair).
+function pairExplain(p, assigned) {
+  const inv = [], cred = [], paid = [];
+  for (const i of p.invoices) {
+    inv.push({ position: i.position, type: 'InvoiceIssued', date: i.issue_date, amount: i.net_cents });
+    for (const c of i.credit_notes || []) cred.push({ position: c.position, type: 'CreditNoteIssued', date: c.date || '', amount: c.amount_cents });
+    for (const y of i.payments || []) paid.push({ position: y.position, type: 'InvoicePaid', date: y.paid_date, amount: y.amount_cents });
+    if (i.cancelled) {
+      inv.push({ position: i.cancelled_position, type: 'InvoiceCancelled', date: '', amount: -i.net_cents });
+      if (i.credited_cents) cred.push({ position: i.cancelled_position, type: 'InvoiceCancelled', date: '', amount: -i.credited_cents });
+    }
+  }
+  const sessions = p.sessions.filter((s) => !s.voided).map((s) => ({ position: s.position, type: 'SessionLogged', date: s.date, amount: s.minutes }));
+  return {
+    minutes: { title: 'Hours of this pair', rows: sessions },
+    agreed: assigned ? { title: 'Fee agreed', rows: [{ position: assigned.position, type: 'PairAssigned', date: p.start_date, amount: p.agreed_fee_cents }] } : null,
+    net: { title: 'Invoiced, net of credit notes', rows: [...inv, ...cred.map((r) => ({ ...r, amount: -r.amount }))] },
+    paid: { title: 'Paid', rows: paid },
+  };
+}
+
+// The explain lists of an invoice's figures.
+function invoiceExplain(i) {
+  const issued = { position: i.position, type: 'InvoiceIssued', date: i.issue_date, amount: i.net_cents };
+  const credits = (i.credit_notes || []).map((c) => ({ position: c.position, type: 'CreditNoteIssued', date: c.date || '', amount: c.amount_cents }));
+  const pays = (i.payments || []).map((y) => ({ position: y.position, type: 'InvoicePaid', date: y.paid_date, amount: y.amount_cents }));
+  return {
+    net: { title: `Invoice ${i.number}, net`, rows: [issued] },
+    credited: { title: `Invoice ${i.number}, credited`, rows: credits },
+    paid: { title: `Invoice ${i.number}, paid`, rows: pays },
+    due: i.cancelled ? null : { title: `Invoice ${i.number}, due`, rows: [issued, ...credits.map((r) => ({ ...r, amount: -r.amount })), ...pays.map((r) => ({ ...r, amount: -r.amount }))] },
+  };
+}
+
+// Hours by a grouping, with the sessions each total was summed from when the
+// server gives them (?explain=1); null when the server refuses the question.
+async function hoursBy(groupBy) {
+  try {
+    return await api(`${pidPath()}/hours?group_by=${groupBy}&explain=1`);
+  } catch (err) {
+    if (err.status === 401) throw err;
+    return null;
+  }
+}
+const hoursMap = (h) => new Map((h?.groups || []).map((g) => [g.key, g]));
+const hoursRows = (g) => (g && Array.isArray(g.explain) ? g.explain.map((e) => ({
+  position: e.position, type: e.type || 'SessionLogged', date: e.date || '', amount: e.minutes,
+})) : null);
+
+const VIEWS = {
+  pairs: 'Pairs', mentees: 'Mentees', applications: 'Applications', matching: 'Matching', tours: 'Tours and meetings',
+  hours: 'Hours', budget: 'Budget', rules: 'Rules', audit: 'Audit',
+};
 const can = {
   logSession: () => ['coordinator', 'mentor'].includes(state.me?.role),
   invoice: () => state.me?.role === 'finance',
   pack: () => ['auditor', 'coordinator'].includes(state.me?.role),
+  coordinate: () => state.me?.role === 'coordinator',
   views: () => ({
     coordinator: ['pairs', 'budget', 'audit'],
     finance: ['budget', 'pairs', 'audit'],
@@ -69,6 +219,19 @@ const can = {
     mentor: ['pairs'],
   })[state.me?.role] || [],
 };
+const pidPath = () => `/v1/programmes/${encodeURIComponent(state.programme)}`;
+const isoToday = () => new Date().toISOString().slice(0, 10);
+const topicsOf = (text) => String(text || '').split(',').map((t) => t.trim()).filter(Boolean);
+const cents = (eur) => Math.round(Number(eur) * 100);
+// The next free id of the form <prefix><number>, the number as wide as the widest in use.
+function nextId(ids, prefix, width = 2) {
+  let n = 0;
+  for (const id of ids) {
+    const m = id.startsWith(prefix) ? /^(\d+)$/.exec(id.slice(prefix.length)) : null;
+    if (m) { n = Math.max(n, Number(m[1])); width = Math.max(width, m[1].length); }
+  }
+  return prefix + String(n + 1).padStart(width, '0');
+}
 
 // ---- sign-in and frame
 
@@ -107,7 +270,7 @@ async function start() {
   if (!progs.some((p) => p.id === state.programme) && progs[0]) state.programme = progs[0].id;
   sel.value = state.programme;
   $('#controls').hidden = false;
-  $('#nav').innerHTML = can.views().map((v) => `<a href="#${v}" data-view="${v}">${v[0].toUpperCase() + v.slice(1)}</a>`).join('');
+  $('#nav').innerHTML = can.views().map((v) => `<a href="#${v}" data-view="${v}">${VIEWS[v]}</a>`).join('');
   if (!location.hash || !can.views().includes(location.hash.slice(1).split('/')[0])) location.hash = '#' + can.views()[0];
   else route();
   live();
@@ -121,11 +284,13 @@ async function route() {
   document.querySelectorAll('#nav a').forEach((a) => a.toggleAttribute('aria-current', a.dataset.view === view) && a.setAttribute('aria-current', 'page'));
   state.charts.forEach((c) => c.destroy());
   state.charts = [];
+  state.explained.clear();
   const main = $('#main');
+  const allowed = (v) => can.views().includes(v);
   try {
     if (view === 'pair' && arg) await pairView(main, decodeURIComponent(arg));
-    else if (view === 'budget') await budgetView(main);
-    else if (view === 'audit') await auditView(main);
+    else if (view === 'budget' && allowed(view)) await budgetView(main);
+    else if (view === 'audit' && allowed(view)) await auditView(main);
     else await pairsView(main);
   } catch (err) {
     if (err.status === 401) return signInView('The token is no longer valid.');
@@ -136,8 +301,15 @@ async function route() {
 const pairsUi = { status: '', country: '', mentor: '', sort: 'mentee_name', dir: 1 };
 
 async function pairsView(main) {
-  const data = await api(`/v1/programmes/${encodeURIComponent(state.programme)}/pairs`);
+  const [data, byMentee, byPair] = await Promise.all([api(`${pidPath()}/pairs`), hoursBy('mentee'), hoursBy('pair')]);
   const pairs = data.pairs;
+  const [menteeHours, pairHours] = [hoursMap(byMentee), hoursMap(byPair)];
+  const hoursCell = (p) => {
+    const cap = p.mentee_minutes_used + p.minutes_left;
+    const m = hoursRows(menteeHours.get(p.mentee_id));
+    const own = hoursRows(pairHours.get(p.id));
+    return `${fig(p.mentee_minutes_used, m && { title: `Hours of ${p.mentee_name} (every pair)`, rows: m }, 'minutes')} of ${hours(cap)} (this pair ${fig(p.minutes_used, own && { title: `Hours of pair ${p.id}`, rows: own }, 'minutes')})`;
+  };
   const opts = (key) => [...new Set(pairs.map((p) => p[key]).filter(Boolean))].sort();
   const shown = pairs
     .filter((p) => (!pairsUi.status || p.status === pairsUi.status) && (!pairsUi.country || p.country === pairsUi.country) &&
@@ -159,7 +331,7 @@ async function pairsView(main) {
         <td><a href="#pair/${encodeURIComponent(p.id)}">${esc(p.mentee_name)}</a></td>
         <td>${esc(p.cluster_name)}</td><td>${esc(p.country)}</td><td>${esc(p.status)}</td>
         <td>${esc(p.start_date)} – ${esc(p.end_date)}</td>
-        <td>${bar(p.mentee_minutes_used, p.mentee_minutes_used + p.minutes_left, { label: 'hours used' })}<span class="barlabel hours-used">${hours(p.mentee_minutes_used)} of ${hours(p.mentee_minutes_used + p.minutes_left)} (this pair ${hours(p.minutes_used)})</span></td>
+        <td>${bar(p.mentee_minutes_used, p.mentee_minutes_used + p.minutes_left, { label: 'hours used' })}<span class="barlabel hours-used">${hoursCell(p)}</span></td>
         <td>${esc(p.last_session_date || '—')}</td><td>${esc(p.report)}</td>
         <td>${p.warnings.map((w) => `<span class="warn">${esc(w.replaceAll('_', ' '))}</span>`).join('')}</td></tr>`).join('')}</tbody>
     </table></div>`));
@@ -197,14 +369,17 @@ async function pairView(main, id) {
   let history = [];
   try { history = (await api(`/v1/streams/pair-${encodeURIComponent(id)}`, { asOf: false })).events; } catch { history = []; }
   const writable = !state.asOf;
+  const x = pairExplain(p, history.find((e) => eventType(e) === 'PairAssigned'));
+  const menteeHours = hoursRows(hoursMap(await hoursBy('mentee')).get(p.mentee_id));
+  const cap = p.mentee_minutes_used + p.minutes_left;
   main.replaceChildren(h(`<p><a href="#pairs">← Pairs</a></p>
     <h2>${esc(p.mentee_name)} (${esc(p.cluster_name)}, ${esc(p.country)}) with ${esc(p.mentor_name)}</h2>
     <div class="totals">
       <div>Status<b>${esc(p.status)}</b></div><div>Period<b>${esc(p.start_date)} – ${esc(p.end_date)}</b></div>
-      <div>Hours, this pair<b id="pair-hours">${hours(p.minutes_used)}</b></div>
-      <div>Mentee's cap left<b>${hours(p.minutes_left)}</b></div>
-      <div>Fee agreed<b>${euro(p.agreed_fee_cents)}</b></div><div>Invoiced<b>${euro(p.invoiced_cents - p.credited_cents)}</b></div>
-      <div>Paid<b>${euro(p.paid_cents)}</b></div><div>Report<b>${esc(p.report)}</b></div>
+      <div>Hours, this pair<b id="pair-hours">${fig(p.minutes_used, x.minutes, 'minutes')}</b></div>
+      <div>Mentee's cap left<b id="pair-cap-left">${fig(p.minutes_left, menteeHours && { title: `Hours left to ${p.mentee_name}`, start: { label: 'Hour cap', amount: cap }, rows: menteeHours.map((r) => ({ ...r, amount: -r.amount })) }, 'minutes')}</b></div>
+      <div>Fee agreed<b id="pair-agreed">${fig(p.agreed_fee_cents, x.agreed)}</b></div><div>Invoiced<b id="pair-invoiced">${fig(p.invoiced_cents - p.credited_cents, x.net)}</b></div>
+      <div>Paid<b id="pair-paid">${fig(p.paid_cents, x.paid)}</b></div><div>Report<b>${esc(p.report)}</b></div>
     </div>
     ${bar(p.mentee_minutes_used, p.mentee_minutes_used + p.minutes_left, { label: 'mentee hours used' })}
     ${p.warnings.map((w) => `<span class="warn">${esc(w.replaceAll('_', ' '))}</span>`).join('')}
@@ -220,6 +395,7 @@ async function pairView(main, id) {
     </form>
     <form class="card" id="submit-report" aria-label="Submit the report">
       <label>Language <input name="language" value="en" required></label>
+      <label>Topics covered (comma separated) <input name="topics" value="${esc((p.topics || []).join(', '))}" required></label>
       <label>Progress <input name="progress" required></label>
       <label>Outcomes <input name="outcomes" required></label>
       <button type="submit">Submit report</button>
@@ -237,7 +413,7 @@ async function pairView(main, id) {
     <tbody>${p.sessions.map((s) => `<tr${s.voided ? ' class="voided"' : ''}><td>${esc(s.date)}</td><td class="num">${s.minutes}</td><td>${esc(s.mode)}</td><td>${esc(s.format)}</td><td>${esc(s.topics.join(', '))}</td><td>${esc(s.summary)}${s.voided ? ` <em>(voided: ${esc(s.void_reason)})</em>` : ''}</td><td>${s.position}</td></tr>`).join('')}</tbody></table></div>
     <h3>Invoices</h3>
     <div class="scroll"><table id="invoices"><thead><tr><th>Number</th><th>Date</th><th class="num">Net</th><th class="num">Credited</th><th class="num">Paid</th><th class="num">Due</th><th></th></tr></thead>
-    <tbody>${p.invoices.map((i) => `<tr><td>${esc(i.number)}${i.cancelled ? ' <em>(cancelled)</em>' : ''}</td><td>${esc(i.issue_date)}</td><td class="num">${euro(i.net_cents)}</td><td class="num">${euro(i.credited_cents)}</td><td class="num">${euro(i.paid_cents)}</td><td class="num">${euro(i.due_cents)}</td>
+    <tbody>${p.invoices.map((i) => [i, invoiceExplain(i)]).map(([i, ix]) => `<tr data-invoice="${esc(i.id)}"><td>${esc(i.number)}${i.cancelled ? ' <em>(cancelled)</em>' : ''}</td><td>${esc(i.issue_date)}</td><td class="num">${fig(i.net_cents, ix.net)}</td><td class="num">${fig(i.credited_cents, ix.credited)}</td><td class="num">${fig(i.paid_cents, ix.paid)}</td><td class="num">${fig(i.due_cents, ix.due)}</td>
       <td>${writable && can.invoice() && i.due_cents > 0 ? `<form class="pay" data-invoice="${esc(i.id)}" aria-label="Record a payment of ${esc(i.number)}"><label>Paid on <input name="paid_date" type="date" required></label><label>Amount (EUR) <input name="amount" type="number" min="0.01" step="0.01" value="${(i.due_cents / 100).toFixed(2)}" required></label><button type="submit">Record payment</button></form>` : ''}</td></tr>`).join('')}</tbody></table></div>
     <h3>History</h3>
     <ol class="receipt">${history.map((e) => `<li>${esc(e.time)} #${e.position} ${esc(e.type.replace('eu.programme-ledger.', ''))} by ${esc(e.actor)}</li>`).join('')}</ol>`));
@@ -245,9 +421,9 @@ async function pairView(main, id) {
   const f = $('#log-session');
   if (f) onSubmit(f, (d) => api(base + '/sessions', { method: 'POST', body: {
     id: 's-' + Date.now().toString(36), date: d.get('date'), minutes: Number(d.get('minutes')), mode: d.get('mode'), format: d.get('format'),
-    topics: String(d.get('topics') || '').split(',').map((t) => t.trim()).filter(Boolean), summary: d.get('summary') } }));
+    topics: topicsOf(d.get('topics')), summary: d.get('summary') } }));
   const r = $('#submit-report');
-  if (r) onSubmit(r, (d) => api(base + '/report', { method: 'POST', body: { language: d.get('language'), topics: [], progress: d.get('progress'), outcomes: d.get('outcomes') } }));
+  if (r) onSubmit(r, (d) => api(base + '/report', { method: 'POST', body: { language: d.get('language'), topics: topicsOf(d.get('topics')), progress: d.get('progress'), outcomes: d.get('outcomes') } }));
   const inv = $('#issue-invoice');
   if (inv) onSubmit(inv, (d) => api(base + '/invoices', { method: 'POST', body: {
     id: id + '-' + Date.now().toString(36), number: d.get('number'), issue_date: d.get('issue_date'),
@@ -256,30 +432,85 @@ async function pairView(main, id) {
     method: 'POST', body: { paid_date: d.get('paid_date'), amount_cents: Math.round(Number(d.get('amount')) * 100) } })));
 }
 
+// The explain lists of a budget line (totals, a mentee, a mentor, a country).
+function budgetExplain(l, b, what) {
+  const ex = l.explain;
+  if (!ex) return {};
+  const net = [...rows(ex.invoiced_cents), ...rows(ex.credited_cents, -1)];
+  const vat = b.vat_eligible && ex.vat_invoiced_cents ? [...rows(ex.vat_invoiced_cents), ...rows(ex.vat_credited_cents, -1)] : [];
+  const pct = `${((l.cofunding_bp ?? b.totals.cofunding_bp) / 100).toFixed(2)}%`;
+  return {
+    agreed: { title: `Agreed, ${what}`, rows: rows(ex.agreed_cents) },
+    invoiced: { title: `Invoiced, ${what}`, rows: rows(ex.invoiced_cents) },
+    credited: { title: `Credited, ${what}`, rows: rows(ex.credited_cents) },
+    net: { title: `Invoiced net, ${what}`, rows: net },
+    paid: { title: `Paid, ${what}`, rows: rows(ex.paid_cents) },
+    outstanding: { title: `Outstanding, ${what}`, rows: [...net, ...rows(ex.paid_cents, -1)] },
+    left: l.cap_cents !== undefined ? { title: `Fee cap left, ${what}`, start: { label: 'Fee cap', amount: l.cap_cents }, rows: net.map((r) => ({ ...r, amount: -r.amount })) } : null,
+    eu: { title: `EU co-funded share, ${what}`, rows: [...net, ...vat], derived: `Eligible cost (${pct} of it co-funded, rounded per mentee)` },
+    own: { title: `Own share, ${what}`, rows: [...net, ...vat], derived: `Eligible cost (the part not co-funded is the own share)` },
+  };
+}
+
 async function budgetView(main) {
-  const b = await api(`/v1/programmes/${encodeURIComponent(state.programme)}/budget`);
+  const b = await api(`${pidPath()}/budget?explain=1`);
   const t = b.totals;
+  const tx = budgetExplain(t, b, 'programme');
   main.replaceChildren(h(`<h2>Budget <small class="who">at position ${b.position}</small></h2>
     <div class="totals" id="budget-totals">
-      <div>Agreed<b>${euro(t.agreed_cents)}</b></div><div>Invoiced, net<b>${euro(t.net_invoiced_cents)}</b></div>
-      <div>Paid<b>${euro(t.paid_cents)}</b></div><div>Outstanding<b>${euro(t.outstanding_cents)}</b></div>
-      <div>EU co-funded (${(t.cofunding_bp / 100).toFixed(2)}%)<b id="eu-share">${euro(t.eu_share_cents)}</b></div><div>Own share<b>${euro(t.own_share_cents)}</b></div>
+      <div>Agreed<b id="total-agreed">${fig(t.agreed_cents, tx.agreed)}</b></div><div>Invoiced, net<b id="total-net">${fig(t.net_invoiced_cents, tx.net)}</b></div>
+      <div>Paid<b id="total-paid">${fig(t.paid_cents, tx.paid)}</b></div><div>Outstanding<b id="total-outstanding">${fig(t.outstanding_cents, tx.outstanding)}</b></div>
+      <div>EU co-funded (${(t.cofunding_bp / 100).toFixed(2)}%)<b id="eu-share">${fig(t.eu_share_cents, tx.eu)}</b></div><div>Own share<b id="own-share">${fig(t.own_share_cents, tx.own)}</b></div>
     </div>
-    <p class="who">${esc(t.rounding)} Difference here: ${euro(t.rounding_difference_cents)}.</p>
+    <p class="who">${esc(t.rounding)} Difference here: ${euro(t.rounding_difference_cents)}. Each figure opens the events it was summed from.</p>
+    <section class="card" aria-label="Finance exports">
+      <h3>Finance exports</h3>
+      <button type="button" class="quiet" id="xlsx" data-href="${esc(pidPath())}/budget.xlsx">Download the budget workbook (.xlsx)</button>
+      <span id="xlsx-result" aria-live="polite"></span>
+    </section>
     <div class="grid2">
       <section class="card"><h3>Net invoiced per country</h3><canvas id="chart-country" role="img" aria-label="Net invoiced per country"></canvas></section>
       <section class="card"><h3>Net invoiced per month</h3><canvas id="chart-month" role="img" aria-label="Net invoiced per month"></canvas></section>
     </div>
     <h3>Per mentee (cap ${euro(b.fee_cap_cents)})</h3>
     <div class="scroll"><table id="budget-mentees"><thead><tr><th>Mentee</th><th>Country</th><th>Fee cap: invoiced net (paid)</th><th class="num">Agreed</th><th class="num">Invoiced net</th><th class="num">Paid</th><th class="num">Left</th></tr></thead>
-    <tbody>${b.mentees.map((m) => `<tr data-mentee="${esc(m.mentee_id)}"><td>${esc(m.name)}</td><td>${esc(m.country)}</td>
+    <tbody>${b.mentees.map((m) => [m, budgetExplain(m, b, m.name)]).map(([m, mx]) => `<tr data-mentee="${esc(m.mentee_id)}"><td>${esc(m.name)}</td><td>${esc(m.country)}</td>
       <td>${bar(m.net_invoiced_cents, m.cap_cents, { label: 'fee cap used', extra: `<span class="paid" style="width:${Math.min(100, (m.paid_cents / m.cap_cents) * 100).toFixed(1)}%"></span>` })}</td>
-      <td class="num">${euro(m.agreed_cents)}</td><td class="num">${euro(m.net_invoiced_cents)}</td><td class="num">${euro(m.paid_cents)}</td><td class="num">${euro(m.left_cents)}</td></tr>`).join('')}</tbody></table></div>`));
+      <td class="num">${fig(m.agreed_cents, mx.agreed)}</td><td class="num">${fig(m.net_invoiced_cents, mx.net)}</td><td class="num">${fig(m.paid_cents, mx.paid)}</td><td class="num">${fig(m.left_cents, mx.left)}</td></tr>`).join('')}</tbody></table></div>
+    <h3>Per country</h3>
+    <div class="scroll"><table id="budget-countries"><thead><tr><th>Country</th><th class="num">Agreed</th><th class="num">Invoiced net</th><th class="num">Paid</th><th class="num">EU share</th></tr></thead>
+    <tbody>${b.countries.map((c) => [c, budgetExplain(c, b, c.country)]).map(([c, cx]) => `<tr data-country="${esc(c.country)}"><td>${esc(c.country)}</td>
+      <td class="num">${fig(c.agreed_cents, cx.agreed)}</td><td class="num">${fig(c.net_invoiced_cents, cx.net)}</td><td class="num">${fig(c.paid_cents, cx.paid)}</td><td class="num">${fig(c.eu_share_cents, cx.eu)}</td></tr>`).join('')}</tbody></table></div>`));
   const chart = (id, labels, data) => state.charts.push(new Chart($('#' + id), {
     type: 'bar', data: { labels, datasets: [{ label: 'EUR', data, backgroundColor: '#0b5cad' }] },
     options: { animation: false, plugins: { legend: { display: false } } } }));
   chart('chart-country', b.countries.map((c) => c.country), b.countries.map((c) => c.net_invoiced_cents / 100));
   chart('chart-month', b.months.map((m) => m.month), b.months.map((m) => m.net_invoiced_cents / 100));
+  const xlsx = $('#xlsx');
+  xlsx.addEventListener('click', () => download(xlsx.dataset.href + (state.asOf ? '?as_of=' + encodeURIComponent(state.asOf + 'T23:59:59Z') : ''),
+    `budget-${state.programme}${state.asOf ? '-' + state.asOf : ''}.xlsx`, $('#xlsx-result'), 'the budget workbook'));
+}
+
+// Fetches a file with the token in the header and saves it from a blob URL.
+async function download(path, name, out, what) {
+  out.textContent = 'preparing…';
+  try {
+    const res = await fetch(path, { headers: { Authorization: 'Bearer ' + state.token } });
+    if (!res.ok) {
+      let msg = `HTTP ${res.status}`;
+      try { msg = (await res.json()).error.message || msg; } catch { /* not JSON */ }
+      throw new Error(msg);
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const a = Object.assign(document.createElement('a'), { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    out.textContent = '';
+  } catch (err) {
+    out.innerHTML = `<span class="error">${esc(what)} could not be downloaded: ${esc(err.message)}</span>`;
+  }
 }
 
 const auditUi = { type: '', stream: '', from: 1 };
@@ -513,9 +744,13 @@ async function live() {
           const id = /^id: (\d+)$/m.exec(block);
           if (id) { last = id[1]; changed = true; }
         }
-        if (changed && !state.asOf && !document.querySelector('form:focus-within')) {
-          clearTimeout(live.timer);
-          live.timer = setTimeout(route, 150);
+        if (changed && !state.asOf) {
+          // Not under a form being filled in or a list being read: after it.
+          if (document.querySelector('form:focus-within, details[open], dialog[open]')) live.pending = true;
+          else {
+            clearTimeout(live.timer);
+            live.timer = setTimeout(route, 150);
+          }
         }
       }
     } catch (err) {
@@ -534,6 +769,9 @@ $('#programme').addEventListener('change', (e) => {
   state.programme = e.target.value;
   sessionStorage.setItem('ledger-programme', state.programme);
   route();
+});
+$('#explain').addEventListener('close', () => {
+  if (live.pending && !state.asOf) { live.pending = false; route(); }
 });
 $('#asof').addEventListener('change', (e) => { state.asOf = e.target.value; route(); });
 $('#asof-clear').addEventListener('click', () => { state.asOf = ''; $('#asof').value = ''; route(); });

@@ -439,3 +439,145 @@ test('tlog.js verifies the server\'s consistency proofs and refuses tampered one
   assert.throws(() => tlog.fromBase64('AAA'), /base64/);
   assert.throws(() => tlog.parseNote('a\n1\nAA==\n'), /blank line/);
 });
+
+// ---- the views of every job, on a small programme of the test's own, built through the API
+
+const P = 'web-test';  // after the demonstration's programmes in the list
+const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+function addMonths(date, n) {
+  const d = new Date(date + 'T00:00:00Z');
+  d.setUTCMonth(d.getUTCMonth() + n);
+  return d.toISOString().slice(0, 10);
+}
+const RULES = {
+  hour_cap_minutes: 1920, fee_cap_cents: 310000, min_months: 6, max_months: 12, application_deadline: '2099-12-31T23:59:59Z',
+  cofunding_bp: 9000, mentee_countries: [], mentor_countries: [], expert_min_years: 5, max_tours_per_mentee: 2,
+  knowledge_areas: ['strategy', 'governance', 'member engagement', 'service portfolio'],
+};
+async function must(path, body, role = 'coordinator') {
+  const r = await apiPost(path, body, role);
+  assert.equal(r.status, 201, `${path}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+let own = null;
+// Once: a programme with applications (one made not eligible by an amendment),
+// mentees, a pair with sessions (one voided), invoices (one cancelled, one
+// credited, one paid), its report, three tours and a joint meeting.
+function ownProgramme() {
+  own ??= (async () => {
+    await must('/v1/programmes', { id: P, name: 'Web Test Track', coordinator: 'Test Cluster Network', ...RULES });
+    const app = (id, name, country, profile, years, areas, quotation) => must(`/v1/programmes/${P}/applications`, {
+      id, applicant_name: name, organisation: `${name} Cluster Organisation`, email: `${id}@example.org`, country, profile,
+      years_experience: years, knowledge_areas: areas, quotation_cents: quotation });
+    await app('wt-app-1', 'Ana Experta', 'ES', 'expert', 6, ['strategy', 'governance'], 250000);
+    await app('wt-app-2', 'Bruno Manager', 'FR', 'cluster_manager', 3, ['member engagement', 'service portfolio'], 300000);
+    await app('wt-app-3', 'Carla Tardi', 'IT', 'cluster_manager', 4, ['strategy'], 280000);
+    await app('wt-app-4', 'Dario Mentore', 'DE', 'cluster_manager', 10, ['strategy', 'governance'], 280000);
+    await app('wt-app-5', 'Eva Mentorin', 'AT', 'cluster_manager', 9, ['governance', 'member engagement'], 300000);
+    await must('/v1/applications/wt-app-4/accept', { mentor_id: 'wt-mentor-1' });
+    await must('/v1/applications/wt-app-5/accept', { mentor_id: 'wt-mentor-2' });
+    for (const [id, name, cluster, country] of [['wt-m1', 'Salma Ben Ali', 'Olive Cluster', 'TN'], ['wt-m2', 'Youssef Amrani', 'Denim Cluster', 'MA'],
+      ['wt-m3', 'Nadia Fahmy', 'Nile Tech Cluster', 'EG']])
+      await must(`/v1/programmes/${P}/mentees`, { id, name, cluster_name: cluster, sectors: 'textiles', country });
+    const start = day(-60);
+    await must(`/v1/programmes/${P}/pairs`, { id: 'wt-p1', mentor_id: 'wt-mentor-1', mentee_id: 'wt-m1', start_date: start,
+      end_date: addMonths(start, 8), agreed_fee_cents: 280000, topics: ['strategy'] });
+    const session = (id, offset, minutes) => must('/v1/pairs/wt-p1/sessions', { id, date: day(offset), minutes, mode: 'remote',
+      format: 'bilateral', topics: ['strategy'], summary: `Session ${id} on the strategy board.` });
+    await session('s1', -50, 90);
+    await session('s2', -40, 120);
+    await session('s3', -30, 60);
+    await must('/v1/pairs/wt-p1/sessions/s3/void', { reason: 'logged twice' });
+    const invoice = (id, net) => must('/v1/pairs/wt-p1/invoices', { id, number: id.toUpperCase(), issue_date: day(-35), net_cents: net, vat_cents: 0 }, 'finance');
+    await invoice('wt-inv-1', 100000);
+    await invoice('wt-inv-2', 80000);
+    await invoice('wt-inv-3', 5000);
+    await must('/v1/invoices/wt-inv-1/payments', { paid_date: day(-20), amount_cents: 100000 }, 'finance');
+    await must('/v1/invoices/wt-inv-2/credit-notes', { id: 'wt-cn-1', amount_cents: 10000, reason: 'one session not held' }, 'finance');
+    await must('/v1/invoices/wt-inv-3/cancel', { reason: 'issued in error' }, 'finance');
+    await must('/v1/pairs/wt-p1/report', { language: 'en', topics: ['strategy'], progress: 'The cluster drafted its strategy board.',
+      outcomes: 'A two-year action plan adopted by the members.' });
+    await must(`/v1/programmes/${P}/rules`, { ...RULES, expert_min_years: 8, reason: 'Experts need more experience after the mid-term review.' });
+    for (const [id, region] of [['wt-tour-a', 'Catalonia'], ['wt-tour-b', 'Wallonia'], ['wt-tour-c', 'Piedmont']])
+      await must(`/v1/programmes/${P}/tours`, { id, region, host: `${region} host cluster`, start_date: day(30), end_date: day(34), topics: ['strategy'] });
+    await must('/v1/tours/wt-tour-a/participants', { mentee_id: 'wt-m1' });
+    await must('/v1/tours/wt-tour-b/participants', { mentee_id: 'wt-m1' });
+    await must('/v1/tours/wt-tour-a/participants', { mentee_id: 'wt-m2' });
+    await must(`/v1/programmes/${P}/joint-meetings`, { id: 'wt-jm-1', date: day(-10), title: 'Kick-off of the web test track', pair_ids: ['wt-p1'] });
+  })();
+  return own;
+}
+async function ownPage(role, view) {
+  await ownProgramme();
+  const page = await signIn(role);
+  await choose(page, P);
+  await page.goto(`${base}/#${view}`);
+  return page;
+}
+// The explain dialog of the figure `sel`: its rows and its sum.
+async function explainOf(page, sel) {
+  await page.click(sel);
+  await page.waitForSelector('#explain[open] #explain-table');
+  await page.waitForFunction(() => [...document.querySelectorAll('#explain-table .x-type')].every((td) => td.textContent));
+  const rows = await page.$$eval('#explain-table tbody tr[data-position]', (trs) => trs.map((t) => ({
+    position: Number(t.dataset.position), amount: Number(t.dataset.amount), type: t.querySelector('.x-type').textContent, date: t.querySelector('.x-date').textContent })));
+  const sum = Number(await page.getAttribute('#explain-sum', 'data-sum'));
+  return { rows, sum, title: await page.textContent('#explain-title') };
+}
+async function closeExplain(page) {
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#explain', { state: 'hidden' });
+}
+const sortNum = (a) => [...a].sort((x, y) => x - y);
+
+test('explain: each euro amount and hour total opens the events it was summed from', async () => {
+  const page = await ownPage('finance', 'budget');
+  await page.waitForSelector('#total-agreed button.fig');
+  const b = await apiGet(`/v1/programmes/${P}/budget?explain=1`);
+  const t = b.totals;
+  // Agreed: the pair's assignment.
+  let x = await explainOf(page, '#total-agreed button');
+  assert.deepEqual(x.rows.map((r) => r.position), sortNum(t.explain.agreed_cents.map((e) => e.position)));
+  assert.equal(x.sum, t.agreed_cents);
+  assert.deepEqual(x.rows.map((r) => r.type), ['PairAssigned']);
+  await closeExplain(page);
+  // Invoiced net: three invoices, the cancellation and the credit note, signed.
+  x = await explainOf(page, '#total-net button');
+  assert.equal(x.sum, t.net_invoiced_cents);
+  assert.equal(x.rows.reduce((a, r) => a + r.amount, 0), t.net_invoiced_cents);
+  assert.deepEqual(x.rows.map((r) => r.position), sortNum([...t.explain.invoiced_cents, ...t.explain.credited_cents].map((e) => e.position)));
+  assert.deepEqual(x.rows.map((r) => r.type), ['InvoiceIssued', 'InvoiceIssued', 'InvoiceIssued', 'CreditNoteIssued', 'InvoiceCancelled']);
+  assert.deepEqual(x.rows.map((r) => r.amount), [100000, 80000, 5000, -10000, -5000]);
+  assert.equal(x.rows[0].date, day(-35));
+  // An event's details, from the log.
+  await page.click(`#explain-table button[data-event="${x.rows[3].position}"]`);
+  await page.waitForSelector('#explain-table tr.x-detail pre');
+  assert.match(await page.textContent('#explain-table tr.x-detail pre'), /one session not held/);
+  await shot(page, 'explain');
+  await closeExplain(page);
+  // A mentee's line: the fee cap less what was invoiced.
+  const m = b.mentees.find((l) => l.mentee_id === 'wt-m1');
+  x = await explainOf(page, 'tr[data-mentee="wt-m1"] td:last-child button');
+  assert.equal(x.sum, m.left_cents);
+  assert.equal(m.left_cents, 310000 - 170000);
+  await closeExplain(page);
+  // The pair's figures and its hours (the voided session left out).
+  const pair = await apiGet('/v1/pairs/wt-p1');
+  await page.goto(`${base}/#pair/wt-p1`);
+  await page.waitForSelector('#pair-invoiced button');
+  x = await explainOf(page, '#pair-invoiced button');
+  assert.equal(x.sum, pair.invoiced_cents - pair.credited_cents);
+  await closeExplain(page);
+  x = await explainOf(page, '#pair-paid button');
+  assert.equal(x.sum, pair.paid_cents);
+  assert.deepEqual(x.rows.map((r) => r.type), ['InvoicePaid']);
+  await closeExplain(page);
+  x = await explainOf(page, '#pair-hours button');
+  assert.equal(x.sum, pair.minutes_used);
+  assert.equal(pair.minutes_used, 210);
+  assert.deepEqual(x.rows.map((r) => r.position), pair.sessions.filter((s) => !s.voided).map((s) => s.position));
+  assert.match(x.title, /3h30/);
+  await closeExplain(page);
+  await page.close();
+});
+
