@@ -88,7 +88,7 @@ const shot = (page, name) => page.screenshot({ path: join(SHOTS, name + '.png'),
 
 test('signing in with each role shows the views of that role', async () => {
   const expected = {
-    coordinator: ['Pairs', 'Budget', 'Audit'],
+    coordinator: ['Pairs', 'Applications', 'Budget', 'Audit'],
     finance: ['Budget', 'Pairs', 'Audit'],
     auditor: ['Audit', 'Pairs', 'Budget'],
     mentor: ['Pairs'],
@@ -529,6 +529,46 @@ async function closeExplain(page) {
   await page.waitForSelector('#explain', { state: 'hidden' });
 }
 const sortNum = (a) => [...a].sort((x, y) => x - y);
+
+test('applications: the register with eligibility and why not, filters, accept and reject from the page', async () => {
+  const page = await ownPage('coordinator', 'applications');
+  await page.waitForSelector('#applications-table tr[data-application="wt-app-1"]');
+  const apps = (await apiGet(`/v1/programmes/${P}/applications`)).applications;
+  assert.deepEqual(await page.$$eval('#applications-table tbody tr', (trs) => trs.map((t) => t.dataset.application).sort()), apps.map((a) => a.id).sort());
+  // The expert with 6 years is no longer eligible under version 2 (8 years): the ledger's reason is shown.
+  const a1 = apps.find((a) => a.id === 'wt-app-1');
+  assert.equal(a1.eligible, false);
+  assert.match(a1.not_eligible_because[0], /8/);
+  assert.deepEqual(await page.$$eval('tr[data-application="wt-app-1"] ul.why li', (lis) => lis.map((l) => l.textContent)), a1.not_eligible_because);
+  assert.equal(await page.$('tr[data-application="wt-app-2"] ul.why'), null);
+  // Filters.
+  await page.selectOption('#a-eligible', 'false');
+  await page.waitForFunction(() => document.querySelectorAll('#applications-table tbody tr').length === 1);
+  assert.equal(await page.getAttribute('#applications-table tbody tr', 'data-application'), 'wt-app-1');
+  await page.selectOption('#a-eligible', '');
+  await page.selectOption('#a-status', 'accepted');
+  await page.waitForFunction(() => [...document.querySelectorAll('#applications-table tbody tr')].every((t) => t.dataset.status === 'accepted'));
+  assert.equal(await page.$$eval('#applications-table tbody tr', (trs) => trs.length), 2);
+  await page.selectOption('#a-status', '');
+  await page.waitForSelector('tr[data-application="wt-app-2"] form.accept');
+  await shot(page, 'applications');
+  // Accept with a mentor id, reject with a reason.
+  await page.fill('tr[data-application="wt-app-2"] form.accept [name=mentor_id]', 'wt-mentor-3');
+  await page.click('tr[data-application="wt-app-2"] form.accept button');
+  await page.waitForSelector('tr[data-application="wt-app-2"][data-status="accepted"]');
+  assert.match(await page.textContent('tr[data-application="wt-app-2"] td.status'), /wt-mentor-3/);
+  await page.fill('tr[data-application="wt-app-3"] form.reject [name=reason]', 'No cluster experience outside Italy.');
+  await page.click('tr[data-application="wt-app-3"] form.reject button');
+  await page.waitForSelector('tr[data-application="wt-app-3"][data-status="rejected"]');
+  const after = await apiGet(`/v1/programmes/${P}/applications`);
+  const byId = Object.fromEntries(after.applications.map((a) => [a.id, a]));
+  assert.equal(byId['wt-app-2'].status, 'accepted');
+  assert.equal(byId['wt-app-2'].mentor_id, 'wt-mentor-3');
+  assert.equal(byId['wt-app-3'].status, 'rejected');
+  assert.equal(byId['wt-app-3'].rejection_reason, 'No cluster experience outside Italy.');
+  // A second decision is refused with the ledger's message.
+  await page.close();
+});
 
 test('explain: each euro amount and hour total opens the events it was summed from', async () => {
   const page = await ownPage('finance', 'budget');
