@@ -213,10 +213,10 @@ const can = {
   pack: () => ['auditor', 'coordinator'].includes(state.me?.role),
   coordinate: () => state.me?.role === 'coordinator',
   views: () => ({
-    coordinator: ['pairs', 'applications', 'budget', 'audit'],
-    finance: ['budget', 'pairs', 'audit'],
-    auditor: ['audit', 'pairs', 'budget'],
-    mentor: ['pairs'],
+    coordinator: ['pairs', 'applications', 'budget', 'rules', 'audit'],
+    finance: ['budget', 'pairs', 'rules', 'audit'],
+    auditor: ['audit', 'pairs', 'budget', 'rules'],
+    mentor: ['pairs', 'rules'],
   })[state.me?.role] || [],
 };
 const pidPath = () => `/v1/programmes/${encodeURIComponent(state.programme)}`;
@@ -292,6 +292,7 @@ async function route() {
     else if (view === 'budget' && allowed(view)) await budgetView(main);
     else if (view === 'audit' && allowed(view)) await auditView(main);
     else if (view === 'applications' && allowed(view)) await applicationsView(main);
+    else if (view === 'rules' && allowed(view)) await rulesView(main);
     else await pairsView(main);
   } catch (err) {
     if (err.status === 401) return signInView('The token is no longer valid.');
@@ -555,6 +556,68 @@ async function applicationsView(main) {
   const base = (f) => `/v1/applications/${encodeURIComponent(f.dataset.application)}`;
   main.querySelectorAll('form.accept').forEach((f) => onSubmit(f, (d) => api(base(f) + '/accept', { method: 'POST', body: { mentor_id: String(d.get('mentor_id')).trim() } })));
   main.querySelectorAll('form.reject').forEach((f) => onSubmit(f, (d) => api(base(f) + '/reject', { method: 'POST', body: { reason: d.get('reason') } })));
+}
+
+// ---- the rules in force and their amendments
+
+const RULE_LABELS = {
+  hour_cap_minutes: 'Hour cap per mentee', fee_cap_cents: 'Fee cap per mentee (VAT excluded)',
+  min_months: 'Shortest pair period (months)', max_months: 'Longest pair period (months)',
+  application_deadline: 'Application deadline', cofunding_bp: 'EU co-funding rate',
+  mentee_countries: 'Mentee countries', mentor_countries: 'Mentor countries', knowledge_areas: 'Knowledge areas',
+  expert_min_years: "An expert's minimum years of experience", max_tours_per_mentee: 'Study tours per mentee',
+  vat_eligible: 'VAT is an eligible cost',
+};
+function ruleValue(key, v) {
+  if (Array.isArray(v)) return v.length ? v.join(', ') : key.endsWith('_countries') ? 'any' : '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (key.endsWith('_minutes')) return hours(v);
+  if (key.endsWith('_cents')) return euro(v);
+  if (key.endsWith('_bp')) return `${(v / 100).toFixed(2)}%`;
+  return String(v ?? '—');
+}
+const ruleKeys = (rules) => [...Object.keys(RULE_LABELS).filter((k) => k in rules), ...Object.keys(rules).filter((k) => !(k in RULE_LABELS)).sort()];
+function ruleChanges(before, after) {
+  const out = [];
+  for (const k of ruleKeys({ ...before, ...after })) {
+    const [a, b] = [before[k], after[k]];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    if (Array.isArray(a) && Array.isArray(b)) {
+      const added = b.filter((x) => !a.includes(x));
+      const removed = a.filter((x) => !b.includes(x));
+      out.push({ key: k, text: `${RULE_LABELS[k] || k}: ${[...added.map((x) => '+ ' + x), ...removed.map((x) => '− ' + x)].join(', ') || 'reordered'}` });
+    } else {
+      out.push({ key: k, text: `${RULE_LABELS[k] || k}: ${ruleValue(k, a)} → ${ruleValue(k, b)}` });
+    }
+  }
+  return out;
+}
+
+async function rulesView(main) {
+  const prog = await api(pidPath());
+  let history = null;
+  try {
+    history = (await api(`/v1/streams/programme-${encodeURIComponent(state.programme)}`, { asOf: false })).events
+      .filter((e) => ['ProgrammeOpened', 'ProgrammeRulesAmended'].includes(eventType(e)) && e.position <= prog.position);
+  } catch (err) {
+    if (err.status !== 403) throw err;
+  }
+  const versions = (history || []).map((e, i, all) => ({
+    e, version: e.rulesversion, changes: i === 0 ? [] : ruleChanges(all[i - 1].data.rules, e.data.rules),
+  }));
+  const since = new Map();
+  for (const v of versions) for (const c of v.changes) since.set(c.key, v.version);
+  main.replaceChildren(h(`<h2>Rules of ${esc(prog.name)} <small class="who">at position ${prog.position}</small></h2>
+    <p>In force: <b id="rules-version">version ${prog.rules_version}</b>${prog.closed ? ' · <span class="warn">the programme is closed</span>' : ''}. Every command is checked against the version in force when it is written.</p>
+    <div class="scroll"><table id="rules-table"><thead><tr><th>Rule</th><th>Value</th><th>Since</th></tr></thead>
+    <tbody>${ruleKeys(prog.rules).map((k) => `<tr data-rule="${esc(k)}"><th scope="row">${esc(RULE_LABELS[k] || k)}</th><td>${esc(ruleValue(k, prog.rules[k]))}</td>
+      <td>${history ? `version ${since.get(k) || 1}` : ''}</td></tr>`).join('')}</tbody></table></div>
+    <h3>History of the rules</h3>
+    ${history ? `<ol class="amendments" id="rules-history" reversed>${[...versions].reverse().map((v) => `<li data-version="${v.version}" data-position="${v.e.position}">
+      <b>Version ${v.version}</b> · ${eventType(v.e) === 'ProgrammeOpened' ? 'the rules the programme opened with' : 'amended'} · recorded ${esc(v.e.time)} by ${esc(v.e.actor)} · position ${v.e.position}
+      ${v.e.data.reason ? `<p class="reason">Reason: ${esc(v.e.data.reason)}</p>` : ''}
+      ${v.changes.length ? `<ul class="changes">${v.changes.map((c) => `<li>${esc(c.text)}</li>`).join('')}</ul>` : ''}</li>`).join('')}</ol>`
+    : '<p class="who">The history of amendments is in the programme\'s stream, which this role does not read.</p>'}`));
 }
 
 const auditUi = { type: '', stream: '', from: 1 };

@@ -88,10 +88,10 @@ const shot = (page, name) => page.screenshot({ path: join(SHOTS, name + '.png'),
 
 test('signing in with each role shows the views of that role', async () => {
   const expected = {
-    coordinator: ['Pairs', 'Applications', 'Budget', 'Audit'],
-    finance: ['Budget', 'Pairs', 'Audit'],
-    auditor: ['Audit', 'Pairs', 'Budget'],
-    mentor: ['Pairs'],
+    coordinator: ['Pairs', 'Applications', 'Budget', 'Rules', 'Audit'],
+    finance: ['Budget', 'Pairs', 'Rules', 'Audit'],
+    auditor: ['Audit', 'Pairs', 'Budget', 'Rules'],
+    mentor: ['Pairs', 'Rules'],
   };
   for (const [role, views] of Object.entries(expected)) {
     const page = await signIn(role);
@@ -567,6 +567,28 @@ test('applications: the register with eligibility and why not, filters, accept a
   assert.equal(byId['wt-app-3'].status, 'rejected');
   assert.equal(byId['wt-app-3'].rejection_reason, 'No cluster experience outside Italy.');
   // A second decision is refused with the ledger's message.
+  await page.close();
+});
+
+test('rules: the rules in force and every amendment with its version', async () => {
+  const page = await ownPage('auditor', 'rules');
+  await page.waitForSelector('#rules-history li[data-version="2"]');
+  const prog = await apiGet(`/v1/programmes/${P}`);
+  const stream = (await apiGet(`/v1/streams/programme-${P}`)).events;
+  const amended = stream.find((e) => e.type.endsWith('ProgrammeRulesAmended'));
+  assert.equal(prog.rules_version, 2);
+  assert.equal(amended.rulesversion, 2);
+  assert.equal(await page.textContent('#rules-version'), 'version 2');
+  assert.equal(await page.textContent('#rules-table tr[data-rule="expert_min_years"] td'), '8');
+  assert.equal(await page.textContent('#rules-table tr[data-rule="expert_min_years"] td:last-child'), 'version 2');
+  assert.equal(await page.textContent('#rules-table tr[data-rule="hour_cap_minutes"] td'), '32h00');
+  const v2 = await page.textContent('#rules-history li[data-version="2"]');
+  assert.ok(v2.includes(amended.data.reason), v2);
+  assert.ok(v2.includes(`position ${amended.position}`), v2);
+  assert.deepEqual(await page.$$eval('#rules-history li[data-version="2"] ul.changes li', (lis) => lis.map((l) => l.textContent)),
+    ["An expert's minimum years of experience: 5 → 8"]);
+  assert.match(await page.textContent('#rules-history li[data-version="1"]'), /the rules the programme opened with/);
+  await shot(page, 'rules');
   await page.close();
 });
 
