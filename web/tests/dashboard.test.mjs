@@ -88,10 +88,10 @@ const shot = (page, name) => page.screenshot({ path: join(SHOTS, name + '.png'),
 
 test('signing in with each role shows the views of that role', async () => {
   const expected = {
-    coordinator: ['Pairs', 'Applications', 'Budget', 'Rules', 'Audit'],
-    finance: ['Budget', 'Pairs', 'Rules', 'Audit'],
-    auditor: ['Audit', 'Pairs', 'Budget', 'Rules'],
-    mentor: ['Pairs', 'Rules'],
+    coordinator: ['Pairs', 'Applications', 'Tours and meetings', 'Budget', 'Rules', 'Audit'],
+    finance: ['Budget', 'Pairs', 'Tours and meetings', 'Rules', 'Audit'],
+    auditor: ['Audit', 'Pairs', 'Budget', 'Tours and meetings', 'Rules'],
+    mentor: ['Pairs', 'Tours and meetings', 'Rules'],
   };
   for (const [role, views] of Object.entries(expected)) {
     const page = await signIn(role);
@@ -592,6 +592,31 @@ test('rules: the rules in force and every amendment with its version', async () 
   await page.close();
 });
 
+test('tours and joint meetings: every participant, the 2-of-4 limit, and who attended', async () => {
+  const page = await ownPage('coordinator', 'tours');
+  await page.waitForSelector('section.tour[data-tour="wt-tour-a"]');
+  const tours = (await apiGet(`/v1/programmes/${P}/tours`)).tours;
+  for (const t of tours) {
+    const ids = await page.$$eval(`section.tour[data-tour="${t.id}"] tbody tr[data-id]`, (trs) => trs.map((r) => r.dataset.id));
+    assert.deepEqual(ids.sort(), [...(t.people ? t.people.map((p) => p.id) : t.participants)].sort(), t.id);
+  }
+  assert.equal(await page.textContent('section.tour[data-tour="wt-tour-a"] tr[data-id="wt-m1"] td'), 'Salma Ben Ali');
+  assert.equal(await page.getAttribute('#tour-counts tr[data-mentee="wt-m1"]', 'data-count'), '2');
+  assert.match(await page.textContent('#tour-counts tr[data-mentee="wt-m1"]'), /2 of 2 · at the limit/);
+  // A third tour is refused with the ledger's message.
+  await page.selectOption('#register-participant [name=tour]', 'wt-tour-c');
+  await page.selectOption('#register-participant [name=mentee_id]', 'wt-m1');
+  await page.click('#register-participant button[type=submit]');
+  await page.waitForSelector('#register-participant .error');
+  assert.match(await page.textContent('#register-participant .error'), /tour_limit_exceeded/);
+  // Who attended the joint meeting.
+  const jm = (await apiGet(`/v1/programmes/${P}/joint-meetings`)).joint_meetings[0];
+  assert.deepEqual(await page.$$eval('tr[data-meeting="wt-jm-1"] li', (lis) => lis.map((l) => l.dataset.pair)), jm.pair_ids);
+  assert.match(await page.textContent('tr[data-meeting="wt-jm-1"] li'), /Dario Mentore with Salma Ben Ali \(Olive Cluster, TN\)/);
+  await shot(page, 'tours');
+  await page.close();
+});
+
 test('explain: each euro amount and hour total opens the events it was summed from', async () => {
   const page = await ownPage('finance', 'budget');
   await page.waitForSelector('#total-agreed button.fig');
@@ -643,3 +668,37 @@ test('explain: each euro amount and hour total opens the events it was summed fr
   await page.close();
 });
 
+test('the new views follow the as-of date and the live feed', async () => {
+  await ownProgramme();
+  const page = await signIn('coordinator');
+  await choose(page, 'tnst-2019');
+  // As of 2019-02-10: fewer applications; no tour yet; the hours of that day.
+  const asOf = '2019-02-10';
+  const then = (await apiGet(`/v1/programmes/tnst-2019/applications?as_of=${asOf}T23:59:59Z`)).applications;
+  const now = (await apiGet('/v1/programmes/tnst-2019/applications')).applications;
+  assert.ok(then.length < now.length);
+  await page.goto(`${base}/#applications`);
+  await page.waitForSelector('#applications-table');
+  await page.fill('#asof', asOf);
+  await page.dispatchEvent('#asof', 'change');
+  await page.waitForFunction((n) => document.querySelectorAll('#applications-table tbody tr').length === n, then.length);
+  assert.equal(await page.$('#applications-table form'), null, 'no decision on the past');
+  await page.goto(`${base}/#tours`);
+  await page.waitForSelector('#tours');
+  assert.equal(await page.$$eval('#tours section.tour', (s) => s.length), 0);
+  await page.click('#asof-clear');
+  await page.waitForFunction(() => document.querySelectorAll('#tours section.tour').length > 0);
+  // Live: a tour participant and an application written by another client appear.
+  await choose(page, P);
+  await page.waitForSelector('section.tour[data-tour="wt-tour-b"]');
+  await page.waitForSelector('#live:has-text("live")');
+  await must('/v1/tours/wt-tour-b/participants', { mentee_id: 'wt-m3' });
+  await page.waitForSelector('section.tour[data-tour="wt-tour-b"] tr[data-id="wt-m3"]', { timeout: 10000 });
+  await page.goto(`${base}/#rules`);
+  await page.waitForSelector('#rules-history');
+  await must(`/v1/programmes/${P}/rules`, { ...RULES, expert_min_years: 8, max_tours_per_mentee: 3, reason: 'A fourth tour was funded.' });
+  await page.waitForSelector('#rules-history li[data-version="3"]', { timeout: 10000 });
+  assert.equal(await page.textContent('#rules-version'), 'version 3');
+  await must(`/v1/programmes/${P}/rules`, { ...RULES, expert_min_years: 8, reason: 'Back to two tours.' });
+  await page.close();
+});
