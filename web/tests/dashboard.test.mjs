@@ -668,6 +668,26 @@ test('explain: each euro amount and hour total opens the events it was summed fr
   await page.close();
 });
 
+test('the pair statement prints its sessions, hours, invoices, payments and report', async () => {
+  const page = await ownPage('coordinator', 'pair/wt-p1');
+  await page.click('#statement-link');
+  await page.waitForSelector('#statement');
+  const pair = await apiGet('/v1/pairs/wt-p1');
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.isVisible('header.top'), false);
+  assert.equal(await page.isVisible('#print'), false);
+  assert.equal(await page.isVisible('#statement'), true);
+  assert.equal(await page.$$eval('#statement-sessions tbody tr', (trs) => trs.length), pair.sessions.length);
+  assert.equal(await page.$$eval('#statement-sessions tbody tr.voided', (trs) => trs.length), 1);
+  assert.match(await page.textContent('#statement-hours'), new RegExp(`^${hours(pair.minutes_used)} in 2 sessions`));
+  assert.equal(await page.$$eval('#statement-invoices tbody tr', (trs) => trs.length), 3);
+  assert.deepEqual(await page.$$eval('#statement-payments tbody tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent)), ['EUR 1,000.00']);
+  assert.match(await page.textContent('#statement-report'), /The cluster drafted its strategy board\./);
+  assert.match(await page.textContent('#statement-report'), /A two-year action plan adopted by the members\./);
+  await shot(page, 'statement');
+  await page.close();
+});
+
 test('the new views follow the as-of date and the live feed', async () => {
   await ownProgramme();
   const page = await signIn('coordinator');
