@@ -213,10 +213,10 @@ const can = {
   pack: () => ['auditor', 'coordinator'].includes(state.me?.role),
   coordinate: () => state.me?.role === 'coordinator',
   views: () => ({
-    coordinator: ['pairs', 'applications', 'tours', 'budget', 'rules', 'audit'],
-    finance: ['budget', 'pairs', 'tours', 'rules', 'audit'],
-    auditor: ['audit', 'pairs', 'budget', 'tours', 'rules'],
-    mentor: ['pairs', 'tours', 'rules'],
+    coordinator: ['pairs', 'mentees', 'applications', 'matching', 'tours', 'budget', 'hours', 'rules', 'audit'],
+    finance: ['budget', 'hours', 'pairs', 'mentees', 'tours', 'rules', 'audit'],
+    auditor: ['audit', 'pairs', 'mentees', 'budget', 'hours', 'tours', 'rules'],
+    mentor: ['pairs', 'mentees', 'tours', 'rules'],
   })[state.me?.role] || [],
 };
 const pidPath = () => `/v1/programmes/${encodeURIComponent(state.programme)}`;
@@ -292,8 +292,11 @@ async function route() {
     else if (view === 'statement' && arg) await statementView(main, decodeURIComponent(arg));
     else if (view === 'budget' && allowed(view)) await budgetView(main);
     else if (view === 'audit' && allowed(view)) await auditView(main);
+    else if (view === 'mentees' && allowed(view)) await menteesView(main);
     else if (view === 'applications' && allowed(view)) await applicationsView(main);
+    else if (view === 'matching' && allowed(view)) await matchingView(main, arg ? decodeURIComponent(arg) : '');
     else if (view === 'tours' && allowed(view)) await toursView(main);
+    else if (view === 'hours' && allowed(view)) await hoursView(main);
     else if (view === 'rules' && allowed(view)) await rulesView(main);
     else await pairsView(main);
   } catch (err) {
@@ -615,6 +618,109 @@ async function applicationsView(main) {
   main.querySelectorAll('form.reject').forEach((f) => onSubmit(f, (d) => api(base(f) + '/reject', { method: 'POST', body: { reason: d.get('reason') } })));
 }
 
+// ---- mentees: needs, pairs, hours and fee against the caps, tours
+
+async function menteesView(main) {
+  const [ms, prog, byMentee, b, tours] = await Promise.all([api(`${pidPath()}/mentees`), api(pidPath()), hoursBy('mentee'),
+    api(`${pidPath()}/budget?explain=1`).catch((err) => { if (err.status === 401) throw err; return null; }), api(`${pidPath()}/tours`)]);
+  const r = prog.rules;
+  const hoursOf = hoursMap(byMentee);
+  const feeOf = new Map((b?.mentees || []).map((m) => [m.mentee_id, m]));
+  const tourName = new Map(tours.tours.map((t) => [t.id, t.region]));
+  const maxTours = tours.max_tours_per_mentee ?? r.max_tours_per_mentee;
+  const writable = !state.asOf && can.coordinate();
+  const needsCell = (m) => {
+    if (m.needs === undefined) return '<span class="who">—</span>';
+    const n = m.needs;
+    return `${n ? `<ul class="needs">${n.areas.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>${n.note ? `<p class="who">${esc(n.note)}</p>` : ''}` : '<span class="warn">not diagnosed</span>'}
+      ${writable ? `<details><summary>${n ? 'Diagnose again' : 'Diagnose'}</summary><form class="diagnose" data-mentee="${esc(m.id)}" aria-label="Diagnose the needs of ${esc(m.name)}">
+        <fieldset><legend>Knowledge areas needed</legend>${r.knowledge_areas.map((a) => `<label class="check"><input type="checkbox" name="areas" value="${esc(a)}" ${n?.areas.includes(a) ? 'checked' : ''}> ${esc(a)}</label>`).join('')}</fieldset>
+        <label>Note <input name="note" value="${esc(n?.note || '')}"></label><button type="submit">Record the diagnosis</button></form></details>` : ''}`;
+  };
+  main.replaceChildren(h(`<h2>Mentees <small class="who">at position ${ms.position}</small></h2>
+    <p class="who">Caps per mentee: ${hours(r.hour_cap_minutes)} and ${euro(r.fee_cap_cents)} (VAT excluded), over every pair; at most ${maxTours} study tours. Each figure opens the events it was summed from.</p>
+    <div class="scroll"><table id="mentees-table"><thead><tr><th>Mentee</th><th>Country</th><th>Needs</th><th>Pairs</th><th>Hours (of cap)</th><th>Fee invoiced net (of cap)</th><th>Tours</th></tr></thead>
+    <tbody>${ms.mentees.map((m) => {
+      const cap = m.minutes_used + m.minutes_left;
+      const hx = hoursRows(hoursOf.get(m.id));
+      const line = feeOf.get(m.id);
+      const fx = line ? budgetExplain(line, b, m.name) : {};
+      return `<tr data-mentee="${esc(m.id)}"><td><b>${esc(m.name)}</b><br>${esc(m.cluster_name)}${m.withdrawn ? '<br><span class="warn">withdrawn</span>' : ''}</td><td>${esc(m.country)}</td>
+      <td class="needs-cell">${needsCell(m)}</td>
+      <td><ul class="plain">${m.pairs.map((id) => `<li><a href="#pair/${encodeURIComponent(id)}">${esc(id)}</a>${id === m.active_pair ? ' (active)' : ''}</li>`).join('')}</ul>
+        ${writable && !m.active_pair && !m.withdrawn && can.views().includes('matching') ? `<a href="#matching/${encodeURIComponent(m.id)}">Find a mentor</a>` : ''}</td>
+      <td>${bar(m.minutes_used, cap, { label: 'hours used' })}<span class="barlabel mentee-hours">${fig(m.minutes_used, hx && { title: `Hours of ${m.name}`, rows: hx }, 'minutes')} of ${hours(cap)}, ${hours(m.minutes_left)} left</span></td>
+      <td>${bar(m.net_invoiced_cents, r.fee_cap_cents, { label: 'fee cap used' })}<span class="barlabel mentee-fee">${fig(m.net_invoiced_cents, fx.net)} of ${euro(r.fee_cap_cents)}; agreed ${fig(m.agreed_cents, fx.agreed)}, ${euro(m.fee_left_cents)} left</span></td>
+      <td>${m.tours.length} of ${maxTours}${m.tours.length ? `<br><span class="who">${esc(m.tours.map((t) => tourName.get(t) || t).join(', '))}</span>` : ''}</td></tr>`;
+    }).join('')}</tbody></table></div>`));
+  main.querySelectorAll('form.diagnose').forEach((f) => onSubmit(f, (d) => api(`/v1/mentees/${encodeURIComponent(f.dataset.mentee)}/needs`, {
+    method: 'POST', body: { areas: d.getAll('areas'), note: d.get('note') } })));
+}
+
+// ---- matching: a mentee's ranked mentor suggestions, and the pair made from one
+
+async function matchingView(main, menteeId) {
+  const [ms, prog, apps] = await Promise.all([api(`${pidPath()}/mentees`), api(pidPath()), api(`${pidPath()}/applications`)]);
+  const open = ms.mentees.filter((m) => !m.withdrawn);
+  const chosen = open.find((m) => m.id === menteeId);
+  let sg = null;
+  if (chosen) sg = await api(`/v1/mentees/${encodeURIComponent(chosen.id)}/mentor-suggestions`);
+  const quotation = new Map(apps.applications.filter((a) => a.mentor_id).map((a) => [a.mentor_id, a.quotation_cents]));
+  const r = prog.rules;
+  const writable = !state.asOf && can.coordinate() && chosen && !chosen.active_pair;
+  const pairId = nextId(ms.mentees.flatMap((m) => m.pairs), `${state.programme}-p`);
+  const start = isoToday();
+  const end = new Date(Date.UTC(Number(start.slice(0, 4)), Number(start.slice(5, 7)) - 1 + r.min_months, Number(start.slice(8, 10)))).toISOString().slice(0, 10);
+  const first = sg?.suggestions[0];
+  main.replaceChildren(h(`<h2>Matching</h2>
+    <form class="filters" id="matching-mentee"><label>Mentee <select name="mentee" id="match-mentee"><option value="">choose a mentee</option>${open.map((m) => `<option value="${esc(m.id)}" ${m.id === menteeId ? 'selected' : ''}>${esc(m.name)} (${esc(m.cluster_name)}, ${esc(m.country)})${m.active_pair ? ' · paired' : ''}</option>`).join('')}</select></label></form>
+    ${!chosen ? '<p>Choose a mentee to see the mentors suggested for their needs.</p>' : `
+    <p id="match-needs">${sg.needs.length ? `Needs: <b>${esc(sg.needs.join(', '))}</b>` : '<span class="warn">No needs diagnosed yet: every topic of the pair will need a reason.</span>'}${chosen.active_pair ? ` · <span class="warn">already paired (<a href="#pair/${encodeURIComponent(chosen.active_pair)}">${esc(chosen.active_pair)}</a>)</span>` : ''}</p>
+    <ol class="suggestions" id="suggestions">${sg.suggestions.map((x, i) => `<li class="card suggestion" data-mentor="${esc(x.mentor_id)}" data-score="${x.score}">
+      <h3>${i + 1}. ${esc(x.name)} <small class="who">${esc(x.mentor_id)} · ${esc(x.organisation)} · ${esc(x.country)}</small> <span class="score">score <b>${x.score}</b></span></h3>
+      <p>Offers: ${x.offered.map((a) => x.matched.includes(a) ? `<mark>${esc(a)}</mark>` : esc(a)).join(', ')} · ${x.active_pairs} active pair${x.active_pairs === 1 ? '' : 's'}</p>
+      <table class="parts"><thead><tr><th>Part</th><th class="num">Points</th><th>Why</th></tr></thead>
+      <tbody>${x.parts.map((p) => `<tr data-part="${esc(p.name)}"><td>${esc(p.name)}</td><td class="num">${p.points}</td><td>${esc(p.why)}</td></tr>`).join('')}</tbody></table>
+      ${writable ? `<button type="button" class="quiet choose" data-mentor="${esc(x.mentor_id)}">Choose ${esc(x.name)}</button>` : ''}
+    </li>`).join('') || '<li>No mentor to suggest.</li>'}</ol>
+    ${writable ? `<form class="card" id="create-pair" aria-label="Create the pair">
+      <label>Pair id <input name="id" required value="${esc(pairId)}"></label>
+      <label>Mentor <select name="mentor_id" required>${sg.suggestions.map((x) => `<option value="${esc(x.mentor_id)}">${esc(x.name)} (score ${x.score})</option>`).join('')}</select></label>
+      <label>Start <input name="start_date" type="date" required value="${start}"></label>
+      <label>End <input name="end_date" type="date" required value="${end}"></label>
+      <label>Agreed fee (EUR) <input name="fee" type="number" min="0.01" step="0.01" required value="${(Math.min(r.fee_cap_cents, quotation.get(first?.mentor_id) ?? r.fee_cap_cents) / 100).toFixed(2)}"></label>
+      <fieldset class="wide"><legend>Topics</legend>${r.knowledge_areas.map((a) => `<label class="check"><input type="checkbox" name="topics" value="${esc(a)}" ${first?.matched.includes(a) ? 'checked' : ''}> ${esc(a)}</label>`).join('')}</fieldset>
+      <label class="wide">Reason to override the match (needed when a topic is not both offered by the mentor and among the needs) <input name="override_reason"></label>
+      <button type="submit">Create the pair</button>
+    </form>` : ''}`}`));
+  $('#match-mentee').addEventListener('change', (e) => { location.hash = '#matching' + (e.target.value ? '/' + encodeURIComponent(e.target.value) : ''); });
+  const form = $('#create-pair');
+  if (!form) return;
+  const pick = (mentorId) => {
+    const x = sg.suggestions.find((y) => y.mentor_id === mentorId);
+    form.elements.mentor_id.value = mentorId;
+    form.querySelectorAll('input[name=topics]').forEach((c) => { c.checked = x.matched.includes(c.value); });
+    form.elements.fee.value = (Math.min(r.fee_cap_cents, quotation.get(mentorId) ?? r.fee_cap_cents) / 100).toFixed(2);
+  };
+  form.elements.mentor_id.addEventListener('change', (e) => pick(e.target.value));
+  main.querySelectorAll('button.choose').forEach((b) => b.addEventListener('click', () => { pick(b.dataset.mentor); form.elements.mentor_id.focus(); }));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    formErrors(form, null);
+    const d = new FormData(form);
+    const body = { id: d.get('id'), mentor_id: d.get('mentor_id'), mentee_id: chosen.id, start_date: d.get('start_date'), end_date: d.get('end_date'),
+      agreed_fee_cents: cents(d.get('fee')), topics: d.getAll('topics') };
+    if (String(d.get('override_reason') || '').trim()) body.override_reason = String(d.get('override_reason')).trim();
+    try {
+      await api(`${pidPath()}/pairs`, { method: 'POST', body });
+      toast('Pair created');
+      location.hash = '#pair/' + encodeURIComponent(body.id);
+    } catch (err) {
+      formErrors(form, err);
+    }
+  });
+}
+
 // ---- study tours and joint meetings
 
 const KINDS = { cluster_manager: 'cluster manager', cluster_representative: 'cluster representative', network_manager: 'network manager' };
@@ -738,6 +844,31 @@ async function rulesView(main) {
       ${v.e.data.reason ? `<p class="reason">Reason: ${esc(v.e.data.reason)}</p>` : ''}
       ${v.changes.length ? `<ul class="changes">${v.changes.map((c) => `<li>${esc(c.text)}</li>`).join('')}</ul>` : ''}</li>`).join('')}</ol>`
     : '<p class="who">The history of amendments is in the programme\'s stream, which this role does not read.</p>'}`));
+}
+
+const hoursUi = { by: 'mentee' };
+
+// Hours by mentee, mentor, pair, month, topic, mode or format; each total opens
+// the sessions it was summed from.
+async function hoursView(main) {
+  const by = hoursUi.by;
+  const [hr, pairs] = await Promise.all([api(`${pidPath()}/hours?group_by=${by}&explain=1`), api(`${pidPath()}/pairs`)]);
+  const names = new Map();
+  for (const p of pairs.pairs) {
+    names.set('mentee:' + p.mentee_id, `${p.mentee_name} (${p.cluster_name})`);
+    names.set('mentor:' + p.mentor_id, p.mentor_name);
+    names.set('pair:' + p.id, `${p.mentor_name} with ${p.mentee_name}`);
+  }
+  const label = (key) => names.get(`${by}:${key}`) || '';
+  const keyCell = (key) => (by === 'pair' ? `<a href="#pair/${encodeURIComponent(key)}">${esc(key)}</a>` : esc(key));
+  main.replaceChildren(h(`<h2>Hours <small class="who">at position ${hr.position}</small></h2>
+    <div class="filters"><label>Grouped by <select id="hours-by">${['mentee', 'mentor', 'pair', 'month', 'topic', 'mode', 'format']
+      .map((v) => `<option ${v === by ? 'selected' : ''}>${v}</option>`).join('')}</select></label></div>
+    <p>Total <b id="hours-total">${hours(hr.total_minutes)}</b>. Each total opens the sessions it was summed from.</p>
+    <div class="scroll"><table id="hours-table"><thead><tr><th>${esc(by[0].toUpperCase() + by.slice(1))}</th><th></th><th class="num">Sessions</th><th class="num">Hours</th></tr></thead>
+    <tbody>${hr.groups.map((g) => `<tr data-key="${esc(g.key)}" data-minutes="${g.minutes}"><td>${keyCell(g.key)}</td><td>${esc(label(g.key))}</td><td class="num">${g.sessions}</td>
+      <td class="num">${fig(g.minutes, hoursRows(g) && { title: `Hours, ${by} ${g.key}`, rows: hoursRows(g) }, 'minutes')}</td></tr>`).join('')}</tbody></table></div>`));
+  $('#hours-by').addEventListener('change', (e) => { hoursUi.by = e.target.value; route(); });
 }
 
 const auditUi = { type: '', stream: '', from: 1 };

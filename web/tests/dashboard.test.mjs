@@ -88,10 +88,10 @@ const shot = (page, name) => page.screenshot({ path: join(SHOTS, name + '.png'),
 
 test('signing in with each role shows the views of that role', async () => {
   const expected = {
-    coordinator: ['Pairs', 'Applications', 'Tours and meetings', 'Budget', 'Rules', 'Audit'],
-    finance: ['Budget', 'Pairs', 'Tours and meetings', 'Rules', 'Audit'],
-    auditor: ['Audit', 'Pairs', 'Budget', 'Tours and meetings', 'Rules'],
-    mentor: ['Pairs', 'Tours and meetings', 'Rules'],
+    coordinator: ['Pairs', 'Mentees', 'Applications', 'Matching', 'Tours and meetings', 'Budget', 'Hours', 'Rules', 'Audit'],
+    finance: ['Budget', 'Hours', 'Pairs', 'Mentees', 'Tours and meetings', 'Rules', 'Audit'],
+    auditor: ['Audit', 'Pairs', 'Mentees', 'Budget', 'Hours', 'Tours and meetings', 'Rules'],
+    mentor: ['Pairs', 'Mentees', 'Tours and meetings', 'Rules'],
   };
   for (const [role, views] of Object.entries(expected)) {
     const page = await signIn(role);
@@ -105,6 +105,13 @@ test('signing in with each role shows the views of that role', async () => {
       const rows = await page.$$eval('#pairs-table tbody tr', (trs) => trs.map((t) => t.dataset.pair));
       assert.deepEqual(rows.sort(), api.pairs.map((p) => p.id).sort());
       assert.ok(api.pairs.every((p) => p.mentor_id === 'reloaded-2021-mentor-03'));
+      // Its mentees are those of its pairs; the pages it may not see fall back to its pairs.
+      await page.click('#nav a[data-view="mentees"]');
+      await page.waitForSelector('#mentees-table');
+      const mentees = await page.$$eval('#mentees-table tbody tr', (trs) => trs.map((t) => t.dataset.mentee));
+      assert.deepEqual(mentees.sort(), [...new Set(api.pairs.map((p) => p.mentee_id))].sort());
+      await page.goto(base + '/#applications');
+      await page.waitForSelector('#pairs-table');
     }
     await page.close();
   }
