@@ -664,7 +664,15 @@ async function matchingView(main, menteeId) {
   const open = ms.mentees.filter((m) => !m.withdrawn);
   const chosen = open.find((m) => m.id === menteeId);
   let sg = null;
-  if (chosen) sg = await api(`/v1/mentees/${encodeURIComponent(chosen.id)}/mentor-suggestions`);
+  let failed = '';
+  if (chosen) {
+    try {
+      sg = await api(`/v1/mentees/${encodeURIComponent(chosen.id)}/mentor-suggestions`);
+    } catch (err) {
+      if (err.status === 401) throw err;
+      failed = `The suggestions could not be read: ${err.message}`;
+    }
+  }
   const quotation = new Map(apps.applications.filter((a) => a.mentor_id).map((a) => [a.mentor_id, a.quotation_cents]));
   const r = prog.rules;
   const writable = !state.asOf && can.coordinate() && chosen && !chosen.active_pair;
@@ -674,8 +682,8 @@ async function matchingView(main, menteeId) {
   const first = sg?.suggestions[0];
   main.replaceChildren(h(`<h2>Matching</h2>
     <form class="filters" id="matching-mentee"><label>Mentee <select name="mentee" id="match-mentee"><option value="">choose a mentee</option>${open.map((m) => `<option value="${esc(m.id)}" ${m.id === menteeId ? 'selected' : ''}>${esc(m.name)} (${esc(m.cluster_name)}, ${esc(m.country)})${m.active_pair ? ' · paired' : ''}</option>`).join('')}</select></label></form>
-    ${!chosen ? '<p>Choose a mentee to see the mentors suggested for their needs.</p>' : `
-    <p id="match-needs">${sg.needs.length ? `Needs: <b>${esc(sg.needs.join(', '))}</b>` : '<span class="warn">No needs diagnosed yet: every topic of the pair will need a reason.</span>'}${chosen.active_pair ? ` · <span class="warn">already paired (<a href="#pair/${encodeURIComponent(chosen.active_pair)}">${esc(chosen.active_pair)}</a>)</span>` : ''}</p>
+    ${!chosen ? '<p>Choose a mentee to see the mentors suggested for their needs.</p>' : failed ? `<p class="error" role="alert">${esc(failed)}</p>` : `
+    <p id="match-needs">${sg.diagnosed !== false && sg.needs.length ? `Needs: <b>${esc(sg.needs.join(', '))}</b>` : `<span class="warn">No needs diagnosed yet${can.views().includes('mentees') ? ' (<a href="#mentees">diagnose them</a>)' : ''}.</span>`}${chosen.active_pair ? ` · <span class="warn">already paired (<a href="#pair/${encodeURIComponent(chosen.active_pair)}">${esc(chosen.active_pair)}</a>)</span>` : ''}</p>
     <ol class="suggestions" id="suggestions">${sg.suggestions.map((x, i) => `<li class="card suggestion" data-mentor="${esc(x.mentor_id)}" data-score="${x.score}">
       <h3>${i + 1}. ${esc(x.name)} <small class="who">${esc(x.mentor_id)} · ${esc(x.organisation)} · ${esc(x.country)}</small> <span class="score">score <b>${x.score}</b></span></h3>
       <p>Offers: ${x.offered.map((a) => x.matched.includes(a) ? `<mark>${esc(a)}</mark>` : esc(a)).join(', ')} · ${x.active_pairs} active pair${x.active_pairs === 1 ? '' : 's'}</p>
