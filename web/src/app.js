@@ -392,7 +392,7 @@ async function pairView(main, id) {
     ${p.warnings.map((w) => `<span class="warn">${esc(w.replaceAll('_', ' '))}</span>`).join('')}
     ${writable && can.logSession() && p.status === 'active' ? `
     <form class="card" id="log-session" aria-label="Log a session">
-      <label>Date <input name="date" type="date" required></label>
+      <label>Date <input name="date" type="date" required max="${new Date(Date.now() + 86400000).toISOString().slice(0, 10)}"></label>
       <label>Minutes <input name="minutes" type="number" min="1" step="1" required></label>
       <label>Mode <select name="mode"><option value="remote">remote</option><option value="in_person">in person</option></select></label>
       <label>Format <select name="format"><option value="bilateral">bilateral</option><option value="group">group</option></select></label>
@@ -746,7 +746,7 @@ async function toursView(main) {
   for (const tour of t.tours) for (const id of tour.participants) (toursOf.get(id) || toursOf.set(id, []).get(id)).push(tour);
   const writable = !state.asOf && can.coordinate();
   main.replaceChildren(h(`<h2>Study tours and joint meetings <small class="who">at position ${t.position}</small></h2>
-    <p>A cluster manager joins at most <b id="tour-limit">${max}</b> of the ${t.tours.length} study tours; cluster representatives and network managers are not counted.</p>
+    <p>A cluster manager joins at most <b id="tour-limit">${max}</b> study tours (${t.tours.length} scheduled); cluster representatives and network managers are not counted.</p>
     ${writable ? `<form class="card" id="register-participant" aria-label="Register a tour participant">
       <label>Tour <select name="tour" required>${t.tours.map((tour) => `<option value="${esc(tour.id)}">${esc(tour.region)} (${esc(tour.start_date)})</option>`).join('')}</select></label>
       <label>Kind <select name="kind">${Object.entries(KINDS).map(([k, v]) => `<option value="${k}">${v}</option>`).join('')}</select></label>

@@ -511,6 +511,7 @@ function ownProgramme() {
     await must('/v1/tours/wt-tour-b/participants', { mentee_id: 'wt-m1' });
     await must('/v1/tours/wt-tour-a/participants', { mentee_id: 'wt-m2' });
     await must(`/v1/programmes/${P}/joint-meetings`, { id: 'wt-jm-1', date: day(-10), title: 'Kick-off of the web test track', pair_ids: ['wt-p1'] });
+    await must('/v1/mentees/wt-m3/needs', { areas: ['governance', 'member engagement'], note: 'The board and the members drifted apart.' });
   })();
   return own;
 }
@@ -616,6 +617,18 @@ test('tours and joint meetings: every participant, the 2-of-4 limit, and who att
   await page.click('#register-participant button[type=submit]');
   await page.waitForSelector('#register-participant .error');
   assert.match(await page.textContent('#register-participant .error'), /tour_limit_exceeded/);
+  // A network manager: no limit; the other kinds are listed with the cluster managers.
+  await page.selectOption('#register-participant [name=kind]', 'network_manager');
+  await page.fill('#register-participant [name=participant_id]', 'wt-nm-1');
+  await page.fill('#register-participant [name=name]', 'Leila Haddad');
+  await page.fill('#register-participant [name=organisation]', 'Med Cluster Network');
+  await page.fill('#register-participant [name=country]', 'tn');
+  await page.click('#register-participant button[type=submit]');
+  await page.waitForSelector('section.tour[data-tour="wt-tour-c"] tr[data-kind="network_manager"]');
+  const c = (await apiGet(`/v1/programmes/${P}/tours`)).tours.find((t) => t.id === 'wt-tour-c');
+  assert.deepEqual(c.people.map((x) => [x.kind, x.id, x.name, x.organisation, x.country]), [['network_manager', 'wt-nm-1', 'Leila Haddad', 'Med Cluster Network', 'TN']]);
+  assert.deepEqual(await page.$$eval('section.tour[data-tour="wt-tour-c"] tr[data-kind="network_manager"] td', (tds) => tds.slice(0, 4).map((t) => t.textContent)),
+    ['Leila Haddad', 'network manager', 'Med Cluster Network', 'TN']);
   // Who attended the joint meeting.
   const jm = (await apiGet(`/v1/programmes/${P}/joint-meetings`)).joint_meetings[0];
   assert.deepEqual(await page.$$eval('tr[data-meeting="wt-jm-1"] li', (lis) => lis.map((l) => l.dataset.pair)), jm.pair_ids);
@@ -672,8 +685,136 @@ test('explain: each euro amount and hour total opens the events it was summed fr
   assert.deepEqual(x.rows.map((r) => r.position), pair.sessions.filter((s) => !s.voided).map((s) => s.position));
   assert.match(x.title, /3h30/);
   await closeExplain(page);
+  // The pairs list: the mentee's hours and the pair's, from the hours' explain lists.
+  const byMentee = (await apiGet(`/v1/programmes/${P}/hours?group_by=mentee&explain=1`, 'finance')).groups.find((g) => g.key === 'wt-m1');
+  await page.goto(`${base}/#pairs`);
+  await page.waitForSelector('#pairs-table tr[data-pair="wt-p1"] .hours-used button');
+  x = await explainOf(page, '#pairs-table tr[data-pair="wt-p1"] .hours-used button:first-child');
+  assert.equal(x.sum, pair.mentee_minutes_used);
+  assert.deepEqual(x.rows, byMentee.explain.map((e) => ({ position: e.position, amount: e.minutes, type: 'SessionLogged', date: e.date })));
+  assert.deepEqual(x.rows.map((r) => r.date), [day(-50), day(-40)]);
+  await closeExplain(page);
   await page.close();
 });
+
+test('hours: each total, by any grouping, opens the sessions it was summed from', async () => {
+  const page = await ownPage('auditor', 'hours');
+  await page.waitForSelector('#hours-table');
+  await page.selectOption('#hours-by', 'pair');
+  await page.waitForSelector('#hours-table tr[data-key="wt-p1"] button.fig');
+  const api = await apiGet(`/v1/programmes/${P}/hours?group_by=pair&explain=1`);
+  assert.deepEqual(await page.$$eval('#hours-table tbody tr', (trs) => trs.map((t) => [t.dataset.key, Number(t.dataset.minutes)])),
+    api.groups.map((g) => [g.key, g.minutes]));
+  const g = api.groups.find((y) => y.key === 'wt-p1');
+  const x = await explainOf(page, '#hours-table tr[data-key="wt-p1"] button.fig');
+  assert.equal(x.sum, g.minutes);
+  assert.deepEqual(x.rows.map((r) => r.position), g.explain.map((e) => e.position));
+  await closeExplain(page);
+  await page.selectOption('#hours-by', 'month');
+  await page.waitForFunction(() => document.querySelector('#hours-table th').textContent === 'Month');
+  assert.equal(await page.textContent('#hours-total'), hours(api.total_minutes));
+  await page.selectOption('#hours-by', 'mentee');
+  await page.waitForSelector('#hours-table tr[data-key="wt-m1"]');
+  await shot(page, 'hours');
+  await page.close();
+});
+
+test('finance exports: the budget workbook is fetched with the token and saved', async () => {
+  const page = await ownPage('finance', 'budget');
+  await page.waitForSelector('#xlsx');
+  const sent = [];
+  await page.route('**/budget.xlsx*', async (route) => {
+    sent.push({ url: route.request().url(), auth: route.request().headers().authorization });
+    const res = await route.fetch();
+    if (res.status() === 200) return route.fulfill({ response: res });
+    // A server without the workbook yet: a stand-in answers, to check the saving.
+    return route.fulfill({ status: 200, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', body: Buffer.from('PK\x03\x04 stand-in') });
+  });
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#xlsx')]);
+  assert.equal(dl.suggestedFilename(), `budget-${P}.xlsx`);
+  assert.deepEqual(sent, [{ url: `${base}/v1/programmes/${P}/budget.xlsx`, auth: 'Bearer ' + tokens.finance }]);
+  assert.equal(readFileSync(await dl.path()).subarray(0, 2).toString(), 'PK');
+  // As of a day (the end of today: the programme was opened today): the same date goes with it.
+  const shown = await page.$('#xlsx');
+  await page.fill('#asof', day(0));
+  await page.dispatchEvent('#asof', 'change');
+  await shown.waitForElementState('hidden');
+  await page.waitForSelector('#xlsx');
+  const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#xlsx')]);
+  assert.equal(dl2.suggestedFilename(), `budget-${P}-${day(0)}.xlsx`);
+  assert.equal(new URL(sent[1].url).searchParams.get('as_of'), `${day(0)}T23:59:59Z`);
+  await page.close();
+});
+
+test('mentees: needs diagnosed from the page, pairs, hours and fee against both caps, tours', async () => {
+  const page = await ownPage('coordinator', 'mentees');
+  await page.waitForSelector('#mentees-table tr[data-mentee="wt-m1"]');
+  const ms = (await apiGet(`/v1/programmes/${P}/mentees`)).mentees;
+  assert.deepEqual(await page.$$eval('#mentees-table tbody tr', (trs) => trs.map((t) => t.dataset.mentee).sort()), ms.map((m) => m.id).sort());
+  const m1 = ms.find((m) => m.id === 'wt-m1');
+  assert.equal(await page.textContent('tr[data-mentee="wt-m1"] .mentee-hours'), `${hours(m1.minutes_used)} of 32h00, ${hours(m1.minutes_left)} left`);
+  assert.equal(await page.textContent('tr[data-mentee="wt-m1"] .mentee-fee'), 'EUR 1,700.00 of EUR 3,100.00; agreed EUR 2,800.00, EUR 1,400.00 left');
+  assert.equal(m1.fee_left_cents, 140000);
+  assert.match(await page.textContent('tr[data-mentee="wt-m1"] td:last-child'), /^2 of 2/);
+  assert.deepEqual(await page.$$eval('tr[data-mentee="wt-m3"] ul.needs li', (lis) => lis.map((l) => l.textContent)), ['governance', 'member engagement']);
+  let x = await explainOf(page, 'tr[data-mentee="wt-m1"] .mentee-fee button:first-child');
+  assert.equal(x.sum, m1.net_invoiced_cents);
+  await closeExplain(page);
+  x = await explainOf(page, 'tr[data-mentee="wt-m1"] .mentee-hours button');
+  assert.equal(x.sum, m1.minutes_used);
+  await closeExplain(page);
+  // The diagnosis, from the page.
+  assert.match(await page.textContent('tr[data-mentee="wt-m2"] .needs-cell'), /not diagnosed/);
+  await page.click('tr[data-mentee="wt-m2"] details summary');
+  await page.check('tr[data-mentee="wt-m2"] form.diagnose input[value="member engagement"]');
+  await page.check('tr[data-mentee="wt-m2"] form.diagnose input[value="service portfolio"]');
+  await page.fill('tr[data-mentee="wt-m2"] form.diagnose [name=note]', 'Few services for the members.');
+  await page.click('tr[data-mentee="wt-m2"] form.diagnose button[type=submit]');
+  await page.waitForSelector('tr[data-mentee="wt-m2"] ul.needs li');
+  const m2 = await apiGet('/v1/mentees/wt-m2');
+  assert.deepEqual(m2.needs.areas, ['member engagement', 'service portfolio']);
+  assert.equal(m2.needs.note, 'Few services for the members.');
+  await shot(page, 'mentees');
+  await page.close();
+});
+
+test('matching: the ranked suggestions with their reasons, and the pair created from the page', async () => {
+  const page = await ownPage('coordinator', 'matching/wt-m3');
+  await page.waitForSelector('#suggestions li.suggestion');
+  const sg = await apiGet('/v1/mentees/wt-m3/mentor-suggestions');
+  assert.ok(sg.suggestions.length >= 2);
+  assert.deepEqual(await page.$$eval('#suggestions li.suggestion', (lis) => lis.map((l) => [l.dataset.mentor, Number(l.dataset.score)])),
+    sg.suggestions.map((y) => [y.mentor_id, y.score]));
+  for (const y of sg.suggestions) {
+    const parts = await page.$$eval(`li.suggestion[data-mentor="${y.mentor_id}"] table.parts tbody tr`, (trs) => trs.map((t) => ({
+      name: t.dataset.part, points: Number(t.children[1].textContent), why: t.children[2].textContent })));
+    assert.deepEqual(parts, y.parts);
+    assert.equal(y.parts.reduce((a, p) => a + p.points, 0), y.score);
+  }
+  assert.match(await page.textContent('#match-needs'), /governance, member engagement/);
+  await shot(page, 'matching');
+  // The second mentor, with a topic the mentee does not need: refused without a reason.
+  const second = sg.suggestions[1];
+  await page.click(`button.choose[data-mentor="${second.mentor_id}"]`);
+  assert.equal(await page.inputValue('#create-pair [name=mentor_id]'), second.mentor_id);
+  const extra = second.offered.find((a) => !second.matched.includes(a));
+  assert.ok(extra, 'a topic offered but not needed');
+  await page.check(`#create-pair input[name=topics][value="${extra}"]`);
+  await page.fill('#create-pair [name=id]', 'wt-p3');
+  await page.click('#create-pair button[type=submit]');
+  await page.waitForSelector('#create-pair .error');
+  assert.match(await page.textContent('#create-pair .error'), /topics_not_matched/);
+  await page.fill('#create-pair [name=override_reason]', 'The mentee asked for strategy coaching as well.');
+  await page.click('#create-pair button[type=submit]');
+  await page.waitForSelector('#pair-hours');
+  const pr = await apiGet('/v1/pairs/wt-p3');
+  assert.equal(pr.mentor_id, second.mentor_id);
+  assert.equal(pr.mentee_id, 'wt-m3');
+  assert.equal(pr.override_reason, 'The mentee asked for strategy coaching as well.');
+  assert.deepEqual([...pr.topics].sort(), [...second.matched, extra].sort());
+  await page.close();
+});
+
 
 test('the pair statement prints its sessions, hours, invoices, payments and report', async () => {
   const page = await ownPage('coordinator', 'pair/wt-p1');
