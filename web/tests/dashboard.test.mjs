@@ -854,6 +854,18 @@ test('the new views follow the as-of date and the live feed', async () => {
   await page.goto(`${base}/#tours`);
   await page.waitForSelector('#tours');
   assert.equal(await page.$$eval('#tours section.tour', (s) => s.length), 0);
+  const mid = '2019-06-30';
+  await page.fill('#asof', mid);
+  await page.dispatchEvent('#asof', 'change');
+  const hoursThen = await apiGet(`/v1/programmes/tnst-2019/hours?group_by=mentee&as_of=${mid}T23:59:59Z`);
+  await page.goto(`${base}/#hours`);
+  await page.waitForFunction((want) => document.querySelector('#hours-total')?.textContent === want, hours(hoursThen.total_minutes));
+  const menteesThen = (await apiGet(`/v1/programmes/tnst-2019/mentees?as_of=${mid}T23:59:59Z`)).mentees;
+  const oasis = menteesThen.find((m) => m.id === 'oasis500');
+  await page.goto(`${base}/#mentees`);
+  await page.waitForFunction((want) => document.querySelector('tr[data-mentee="oasis500"] .mentee-hours')?.textContent.startsWith(want), `${hours(oasis.minutes_used)} of `);
+  assert.notEqual(oasis.minutes_used, (await apiGet('/v1/mentees/oasis500')).minutes_used);
+  await page.goto(`${base}/#tours`);
   await page.click('#asof-clear');
   await page.waitForFunction(() => document.querySelectorAll('#tours section.tour').length > 0);
   // Live: a tour participant and an application written by another client appear.
@@ -868,5 +880,10 @@ test('the new views follow the as-of date and the live feed', async () => {
   await page.waitForSelector('#rules-history li[data-version="3"]', { timeout: 10000 });
   assert.equal(await page.textContent('#rules-version'), 'version 3');
   await must(`/v1/programmes/${P}/rules`, { ...RULES, expert_min_years: 8, reason: 'Back to two tours.' });
+  await page.goto(`${base}/#mentees`);
+  await page.waitForSelector('tr[data-mentee="wt-m1"] .mentee-hours');
+  const m1 = await apiGet('/v1/mentees/wt-m1');
+  await must('/v1/pairs/wt-p1/sessions', { id: 'live-s4', date: day(-5), minutes: 45, mode: 'remote', format: 'bilateral', topics: ['strategy'], summary: 'A call.' });
+  await page.waitForFunction((want) => document.querySelector('tr[data-mentee="wt-m1"] .mentee-hours')?.textContent.startsWith(want), `${hours(m1.minutes_used + 45)} of `, { timeout: 10000 });
   await page.close();
 });
