@@ -425,7 +425,7 @@ def story_2019(ed, start, end, by_id):
         for k in range(3):
             sd = new_start + dt.timedelta(days=20 + 30 * k)
             step(at(sd + dt.timedelta(days=1), 9), "coordinator", "log_session", {"pair": f"{pair_id}b"},
-                 {"id": f"s{k + 1:02d}", "date": sd.isoformat(), "minutes": 180, "mode": "remote",
+                 {"id": f"s{k + 1:02d}", "date": sd.isoformat(), "minutes": 120, "mode": "remote",
                   "format": "bilateral", "topics": [topic], "summary": "Review with the cluster's board."})
 
 
@@ -540,8 +540,6 @@ NOTES = [
     "1 October 2018, before it, keeping the application deadline of 15 March 2019.",
     "The 2019 tours' hosts: ACCIÓ (Catalonia), AWEX with France Clusters (Wallonia) and France Clusters with "
     "risingSUD (Région Sud) are named by the sources; Piedmont's host is not (an assumption).",
-    "The 2019 call's '32 hours per mentee' and 'EUR 3,100 (VAT excluded) per mentee' are the caps of both "
-    "editions; the 2021 press release gives no caps.",
 ]
 
 ASSUMPTIONS = [
