@@ -278,7 +278,24 @@ async function start() {
 
 // ---- views
 
-async function route() {
+// One rendering at a time: a route asked for while one runs renders again
+// after it, so that a slower, older answer never covers a newer view.
+let routing = null;
+function route() {
+  if (routing) {
+    route.again = true;
+    return routing;
+  }
+  routing = (async () => {
+    do {
+      route.again = false;
+      await render();
+    } while (route.again);
+  })().finally(() => { routing = null; });
+  return routing;
+}
+
+async function render() {
   if (!state.me) return;
   const [view, arg] = location.hash.slice(1).split('/');
   document.querySelectorAll('#nav a').forEach((a) => a.toggleAttribute('aria-current', a.dataset.view === view) && a.setAttribute('aria-current', 'page'));

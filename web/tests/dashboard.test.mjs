@@ -851,9 +851,13 @@ test('the new views follow the as-of date and the live feed', async () => {
   await page.dispatchEvent('#asof', 'change');
   await page.waitForFunction((n) => document.querySelectorAll('#applications-table tbody tr').length === n, then.length);
   assert.equal(await page.$('#applications-table form'), null, 'no decision on the past');
+  const toursThen = (await apiGet(`/v1/programmes/tnst-2019/tours?as_of=${asOf}T23:59:59Z`)).tours;
+  const toursNow = (await apiGet('/v1/programmes/tnst-2019/tours')).tours;
+  assert.ok(toursThen.length < toursNow.length);
   await page.goto(`${base}/#tours`);
   await page.waitForSelector('#tours');
-  assert.equal(await page.$$eval('#tours section.tour', (s) => s.length), 0);
+  assert.deepEqual(await page.$$eval('#tours section.tour', (s) => s.map((t) => [t.dataset.tour, t.querySelectorAll('tr[data-id]').length])),
+    toursThen.map((t) => [t.id, (t.people || t.participants).length]));
   const mid = '2019-06-30';
   await page.fill('#asof', mid);
   await page.dispatchEvent('#asof', 'change');
@@ -861,13 +865,14 @@ test('the new views follow the as-of date and the live feed', async () => {
   await page.goto(`${base}/#hours`);
   await page.waitForFunction((want) => document.querySelector('#hours-total')?.textContent === want, hours(hoursThen.total_minutes));
   const menteesThen = (await apiGet(`/v1/programmes/tnst-2019/mentees?as_of=${mid}T23:59:59Z`)).mentees;
-  const oasis = menteesThen.find((m) => m.id === 'oasis500');
+  const menteesNow = (await apiGet('/v1/programmes/tnst-2019/mentees')).mentees;
+  const moved = menteesThen.find((m) => menteesNow.find((n) => n.id === m.id).minutes_used !== m.minutes_used);
+  assert.ok(moved, 'a mentee whose hours grew after the day');
   await page.goto(`${base}/#mentees`);
-  await page.waitForFunction((want) => document.querySelector('tr[data-mentee="oasis500"] .mentee-hours')?.textContent.startsWith(want), `${hours(oasis.minutes_used)} of `);
-  assert.notEqual(oasis.minutes_used, (await apiGet('/v1/mentees/oasis500')).minutes_used);
+  await page.waitForFunction(([id, want]) => document.querySelector(`tr[data-mentee="${id}"] .mentee-hours`)?.textContent.startsWith(want), [moved.id, `${hours(moved.minutes_used)} of `]);
   await page.goto(`${base}/#tours`);
   await page.click('#asof-clear');
-  await page.waitForFunction(() => document.querySelectorAll('#tours section.tour').length > 0);
+  await page.waitForFunction((n) => document.querySelectorAll('#tours section.tour').length === n, toursNow.length);
   // Live: a tour participant and an application written by another client appear.
   await choose(page, P);
   await page.waitForSelector('section.tour[data-tour="wt-tour-b"]');
