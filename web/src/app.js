@@ -153,9 +153,19 @@ document.addEventListener('click', (e) => {
   if (ev) toggleEvent(ev);
 });
 
-// Explain lists for the figures of a pair, from the pair as the API gives it
-// (the same events the budget sums, pair by pair).
+// Explain lists for the figures of a pair: the server's (?explain=1) when it
+// gives them, else made from the pair as the API gives it (the same events
+// the budget sums, pair by pair).
 function pairExplain(p, assigned) {
+  const ex = p.explain;
+  if (ex && ex.minutes_used) {
+    return {
+      minutes: { title: 'Hours of this pair', rows: rows(ex.minutes_used) },
+      agreed: { title: 'Fee agreed', rows: rows(ex.agreed_fee_cents) },
+      net: { title: 'Invoiced, net of credit notes', rows: [...rows(ex.invoiced_cents), ...rows(ex.credited_cents, -1)] },
+      paid: { title: 'Paid', rows: rows(ex.paid_cents) },
+    };
+  }
   const inv = [], cred = [], paid = [];
   for (const i of p.invoices) {
     inv.push({ position: i.position, type: 'InvoiceIssued', date: i.issue_date, amount: i.net_cents });
@@ -389,7 +399,7 @@ function onSubmit(form, fn) {
 }
 
 async function pairView(main, id) {
-  const p = await api(`/v1/pairs/${encodeURIComponent(id)}`);
+  const p = await api(`/v1/pairs/${encodeURIComponent(id)}?explain=1`);
   let history = [];
   try { history = (await api(`/v1/streams/pair-${encodeURIComponent(id)}`, { asOf: false })).events; } catch { history = []; }
   const writable = !state.asOf;

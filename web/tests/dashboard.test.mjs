@@ -674,6 +674,12 @@ test('explain: each euro amount and hour total opens the events it was summed fr
   await page.waitForSelector('#pair-invoiced button');
   x = await explainOf(page, '#pair-invoiced button');
   assert.equal(x.sum, pair.invoiced_cents - pair.credited_cents);
+  const pex = (await apiGet('/v1/pairs/wt-p1?explain=1')).explain;
+  if (pex) assert.deepEqual(x.rows.map((r) => r.position), sortNum([...pex.invoiced_cents, ...pex.credited_cents].map((e) => e.position)));
+  assert.deepEqual(x.rows.map((r) => r.type), ['InvoiceIssued', 'InvoiceIssued', 'InvoiceIssued', 'CreditNoteIssued', 'InvoiceCancelled']);
+  await closeExplain(page);
+  x = await explainOf(page, '#pair-agreed button');
+  assert.deepEqual(x.rows.map((r) => [r.type, r.amount]), [['PairAssigned', 280000]]);
   await closeExplain(page);
   x = await explainOf(page, '#pair-paid button');
   assert.equal(x.sum, pair.paid_cents);
