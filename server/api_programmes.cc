@@ -179,31 +179,8 @@ void Api::tours(Ctx& c) {
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
     std::optional<MentorScope> scope = c2.mentor_scope(rm);
     json out = json::array();
-    for (auto& id : idx->tours) {
-      const TourState* t = State::find(rm.core().tours(), id);
-      const TourExtra* x = State::find(rm.tours(), id);
-      if (!t || !x) continue;
-      json participants = json::array();
-      for (auto& m : t->participants)
-        if (!scope || scope->mentees.count(m)) participants.push_back(m);  // a mentor: its own mentees only
-      json people = json::array();
-      for (auto& person : x->people) {
-        if (scope && !scope->mentees.count(person.mentee_id)) continue;  // a mentor: its own mentees only
-        json j = {{"kind", person.kind},       {"id", person.id},
-                  {"name", person.name},       {"organisation", person.organisation},
-                  {"country", person.country}, {"position", person.position}};
-        if (!person.mentee_id.empty()) j["mentee_id"] = person.mentee_id;
-        people.push_back(std::move(j));
-      }
-      out.push_back({{"id", id},
-                     {"region", x->region},
-                     {"host", x->host},
-                     {"start_date", format_date(x->start_date)},
-                     {"end_date", format_date(x->end_date)},
-                     {"topics", x->topics},
-                     {"participants", participants},
-                     {"people", people}});
-    }
+    for (auto& id : idx->tours)  // a mentor: its own mentees only
+      if (json t = tour_json(rm, id, scope ? &scope->mentees : nullptr); !t.is_null()) out.push_back(std::move(t));
     const ProgrammeState* prog = State::find(rm.core().programmes(), c2.params["pid"]);
     c2.reply(json_response(200, {{"tours", out},
                                  {"max_tours_per_mentee", prog ? prog->rules.max_tours_per_mentee : 0},
