@@ -56,7 +56,7 @@ std::int64_t cents_of(const json& j, const char* key) { return j.at(key).get<std
 std::string text_at(const json& j, const char* key) { return j.at(key).get<std::string>(); }
 
 struct Formats {
-  lxw_format *header, *bold, *title, *money, *money_bold, *date, *instant, *percent, *count, *wrap;
+  lxw_format *header, *bold, *money, *money_bold, *date, *instant, *percent, *count, *wrap;
   explicit Formats(lxw_workbook* wb) {
     header = workbook_add_format(wb);
     format_set_bold(header);
@@ -65,9 +65,6 @@ struct Formats {
     format_set_align(header, LXW_ALIGN_VERTICAL_TOP);
     bold = workbook_add_format(wb);
     format_set_bold(bold);
-    title = workbook_add_format(wb);
-    format_set_bold(title);
-    format_set_font_size(title, 14);
     money = workbook_add_format(wb);
     format_set_num_format(money, kMoneyFormat);
     money_bold = workbook_add_format(wb);
@@ -87,7 +84,8 @@ struct Formats {
   }
 };
 
-enum class Col { text, money, date, count };
+// text: as wide as its widest entry; mixed: the same, and room for an amount.
+enum class Col { text, mixed, money, date, count };
 struct Column {
   const char* heading;
   Col kind;
@@ -157,6 +155,9 @@ class Sheet {
         case Col::text:
           w = static_cast<double>(std::clamp<std::size_t>(width_[c] + 2, 8, 48));
           break;
+        case Col::mixed:
+          w = static_cast<double>(std::clamp<std::size_t>(width_[c] + 2, 16, 48));
+          break;
         case Col::money:
           w = std::max(16.0, static_cast<double>(std::strlen(columns_[c].heading)) + 2);
           break;
@@ -210,7 +211,7 @@ std::vector<MovementRow> movements(const json& invoices, const char* key) {
 
 lxw_error write_summary(lxw_workbook* wb, const Formats& f, const BudgetWorkbookSource& src, std::size_t payments,
                         std::size_t credits) {
-  Sheet s(wb, "Summary", f, {{"Item", Col::text}, {"Value", Col::money}, {"Detail", Col::text}});
+  Sheet s(wb, "Summary", f, {{"Item", Col::text}, {"Value", Col::mixed}, {"Detail", Col::text}});
   if (!s.ws()) return s.finish(0, false);
   const json& b = src.budget;
   const json& t = b.at("totals");
