@@ -65,6 +65,7 @@ struct AssignPair {
   std::int32_t start_date = 0, end_date = 0;
   std::int64_t agreed_fee_cents = 0;
   std::vector<std::string> topics;
+  std::string override_reason{};  // required when the topics do not match the mentee's diagnosis
 };
 struct ChangePairPeriod {
   std::string pair_id;
@@ -102,33 +103,47 @@ struct IssueInvoice {
 struct PayInvoice {
   std::string invoice_id;
   std::int32_t paid_date = 0;
-  std::int64_t amount_cents = 0;
+  std::int64_t amount_cents = 0;  // the VAT-excluded part
+  std::int64_t vat_cents = 0;     // the VAT part
 };
 struct CancelInvoice {
   std::string invoice_id, reason;
 };
 struct IssueCreditNote {
   std::string invoice_id, id;
-  std::int64_t amount_cents = 0;
+  std::int64_t amount_cents = 0;  // the VAT-excluded part
   std::string reason;
+  std::int64_t vat_cents = 0;  // the VAT part
 };
 struct ScheduleTour {
   std::string programme_id, id, region, host;
   std::int32_t start_date = 0, end_date = 0;
   std::vector<std::string> topics;
 };
+// A mentee (a South-Med cluster manager: the tour limit applies), or a
+// person of another kind (cluster_representative, network_manager) named by
+// participant_id, name, organisation and country.
 struct RegisterTourParticipant {
   std::string tour_id, mentee_id;
+  std::string kind{};  // empty or cluster_manager: mentee_id; else the other fields
+  std::string participant_id{}, name{}, organisation{}, country{};
 };
 struct CancelTourParticipant {
   std::string tour_id, mentee_id, reason;
+  std::string participant_id{};  // instead of mentee_id, for another kind
+};
+// The mentee's needs of support, from its diagnosis: pairs are matched on them.
+struct DiagnoseNeeds {
+  std::string mentee_id;
+  std::vector<std::string> areas;
+  std::string note;
 };
 
 using AnyCommand =
     std::variant<OpenProgramme, AmendRules, CloseProgramme, HoldJointMeeting, EnrolMentee, WithdrawMentee,
                  SubmitApplication, AcceptApplication, RejectApplication, AssignPair, ChangePairPeriod, LogSession,
                  VoidSession, SubmitReport, CompletePair, TerminatePair, IssueInvoice, PayInvoice, CancelInvoice,
-                 IssueCreditNote, ScheduleTour, RegisterTourParticipant, CancelTourParticipant>;
+                 IssueCreditNote, ScheduleTour, RegisterTourParticipant, CancelTourParticipant, DiagnoseNeeds>;
 
 // The stream each entity lives in.
 inline std::string programme_stream(const std::string& id) { return "programme-" + id; }

@@ -164,4 +164,10 @@ std::string format_cents(std::int64_t cents) {
   return std::string(neg ? "-" : "") + "EUR " + grouped + "." + frac;
 }
 
+std::int32_t day_of(std::int64_t us) {
+  std::int64_t day = us / 86'400'000'000LL;
+  if (us < 0 && us % 86'400'000'000LL != 0) --day;
+  return static_cast<std::int32_t>(day);
+}
+
 }  // namespace pl

@@ -42,6 +42,9 @@ std::string format_instant(std::int64_t us);
 // 2021-02-28).
 std::int32_t add_months(std::int32_t days, int months);
 
+// The day (days since 1970-01-01, UTC) of an instant, rounded down.
+std::int32_t day_of(std::int64_t us);
+
 // "31h30": minutes as hours and minutes.
 std::string format_minutes(std::int64_t minutes);
 // "EUR 3,100.00": cents as euros.

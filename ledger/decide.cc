@@ -116,6 +116,15 @@ bool add_overflows(std::int64_t a, std::int64_t b) {
   return __builtin_add_overflow(a, b, &r);
 }
 
+// A payment or credit note: its VAT-excluded part and its VAT, each not
+// negative, not both zero.
+Status check_parts(std::int64_t amount_cents, std::int64_t vat_cents) {
+  if (amount_cents < 0) return bad("amount_cents must not be negative");
+  if (vat_cents < 0) return bad("vat_cents must not be negative");
+  if (amount_cents == 0 && vat_cents == 0) return bad("amount_cents and vat_cents must not both be zero");
+  return Status::ok();
+}
+
 // ---------------------------------------------------------------- decisions
 
 struct Decider {
@@ -327,12 +336,36 @@ struct Decider {
                                                     " is above mentor " + c.mentor_id + "'s quotation of " +
                                                     format_cents(mentor->quotation_cents));
     PL_RETURN_IF_ERROR(check_topics(r, c.topics));
+    if (c.override_reason.size() > 4096) return bad("override_reason is longer than 4096 bytes");
+    // Pairs are matched on the needs of support found in the mentee's
+    // diagnosis: with one, every topic is both offered by the mentor and
+    // needed by the mentee, unless a reason to depart from it is recorded.
+    if (mentee->diagnosed && c.override_reason.empty()) {
+      auto in = [](const std::vector<std::string>& v, const std::string& x) {
+        return std::find(v.begin(), v.end(), x) != v.end();
+      };
+      std::string unmatched;
+      for (const auto& t : c.topics) {
+        if (!in(mentor->areas, t))
+          unmatched += (unmatched.empty() ? "'" : ", '") + t + "' (not offered by the mentor)";
+        else if (!in(mentee->needs, t))
+          unmatched += (unmatched.empty() ? "'" : ", '") + t + "' (not among the mentee's needs)";
+      }
+      if (c.topics.empty()) unmatched = "no topic named";
+      if (!unmatched.empty())
+        return Status::rule("topics_not_matched", "mentee " + c.mentee_id +
+                                                      " has a needs diagnosis, and the pair's topics must be both "
+                                                      "offered by mentor " +
+                                                      c.mentor_id + " and among the mentee's needs: " + unmatched +
+                                                      "; give override_reason to assign it anyway");
+    }
     Out out(c.id, expected);
     out.programme(**p);
     out.emit(pair_stream(c.id), fb::Event::PairAssigned, [&](FBB& b) {
       auto topics = fb_strings(b, c.topics);
       return fb::CreatePairAssignedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.mentor_id.c_str(),
-                                          c.mentee_id.c_str(), c.start_date, c.end_date, c.agreed_fee_cents, &topics)
+                                          c.mentee_id.c_str(), c.start_date, c.end_date, c.agreed_fee_cents, &topics,
+                                          c.override_reason.empty() ? nullptr : c.override_reason.c_str())
           .Union();
     });
     return out.take();
@@ -385,6 +418,13 @@ struct Decider {
       return Status::rule("outside_pair_period", "the session date " + format_date(c.date) +
                                                      " is outside the pair's period " + format_date(pair->start_date) +
                                                      " to " + format_date(pair->end_date));
+    // A day of grace past the recording day (UTC): a session held today in
+    // a time zone ahead of UTC is not refused.
+    std::int32_t recording_day = day_of(now);
+    if (c.date > recording_day + 1)
+      return Status::rule("future_date", "the session date " + format_date(c.date) +
+                                             " is more than one day after today (" + format_date(recording_day) +
+                                             ", UTC): a session is logged once it has taken place");
     PL_RETURN_IF_ERROR(check_topics(r, c.topics));
     const auto* mentee = State::find(s.mentees(), pair->mentee_id);
     std::int64_t used = mentee ? mentee->minutes_used : 0;
@@ -430,6 +470,9 @@ struct Decider {
       return Status::rule("report_language", "the final report must be in English (en), not '" + c.language + "'");
     PL_RETURN_IF_ERROR(check_text("progress", c.progress, 65536));
     PL_RETURN_IF_ERROR(check_text("outcomes", c.outcomes, 65536));
+    if (c.topics.empty())
+      return Status::rule("report_incomplete",
+                          "the final report must name the main topics discussed (topics is empty)");
     PL_RETURN_IF_ERROR(check_topics(prog->rules, c.topics));
     Out out(c.pair_id, expected);
     out.programme(*prog);
@@ -525,17 +568,23 @@ struct Decider {
     auto ip = invoice(c.invoice_id);
     if (!ip) return ip.status();
     const InvoiceState* inv = ip->first;
-    if (c.amount_cents <= 0) return bad("amount_cents must be positive");
+    PL_RETURN_IF_ERROR(check_parts(c.amount_cents, c.vat_cents));
     if (c.amount_cents > inv->due_cents())
       return Status::rule("overpayment", "invoice " + c.invoice_id + ": " + format_cents(inv->due_cents()) +
-                                             " still due (net " + format_cents(inv->net_cents) + ", credited " +
-                                             format_cents(inv->credited_cents) + ", paid " +
+                                             " still due VAT excluded (net " + format_cents(inv->net_cents) +
+                                             ", credited " + format_cents(inv->credited_cents) + ", paid " +
                                              format_cents(inv->paid_cents) + "), " + format_cents(c.amount_cents) +
+                                             " offered");
+    if (c.vat_cents > inv->vat_due_cents())
+      return Status::rule("overpayment", "invoice " + c.invoice_id + ": " + format_cents(inv->vat_due_cents()) +
+                                             " of VAT still due (VAT " + format_cents(inv->vat_cents) + ", credited " +
+                                             format_cents(inv->vat_credited_cents) + ", paid " +
+                                             format_cents(inv->vat_paid_cents) + "), " + format_cents(c.vat_cents) +
                                              " offered");
     Out out(c.invoice_id, expected);
     out.programme(*ip->second);
     out.emit(invoice_stream(c.invoice_id), fb::Event::InvoicePaid, [&](FBB& b) {
-      return fb::CreateInvoicePaid(b, b.CreateString(c.invoice_id), c.paid_date, c.amount_cents).Union();
+      return fb::CreateInvoicePaid(b, b.CreateString(c.invoice_id), c.paid_date, c.amount_cents, c.vat_cents).Union();
     });
     return out.take();
   }
@@ -562,18 +611,25 @@ struct Decider {
     PL_RETURN_IF_ERROR(check_id("credit note", c.id));
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     if (s.credit_notes().count(c.id)) return exists("credit note", c.id);
-    if (c.amount_cents <= 0) return bad("amount_cents must be positive");
-    std::int64_t creditable = inv->net_cents - inv->credited_cents - inv->paid_cents;
+    PL_RETURN_IF_ERROR(check_parts(c.amount_cents, c.vat_cents));
+    std::int64_t creditable = inv->due_cents();
     if (c.amount_cents > creditable)
-      return Status::rule("credit_exceeds_invoice", "invoice " + c.invoice_id + ": " + format_cents(creditable) +
-                                                        " can still be credited (net " + format_cents(inv->net_cents) +
-                                                        ", credited " + format_cents(inv->credited_cents) + ", paid " +
-                                                        format_cents(inv->paid_cents) + "), " +
-                                                        format_cents(c.amount_cents) + " asked");
+      return Status::rule("credit_exceeds_invoice",
+                          "invoice " + c.invoice_id + ": " + format_cents(creditable) +
+                              " can still be credited VAT excluded (net " + format_cents(inv->net_cents) +
+                              ", credited " + format_cents(inv->credited_cents) + ", paid " +
+                              format_cents(inv->paid_cents) + "), " + format_cents(c.amount_cents) + " asked");
+    if (c.vat_cents > inv->vat_due_cents())
+      return Status::rule("credit_exceeds_invoice",
+                          "invoice " + c.invoice_id + ": " + format_cents(inv->vat_due_cents()) +
+                              " of VAT can still be credited (VAT " + format_cents(inv->vat_cents) + ", credited " +
+                              format_cents(inv->vat_credited_cents) + ", paid " + format_cents(inv->vat_paid_cents) +
+                              "), " + format_cents(c.vat_cents) + " asked");
     Out out(c.id, expected);
     out.programme(*ip->second);
     out.emit(invoice_stream(c.invoice_id), fb::Event::CreditNoteIssued, [&](FBB& b) {
-      return fb::CreateCreditNoteIssuedDirect(b, c.invoice_id.c_str(), c.id.c_str(), c.amount_cents, c.reason.c_str())
+      return fb::CreateCreditNoteIssuedDirect(b, c.invoice_id.c_str(), c.id.c_str(), c.amount_cents, c.reason.c_str(),
+                                              c.vat_cents)
           .Union();
     });
     return out.take();
@@ -587,7 +643,9 @@ struct Decider {
     PL_RETURN_IF_ERROR(check_text("host", c.host, 512));
     if (c.end_date < c.start_date) return bad("end_date must not be before start_date");
     if (State::find(s.tours(), c.id)) return exists("tour", c.id);
-    PL_RETURN_IF_ERROR(check_topics((*p)->rules, c.topics));
+    // A tour's topics are its own words (the training subjects chosen for
+    // it), not the programme's knowledge areas.
+    for (const auto& t : c.topics) PL_RETURN_IF_ERROR(check_text("a topic", t, 512));
     Out out(c.id, expected);
     out.programme(**p);
     out.emit(tour_stream(c.id), fb::Event::TourScheduled, [&](FBB& b) {
@@ -604,6 +662,33 @@ struct Decider {
     if (!tour) return missing("tour", c.tour_id);
     auto p = open_programme(s, tour->programme_id);
     if (!p) return p.status();
+    bool mentee_kind = c.kind.empty() || c.kind == "cluster_manager";
+    if (!mentee_kind && c.kind != "cluster_representative" && c.kind != "network_manager")
+      return bad("kind '" + c.kind + "' is not one of: cluster_manager, cluster_representative, network_manager");
+    if (!mentee_kind) {
+      // A person who is not a mentee: no limit of tours applies.
+      if (!c.mentee_id.empty()) return bad("mentee_id is for kind cluster_manager only");
+      PL_RETURN_IF_ERROR(check_id("participant", c.participant_id));
+      PL_RETURN_IF_ERROR(check_text("name", c.name, 512));
+      PL_RETURN_IF_ERROR(check_text("organisation", c.organisation, 512));
+      if (!valid_country(c.country)) return bad("country '" + c.country + "' is not an ISO 3166-1 alpha-2 code");
+      if (tour->others.count(c.participant_id))
+        return Status::conflict(
+            "conflict", "participant '" + c.participant_id + "' is already registered for tour '" + c.tour_id + "'");
+      Out out(c.tour_id, expected);
+      out.programme(**p);
+      out.emit(tour_stream(c.tour_id), fb::Event::TourParticipantRegistered, [&](FBB& b) {
+        return fb::CreateTourParticipantRegisteredDirect(b, c.tour_id.c_str(), nullptr, c.kind.c_str(),
+                                                         c.participant_id.c_str(), c.name.c_str(),
+                                                         c.organisation.c_str(), c.country.c_str())
+            .Union();
+      });
+      return out.take();
+    }
+    if (!c.participant_id.empty() || !c.name.empty() || !c.organisation.empty() || !c.country.empty())
+      return bad(
+          "a cluster manager is registered by mentee_id alone; participant_id, name, organisation and "
+          "country are for the other kinds");
     const auto* mentee = State::find(s.mentees(), c.mentee_id);
     if (!mentee || mentee->programme_id != tour->programme_id) return missing("mentee", c.mentee_id);
     if (mentee->withdrawn) return Status::rule("not_eligible", "mentee '" + c.mentee_id + "' has withdrawn");
@@ -628,13 +713,37 @@ struct Decider {
     if (!tour) return missing("tour", c.tour_id);
     auto p = open_programme(s, tour->programme_id);
     if (!p) return p.status();
-    if (!tour->participants.count(c.mentee_id)) return missing("registration of mentee", c.mentee_id);
+    if (c.mentee_id.empty() == c.participant_id.empty())
+      return bad("name either mentee_id (a mentee) or participant_id (another kind of participant)");
+    if (!c.mentee_id.empty() && !tour->participants.count(c.mentee_id))
+      return missing("registration of mentee", c.mentee_id);
+    if (!c.participant_id.empty() && !tour->others.count(c.participant_id))
+      return missing("registration of participant", c.participant_id);
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     Out out(c.tour_id, expected);
     out.programme(**p);
     out.emit(tour_stream(c.tour_id), fb::Event::TourParticipantCancelled, [&](FBB& b) {
-      return fb::CreateTourParticipantCancelledDirect(b, c.tour_id.c_str(), c.mentee_id.c_str(), c.reason.c_str())
+      return fb::CreateTourParticipantCancelledDirect(b, c.tour_id.c_str(), c.mentee_id.c_str(), c.reason.c_str(),
+                                                      c.participant_id.empty() ? nullptr : c.participant_id.c_str())
           .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const DiagnoseNeeds& c) const {
+    const auto* m = State::find(s.mentees(), c.mentee_id);
+    if (!m) return missing("mentee", c.mentee_id);
+    auto p = open_programme(s, m->programme_id);
+    if (!p) return p.status();
+    if (m->withdrawn) return Status::rule("not_eligible", "mentee '" + c.mentee_id + "' has withdrawn");
+    if (c.areas.empty()) return bad("areas must name at least one knowledge area");
+    PL_RETURN_IF_ERROR(check_topics((*p)->rules, c.areas));
+    if (c.note.size() > 16384) return bad("note is longer than 16384 bytes");
+    Out out(c.mentee_id, expected);
+    out.programme(**p);
+    out.emit(mentee_stream(c.mentee_id), fb::Event::NeedsDiagnosed, [&](FBB& b) {
+      auto areas = fb_strings(b, c.areas);
+      return fb::CreateNeedsDiagnosedDirect(b, c.mentee_id.c_str(), &areas, c.note.c_str()).Union();
     });
     return out.take();
   }

@@ -31,6 +31,8 @@ std::vector<RuleField> reflect() {
       // list must teach this file first.
       if (code.base_type != flatbuffers::ET_STRING) std::abort();
       f.unit = RuleUnit::strings;
+    } else if (code.base_type == flatbuffers::ET_BOOL) {
+      f.unit = RuleUnit::boolean;
     } else if (code.base_type != flatbuffers::ET_LONG && code.base_type != flatbuffers::ET_INT) {
       std::abort();  // likewise for another scalar type
     } else if (ends_with(f.name, "_minutes")) {
@@ -96,7 +98,9 @@ std::vector<RuleValue> rule_values(const Rules& r) {
       if (const List* list = t->GetPointer<const List*>(f.slot))
         for (const flatbuffers::String* s : *list) v.strings.push_back(s->str());
     } else {
-      v.number = f.wide ? t->GetField<std::int64_t>(f.slot, 0) : t->GetField<std::int32_t>(f.slot, 0);
+      v.number = f.unit == RuleUnit::boolean ? t->GetField<std::uint8_t>(f.slot, 0)
+                 : f.wide                    ? t->GetField<std::int64_t>(f.slot, 0)
+                                             : t->GetField<std::int32_t>(f.slot, 0);
     }
     out.push_back(std::move(v));
   }
@@ -115,6 +119,8 @@ Rules rules_from_values(const std::vector<RuleValue>& values) {
     const RuleField& f = fields[i];
     if (f.unit == RuleUnit::strings)
       b.AddOffset(f.slot, lists[i]);
+    else if (f.unit == RuleUnit::boolean)
+      b.AddElement<std::uint8_t>(f.slot, values[i].number != 0 ? 1 : 0, 0);
     else if (f.wide)
       b.AddElement<std::int64_t>(f.slot, values[i].number, 0);
     else

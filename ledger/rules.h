@@ -48,14 +48,15 @@ struct Rules : fb::RulesT {
 
 // What a field's value means, by the unit its name ends with in the schema:
 // _minutes, _cents, _us (an instant: microseconds since the epoch, UTC),
-// _bp (basis points); a list of strings; else a plain count.
-enum class RuleUnit : std::uint8_t { minutes, cents, instant, basis_points, count, strings };
+// _bp (basis points); a list of strings; a yes or no (bool, false unless
+// given); else a plain count.
+enum class RuleUnit : std::uint8_t { minutes, cents, instant, basis_points, count, strings, boolean };
 
 struct RuleField {
   std::string_view name;       // as in the schema: application_deadline_us
   std::string_view json_name;  // as in the API: the name less _us for an instant
   RuleUnit unit;
-  bool wide;                    // a 64-bit integer (long); else 32-bit (int)
+  bool wide;                    // a 64-bit integer (long); else 32-bit (int) or bool
   flatbuffers::voffset_t slot;  // the field's vtable offset in the table
 };
 
@@ -63,7 +64,8 @@ struct RuleField {
 // generated reflection; lives as long as the program; thread-safe.
 const std::vector<RuleField>& rule_fields();
 
-// A field's value: `number` for integers, `strings` for a list.
+// A field's value: `number` for integers and booleans (0 or 1), `strings`
+// for a list.
 struct RuleValue {
   std::int64_t number = 0;
   std::vector<std::string> strings;

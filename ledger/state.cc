@@ -72,6 +72,9 @@ void State::apply(const EventView& e) {
       a.years_experience = p->years_experience();
       a.quotation_cents = p->quotation_cents();
       a.received_at_us = p->received_at_us();
+      a.knowledge_areas.clear();
+      if (auto* k = p->knowledge_areas())
+        for (auto* name : *k) a.knowledge_areas.push_back(name->str());
       break;
     }
     case fb::Event::ApplicationAccepted: {
@@ -86,6 +89,7 @@ void State::apply(const EventView& e) {
       m.name = a.applicant_name;
       m.country = a.country;
       m.quotation_cents = a.quotation_cents;
+      m.areas = a.knowledge_areas;
       break;
     }
     case fb::Event::ApplicationRejected:
@@ -181,7 +185,9 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::InvoicePaid: {
       auto* p = e.as<fb::InvoicePaid>();
-      add_to(slot(invoices_, sv(p->invoice_id())).paid_cents, p->amount_cents());
+      auto& inv = slot(invoices_, sv(p->invoice_id()));
+      add_to(inv.paid_cents, p->amount_cents());
+      add_to(inv.vat_paid_cents, p->vat_cents());
       break;
     }
     case fb::Event::InvoiceCancelled: {
@@ -198,6 +204,7 @@ void State::apply(const EventView& e) {
       auto* p = e.as<fb::CreditNoteIssued>();
       auto& inv = slot(invoices_, sv(p->invoice_id()));
       add_to(inv.credited_cents, p->amount_cents());
+      add_to(inv.vat_credited_cents, p->vat_cents());
       inv.credit_notes.insert(str(p->credit_note_id()));
       slot(credit_notes_, sv(p->credit_note_id())) = inv.id;
       sub_from(pairs_[inv.pair_id].net_invoiced_cents, p->amount_cents());
@@ -213,14 +220,31 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::TourParticipantRegistered: {
       auto* p = e.as<fb::TourParticipantRegistered>();
+      if (sv(p->mentee_id()).empty()) {
+        slot(tours_, sv(p->tour_id())).others.insert(str(p->participant_id()));
+        break;
+      }
       slot(tours_, sv(p->tour_id())).participants.insert(str(p->mentee_id()));
       slot(mentees_, sv(p->mentee_id())).tours.insert(str(p->tour_id()));
       break;
     }
     case fb::Event::TourParticipantCancelled: {
       auto* p = e.as<fb::TourParticipantCancelled>();
+      if (sv(p->mentee_id()).empty()) {
+        slot(tours_, sv(p->tour_id())).others.erase(str(p->participant_id()));
+        break;
+      }
       slot(tours_, sv(p->tour_id())).participants.erase(str(p->mentee_id()));
       slot(mentees_, sv(p->mentee_id())).tours.erase(str(p->tour_id()));
+      break;
+    }
+    case fb::Event::NeedsDiagnosed: {
+      auto* p = e.as<fb::NeedsDiagnosed>();
+      auto& m = slot(mentees_, sv(p->mentee_id()));
+      m.diagnosed = true;
+      m.needs.clear();
+      if (auto* a = p->areas())
+        for (auto* name : *a) m.needs.push_back(name->str());
       break;
     }
     case fb::Event::NONE:

@@ -38,10 +38,12 @@ struct MenteeState {
   std::int64_t net_invoiced_cents = 0;  // every pair, less cancelled invoices and credit notes
   std::string active_pair;              // empty: none
   std::set<std::string> tours;          // registrations not cancelled
+  bool diagnosed = false;               // a NeedsDiagnosed was recorded
+  std::vector<std::string> needs;       // the last diagnosis's knowledge areas
   template <class A>
   void io(A& a) {
     a(id, programme_id, name, cluster_name, country, withdrawn, minutes_used, agreed_cents, net_invoiced_cents,
-      active_pair, tours);
+      active_pair, tours, diagnosed, needs);
   }
 };
 
@@ -55,10 +57,11 @@ struct ApplicationState {
   std::int64_t received_at_us = 0;
   ApplicationStatus status = ApplicationStatus::submitted;
   std::string mentor_id;
+  std::vector<std::string> knowledge_areas;  // offered
   template <class A>
   void io(A& a) {
     a(id, programme_id, applicant_name, organisation, country, profile, years_experience, quotation_cents,
-      received_at_us, status, mentor_id);
+      received_at_us, status, mentor_id, knowledge_areas);
   }
 };
 
@@ -66,9 +69,10 @@ struct MentorState {
   std::string id, programme_id, application_id, name, country;
   std::int64_t quotation_cents = 0;
   std::set<std::string> invoice_numbers;
+  std::vector<std::string> areas;  // the knowledge areas its application offered
   template <class A>
   void io(A& a) {
-    a(id, programme_id, application_id, name, country, quotation_cents, invoice_numbers);
+    a(id, programme_id, application_id, name, country, quotation_cents, invoice_numbers, areas);
   }
 };
 
@@ -118,23 +122,27 @@ struct InvoiceState {
   std::int32_t issue_date = 0;
   std::int64_t net_cents = 0, vat_cents = 0;
   std::int64_t paid_cents = 0, credited_cents = 0;
+  std::int64_t vat_paid_cents = 0, vat_credited_cents = 0;
   bool cancelled = false;
   std::set<std::string> credit_notes;
-  // What can still be paid: net less credit notes less payments.
+  // What can still be paid or credited of each part: the VAT-excluded
+  // amount (net less credit notes less payments) and the VAT.
   std::int64_t due_cents() const { return net_cents - credited_cents - paid_cents; }
+  std::int64_t vat_due_cents() const { return vat_cents - vat_credited_cents - vat_paid_cents; }
   template <class A>
   void io(A& a) {
     a(id, pair_id, mentor_id, mentee_id, number, issue_date, net_cents, vat_cents, paid_cents, credited_cents,
-      cancelled, credit_notes);
+      vat_paid_cents, vat_credited_cents, cancelled, credit_notes);
   }
 };
 
 struct TourState {
   std::string id, programme_id;
-  std::set<std::string> participants;
+  std::set<std::string> participants;  // mentees (cluster managers), registrations not cancelled
+  std::set<std::string> others;        // participant ids of the other kinds, likewise
   template <class A>
   void io(A& a) {
-    a(id, programme_id, participants);
+    a(id, programme_id, participants, others);
   }
 };
 

@@ -37,6 +37,7 @@ void ReadModels::apply(const EventView& e) {
   core_.apply(e);
   recorded_at_us_ = e.recorded_at_us();
   const std::uint64_t pos = e.position();
+  const std::int32_t day = day_of(e.recorded_at_us());
   // The versions of the streams a client may name in If-Match, as of here.
   if (std::string_view st = e.stream(); st.substr(0, 5) == "pair-")
     slot(pairs_, st.substr(5)).stream_version = e.version();
@@ -90,7 +91,9 @@ void ReadModels::apply(const EventView& e) {
       slot(pairs_of_mentor_, sv(p->mentor_id())).push_back(id);
       auto& x = pairs_[id];
       x.assigned_position = pos;
+      x.assigned_day = day;
       x.topics = strs(p->topics());
+      x.override_reason = str(p->override_reason());
       break;
     }
     case fb::Event::SessionLogged: {
@@ -115,13 +118,17 @@ void ReadModels::apply(const EventView& e) {
       x.report_position = pos;
       break;
     }
-    case fb::Event::PairCompleted:
-      slot(pairs_, sv(e.as<fb::PairCompleted>()->pair_id())).ended_position = pos;
+    case fb::Event::PairCompleted: {
+      auto& x = slot(pairs_, sv(e.as<fb::PairCompleted>()->pair_id()));
+      x.ended_position = pos;
+      x.ended_day = day;
       break;
+    }
     case fb::Event::PairTerminated: {
       auto* p = e.as<fb::PairTerminated>();
       auto& x = slot(pairs_, sv(p->pair_id()));
       x.ended_position = pos;
+      x.ended_day = day;
       x.end_reason = str(p->reason());
       break;
     }
@@ -136,7 +143,8 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::InvoicePaid: {
       auto* p = e.as<fb::InvoicePaid>();
-      slot(invoices_, sv(p->invoice_id())).payments.push_back(Movement{pos, {}, p->paid_date(), p->amount_cents(), {}});
+      slot(invoices_, sv(p->invoice_id()))
+          .payments.push_back(Movement{pos, {}, p->paid_date(), p->amount_cents(), {}, p->vat_cents()});
       break;
     }
     case fb::Event::InvoiceCancelled: {
@@ -144,6 +152,7 @@ void ReadModels::apply(const EventView& e) {
       auto& x = slot(invoices_, sv(p->invoice_id()));
       if (x.cancelled_position == 0) {
         x.cancelled_position = pos;
+        x.cancelled_day = day;
         x.cancel_reason = str(p->reason());
       }
       break;
@@ -151,14 +160,52 @@ void ReadModels::apply(const EventView& e) {
     case fb::Event::CreditNoteIssued: {
       auto* p = e.as<fb::CreditNoteIssued>();
       slot(invoices_, sv(p->invoice_id()))
-          .credits.push_back(Movement{pos, str(p->credit_note_id()), 0, p->amount_cents(), str(p->reason())});
+          .credits.push_back(
+              Movement{pos, str(p->credit_note_id()), day, p->amount_cents(), str(p->reason()), p->vat_cents()});
       break;
     }
     case fb::Event::TourScheduled: {
       auto* p = e.as<fb::TourScheduled>();
       std::string id = str(p->tour_id());
       slot(programmes_, sv(p->programme_id())).tours.push_back(id);
-      tours_[id] = TourExtra{str(p->region()), str(p->host()), p->start_date(), p->end_date()};
+      tours_[id] = TourExtra{str(p->region()), str(p->host()), p->start_date(), p->end_date(), strs(p->topics()), {}};
+      break;
+    }
+    case fb::Event::TourParticipantRegistered: {
+      auto* p = e.as<fb::TourParticipantRegistered>();
+      TourPerson person;
+      person.mentee_id = str(p->mentee_id());
+      if (!person.mentee_id.empty()) {
+        person.kind = "cluster_manager";
+        person.id = person.mentee_id;
+        if (auto* m = find(core_.mentees(), person.mentee_id)) {
+          person.name = m->name;
+          person.organisation = m->cluster_name;
+          person.country = m->country;
+        }
+      } else {
+        person.kind = str(p->kind());
+        person.id = str(p->participant_id());
+        person.name = str(p->name());
+        person.organisation = str(p->organisation());
+        person.country = str(p->country());
+      }
+      person.position = pos;
+      slot(tours_, sv(p->tour_id())).people.push_back(std::move(person));
+      break;
+    }
+    case fb::Event::TourParticipantCancelled: {
+      auto* p = e.as<fb::TourParticipantCancelled>();
+      auto& people = slot(tours_, sv(p->tour_id())).people;
+      std::string_view mentee = sv(p->mentee_id()), other = sv(p->participant_id());
+      std::erase_if(people, [&](const TourPerson& t) {
+        return mentee.empty() ? t.mentee_id.empty() && t.id == other : t.mentee_id == mentee;
+      });
+      break;
+    }
+    case fb::Event::NeedsDiagnosed: {
+      auto* p = e.as<fb::NeedsDiagnosed>();
+      slot(needs_, sv(p->mentee_id())) = NeedsExtra{str(p->note()), pos};
       break;
     }
     default:
@@ -168,45 +215,53 @@ void ReadModels::apply(const EventView& e) {
 
 // ---- Views ----
 
-std::int32_t day_of(std::int64_t us) {
-  std::int64_t day = us / 86'400'000'000LL;
-  if (us < 0 && us % 86'400'000'000LL != 0) --day;
-  return static_cast<std::int32_t>(day);
-}
-
 namespace {
 
 // The invoice's contribution to each figure, with the events it came from.
+// Adds `cents` to a figure and, when explaining, the entry it came from
+// (nothing for a zero amount: it changes no figure).
+void put(std::int64_t& figure, std::vector<Entry>* list, Entry e) {
+  add_to(figure, e.cents);
+  if (list && e.cents != 0) list->push_back(e);
+}
+
 void add_invoice(const InvoiceState& inv, const InvoiceExtra& x, Figures& f, Explain* ex) {
-  add_to(f.invoiced, inv.net_cents);
-  if (ex) ex->invoiced.push_back({x.issued_position, inv.net_cents});
+  using E = fb::Event;
+  auto l = [&](std::vector<Entry> Explain::*m) { return ex ? &(ex->*m) : nullptr; };
+  put(f.invoiced, l(&Explain::invoiced), {x.issued_position, inv.net_cents, E::InvoiceIssued, inv.issue_date});
+  put(f.vat_invoiced, l(&Explain::vat_invoiced), {x.issued_position, inv.vat_cents, E::InvoiceIssued, inv.issue_date});
   for (auto& c : x.credits) {
-    add_to(f.credited, c.cents);
-    if (ex) ex->credited.push_back({c.position, c.cents});
+    put(f.credited, l(&Explain::credited), {c.position, c.cents, E::CreditNoteIssued, c.date});
+    put(f.vat_credited, l(&Explain::vat_credited), {c.position, c.vat_cents, E::CreditNoteIssued, c.date});
   }
   for (auto& p : x.payments) {
-    add_to(f.paid, p.cents);
-    if (ex) ex->paid.push_back({p.position, p.cents});
+    put(f.paid, l(&Explain::paid), {p.position, p.cents, E::InvoicePaid, p.date});
+    put(f.vat_paid, l(&Explain::vat_paid), {p.position, p.vat_cents, E::InvoicePaid, p.date});
   }
   if (inv.cancelled) {
-    // A cancelled invoice counts no more: the cancellation takes back its net
-    // and any credit notes on it.
-    sub_from(f.invoiced, inv.net_cents);
-    sub_from(f.credited, inv.credited_cents);
-    if (ex) {
-      ex->invoiced.push_back({x.cancelled_position, -inv.net_cents});
-      if (inv.credited_cents != 0) ex->credited.push_back({x.cancelled_position, -inv.credited_cents});
-    }
+    // A cancelled invoice counts no more: the cancellation takes back its
+    // net and VAT and any credit notes on it.
+    Entry back{x.cancelled_position, 0, E::InvoiceCancelled, x.cancelled_day};
+    back.cents = -inv.net_cents;
+    put(f.invoiced, l(&Explain::invoiced), back);
+    back.cents = -inv.credited_cents;
+    put(f.credited, l(&Explain::credited), back);
+    back.cents = -inv.vat_cents;
+    put(f.vat_invoiced, l(&Explain::vat_invoiced), back);
+    back.cents = -inv.vat_credited_cents;
+    put(f.vat_credited, l(&Explain::vat_credited), back);
   }
 }
 
 void add_pair(const ReadModels& rm, const PairState& pr, Figures& f, Explain* ex) {
   const PairExtra* x = find(rm.pairs(), pr.id);
   add_to(f.agreed, pr.agreed_fee_cents);
-  if (ex && x) ex->agreed.push_back({x->assigned_position, pr.agreed_fee_cents});
+  if (ex && x)
+    ex->agreed.push_back({x->assigned_position, pr.agreed_fee_cents, fb::Event::PairAssigned, x->assigned_day});
   if (pr.status == PairStatus::terminated) {
     sub_from(f.agreed, pr.agreed_fee_cents);
-    if (ex && x) ex->agreed.push_back({x->ended_position, -pr.agreed_fee_cents});
+    if (ex && x)
+      ex->agreed.push_back({x->ended_position, -pr.agreed_fee_cents, fb::Event::PairTerminated, x->ended_day});
   }
   if (!x) return;
   for (auto& iid : x->invoices) {
@@ -220,19 +275,27 @@ std::string month_key(std::int32_t day) { return format_date(day).substr(0, 7); 
 
 }  // namespace
 
+Figures pair_figures(const ReadModels& rm, const PairState& pair, Explain* ex) {
+  Figures f;
+  add_pair(rm, pair, f, ex);
+  return f;
+}
+
 Figures& Figures::operator+=(const Figures& o) {
   add_to(agreed, o.agreed);
   add_to(invoiced, o.invoiced);
   add_to(credited, o.credited);
   add_to(paid, o.paid);
+  add_to(vat_invoiced, o.vat_invoiced);
+  add_to(vat_credited, o.vat_credited);
+  add_to(vat_paid, o.vat_paid);
   return *this;
 }
 
 void Explain::append(const Explain& o) {
-  agreed.insert(agreed.end(), o.agreed.begin(), o.agreed.end());
-  invoiced.insert(invoiced.end(), o.invoiced.begin(), o.invoiced.end());
-  credited.insert(credited.end(), o.credited.begin(), o.credited.end());
-  paid.insert(paid.end(), o.paid.begin(), o.paid.end());
+  for (auto m : {&Explain::agreed, &Explain::invoiced, &Explain::credited, &Explain::paid, &Explain::vat_invoiced,
+                 &Explain::vat_credited, &Explain::vat_paid})
+    (this->*m).insert((this->*m).end(), (o.*m).begin(), (o.*m).end());
 }
 
 PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today) {
@@ -293,18 +356,20 @@ std::optional<HoursBy> parse_hours_by(std::string_view s) {
   return std::nullopt;
 }
 
-std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme_id, HoursBy by) {
+std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme_id, HoursBy by, bool explain) {
   std::map<std::string, HoursGroup> groups;
   const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
   if (!idx) return {};
+  const PairState* pr = nullptr;
   auto add = [&](const std::string& key, const SessionState& s) {
     auto& g = groups[key];
     g.key = key;
     add_to(g.minutes, s.minutes);
     ++g.sessions;
+    if (explain) g.explain.push_back({s.position, s.date, pr->id, s.id, s.minutes});
   };
   for (auto& pid : idx->pairs) {
-    const PairState* pr = find(rm.core().pairs(), pid);
+    pr = find(rm.core().pairs(), pid);
     if (!pr) continue;
     for (auto& s : pr->sessions) {
       if (s.voided()) continue;
@@ -355,7 +420,7 @@ BudgetLine mentee_budget(const ReadModels& rm, const MenteeState& mentee, bool e
     for (auto& pid : *pairs)
       if (auto* pr = find(rm.core().pairs(), pid)) add_pair(rm, *pr, line.f, explain ? &line.explain : nullptr);
   if (auto* prog = find(rm.core().programmes(), mentee.programme_id))
-    line.eu_share_cents = eu_share(line.f.net(), prog->rules.cofunding_bp);
+    line.eu_share_cents = eu_share(line.f.eligible(prog->rules.vat_eligible), prog->rules.cofunding_bp);
   return line;
 }
 
@@ -366,6 +431,7 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
   if (!prog || !idx) return b;
   b.fee_cap_cents = prog->rules.fee_cap_cents;
   b.cofunding_bp = prog->rules.cofunding_bp;
+  b.vat_eligible = prog->rules.vat_eligible;
 
   // Per mentee, then per country from the mentee lines.
   std::map<std::string, BudgetLine> countries;
@@ -383,7 +449,7 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
     b.mentees.push_back(std::move(line));
   }
   for (auto& [k, c] : countries) {
-    c.eu_share_cents = eu_share(c.f.net(), b.cofunding_bp);
+    c.eu_share_cents = eu_share(c.f.eligible(b.vat_eligible), b.cofunding_bp);
     b.countries.push_back(std::move(c));
   }
   // Per mentor, from the mentor's own pairs: an independent path to the
@@ -398,11 +464,11 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
     if (auto* pairs = find(rm.pairs_of_mentor(), m->id))
       for (auto& pid : *pairs)
         if (auto* pr = find(rm.core().pairs(), pid)) add_pair(rm, *pr, line.f, explain ? &line.explain : nullptr);
-    line.eu_share_cents = eu_share(line.f.net(), b.cofunding_bp);
+    line.eu_share_cents = eu_share(line.f.eligible(b.vat_eligible), b.cofunding_bp);
     b.mentors.push_back(std::move(line));
   }
-  b.eu_share_cents = eu_share(b.totals.net(), b.cofunding_bp);
-  b.own_share_cents = b.totals.net() - b.eu_share_cents;
+  b.eu_share_cents = eu_share(b.totals.eligible(b.vat_eligible), b.cofunding_bp);
+  b.own_share_cents = b.totals.eligible(b.vat_eligible) - b.eu_share_cents;
   b.rounding_difference_cents = b.eu_share_cents - b.mentee_eu_share_sum_cents;
   return b;
 }
@@ -436,6 +502,47 @@ std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::
         add_to(months[format_date(inv->issue_date).substr(0, 7)], sat_sub(inv->net_cents, inv->credited_cents));
   std::vector<MonthFigure> out;
   for (auto& [m, cents] : months) out.push_back({m, cents});
+  return out;
+}
+
+std::vector<Suggestion> mentor_suggestions(const ReadModels& rm, const MenteeState& mentee) {
+  std::vector<Suggestion> out;
+  const ProgrammeIndex* idx = find(rm.programmes(), mentee.programme_id);
+  if (!idx) return out;
+  for (auto& mid : idx->mentors) {
+    const MentorState* m = find(rm.core().mentors(), mid);
+    if (!m) continue;
+    Suggestion s;
+    s.mentor = m;
+    s.offered = m->areas;
+    if (auto* a = find(rm.core().applications(), m->application_id)) s.organisation = a->organisation;
+    for (auto& need : mentee.needs)
+      if (std::find(m->areas.begin(), m->areas.end(), need) != m->areas.end()) s.matched.push_back(need);
+    if (auto* pairs = find(rm.pairs_of_mentor(), mid))
+      for (auto& pid : *pairs)
+        if (auto* pr = find(rm.core().pairs(), pid); pr && pr->status == PairStatus::active) ++s.active_pairs;
+    auto n = static_cast<std::int64_t>(s.matched.size());
+    std::string matched;
+    for (auto& x : s.matched) matched += (matched.empty() ? "" : ", ") + x;
+    s.parts.push_back({"needs", n * kNeedPoints,
+                       !mentee.diagnosed ? "the mentee has no needs diagnosis"
+                       : n == 0 ? "offers none of the mentee's " + std::to_string(mentee.needs.size()) + " needs"
+                                : "offers " + std::to_string(n) + " of the mentee's " +
+                                      std::to_string(mentee.needs.size()) + " needs: " + matched});
+    s.parts.push_back({"load", s.active_pairs * kLoadPoints,
+                       std::to_string(s.active_pairs) + " active pair" + (s.active_pairs == 1 ? "" : "s")});
+    bool other = m->country != mentee.country;
+    s.parts.push_back({"country", other ? kOtherCountryPoints : 0,
+                       other ? "from " + m->country + ", another country than the mentee's (" + mentee.country + ")"
+                             : "from the mentee's own country (" + m->country + ")"});
+    for (auto& p : s.parts) s.score += p.points;
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const Suggestion& a, const Suggestion& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.active_pairs != b.active_pairs) return a.active_pairs < b.active_pairs;
+    return a.mentor->id < b.mentor->id;
+  });
   return out;
 }
 

@@ -26,13 +26,14 @@
 
 #include "ledger/archive.h"
 #include "ledger/checked.h"
+#include "ledger/dates.h"
 #include "ledger/state.h"
 
 namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 5;
+inline constexpr std::uint32_t kReadModelsVersion = 6;
 
 // The texts of one session, which the write-side State does not keep.
 struct SessionText {
@@ -46,8 +47,10 @@ struct SessionText {
 
 struct PairExtra {
   std::uint64_t assigned_position = 0;
-  std::uint64_t ended_position = 0;  // PairCompleted or PairTerminated
+  std::uint64_t ended_position = 0;              // PairCompleted or PairTerminated
+  std::int32_t assigned_day = 0, ended_day = 0;  // the days (UTC) they were recorded
   std::string end_reason;
+  std::string override_reason;  // why the topics depart from the diagnosis; empty: they do not
   std::vector<std::string> topics;
   std::vector<std::string> invoices;  // in the order issued
   std::string report_language;
@@ -57,42 +60,54 @@ struct PairExtra {
   std::vector<SessionText> sessions;
   template <class A>
   void io(A& a) {
-    a(assigned_position, ended_position, end_reason, topics, invoices, report_language, report_position, stream_version,
-      sessions);
+    a(assigned_position, ended_position, assigned_day, ended_day, end_reason, override_reason, topics, invoices,
+      report_language, report_position, stream_version, sessions);
   }
 };
 
-// A signed contribution of one event to a figure.
+// A signed contribution of one event to a figure: the event's position and
+// type, its date (the business date it carries: an invoice's issue date, a
+// payment's date; else the day it was recorded, UTC) and the amount.
 struct Entry {
   std::uint64_t position = 0;
   std::int64_t cents = 0;
-  template <class A>
-  void io(A& a) {
-    a(position, cents);
-  }
+  fb::Event type = fb::Event::NONE;
+  std::int32_t date = 0;
 };
 
 struct Movement {  // a payment or a credit note
   std::uint64_t position = 0;
-  std::string id;  // credit note id; empty for payments
-  std::int32_t date = 0;
-  std::int64_t cents = 0;
+  std::string id;          // credit note id; empty for payments
+  std::int32_t date = 0;   // a payment's date; a credit note's recording day (UTC)
+  std::int64_t cents = 0;  // the VAT-excluded part
   std::string reason;
+  std::int64_t vat_cents = 0;
   template <class A>
   void io(A& a) {
-    a(position, id, date, cents, reason);
+    a(position, id, date, cents, reason, vat_cents);
   }
 };
 
 struct InvoiceExtra {
   std::uint64_t issued_position = 0;
   std::uint64_t cancelled_position = 0;  // 0: not cancelled
+  std::int32_t cancelled_day = 0;        // the day (UTC) the cancellation was recorded
   std::string cancel_reason;
   std::vector<Movement> payments, credits;
   std::uint64_t stream_version = 0;  // of invoice-<id>, for If-Match
   template <class A>
   void io(A& a) {
-    a(issued_position, cancelled_position, cancel_reason, payments, credits, stream_version);
+    a(issued_position, cancelled_position, cancelled_day, cancel_reason, payments, credits, stream_version);
+  }
+};
+
+// A mentee's last needs diagnosis (the areas are in MenteeState::needs).
+struct NeedsExtra {
+  std::string note;
+  std::uint64_t position = 0;
+  template <class A>
+  void io(A& a) {
+    a(note, position);
   }
 };
 
@@ -119,12 +134,27 @@ struct MeetingRow {
   }
 };
 
+// One registration on a tour, not cancelled.
+struct TourPerson {
+  std::string kind;       // cluster_manager (a mentee), cluster_representative, network_manager
+  std::string id;         // the mentee's id, or the participant id of another kind
+  std::string mentee_id;  // empty for another kind
+  std::string name, organisation, country;
+  std::uint64_t position = 0;
+  template <class A>
+  void io(A& a) {
+    a(kind, id, mentee_id, name, organisation, country, position);
+  }
+};
+
 struct TourExtra {
   std::string region, host;
   std::int32_t start_date = 0, end_date = 0;
+  std::vector<std::string> topics;  // the tour's own words
+  std::vector<TourPerson> people;   // in the order registered
   template <class A>
   void io(A& a) {
-    a(region, host, start_date, end_date);
+    a(region, host, start_date, end_date, topics, people);
   }
 };
 
@@ -156,13 +186,14 @@ class ReadModels {
   const Map<ApplicationExtra>& applications() const { return applications_; }
   const Map<ProgrammeIndex>& programmes() const { return programmes_; }
   const Map<TourExtra>& tours() const { return tours_; }
+  const Map<NeedsExtra>& needs() const { return needs_; }
   const Map<std::vector<std::string>>& pairs_of_mentee() const { return pairs_of_mentee_; }
   const Map<std::vector<std::string>>& pairs_of_mentor() const { return pairs_of_mentor_; }
 
   template <class A>
   void io(A& a) {
-    a(core_, recorded_at_us_, pairs_, invoices_, applications_, programmes_, tours_, pairs_of_mentee_,
-      pairs_of_mentor_);
+    a(core_, recorded_at_us_, pairs_, invoices_, applications_, programmes_, tours_, pairs_of_mentee_, pairs_of_mentor_,
+      needs_);
   }
 
  private:
@@ -175,12 +206,10 @@ class ReadModels {
   Map<TourExtra> tours_;
   Map<std::vector<std::string>> pairs_of_mentee_;
   Map<std::vector<std::string>> pairs_of_mentor_;
+  Map<NeedsExtra> needs_;
 };
 
 // ---- Views derived from the read models ----
-
-// The day (days since 1970-01-01, UTC) of a recording time, rounded down.
-std::int32_t day_of(std::int64_t us);
 
 // The warnings of a pair as of `today` (active pairs only): its period ends
 // within 30 days with more than 8h of the mentee's cap unused; no session for
@@ -207,17 +236,26 @@ struct PairRow {
 // The row of `pair` (one of rm.core().pairs()) as of `today`.
 PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today);
 
+// A session's contribution to an hours total.
+struct HoursEntry {
+  std::uint64_t position = 0;  // of the SessionLogged
+  std::int32_t date = 0;
+  std::string pair_id, session_id;
+  std::int64_t minutes = 0;
+};
 struct HoursGroup {
   std::string key;
   std::int64_t minutes = 0;
   std::int64_t sessions = 0;
+  std::vector<HoursEntry> explain;  // filled only when asked
 };
 enum class HoursBy { mentee, mentor, pair, month, topic, mode, format };
 // "mentee", "mentor", ...; nullopt for any other name.
 std::optional<HoursBy> parse_hours_by(std::string_view s);
 // Minutes of the sessions not voided, by key, in key order. A session with
 // several topics counts under each of them. Empty for an unknown programme.
-std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme_id, HoursBy by);
+// With `explain`, each group lists the sessions it sums.
+std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme_id, HoursBy by, bool explain = false);
 
 // The budget. Figures in cents:
 //   agreed    fees of pairs not terminated
@@ -225,15 +263,22 @@ std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme
 //   credited  credit notes on invoices not cancelled
 //   paid      payments
 // net invoiced = invoiced - credited (what counts against the fee cap),
-// outstanding = net invoiced - paid, left = cap - net invoiced.
+// outstanding = net invoiced - paid, left = cap - net invoiced. All of these
+// are VAT excluded; the VAT of the same invoices, credit notes and payments
+// is counted apart (vat_*). The eligible cost, on which the EU share is
+// computed, is the net invoiced plus, where the programme's rules make VAT
+// eligible, the VAT invoiced less the VAT credited.
 struct Figures {
   std::int64_t agreed = 0, invoiced = 0, credited = 0, paid = 0;
+  std::int64_t vat_invoiced = 0, vat_credited = 0, vat_paid = 0;
   Figures& operator+=(const Figures& o);
   bool operator==(const Figures&) const = default;
   std::int64_t net() const { return sat_sub(invoiced, credited); }
+  std::int64_t vat_net() const { return sat_sub(vat_invoiced, vat_credited); }
+  std::int64_t eligible(bool vat_eligible) const { return vat_eligible ? sat_add(net(), vat_net()) : net(); }
 };
 struct Explain {
-  std::vector<Entry> agreed, invoiced, credited, paid;
+  std::vector<Entry> agreed, invoiced, credited, paid, vat_invoiced, vat_credited, vat_paid;
   void append(const Explain& o);
 };
 struct BudgetLine {
@@ -247,6 +292,7 @@ struct BudgetLine {
 struct Budget {
   std::int64_t fee_cap_cents = 0;
   std::int32_t cofunding_bp = 0;
+  bool vat_eligible = false;
   Figures totals;
   std::int64_t eu_share_cents = 0, own_share_cents = 0;
   // Sum of the per-mentee EU shares, and how far below the programme's it
@@ -256,12 +302,19 @@ struct Budget {
   Explain explain;
   std::vector<BudgetLine> mentees, mentors, countries;
 };
-// The EU co-funded share of `net_cents`: net × bp / 10000 rounded down to the
-// cent (towards zero); the own share is the rest, so the two always add up.
+// The EU co-funded share of an eligible cost: cost × bp / 10000 rounded down
+// to the cent (towards zero); the own share is the rest, so the two always
+// add up.
 std::int64_t eu_share(std::int64_t net_cents, std::int32_t cofunding_bp);
 // A programme's budget; the Explain lists are filled only with `explain`.
 // All zeros and no lines for an unknown programme.
 Budget budget(const ReadModels& rm, const std::string& programme_id, bool explain);
+
+// One pair's figures, with the events they were summed from in `ex` when
+// it is not null.
+struct Figures;
+struct Explain;
+Figures pair_figures(const ReadModels& rm, const PairState& pair, Explain* ex);
 
 // One mentee's figures (every pair it ever had); its Explain only with
 // `explain`.
@@ -283,6 +336,29 @@ struct MonthFigure {
   std::int64_t net_invoiced_cents = 0;
 };
 std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::string& programme_id);
+
+// The accepted mentors of a mentee's programme, ranked for it. The score is
+// the sum of its parts, each given with the reason for it:
+//   needs    kNeedPoints for each of the mentee's needs the mentor offers
+//   load     kLoadPoints (negative) for each active pair the mentor has
+//   country  kOtherCountryPoints when the mentor is from another country
+//            than the mentee (the programme pairs peers across borders)
+// Best first: higher score, then fewer active pairs, then mentor id.
+inline constexpr std::int64_t kNeedPoints = 10, kLoadPoints = -4, kOtherCountryPoints = 1;
+struct ScorePart {
+  std::string name;  // needs, load, country
+  std::int64_t points = 0;
+  std::string why;
+};
+struct Suggestion {
+  const MentorState* mentor = nullptr;
+  std::string organisation;
+  std::vector<std::string> offered, matched;
+  std::int64_t active_pairs = 0;
+  std::int64_t score = 0;
+  std::vector<ScorePart> parts;
+};
+std::vector<Suggestion> mentor_suggestions(const ReadModels& rm, const MenteeState& mentee);
 
 struct ApplicationRow {
   const ApplicationState* app = nullptr;

@@ -146,6 +146,7 @@ class Api {
   void mentees(Ctx& c);
   void mentee(Ctx& c);
   void caps(Ctx& c);
+  void mentor_suggestions(Ctx& c);
   void applications(Ctx& c);
   void application(Ctx& c);
   void pairs(Ctx& c);

@@ -43,7 +43,8 @@ void Api::pair(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t today) {
     const PairState* p = State::find(rm.core().pairs(), c2.params["pair"]);
     if (!p) return c2.fail(404, "not_found", "no pair '" + c2.params["pair"] + "'");
-    json out = pair_json(rm, *p, today, true);
+    std::string ex = c2.q("explain");
+    json out = pair_json(rm, *p, today, true, ex == "1" || ex == "true");
     out["position"] = rm.position();
     const PairExtra* x = State::find(rm.pairs(), p->id);
     out["stream_version"] = x ? x->stream_version : 0;  // as of the snapshot, like the rest

@@ -186,7 +186,34 @@ void Api::hours_view(Ctx& c) {
                : *by == HoursBy::pair ? scope->pairs.count(g.key) > 0
                                       : g.key == c2.who.mentor_id;
       };
-    c2.reply(json_response(200, hours_answer(rm, c2.params["pid"], *by, by_name, keep)));
+    std::string ex = c2.q("explain");
+    c2.reply(json_response(200, hours_answer(rm, c2.params["pid"], *by, by_name, keep, ex == "1" || ex == "true")));
+  });
+}
+
+void Api::mentor_suggestions(Ctx& c) {
+  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const MenteeState* m = State::find(rm.core().mentees(), c2.params["mid"]);
+    if (!m) return c2.fail(404, "not_found", "no mentee '" + c2.params["mid"] + "'");
+    json out = json::array();
+    for (auto& s : pl::mentor_suggestions(rm, *m)) {
+      json parts = json::array();
+      for (auto& p : s.parts) parts.push_back({{"name", p.name}, {"points", p.points}, {"why", p.why}});
+      out.push_back({{"mentor_id", s.mentor->id},
+                     {"name", s.mentor->name},
+                     {"organisation", s.organisation},
+                     {"country", s.mentor->country},
+                     {"offered", s.offered},
+                     {"matched", s.matched},
+                     {"active_pairs", s.active_pairs},
+                     {"score", s.score},
+                     {"parts", parts}});
+    }
+    c2.reply(json_response(200, {{"mentee_id", m->id},
+                                 {"needs", m->needs},
+                                 {"diagnosed", m->diagnosed},
+                                 {"suggestions", out},
+                                 {"position", rm.position()}}));
   });
 }
 
@@ -203,14 +230,28 @@ void Api::tours(Ctx& c) {
       json participants = json::array();
       for (auto& m : t->participants)
         if (!scope || scope->mentees.count(m)) participants.push_back(m);  // a mentor: its own mentees only
+      json people = json::array();
+      for (auto& person : x->people) {
+        if (scope && !scope->mentees.count(person.mentee_id)) continue;  // a mentor: its own mentees only
+        json j = {{"kind", person.kind},       {"id", person.id},
+                  {"name", person.name},       {"organisation", person.organisation},
+                  {"country", person.country}, {"position", person.position}};
+        if (!person.mentee_id.empty()) j["mentee_id"] = person.mentee_id;
+        people.push_back(std::move(j));
+      }
       out.push_back({{"id", id},
                      {"region", x->region},
                      {"host", x->host},
                      {"start_date", format_date(x->start_date)},
                      {"end_date", format_date(x->end_date)},
-                     {"participants", participants}});
+                     {"topics", x->topics},
+                     {"participants", participants},
+                     {"people", people}});
     }
-    c2.reply(json_response(200, {{"tours", out}, {"position", rm.position()}}));
+    const ProgrammeState* prog = State::find(rm.core().programmes(), c2.params["pid"]);
+    c2.reply(json_response(200, {{"tours", out},
+                                 {"max_tours_per_mentee", prog ? prog->rules.max_tours_per_mentee : 0},
+                                 {"position", rm.position()}}));
   });
 }
 

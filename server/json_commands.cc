@@ -128,6 +128,13 @@ class Reader {
     }
     return out;
   }
+  // A yes or no; false when absent.
+  bool boolean(const char* key, bool required = false) {
+    const json* v = get(key, required);
+    if (!v) return false;
+    if (!v->is_boolean()) return type_error(key, "true or false"), false;
+    return v->get<bool>();
+  }
   // One of `allowed`; returns its index.
   std::size_t one_of(const char* key, std::initializer_list<const char*> allowed, bool required = true) {
     const json* v = get(key, required);
@@ -204,6 +211,9 @@ Rules read_rules(Reader& r) {
         break;
       case RuleUnit::strings:
         v.strings = r.strings(key.c_str());
+        break;
+      case RuleUnit::boolean:  // optional: false unless given
+        v.number = r.boolean(key.c_str()) ? 1 : 0;
         break;
       case RuleUnit::basis_points:
       case RuleUnit::count:
@@ -312,6 +322,7 @@ AssignPair read_assign_pair(Reader& b, Reader& p) {
   c.end_date = b.date("end_date");
   c.agreed_fee_cents = b.cents("agreed_fee_cents");
   c.topics = b.strings("topics");
+  c.override_reason = b.text("override_reason", false);
   return c;
 }
 
@@ -383,6 +394,7 @@ PayInvoice read_pay_invoice(Reader& b, Reader& p) {
   c.invoice_id = p.text("iid");
   c.paid_date = b.date("paid_date");
   c.amount_cents = b.cents("amount_cents");
+  c.vat_cents = b.cents("vat_cents", false);
   return c;
 }
 
@@ -398,6 +410,7 @@ IssueCreditNote read_issue_credit_note(Reader& b, Reader& p) {
   c.invoice_id = p.text("iid");
   c.id = b.text("id");
   c.amount_cents = b.cents("amount_cents");
+  c.vat_cents = b.cents("vat_cents", false);
   c.reason = b.text("reason");
   return c;
 }
@@ -417,15 +430,29 @@ ScheduleTour read_schedule_tour(Reader& b, Reader& p) {
 RegisterTourParticipant read_register_tour_participant(Reader& b, Reader& p) {
   RegisterTourParticipant c;
   c.tour_id = p.text("tid");
-  c.mentee_id = b.text("mentee_id");
+  c.kind = b.text("kind", false);
+  c.mentee_id = b.text("mentee_id", c.kind.empty() || c.kind == "cluster_manager");
+  c.participant_id = b.text("participant_id", false);
+  c.name = b.text("name", false);
+  c.organisation = b.text("organisation", false);
+  c.country = b.text("country", false);
   return c;
 }
 
 CancelTourParticipant read_cancel_tour_participant(Reader& b, Reader& p) {
   CancelTourParticipant c;
   c.tour_id = p.text("tid");
-  c.mentee_id = b.text("mentee_id");
+  c.mentee_id = b.text("mentee_id", false);
+  c.participant_id = b.text("participant_id", false);
   c.reason = b.text("reason");
+  return c;
+}
+
+DiagnoseNeeds read_diagnose_needs(Reader& b, Reader& p) {
+  DiagnoseNeeds c;
+  c.mentee_id = p.text("mid");
+  c.areas = b.strings("areas");
+  c.note = b.text("note", false);
   return c;
 }
 
@@ -478,6 +505,7 @@ const CommandSpec register_tour_participant{"register_tour_participant",
                                             &parse_with<RegisterTourParticipant, read_register_tour_participant>};
 const CommandSpec cancel_tour_participant{"cancel_tour_participant",
                                           &parse_with<CancelTourParticipant, read_cancel_tour_participant>};
+const CommandSpec diagnose_needs{"diagnose_needs", &parse_with<DiagnoseNeeds, read_diagnose_needs>};
 }  // namespace commands
 
 const std::vector<const CommandSpec*>& command_specs() {
@@ -505,6 +533,7 @@ const std::vector<const CommandSpec*>& command_specs() {
       &commands::schedule_tour,
       &commands::register_tour_participant,
       &commands::cancel_tour_participant,
+      &commands::diagnose_needs,
   };
   return all;
 }

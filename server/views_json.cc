@@ -25,6 +25,9 @@ json rules_json(const Rules& r) {
       case RuleUnit::strings:
         out[key] = values[i].strings;
         break;
+      case RuleUnit::boolean:
+        out[key] = values[i].number != 0;
+        break;
       default:
         out[key] = values[i].number;
         break;
@@ -54,6 +57,22 @@ json programme_json(const ReadModels& rm, const ProgrammeState& p) {
   return out;
 }
 
+json explain_entries_json(const std::vector<Entry>& es) {
+  json out = json::array();
+  for (auto& e : es)
+    out.push_back({{"position", e.position},
+                   {"cents", e.cents},
+                   {"type", std::string(event_type_name(e.type))},
+                   {"date", format_date(e.date)}});
+  return out;
+}
+
+json needs_json(const ReadModels& rm, const MenteeState& m) {
+  if (!m.diagnosed) return nullptr;
+  const NeedsExtra* x = State::find(rm.needs(), m.id);
+  return {{"areas", m.needs}, {"note", x ? x->note : ""}, {"position", x ? x->position : 0}};
+}
+
 json mentee_json(const ReadModels& rm, const MenteeState& m) {
   const ProgrammeState* p = State::find(rm.core().programmes(), m.programme_id);
   std::int64_t hour_cap = p ? p->rules.hour_cap_minutes : 0, fee_cap = p ? p->rules.fee_cap_cents : 0;
@@ -72,7 +91,8 @@ json mentee_json(const ReadModels& rm, const MenteeState& m) {
           {"fee_left_cents", fee_cap - m.net_invoiced_cents},
           {"active_pair", m.active_pair.empty() ? json(nullptr) : json(m.active_pair)},
           {"pairs", pairs},
-          {"tours", m.tours}};
+          {"tours", m.tours},
+          {"needs", needs_json(rm, m)}};
 }
 
 json caps_json(const ReadModels& rm, const MenteeState& m) {
@@ -133,14 +153,24 @@ json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
               {"paid_cents", inv.paid_cents},
               {"credited_cents", inv.credited_cents},
               {"due_cents", inv.cancelled ? 0 : inv.due_cents()},
+              {"vat_paid_cents", inv.vat_paid_cents},
+              {"vat_credited_cents", inv.vat_credited_cents},
+              {"vat_due_cents", inv.cancelled ? 0 : inv.vat_due_cents()},
               {"cancelled", inv.cancelled}};
   json payments = json::array(), credits = json::array();
   if (const InvoiceExtra* x = State::find(rm.invoices(), inv.id)) {
     out["position"] = x->issued_position;
     for (auto& p : x->payments)
-      payments.push_back({{"paid_date", format_date(p.date)}, {"amount_cents", p.cents}, {"position", p.position}});
+      payments.push_back({{"paid_date", format_date(p.date)},
+                          {"amount_cents", p.cents},
+                          {"vat_cents", p.vat_cents},
+                          {"position", p.position}});
     for (auto& c : x->credits)
-      credits.push_back({{"id", c.id}, {"amount_cents", c.cents}, {"reason", c.reason}, {"position", c.position}});
+      credits.push_back({{"id", c.id},
+                         {"amount_cents", c.cents},
+                         {"vat_cents", c.vat_cents},
+                         {"reason", c.reason},
+                         {"position", c.position}});
     if (x->cancelled_position) {
       out["cancelled_position"] = x->cancelled_position;
       out["cancel_reason"] = x->cancel_reason;
@@ -152,7 +182,7 @@ json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
 }
 
 // A pair as JSON; with `detail`, its sessions and invoices too.
-json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, bool detail) {
+json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, bool detail, bool explain) {
   PairRow r = pair_row(rm, p, today);
   json out = {{"id", p.id},
               {"programme_id", p.programme_id},
@@ -179,6 +209,7 @@ json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, boo
               {"fee_left_cents", r.fee_left_cents},
               {"warnings", r.warnings}};
   if (r.extra) out["topics"] = r.extra->topics;
+  out["override_reason"] = r.extra ? r.extra->override_reason : std::string();
   if (!detail) return out;
   out["session_count"] = r.sessions;
   json sessions = json::array(), invoices = json::array();
@@ -215,29 +246,48 @@ json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, boo
   }
   out["sessions"] = sessions;
   out["invoices"] = invoices;
+  if (explain) {
+    Explain ex;
+    pair_figures(rm, p, &ex);
+    json minutes = json::array();
+    for (auto& s : p.sessions)
+      if (!s.voided())
+        minutes.push_back({{"position", s.position},
+                           {"type", "SessionLogged"},
+                           {"date", format_date(s.date)},
+                           {"session_id", s.id},
+                           {"minutes", s.minutes}});
+    out["explain"] = {{"agreed_fee_cents", explain_entries_json(ex.agreed)},
+                      {"invoiced_cents", explain_entries_json(ex.invoiced)},
+                      {"credited_cents", explain_entries_json(ex.credited)},
+                      {"paid_cents", explain_entries_json(ex.paid)},
+                      {"minutes_used", minutes}};
+  }
   return out;
 }
 
 namespace {
 
-json entries_json(const std::vector<Entry>& es) {
-  json out = json::array();
-  for (auto& e : es) out.push_back({{"position", e.position}, {"cents", e.cents}});
-  return out;
-}
-
-}  // namespace
-
-namespace {
-
-json figures_json(const Figures& f, const Explain* ex) {
-  json out = {{"agreed_cents", f.agreed},      {"invoiced_cents", f.invoiced}, {"credited_cents", f.credited},
-              {"net_invoiced_cents", f.net()}, {"paid_cents", f.paid},         {"outstanding_cents", f.net() - f.paid}};
+json figures_json(const Figures& f, const Explain* ex, bool vat_eligible) {
+  json out = {{"agreed_cents", f.agreed},
+              {"invoiced_cents", f.invoiced},
+              {"credited_cents", f.credited},
+              {"net_invoiced_cents", f.net()},
+              {"paid_cents", f.paid},
+              {"outstanding_cents", f.net() - f.paid},
+              {"vat_invoiced_cents", f.vat_invoiced},
+              {"vat_credited_cents", f.vat_credited},
+              {"vat_paid_cents", f.vat_paid},
+              {"vat_outstanding_cents", f.vat_net() - f.vat_paid},
+              {"eligible_cents", f.eligible(vat_eligible)}};
   if (ex)
-    out["explain"] = {{"agreed_cents", entries_json(ex->agreed)},
-                      {"invoiced_cents", entries_json(ex->invoiced)},
-                      {"credited_cents", entries_json(ex->credited)},
-                      {"paid_cents", entries_json(ex->paid)}};
+    out["explain"] = {{"agreed_cents", explain_entries_json(ex->agreed)},
+                      {"invoiced_cents", explain_entries_json(ex->invoiced)},
+                      {"credited_cents", explain_entries_json(ex->credited)},
+                      {"paid_cents", explain_entries_json(ex->paid)},
+                      {"vat_invoiced_cents", explain_entries_json(ex->vat_invoiced)},
+                      {"vat_credited_cents", explain_entries_json(ex->vat_credited)},
+                      {"vat_paid_cents", explain_entries_json(ex->vat_paid)}};
   return out;
 }
 
@@ -245,24 +295,25 @@ json figures_json(const Figures& f, const Explain* ex) {
 
 json budget_json(const Budget& b, bool explain) {
   auto line = [&](const BudgetLine& l, const char* id_key) {
-    json out = figures_json(l.f, explain ? &l.explain : nullptr);
+    json out = figures_json(l.f, explain ? &l.explain : nullptr, b.vat_eligible);
     out[id_key] = l.key;
     if (!l.name.empty()) out["name"] = l.name;
     out["country"] = l.country;
     out["eu_share_cents"] = l.eu_share_cents;
-    out["own_share_cents"] = l.f.net() - l.eu_share_cents;
+    out["own_share_cents"] = l.f.eligible(b.vat_eligible) - l.eu_share_cents;
     return out;
   };
-  json totals = figures_json(b.totals, explain ? &b.explain : nullptr);
+  json totals = figures_json(b.totals, explain ? &b.explain : nullptr, b.vat_eligible);
   totals["eu_share_cents"] = b.eu_share_cents;
   totals["own_share_cents"] = b.own_share_cents;
   totals["cofunding_bp"] = b.cofunding_bp;
   totals["mentee_eu_share_sum_cents"] = b.mentee_eu_share_sum_cents;
   totals["rounding_difference_cents"] = b.rounding_difference_cents;
   totals["rounding"] =
-      "EU share = net invoiced x cofunding_bp / 10000, rounded down to the cent; own share = the rest. Each mentee's "
-      "share is rounded on its own, so their sum may fall short of the programme's by less than one cent per mentee: "
-      "rounding_difference_cents.";
+      "EU share = eligible cost x cofunding_bp / 10000, rounded down to the cent; own share = the rest. The eligible "
+      "cost is the net invoiced (VAT excluded), plus the VAT invoiced less VAT credited where the rules make VAT "
+      "eligible (vat_eligible). Each mentee's share is rounded on its own, so their sum may fall short of the "
+      "programme's by less than one cent per mentee: rounding_difference_cents.";
   json mentees = json::array(), mentors = json::array(), countries = json::array();
   for (auto& l : b.mentees) {
     json j = line(l, "mentee_id");
@@ -273,6 +324,7 @@ json budget_json(const Budget& b, bool explain) {
   for (auto& l : b.mentors) mentors.push_back(line(l, "mentor_id"));
   for (auto& l : b.countries) countries.push_back(line(l, "country"));
   return {{"fee_cap_cents", b.fee_cap_cents},
+          {"vat_eligible", b.vat_eligible},
           {"totals", totals},
           {"mentees", mentees},
           {"mentors", mentors},
@@ -290,13 +342,24 @@ json budget_answer(const ReadModels& rm, const std::string& programme_id, bool e
 }
 
 json hours_answer(const ReadModels& rm, const std::string& programme_id, HoursBy by, std::string_view by_name,
-                  const std::function<bool(const HoursGroup&)>& keep) {
+                  const std::function<bool(const HoursGroup&)>& keep, bool explain) {
   json groups = json::array();
   std::int64_t total = 0;
-  for (auto& g : hours(rm, programme_id, by)) {
+  for (auto& g : hours(rm, programme_id, by, explain)) {
     if (keep && !keep(g)) continue;
-    groups.push_back(
-        {{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}});
+    json row = {{"key", g.key}, {"minutes", g.minutes}, {"sessions", g.sessions}, {"hours", format_minutes(g.minutes)}};
+    if (explain) {
+      json ex = json::array();
+      for (auto& e : g.explain)
+        ex.push_back({{"position", e.position},
+                      {"type", "SessionLogged"},
+                      {"date", format_date(e.date)},
+                      {"pair_id", e.pair_id},
+                      {"session_id", e.session_id},
+                      {"minutes", e.minutes}});
+      row["explain"] = std::move(ex);
+    }
+    groups.push_back(std::move(row));
     add_to(total, g.minutes);
   }
   return {

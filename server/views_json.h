@@ -32,16 +32,24 @@ nlohmann::json application_json(const ReadModels& rm, const ApplicationState& a)
 nlohmann::json invoice_json(const ReadModels& rm, const InvoiceState& inv);
 // A pair as a row, or with `detail` whole: its sessions (with their summaries
 // and void reasons) and invoices. Answered from `rm` alone.
-nlohmann::json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, bool detail = false);
+// With `explain`, `explain` lists the events each of its figures was summed
+// from (minutes_used: its sessions not voided).
+nlohmann::json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, bool detail = false,
+                         bool explain = false);
 nlohmann::json budget_json(const Budget& b, bool explain);
+// The events a figure was summed from: [{"position", "cents", "type", "date"}].
+nlohmann::json explain_entries_json(const std::vector<Entry>& entries);
+// A mentee's needs diagnosis: {"areas", "note", "position"}, or null.
+nlohmann::json needs_json(const ReadModels& rm, const MenteeState& m);
 // The whole answer of GET /v1/programmes/{pid}/budget[?explain=1]: the budget
 // with every line, the net invoiced by month and the position. (A mentor's
 // answer is cut from it by the handler.)
 nlohmann::json budget_answer(const ReadModels& rm, const std::string& programme_id, bool explain);
 // The answer of GET /v1/programmes/{pid}/hours?group_by=<by_name>: the groups
-// `keep` accepts (every group without it), their total and the position.
+// `keep` accepts (every group without it), their total and the position;
+// with `explain`, each group lists the sessions it sums.
 nlohmann::json hours_answer(const ReadModels& rm, const std::string& programme_id, HoursBy by, std::string_view by_name,
-                            const std::function<bool(const HoursGroup&)>& keep = {});
+                            const std::function<bool(const HoursGroup&)>& keep = {}, bool explain = false);
 nlohmann::json head_json(const Head& h);
 // The answer to a command: {"id", "events": [{position, stream, version, type, hash}]}.
 nlohmann::json outcome_json(const CommandOutcome& o);

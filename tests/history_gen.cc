@@ -172,6 +172,7 @@ AnyCommand RandomHistory::next(const State& s, std::int64_t now_us) {
       l.id = fresh("s");
       std::int32_t span = std::max(0, pr->end_date - pr->start_date);
       l.date = pr->start_date + static_cast<std::int32_t>(pick(0, span));
+      l.date = std::min(l.date, today + 1);  // logged once held (a day of grace: future_date)
       if (wrong && chance(50)) l.date = pr->end_date + static_cast<std::int32_t>(pick(1, 50));
       l.minutes = pick(wrong ? -30 : 15, wrong ? 2000 : 240);
       l.mode = chance(50) ? fb::Mode::remote : fb::Mode::in_person;

@@ -236,6 +236,14 @@ fb::PayloadT sample_event(fb::Event type, int seed) {
       p.event.Set(std::move(e));
       break;
     }
+    case fb::Event::NeedsDiagnosed: {
+      fb::NeedsDiagnosedT e;
+      e.mentee_id = "m-" + n;
+      e.areas = {"governance", "member engagement"};
+      e.note = "from the diagnosis workshop";
+      p.event.Set(std::move(e));
+      break;
+    }
     case fb::Event::NONE:
       break;
   }

@@ -92,7 +92,7 @@ TEST_CASE("json: bad input is refused with a sentence naming the field") {
 TEST_CASE("rules: every field of the schema's Rules table goes through the API, the event and a checkpoint unchanged") {
   // A distinct value in every field, found by the table's reflection only.
   const auto& fields = rule_fields();
-  REQUIRE(fields.size() == 11);
+  REQUIRE(fields.size() == 12);
   std::vector<RuleValue> values;
   std::int64_t n = 1;
   for (const RuleField& f : fields) {
@@ -101,6 +101,8 @@ TEST_CASE("rules: every field of the schema's Rules table goes through the API, 
       v.strings = {"FR", "IT", std::string(f.name).substr(0, 2)};
     else if (f.unit == RuleUnit::instant)
       v.number = 1'900'000'000'000'000 + n;  // 2030, to the microsecond
+    else if (f.unit == RuleUnit::boolean)
+      v.number = 1;  // not the default
     else
       v.number = 100 * n + 7;
     values.push_back(std::move(v));
@@ -136,11 +138,21 @@ TEST_CASE("rules: every field of the schema's Rules table goes through the API, 
   CHECK(loaded == rules);
 
   // A missing field is refused, naming it.
+  // (A yes-or-no rule is optional: false unless given.)
+  std::string last_required;
+  for (const RuleField& f : fields)
+    if (f.unit != RuleUnit::boolean) last_required = f.json_name;
   json partial = body;
-  partial.erase(std::string(fields.back().json_name));
+  partial.erase(last_required);
   auto refused = parse_command("open_programme", json::object(), partial);
   REQUIRE_FALSE(refused);
-  CHECK(refused.status().message().find(std::string(fields.back().json_name)) != std::string::npos);
+  CHECK(refused.status().message().find(last_required) != std::string::npos);
+  json no_boolean = body;
+  for (const RuleField& f : fields)
+    if (f.unit == RuleUnit::boolean) no_boolean.erase(std::string(f.json_name));
+  auto defaulted = parse_command("open_programme", json::object(), no_boolean);
+  REQUIRE_MESSAGE(defaulted, defaulted.status().message());
+  CHECK_FALSE(std::get<OpenProgramme>(*defaulted).rules.vat_eligible);
 }
 
 TEST_CASE("the demonstration programme loads once, verifies, and its figures reconcile with its steps") {

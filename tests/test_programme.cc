@@ -9,6 +9,8 @@
 #include "ledger/dates.h"
 #include "ledger/decide.h"
 #include "ledger/writer.h"
+#include "projections/read_models.h"
+#include "projections/replay.h"
 #include "util.h"
 
 using namespace pl;
@@ -51,7 +53,15 @@ struct Fixture {
     w = std::move(wr).value();
   }
 
-  Result<CommandOutcome> run(AnyCommand c) { return w->execute(make_command(std::move(c), {"tester", "coordinator"})); }
+  // A session is recorded the day after it took place (the clock moves on
+  // to then if it is earlier): a later date is refused (future_date).
+  Result<CommandOutcome> run(AnyCommand c) {
+    if (auto* s = std::get_if<LogSession>(&c)) {
+      std::int64_t next_day = (static_cast<std::int64_t>(s->date) + 1) * 86'400'000'000LL + 9 * 3'600'000'000LL;
+      if (now.load() < next_day) now = next_day;
+    }
+    return w->execute(make_command(std::move(c), {"tester", "coordinator"}));
+  }
   void ok(AnyCommand c) {
     auto r = run(std::move(c));
     REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
@@ -301,12 +311,217 @@ TEST_CASE("payments: never more than what is still due") {
   f.ok(PayInvoice{"i1", D("2019-06-15"), 60000});
   auto msg = f.refused(PayInvoice{"i1", D("2019-06-20"), 40001}, "overpayment");
   CHECK(msg ==
-        "invoice i1: EUR 400.00 still due (net EUR 1,000.00, credited EUR 0.00, paid EUR 600.00), EUR 400.01 offered");
+        "invoice i1: EUR 400.00 still due VAT excluded (net EUR 1,000.00, credited EUR 0.00, paid EUR 600.00), EUR "
+        "400.01 offered");
   f.ok(IssueCreditNote{"i1", "cn1", 10000, "one session not held"});
   f.refused(PayInvoice{"i1", D("2019-06-20"), 30001}, "overpayment");
   f.ok(PayInvoice{"i1", D("2019-06-20"), 30000});
   f.refused(PayInvoice{"i1", D("2019-06-21"), 1}, "overpayment");
   f.refused(CancelInvoice{"i1", "paid already"}, "invoice_paid");
+}
+
+TEST_CASE("VAT: each part of an invoice is paid and credited up to what is due of it; reverse charge works") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  f.ok(IssueInvoice{"p1", "i1", "1", D("2019-06-01"), 100000, 20000});
+  // Both parts at once, then VAT alone: each checked against its own due.
+  f.ok(PayInvoice{"i1", D("2019-06-15"), 50000, 10000});
+  auto msg = f.refused(PayInvoice{"i1", D("2019-06-16"), 0, 10001}, "overpayment");
+  CHECK(msg ==
+        "invoice i1: EUR 100.00 of VAT still due (VAT EUR 200.00, credited EUR 0.00, paid EUR 100.00), "
+        "EUR 100.01 offered");
+  f.refused(PayInvoice{"i1", D("2019-06-16"), 50001, 0}, "overpayment");
+  f.refused(PayInvoice{"i1", D("2019-06-16"), 0, 0}, "bad_request");
+  f.refused(PayInvoice{"i1", D("2019-06-16"), 100, -1}, "bad_request");
+  f.ok(IssueCreditNote{"i1", "cn1", 10000, "one session not held", 2000});
+  f.refused(IssueCreditNote{"i1", "cn2", 0, "VAT again", 8001}, "credit_exceeds_invoice");
+  f.ok(PayInvoice{"i1", D("2019-06-20"), 40000, 8000});  // exactly what is left of both
+  f.refused(PayInvoice{"i1", D("2019-06-21"), 0, 1}, "overpayment");
+  f.refused(PayInvoice{"i1", D("2019-06-21"), 1, 0}, "overpayment");
+
+  // A cross-border invoice under reverse charge: no VAT, the net is paid.
+  f.ok(IssueInvoice{"p1", "i2", "2", D("2019-07-01"), 50000, 0});
+  f.refused(PayInvoice{"i2", D("2019-07-15"), 50000, 1}, "overpayment");
+  f.ok(PayInvoice{"i2", D("2019-07-15"), 50000});
+
+  auto rm = replay<ReadModels>(*f.store);
+  REQUIRE(rm.is_ok());
+  const InvoiceState& i1 = rm->core().invoices().at("i1");
+  CHECK(i1.vat_paid_cents == 18000);
+  CHECK(i1.vat_credited_cents == 2000);
+  CHECK(i1.vat_due_cents() == 0);
+  CHECK(i1.due_cents() == 0);
+}
+
+TEST_CASE("VAT in the budget: the EU share is on the net alone unless the rules make VAT eligible") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  f.ok(IssueInvoice{"p1", "i1", "1", D("2019-06-01"), 100001, 20000});
+  f.ok(IssueInvoice{"p1", "i2", "2", D("2019-06-02"), 1000, 200});
+  f.ok(IssueCreditNote{"i1", "cn1", 1, "rounding", 0});
+  f.ok(PayInvoice{"i1", D("2019-06-15"), 100000, 20000});
+  f.ok(CancelInvoice{"i2", "issued twice"});
+  auto b = budget(replay<ReadModels>(*f.store).value(), "tns", true);
+  CHECK_FALSE(b.vat_eligible);
+  CHECK(b.totals.net() == 100000);
+  CHECK(b.totals.vat_invoiced == 20000);  // i2's VAT went with its cancellation
+  CHECK(b.totals.vat_paid == 20000);
+  CHECK(b.totals.eligible(false) == 100000);
+  CHECK(b.eu_share_cents == 90000);
+  std::int64_t vat_sum = 0;
+  for (auto& e : b.explain.vat_invoiced) vat_sum += e.cents;
+  CHECK(vat_sum == b.totals.vat_invoiced);
+  CHECK(b.explain.vat_invoiced.back().type == fb::Event::InvoiceCancelled);
+
+  Rules vat = rules_2019();
+  vat.vat_eligible = true;
+  f.ok(AmendRules{"tns", vat, "VAT is not recoverable by the beneficiary"});
+  b = budget(replay<ReadModels>(*f.store).value(), "tns", false);
+  CHECK(b.vat_eligible);
+  CHECK(b.totals.eligible(true) == 120000);
+  CHECK(b.eu_share_cents == 108000);
+  CHECK(b.own_share_cents == 12000);
+  CHECK(b.totals.net() == 100000);  // net keeps meaning VAT excluded
+}
+
+TEST_CASE("reports: a report with no topic is refused") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  f.refused(SubmitReport{"p1", "en", {}, "Progress made.", "Outcomes reached."}, "report_incomplete");
+  f.ok(SubmitReport{"p1", "en", {"strategy"}, "Progress made.", "Outcomes reached."});
+}
+
+TEST_CASE("sessions: dated at most one day after the recording day (UTC)") {
+  Fixture f;
+  f.setup();
+  f.pair("p1", "intaj");
+  f.now = T("2019-05-01T23:59:59Z");
+  auto direct = [&](const char* date) {
+    return f.w->execute(make_command(f.session("p1", date, 60, date), {"t", "coordinator"}));
+  };
+  auto before = f.store->head();
+  auto late = direct("2019-05-03");
+  CHECK(late.status().reason() == "future_date");
+  CHECK(late.status().message() ==
+        "the session date 2019-05-03 is more than one day after today (2019-05-01, UTC): a session is logged once it "
+        "has taken place");
+  CHECK(f.store->head().position == before.position);
+  CHECK(direct("2019-05-02").is_ok());  // the day of grace
+  CHECK(direct("2019-05-01").is_ok());
+}
+
+TEST_CASE("needs: with a diagnosis, a pair's topics lie in the mentor's offer and the mentee's needs, or say why") {
+  Fixture f;
+  f.setup();  // mentor-fr offers strategy
+  Rules r = rules_2019();
+  f.refused(DiagnoseNeeds{"intaj", {}, ""}, "bad_request");
+  f.refused(DiagnoseNeeds{"intaj", {"astrology"}, ""}, "unknown_knowledge_area");
+  f.refused(DiagnoseNeeds{"nobody", {"strategy"}, ""}, "not_found");
+  f.ok(DiagnoseNeeds{"intaj", {"governance"}, "first workshop"});
+  auto assign = [&](std::vector<std::string> topics, std::string why = {}) {
+    AssignPair a{"tns", "p1", "mentor-fr", "intaj", D("2019-04-01"), D("2019-12-01"), 310000, std::move(topics)};
+    a.override_reason = std::move(why);
+    return a;
+  };
+  auto msg = f.refused(assign({"governance"}), "topics_not_matched");
+  CHECK(msg.find("'governance' (not offered by the mentor)") != std::string::npos);
+  f.refused(assign({"strategy"}), "topics_not_matched");  // offered, not needed
+  f.refused(assign({}), "topics_not_matched");
+  // A later diagnosis replaces the first.
+  f.ok(DiagnoseNeeds{"intaj", {"strategy", "governance"}, "second workshop"});
+  f.refused(assign({"strategy", "governance"}), "topics_not_matched");
+  f.ok(assign({"strategy"}));
+  // With a reason the coordinator may depart from it, and the reason is kept.
+  f.ok(AssignPair{"tns", "p2", "mentor-fr", "dz-digital", D("2019-04-01"), D("2019-12-01"), 100000, {"governance"}});
+  f.ok(DiagnoseNeeds{"dz-digital", {"service portfolio"}, ""});
+  auto rm = replay<ReadModels>(*f.store).value();
+  CHECK(rm.pairs().at("p1").override_reason.empty());
+  CHECK(rm.core().mentees().at("intaj").needs == std::vector<std::string>{"strategy", "governance"});
+  CHECK(rm.needs().at("intaj").note == "second workshop");
+}
+
+TEST_CASE("needs: an override reason is recorded; mentor suggestions rank by needs offered, load and country") {
+  Fixture f;
+  f.setup();  // mentor-fr (FR) offers strategy
+  f.ok(SubmitApplication{"tns",
+                         "a2",
+                         "Second Mentor",
+                         "Cluster IT",
+                         "it@example.org",
+                         "IT",
+                         fb::Profile::cluster_manager,
+                         9,
+                         {"strategy", "governance"},
+                         300000,
+                         T("2019-02-01T08:30:00Z")});
+  f.ok(AcceptApplication{"a2", "mentor-it"});
+  f.ok(DiagnoseNeeds{"intaj", {"strategy", "governance"}, ""});
+  auto rm = replay<ReadModels>(*f.store).value();
+  auto s = mentor_suggestions(rm, rm.core().mentees().at("intaj"));
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].mentor->id == "mentor-it");  // two needs offered
+  CHECK(s[0].score == 2 * kNeedPoints + kOtherCountryPoints);
+  CHECK(s[0].parts.at(0).why == "offers 2 of the mentee's 2 needs: strategy, governance");
+  CHECK(s[1].mentor->id == "mentor-fr");
+  // Load: two active pairs cost mentor-it 8 of its lead of 10.
+  AssignPair a{"tns", "p1", "mentor-it", "dz-digital", D("2019-04-01"), D("2019-12-01"), 100000, {"strategy"}};
+  f.ok(a);
+  f.ok(EnrolMentee{"tns", "m3", "Third Manager", "Third Cluster", "ICT", "TN", ""});
+  AssignPair b{"tns", "p2", "mentor-it", "m3", D("2019-04-01"), D("2019-12-01"), 100000, {"governance"}};
+  f.ok(b);
+  rm = replay<ReadModels>(*f.store).value();
+  s = mentor_suggestions(rm, rm.core().mentees().at("intaj"));
+  CHECK(s[0].mentor->id == "mentor-it");  // 20 - 8 + 1 = 13 against 10 + 1 = 11
+  CHECK(s[0].active_pairs == 2);
+  CHECK(s[0].score == 2 * kNeedPoints + 2 * kLoadPoints + kOtherCountryPoints);
+  CHECK(s[0].parts.at(1).why == "2 active pairs");
+  CHECK(s[1].score == kNeedPoints + kOtherCountryPoints);
+  // A pair departing from the diagnosis, with its reason.
+  AssignPair o{"tns", "p3", "mentor-fr", "intaj", D("2019-04-01"), D("2019-12-01"), 100000, {"service portfolio"}};
+  f.refused(o, "topics_not_matched");
+  o.override_reason = "the board asked for its service portfolio first";
+  f.ok(o);
+  rm = replay<ReadModels>(*f.store).value();
+  CHECK(rm.pairs().at("p3").override_reason == "the board asked for its service portfolio first");
+}
+
+TEST_CASE("tours: representatives and network managers join without the mentees' limit") {
+  Fixture f;
+  f.setup();
+  for (const char* t : {"catalonia", "piedmont", "wallonia"})
+    f.ok(ScheduleTour{"tns", t, t, "Host", D("2019-10-01"), D("2019-10-05"), {"Cluster governance"}});
+  auto other = [](const char* tour, const char* id, const char* kind = "network_manager") {
+    RegisterTourParticipant r{tour, ""};
+    r.kind = kind;
+    r.participant_id = id;
+    r.name = "Fictional Person";
+    r.organisation = "Fictional network";
+    r.country = "JO";
+    return r;
+  };
+  for (const char* t : {"catalonia", "piedmont", "wallonia"}) f.ok(other(t, "nm1"));
+  f.refused(other("wallonia", "nm1"), "conflict");
+  f.refused(other("wallonia", "x", "tourist"), "bad_request");
+  auto no_country = other("wallonia", "cr1", "cluster_representative");
+  no_country.country = "Jordan";
+  f.refused(no_country, "bad_request");
+  f.ok(other("wallonia", "cr1", "cluster_representative"));
+  f.refused(CancelTourParticipant{"wallonia", "", "ill", "nobody"}, "not_found");
+  f.refused(CancelTourParticipant{"wallonia", "intaj", "ill", "cr1"}, "bad_request");
+  f.ok(CancelTourParticipant{"wallonia", "", "ill", "cr1"});
+  // The mentees' limit is untouched by them.
+  f.ok(RegisterTourParticipant{"catalonia", "intaj"});
+  f.ok(RegisterTourParticipant{"piedmont", "intaj"});
+  f.refused(RegisterTourParticipant{"wallonia", "intaj"}, "tour_limit_exceeded");
+  auto rm = replay<ReadModels>(*f.store).value();
+  const TourExtra& w = rm.tours().at("wallonia");
+  REQUIRE(w.people.size() == 1);
+  CHECK(w.people[0].kind == "network_manager");
+  CHECK(w.topics == std::vector<std::string>{"Cluster governance"});
+  CHECK(rm.tours().at("catalonia").people.size() == 2);
 }
 
 TEST_CASE("rules as data: an amendment applies from then on, and each decision names its rules version") {

@@ -446,7 +446,7 @@ test('every command once, on a programme of its own, and what it left', async ()
     mentor_countries: [], knowledge_areas: ['strategy', 'governance'], expert_min_years: 5, max_tours_per_mentee: 2,
   };
   await run('/v1/programmes', {}, { id: pid, name: 'Contract test programme', coordinator: 'Test Clusters', ...rules });
-  await run('/v1/programmes/{pid}/rules', { pid }, { ...rules, max_tours_per_mentee: 3, reason: 'one more tour' });
+  await run('/v1/programmes/{pid}/rules', { pid }, { ...rules, max_tours_per_mentee: 3, vat_eligible: false, reason: 'one more tour' });
   const mentee = (id, extra = {}) => ({
     id, name: 'Amal Test', cluster_name: `Cluster ${id}`, sectors: 'Textiles', country: 'MA', ...extra,
   });
@@ -467,8 +467,11 @@ test('every command once, on a programme of its own, and what it left', async ()
     id, mentor_id: 'contract-mentor-1', mentee_id, start_date: '2024-02-01', end_date: '2024-10-31',
     agreed_fee_cents: 300000, topics: ['strategy'],
   });
+  await run('/v1/mentees/{mid}/needs', { mid: 'contract-m1' }, { areas: ['strategy'], note: 'from the diagnosis' });
+  await run('/v1/mentees/{mid}/needs', { mid: 'contract-m2' }, { areas: ['governance'] });
   await run('/v1/programmes/{pid}/pairs', { pid }, pair('contract-p1', 'contract-m1'));
-  await run('/v1/programmes/{pid}/pairs', { pid }, pair('contract-p2', 'contract-m2'));
+  await run('/v1/programmes/{pid}/pairs', { pid },
+    { ...pair('contract-p2', 'contract-m2'), override_reason: 'the only mentor free this term' });
   const p1 = { pair: 'contract-p1' };
   await run('/v1/pairs/{pair}/sessions', p1, session('s1', '2024-03-01', 120));
   await run('/v1/pairs/{pair}/sessions', p1, { ...session('s2', '2024-03-08', 90), mode: 'in_person', format: 'group' });
@@ -478,8 +481,10 @@ test('every command once, on a programme of its own, and what it left', async ()
   await run('/v1/pairs/{pair}/invoices', p1, invoice('contract-i1', 'CT-1', 150000), 'finance');
   await run('/v1/pairs/{pair}/invoices', p1, invoice('contract-i2', 'CT-2', 100000), 'finance');
   await run('/v1/invoices/{iid}/payments', { iid: 'contract-i1' }, { paid_date: '2024-07-15', amount_cents: 100000 }, 'finance');
+  await run('/v1/invoices/{iid}/payments', { iid: 'contract-i1' },
+    { paid_date: '2024-07-16', amount_cents: 0, vat_cents: 20000 }, 'finance');
   await run('/v1/invoices/{iid}/credit-notes', { iid: 'contract-i1' },
-    { id: 'contract-cn1', amount_cents: 20000, reason: 'one session not held' }, 'finance');
+    { id: 'contract-cn1', amount_cents: 20000, vat_cents: 4000, reason: 'one session not held' }, 'finance');
   await run('/v1/invoices/{iid}/cancel', { iid: 'contract-i2' }, { reason: 'issued twice' }, 'finance');
   await run('/v1/pairs/{pair}/report', p1,
     { language: 'en', topics: ['strategy'], progress: 'A strategy was written.', outcomes: 'The board adopted it.' });
@@ -491,6 +496,11 @@ test('every command once, on a programme of its own, and what it left', async ()
     { id: 'contract-t1', region: 'Catalonia', host: 'Test host', start_date: '2024-09-02', end_date: '2024-09-06' });
   await run('/v1/tours/{tid}/participants', { tid: 'contract-t1' }, { mentee_id: 'contract-m1' });
   await run('/v1/tours/{tid}/participants/cancel', { tid: 'contract-t1' }, { mentee_id: 'contract-m1', reason: 'ill' });
+  await run('/v1/tours/{tid}/participants', { tid: 'contract-t1' },
+    { kind: 'network_manager', participant_id: 'contract-nm1', name: 'Nadia Test', organisation: 'Test network', country: 'TN' });
+  await run('/v1/tours/{tid}/participants/cancel', { tid: 'contract-t1' }, { participant_id: 'contract-nm1', reason: 'ill' });
+  await run('/v1/tours/{tid}/participants', { tid: 'contract-t1' },
+    { kind: 'cluster_representative', participant_id: 'contract-cr1', name: 'Omar Test', organisation: 'Cluster x', country: 'MA' });
   await run('/v1/programmes/{pid}/close', { pid }, { date: '2024-12-31' });
 
   // Every kind of event is now in the log: each is checked with its data.
@@ -507,11 +517,24 @@ test('every command once, on a programme of its own, and what it left', async ()
   const rejected = check(await get('/v1/applications/{aid}', { aid: 'contract-a2' }), 200);
   assert.equal(rejected.rejection_reason, 'no place left');
   for (const pair of ['contract-p1', 'contract-p2']) check(await get('/v1/pairs/{pair}', { pair }), 200);
+  const explained = check(await get('/v1/pairs/{pair}', { pair: 'contract-p1' }, { query: { explain: '1' } }), 200);
+  assert.equal(explained.explain.minutes_used.reduce((a, e) => a + e.minutes, 0), explained.minutes_used);
+  assert.equal(explained.override_reason, '');
+  const p2 = check(await get('/v1/pairs/{pair}', { pair: 'contract-p2' }), 200);
+  assert.equal(p2.override_reason, 'the only mentor free this term');
+  const suggested = check(await get('/v1/mentees/{mid}/mentor-suggestions', { mid: 'contract-m1' }), 200);
+  assert.deepEqual(suggested.suggestions.map((x) => x.mentor_id), ['contract-mentor-1']);
+  check(await get('/v1/programmes/{pid}/hours', { pid }, { query: { group_by: 'pair', explain: '1' } }), 200);
   const cancelled = check(await get('/v1/invoices/{iid}', { iid: 'contract-i2' }), 200);
   assert.equal(cancelled.cancelled, true);
   check(await get('/v1/invoices/{iid}', { iid: 'contract-i1' }), 200);
   check(await get('/v1/programmes/{pid}/budget', { pid }, { query: { explain: '1' } }), 200);
-  check(await get('/v1/programmes/{pid}/tours', { pid }), 200);
+  const tours = check(await get('/v1/programmes/{pid}/tours', { pid }), 200);
+  assert.deepEqual(tours.tours[0].people.map((x) => [x.kind, x.id]), [['cluster_representative', 'contract-cr1']]);
+  const paid = check(await get('/v1/invoices/{iid}', { iid: 'contract-i1' }), 200);
+  assert.equal(paid.vat_paid_cents, 20000);
+  assert.equal(paid.vat_credited_cents, 4000);
+  assert.equal(paid.vat_due_cents, 30000 - 20000 - 4000);
   check(await get('/v1/programmes/{pid}/joint-meetings', { pid }), 200);
   check(await get('/v1/streams/{stream}', { stream: 'pair-contract-p1' }), 200);
   // A closed programme takes no more commands.
