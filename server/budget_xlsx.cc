@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/checked.h"
 #include "ledger/dates.h"
 #include "server/views_json.h"
 
@@ -186,13 +187,15 @@ class Sheet {
   lxw_error err_ = LXW_NO_ERROR;
 };
 
-// An invoice's state in a word: cancelled, paid (nothing due, something
-// paid), credited (nothing due, nothing paid), part paid, open.
+// An invoice's state in a word, net and VAT together: cancelled; paid
+// (nothing due, something paid); credited (nothing due, nothing paid); part
+// paid; open.
 std::string invoice_status(const json& inv) {
   if (inv.at("cancelled").get<bool>()) return "cancelled";
-  std::int64_t due = cents_of(inv, "due_cents"), paid = cents_of(inv, "paid_cents");
-  if (due == 0) return paid > 0 ? "paid" : "credited";
-  return paid > 0 ? "part paid" : "open";
+  bool due = cents_of(inv, "due_cents") > 0 || cents_of(inv, "vat_due_cents") > 0;
+  bool paid = cents_of(inv, "paid_cents") > 0 || cents_of(inv, "vat_paid_cents") > 0;
+  if (!due) return paid ? "paid" : "credited";
+  return paid ? "part paid" : "open";
 }
 
 struct MovementRow {
@@ -254,6 +257,10 @@ lxw_error write_summary(lxw_workbook* wb, const Formats& f, const BudgetWorkbook
                              : "the ledger as it stood then (as_of or at of the request)");
   instant_row("Written at (UTC)", src.written_at_us, "");
   money_row("Fee cap per mentee", cents_of(b, "fee_cap_cents"), "VAT excluded");
+  bool vat_eligible = b.at("vat_eligible").get<bool>();
+  text_row("VAT eligible", vat_eligible ? "yes" : "no",
+           vat_eligible ? "the VAT invoiced, less the VAT credited, is an eligible cost"
+                        : "VAT is not an eligible cost: the eligible cost is the net invoiced");
   std::int64_t bp = t.at("cofunding_bp").get<std::int64_t>();
   label("EU co-funding rate");
   s.number(r, 1, static_cast<double>(bp) / 10000.0, f.percent);
@@ -269,42 +276,70 @@ lxw_error write_summary(lxw_workbook* wb, const Formats& f, const BudgetWorkbook
   money_row("Net invoiced", cents_of(t, "net_invoiced_cents"), "invoiced less credited: what counts against the caps");
   money_row("Paid", cents_of(t, "paid_cents"), "");
   money_row("Outstanding", cents_of(t, "outstanding_cents"), "net invoiced less paid");
-  money_row("EU share", cents_of(t, "eu_share_cents"), "net invoiced x the rate, rounded down to the cent");
-  money_row("Own share", cents_of(t, "own_share_cents"), "net invoiced less the EU share");
+  money_row("VAT invoiced", cents_of(t, "vat_invoiced_cents"), "on invoices not cancelled");
+  money_row("VAT credited", cents_of(t, "vat_credited_cents"), "");
+  money_row("VAT paid", cents_of(t, "vat_paid_cents"), "");
+  money_row("VAT outstanding", cents_of(t, "vat_outstanding_cents"), "VAT invoiced less credited less paid");
+  money_row("Eligible", cents_of(t, "eligible_cents"),
+            vat_eligible ? "net invoiced, plus VAT invoiced less VAT credited" : "net invoiced");
+  money_row("EU share", cents_of(t, "eu_share_cents"), "the eligible cost x the rate, rounded down to the cent");
+  money_row("Own share", cents_of(t, "own_share_cents"), "the eligible cost less the EU share");
   money_row("Mentees' EU shares, summed", cents_of(t, "mentee_eu_share_sum_cents"),
             "each mentee's share is rounded down on its own");
   money_row("Rounding difference", cents_of(t, "rounding_difference_cents"),
             "the EU share less the mentees' shares summed");
   ++r;
   s.note(r, 2,
-         "Amounts in euros, VAT excluded unless the heading says VAT. The figures are those of GET /v1/programmes/" +
+         "Amounts in euros, VAT excluded unless the heading says VAT (Eligible includes it where VAT is eligible). "
+         "The figures are those of GET /v1/programmes/" +
              src.programme_id + "/budget and GET /v1/invoices/{iid} at the same position.");
   return s.finish(0, false);
 }
 
+// An amount column: its heading, the JSON key it shows, and whether the
+// programme's totals have it (a mentee's cap and what is left of it are per
+// mentee only).
+struct Amount {
+  const char* heading;
+  const char* key;
+  bool totalled = true;
+};
+
+constexpr Amount kBudgetAmounts[] = {{"Agreed", "agreed_cents"},
+                                     {"Invoiced", "invoiced_cents"},
+                                     {"Credited", "credited_cents"},
+                                     {"Net invoiced", "net_invoiced_cents"},
+                                     {"Paid", "paid_cents"},
+                                     {"Outstanding", "outstanding_cents"},
+                                     {"Fee cap", "cap_cents", false},
+                                     {"Left", "left_cents", false},
+                                     {"VAT invoiced", "vat_invoiced_cents"},
+                                     {"VAT credited", "vat_credited_cents"},
+                                     {"VAT paid", "vat_paid_cents"},
+                                     {"VAT outstanding", "vat_outstanding_cents"},
+                                     {"Eligible", "eligible_cents"},
+                                     {"EU share", "eu_share_cents"},
+                                     {"Own share", "own_share_cents"}};
+
+constexpr Amount kInvoiceAmounts[] = {{"Net", "net_cents"},           {"VAT", "vat_cents"},
+                                      {"Credited", "credited_cents"}, {"VAT credited", "vat_credited_cents"},
+                                      {"Paid", "paid_cents"},         {"VAT paid", "vat_paid_cents"},
+                                      {"Due", "due_cents"},           {"VAT due", "vat_due_cents"}};
+
+template <std::size_t N>
+void add_amounts(std::vector<Column>& columns, const Amount (&amounts)[N]) {
+  for (const Amount& a : amounts) columns.push_back({a.heading, Col::money});
+}
+
 lxw_error write_budget(lxw_workbook* wb, const Formats& f, const BudgetWorkbookSource& src) {
-  Sheet s(wb, "Budget", f,
-          {{"Mentee", Col::text},
-           {"Name", Col::text},
-           {"Cluster", Col::text},
-           {"Country", Col::text},
-           {"Agreed", Col::money},
-           {"Invoiced", Col::money},
-           {"Credited", Col::money},
-           {"Net invoiced", Col::money},
-           {"Paid", Col::money},
-           {"Outstanding", Col::money},
-           {"Fee cap", Col::money},
-           {"Left", Col::money},
-           {"EU share", Col::money},
-           {"Own share", Col::money}});
+  std::vector<Column> columns = {
+      {"Mentee", Col::text}, {"Name", Col::text}, {"Cluster", Col::text}, {"Country", Col::text}};
+  constexpr std::size_t kFirst = 4;  // the first amount's column
+  add_amounts(columns, kBudgetAmounts);
+  Sheet s(wb, "Budget", f, columns);
   if (!s.ws()) return s.finish(0);
-  // The figures in columns E..J, then M and N; K and L are per mentee only.
-  static constexpr const char* kFigures[] = {"agreed_cents",       "invoiced_cents", "credited_cents",
-                                             "net_invoiced_cents", "paid_cents",     "outstanding_cents"};
-  static constexpr const char* kShares[] = {"eu_share_cents", "own_share_cents"};
   const json& lines = src.budget.at("mentees");
-  std::vector<std::int64_t> sums(14, 0);
+  std::vector<std::int64_t> sums(std::size(kBudgetAmounts), 0);
   lxw_row_t r = 1;
   for (std::size_t i = 0; i < lines.size(); ++i, ++r) {
     const json& l = lines[i];
@@ -313,19 +348,10 @@ lxw_error write_budget(lxw_workbook* wb, const Formats& f, const BudgetWorkbookS
     s.text(r, 1, m.value("name", std::string()));
     s.text(r, 2, l.value("name", std::string()));
     s.text(r, 3, text_at(l, "country"));
-    std::size_t c = 4;
-    for (const char* k : kFigures) {
-      s.money(r, c, cents_of(l, k));
-      sums[c] += cents_of(l, k);
-      ++c;
-    }
-    s.money(r, 10, cents_of(l, "cap_cents"));
-    s.money(r, 11, cents_of(l, "left_cents"));
-    c = 12;
-    for (const char* k : kShares) {
-      s.money(r, c, cents_of(l, k));
-      sums[c] += cents_of(l, k);
-      ++c;
+    for (std::size_t k = 0; k < std::size(kBudgetAmounts); ++k) {
+      std::int64_t cents = cents_of(l, kBudgetAmounts[k].key);
+      s.money(r, kFirst + k, cents);
+      add_to(sums[k], cents);
     }
   }
   lxw_row_t last_line = r - 1;
@@ -333,37 +359,28 @@ lxw_error write_budget(lxw_workbook* wb, const Formats& f, const BudgetWorkbookS
   const json& t = src.budget.at("totals");
   s.text(r, 0, "Total", f.bold);
   s.text(r, 1, "the ledger's totals", f.bold);
-  std::size_t c = 4;
-  for (const char* k : kFigures) s.money(r, c++, cents_of(t, k), true);
-  c = 12;
-  for (const char* k : kShares) s.money(r, c++, cents_of(t, k), true);
+  for (std::size_t k = 0; k < std::size(kBudgetAmounts); ++k)
+    if (kBudgetAmounts[k].totalled) s.money(r, kFirst + k, cents_of(t, kBudgetAmounts[k].key), true);
   ++r;
   // The same columns summed by the spreadsheet: equal to the totals but for
   // the shares, which the ledger rounds on the total (Summary: rounding).
   if (!lines.empty()) {
     s.text(r, 0, "Sum of the lines", f.bold);
     s.text(r, 1, "SUM formulas", f.bold);
-    for (std::size_t k : {4, 5, 6, 7, 8, 9, 12, 13}) s.money_sum(r, k, 1, last_line, sums[k]);
+    for (std::size_t k = 0; k < std::size(kBudgetAmounts); ++k)
+      if (kBudgetAmounts[k].totalled) s.money_sum(r, kFirst + k, 1, last_line, sums[k]);
   }
   return s.finish(last_line);
 }
 
 lxw_error write_invoices(lxw_workbook* wb, const Formats& f, const BudgetWorkbookSource& src) {
-  Sheet s(wb, "Invoices", f,
-          {{"Invoice", Col::text},
-           {"Number", Col::text},
-           {"Pair", Col::text},
-           {"Mentor", Col::text},
-           {"Mentee", Col::text},
-           {"Issue date", Col::date},
-           {"Net", Col::money},
-           {"VAT", Col::money},
-           {"Credited", Col::money},
-           {"Paid", Col::money},
-           {"Due", Col::money},
-           {"Status", Col::text},
-           {"Position", Col::count},
-           {"Cancel reason", Col::text}});
+  std::vector<Column> columns = {{"Invoice", Col::text}, {"Number", Col::text}, {"Pair", Col::text},
+                                 {"Mentor", Col::text},  {"Mentee", Col::text}, {"Issue date", Col::date}};
+  constexpr std::size_t kFirst = 6;  // the first amount's column
+  add_amounts(columns, kInvoiceAmounts);
+  constexpr std::size_t kAfter = kFirst + std::size(kInvoiceAmounts);
+  columns.insert(columns.end(), {{"Status", Col::text}, {"Position", Col::count}, {"Cancel reason", Col::text}});
+  Sheet s(wb, "Invoices", f, columns);
   if (!s.ws()) return s.finish(0);
   lxw_row_t r = 1;
   for (const json& inv : src.invoices) {
@@ -373,14 +390,11 @@ lxw_error write_invoices(lxw_workbook* wb, const Formats& f, const BudgetWorkboo
     s.text(r, 3, text_at(inv, "mentor_id"));
     s.text(r, 4, text_at(inv, "mentee_id"));
     s.date(r, 5, text_at(inv, "issue_date"));
-    s.money(r, 6, cents_of(inv, "net_cents"));
-    s.money(r, 7, cents_of(inv, "vat_cents"));
-    s.money(r, 8, cents_of(inv, "credited_cents"));
-    s.money(r, 9, cents_of(inv, "paid_cents"));
-    s.money(r, 10, cents_of(inv, "due_cents"));
-    s.text(r, 11, invoice_status(inv));
-    s.count(r, 12, static_cast<double>(inv.value("position", std::uint64_t{0})));
-    if (inv.contains("cancel_reason")) s.text(r, 13, text_at(inv, "cancel_reason"));
+    for (std::size_t k = 0; k < std::size(kInvoiceAmounts); ++k)
+      s.money(r, kFirst + k, cents_of(inv, kInvoiceAmounts[k].key));
+    s.text(r, kAfter, invoice_status(inv));
+    s.count(r, kAfter + 1, static_cast<double>(inv.value("position", std::uint64_t{0})));
+    if (inv.contains("cancel_reason")) s.text(r, kAfter + 2, text_at(inv, "cancel_reason"));
     ++r;
   }
   return s.finish(r - 1);
@@ -394,6 +408,7 @@ lxw_error write_payments(lxw_workbook* wb, const Formats& f, const std::vector<M
            {"Mentee", Col::text},
            {"Paid date", Col::date},
            {"Amount", Col::money},
+           {"VAT", Col::money},
            {"Position", Col::count}});
   if (!s.ws()) return s.finish(0);
   lxw_row_t r = 1;
@@ -404,7 +419,8 @@ lxw_error write_payments(lxw_workbook* wb, const Formats& f, const std::vector<M
     s.text(r, 3, text_at(*m.invoice, "mentee_id"));
     s.date(r, 4, text_at(*m.item, "paid_date"));
     s.money(r, 5, cents_of(*m.item, "amount_cents"));
-    s.count(r, 6, static_cast<double>(m.position));
+    s.money(r, 6, cents_of(*m.item, "vat_cents"));
+    s.count(r, 7, static_cast<double>(m.position));
     ++r;
   }
   return s.finish(r - 1);
@@ -418,6 +434,7 @@ lxw_error write_credits(lxw_workbook* wb, const Formats& f, const std::vector<Mo
            {"Mentor", Col::text},
            {"Mentee", Col::text},
            {"Amount", Col::money},
+           {"VAT", Col::money},
            {"Reason", Col::text},
            {"Position", Col::count}});
   if (!s.ws()) return s.finish(0);
@@ -429,8 +446,9 @@ lxw_error write_credits(lxw_workbook* wb, const Formats& f, const std::vector<Mo
     s.text(r, 3, text_at(*m.invoice, "mentor_id"));
     s.text(r, 4, text_at(*m.invoice, "mentee_id"));
     s.money(r, 5, cents_of(*m.item, "amount_cents"));
-    s.text(r, 6, text_at(*m.item, "reason"));
-    s.count(r, 7, static_cast<double>(m.position));
+    s.money(r, 6, cents_of(*m.item, "vat_cents"));
+    s.text(r, 7, text_at(*m.item, "reason"));
+    s.count(r, 8, static_cast<double>(m.position));
     ++r;
   }
   return s.finish(r - 1);

@@ -3,9 +3,11 @@
 // an Excel workbook, written with libxlsxwriter.
 //
 //   Summary       what the workbook is of (programme, position, recorded-at,
-//                 as of), the rules' cap and rate, and the programme's totals
-//   Budget        one row per mentee; a row of the ledger's totals, and a row
-//                 of SUM formulas over the lines (their results cached)
+//                 as of), the rules' cap, VAT eligibility and rate, and the
+//                 programme's totals
+//   Budget        one row per mentee, net and VAT figures, eligible cost and
+//                 shares; a row of the ledger's totals, and a row of SUM
+//                 formulas over the lines (their results cached)
 //   Invoices      one row per invoice, in the order issued
 //   Payments      one row per payment, in position order
 //   Credit notes  one row per credit note, in position order
