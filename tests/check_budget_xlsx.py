@@ -29,18 +29,32 @@ DATE_FORMAT = 'yyyy-mm-dd'
 INSTANT_FORMAT = 'yyyy-mm-dd hh:mm:ss'
 
 SHEETS = ['Summary', 'Budget', 'Invoices', 'Payments', 'Credit notes']
+# The amounts of a budget line from column E on: heading, JSON key, and
+# whether the programme's totals have it.
+BUDGET_AMOUNTS = [('Agreed', 'agreed_cents', True), ('Invoiced', 'invoiced_cents', True),
+                  ('Credited', 'credited_cents', True), ('Net invoiced', 'net_invoiced_cents', True),
+                  ('Paid', 'paid_cents', True), ('Outstanding', 'outstanding_cents', True),
+                  ('Fee cap', 'cap_cents', False), ('Left', 'left_cents', False),
+                  ('VAT invoiced', 'vat_invoiced_cents', True), ('VAT credited', 'vat_credited_cents', True),
+                  ('VAT paid', 'vat_paid_cents', True), ('VAT outstanding', 'vat_outstanding_cents', True),
+                  ('Eligible', 'eligible_cents', True), ('EU share', 'eu_share_cents', True),
+                  ('Own share', 'own_share_cents', True)]
+# An invoice's amounts from column G on.
+INVOICE_AMOUNTS = [('Net', 'net_cents'), ('VAT', 'vat_cents'), ('Credited', 'credited_cents'),
+                   ('VAT credited', 'vat_credited_cents'), ('Paid', 'paid_cents'), ('VAT paid', 'vat_paid_cents'),
+                   ('Due', 'due_cents'), ('VAT due', 'vat_due_cents')]
 HEADERS = {
     'Summary': ['Item', 'Value', 'Detail'],
-    'Budget': ['Mentee', 'Name', 'Cluster', 'Country', 'Agreed', 'Invoiced', 'Credited', 'Net invoiced', 'Paid',
-               'Outstanding', 'Fee cap', 'Left', 'EU share', 'Own share'],
-    'Invoices': ['Invoice', 'Number', 'Pair', 'Mentor', 'Mentee', 'Issue date', 'Net', 'VAT', 'Credited', 'Paid',
-                 'Due', 'Status', 'Position', 'Cancel reason'],
-    'Payments': ['Invoice', 'Number', 'Mentor', 'Mentee', 'Paid date', 'Amount', 'Position'],
-    'Credit notes': ['Credit note', 'Invoice', 'Number', 'Mentor', 'Mentee', 'Amount', 'Reason', 'Position'],
+    'Budget': ['Mentee', 'Name', 'Cluster', 'Country'] + [a[0] for a in BUDGET_AMOUNTS],
+    'Invoices': ['Invoice', 'Number', 'Pair', 'Mentor', 'Mentee', 'Issue date'] + [a[0] for a in INVOICE_AMOUNTS] +
+                ['Status', 'Position', 'Cancel reason'],
+    'Payments': ['Invoice', 'Number', 'Mentor', 'Mentee', 'Paid date', 'Amount', 'VAT', 'Position'],
+    'Credit notes': ['Credit note', 'Invoice', 'Number', 'Mentor', 'Mentee', 'Amount', 'VAT', 'Reason', 'Position'],
 }
-# Budget columns E..J and M..N, and the JSON keys they show.
-LINE_FIGURES = {5: 'agreed_cents', 6: 'invoiced_cents', 7: 'credited_cents', 8: 'net_invoiced_cents',
-                9: 'paid_cents', 10: 'outstanding_cents', 13: 'eu_share_cents', 14: 'own_share_cents'}
+# Budget columns (1-based) of the amounts, and those the totals have.
+LINE_AMOUNTS = {5 + i: key for i, (_, key, _) in enumerate(BUDGET_AMOUNTS)}
+TOTALLED = {5 + i: key for i, (_, key, totalled) in enumerate(BUDGET_AMOUNTS) if totalled}
+PER_MENTEE = [col for col in LINE_AMOUNTS if col not in TOTALLED]
 
 
 class Checker:
@@ -123,9 +137,11 @@ def instant_of(text):
 def invoice_status(inv):
     if inv['cancelled']:
         return 'cancelled'
-    if inv['due_cents'] == 0:
-        return 'paid' if inv['paid_cents'] > 0 else 'credited'
-    return 'part paid' if inv['paid_cents'] > 0 else 'open'
+    due = inv['due_cents'] > 0 or inv['vat_due_cents'] > 0
+    paid = inv['paid_cents'] > 0 or inv['vat_paid_cents'] > 0
+    if not due:
+        return 'paid' if paid else 'credited'
+    return 'part paid' if paid else 'open'
 
 
 def check_budget(k, ws, ws_cached, api):
@@ -140,17 +156,15 @@ def check_budget(k, ws, ws_cached, api):
         k.text(ws.cell(r, 2), mentees[line['mentee_id']]['name'])
         k.text(ws.cell(r, 3), mentees[line['mentee_id']]['cluster_name'])
         k.text(ws.cell(r, 4), line['country'])
-        for col, key in LINE_FIGURES.items():
+        for col, key in LINE_AMOUNTS.items():
             k.money(ws.cell(r, col), line[key])
-        k.money(ws.cell(r, 11), line['cap_cents'])
-        k.money(ws.cell(r, 12), line['left_cents'])
     # The ledger's totals, as numbers (not formulas).
     r = n + 2
     totals = budget['totals']
     k.text(ws.cell(r, 1), 'Total')
-    for col, key in LINE_FIGURES.items():
+    for col, key in TOTALLED.items():
         k.money(ws.cell(r, col), totals[key])
-    for col in (11, 12):
+    for col in PER_MENTEE:
         k.text(ws.cell(r, col), None)
     if not n:
         return
@@ -159,11 +173,11 @@ def check_budget(k, ws, ws_cached, api):
     # the rounding difference.
     r = n + 3
     k.text(ws.cell(r, 1), 'Sum of the lines')
-    for col, key in LINE_FIGURES.items():
+    for col, key in TOTALLED.items():
         letter = ws.cell(r, col).column_letter
         k.text(ws.cell(r, col), f'=SUM({letter}2:{letter}{n + 1})')
         k.money(ws_cached.cell(r, col), sum(line[key] for line in lines))
-    for col in (11, 12):
+    for col in PER_MENTEE:
         k.text(ws.cell(r, col), None)
     eu_sum = sum(line['eu_share_cents'] for line in lines)
     if eu_sum != totals['mentee_eu_share_sum_cents'] or totals['eu_share_cents'] - eu_sum != totals['rounding_difference_cents']:
@@ -177,11 +191,12 @@ def check_invoices(k, ws, invoices):
         for col, key in enumerate(['id', 'number', 'pair_id', 'mentor_id', 'mentee_id'], start=1):
             k.text(ws.cell(r, col), inv[key])
         k.date(ws.cell(r, 6), inv['issue_date'])
-        for col, key in enumerate(['net_cents', 'vat_cents', 'credited_cents', 'paid_cents', 'due_cents'], start=7):
+        for col, (_, key) in enumerate(INVOICE_AMOUNTS, start=7):
             k.money(ws.cell(r, col), inv[key])
-        k.text(ws.cell(r, 12), invoice_status(inv))
-        k.number(ws.cell(r, 13), inv['position'])
-        k.text(ws.cell(r, 14), inv.get('cancel_reason'))
+        after = 7 + len(INVOICE_AMOUNTS)
+        k.text(ws.cell(r, after), invoice_status(inv))
+        k.number(ws.cell(r, after + 1), inv['position'])
+        k.text(ws.cell(r, after + 2), inv.get('cancel_reason'))
 
 
 def movements(invoices, key):
@@ -197,7 +212,8 @@ def check_payments(k, ws, invoices):
             k.text(ws.cell(r, col), inv[key])
         k.date(ws.cell(r, 5), p['paid_date'])
         k.money(ws.cell(r, 6), p['amount_cents'])
-        k.number(ws.cell(r, 7), p['position'])
+        k.money(ws.cell(r, 7), p['vat_cents'])
+        k.number(ws.cell(r, 8), p['position'])
     return len(payments)
 
 
@@ -210,8 +226,9 @@ def check_credits(k, ws, invoices):
         for col, key in enumerate(['id', 'number', 'mentor_id', 'mentee_id'], start=2):
             k.text(ws.cell(r, col), inv[key])
         k.money(ws.cell(r, 6), c['amount_cents'])
-        k.text(ws.cell(r, 7), c['reason'])
-        k.number(ws.cell(r, 8), c['position'])
+        k.money(ws.cell(r, 7), c['vat_cents'])
+        k.text(ws.cell(r, 8), c['reason'])
+        k.number(ws.cell(r, 9), c['position'])
     return len(credits)
 
 
@@ -228,8 +245,9 @@ def check_summary(k, ws, api, payments, credits):
             rows[label] = r
     cell = lambda label, col=2: ws.cell(rows[label], col) if label in rows else None  # noqa: E731
     expected_labels = ['Programme', 'Coordinator', 'Position', 'Recorded at (UTC)', 'As of', 'Written at (UTC)',
-                       'Fee cap per mentee', 'EU co-funding rate', 'Mentees', 'Invoices', 'Payments', 'Credit notes',
-                       'Agreed', 'Invoiced', 'Credited', 'Net invoiced', 'Paid', 'Outstanding', 'EU share',
+                       'Fee cap per mentee', 'VAT eligible', 'EU co-funding rate', 'Mentees', 'Invoices', 'Payments',
+                       'Credit notes', 'Agreed', 'Invoiced', 'Credited', 'Net invoiced', 'Paid', 'Outstanding',
+                       'VAT invoiced', 'VAT credited', 'VAT paid', 'VAT outstanding', 'Eligible', 'EU share',
                        'Own share', "Mentees' EU shares, summed", 'Rounding difference']
     for label in expected_labels:
         if label not in rows:
@@ -249,6 +267,7 @@ def check_summary(k, ws, api, payments, credits):
     now = datetime.datetime.now(datetime.timezone.utc)
     k.instant(cell('Written at (UTC)'), now, tolerance_s=600)
     k.money(cell('Fee cap per mentee'), budget['fee_cap_cents'])
+    k.text(cell('VAT eligible'), 'yes' if budget['vat_eligible'] else 'no')
     rate = cell('EU co-funding rate')
     if rate.number_format != '0.00%' or round(rate.value * 10000) != totals['cofunding_bp']:
         k.fail('Summary', f'rate {rate.value!r} ({rate.number_format}), the API says {totals["cofunding_bp"]} bp')
@@ -258,7 +277,10 @@ def check_summary(k, ws, api, payments, credits):
     k.number(cell('Credit notes'), credits)
     for label, key in [('Agreed', 'agreed_cents'), ('Invoiced', 'invoiced_cents'), ('Credited', 'credited_cents'),
                        ('Net invoiced', 'net_invoiced_cents'), ('Paid', 'paid_cents'),
-                       ('Outstanding', 'outstanding_cents'), ('EU share', 'eu_share_cents'),
+                       ('Outstanding', 'outstanding_cents'), ('VAT invoiced', 'vat_invoiced_cents'),
+                       ('VAT credited', 'vat_credited_cents'), ('VAT paid', 'vat_paid_cents'),
+                       ('VAT outstanding', 'vat_outstanding_cents'), ('Eligible', 'eligible_cents'),
+                       ('EU share', 'eu_share_cents'),
                        ('Own share', 'own_share_cents'), ("Mentees' EU shares, summed", 'mentee_eu_share_sum_cents'),
                        ('Rounding difference', 'rounding_difference_cents')]:
         k.money(cell(label), totals[key])

@@ -59,15 +59,16 @@ void invoice(const Server& s, const std::string& pair_id, const std::string& id,
   REQUIRE_MESSAGE(r.status == 201, r.body);
 }
 
-void pay(const Server& s, const std::string& iid, const std::string& date, std::int64_t cents) {
-  Resp r = s.post("/v1/invoices/" + iid + "/payments", {{"paid_date", date}, {"amount_cents", cents}}, "finance");
+void pay(const Server& s, const std::string& iid, const std::string& date, std::int64_t cents, std::int64_t vat = 0) {
+  Resp r = s.post("/v1/invoices/" + iid + "/payments",
+                  {{"paid_date", date}, {"amount_cents", cents}, {"vat_cents", vat}}, "finance");
   REQUIRE_MESSAGE(r.status == 201, r.body);
 }
 
-void credit(const Server& s, const std::string& iid, const std::string& id, std::int64_t cents,
+void credit(const Server& s, const std::string& iid, const std::string& id, std::int64_t cents, std::int64_t vat,
             const std::string& reason) {
-  Resp r = s.post("/v1/invoices/" + iid + "/credit-notes", {{"id", id}, {"amount_cents", cents}, {"reason", reason}},
-                  "finance");
+  Resp r = s.post("/v1/invoices/" + iid + "/credit-notes",
+                  {{"id", id}, {"amount_cents", cents}, {"vat_cents", vat}, {"reason", reason}}, "finance");
   REQUIRE_MESSAGE(r.status == 201, r.body);
 }
 
@@ -131,7 +132,10 @@ json check_workbook(const Server& s, const std::string& query, const std::string
 
 TEST_CASE("budget.xlsx: every cell read back with openpyxl is the JSON API's, now, as of and at") {
   Server s(false);
-  REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
+  // VAT is an eligible cost here: the EU share is of net invoiced plus VAT.
+  json programme = programme_body("p");
+  programme["vat_eligible"] = true;
+  REQUIRE(s.post("/v1/programmes", programme).status == 201);
   enrol(s, "m1", "Amina", "Olive Cluster", "TN");
   enrol(s, "m2", "Omar", "Argan Cluster", "MA");
   enrol(s, "m3", "Salma", "Dates Cluster", "TN");  // never paired: a line of zeros
@@ -141,26 +145,36 @@ TEST_CASE("budget.xlsx: every cell read back with openpyxl is the JSON API's, no
   pair(s, "p2", "e2", "m2", 250000);
   // Odd cents, so that the EU shares (90%) are rounded down per mentee.
   invoice(s, "p1", "i1", "E1-2026-01", "2026-03-31", 123457, 27160);
-  pay(s, "i1", "2026-04-15", 50000);
+  pay(s, "i1", "2026-04-15", 50000, 11000);
   invoice(s, "p2", "i3", "E2-2026-01", "2026-04-10", 99999, 0);
   std::uint64_t early = s.head();
   std::string early_time =
       s.get("/v1/events?from=" + std::to_string(early) + "&limit=1").j()["events"][0]["time"].get<std::string>();
 
-  pay(s, "i1", "2026-05-02", 30001);
-  credit(s, "i1", "cn1", 1234, "a session not held");
+  pay(s, "i1", "2026-05-02", 30001, 6600);
+  pay(s, "i1", "2026-05-20", 0, 505);  // VAT only
+  credit(s, "i1", "cn1", 1234, 271, "a session not held");
   invoice(s, "p1", "i2", "E1-2026-02", "2026-04-02", 10000, 2000);
   REQUIRE(s.post("/v1/invoices/i2/cancel", {{"reason", "issued twice"}}, "finance").status == 201);
   pay(s, "i3", "2026-04-30", 99999);
   invoice(s, "p2", "i4", "E2-2026-02", "2026-06-30", 5001, 1050);
+  pay(s, "i4", "2026-07-15", 5001);  // the net, not the VAT: part paid
   invoice(s, "p2", "i5", "E2-2026-03", "2026-07-01", 777, 0);
-  credit(s, "i5", "cn2", 777, "wrong pair");
+  credit(s, "i5", "cn2", 777, 0, "wrong pair");                   // nothing due, nothing paid: credited
+  invoice(s, "p2", "i6", "E2-2026-04", "2026-08-31", 1003, 210);  // open
 
   // Now: every figure of the workbook against the API's.
   json now = check_workbook(s, "", "");
-  CHECK(now["totals"]["paid_cents"] == 50000 + 30001 + 99999);
+  CHECK(now["totals"]["paid_cents"] == 50000 + 30001 + 99999 + 5001);
+  CHECK(now["totals"]["vat_paid_cents"] == 11000 + 6600 + 505);
   CHECK(now["totals"]["credited_cents"] == 1234 + 777);
-  CHECK(now["totals"]["invoiced_cents"] == 123457 + 99999 + 5001 + 777);  // i2 cancelled
+  CHECK(now["totals"]["vat_credited_cents"] == 271);
+  CHECK(now["totals"]["invoiced_cents"] == 123457 + 99999 + 5001 + 777 + 1003);  // i2 cancelled
+  CHECK(now["totals"]["eligible_cents"] ==
+        now["totals"]["net_invoiced_cents"].get<std::int64_t>() + 27160 + 1050 + 210 - 271);
+  // Each mentee's EU share rounded down on its own: the lines' shares fall a
+  // cent short of the programme's, and the Sum row shows it.
+  CHECK(now["totals"]["rounding_difference_cents"] == 1);
   CHECK(now["mentees"].size() == 3);
   // The other roles that may read it: the same workbook.
   check_workbook(s, "", "", "coordinator");
@@ -171,6 +185,7 @@ TEST_CASE("budget.xlsx: every cell read back with openpyxl is the JSON API's, no
   json then = check_workbook(s, "as_of=" + early_time, early_time);
   CHECK(then["position"] == early);
   CHECK(then["totals"]["paid_cents"] == 50000);
+  CHECK(then["totals"]["vat_paid_cents"] == 11000);
   CHECK(then["totals"]["credited_cents"] == 0);
   CHECK(then["totals"]["invoiced_cents"] == 123457 + 99999);
   json at = check_workbook(s, "at=" + std::to_string(early), "position " + std::to_string(early), "auditor");
