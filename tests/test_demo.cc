@@ -1,13 +1,16 @@
 // The JSON mapping of the commands, and the demonstration programme.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "ledger/archive.h"
 #include "ledger/dates.h"
 #include "ledger/state.h"
+#include "projections/read_models.h"
 #include "projections/replay.h"
 #include "server/demo.h"
 #include "server/json_commands.h"
@@ -224,9 +227,10 @@ TEST_CASE("the demonstration programme loads once, verifies, and its figures rec
   CHECK(state->mentees().at(p07.mentee_id).active_pair == "tnst-2019-p07b");
 
   // The simulated clock followed the business dates: the first event was
-  // recorded when the 2019 programme opened, a session the day after it took place.
+  // recorded when the 2019 programme opened (autumn 2018, before the first
+  // tour), a session the day after it took place.
   auto first = store->read_one(1);
-  CHECK(format_instant(first->view().recorded_at_us()).substr(0, 10) == "2019-01-21");
+  CHECK(format_instant(first->view().recorded_at_us()).substr(0, 10) == "2018-10-01");
   bool checked_session = false;
   REQUIRE(store
               ->scan(1, 0,
@@ -248,4 +252,212 @@ TEST_CASE("the demonstration programme loads once, verifies, and its figures rec
   REQUIRE(then.is_ok());
   CHECK(then->programmes().count("tnst-2019") == 1);
   CHECK(then->programmes().count("reloaded-2021") == 0);
+}
+
+namespace {
+
+json demo_document() {
+  std::ifstream in(LEDGER_DEMO_FILE);
+  std::stringstream text;
+  text << in.rdbuf();
+  return json::parse(text.str());
+}
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+}  // namespace
+
+TEST_CASE("the demonstration programme tells the facts of the programme's public sources (docs/PROGRAMME.md)") {
+  test::TempDir dir;
+  auto store = std::move(Store::open(dir.path())).value();
+  auto loaded = load_demo(*store, LEDGER_DEMO_FILE);
+  REQUIRE_MESSAGE(loaded.is_ok(), loaded.status().to_string());
+  auto rm = replay<ReadModels>(*store);
+  REQUIRE(rm.is_ok());
+  const State& s = rm->core();
+
+  SUBCASE("2021: the 13 mentees of the press release, with their countries") {
+    std::map<std::pair<std::string, std::string>, int> clusters;  // (name, country) -> mentees
+    for (const auto& [id, m] : s.mentees())
+      if (m.programme_id == "reloaded-2021") ++clusters[{m.cluster_name, m.country}];
+    // 6 practitioners from 4 Moroccan clusters (how they split is not said: at least one each).
+    const std::vector<std::string> moroccan = {"Maroc Numeric Cluster", "Moroccan Technical Textile Cluster (C2TM)",
+                                               "Cluster Electronique, Mécatronique & Mécanique (CE3M)",
+                                               "Agrinova Competitiveness Pole"};
+    int practitioners = 0;
+    for (const auto& name : moroccan) {
+      CAPTURE(name);
+      CHECK(clusters[{name, "MA"}] >= 1);
+      practitioners += clusters[{name, "MA"}];
+    }
+    CHECK(practitioners == 6);
+    // And 7 clusters, one mentee each.
+    const std::vector<std::pair<std::string, std::string>> seven = {
+        {"Egyptian Renewable Energy Cluster", "EG"}, {"House of Furniture", "PS"},
+        {"Hebron Leather and Shoe Cluster", "PS"},   {"Mechatronic Cluster", "TN"},
+        {"North-West Olive Oil Cluster", "TN"},      {"Marble Cluster", "TN"},
+        {"ICT Association of Jordan – int@j", "JO"}};
+    for (const auto& c : seven) {
+      CAPTURE(c.first);
+      CHECK(clusters[c] == 1);
+    }
+    // Nothing else: 4 + 7 clusters, 13 mentees, 13 pairs.
+    std::size_t mentees = 0;
+    for (const auto& [c, n] : clusters)
+      if (n > 0) mentees += static_cast<std::size_t>(n);
+    CHECK(mentees == 13);
+    std::size_t kinds = 0;
+    for (const auto& [c, n] : clusters) kinds += n > 0 ? 1 : 0;
+    CHECK(kinds == 11);
+    CHECK(rm->programmes().at("reloaded-2021").pairs.size() == 13);
+    CHECK(s.programmes().at("reloaded-2021").coordinator == "ACCIÓ");
+    // The 13 mentors: one pair each.
+    std::set<std::string> mentors;
+    for (const auto& pid : rm->programmes().at("reloaded-2021").pairs) mentors.insert(s.pairs().at(pid).mentor_id);
+    CHECK(mentors.size() == 13);
+  }
+
+  SUBCASE("2019: the 26 of Annex I, the Assuit cluster still to be confirmed, European mentors") {
+    const ProgrammeState& p = s.programmes().at("tnst-2019");
+    CHECK(p.coordinator == "France Clusters");
+    CHECK(rm->programmes().at("tnst-2019").mentees.size() == 26);
+    CHECK(s.mentees().at("assuit-innovation-cluster").cluster_name == "Assuit innovation cluster (to be confirmed)");
+    CHECK(s.mentees().at("stone-marble-cluster").country == "PS");  // Annex I; the 2021 release says TN
+    // The EU-28 of March 2019 (the United Kingdom included), the EEA and Switzerland.
+    const auto& countries = p.rules.mentor_countries;
+    CHECK(countries.size() == 32);
+    for (const char* c : {"GB", "NO", "CH", "IS", "LI", "FR", "IT", "ES", "BE", "DE", "HR"}) {
+      CAPTURE(c);
+      CHECK(std::count(countries.begin(), countries.end(), c) == 1);
+    }
+    CHECK(p.rules.mentor_country_ok("GB"));
+    CHECK_FALSE(p.rules.mentor_country_ok("TR"));
+    CHECK(format_instant(p.rules.application_deadline_us) == "2019-03-15T22:59:59Z");  // end of day, CET
+    CHECK(p.rules.hour_cap_minutes == 32 * 60);
+    CHECK(p.rules.fee_cap_cents == 310000);
+    std::set<std::string> mentor_countries;
+    for (const auto& [id, m] : s.mentors())
+      if (m.programme_id == "tnst-2019") mentor_countries.insert(m.country);
+    CHECK(mentor_countries.count("GB") == 1);
+    CHECK(mentor_countries.count("CH") == 1);
+  }
+
+  SUBCASE("the four tours: their hosts, in their order, Wallonia from 2019-10-28, Région Sud in 2020") {
+    std::vector<const TourExtra*> tours;
+    for (const auto& id : rm->programmes().at("tnst-2019").tours) tours.push_back(&rm->tours().at(id));
+    REQUIRE(tours.size() == 4);
+    std::stable_sort(tours.begin(), tours.end(),
+                     [](const TourExtra* a, const TourExtra* b) { return a->start_date < b->start_date; });
+    const TourExtra& catalonia = *tours[0];
+    const TourExtra& piedmont = *tours[1];
+    const TourExtra& wallonia = *tours[2];
+    const TourExtra& sud = *tours[3];
+    CHECK(contains(catalonia.region, "Catalonia"));
+    CHECK(contains(piedmont.region, "Piedmont"));
+    CHECK(contains(wallonia.region, "Wallonia"));
+    CHECK(contains(sud.region, "Région Sud"));
+    CHECK(contains(catalonia.host, "ACCIÓ"));
+    CHECK(contains(piedmont.host, "assumption"));  // the sources do not name it
+    CHECK(contains(wallonia.host, "AWEX"));
+    CHECK(contains(wallonia.host, "France Clusters"));
+    CHECK(contains(sud.host, "France Clusters"));
+    CHECK(contains(sud.host, "risingSUD"));
+    for (const TourExtra* t : tours) {
+      CAPTURE(t->region);
+      CHECK(t->end_date - t->start_date == 4);  // 5 days
+    }
+    CHECK(format_date(catalonia.start_date).substr(4) == "-11-19");  // "in November"
+    CHECK(format_date(catalonia.start_date) < "2019-03-15");         // before the call's deadline
+    CHECK(format_date(wallonia.start_date) == "2019-10-28");
+    CHECK(format_date(wallonia.end_date) == "2019-11-01");
+    CHECK(format_date(sud.start_date).substr(0, 4) == "2020");
+    // The tour's own words, not knowledge areas.
+    CHECK(wallonia.topics ==
+          std::vector<std::string>{"cluster governance", "members engagement", "international network development"});
+    // About 12 cluster managers, cluster representatives and network managers from EG, JO, MA, PS and TN.
+    CHECK(wallonia.people.size() >= 10);
+    CHECK(wallonia.people.size() <= 14);
+    std::set<std::string> kinds, countries;
+    for (const TourPerson& who : wallonia.people) {
+      kinds.insert(who.kind);
+      countries.insert(who.country);
+    }
+    CHECK(kinds == std::set<std::string>{"cluster_manager", "cluster_representative", "network_manager"});
+    CHECK(countries == std::set<std::string>{"EG", "JO", "MA", "PS", "TN"});
+    // 2 tours of 4 at most for a South-Med cluster manager.
+    for (const auto& entry : s.mentees()) {
+      CAPTURE(entry.first);
+      CHECK(entry.second.tours.size() <= 2);
+    }
+  }
+
+  SUBCASE("every mentee of both editions has a needs diagnosis before its pair; pairs are matched on it") {
+    std::size_t diagnosed = 0;
+    for (const auto& entry : s.mentees()) {
+      const std::string& id = entry.first;
+      const MenteeState& m = entry.second;
+      CAPTURE(id);
+      CHECK(m.diagnosed);
+      CHECK_FALSE(m.needs.empty());
+      diagnosed += m.diagnosed ? 1 : 0;
+      const NeedsExtra* needs = State::find(rm->needs(), id);
+      REQUIRE(needs);
+      if (const auto* pairs = State::find(rm->pairs_of_mentee(), id))
+        for (const auto& pid : *pairs) CHECK(needs->position < rm->pairs().at(pid).assigned_position);
+    }
+    CHECK(diagnosed == 39);
+    std::map<std::string, int> overrides;
+    for (const auto& entry : s.pairs()) {
+      const std::string& pid = entry.first;
+      const PairState& p = entry.second;
+      CAPTURE(pid);
+      const PairExtra& x = rm->pairs().at(pid);
+      const auto& needs = s.mentees().at(p.mentee_id).needs;
+      const auto& offered = s.mentors().at(p.mentor_id).areas;
+      REQUIRE_FALSE(x.topics.empty());
+      bool matched = true;
+      for (const auto& t : x.topics)
+        matched = matched && std::count(needs.begin(), needs.end(), t) == 1 &&
+                  std::count(offered.begin(), offered.end(), t) == 1;
+      CHECK(matched == x.override_reason.empty());
+      if (!matched) ++overrides[s.mentees().at(p.mentee_id).programme_id];
+    }
+    CHECK(overrides == std::map<std::string, int>{{"reloaded-2021", 1}, {"tnst-2019", 1}});
+  }
+
+  SUBCASE("VAT: domestic invoices carry it and are paid with it; cross-border ones are reverse-charged") {
+    int paid_in_full_with_vat = 0;
+    for (const auto& entry : s.invoices()) {
+      const InvoiceState& inv = entry.second;
+      CAPTURE(entry.first);
+      const PairState& pair = s.pairs().at(inv.pair_id);
+      const std::string& coordinator = s.programmes().at(pair.programme_id).coordinator;
+      const std::string home = coordinator == "France Clusters" ? "FR" : "ES";
+      const std::string& country = s.mentors().at(inv.mentor_id).country;
+      if (country != home) CHECK(inv.vat_cents == 0);
+      if (country == home) CHECK(inv.vat_cents == inv.net_cents * (home == "FR" ? 20 : 21) / 100);
+      if (!inv.cancelled && inv.vat_cents > 0 && inv.due_cents() == 0 && inv.vat_due_cents() == 0 &&
+          inv.vat_paid_cents == inv.vat_cents)
+        ++paid_in_full_with_vat;
+      // A credit note credits the VAT in proportion.
+      if (inv.credited_cents > 0) CHECK(inv.vat_credited_cents * inv.net_cents == inv.vat_cents * inv.credited_cents);
+    }
+    CHECK(paid_in_full_with_vat >= 1);
+    for (const char* pid : {"tnst-2019", "reloaded-2021"}) CHECK_FALSE(s.programmes().at(pid).rules.vat_eligible);
+  }
+
+  SUBCASE("the file says where the sources disagree and what it assumes") {
+    json doc = demo_document();
+    for (const char* key : {"about", "notes", "assumptions", "fictional", "steps"}) CHECK(doc.contains(key));
+    std::string notes = doc["notes"].dump(), assumptions = doc["assumptions"].dump();
+    for (const char* said : {"24", "26", "Marble", "ECEI", "ERECI", "European"}) {
+      CAPTURE(said);
+      CHECK(contains(notes, said));
+    }
+    for (const char* said : {"2021", "Co-funding", "vat_eligible", "Piedmont", "Catalonia", "Tour dates"}) {
+      CAPTURE(said);
+      CHECK(contains(assumptions, said));
+    }
+    CHECK(contains(doc["fictional"].dump(), "split of the 6 Moroccan practitioners"));
+  }
 }

@@ -377,58 +377,65 @@ TEST_CASE("hand-worked figures of the demonstration programme") {
   REQUIRE(rm.is_ok());
   const State& s = rm->core();
 
-  // tnst-2019-p06 (Oasis500): sessions 240+150+120+180+240+120+150+180+150
-  // = 1530 min = 25h30. Invoices 1,550.00 + 1,550.00, a credit note of 155.00
-  // on the second, the first paid: net 2,945.00, paid 1,550.00, due 1,395.00,
-  // left under the cap 3,100.00 - 2,945.00 = 155.00; EU share at 90%:
-  // 2,945.00 × 0.9 = 2,650.50.
-  const PairState& p06 = s.pairs().at("tnst-2019-p06");
-  PairRow row06 = pair_row(*rm, p06, parse_date("2020-03-01").value());
-  CHECK(p06.minutes_used == 1530);
-  CHECK(row06.sessions == 9);
-  CHECK(row06.mentee_minutes_left == 1920 - 1530);
-  CHECK(row06.invoiced_cents == 310000);
-  CHECK(row06.credited_cents == 15500);
-  CHECK(row06.paid_cents == 155000);
-  CHECK(row06.fee_left_cents == 15500);
-  CHECK(p06.last_session_date == parse_date("2019-12-14").value());
-  CHECK(row06.status == "completed");
-  CHECK(row06.warnings.empty());  // 2,945.00 is above 90% of the cap, but the pair is completed
-  BudgetLine oasis = mentee_budget(*rm, s.mentees().at("oasis500"), true);
-  CHECK(oasis.f.net() == 294500);
-  CHECK(oasis.f.paid == 155000);
-  CHECK(oasis.eu_share_cents == 265050);
+  // tnst-2019-p01 (Algeria Digital Cluster, a mentor established in France:
+  // 20% VAT): sessions 90+210+210+210+240+150+90+120+120+150 = 1590 min =
+  // 26h30. Agreed 2,800.00; invoices 1,400.00 + 1,400.00 (VAT 280.00 each), a
+  // credit note of 155.00 (VAT 31.00) on the second, both paid: net 2,645.00,
+  // paid 2,645.00 and VAT 280.00 + 249.00, nothing due, 155.00 left of the
+  // agreed fee; EU share at 90% of the net (VAT is not eligible): 2,380.50.
+  const PairState& p01 = s.pairs().at("tnst-2019-p01");
+  PairRow row01 = pair_row(*rm, p01, parse_date("2020-03-01").value());
+  CHECK(p01.minutes_used == 1590);
+  CHECK(row01.sessions == 10);
+  CHECK(row01.mentee_minutes_left == 1920 - 1590);
+  CHECK(row01.invoiced_cents == 280000);
+  CHECK(row01.credited_cents == 15500);
+  CHECK(row01.paid_cents == 264500);
+  CHECK(row01.fee_left_cents == 15500);
+  CHECK(p01.last_session_date == parse_date("2019-12-28").value());
+  CHECK(row01.status == "completed");
+  CHECK(row01.warnings.empty());
+  const InvoiceState& second = s.invoices().at("tnst-2019-p01-inv-2");
+  CHECK(second.vat_cents == 28000);
+  CHECK(second.vat_credited_cents == 3100);
+  CHECK(second.vat_paid_cents == 24900);
+  CHECK(second.due_cents() == 0);
+  CHECK(second.vat_due_cents() == 0);
+  BudgetLine algeria = mentee_budget(*rm, s.mentees().at("algeria-digital-cluster"), true);
+  CHECK(algeria.f.net() == 264500);
+  CHECK(algeria.f.paid == 264500);
+  CHECK(algeria.eu_share_cents == 238050);
 
-  // tnst-2019-p02: sessions 210+240+120+240+240+240+90+180 = 1560 min = 26h.
-  // Invoices 1,550.00, 10.00 (cancelled) and 1,550.00: invoiced 3,100.00; the
+  // tnst-2019-p02: sessions 210+210+180+90+90+180+90+90 = 1140 min = 19h.
+  // Invoices 1,400.00, 10.00 (cancelled) and 1,400.00: invoiced 2,800.00; the
   // explanation lists the cancelled one twice, + then -.
   const PairState& p02 = s.pairs().at("tnst-2019-p02");
-  CHECK(p02.minutes_used == 1560);
+  CHECK(p02.minutes_used == 1140);
   BudgetLine egypt = mentee_budget(*rm, s.mentees().at(p02.mentee_id), true);
-  CHECK(egypt.f.invoiced == 310000);
-  CHECK(egypt.f.paid == 155000);
+  CHECK(egypt.f.invoiced == 280000);
+  CHECK(egypt.f.paid == 140000);
   std::vector<std::int64_t> amounts;
   for (auto& e : egypt.explain.invoiced) amounts.push_back(e.cents);
-  CHECK(amounts == std::vector<std::int64_t>{155000, 1000, -1000, 155000});
+  CHECK(amounts == std::vector<std::int64_t>{140000, 1000, -1000, 140000});
 
-  // Beirut Creative Cluster: p07 (240+180+120 = 540 min) was terminated and
-  // p07b followed (3 × 180 = 540 min): 1080 min used, 840 left. p07's agreed
-  // 2,800.00 no longer counts; p07b's 1,500.00 does.
+  // Beirut Creative Cluster: p07 (210+150+180+180+210 = 930 min) was
+  // terminated and p07b followed (3 × 120 = 360 min): 1290 min used, 630
+  // left. p07's agreed 3,100.00 no longer counts; p07b's 1,500.00 does.
   const MenteeState& beirut = s.mentees().at("beirut-creative-cluster");
-  CHECK(beirut.minutes_used == 1080);
+  CHECK(beirut.minutes_used == 1290);
   CHECK(beirut.agreed_cents == 150000);
   PairRow row07b = pair_row(*rm, s.pairs().at("tnst-2019-p07b"), parse_date("2020-03-01").value());
-  CHECK(row07b.mentee_minutes_left == 840);
+  CHECK(row07b.mentee_minutes_left == 630);
   CHECK(row07b.status == "active");
-  // As of 2020-03-01: 26 days to the end with 14h unused, and no session
-  // since 2019-12-16 (76 days).
+  // As of 2020-03-01: 20 days to the end (2020-03-21) with 10h30 unused, and
+  // no session since 2019-12-10 (82 days).
   CHECK(row07b.warnings == std::vector<std::string>{"period_ending_with_hours_unused", "no_session_for_60_days"});
   CHECK(pair_row(*rm, s.pairs().at("tnst-2019-p07"), 0).status == "terminated");
 
-  // As of the day p07 was terminated, before p07b existed.
-  auto before = replay<ReadModels>(*store, AsOf{0, parse_instant("2019-09-20T00:00:00Z").value(), true});
+  // As of 2019-09-10: p07 terminated (2019-09-01), p07b not yet assigned (2019-09-18).
+  auto before = replay<ReadModels>(*store, AsOf{0, parse_instant("2019-09-10T00:00:00Z").value(), true});
   REQUIRE(before.is_ok());
-  CHECK(before->core().mentees().at("beirut-creative-cluster").minutes_used == 540);
+  CHECK(before->core().mentees().at("beirut-creative-cluster").minutes_used == 930);
   CHECK(State::find(before->core().pairs(), "tnst-2019-p07b") == nullptr);
 }
 
