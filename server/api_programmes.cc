@@ -8,6 +8,7 @@
 #include "ledger/commands.h"
 #include "ledger/dates.h"
 #include "server/api.h"
+#include "server/budget_xlsx.h"
 #include "server/event_json.h"
 
 namespace pl {
@@ -122,6 +123,49 @@ void Api::budget_view(Ctx& c) {
       out["mentors"] = mentors;
     }
     c2.reply(json_response(200, out));
+  });
+}
+
+namespace {
+
+// A file name made of the id's letters, digits, '.', '_' and '-' (others
+// become '_'): safe inside a quoted Content-Disposition.
+std::string file_name_part(const std::string& id) {
+  std::string out = id;
+  for (char& ch : out)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+          ch == '-'))
+      ch = '_';
+  return out;
+}
+
+}  // namespace
+
+// The figures are gathered here, from the models the request reads (as the
+// budget's JSON is); the workbook is written on the as-of thread, into a
+// temporary file whose name is removed at once, and sent from it.
+void Api::budget_xlsx(Ctx& c) {
+  with_models(c, [this](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const std::string pid = c2.params["pid"];
+    if (!State::find(rm.core().programmes(), pid)) return c2.fail(404, "not_found", "no programme '" + pid + "'");
+    auto src = std::make_shared<BudgetWorkbookSource>(budget_workbook_source(rm, pid));
+    src->as_of = c2.has("as_of") ? c2.q("as_of") : c2.has("at") ? "position " + c2.q("at") : std::string();
+    src->written_at_us = parts_.clock();
+    auto shared = std::make_shared<Ctx>(std::move(c2));
+    bool posted = asof_worker_->post([shared, src, pid] {
+      auto file = budget_workbook_file(*src);
+      if (!file) {
+        spdlog::warn("budget.xlsx of {}: {}", pid, file.status().to_string());
+        return shared->fail(file.status());
+      }
+      HttpResponse r;
+      r.content_type = kXlsxContentType;
+      r.stream = HttpResponse::Stream::file;
+      r.file = std::move(file).value();
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file_name_part(pid) + "-budget.xlsx\"");
+      shared->reply(std::move(r));
+    });
+    if (!posted) shared->fail(503, "busy", "too many as-of reads and workbooks are waiting; retry in a moment");
   });
 }
 
