@@ -7,7 +7,7 @@ LEDGER_PACKAGES=(
   build-essential cmake pkg-config ccache
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler
   libboost-dev libspdlog-dev libfmt-dev doctest-dev
-  libssl-dev nlohmann-json3-dev libcli11-dev
+  libssl-dev nlohmann-json3-dev libcli11-dev libxlsxwriter-dev
   clang-format clang-tidy
 )
 

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
-ledger_install_deps chromium wrk postgresql golang-go golang-golang-x-mod-dev   # browser tests; smoke runs of the benchmarks; the Go checks of the audit proofs
+ledger_install_deps chromium wrk postgresql golang-go golang-golang-x-mod-dev python3-openpyxl   # browser tests; smoke runs of the benchmarks; the Go checks of the audit proofs; the workbook read back
 ledger_install_node
 tests/api/install.sh npm   # the OpenAPI lint and contract test (ctest -L api)
 ledger_build build

@@ -153,6 +153,7 @@ class Api {
   void pair(Ctx& c);
   void invoice(Ctx& c);
   void budget_view(Ctx& c);
+  void budget_xlsx(Ctx& c);
   void hours_view(Ctx& c);
   void tours(Ctx& c);
   void meetings(Ctx& c);

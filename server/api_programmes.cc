@@ -8,6 +8,7 @@
 #include "ledger/commands.h"
 #include "ledger/dates.h"
 #include "server/api.h"
+#include "server/budget_xlsx.h"
 #include "server/event_json.h"
 
 namespace pl {
@@ -125,6 +126,49 @@ void Api::budget_view(Ctx& c) {
   });
 }
 
+namespace {
+
+// A file name made of the id's letters, digits, '.', '_' and '-' (others
+// become '_'): safe inside a quoted Content-Disposition.
+std::string file_name_part(const std::string& id) {
+  std::string out = id;
+  for (char& ch : out)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+          ch == '-'))
+      ch = '_';
+  return out;
+}
+
+}  // namespace
+
+// The figures are gathered here, from the models the request reads (as the
+// budget's JSON is); the workbook is written on the as-of thread, into a
+// temporary file whose name is removed at once, and sent from it.
+void Api::budget_xlsx(Ctx& c) {
+  with_models(c, [this](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    const std::string pid = c2.params["pid"];
+    if (!State::find(rm.core().programmes(), pid)) return c2.fail(404, "not_found", "no programme '" + pid + "'");
+    auto src = std::make_shared<BudgetWorkbookSource>(budget_workbook_source(rm, pid));
+    src->as_of = c2.has("as_of") ? c2.q("as_of") : c2.has("at") ? "position " + c2.q("at") : std::string();
+    src->written_at_us = parts_.clock();
+    auto shared = std::make_shared<Ctx>(std::move(c2));
+    bool posted = asof_worker_->post([shared, src, pid] {
+      auto file = budget_workbook_file(*src);
+      if (!file) {
+        spdlog::warn("budget.xlsx of {}: {}", pid, file.status().to_string());
+        return shared->fail(file.status());
+      }
+      HttpResponse r;
+      r.content_type = kXlsxContentType;
+      r.stream = HttpResponse::Stream::file;
+      r.file = std::move(file).value();
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file_name_part(pid) + "-budget.xlsx\"");
+      shared->reply(std::move(r));
+    });
+    if (!posted) shared->fail(503, "busy", "too many as-of reads and workbooks are waiting; retry in a moment");
+  });
+}
+
 void Api::hours_view(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     if (!State::find(rm.core().programmes(), c2.params["pid"]))
@@ -179,31 +223,8 @@ void Api::tours(Ctx& c) {
     if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
     std::optional<MentorScope> scope = c2.mentor_scope(rm);
     json out = json::array();
-    for (auto& id : idx->tours) {
-      const TourState* t = State::find(rm.core().tours(), id);
-      const TourExtra* x = State::find(rm.tours(), id);
-      if (!t || !x) continue;
-      json participants = json::array();
-      for (auto& m : t->participants)
-        if (!scope || scope->mentees.count(m)) participants.push_back(m);  // a mentor: its own mentees only
-      json people = json::array();
-      for (auto& person : x->people) {
-        if (scope && !scope->mentees.count(person.mentee_id)) continue;  // a mentor: its own mentees only
-        json j = {{"kind", person.kind},       {"id", person.id},
-                  {"name", person.name},       {"organisation", person.organisation},
-                  {"country", person.country}, {"position", person.position}};
-        if (!person.mentee_id.empty()) j["mentee_id"] = person.mentee_id;
-        people.push_back(std::move(j));
-      }
-      out.push_back({{"id", id},
-                     {"region", x->region},
-                     {"host", x->host},
-                     {"start_date", format_date(x->start_date)},
-                     {"end_date", format_date(x->end_date)},
-                     {"topics", x->topics},
-                     {"participants", participants},
-                     {"people", people}});
-    }
+    for (auto& id : idx->tours)  // a mentor: its own mentees only
+      if (json t = tour_json(rm, id, scope ? &scope->mentees : nullptr); !t.is_null()) out.push_back(std::move(t));
     const ProgrammeState* prog = State::find(rm.core().programmes(), c2.params["pid"]);
     c2.reply(json_response(200, {{"tours", out},
                                  {"max_tours_per_mentee", prog ? prog->rules.max_tours_per_mentee : 0},

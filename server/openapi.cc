@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "server/budget_xlsx.h"
 #include "server/routes.h"
 
 namespace pl {
@@ -56,6 +57,12 @@ json success(const Route& r) {
       break;
     case Body::tar:
       out["content"]["application/x-tar"]["schema"] = {{"type", "string"}, {"contentMediaType", "application/x-tar"}};
+      break;
+    case Body::xlsx:
+      out["content"][kXlsxContentType]["schema"] = component_ref("schemas/" + std::string(r.response));
+      out["headers"]["Content-Disposition"] = {
+          {"description", "attachment, with a file name: `attachment; filename=\"<pid>-budget.xlsx\"`"},
+          {"schema", {{"type", "string"}}}};
       break;
     case Body::signed_note:
       out["content"] = text_content({"text/plain; charset=utf-8"});

@@ -174,6 +174,12 @@ Route write(std::string_view pattern, std::string_view summary, std::string_view
   return r;
 }
 
+// A read whose answer is a file, not JSON.
+Route with_body(Route r, Body body) {
+  r.body = body;
+  return r;
+}
+
 Route other(std::string_view pattern, std::string_view operation, std::string_view summary, std::string_view tag,
             unsigned roles, Api::Handler h, Body body, std::string_view response = {},
             std::vector<std::string_view> query = {}) {
@@ -258,6 +264,11 @@ std::vector<Route> make_table() {
       // ---- figures and tours
       read("/v1/programmes/{pid}/budget", "budget", "Budget: agreed, invoiced, paid, EU and own shares", "figures",
            kAnyRole, M::scoped, true, &Api::budget_view, "Budget", {"explain"}),
+      // Personal data and every invoice: not for mentors. Written on the as-of thread.
+      with_body(read("/v1/programmes/{pid}/budget.xlsx", "budget_xlsx",
+                     "The budget per mentee, the invoices, payments and credit notes as an Excel workbook", "figures",
+                     kCoord | kFinance | kAuditor, M::none, true, &Api::budget_xlsx, "BudgetWorkbook"),
+                Body::xlsx),
       read("/v1/programmes/{pid}/hours", "hours", "Hours by mentee, mentor, pair, month, topic, mode or format",
            "figures", kAnyRole, M::scoped, true, &Api::hours_view, "Hours", {"group_by", "explain"}),
       read("/v1/programmes/{pid}/tours", "tours", "A programme's benchmarking tours", "tours", kAnyRole, M::scoped,

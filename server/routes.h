@@ -50,7 +50,7 @@ enum class MentorLimit : std::uint8_t {
 };
 
 // What a success answers with, besides JSON.
-enum class Body : std::uint8_t { json, text, html, asset, event_stream, export_log, openapi, signed_note, tar };
+enum class Body : std::uint8_t { json, text, html, asset, event_stream, export_log, openapi, signed_note, tar, xlsx };
 
 struct Route {
   std::string_view method;     // GET or POST (GET also answers HEAD)

@@ -67,6 +67,31 @@ json explain_entries_json(const std::vector<Entry>& es) {
   return out;
 }
 
+json tour_json(const ReadModels& rm, const std::string& id, const std::set<std::string, std::less<>>* mentees) {
+  const TourState* t = State::find(rm.core().tours(), id);
+  const TourExtra* x = State::find(rm.tours(), id);
+  if (!t || !x) return nullptr;
+  json participants = json::array(), people = json::array();
+  for (auto& m : t->participants)
+    if (!mentees || mentees->count(m)) participants.push_back(m);
+  for (auto& person : x->people) {
+    if (mentees && !mentees->count(person.mentee_id)) continue;
+    json j = {{"kind", person.kind},       {"id", person.id},
+              {"name", person.name},       {"organisation", person.organisation},
+              {"country", person.country}, {"position", person.position}};
+    if (!person.mentee_id.empty()) j["mentee_id"] = person.mentee_id;
+    people.push_back(std::move(j));
+  }
+  return {{"id", id},
+          {"region", x->region},
+          {"host", x->host},
+          {"start_date", format_date(x->start_date)},
+          {"end_date", format_date(x->end_date)},
+          {"topics", x->topics},
+          {"participants", participants},
+          {"people", people}};
+}
+
 json needs_json(const ReadModels& rm, const MenteeState& m) {
   if (!m.diagnosed) return nullptr;
   const NeedsExtra* x = State::find(rm.needs(), m.id);
@@ -400,8 +425,7 @@ json read_models_json(const ReadModels& rm, std::int32_t today) {
       for (auto& id : idx->pairs)
         if (auto* pr = State::find(rm.core().pairs(), id)) pairs.push_back(pair_json(rm, *pr, today, false));
       for (auto& id : idx->tours)
-        if (auto* t = State::find(rm.core().tours(), id))
-          tours.push_back({{"id", id}, {"participants", t->participants}});
+        if (json t = tour_json(rm, id); !t.is_null()) tours.push_back(std::move(t));
     }
     json hours_json = json::object();
     for (const char* by : {"mentee", "mentor", "month", "topic", "mode", "format"}) {

@@ -39,6 +39,11 @@ nlohmann::json pair_json(const ReadModels& rm, const PairState& p, std::int32_t 
 nlohmann::json budget_json(const Budget& b, bool explain);
 // The events a figure was summed from: [{"position", "cents", "type", "date"}].
 nlohmann::json explain_entries_json(const std::vector<Entry>& entries);
+// A tour: its place, dates, topics, its mentees (`participants`) and every
+// participant of every kind (`people`); with `mentees`, only those mentees
+// and no one else (a mentor's view). Null when the tour is unknown.
+nlohmann::json tour_json(const ReadModels& rm, const std::string& id,
+                         const std::set<std::string, std::less<>>* mentees = nullptr);
 // A mentee's needs diagnosis: {"areas", "note", "position"}, or null.
 nlohmann::json needs_json(const ReadModels& rm, const MenteeState& m);
 // The whole answer of GET /v1/programmes/{pid}/budget[?explain=1]: the budget

@@ -408,7 +408,7 @@ TEST_CASE(
       }
     }
   }
-  CHECK(operations == 56);
+  CHECK(operations == 57);
   CHECK(guarded == 8);  // pair, invoice, mentee, caps, application, stream reads; session and report writes
   MESSAGE("operations " << operations << ", refused " << refused << ", reached " << reached);
   CHECK(s.head() == head);

@@ -355,6 +355,29 @@ test('pairs, their sessions and invoices, now and as of earlier', async () => {
   check(await get('/v1/programmes/{pid}/hours', { pid: 'reloaded-2021' }, { role: 'mentor', query: { group_by: 'pair' } }), 200);
 });
 
+test('the budget as a workbook: the media type and the file the document names', async () => {
+  const template = '/v1/programmes/{pid}/budget.xlsx';
+  const type = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+  const { node } = documentedResponse('GET', template, 200);
+  assert.ok(node.content?.[type]?.schema, `the document gives no ${type} answer for ${template}`);
+  const schema = deref(node.content[type].schema);
+  assert.equal(schema.type, 'string');
+  assert.equal(schema.format, 'binary');
+  for (const role of ['coordinator', 'finance', 'auditor']) {
+    const path = template.replace('{pid}', 'tnst-2019');
+    const res = await fetch(base + path + '?as_of=2019-12-31T23:59:59Z', { headers: { Authorization: 'Bearer ' + tokens[role] } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), type);
+    assert.equal(res.headers.get('content-disposition'), 'attachment; filename="tnst-2019-budget.xlsx"');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    assert.deepEqual([...bytes.slice(0, 4)], [0x50, 0x4b, 0x03, 0x04], 'not a zip (Office Open XML)');
+    called.add(`GET ${template}`);
+  }
+  // Errors are JSON, as the document says.
+  check(await get(template, { pid: 'tnst-2019' }, { role: 'mentor' }), 403);
+  check(await get(template, { pid: 'no-such-programme' }), 404);
+});
+
 test('the log, a stream, the head and a verify', async () => {
   // Every event of the demonstration, in pages.
   let from = 1;
