@@ -448,7 +448,7 @@ async function pairView(main, id) {
     <h3>Invoices</h3>
     <div class="scroll"><table id="invoices"><thead><tr><th>Number</th><th>Date</th><th class="num">Net</th><th class="num">Credited</th><th class="num">Paid</th><th class="num">Due</th><th></th></tr></thead>
     <tbody>${p.invoices.map((i) => [i, invoiceExplain(i)]).map(([i, ix]) => `<tr data-invoice="${esc(i.id)}"><td>${esc(i.number)}${i.cancelled ? ' <em>(cancelled)</em>' : ''}</td><td>${esc(i.issue_date)}</td><td class="num">${fig(i.net_cents, ix.net)}</td><td class="num">${fig(i.credited_cents, ix.credited)}</td><td class="num">${fig(i.paid_cents, ix.paid)}</td><td class="num">${fig(i.due_cents, ix.due)}</td>
-      <td>${writable && can.invoice() && i.due_cents > 0 ? `<form class="pay" data-invoice="${esc(i.id)}" aria-label="Record a payment of ${esc(i.number)}"><label>Paid on <input name="paid_date" type="date" required></label><label>Amount (EUR) <input name="amount" type="number" min="0.01" step="0.01" value="${(i.due_cents / 100).toFixed(2)}" required></label><button type="submit">Record payment</button></form>` : ''}</td></tr>`).join('')}</tbody></table></div>
+      <td>${writable && can.invoice() && (i.due_cents > 0 || i.vat_due_cents > 0) ? `<form class="pay" data-invoice="${esc(i.id)}" aria-label="Record a payment of ${esc(i.number)}"><label>Paid on <input name="paid_date" type="date" required></label><label>Amount, VAT excluded (EUR) <input name="amount" type="number" min="0" step="0.01" value="${(i.due_cents / 100).toFixed(2)}" required></label><label>VAT (EUR) <input name="vat" type="number" min="0" step="0.01" value="${((i.vat_due_cents || 0) / 100).toFixed(2)}"></label><button type="submit">Record payment</button></form>` : ''}</td></tr>`).join('')}</tbody></table></div>
     <h3>History</h3>
     <ol class="receipt">${history.map((e) => `<li>${esc(e.time)} #${e.position} ${esc(e.type.replace('eu.programme-ledger.', ''))} by ${esc(e.actor)}</li>`).join('')}</ol>`));
   const base = `/v1/pairs/${encodeURIComponent(id)}`;
@@ -463,7 +463,7 @@ async function pairView(main, id) {
     id: id + '-' + Date.now().toString(36), number: d.get('number'), issue_date: d.get('issue_date'),
     net_cents: Math.round(Number(d.get('net')) * 100), vat_cents: Math.round(Number(d.get('vat') || 0) * 100) } }));
   main.querySelectorAll('form.pay').forEach((pf) => onSubmit(pf, (d) => api(`/v1/invoices/${encodeURIComponent(pf.dataset.invoice)}/payments`, {
-    method: 'POST', body: { paid_date: d.get('paid_date'), amount_cents: Math.round(Number(d.get('amount')) * 100) } })));
+    method: 'POST', body: { paid_date: d.get('paid_date'), amount_cents: Math.round(Number(d.get('amount')) * 100), vat_cents: Math.round(Number(d.get('vat') || 0) * 100) } })));
 }
 
 // A pair's statement, to print: its sessions, hours, invoices, payments and report.
@@ -538,6 +538,9 @@ function budgetExplain(l, b, what) {
     left: l.cap_cents !== undefined ? { title: `Fee cap left, ${what}`, start: { label: 'Fee cap', amount: l.cap_cents }, rows: net.map((r) => ({ ...r, amount: -r.amount })) } : null,
     eu: { title: `EU co-funded share, ${what}`, rows: [...net, ...vat], derived: `Eligible cost (${pct} of it co-funded, rounded per mentee)` },
     own: { title: `Own share, ${what}`, rows: [...net, ...vat], derived: `Eligible cost (the part not co-funded is the own share)` },
+    eligible: { title: `Eligible cost, ${what}`, rows: [...net, ...vat] },
+    vatInvoiced: ex.vat_invoiced_cents ? { title: `VAT invoiced, ${what}`, rows: [...rows(ex.vat_invoiced_cents), ...rows(ex.vat_credited_cents, -1)] } : null,
+    vatPaid: ex.vat_paid_cents ? { title: `VAT paid, ${what}`, rows: rows(ex.vat_paid_cents) } : null,
   };
 }
 
@@ -550,6 +553,12 @@ async function budgetView(main) {
       <div>Agreed<b id="total-agreed">${fig(t.agreed_cents, tx.agreed)}</b></div><div>Invoiced, net<b id="total-net">${fig(t.net_invoiced_cents, tx.net)}</b></div>
       <div>Paid<b id="total-paid">${fig(t.paid_cents, tx.paid)}</b></div><div>Outstanding<b id="total-outstanding">${fig(t.outstanding_cents, tx.outstanding)}</b></div>
       <div>EU co-funded (${(t.cofunding_bp / 100).toFixed(2)}%)<b id="eu-share">${fig(t.eu_share_cents, tx.eu)}</b></div><div>Own share<b id="own-share">${fig(t.own_share_cents, tx.own)}</b></div>
+    </div>
+    <div class="totals" id="budget-vat">
+      <div>VAT invoiced, net of credit notes<b id="vat-invoiced">${fig(t.vat_invoiced_cents - t.vat_credited_cents, tx.vatInvoiced)}</b></div><div>VAT paid<b id="vat-paid">${fig(t.vat_paid_cents, tx.vatPaid)}</b></div>
+      <div>VAT outstanding<b id="vat-outstanding">${euro(t.vat_outstanding_cents)}</b></div>
+      <div>Eligible cost<b id="eligible">${fig(t.eligible_cents, tx.eligible)}</b></div>
+      <div>VAT<b id="vat-eligible">${b.vat_eligible ? 'eligible: co-funded' : 'not eligible: not co-funded'}</b></div>
     </div>
     <p class="who">${esc(t.rounding)} Difference here: ${euro(t.rounding_difference_cents)}. Each figure opens the events it was summed from.</p>
     <section class="card" aria-label="Finance exports">

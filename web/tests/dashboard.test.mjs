@@ -70,6 +70,15 @@ async function apiPost(path, body, role = 'coordinator') {
   return { status: res.status, body: await res.json() };
 }
 const hours = (min) => `${Math.floor(min / 60)}h${String(min % 60).padStart(2, '0')}`;
+// As the dashboard writes money.
+const euro = (cents) => 'EUR ' + (cents / 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+async function waitFor(cond, ms = 10000) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 async function signIn(role, { width = 1280, height = 900 } = {}) {
   const page = await browser.newPage({ viewport: { width, height } });
@@ -893,5 +902,36 @@ test('the new views follow the as-of date and the live feed', async () => {
   const m1 = await apiGet('/v1/mentees/wt-m1');
   await must('/v1/pairs/wt-p1/sessions', { id: 'live-s4', date: day(-5), minutes: 45, mode: 'remote', format: 'bilateral', topics: ['strategy'], summary: 'A call.' });
   await page.waitForFunction((want) => document.querySelector('tr[data-mentee="wt-m1"] .mentee-hours')?.textContent.startsWith(want), `${hours(m1.minutes_used + 45)} of `, { timeout: 10000 });
+  await page.close();
+});
+
+test('VAT: a payment form pays the VAT too, and the budget shows VAT invoiced, paid and its eligibility', async () => {
+  await ownProgramme();
+  // A pair of its own with a 20% VAT invoice, so that the figures above stay as they are.
+  const start = day(-60);
+  await must(`/v1/programmes/${P}/pairs`, { id: 'wt-p-vat', mentor_id: 'wt-mentor-2', mentee_id: 'wt-m2', start_date: start,
+    end_date: addMonths(start, 8), agreed_fee_cents: 200000, topics: ['member engagement'] });
+  await must('/v1/pairs/wt-p-vat/invoices', { id: 'wt-inv-vat', number: 'VAT-1', issue_date: day(-10), net_cents: 100000, vat_cents: 20000 }, 'finance');
+  const page = await signIn('finance');
+  await choose(page, P);
+  await page.goto(`${base}/#pair/wt-p-vat`);
+  const form = 'form.pay[data-invoice="wt-inv-vat"]';
+  await page.waitForSelector(form);
+  assert.equal(await page.inputValue(`${form} input[name="vat"]`), '200.00', 'the VAT still due is offered');
+  await page.fill(`${form} input[name="paid_date"]`, day(-2));
+  await page.click(`${form} button[type="submit"]`);
+  await waitFor(async () => (await apiGet('/v1/invoices/wt-inv-vat')).vat_due_cents === 0);
+  const inv = await apiGet('/v1/invoices/wt-inv-vat');
+  assert.deepEqual([inv.due_cents, inv.vat_paid_cents, inv.payments[0].vat_cents], [0, 20000, 20000]);
+  await page.goto(`${base}/#budget`);
+  await page.waitForSelector('#vat-paid');
+  const b = await apiGet(`/v1/programmes/${P}/budget`);
+  assert.equal(await page.textContent('#vat-paid'), euro(b.totals.vat_paid_cents));
+  assert.equal(await page.textContent('#vat-invoiced'), euro(b.totals.vat_invoiced_cents - b.totals.vat_credited_cents));
+  assert.equal(await page.textContent('#eligible'), euro(b.totals.eligible_cents));
+  assert.equal(b.totals.eligible_cents, b.totals.net_invoiced_cents, 'VAT is not eligible under these rules');
+  assert.match(await page.textContent('#vat-eligible'), /not eligible/);
+  const x = await explainOf(page, '#vat-paid button');
+  assert.deepEqual(x.rows.map((r) => [r.type, r.amount]), [['InvoicePaid', 20000]]);
   await page.close();
 });
