@@ -192,6 +192,7 @@ json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
                           {"position", p.position}});
     for (auto& c : x->credits)
       credits.push_back({{"id", c.id},
+                         {"date", format_date(c.date)},
                          {"amount_cents", c.cents},
                          {"vat_cents", c.vat_cents},
                          {"reason", c.reason},
