@@ -26,6 +26,10 @@ struct AmendRules {
   std::string programme_id;
   Rules rules;
   std::string reason;
+  // The yes-or-no rules (RuleUnit::boolean) the amendment does not give, by
+  // schema name: they keep the value in force rather than turn false, so a
+  // client that predates such a rule does not switch it off.
+  std::vector<std::string> kept{};
 };
 struct CloseProgramme {
   std::string programme_id;

@@ -150,9 +150,19 @@ struct Decider {
     return d;
   }
 
-  Result<Decision> operator()(const AmendRules& c) const {
-    auto p = open_programme(s, c.programme_id);
+  Result<Decision> operator()(const AmendRules& given) const {
+    auto p = open_programme(s, given.programme_id);
     if (!p) return p.status();
+    AmendRules c = given;
+    if (!c.kept.empty()) {
+      std::vector<RuleValue> values = rule_values(c.rules), in_force = rule_values((*p)->rules);
+      const auto& fields = rule_fields();
+      for (std::size_t i = 0; i < fields.size(); ++i)
+        if (fields[i].unit == RuleUnit::boolean &&
+            std::find(c.kept.begin(), c.kept.end(), fields[i].name) != c.kept.end())
+          values[i] = in_force[i];
+      c.rules = rules_from_values(values);
+    }
     PL_RETURN_IF_ERROR(check_rules(c.rules));
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     Out out(c.programme_id, expected);
@@ -337,6 +347,8 @@ struct Decider {
                                                     format_cents(mentor->quotation_cents));
     PL_RETURN_IF_ERROR(check_topics(r, c.topics));
     if (c.override_reason.size() > 4096) return bad("override_reason is longer than 4096 bytes");
+    if (!c.override_reason.empty() && c.override_reason.find_first_not_of(" \t\r\n") == std::string::npos)
+      return bad("override_reason is blank: say why the topics depart from the diagnosis, or leave it out");
     // Pairs are matched on the needs of support found in the mentee's
     // diagnosis: with one, every topic is both offered by the mentor and
     // needed by the mentee, unless a reason to depart from it is recorded.
@@ -593,9 +605,10 @@ struct Decider {
     auto ip = invoice(c.invoice_id);
     if (!ip) return ip.status();
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
-    if (ip->first->paid_cents > 0)
+    if (ip->first->paid_cents > 0 || ip->first->vat_paid_cents > 0)
       return Status::rule("invoice_paid", "invoice " + c.invoice_id + " has " + format_cents(ip->first->paid_cents) +
-                                              " paid; correct it with a credit note instead");
+                                              " paid and " + format_cents(ip->first->vat_paid_cents) +
+                                              " of VAT paid; correct it with a credit note instead");
     Out out(c.invoice_id, expected);
     out.programme(*ip->second);
     out.emit(invoice_stream(c.invoice_id), fb::Event::InvoiceCancelled, [&](FBB& b) {
@@ -672,7 +685,11 @@ struct Decider {
       PL_RETURN_IF_ERROR(check_text("name", c.name, 512));
       PL_RETURN_IF_ERROR(check_text("organisation", c.organisation, 512));
       if (!valid_country(c.country)) return bad("country '" + c.country + "' is not an ISO 3166-1 alpha-2 code");
-      if (tour->others.count(c.participant_id))
+      // A mentee is a cluster manager, registered by mentee_id: the tour
+      // limit applies to it, and one id names one person in the tour.
+      if (const auto* m = State::find(s.mentees(), c.participant_id); m && m->programme_id == tour->programme_id)
+        return bad("participant '" + c.participant_id + "' is a mentee of the programme: register it by mentee_id");
+      if (tour->participants.count(c.participant_id) || tour->others.count(c.participant_id))
         return Status::conflict(
             "conflict", "participant '" + c.participant_id + "' is already registered for tour '" + c.tour_id + "'");
       Out out(c.tour_id, expected);
@@ -737,6 +754,10 @@ struct Decider {
     if (!p) return p.status();
     if (m->withdrawn) return Status::rule("not_eligible", "mentee '" + c.mentee_id + "' has withdrawn");
     if (c.areas.empty()) return bad("areas must name at least one knowledge area");
+    for (std::size_t i = 0; i < c.areas.size(); ++i)
+      if (std::find(c.areas.begin(), c.areas.begin() + static_cast<std::ptrdiff_t>(i), c.areas[i]) !=
+          c.areas.begin() + static_cast<std::ptrdiff_t>(i))
+        return bad("areas names '" + c.areas[i] + "' twice");
     PL_RETURN_IF_ERROR(check_topics((*p)->rules, c.areas));
     if (c.note.size() > 16384) return bad("note is longer than 16384 bytes");
     Out out(c.mentee_id, expected);

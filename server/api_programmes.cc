@@ -187,7 +187,14 @@ void Api::hours_view(Ctx& c) {
                                       : g.key == c2.who.mentor_id;
       };
     std::string ex = c2.q("explain");
-    c2.reply(json_response(200, hours_answer(rm, c2.params["pid"], *by, by_name, keep, ex == "1" || ex == "true")));
+    bool explain = ex == "1" || ex == "true";
+    // A month's, a topic's, a mode's or a format's sessions are every
+    // mentor's: a mentor has their totals, not the sessions behind them.
+    if (explain && c2.is_mentor() && !scope)
+      return c2.fail(
+          403, "forbidden",
+          "a mentor's hours are explained by mentee, mentor or pair only (its own sessions), not by " + by_name);
+    c2.reply(json_response(200, hours_answer(rm, c2.params["pid"], *by, by_name, keep, explain)));
   });
 }
 

@@ -132,6 +132,9 @@ struct CheckReport {
   std::uint64_t programmes = 0;
   std::uint64_t pairs = 0;
   std::uint64_t totals_values = 0;  // JSON leaves of totals.json compared
+  std::uint64_t totals_absent = 0;
+  std::uint64_t ndjson_absent = 0;  // likewise, fields of events.ndjson's lines  // figures the events give that the
+                                    // pack does not (an earlier version's pack)
 
   // "ok ..." with the figures, or "FAILED ..." naming the discrepancy.
   std::string text() const;

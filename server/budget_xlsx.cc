@@ -479,6 +479,9 @@ Status write_budget_workbook(const BudgetWorkbookSource& src, const std::string&
   } catch (const json::exception& e) {
     (void)workbook_close(wb);
     return Status::internal(std::string("the workbook's source is not what the API renders: ") + e.what());
+  } catch (const std::exception& e) {  // out of memory, say: the worker's job must not throw
+    (void)workbook_close(wb);
+    return Status::unavailable(std::string("writing the workbook failed: ") + e.what());
   }
   lxw_error closed = workbook_close(wb);  // writes the file, and frees the workbook either way
   if (err == LXW_NO_ERROR) err = closed;

@@ -128,6 +128,12 @@ class Reader {
     }
     return out;
   }
+  // Whether the body gives `key` (not null).
+  bool has(const char* key) const {
+    if (!j_.is_object()) return false;
+    auto it = j_.find(key);
+    return it != j_.end() && !it->is_null();
+  }
   // A yes or no; false when absent.
   bool boolean(const char* key, bool required = false) {
     const json* v = get(key, required);
@@ -240,6 +246,8 @@ AmendRules read_amend_rules(Reader& b, Reader& p) {
   c.programme_id = p.text("pid");
   c.rules = read_rules(b);
   c.reason = b.text("reason");
+  for (const RuleField& f : rule_fields())
+    if (f.unit == RuleUnit::boolean && !b.has(std::string(f.json_name).c_str())) c.kept.emplace_back(f.name);
   return c;
 }
 

@@ -276,8 +276,8 @@ std::vector<Route> make_table() {
       write("/v1/programmes/{pid}/tours", "Schedule a benchmarking tour", "tours", kCoord, c::schedule_tour),
       write("/v1/tours/{tid}/participants", "Register a participant for a tour: a mentee or another kind", "tours",
             kCoord, c::register_tour_participant),
-      write("/v1/tours/{tid}/participants/cancel", "Cancel a mentee's place on a tour", "tours", kCoord,
-            c::cancel_tour_participant),
+      write("/v1/tours/{tid}/participants/cancel", "Cancel a place on a tour: a mentee's or another participant's",
+            "tours", kCoord, c::cancel_tour_participant),
 
       // ---- the log and audit
       read("/v1/events", "events", "Events in position order, a page at a time", "log", kAnyRole, M::scoped, false,

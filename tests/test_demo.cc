@@ -156,6 +156,18 @@ TEST_CASE("rules: every field of the schema's Rules table goes through the API, 
   auto defaulted = parse_command("open_programme", json::object(), no_boolean);
   REQUIRE_MESSAGE(defaulted, defaulted.status().message());
   CHECK_FALSE(std::get<OpenProgramme>(*defaulted).rules.vat_eligible);
+  // An amendment keeps a yes-or-no rule it does not give (the decision
+  // takes it from the rules in force); one it gives is taken.
+  json amend = no_boolean;
+  amend.erase("id"), amend.erase("name"), amend.erase("coordinator");
+  amend["reason"] = "r";
+  auto kept = parse_command("amend_rules", json{{"pid", "x"}}, amend);
+  REQUIRE_MESSAGE(kept, kept.status().message());
+  CHECK(std::get<AmendRules>(*kept).kept == std::vector<std::string>{"vat_eligible"});
+  amend["vat_eligible"] = false;
+  auto given = parse_command("amend_rules", json{{"pid", "x"}}, amend);
+  REQUIRE_MESSAGE(given, given.status().message());
+  CHECK(std::get<AmendRules>(*given).kept.empty());
 }
 
 TEST_CASE("the demonstration programme loads once, verifies, and its figures reconcile with its steps") {

@@ -345,6 +345,12 @@ TEST_CASE("VAT: each part of an invoice is paid and credited up to what is due o
   f.refused(PayInvoice{"i2", D("2019-07-15"), 50000, 1}, "overpayment");
   f.ok(PayInvoice{"i2", D("2019-07-15"), 50000});
 
+  // VAT paid alone still makes the invoice paid: it is corrected by a credit
+  // note, not cancelled.
+  f.ok(IssueInvoice{"p1", "i3", "3", D("2019-08-01"), 10000, 2000});
+  f.ok(PayInvoice{"i3", D("2019-08-15"), 0, 2000});
+  f.refused(CancelInvoice{"i3", "issued in error"}, "invoice_paid");
+
   auto rm = replay<ReadModels>(*f.store);
   REQUIRE(rm.is_ok());
   const InvoiceState& i1 = rm->core().invoices().at("i1");
@@ -378,6 +384,10 @@ TEST_CASE("VAT in the budget: the EU share is on the net alone unless the rules 
   Rules vat = rules_2019();
   vat.vat_eligible = true;
   f.ok(AmendRules{"tns", vat, "VAT is not recoverable by the beneficiary"});
+  // An amendment that does not give the yes-or-no rule keeps the one in force.
+  Rules silent = rules_2019();
+  silent.expert_min_years = 6;
+  f.ok(AmendRules{"tns", silent, "experts need six years", {"vat_eligible"}});
   b = budget(replay<ReadModels>(*f.store).value(), "tns", false);
   CHECK(b.vat_eligible);
   CHECK(b.totals.eligible(true) == 120000);
@@ -416,7 +426,6 @@ TEST_CASE("sessions: dated at most one day after the recording day (UTC)") {
 TEST_CASE("needs: with a diagnosis, a pair's topics lie in the mentor's offer and the mentee's needs, or say why") {
   Fixture f;
   f.setup();  // mentor-fr offers strategy
-  Rules r = rules_2019();
   f.refused(DiagnoseNeeds{"intaj", {}, ""}, "bad_request");
   f.refused(DiagnoseNeeds{"intaj", {"astrology"}, ""}, "unknown_knowledge_area");
   f.refused(DiagnoseNeeds{"nobody", {"strategy"}, ""}, "not_found");
@@ -434,9 +443,9 @@ TEST_CASE("needs: with a diagnosis, a pair's topics lie in the mentor's offer an
   f.ok(DiagnoseNeeds{"intaj", {"strategy", "governance"}, "second workshop"});
   f.refused(assign({"strategy", "governance"}), "topics_not_matched");
   f.ok(assign({"strategy"}));
-  // With a reason the coordinator may depart from it, and the reason is kept.
+  // A mentee without a diagnosis is paired as before, on any topic of the programme.
   f.ok(AssignPair{"tns", "p2", "mentor-fr", "dz-digital", D("2019-04-01"), D("2019-12-01"), 100000, {"governance"}});
-  f.ok(DiagnoseNeeds{"dz-digital", {"service portfolio"}, ""});
+  f.refused(DiagnoseNeeds{"dz-digital", {"governance", "governance"}, ""}, "bad_request");
   auto rm = replay<ReadModels>(*f.store).value();
   CHECK(rm.pairs().at("p1").override_reason.empty());
   CHECK(rm.core().mentees().at("intaj").needs == std::vector<std::string>{"strategy", "governance"});
@@ -482,6 +491,8 @@ TEST_CASE("needs: an override reason is recorded; mentor suggestions rank by nee
   // A pair departing from the diagnosis, with its reason.
   AssignPair o{"tns", "p3", "mentor-fr", "intaj", D("2019-04-01"), D("2019-12-01"), 100000, {"service portfolio"}};
   f.refused(o, "topics_not_matched");
+  o.override_reason = " \t ";
+  f.refused(o, "bad_request");  // a blank reason is no reason
   o.override_reason = "the board asked for its service portfolio first";
   f.ok(o);
   rm = replay<ReadModels>(*f.store).value();
@@ -509,6 +520,8 @@ TEST_CASE("tours: representatives and network managers join without the mentees'
   no_country.country = "Jordan";
   f.refused(no_country, "bad_request");
   f.ok(other("wallonia", "cr1", "cluster_representative"));
+  // A mentee goes by mentee_id, with the limit: not as another kind.
+  f.refused(other("wallonia", "intaj", "cluster_representative"), "bad_request");
   f.refused(CancelTourParticipant{"wallonia", "", "ill", "nobody"}, "not_found");
   f.refused(CancelTourParticipant{"wallonia", "intaj", "ill", "cr1"}, "bad_request");
   f.ok(CancelTourParticipant{"wallonia", "", "ill", "cr1"});

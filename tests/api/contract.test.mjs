@@ -353,6 +353,18 @@ test('pairs, their sessions and invoices, now and as of earlier', async () => {
   check(await get('/v1/pairs/{pair}', { pair: own[0].id }, { role: 'mentor' }), 200);
   check(await get('/v1/programmes/{pid}/budget', { pid: 'reloaded-2021' }, { role: 'mentor' }), 200);
   check(await get('/v1/programmes/{pid}/hours', { pid: 'reloaded-2021' }, { role: 'mentor', query: { group_by: 'pair' } }), 200);
+  // Its hours explained: its own sessions only; a month's sessions are every mentor's.
+  const mine = check(await get('/v1/programmes/{pid}/hours', { pid: 'reloaded-2021' },
+    { role: 'mentor', query: { group_by: 'pair', explain: '1' } }), 200);
+  const ownIds = new Set(own.map((p) => p.id));
+  assert.ok(mine.groups.length > 0);
+  for (const g of mine.groups) {
+    assert.ok(ownIds.has(g.key));
+    assert.ok(g.explain.every((e) => e.pair_id === g.key));
+    assert.equal(g.explain.reduce((a, e) => a + e.minutes, 0), g.minutes);
+  }
+  check(await get('/v1/programmes/{pid}/hours', { pid: 'reloaded-2021' },
+    { role: 'mentor', query: { group_by: 'month', explain: '1' } }), 403);
 });
 
 test('the budget as a workbook: the media type and the file the document names', async () => {
