@@ -294,6 +294,7 @@ Status Store::put_setting(std::string_view name, std::string_view value) {
   if (options_.read_only) return Status::unavailable("the store is open read-only");
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
+  std::lock_guard write_lock(write_mu_);
   return from_rocks(db_->Put(wo, meta_, std::string(kSettingPrefix) + std::string(name), value), "write setting");
 }
 
@@ -414,7 +415,11 @@ Status Store::commit(Batch& batch) {
   batch.wb_->Put(meta_, kTreeSizeKey, tree_size);
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  Status st = from_rocks(db_->Write(wo, batch.wb_.get()), "commit");
+  Status st;
+  {
+    std::lock_guard write_lock(write_mu_);
+    st = from_rocks(db_->Write(wo, batch.wb_.get()), "commit");
+  }
   if (!st) {
     // RocksDB stops taking writes after a failed log write or sync, and the
     // failed write may or may not have reached the disk: only reopening the
@@ -502,6 +507,7 @@ Status Store::put_checkpoint(std::string_view name, std::string_view value) {
 
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
+  std::lock_guard write_lock(write_mu_);
   return from_rocks(
       db_->Put(wo, checkpoints_, rocksdb::Slice(name.data(), name.size()), rocksdb::Slice(value.data(), value.size())),
       "write checkpoint");
