@@ -26,9 +26,10 @@ struct AmendRules {
   std::string programme_id;
   Rules rules;
   std::string reason;
-  // The yes-or-no rules (RuleUnit::boolean) the amendment does not give, by
-  // schema name: they keep the value in force rather than turn false, so a
-  // client that predates such a rule does not switch it off.
+  // The optional rules (RuleField::optional: lists, yes-or-no rules, numbers
+  // with a default) the amendment does not give, by schema name: they keep
+  // the value in force, so a client that predates such a rule does not
+  // change it.
   std::vector<std::string> kept{};
 };
 struct CloseProgramme {
@@ -143,11 +144,45 @@ struct DiagnoseNeeds {
   std::string note;
 };
 
+// ---- control of spending (docs/CONTROL.md)
+// A stored document attached to an entity. The caller (the API) has found
+// the document in the store and gives its file name, type and size.
+struct AttachEvidence {
+  std::string entity;  // invoice, pair, session, application
+  std::string entity_id, session_id, sha256, kind, note;
+  std::string filename{}, content_type{};
+  std::int64_t size = 0;
+};
+// A sample drawn from a programme's population; the seed is the ledger's
+// head hash at the moment of deciding (ledger/sampling.h).
+struct DrawSample {
+  std::string programme_id, id, population, method;
+  std::int64_t size = 0;
+};
+struct VerifyExpenditure {
+  std::string invoice_id;
+  std::int64_t certified_cents = 0, deducted_cents = 0;
+  std::string error_type, note, sample_id;
+};
+struct RecordFinding {
+  std::string programme_id, id, source, invoice_id;
+  std::vector<std::uint64_t> positions;
+  std::string error_type;
+  std::int64_t amount_cents = 0;
+  std::string description;
+};
+struct ApplyCorrection {
+  std::string finding_id, id;
+  std::int64_t amount_cents = 0;
+  std::string reason;
+};
+
 using AnyCommand =
     std::variant<OpenProgramme, AmendRules, CloseProgramme, HoldJointMeeting, EnrolMentee, WithdrawMentee,
                  SubmitApplication, AcceptApplication, RejectApplication, AssignPair, ChangePairPeriod, LogSession,
                  VoidSession, SubmitReport, CompletePair, TerminatePair, IssueInvoice, PayInvoice, CancelInvoice,
-                 IssueCreditNote, ScheduleTour, RegisterTourParticipant, CancelTourParticipant, DiagnoseNeeds>;
+                 IssueCreditNote, ScheduleTour, RegisterTourParticipant, CancelTourParticipant, DiagnoseNeeds,
+                 AttachEvidence, DrawSample, VerifyExpenditure, RecordFinding, ApplyCorrection>;
 
 // The stream each entity lives in.
 inline std::string programme_stream(const std::string& id) { return "programme-" + id; }
@@ -156,5 +191,17 @@ inline std::string application_stream(const std::string& id) { return "applicati
 inline std::string pair_stream(const std::string& id) { return "pair-" + id; }
 inline std::string invoice_stream(const std::string& id) { return "invoice-" + id; }
 inline std::string tour_stream(const std::string& id) { return "tour-" + id; }
+inline std::string finding_stream(const std::string& id) { return "finding-" + id; }
+
+// The kinds of evidence, the steps that may need them (Rules::evidence_required
+// lists "step:kind"), who reports a finding, and the types of error a
+// deduction or a finding names.
+inline constexpr const char* kEvidenceKinds[] = {"invoice",     "proof_of_payment", "attendance", "report",
+                                                 "application", "vat_statement",    "other"};
+inline constexpr const char* kEvidenceSteps[] = {"invoice", "payment", "completion", "session", "application"};
+inline constexpr const char* kFindingSources[] = {"controller", "audit_authority", "commission", "court_of_auditors",
+                                                  "olaf"};
+inline constexpr const char* kErrorTypes[] = {"ineligible_cost", "missing_evidence", "calculation",
+                                              "double_funding",  "outside_period",   "other"};
 
 }  // namespace pl

@@ -7,6 +7,7 @@
 #include "ledger/commands.h"
 #include "ledger/dates.h"
 #include "ledger/eligibility.h"
+#include "ledger/sampling.h"
 
 namespace pl {
 namespace {
@@ -51,6 +52,8 @@ Status check_topics(const Rules& rules, const std::vector<std::string>& topics) 
   return Status::ok();
 }
 
+Status check_evidence_required(const std::vector<std::string>& list);
+
 Status check_rules(const Rules& r) {
   if (r.hour_cap_minutes <= 0) return bad("hour_cap_minutes must be positive");
   if (r.fee_cap_cents <= 0) return bad("fee_cap_cents must be positive");
@@ -59,10 +62,11 @@ Status check_rules(const Rules& r) {
   if (r.cofunding_bp < 0 || r.cofunding_bp > 10000) return bad("cofunding_bp must be between 0 and 10000");
   if (r.expert_min_years < 0) return bad("expert_min_years must not be negative");
   if (r.max_tours_per_mentee < 0) return bad("max_tours_per_mentee must not be negative");
+  if (r.retention_years < 1 || r.retention_years > 100) return bad("retention_years must be between 1 and 100");
   for (const auto* list : {&r.mentee_countries, &r.mentor_countries})
     for (const auto& c : *list)
       if (!valid_country(c)) return bad("'" + c + "' is not an ISO 3166-1 alpha-2 country code");
-  return Status::ok();
+  return check_evidence_required(r.evidence_required);
 }
 
 std::vector<flatbuffers::Offset<flatbuffers::String>> fb_strings(FBB& b, const std::vector<std::string>& v) {
@@ -127,10 +131,42 @@ Status check_parts(std::int64_t amount_cents, std::int64_t vat_cents) {
 
 // ---------------------------------------------------------------- decisions
 
+bool one_of(const std::string& x, const auto& list) {
+  return std::find_if(std::begin(list), std::end(list), [&](const char* v) { return x == v; }) != std::end(list);
+}
+std::string listed(const auto& list) {
+  std::string out;
+  for (const char* v : list) out += (out.empty() ? "" : ", ") + std::string(v);
+  return out;
+}
+
+bool lower_hex64(const std::string& h) {
+  return h.size() == 64 &&
+         std::all_of(h.begin(), h.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// The evidence a programme's rules require: "step:kind", each step and kind
+// known, none twice.
+Status check_evidence_required(const std::vector<std::string>& list) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string& e = list[i];
+    auto colon = e.find(':');
+    std::string step = e.substr(0, colon), kind = colon == std::string::npos ? "" : e.substr(colon + 1);
+    if (colon == std::string::npos || !one_of(step, kEvidenceSteps) || !one_of(kind, kEvidenceKinds))
+      return bad("evidence_required '" + e + "' is not step:kind with a step among " + listed(kEvidenceSteps) +
+                 " and a kind among " + listed(kEvidenceKinds));
+    if (std::find(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(i), e) !=
+        list.begin() + static_cast<std::ptrdiff_t>(i))
+      return bad("evidence_required names '" + e + "' twice");
+  }
+  return Status::ok();
+}
+
 struct Decider {
   const State& s;
   std::int64_t now;
   std::optional<std::uint64_t> expected;
+  const Actor& actor;
 
   Result<Decision> operator()(const OpenProgramme& c) const {
     PL_RETURN_IF_ERROR(check_id("programme", c.id));
@@ -158,7 +194,7 @@ struct Decider {
       std::vector<RuleValue> values = rule_values(c.rules), in_force = rule_values((*p)->rules);
       const auto& fields = rule_fields();
       for (std::size_t i = 0; i < fields.size(); ++i)
-        if (fields[i].unit == RuleUnit::boolean &&
+        if (fields[i].optional() &&
             std::find(c.kept.begin(), c.kept.end(), fields[i].name) != c.kept.end())
           values[i] = in_force[i];
       c.rules = rules_from_values(values);
@@ -768,20 +804,220 @@ struct Decider {
     });
     return out.take();
   }
+
+  // ---- control of spending
+
+  Result<Decision> operator()(const AttachEvidence& c) const {
+    if (!lower_hex64(c.sha256)) return bad("sha256 must be 64 lower-case hexadecimal digits");
+    if (!one_of(c.kind, kEvidenceKinds)) return bad("kind '" + c.kind + "' is not one of: " + listed(kEvidenceKinds));
+    PL_RETURN_IF_ERROR(check_text("filename", c.filename, 255));
+    PL_RETURN_IF_ERROR(check_text("content_type", c.content_type, 255));
+    if (c.size <= 0) return bad("size must be positive");
+    if (c.note.size() > 4096) return bad("note is longer than 4096 bytes");
+    const ProgrammeState* programme = nullptr;
+    std::string stream;
+    if (c.entity == "invoice") {
+      auto ip = invoice(c.entity_id);
+      if (!ip) return ip.status();
+      programme = ip->second;
+      stream = invoice_stream(c.entity_id);
+    } else if (c.entity == "pair" || c.entity == "session") {
+      const auto* pair = State::find(s.pairs(), c.entity_id);
+      if (!pair) return missing("pair", c.entity_id);
+      auto p = open_programme(s, pair->programme_id);
+      if (!p) return p.status();
+      programme = *p;
+      if (c.entity == "session") {
+        const SessionState* session = pair->session(c.session_id);
+        if (!session) return missing("session", c.session_id);
+        if (session->voided())
+          return Status::rule("session_voided", "session '" + c.session_id + "' of pair '" + c.entity_id +
+                                                    "' is voided");
+      }
+      stream = pair_stream(c.entity_id);
+    } else if (c.entity == "application") {
+      const auto* app = State::find(s.applications(), c.entity_id);
+      if (!app) return missing("application", c.entity_id);
+      auto p = open_programme(s, app->programme_id);
+      if (!p) return p.status();
+      programme = *p;
+      stream = application_stream(c.entity_id);
+    } else {
+      return bad("entity '" + c.entity + "' is not one of: invoice, pair, session, application");
+    }
+    Out out(c.entity_id, expected);
+    out.programme(*programme);
+    out.emit(stream, fb::Event::EvidenceAttached, [&](FBB& b) {
+      return fb::CreateEvidenceAttachedDirect(b, c.entity.c_str(), c.entity_id.c_str(),
+                                              c.entity == "session" ? c.session_id.c_str() : nullptr,
+                                              c.sha256.c_str(), c.kind.c_str(), c.filename.c_str(),
+                                              c.content_type.c_str(), c.size, c.note.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const DrawSample& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_id("sample", c.id));
+    auto population_kind = parse_population(c.population);
+    if (!population_kind) return bad("population '" + c.population + "' is not one of: invoices_paid, invoices, sessions");
+    auto method = parse_sample_method(c.method);
+    if (!method) return bad("method '" + c.method + "' is not one of: monetary_unit, simple_random");
+    if (c.size < 1) return bad("size must be at least 1");
+    if ((*p)->samples.count(c.id)) return exists("sample", c.id);
+    if (*method == SampleMethod::monetary_unit && !has_amounts(*population_kind))
+      return Status::rule("method_not_applicable",
+                          "a population of " + c.population + " has no amounts: draw it with simple_random");
+    std::vector<PopulationItem> items = population(s, c.programme_id, *population_kind);
+    if (items.empty())
+      return Status::rule("empty_population", "programme '" + c.programme_id + "' has no " + c.population + " yet");
+    if (static_cast<std::uint64_t>(c.size) > items.size())
+      return Status::rule("sample_too_large", "a sample of " + std::to_string(c.size) + " was asked of a population of " +
+                                                  std::to_string(items.size()) + " " + c.population);
+    std::int64_t total = 0;
+    for (const auto& i : items)
+      if (add_overflows(total, i.amount_cents)) return bad("the population's total does not fit in 63 bits");
+      else total += i.amount_cents;
+    const Hash& seed = s.head_hash();
+    SampleDraw d = draw_sample(items, *method, c.size, seed);
+    std::string listing_hash = population_sha256(items, *population_kind);
+    Out out(c.id, expected);
+    out.programme(**p);
+    out.emit(programme_stream(c.programme_id), fb::Event::SampleDrawn, [&](FBB& b) {
+      std::vector<flatbuffers::Offset<fb::SampleItem>> units;
+      for (const auto& u : d.units) units.push_back(fb::CreateSampleItemDirect(b, u.id.c_str(), u.amount_cents, u.hits));
+      std::vector<std::uint8_t> seed_bytes(seed.begin(), seed.end());
+      return fb::CreateSampleDrawnDirect(b, c.programme_id.c_str(), c.id.c_str(), c.population.c_str(),
+                                         c.method.c_str(), static_cast<std::int32_t>(c.size), &seed_bytes,
+                                         static_cast<std::int64_t>(items.size()), d.total_cents,
+                                         listing_hash.c_str(), d.interval_cents, &units)
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const VerifyExpenditure& c) const {
+    auto ip = invoice(c.invoice_id);
+    if (!ip) return ip.status();
+    const InvoiceState* inv = ip->first;
+    if (inv->recorded_by.count(actor.name))
+      return Status::forbidden("four_eyes", "'" + actor.name + "' recorded invoice " + c.invoice_id +
+                                                " or a payment of it: another person verifies it");
+    if (c.certified_cents < 0) return bad("certified_cents must not be negative");
+    if (c.deducted_cents < 0) return bad("deducted_cents must not be negative");
+    if (add_overflows(c.certified_cents, c.deducted_cents) ||
+        c.certified_cents + c.deducted_cents != inv->net_invoiced_cents())
+      return Status::rule("verification_mismatch",
+                          "invoice " + c.invoice_id + ": certified " + format_cents(c.certified_cents) +
+                              " plus deducted " + format_cents(c.deducted_cents) + " must equal the net invoiced " +
+                              format_cents(inv->net_invoiced_cents()) + " (net " + format_cents(inv->net_cents) +
+                              " less credit notes " + format_cents(inv->credited_cents) + ")");
+    if (c.deducted_cents > 0 && c.error_type.empty())
+      return Status::rule("error_type_required",
+                          "a deduction of " + format_cents(c.deducted_cents) + " names its error_type: one of " +
+                              listed(kErrorTypes));
+    if (!c.error_type.empty() && !one_of(c.error_type, kErrorTypes))
+      return bad("error_type '" + c.error_type + "' is not one of: " + listed(kErrorTypes));
+    if (!c.error_type.empty() && c.deducted_cents == 0) return bad("error_type names the error of a deduction: deducted_cents is 0");
+    if (c.certified_cents < inv->corrected_cents)
+      return Status::rule("verification_mismatch", "invoice " + c.invoice_id + ": financial corrections of " +
+                                                       format_cents(inv->corrected_cents) +
+                                                       " were applied; it cannot be certified below them (" +
+                                                       format_cents(c.certified_cents) + " asked)");
+    if (!c.sample_id.empty() && !ip->second->samples.count(c.sample_id)) return missing("sample", c.sample_id);
+    if (c.note.size() > 4096) return bad("note is longer than 4096 bytes");
+    Out out(c.invoice_id, expected);
+    out.programme(*ip->second);
+    out.emit(invoice_stream(c.invoice_id), fb::Event::ExpenditureVerified, [&](FBB& b) {
+      return fb::CreateExpenditureVerifiedDirect(b, c.invoice_id.c_str(), c.certified_cents, c.deducted_cents,
+                                                 c.error_type.c_str(), c.note.c_str(), c.sample_id.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const RecordFinding& c) const {
+    auto p = open_programme(s, c.programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_id("finding", c.id));
+    if (State::find(s.findings(), c.id)) return exists("finding", c.id);
+    if (!one_of(c.source, kFindingSources))
+      return bad("source '" + c.source + "' is not one of: " + listed(kFindingSources));
+    if (!one_of(c.error_type, kErrorTypes))
+      return bad("error_type '" + c.error_type + "' is not one of: " + listed(kErrorTypes));
+    const auto* inv = State::find(s.invoices(), c.invoice_id);
+    const auto* pair = inv ? State::find(s.pairs(), inv->pair_id) : nullptr;
+    if (!inv || !pair || pair->programme_id != c.programme_id)
+      return Status::not_found("invoice '" + c.invoice_id + "' does not exist in programme '" + c.programme_id + "'");
+    if (c.positions.empty()) return bad("positions must name at least one event");
+    for (std::size_t i = 0; i < c.positions.size(); ++i) {
+      if (c.positions[i] < 1 || c.positions[i] > s.position())
+        return bad("position " + std::to_string(c.positions[i]) + " is not an event of the ledger (1 to " +
+                   std::to_string(s.position()) + ")");
+      if (std::find(c.positions.begin(), c.positions.begin() + static_cast<std::ptrdiff_t>(i), c.positions[i]) !=
+          c.positions.begin() + static_cast<std::ptrdiff_t>(i))
+        return bad("positions names " + std::to_string(c.positions[i]) + " twice");
+    }
+    if (c.amount_cents < 0) return bad("amount_cents must not be negative");
+    PL_RETURN_IF_ERROR(check_text("description", c.description, 16384));
+    Out out(c.id, expected);
+    out.programme(**p);
+    out.emit(finding_stream(c.id), fb::Event::FindingRecorded, [&](FBB& b) {
+      return fb::CreateFindingRecordedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.source.c_str(),
+                                             c.invoice_id.c_str(), &c.positions, c.error_type.c_str(),
+                                             c.amount_cents, c.description.c_str())
+          .Union();
+    });
+    return out.take();
+  }
+
+  Result<Decision> operator()(const ApplyCorrection& c) const {
+    const auto* f = State::find(s.findings(), c.finding_id);
+    if (!f) return missing("finding", c.finding_id);
+    auto p = open_programme(s, f->programme_id);
+    if (!p) return p.status();
+    PL_RETURN_IF_ERROR(check_id("correction", c.id));
+    if (State::find(s.corrections(), c.id)) return exists("correction", c.id);
+    if (actor.name == f->recorded_by)
+      return Status::forbidden("four_eyes", "'" + actor.name + "' recorded finding " + c.finding_id +
+                                                ": another person applies its correction");
+    if (c.amount_cents <= 0) return bad("amount_cents must be positive");
+    PL_RETURN_IF_ERROR(check_text("reason", c.reason));
+    const auto* inv = State::find(s.invoices(), f->invoice_id);
+    std::int64_t left = inv ? inv->correctable_cents() : 0;
+    if (c.amount_cents > left)
+      return Status::rule("correction_exceeds_certified",
+                          "invoice " + f->invoice_id + ": " + format_cents(left) +
+                              " certified is left to correct (certified " +
+                              format_cents(inv ? inv->certified_cents : 0) + ", corrected " +
+                              format_cents(inv ? inv->corrected_cents : 0) +
+                              (inv && inv->verified ? "" : "; the invoice is not verified") + "), " +
+                              format_cents(c.amount_cents) + " asked");
+    Out out(c.finding_id, expected);
+    out.programme(**p);
+    out.emit(finding_stream(c.finding_id), fb::Event::FinancialCorrectionApplied, [&](FBB& b) {
+      return fb::CreateFinancialCorrectionAppliedDirect(b, c.finding_id.c_str(), c.id.c_str(), f->invoice_id.c_str(),
+                                                        c.amount_cents, c.reason.c_str())
+          .Union();
+    });
+    return out.take();
+  }
 };
 
 }  // namespace
 
 Result<Decision> decide(const State& state, std::int64_t now_us, const AnyCommand& command,
-                        std::optional<std::uint64_t> expected_version) {
-  return std::visit(Decider{state, now_us, expected_version}, command);
+                        std::optional<std::uint64_t> expected_version, const Actor& actor) {
+  return std::visit(Decider{state, now_us, expected_version, actor}, command);
 }
 
 Command make_command(AnyCommand command, Actor actor, std::optional<std::uint64_t> expected_version) {
   Command c;
   c.actor = std::move(actor);
-  c.decide = [cmd = std::move(command), expected_version](const State& s, std::int64_t now) {
-    return decide(s, now, cmd, expected_version);
+  c.decide = [cmd = std::move(command), expected_version, who = c.actor](const State& s, std::int64_t now) {
+    return decide(s, now, cmd, expected_version, who);
   };
   return c;
 }

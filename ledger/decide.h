@@ -16,9 +16,10 @@ namespace pl {
 // and the writer refuses the command with version_conflict when it appends
 // that event to a stream at another version. Pure: the same state, time and
 // command give the same decision; thread safe on a State no one writes
-// meanwhile.
+// meanwhile. `actor` is who sends it: the four-eyes rules compare its name
+// with the names recorded on the events it would check.
 Result<Decision> decide(const State& state, std::int64_t now_us, const AnyCommand& command,
-                        std::optional<std::uint64_t> expected_version = std::nullopt);
+                        std::optional<std::uint64_t> expected_version = std::nullopt, const Actor& actor = Actor{});
 
 // A writer command that decides `command` (with the given actor and
 // expected version). Its idempotency key, fingerprint and correlation id are

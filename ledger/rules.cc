@@ -17,6 +17,13 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 std::vector<RuleField> reflect() {
   const flatbuffers::TypeTable* tt = fb::RulesTypeTable();
+  // The schema's defaults: a default native table, every field written.
+  flatbuffers::FlatBufferBuilder defaults;
+  defaults.ForceDefaults(true);
+  fb::RulesT native;
+  defaults.Finish(fb::Rules::Pack(defaults, &native));
+  const auto* dt =
+      reinterpret_cast<const flatbuffers::Table*>(flatbuffers::GetRoot<fb::Rules>(defaults.GetBufferPointer()));
   std::vector<RuleField> out;
   for (std::size_t i = 0; i < tt->num_elems; ++i) {
     RuleField f;
@@ -47,6 +54,12 @@ std::vector<RuleField> reflect() {
     } else {
       f.unit = RuleUnit::count;
     }
+    if (f.unit == RuleUnit::boolean)
+      f.fallback = dt->GetField<std::uint8_t>(f.slot, 0);
+    else if (f.unit != RuleUnit::strings)
+      f.fallback = f.wide ? dt->GetField<std::int64_t>(f.slot, 0) : dt->GetField<std::int32_t>(f.slot, 0);
+    f.optional_in_api = f.unit == RuleUnit::boolean || f.fallback != 0 ||
+                        (f.unit == RuleUnit::strings && f.name == "evidence_required");
     out.push_back(f);
   }
   return out;
@@ -98,9 +111,9 @@ std::vector<RuleValue> rule_values(const Rules& r) {
       if (const List* list = t->GetPointer<const List*>(f.slot))
         for (const flatbuffers::String* s : *list) v.strings.push_back(s->str());
     } else {
-      v.number = f.unit == RuleUnit::boolean ? t->GetField<std::uint8_t>(f.slot, 0)
-                 : f.wide                    ? t->GetField<std::int64_t>(f.slot, 0)
-                                             : t->GetField<std::int32_t>(f.slot, 0);
+      v.number = f.unit == RuleUnit::boolean ? t->GetField<std::uint8_t>(f.slot, static_cast<std::uint8_t>(f.fallback))
+                 : f.wide                    ? t->GetField<std::int64_t>(f.slot, f.fallback)
+                                             : t->GetField<std::int32_t>(f.slot, static_cast<std::int32_t>(f.fallback));
     }
     out.push_back(std::move(v));
   }
@@ -120,11 +133,12 @@ Rules rules_from_values(const std::vector<RuleValue>& values) {
     if (f.unit == RuleUnit::strings)
       b.AddOffset(f.slot, lists[i]);
     else if (f.unit == RuleUnit::boolean)
-      b.AddElement<std::uint8_t>(f.slot, values[i].number != 0 ? 1 : 0, 0);
+      b.AddElement<std::uint8_t>(f.slot, values[i].number != 0 ? 1 : 0, static_cast<std::uint8_t>(f.fallback));
     else if (f.wide)
-      b.AddElement<std::int64_t>(f.slot, values[i].number, 0);
+      b.AddElement<std::int64_t>(f.slot, values[i].number, f.fallback);
     else
-      b.AddElement<std::int32_t>(f.slot, static_cast<std::int32_t>(values[i].number), 0);
+      b.AddElement<std::int32_t>(f.slot, static_cast<std::int32_t>(values[i].number),
+                                 static_cast<std::int32_t>(f.fallback));
   }
   b.Finish(flatbuffers::Offset<fb::Rules>(b.EndTable(start)));
   return Rules::from(flatbuffers::GetRoot<fb::Rules>(b.GetBufferPointer()));

@@ -58,6 +58,18 @@ struct RuleField {
   RuleUnit unit;
   bool wide;                    // a 64-bit integer (long); else 32-bit (int) or bool
   flatbuffers::voffset_t slot;  // the field's vtable offset in the table
+  // The schema's default (`retention_years:int = 5`): what an event written
+  // before the field existed holds.
+  std::int64_t fallback = 0;
+  // Whether the API may leave it out: a yes or no, a number with a non-zero
+  // default, and a list added after the first contract (evidence_required).
+  // Absent, it takes the default (false, the number, an empty list) when a
+  // programme opens and keeps the value in force when its rules are amended,
+  // so a client written before such a rule existed neither fails nor
+  // changes it. The first lists (countries, knowledge areas) stay required:
+  // empty means any, which nobody should get by leaving a field out.
+  bool optional_in_api = false;
+  bool optional() const { return optional_in_api; }
 };
 
 // Every field of the Rules table, in the schema's order. Built once from the

@@ -24,6 +24,7 @@ std::uint32_t State::topic(std::string_view name) {
 void State::apply(const EventView& e) {
   position_ = e.position();
   ++counts_[static_cast<std::size_t>(e.type())];
+  if (auto h = e.hash_bytes(); h.size() == head_hash_.size()) std::copy(h.begin(), h.end(), head_hash_.begin());
   switch (e.type()) {
     case fb::Event::ProgrammeOpened: {
       auto* p = e.as<fb::ProgrammeOpened>();
@@ -178,6 +179,7 @@ void State::apply(const EventView& e) {
       inv.issue_date = p->issue_date();
       inv.net_cents = p->net_cents();
       inv.vat_cents = p->vat_cents();
+      inv.recorded_by.insert(std::string(EventView::sv(e.env->actor_name())));
       add_to(pairs_[inv.pair_id].net_invoiced_cents, inv.net_cents);
       add_to(mentees_[inv.mentee_id].net_invoiced_cents, inv.net_cents);
       mentors_[inv.mentor_id].invoice_numbers.insert(inv.number);
@@ -188,6 +190,7 @@ void State::apply(const EventView& e) {
       auto& inv = slot(invoices_, sv(p->invoice_id()));
       add_to(inv.paid_cents, p->amount_cents());
       add_to(inv.vat_paid_cents, p->vat_cents());
+      inv.recorded_by.insert(std::string(EventView::sv(e.env->actor_name())));
       break;
     }
     case fb::Event::InvoiceCancelled: {
@@ -245,6 +248,42 @@ void State::apply(const EventView& e) {
       m.needs.clear();
       if (auto* a = p->areas())
         for (auto* name : *a) m.needs.push_back(name->str());
+      break;
+    }
+    case fb::Event::EvidenceAttached:
+      break;
+    case fb::Event::SampleDrawn: {
+      auto* p = e.as<fb::SampleDrawn>();
+      slot(programmes_, sv(p->programme_id())).samples.insert(str(p->sample_id()));
+      break;
+    }
+    case fb::Event::ExpenditureVerified: {
+      auto* p = e.as<fb::ExpenditureVerified>();
+      auto& inv = slot(invoices_, sv(p->invoice_id()));
+      inv.verified = true;
+      inv.certified_cents = p->certified_cents();
+      inv.deducted_cents = p->deducted_cents();
+      // A new verification certifies afresh: the corrections already
+      // applied stay counted against what it certifies.
+      break;
+    }
+    case fb::Event::FindingRecorded: {
+      auto* p = e.as<fb::FindingRecorded>();
+      auto& f = slot(findings_, sv(p->finding_id()));
+      f.id = str(p->finding_id());
+      f.programme_id = str(p->programme_id());
+      f.invoice_id = str(p->invoice_id());
+      f.recorded_by = std::string(EventView::sv(e.env->actor_name()));
+      f.amount_cents = p->amount_cents();
+      break;
+    }
+    case fb::Event::FinancialCorrectionApplied: {
+      auto* p = e.as<fb::FinancialCorrectionApplied>();
+      auto& f = slot(findings_, sv(p->finding_id()));
+      add_to(f.corrected_cents, p->amount_cents());
+      f.corrections.insert(str(p->correction_id()));
+      slot(corrections_, sv(p->correction_id())) = f.id;
+      add_to(slot(invoices_, sv(p->invoice_id())).corrected_cents, p->amount_cents());
       break;
     }
     case fb::Event::NONE:

@@ -16,6 +16,7 @@
 
 #include "ledger/envelope.h"
 #include "ledger/rules.h"
+#include "ledger/sha256.h"
 
 namespace pl {
 
@@ -24,9 +25,10 @@ struct ProgrammeState {
   Rules rules;
   std::uint32_t rules_version = 0;  // 1 when opened, +1 per amendment
   bool closed = false;
+  std::set<std::string> samples;  // ids of the samples drawn
   template <class A>
   void io(A& a) {
-    a(id, name, coordinator, rules, rules_version, closed);
+    a(id, name, coordinator, rules, rules_version, closed, samples);
   }
 };
 
@@ -125,6 +127,15 @@ struct InvoiceState {
   std::int64_t vat_paid_cents = 0, vat_credited_cents = 0;
   bool cancelled = false;
   std::set<std::string> credit_notes;
+  // The people (actor names) who recorded the invoice or a payment of it:
+  // none of them may verify it (four eyes).
+  std::set<std::string> recorded_by;
+  // The last verification, and the corrections since taken off what it certified.
+  bool verified = false;
+  std::int64_t certified_cents = 0, deducted_cents = 0, corrected_cents = 0;
+  std::int64_t net_invoiced_cents() const { return net_cents - credited_cents; }
+  // What is certified less the corrections: what a correction may still take.
+  std::int64_t correctable_cents() const { return certified_cents - corrected_cents; }
   // What can still be paid or credited of each part: the VAT-excluded
   // amount (net less credit notes less payments) and the VAT.
   std::int64_t due_cents() const { return net_cents - credited_cents - paid_cents; }
@@ -132,7 +143,20 @@ struct InvoiceState {
   template <class A>
   void io(A& a) {
     a(id, pair_id, mentor_id, mentee_id, number, issue_date, net_cents, vat_cents, paid_cents, credited_cents,
-      vat_paid_cents, vat_credited_cents, cancelled, credit_notes);
+      vat_paid_cents, vat_credited_cents, cancelled, credit_notes, recorded_by, verified, certified_cents,
+      deducted_cents, corrected_cents);
+  }
+};
+
+// A finding on an invoice's expenditure, and the corrections that answer it.
+struct FindingState {
+  std::string id, programme_id, invoice_id;
+  std::string recorded_by;  // the actor's name: not the one to correct it (four eyes)
+  std::int64_t amount_cents = 0, corrected_cents = 0;
+  std::set<std::string> corrections;
+  template <class A>
+  void io(A& a) {
+    a(id, programme_id, invoice_id, recorded_by, amount_cents, corrected_cents, corrections);
   }
 };
 
@@ -170,6 +194,11 @@ class State {
   const Map<TourState>& tours() const { return tours_; }
   // Credit note id -> invoice id.
   const Map<std::string>& credit_notes() const { return credit_notes_; }
+  const Map<FindingState>& findings() const { return findings_; }
+  // Correction id -> finding id.
+  const Map<std::string>& corrections() const { return corrections_; }
+  // The hash of the last event applied (zeros before any): a sample's seed.
+  const Hash& head_hash() const { return head_hash_; }
   // Session topics, interned: SessionState::topics index this.
   const std::vector<std::string>& topic_names() const { return topic_names_; }
 
@@ -178,7 +207,7 @@ class State {
   template <class A>
   void io(A& a) {
     a(position_, counts_, programmes_, mentees_, applications_, mentors_, pairs_, invoices_, tours_, credit_notes_,
-      topic_names_);
+      topic_names_, findings_, corrections_, head_hash_);
     if constexpr (!A::saving) {
       topic_index_.clear();
       for (std::uint32_t i = 0; i < topic_names_.size(); ++i) topic_index_.emplace(topic_names_[i], i);
@@ -210,6 +239,9 @@ class State {
   Map<TourState> tours_;
   Map<std::string> credit_notes_;
   std::vector<std::string> topic_names_;
+  Map<FindingState> findings_;
+  Map<std::string> corrections_;
+  Hash head_hash_{};
   Map<std::uint32_t> topic_index_;  // derived from topic_names_
   std::uint32_t topic(std::string_view name);
 };

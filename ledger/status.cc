@@ -22,6 +22,8 @@ std::string_view kind_name(Kind k) {
       return "unavailable";
     case Kind::internal:
       return "internal";
+    case Kind::forbidden:
+      return "forbidden";
   }
   return "unknown";
 }

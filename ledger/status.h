@@ -29,6 +29,7 @@ enum class Kind : std::uint8_t {
   io_error = 6,          // the storage failed; nothing was acknowledged
   unavailable = 7,       // shutting down, or the writer is not running
   internal = 8,          // a broken invariant
+  forbidden = 9,         // the caller may not do this (four eyes: it recorded what it would check)
 };
 
 // The kind's name ("not_found"); "unknown" for a value outside the enum.
@@ -53,6 +54,9 @@ class [[nodiscard]] Status {
   static Status io_error(std::string message) { return make(Kind::io_error, "storage_error", std::move(message)); }
   static Status unavailable(std::string message) { return make(Kind::unavailable, "unavailable", std::move(message)); }
   static Status internal(std::string message) { return make(Kind::internal, "internal", std::move(message)); }
+  static Status forbidden(std::string reason, std::string message) {
+    return make(Kind::forbidden, std::move(reason), std::move(message));
+  }
 
   bool is_ok() const { return kind_ == Kind::ok; }
   explicit operator bool() const { return is_ok(); }

@@ -66,6 +66,7 @@ void ReadModels::apply(const EventView& e) {
       a.submitted_position = pos;
       a.email = str(p->email());
       a.knowledge_areas = strs(p->knowledge_areas());
+      a.recorded_at_us = e.recorded_at_us();
       break;
     }
     case fb::Event::ApplicationAccepted: {
@@ -98,7 +99,7 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::SessionLogged: {
       auto* p = e.as<fb::SessionLogged>();
-      slot(pairs_, sv(p->pair_id())).sessions.push_back(SessionText{str(p->summary()), {}});
+      slot(pairs_, sv(p->pair_id())).sessions.push_back(SessionText{str(p->summary()), {}, e.recorded_at_us()});
       break;
     }
     case fb::Event::SessionVoided: {
@@ -208,6 +209,86 @@ void ReadModels::apply(const EventView& e) {
       slot(needs_, sv(p->mentee_id())) = NeedsExtra{str(p->note()), pos};
       break;
     }
+    case fb::Event::EvidenceAttached: {
+      auto* p = e.as<fb::EvidenceAttached>();
+      EvidenceLink link;
+      link.entity = str(p->entity());
+      link.entity_id = str(p->entity_id());
+      link.session_id = str(p->session_id());
+      link.sha256 = str(p->sha256());
+      link.kind = str(p->kind());
+      link.filename = str(p->filename());
+      link.content_type = str(p->content_type());
+      link.note = str(p->note());
+      link.size = p->size();
+      link.position = pos;
+      link.recorded_at_us = e.recorded_at_us();
+      link.recorded_by = std::string(EventView::sv(e.env->actor_name()));
+      if (link.entity == "invoice")
+        slot(invoices_, link.entity_id).evidence.push_back(link);
+      else if (link.entity == "application")
+        slot(applications_, link.entity_id).evidence.push_back(link);
+      else
+        slot(pairs_, link.entity_id).evidence.push_back(link);
+      slot(evidence_, link.sha256).push_back(std::move(link));
+      break;
+    }
+    case fb::Event::SampleDrawn: {
+      auto* p = e.as<fb::SampleDrawn>();
+      SampleRow row;
+      row.id = str(p->sample_id());
+      row.population = str(p->population());
+      row.method = str(p->method());
+      row.size = p->size();
+      row.population_count = p->population_count();
+      row.population_total_cents = p->population_total_cents();
+      row.interval_cents = p->interval_cents();
+      row.seed = to_hex(EventView::bytes(p->seed()));
+      row.population_sha256 = str(p->population_sha256());
+      if (auto* items = p->items())
+        for (auto* it : *items) row.units.push_back({str(it->id()), it->amount_cents(), it->hits()});
+      row.recorded = {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))};
+      slot(programmes_, sv(p->programme_id())).samples.push_back(std::move(row));
+      break;
+    }
+    case fb::Event::ExpenditureVerified: {
+      auto* p = e.as<fb::ExpenditureVerified>();
+      slot(invoices_, sv(p->invoice_id())).verification =
+          VerificationRow{p->certified_cents(),
+                          p->deducted_cents(),
+                          str(p->error_type()),
+                          str(p->note()),
+                          str(p->sample_id()),
+                          {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))}};
+      break;
+    }
+    case fb::Event::FindingRecorded: {
+      auto* p = e.as<fb::FindingRecorded>();
+      FindingRow row;
+      row.id = str(p->finding_id());
+      row.source = str(p->source());
+      row.invoice_id = str(p->invoice_id());
+      row.error_type = str(p->error_type());
+      row.description = str(p->description());
+      if (auto* ps = p->positions()) row.positions.assign(ps->begin(), ps->end());
+      row.amount_cents = p->amount_cents();
+      row.recorded = {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))};
+      slot(programmes_, sv(p->programme_id())).findings.push_back(row.id);
+      findings_[row.id] = std::move(row);
+      break;
+    }
+    case fb::Event::FinancialCorrectionApplied: {
+      auto* p = e.as<fb::FinancialCorrectionApplied>();
+      CorrectionRow row{str(p->correction_id()),
+                        str(p->finding_id()),
+                        str(p->invoice_id()),
+                        str(p->reason()),
+                        p->amount_cents(),
+                        {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))}};
+      slot(invoices_, row.invoice_id).corrections.push_back(row);
+      slot(findings_, row.finding_id).corrections.push_back(std::move(row));
+      break;
+    }
     default:
       break;
   }
@@ -237,6 +318,21 @@ void add_invoice(const InvoiceState& inv, const InvoiceExtra& x, Figures& f, Exp
   for (auto& p : x.payments) {
     put(f.paid, l(&Explain::paid), {p.position, p.cents, E::InvoicePaid, p.date});
     put(f.vat_paid, l(&Explain::vat_paid), {p.position, p.vat_cents, E::InvoicePaid, p.date});
+  }
+  // The control of spending: the last verification, and the corrections.
+  // A cancelled invoice declares nothing.
+  if (!inv.cancelled && x.verification.recorded.position != 0) {
+    const VerificationRow& v = x.verification;
+    std::int32_t day = day_of(v.recorded.at_us);
+    std::uint64_t at = v.recorded.position;
+    put(f.verified, l(&Explain::verified), {at, sat_add(v.certified_cents, v.deducted_cents), E::ExpenditureVerified, day});
+    put(f.certified, l(&Explain::certified), {at, v.certified_cents, E::ExpenditureVerified, day});
+    put(f.deducted, l(&Explain::deducted), {at, v.deducted_cents, E::ExpenditureVerified, day});
+    for (auto& c : x.corrections) {
+      std::int32_t cday = day_of(c.recorded.at_us);
+      put(f.certified, l(&Explain::certified), {c.recorded.position, -c.amount_cents, E::FinancialCorrectionApplied, cday});
+      put(f.corrected, l(&Explain::corrected), {c.recorded.position, c.amount_cents, E::FinancialCorrectionApplied, cday});
+    }
   }
   if (inv.cancelled) {
     // A cancelled invoice counts no more: the cancellation takes back its
@@ -289,12 +385,17 @@ Figures& Figures::operator+=(const Figures& o) {
   add_to(vat_invoiced, o.vat_invoiced);
   add_to(vat_credited, o.vat_credited);
   add_to(vat_paid, o.vat_paid);
+  add_to(verified, o.verified);
+  add_to(certified, o.certified);
+  add_to(deducted, o.deducted);
+  add_to(corrected, o.corrected);
   return *this;
 }
 
 void Explain::append(const Explain& o) {
   for (auto m : {&Explain::agreed, &Explain::invoiced, &Explain::credited, &Explain::paid, &Explain::vat_invoiced,
-                 &Explain::vat_credited, &Explain::vat_paid})
+                 &Explain::vat_credited, &Explain::vat_paid, &Explain::verified, &Explain::certified,
+                 &Explain::deducted, &Explain::corrected})
     (this->*m).insert((this->*m).end(), (o.*m).begin(), (o.*m).end());
 }
 
@@ -419,8 +520,10 @@ BudgetLine mentee_budget(const ReadModels& rm, const MenteeState& mentee, bool e
   if (auto* pairs = find(rm.pairs_of_mentee(), mentee.id))
     for (auto& pid : *pairs)
       if (auto* pr = find(rm.core().pairs(), pid)) add_pair(rm, *pr, line.f, explain ? &line.explain : nullptr);
-  if (auto* prog = find(rm.core().programmes(), mentee.programme_id))
+  if (auto* prog = find(rm.core().programmes(), mentee.programme_id)) {
     line.eu_share_cents = eu_share(line.f.eligible(prog->rules.vat_eligible), prog->rules.cofunding_bp);
+    line.certified_eu_share_cents = eu_share(line.f.certified, prog->rules.cofunding_bp);
+  }
   return line;
 }
 
@@ -450,6 +553,7 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
   }
   for (auto& [k, c] : countries) {
     c.eu_share_cents = eu_share(c.f.eligible(b.vat_eligible), b.cofunding_bp);
+    c.certified_eu_share_cents = eu_share(c.f.certified, b.cofunding_bp);
     b.countries.push_back(std::move(c));
   }
   // Per mentor, from the mentor's own pairs: an independent path to the
@@ -465,9 +569,11 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
       for (auto& pid : *pairs)
         if (auto* pr = find(rm.core().pairs(), pid)) add_pair(rm, *pr, line.f, explain ? &line.explain : nullptr);
     line.eu_share_cents = eu_share(line.f.eligible(b.vat_eligible), b.cofunding_bp);
+    line.certified_eu_share_cents = eu_share(line.f.certified, b.cofunding_bp);
     b.mentors.push_back(std::move(line));
   }
   b.eu_share_cents = eu_share(b.totals.eligible(b.vat_eligible), b.cofunding_bp);
+  b.certified_eu_share_cents = eu_share(b.totals.certified, b.cofunding_bp);
   b.own_share_cents = b.totals.eligible(b.vat_eligible) - b.eu_share_cents;
   b.rounding_difference_cents = b.eu_share_cents - b.mentee_eu_share_sum_cents;
   return b;
@@ -503,6 +609,142 @@ std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::
   std::vector<MonthFigure> out;
   for (auto& [m, cents] : months) out.push_back({m, cents});
   return out;
+}
+
+namespace {
+
+bool has_kind(const std::vector<EvidenceLink>& links, const std::string& kind, std::string_view entity,
+              std::string_view session_id = {}) {
+  return std::any_of(links.begin(), links.end(), [&](const EvidenceLink& l) {
+    return l.kind == kind && l.entity == entity && (entity != "session" || l.session_id == session_id);
+  });
+}
+
+}  // namespace
+
+std::vector<EvidenceGap> evidence_gaps(const ReadModels& rm, const std::string& programme_id) {
+  std::vector<EvidenceGap> out;
+  const ProgrammeState* prog = find(rm.core().programmes(), programme_id);
+  const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
+  if (!prog || !idx) return out;
+  static const std::vector<EvidenceLink> kNone;
+  for (const std::string& req : prog->rules.evidence_required) {
+    auto colon = req.find(':');
+    if (colon == std::string::npos) continue;
+    std::string step = req.substr(0, colon), kind = req.substr(colon + 1);
+    auto gap = [&](std::string entity, std::string id, std::string session, std::string pair, std::string mentee,
+                   std::uint64_t position) {
+      out.push_back({step, kind, std::move(entity), std::move(id), std::move(session), std::move(pair),
+                     std::move(mentee), position});
+    };
+    if (step == "invoice" || step == "payment") {
+      for (auto& iid : idx->invoices) {
+        const InvoiceState* inv = find(rm.core().invoices(), iid);
+        const InvoiceExtra* x = find(rm.invoices(), iid);
+        if (!inv || !x || inv->cancelled) continue;
+        if (step == "payment" && x->payments.empty()) continue;
+        if (!has_kind(x->evidence, kind, "invoice"))
+          gap("invoice", iid, "", inv->pair_id, inv->mentee_id,
+              step == "payment" ? x->payments.front().position : x->issued_position);
+      }
+    } else if (step == "completion" || step == "session") {
+      for (auto& pid : idx->pairs) {
+        const PairState* pr = find(rm.core().pairs(), pid);
+        const PairExtra* x = find(rm.pairs(), pid);
+        if (!pr) continue;
+        const auto& links = x ? x->evidence : kNone;
+        if (step == "completion") {
+          if (pr->status == PairStatus::completed && !has_kind(links, kind, "pair"))
+            gap("pair", pid, "", pid, pr->mentee_id, x ? x->ended_position : 0);
+          continue;
+        }
+        for (auto& session : pr->sessions)
+          if (!session.voided() && !has_kind(links, kind, "session", session.id))
+            gap("session", pid, session.id, pid, pr->mentee_id, session.position);
+      }
+    } else if (step == "application") {
+      for (auto& aid : idx->applications) {
+        const ApplicationState* app = find(rm.core().applications(), aid);
+        const ApplicationExtra* x = find(rm.applications(), aid);
+        if (!app || app->status != ApplicationStatus::accepted) continue;
+        if (!has_kind(x ? x->evidence : kNone, kind, "application"))
+          gap("application", aid, "", "", "", x ? x->decided_position : 0);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<LateEntry> late_entries(const ReadModels& rm, const std::string& programme_id, std::int32_t days) {
+  std::vector<LateEntry> out;
+  const ProgrammeState* prog = find(rm.core().programmes(), programme_id);
+  const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
+  if (!prog || !idx) return out;
+  for (auto& pid : idx->pairs) {
+    const PairState* pr = find(rm.core().pairs(), pid);
+    const PairExtra* x = find(rm.pairs(), pid);
+    if (!pr || !x) continue;
+    for (std::size_t i = 0; i < pr->sessions.size() && i < x->sessions.size(); ++i) {
+      const SessionState& s = pr->sessions[i];
+      std::int64_t late = day_of(x->sessions[i].recorded_at_us) - s.date;
+      if (late > days)
+        out.push_back({"session_late", "session", s.id, pid, s.date, x->sessions[i].recorded_at_us, late, s.position,
+                       "session of " + format_date(s.date) + " recorded " + std::to_string(late) + " days later" +
+                           (s.voided() ? " (since voided)" : "")});
+    }
+  }
+  const std::int64_t deadline = prog->rules.application_deadline_us;
+  if (deadline != 0)
+    for (auto& aid : idx->applications) {
+      const ApplicationState* app = find(rm.core().applications(), aid);
+      const ApplicationExtra* x = find(rm.applications(), aid);
+      if (!app || !x) continue;
+      if (app->received_at_us <= deadline && x->recorded_at_us > deadline)
+        out.push_back({"application_after_deadline", "application", aid, "", day_of(app->received_at_us),
+                       x->recorded_at_us, 0, x->submitted_position,
+                       "received " + format_instant(app->received_at_us) + ", recorded " +
+                           format_instant(x->recorded_at_us) + ", after the deadline " + format_instant(deadline)});
+    }
+  for (auto& iid : idx->invoices) {
+    const InvoiceState* inv = find(rm.core().invoices(), iid);
+    const InvoiceExtra* x = find(rm.invoices(), iid);
+    if (!inv || !x) continue;
+    for (auto& p : x->payments)
+      if (p.date < inv->issue_date)
+        out.push_back({"payment_before_invoice", "invoice", iid, inv->pair_id, p.date, 0, 0, p.position,
+                       "paid " + format_date(p.date) + ", before the invoice's issue date " +
+                           format_date(inv->issue_date)});
+    if (inv->cancelled) continue;
+    const PairState* pr = find(rm.core().pairs(), inv->pair_id);
+    std::int32_t first = 0;
+    if (pr)
+      for (auto& s : pr->sessions)
+        if (!s.voided() && (first == 0 || s.date < first)) first = s.date;
+    if (first == 0 || inv->issue_date < first)
+      out.push_back({"invoice_before_first_session", "invoice", iid, inv->pair_id, inv->issue_date, 0, 0,
+                     x->issued_position,
+                     first == 0 ? "issued " + format_date(inv->issue_date) + "; the pair has no session"
+                                : "issued " + format_date(inv->issue_date) + ", before the pair's first session on " +
+                                      format_date(first)});
+  }
+  std::sort(out.begin(), out.end(), [](const LateEntry& a, const LateEntry& b) { return a.position < b.position; });
+  return out;
+}
+
+Retention retention(const ReadModels& rm, const std::string& programme_id) {
+  Retention r;
+  const ProgrammeState* prog = find(rm.core().programmes(), programme_id);
+  const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
+  if (!prog || !idx) return r;
+  r.years = prog->rules.retention_years;
+  for (auto& iid : idx->invoices)
+    if (const InvoiceExtra* x = find(rm.invoices(), iid))
+      for (auto& p : x->payments) r.last_payment_date = std::max(r.last_payment_date, p.date);
+  if (r.last_payment_date != 0) {
+    int year = std::stoi(format_date(r.last_payment_date).substr(0, 4));
+    r.retain_until = days_from_civil(year + r.years, 12, 31);
+  }
+  return r;
 }
 
 std::vector<Suggestion> mentor_suggestions(const ReadModels& rm, const MenteeState& mentee) {

@@ -33,15 +33,44 @@ namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 6;
+inline constexpr std::uint32_t kReadModelsVersion = 7;
 
 // The texts of one session, which the write-side State does not keep.
 struct SessionText {
   std::string summary;      // as logged
   std::string void_reason;  // empty while the session is not voided
+  std::int64_t recorded_at_us = 0;
   template <class A>
   void io(A& a) {
-    a(summary, void_reason);
+    a(summary, void_reason, recorded_at_us);
+  }
+};
+
+// A document attached to an entity (EvidenceAttached).
+struct EvidenceLink {
+  std::string entity;     // invoice, pair, session, application
+  std::string entity_id;  // the invoice's, pair's or application's id
+  std::string session_id;  // entity session only
+  std::string sha256, kind, filename, content_type, note;
+  std::int64_t size = 0;
+  std::uint64_t position = 0;
+  std::int64_t recorded_at_us = 0;
+  std::string recorded_by;
+  template <class A>
+  void io(A& a) {
+    a(entity, entity_id, session_id, sha256, kind, filename, content_type, note, size, position, recorded_at_us,
+      recorded_by);
+  }
+};
+
+// Who recorded an event, and when.
+struct Recorded {
+  std::uint64_t position = 0;
+  std::int64_t at_us = 0;
+  std::string by;  // the actor's name
+  template <class A>
+  void io(A& a) {
+    a(position, at_us, by);
   }
 };
 
@@ -58,10 +87,11 @@ struct PairExtra {
   std::uint64_t stream_version = 0;  // of pair-<id>, for If-Match
   // One per PairState::sessions, in the same order (the order logged).
   std::vector<SessionText> sessions;
+  std::vector<EvidenceLink> evidence;  // the pair's and its sessions', in the order attached
   template <class A>
   void io(A& a) {
     a(assigned_position, ended_position, assigned_day, ended_day, end_reason, override_reason, topics, invoices,
-      report_language, report_position, stream_version, sessions);
+      report_language, report_position, stream_version, sessions, evidence);
   }
 };
 
@@ -88,6 +118,27 @@ struct Movement {  // a payment or a credit note
   }
 };
 
+// The last ExpenditureVerified of an invoice.
+struct VerificationRow {
+  std::int64_t certified_cents = 0, deducted_cents = 0;
+  std::string error_type, note, sample_id;
+  Recorded recorded;  // position 0: not verified
+  template <class A>
+  void io(A& a) {
+    a(certified_cents, deducted_cents, error_type, note, sample_id, recorded);
+  }
+};
+
+struct CorrectionRow {
+  std::string id, finding_id, invoice_id, reason;
+  std::int64_t amount_cents = 0;
+  Recorded recorded;
+  template <class A>
+  void io(A& a) {
+    a(id, finding_id, invoice_id, reason, amount_cents, recorded);
+  }
+};
+
 struct InvoiceExtra {
   std::uint64_t issued_position = 0;
   std::uint64_t cancelled_position = 0;  // 0: not cancelled
@@ -95,9 +146,47 @@ struct InvoiceExtra {
   std::string cancel_reason;
   std::vector<Movement> payments, credits;
   std::uint64_t stream_version = 0;  // of invoice-<id>, for If-Match
+  std::vector<EvidenceLink> evidence;
+  VerificationRow verification;
+  std::vector<CorrectionRow> corrections;
   template <class A>
   void io(A& a) {
-    a(issued_position, cancelled_position, cancelled_day, cancel_reason, payments, credits, stream_version);
+    a(issued_position, cancelled_position, cancelled_day, cancel_reason, payments, credits, stream_version, evidence,
+      verification, corrections);
+  }
+};
+
+struct SampleRow {
+  std::string id, population, method;
+  std::int64_t size = 0, population_count = 0, population_total_cents = 0, interval_cents = 0;
+  std::string seed, population_sha256;  // hex
+  struct Unit {
+    std::string id;
+    std::int64_t amount_cents = 0;
+    std::int32_t hits = 0;
+    template <class A>
+    void io(A& a) {
+      a(id, amount_cents, hits);
+    }
+  };
+  std::vector<Unit> units;
+  Recorded recorded;
+  template <class A>
+  void io(A& a) {
+    a(id, population, method, size, population_count, population_total_cents, interval_cents, seed, population_sha256,
+      units, recorded);
+  }
+};
+
+struct FindingRow {
+  std::string id, source, invoice_id, error_type, description;
+  std::vector<std::uint64_t> positions;
+  std::int64_t amount_cents = 0;
+  Recorded recorded;
+  std::vector<CorrectionRow> corrections;
+  template <class A>
+  void io(A& a) {
+    a(id, source, invoice_id, error_type, description, positions, amount_cents, recorded, corrections);
   }
 };
 
@@ -117,9 +206,11 @@ struct ApplicationExtra {
   std::string email;
   std::vector<std::string> knowledge_areas;
   std::string rejection_reason;
+  std::int64_t recorded_at_us = 0;  // when the submission was recorded (received_at may be earlier)
+  std::vector<EvidenceLink> evidence;
   template <class A>
   void io(A& a) {
-    a(submitted_position, decided_position, email, knowledge_areas, rejection_reason);
+    a(submitted_position, decided_position, email, knowledge_areas, rejection_reason, recorded_at_us, evidence);
   }
 };
 
@@ -163,9 +254,11 @@ struct ProgrammeIndex {
   std::uint64_t opened_position = 0;
   std::vector<std::string> mentees, applications, mentors, pairs, invoices, tours;
   std::vector<MeetingRow> meetings;
+  std::vector<SampleRow> samples;     // in the order drawn
+  std::vector<std::string> findings;  // in the order recorded
   template <class A>
   void io(A& a) {
-    a(opened_position, mentees, applications, mentors, pairs, invoices, tours, meetings);
+    a(opened_position, mentees, applications, mentors, pairs, invoices, tours, meetings, samples, findings);
   }
 };
 
@@ -189,11 +282,14 @@ class ReadModels {
   const Map<NeedsExtra>& needs() const { return needs_; }
   const Map<std::vector<std::string>>& pairs_of_mentee() const { return pairs_of_mentee_; }
   const Map<std::vector<std::string>>& pairs_of_mentor() const { return pairs_of_mentor_; }
+  // Every attachment of each document, by its SHA-256 (hex), in the order attached.
+  const Map<std::vector<EvidenceLink>>& evidence() const { return evidence_; }
+  const Map<FindingRow>& findings() const { return findings_; }
 
   template <class A>
   void io(A& a) {
     a(core_, recorded_at_us_, pairs_, invoices_, applications_, programmes_, tours_, pairs_of_mentee_, pairs_of_mentor_,
-      needs_);
+      needs_, evidence_, findings_);
   }
 
  private:
@@ -207,6 +303,8 @@ class ReadModels {
   Map<std::vector<std::string>> pairs_of_mentee_;
   Map<std::vector<std::string>> pairs_of_mentor_;
   Map<NeedsExtra> needs_;
+  Map<std::vector<EvidenceLink>> evidence_;
+  Map<FindingRow> findings_;
 };
 
 // ---- Views derived from the read models ----
@@ -268,9 +366,17 @@ std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme
 // is counted apart (vat_*). The eligible cost, on which the EU share is
 // computed, is the net invoiced plus, where the programme's rules make VAT
 // eligible, the VAT invoiced less the VAT credited.
+//
+// The control of spending (of invoices not cancelled, VAT excluded):
+//   verified   the net invoiced of the verified invoices, as verified
+//   certified  what their last verifications certified, less the financial
+//              corrections applied since (each correction is an entry)
+//   deducted   what those verifications deducted
+//   corrected  the financial corrections
 struct Figures {
   std::int64_t agreed = 0, invoiced = 0, credited = 0, paid = 0;
   std::int64_t vat_invoiced = 0, vat_credited = 0, vat_paid = 0;
+  std::int64_t verified = 0, certified = 0, deducted = 0, corrected = 0;
   Figures& operator+=(const Figures& o);
   bool operator==(const Figures&) const = default;
   std::int64_t net() const { return sat_sub(invoiced, credited); }
@@ -279,6 +385,7 @@ struct Figures {
 };
 struct Explain {
   std::vector<Entry> agreed, invoiced, credited, paid, vat_invoiced, vat_credited, vat_paid;
+  std::vector<Entry> verified, certified, deducted, corrected;
   void append(const Explain& o);
 };
 struct BudgetLine {
@@ -287,7 +394,8 @@ struct BudgetLine {
   std::string country;
   Figures f;
   std::int64_t eu_share_cents = 0;
-  Explain explain;  // filled only when asked
+  std::int64_t certified_eu_share_cents = 0;  // the EU share of the certified expenditure
+  Explain explain;                            // filled only when asked
 };
 struct Budget {
   std::int64_t fee_cap_cents = 0;
@@ -295,6 +403,7 @@ struct Budget {
   bool vat_eligible = false;
   Figures totals;
   std::int64_t eu_share_cents = 0, own_share_cents = 0;
+  std::int64_t certified_eu_share_cents = 0;
   // Sum of the per-mentee EU shares, and how far below the programme's it
   // falls because each mentee's share is rounded down on its own (between 0
   // and one cent per mentee with a share).
@@ -336,6 +445,45 @@ struct MonthFigure {
   std::int64_t net_invoiced_cents = 0;
 };
 std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::string& programme_id);
+
+// ---- The control of spending
+
+// What the programme's rules (evidence_required, "step:kind") ask for and no
+// attached document gives: one row per entity and missing kind.
+//   invoice     each invoice not cancelled: a document of the kind on the invoice
+//   payment     each invoice not cancelled with a payment: likewise
+//   completion  each completed pair: on the pair
+//   session     each session not voided: on the session
+//   application each accepted application: on the application
+struct EvidenceGap {
+  std::string step, kind, entity, entity_id, session_id, pair_id, mentee_id;
+  std::uint64_t position = 0;  // of the event that made the step (issued, first payment, completed, ...)
+};
+std::vector<EvidenceGap> evidence_gaps(const ReadModels& rm, const std::string& programme_id);
+
+// Entries an auditor looks at twice:
+//   session_late                 a session recorded more than `days` days after its date
+//   application_after_deadline   received before the deadline, recorded after it
+//   payment_before_invoice       a payment dated before its invoice's issue date
+//   invoice_before_first_session an invoice (not cancelled) dated before its pair's first
+//                                session not voided, or with no such session
+struct LateEntry {
+  std::string type, entity, entity_id, pair_id;
+  std::int32_t date = 0;  // the business date (session, payment or issue date; an application's receipt day)
+  std::int64_t recorded_at_us = 0;
+  std::int64_t days_late = 0;  // session_late: days between the date and the recording day
+  std::uint64_t position = 0;
+  std::string detail;
+};
+std::vector<LateEntry> late_entries(const ReadModels& rm, const std::string& programme_id, std::int32_t days);
+
+// How long a programme's documents are kept: until 31 December of the year
+// of its last payment plus the rule retention_years. Zeros while nothing is paid.
+struct Retention {
+  std::int32_t last_payment_date = 0, retain_until = 0;
+  std::int32_t years = 0;
+};
+Retention retention(const ReadModels& rm, const std::string& programme_id);
 
 // The accepted mentors of a mentee's programme, ranked for it. The score is
 // the sum of its parts, each given with the reason for it:

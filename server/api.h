@@ -157,6 +157,12 @@ class Api {
   void hours_view(Ctx& c);
   void tours(Ctx& c);
   void meetings(Ctx& c);
+  // --- the control of spending (api_control.cc)
+  void evidence_gaps(Ctx& c);
+  void samples(Ctx& c);
+  void sample(Ctx& c);
+  void findings(Ctx& c);
+  void late_entries(Ctx& c);
   void events(Ctx& c);
   void stream(Ctx& c);
   void live(Ctx& c);

@@ -15,7 +15,7 @@ namespace pl {
 using nlohmann::json;
 
 bool known_role(const std::string& role) {
-  return role == "coordinator" || role == "finance" || role == "auditor" || role == "mentor";
+  return role == "coordinator" || role == "finance" || role == "auditor" || role == "controller" || role == "mentor";
 }
 
 namespace {

@@ -129,6 +129,22 @@ class Reader {
     return out;
   }
   // Whether the body gives `key` (not null).
+  // A list of event positions: whole numbers from 1, none twice.
+  std::vector<std::uint64_t> positions(const char* key, bool required = true) {
+    std::vector<std::uint64_t> out;
+    const json* v = get(key, required);
+    if (!v) return out;
+    if (!v->is_array()) return type_error(key, "an array of positions"), out;
+    for (const auto& e : *v) {
+      if (!e.is_number_unsigned() || e.get<std::uint64_t>() == 0)
+        return fail(std::string(key) + " must hold event positions: whole numbers from 1"), out;
+      if (std::find(out.begin(), out.end(), e.get<std::uint64_t>()) != out.end())
+        return fail(std::string(key) + " names position " + std::to_string(e.get<std::uint64_t>()) + " twice"), out;
+      out.push_back(e.get<std::uint64_t>());
+    }
+    if (out.size() > 1000) return fail(std::string(key) + " names more than 1000 positions"), out;
+    return out;
+  }
   bool has(const char* key) const {
     if (!j_.is_object()) return false;
     auto it = j_.find(key);
@@ -216,14 +232,16 @@ Rules read_rules(Reader& r) {
         v.number = r.instant(key.c_str()).value_or(0);
         break;
       case RuleUnit::strings:
-        v.strings = r.strings(key.c_str());
+        v.strings = r.strings(key.c_str(), !f.optional());  // an optional list: empty unless given
         break;
       case RuleUnit::boolean:  // optional: false unless given
         v.number = r.boolean(key.c_str()) ? 1 : 0;
         break;
       case RuleUnit::basis_points:
-      case RuleUnit::count:
-        v.number = f.wide ? r.integer(key.c_str()) : r.int32(key.c_str());
+      case RuleUnit::count:  // optional when the schema gives a default
+        v.number = !f.optional() || r.has(key.c_str())
+                       ? (f.wide ? r.integer(key.c_str()) : r.int32(key.c_str()))
+                       : f.fallback;
         break;
     }
     values.push_back(std::move(v));
@@ -247,7 +265,7 @@ AmendRules read_amend_rules(Reader& b, Reader& p) {
   c.rules = read_rules(b);
   c.reason = b.text("reason");
   for (const RuleField& f : rule_fields())
-    if (f.unit == RuleUnit::boolean && !b.has(std::string(f.json_name).c_str())) c.kept.emplace_back(f.name);
+    if (f.optional() && !b.has(std::string(f.json_name).c_str())) c.kept.emplace_back(f.name);
   return c;
 }
 
@@ -464,6 +482,72 @@ DiagnoseNeeds read_diagnose_needs(Reader& b, Reader& p) {
   return c;
 }
 
+// ---- control of spending
+// The document's file name, type and size are the store's: Api::command
+// fills them in from the hash.
+AttachEvidence read_attach(Reader& b, std::string entity, std::string id) {
+  AttachEvidence c;
+  c.entity = std::move(entity);
+  c.entity_id = std::move(id);
+  c.sha256 = b.text("sha256", true, 64);
+  c.kind = b.text("kind");
+  c.note = b.text("note", false);
+  return c;
+}
+AttachEvidence read_attach_invoice_evidence(Reader& b, Reader& p) { return read_attach(b, "invoice", p.text("iid")); }
+AttachEvidence read_attach_pair_evidence(Reader& b, Reader& p) { return read_attach(b, "pair", p.text("pair")); }
+AttachEvidence read_attach_session_evidence(Reader& b, Reader& p) {
+  AttachEvidence c = read_attach(b, "session", p.text("pair"));
+  c.session_id = p.text("sid");
+  return c;
+}
+AttachEvidence read_attach_application_evidence(Reader& b, Reader& p) {
+  return read_attach(b, "application", p.text("aid"));
+}
+
+DrawSample read_draw_sample(Reader& b, Reader& p) {
+  DrawSample c;
+  c.programme_id = p.text("pid");
+  c.id = b.text("id");
+  c.population = b.text("population");
+  c.method = b.text("method");
+  c.size = b.integer("size");
+  return c;
+}
+
+VerifyExpenditure read_verify_expenditure(Reader& b, Reader& p) {
+  VerifyExpenditure c;
+  c.invoice_id = p.text("iid");
+  c.certified_cents = b.cents("certified_cents");
+  c.deducted_cents = b.cents("deducted_cents");
+  c.error_type = b.text("error_type", false);
+  c.note = b.text("note", false);
+  c.sample_id = b.text("sample_id", false);
+  return c;
+}
+
+RecordFinding read_record_finding(Reader& b, Reader& p) {
+  RecordFinding c;
+  c.programme_id = p.text("pid");
+  c.id = b.text("id");
+  c.source = b.text("source");
+  c.invoice_id = b.text("invoice_id");
+  c.positions = b.positions("positions");
+  c.error_type = b.text("error_type");
+  c.amount_cents = b.cents("amount_cents");
+  c.description = b.text("description");
+  return c;
+}
+
+ApplyCorrection read_apply_correction(Reader& b, Reader& p) {
+  ApplyCorrection c;
+  c.finding_id = p.text("fid");
+  c.id = b.text("id");
+  c.amount_cents = b.cents("amount_cents");
+  c.reason = b.text("reason");
+  return c;
+}
+
 template <class T, T (*Read)(Reader&, Reader&)>
 Result<AnyCommand> parse_with(const json& params, const json& body) {
   static const json kEmpty = json::object();
@@ -514,6 +598,17 @@ const CommandSpec register_tour_participant{"register_tour_participant",
 const CommandSpec cancel_tour_participant{"cancel_tour_participant",
                                           &parse_with<CancelTourParticipant, read_cancel_tour_participant>};
 const CommandSpec diagnose_needs{"diagnose_needs", &parse_with<DiagnoseNeeds, read_diagnose_needs>};
+const CommandSpec attach_invoice_evidence{"attach_invoice_evidence",
+                                          &parse_with<AttachEvidence, read_attach_invoice_evidence>};
+const CommandSpec attach_pair_evidence{"attach_pair_evidence", &parse_with<AttachEvidence, read_attach_pair_evidence>};
+const CommandSpec attach_session_evidence{"attach_session_evidence",
+                                          &parse_with<AttachEvidence, read_attach_session_evidence>};
+const CommandSpec attach_application_evidence{"attach_application_evidence",
+                                              &parse_with<AttachEvidence, read_attach_application_evidence>};
+const CommandSpec draw_sample{"draw_sample", &parse_with<DrawSample, read_draw_sample>};
+const CommandSpec verify_expenditure{"verify_expenditure", &parse_with<VerifyExpenditure, read_verify_expenditure>};
+const CommandSpec record_finding{"record_finding", &parse_with<RecordFinding, read_record_finding>};
+const CommandSpec apply_correction{"apply_correction", &parse_with<ApplyCorrection, read_apply_correction>};
 }  // namespace commands
 
 const std::vector<const CommandSpec*>& command_specs() {
@@ -542,6 +637,14 @@ const std::vector<const CommandSpec*>& command_specs() {
       &commands::register_tour_participant,
       &commands::cancel_tour_participant,
       &commands::diagnose_needs,
+      &commands::attach_invoice_evidence,
+      &commands::attach_pair_evidence,
+      &commands::attach_session_evidence,
+      &commands::attach_application_evidence,
+      &commands::draw_sample,
+      &commands::verify_expenditure,
+      &commands::record_finding,
+      &commands::apply_correction,
   };
   return all;
 }

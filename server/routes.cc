@@ -47,6 +47,8 @@ int http_status(const Status& st) {
       return 409;
     case Kind::rule:
       return 422;
+    case Kind::forbidden:
+      return 403;
     case Kind::io_error:
     case Kind::unavailable:
       return 503;
@@ -113,12 +115,13 @@ unsigned role_bit(std::string_view role) {
   if (role == "finance") return kFinance;
   if (role == "auditor") return kAuditor;
   if (role == "mentor") return kMentor;
+  if (role == "controller") return kController;
   return 0;
 }
 
 std::vector<std::string> role_names(unsigned roles) {
   std::vector<std::string> out;
-  for (const char* r : {"coordinator", "finance", "auditor", "mentor"})
+  for (const char* r : {"coordinator", "finance", "auditor", "controller", "mentor"})
     if (roles & role_bit(r)) out.emplace_back(r);
   return out;
 }
@@ -192,6 +195,8 @@ Route other(std::string_view pattern, std::string_view operation, std::string_vi
 std::vector<Route> make_table() {
   namespace c = commands;
   constexpr unsigned kCoord = kCoordinator;
+  // Who sees the control's results: every role but mentors.
+  constexpr unsigned kControlReaders = kCoordinator | kFinance | kAuditor | kController;
   std::vector<Route> t = {
       // ---- outside /v1
       other("/healthz", "healthz", "Whether the ledger is serving and its reads are sound", "site", kNoToken,
@@ -261,13 +266,43 @@ std::vector<Route> make_table() {
       write("/v1/invoices/{iid}/cancel", "Cancel an invoice", "invoices", kFinance, c::cancel_invoice),
       write("/v1/invoices/{iid}/credit-notes", "Issue a credit note", "invoices", kFinance, c::issue_credit_note),
 
+      // ---- the control of spending (docs/CONTROL.md)
+      write("/v1/invoices/{iid}/evidence", "Attach a stored document to an invoice", "control", kFinance,
+            c::attach_invoice_evidence),
+      write("/v1/pairs/{pair}/evidence", "Attach a stored document to a pair", "control", kCoord | kMentor,
+            c::attach_pair_evidence),
+      write("/v1/pairs/{pair}/sessions/{sid}/evidence", "Attach a stored document to a session", "control",
+            kCoord | kMentor, c::attach_session_evidence),
+      write("/v1/applications/{aid}/evidence", "Attach a stored document to an application", "control", kCoord,
+            c::attach_application_evidence),
+      read("/v1/programmes/{pid}/audit/evidence-gaps", "evidence_gaps",
+           "The evidence the rules require that no attached document gives", "control", kControlReaders, M::none,
+           true, &Api::evidence_gaps, "EvidenceGaps"),
+      read("/v1/programmes/{pid}/samples", "samples", "The samples drawn in a programme", "control", kControlReaders,
+           M::none, true, &Api::samples, "SampleList"),
+      write("/v1/programmes/{pid}/samples", "Draw a sample: the seed is the ledger's head hash", "control",
+            kController, c::draw_sample),
+      read("/v1/programmes/{pid}/samples/{sid}", "sample", "A sample with its selection", "control", kControlReaders,
+           M::none, true, &Api::sample, "Sample"),
+      write("/v1/invoices/{iid}/verification", "Verify an invoice: certified and deducted (four eyes)", "control",
+            kController, c::verify_expenditure),
+      read("/v1/programmes/{pid}/findings", "findings", "The findings register with the corrections", "control",
+           kControlReaders, M::none, true, &Api::findings, "FindingList"),
+      write("/v1/programmes/{pid}/findings", "Record a finding on an invoice's expenditure", "control", kController,
+            c::record_finding),
+      write("/v1/findings/{fid}/corrections", "Apply a financial correction answering a finding (four eyes)",
+            "control", kFinance, c::apply_correction),
+      read("/v1/programmes/{pid}/audit/late-entries", "late_entries",
+           "Entries recorded late or dated oddly: late sessions, applications, payments before invoices", "control",
+           kControlReaders, M::none, true, &Api::late_entries, "LateEntries", {"days"}),
+
       // ---- figures and tours
       read("/v1/programmes/{pid}/budget", "budget", "Budget: agreed, invoiced, paid, EU and own shares", "figures",
            kAnyRole, M::scoped, true, &Api::budget_view, "Budget", {"explain"}),
       // Personal data and every invoice: not for mentors. Written on the as-of thread.
       with_body(read("/v1/programmes/{pid}/budget.xlsx", "budget_xlsx",
                      "The budget per mentee, the invoices, payments and credit notes as an Excel workbook", "figures",
-                     kCoord | kFinance | kAuditor, M::none, true, &Api::budget_xlsx, "BudgetWorkbook"),
+                     kControlReaders, M::none, true, &Api::budget_xlsx, "BudgetWorkbook"),
                 Body::xlsx),
       read("/v1/programmes/{pid}/hours", "hours", "Hours by mentee, mentor, pair, month, topic, mode or format",
            "figures", kAnyRole, M::scoped, true, &Api::hours_view, "Hours", {"group_by", "explain"}),
@@ -288,7 +323,7 @@ std::vector<Route> make_table() {
            &Api::stream, "StreamEvents"),
       read("/v1/audit/head", "head", "The last event's position and hash: a receipt to keep", "audit", kAnyRole,
            M::none, false, &Api::head, "Head"),
-      read("/v1/audit/verify", "verify", "Check every event's hash and link", "audit", kCoord | kAuditor, M::none,
+      read("/v1/audit/verify", "verify", "Check every event's hash and link", "audit", kCoord | kAuditor | kController, M::none,
            false, &Api::verify, "Verification"),
       other("/v1/audit/export", "export", "Every event, streamed as NDJSON or CSV", "audit", kAnyRole, &Api::export_log,
             Body::export_log, {}, {"export_format"}),
@@ -306,7 +341,7 @@ std::vector<Route> make_table() {
       // Personal data: auditors and coordinators, in the verify lane.
       other("/v1/audit/pack", "audit_pack",
             "The auditor's pack: events 1..at, the signed checkpoint, the totals, to check offline (a tar)", "audit",
-            kCoord | kAuditor, &Api::audit_pack, Body::tar, {}, {"pack_at"}),
+            kCoord | kAuditor | kController, &Api::audit_pack, Body::tar, {}, {"pack_at"}),
   };
   for (Route& r : t) {
     std::string_view p = r.pattern;

@@ -24,9 +24,10 @@ enum RoleBit : unsigned {
   kFinance = 1u << 1,
   kAuditor = 1u << 2,
   kMentor = 1u << 3,
+  kController = 1u << 4,  // verifies spending: samples, verifications, findings
 };
 // Every role: the reads that are open to any token (mentors see their own).
-inline constexpr unsigned kAnyRole = kCoordinator | kFinance | kAuditor | kMentor;
+inline constexpr unsigned kAnyRole = kCoordinator | kFinance | kAuditor | kMentor | kController;
 // No token asked for (health, metrics, the dashboard's files, the OpenAPI
 // document).
 inline constexpr unsigned kNoToken = 0;

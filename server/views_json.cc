@@ -54,7 +54,80 @@ json programme_json(const ReadModels& rm, const ProgrammeState& p) {
                      {"invoices", c->invoices},
                      {"tours", c->tours},
                      {"joint_meetings", c->joint_meetings}};
+  Retention r = retention(rm, p.id);
+  out["retention_years"] = p.rules.retention_years;
+  out["last_payment_date"] = r.last_payment_date ? json(format_date(r.last_payment_date)) : json(nullptr);
+  out["retain_until"] = r.retain_until ? json(format_date(r.retain_until)) : json(nullptr);
   return out;
+}
+
+json recorded_json(const Recorded& r) {
+  return {{"position", r.position}, {"recorded_at", format_instant(r.at_us)}, {"recorded_by", r.by}};
+}
+
+json evidence_links_json(const std::vector<EvidenceLink>& links) {
+  json out = json::array();
+  for (auto& l : links) {
+    json j = {{"sha256", l.sha256},         {"kind", l.kind},
+              {"entity", l.entity},         {"entity_id", l.entity_id},
+              {"filename", l.filename},     {"content_type", l.content_type},
+              {"size", l.size},             {"position", l.position},
+              {"recorded_at", format_instant(l.recorded_at_us)}, {"recorded_by", l.recorded_by}};
+    if (!l.session_id.empty()) j["session_id"] = l.session_id;
+    if (!l.note.empty()) j["note"] = l.note;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+json correction_json(const CorrectionRow& c) {
+  json j = {{"id", c.id},
+            {"finding_id", c.finding_id},
+            {"invoice_id", c.invoice_id},
+            {"amount_cents", c.amount_cents},
+            {"reason", c.reason}};
+  j.update(recorded_json(c.recorded));
+  return j;
+}
+
+json sample_json(const SampleRow& s) {
+  json units = json::array();
+  for (auto& u : s.units) units.push_back({{"id", u.id}, {"amount_cents", u.amount_cents}, {"hits", u.hits}});
+  json j = {{"id", s.id},
+            {"population", s.population},
+            {"method", s.method},
+            {"size", s.size},
+            {"seed", s.seed},
+            {"population_count", s.population_count},
+            {"population_total_cents", s.population_total_cents},
+            {"population_sha256", s.population_sha256},
+            {"interval_cents", s.interval_cents},
+            {"items", units}};
+  j.update(recorded_json(s.recorded));
+  return j;
+}
+
+json finding_json(const ReadModels& rm, const FindingRow& f) {
+  json corrections = json::array();
+  std::int64_t corrected = 0;
+  for (auto& c : f.corrections) {
+    corrections.push_back(correction_json(c));
+    corrected = sat_add(corrected, c.amount_cents);
+  }
+  const InvoiceState* inv = State::find(rm.core().invoices(), f.invoice_id);
+  json j = {{"id", f.id},
+            {"source", f.source},
+            {"invoice_id", f.invoice_id},
+            {"pair_id", inv ? inv->pair_id : std::string()},
+            {"mentee_id", inv ? inv->mentee_id : std::string()},
+            {"positions", f.positions},
+            {"error_type", f.error_type},
+            {"amount_cents", f.amount_cents},
+            {"description", f.description},
+            {"corrected_cents", corrected},
+            {"corrections", corrections}};
+  j.update(recorded_json(f.recorded));
+  return j;
 }
 
 json explain_entries_json(const std::vector<Entry>& es) {
@@ -162,6 +235,7 @@ json application_json(const ReadModels& rm, const ApplicationState& a) {
     out["email"] = row.extra->email;
     out["knowledge_areas"] = row.extra->knowledge_areas;
     if (!row.extra->rejection_reason.empty()) out["rejection_reason"] = row.extra->rejection_reason;
+    out["evidence"] = evidence_links_json(row.extra->evidence);
   }
   return out;
 }
@@ -201,7 +275,24 @@ json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
       out["cancelled_position"] = x->cancelled_position;
       out["cancel_reason"] = x->cancel_reason;
     }
+    out["evidence"] = evidence_links_json(x->evidence);
+    const VerificationRow& v = x->verification;
+    if (v.recorded.position) {
+      json vj = {{"certified_cents", v.certified_cents},
+                 {"deducted_cents", v.deducted_cents},
+                 {"error_type", v.error_type.empty() ? json(nullptr) : json(v.error_type)},
+                 {"note", v.note},
+                 {"sample_id", v.sample_id.empty() ? json(nullptr) : json(v.sample_id)}};
+      vj.update(recorded_json(v.recorded));
+      out["verification"] = vj;
+    } else {
+      out["verification"] = nullptr;
+    }
+    json corrections = json::array();
+    for (auto& c : x->corrections) corrections.push_back(correction_json(c));
+    out["corrections"] = corrections;
   }
+  out["corrected_cents"] = inv.corrected_cents;
   out["payments"] = payments;
   out["credit_notes"] = credits;
   return out;
@@ -269,6 +360,7 @@ json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, boo
     }
     if (r.extra->ended_position) out["ended_position"] = r.extra->ended_position;
     if (!r.extra->end_reason.empty()) out["end_reason"] = r.extra->end_reason;
+    out["evidence"] = evidence_links_json(r.extra->evidence);
   }
   out["sessions"] = sessions;
   out["invoices"] = invoices;
@@ -305,7 +397,11 @@ json figures_json(const Figures& f, const Explain* ex, bool vat_eligible) {
               {"vat_credited_cents", f.vat_credited},
               {"vat_paid_cents", f.vat_paid},
               {"vat_outstanding_cents", f.vat_net() - f.vat_paid},
-              {"eligible_cents", f.eligible(vat_eligible)}};
+              {"eligible_cents", f.eligible(vat_eligible)},
+              {"verified_cents", f.verified},
+              {"certified_cents", f.certified},
+              {"deducted_cents", f.deducted},
+              {"corrected_cents", f.corrected}};
   if (ex)
     out["explain"] = {{"agreed_cents", explain_entries_json(ex->agreed)},
                       {"invoiced_cents", explain_entries_json(ex->invoiced)},
@@ -313,7 +409,11 @@ json figures_json(const Figures& f, const Explain* ex, bool vat_eligible) {
                       {"paid_cents", explain_entries_json(ex->paid)},
                       {"vat_invoiced_cents", explain_entries_json(ex->vat_invoiced)},
                       {"vat_credited_cents", explain_entries_json(ex->vat_credited)},
-                      {"vat_paid_cents", explain_entries_json(ex->vat_paid)}};
+                      {"vat_paid_cents", explain_entries_json(ex->vat_paid)},
+                      {"verified_cents", explain_entries_json(ex->verified)},
+                      {"certified_cents", explain_entries_json(ex->certified)},
+                      {"deducted_cents", explain_entries_json(ex->deducted)},
+                      {"corrected_cents", explain_entries_json(ex->corrected)}};
   return out;
 }
 
@@ -327,11 +427,13 @@ json budget_json(const Budget& b, bool explain) {
     out["country"] = l.country;
     out["eu_share_cents"] = l.eu_share_cents;
     out["own_share_cents"] = l.f.eligible(b.vat_eligible) - l.eu_share_cents;
+    out["certified_eu_share_cents"] = l.certified_eu_share_cents;
     return out;
   };
   json totals = figures_json(b.totals, explain ? &b.explain : nullptr, b.vat_eligible);
   totals["eu_share_cents"] = b.eu_share_cents;
   totals["own_share_cents"] = b.own_share_cents;
+  totals["certified_eu_share_cents"] = b.certified_eu_share_cents;
   totals["cofunding_bp"] = b.cofunding_bp;
   totals["mentee_eu_share_sum_cents"] = b.mentee_eu_share_sum_cents;
   totals["rounding_difference_cents"] = b.rounding_difference_cents;

@@ -30,6 +30,10 @@ nlohmann::json mentee_json(const ReadModels& rm, const MenteeState& m);
 nlohmann::json caps_json(const ReadModels& rm, const MenteeState& m);
 nlohmann::json application_json(const ReadModels& rm, const ApplicationState& a);
 nlohmann::json invoice_json(const ReadModels& rm, const InvoiceState& inv);
+// The control of spending: documents attached, samples, findings.
+nlohmann::json evidence_links_json(const std::vector<EvidenceLink>& links);
+nlohmann::json sample_json(const SampleRow& s);
+nlohmann::json finding_json(const ReadModels& rm, const FindingRow& f);
 // A pair as a row, or with `detail` whole: its sessions (with their summaries
 // and void reasons) and invoices. Answered from `rm` alone.
 // With `explain`, `explain` lists the events each of its figures was summed

@@ -244,6 +244,71 @@ fb::PayloadT sample_event(fb::Event type, int seed) {
       p.event.Set(std::move(e));
       break;
     }
+    case fb::Event::EvidenceAttached: {
+      fb::EvidenceAttachedT e;
+      e.entity = "invoice";
+      e.entity_id = "i-" + n;
+      e.sha256 = std::string(64, 'a');
+      e.kind = "proof_of_payment";
+      e.filename = "transfer-" + n + ".pdf";
+      e.content_type = "application/pdf";
+      e.size = 1000 + seed;
+      p.event.Set(std::move(e));
+      break;
+    }
+    case fb::Event::SampleDrawn: {
+      fb::SampleDrawnT e;
+      e.programme_id = "prog-" + n;
+      e.sample_id = "s-" + n;
+      e.population = "invoices_paid";
+      e.method = "monetary_unit";
+      e.size = 1;
+      e.seed.assign(32, static_cast<std::uint8_t>(seed));
+      e.population_count = 2;
+      e.population_total_cents = 310000;
+      e.population_sha256 = std::string(64, 'b');
+      e.interval_cents = 310000;
+      auto item = std::make_unique<fb::SampleItemT>();
+      item->id = "i-" + n;
+      item->amount_cents = 155000;
+      item->hits = 1;
+      e.items.push_back(std::move(item));
+      p.event.Set(std::move(e));
+      break;
+    }
+    case fb::Event::ExpenditureVerified: {
+      fb::ExpenditureVerifiedT e;
+      e.invoice_id = "i-" + n;
+      e.certified_cents = 150000;
+      e.deducted_cents = 5000 + seed;
+      e.error_type = "ineligible_cost";
+      e.note = "one day outside the period";
+      p.event.Set(std::move(e));
+      break;
+    }
+    case fb::Event::FindingRecorded: {
+      fb::FindingRecordedT e;
+      e.programme_id = "prog-" + n;
+      e.finding_id = "f-" + n;
+      e.source = "audit_authority";
+      e.invoice_id = "i-" + n;
+      e.positions = {1, 2};
+      e.error_type = "double_funding";
+      e.amount_cents = 20000 + seed;
+      e.description = "the same day invoiced twice";
+      p.event.Set(std::move(e));
+      break;
+    }
+    case fb::Event::FinancialCorrectionApplied: {
+      fb::FinancialCorrectionAppliedT e;
+      e.finding_id = "f-" + n;
+      e.correction_id = "c-" + n;
+      e.invoice_id = "i-" + n;
+      e.amount_cents = 20000 + seed;
+      e.reason = "as the finding";
+      p.event.Set(std::move(e));
+      break;
+    }
     case fb::Event::NONE:
       break;
   }

@@ -95,12 +95,14 @@ TEST_CASE("json: bad input is refused with a sentence naming the field") {
 TEST_CASE("rules: every field of the schema's Rules table goes through the API, the event and a checkpoint unchanged") {
   // A distinct value in every field, found by the table's reflection only.
   const auto& fields = rule_fields();
-  REQUIRE(fields.size() == 12);
+  REQUIRE(fields.size() == 14);
   std::vector<RuleValue> values;
   std::int64_t n = 1;
   for (const RuleField& f : fields) {
     RuleValue v;
-    if (f.unit == RuleUnit::strings)
+    if (f.name == "evidence_required")
+      v.strings = {"payment:invoice", "completion:report", "session:attendance"};
+    else if (f.unit == RuleUnit::strings)
       v.strings = {"FR", "IT", std::string(f.name).substr(0, 2)};
     else if (f.unit == RuleUnit::instant)
       v.number = 1'900'000'000'000'000 + n;  // 2030, to the microsecond
@@ -141,21 +143,28 @@ TEST_CASE("rules: every field of the schema's Rules table goes through the API, 
   CHECK(loaded == rules);
 
   // A missing field is refused, naming it.
-  // (A yes-or-no rule is optional: false unless given.)
+  // (An optional rule takes its default unless given.)
   std::string last_required;
   for (const RuleField& f : fields)
-    if (f.unit != RuleUnit::boolean) last_required = f.json_name;
+    if (!f.optional()) last_required = f.json_name;
   json partial = body;
   partial.erase(last_required);
   auto refused = parse_command("open_programme", json::object(), partial);
   REQUIRE_FALSE(refused);
   CHECK(refused.status().message().find(last_required) != std::string::npos);
   json no_boolean = body;
+  std::vector<std::string> optional;
   for (const RuleField& f : fields)
-    if (f.unit == RuleUnit::boolean) no_boolean.erase(std::string(f.json_name));
+    if (f.optional()) {
+      no_boolean.erase(std::string(f.json_name));
+      optional.emplace_back(f.name);
+    }
+  CHECK(optional == std::vector<std::string>{"vat_eligible", "evidence_required", "retention_years"});
   auto defaulted = parse_command("open_programme", json::object(), no_boolean);
   REQUIRE_MESSAGE(defaulted, defaulted.status().message());
   CHECK_FALSE(std::get<OpenProgramme>(*defaulted).rules.vat_eligible);
+  CHECK(std::get<OpenProgramme>(*defaulted).rules.evidence_required.empty());
+  CHECK(std::get<OpenProgramme>(*defaulted).rules.retention_years == 5);  // the schema's default
   // An amendment keeps a yes-or-no rule it does not give (the decision
   // takes it from the rules in force); one it gives is taken.
   json amend = no_boolean;
@@ -163,8 +172,10 @@ TEST_CASE("rules: every field of the schema's Rules table goes through the API, 
   amend["reason"] = "r";
   auto kept = parse_command("amend_rules", json{{"pid", "x"}}, amend);
   REQUIRE_MESSAGE(kept, kept.status().message());
-  CHECK(std::get<AmendRules>(*kept).kept == std::vector<std::string>{"vat_eligible"});
+  CHECK(std::get<AmendRules>(*kept).kept == optional);
   amend["vat_eligible"] = false;
+  amend["evidence_required"] = json::array();
+  amend["retention_years"] = 10;
   auto given = parse_command("amend_rules", json{{"pid", "x"}}, amend);
   REQUIRE_MESSAGE(given, given.status().message());
   CHECK(std::get<AmendRules>(*given).kept.empty());

@@ -1,0 +1,116 @@
+#include "ledger/sampling.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace pl {
+namespace {
+__extension__ typedef unsigned __int128 Wide;  // k * T needs up to 126 bits
+}  // namespace
+
+std::optional<Population> parse_population(std::string_view s) {
+  if (s == "invoices_paid") return Population::invoices_paid;
+  if (s == "invoices") return Population::invoices;
+  if (s == "sessions") return Population::sessions;
+  return std::nullopt;
+}
+
+std::optional<SampleMethod> parse_sample_method(std::string_view s) {
+  if (s == "monetary_unit") return SampleMethod::monetary_unit;
+  if (s == "simple_random") return SampleMethod::simple_random;
+  return std::nullopt;
+}
+
+bool has_amounts(Population p) { return p != Population::sessions; }
+
+std::vector<PopulationItem> population(const State& s, const std::string& programme_id, Population p) {
+  std::vector<PopulationItem> out;
+  if (p == Population::sessions) {
+    for (const auto& [pid, pair] : s.pairs()) {
+      if (pair.programme_id != programme_id) continue;
+      for (const auto& session : pair.sessions)
+        if (!session.voided()) out.push_back({pid + "/" + session.id, 0});
+    }
+  } else {
+    for (const auto& [iid, inv] : s.invoices()) {
+      if (inv.cancelled) continue;
+      const PairState* pair = State::find(s.pairs(), inv.pair_id);
+      if (!pair || pair->programme_id != programme_id) continue;
+      std::int64_t amount = p == Population::invoices_paid ? inv.paid_cents : inv.net_cents - inv.credited_cents;
+      if (amount > 0) out.push_back({iid, amount});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+std::string population_sha256(const std::vector<PopulationItem>& items, Population p) {
+  std::string listing;
+  for (const auto& i : items) {
+    listing += i.id;
+    if (has_amounts(p)) listing += '\t' + std::to_string(i.amount_cents);
+    listing += '\n';
+  }
+  return to_hex(sha256(listing));
+}
+
+std::uint64_t SampleRandom::next() {
+  std::string input = "pl-sample-v1";
+  input.append(bytes_of(seed_));
+  for (int i = 7; i >= 0; --i) input.push_back(static_cast<char>((n_ >> (8 * i)) & 0xff));
+  ++n_;
+  Hash h = sha256(input);
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | h[static_cast<std::size_t>(i)];
+  return v;
+}
+
+std::uint64_t SampleRandom::below(std::uint64_t m) {
+  // The largest multiple of m not above 2^64, less one: numbers above it
+  // would favour the low remainders.
+  std::uint64_t limit = UINT64_MAX - (UINT64_MAX % m + 1) % m;
+  for (;;) {
+    std::uint64_t v = next();
+    if (v <= limit) return v % m;
+  }
+}
+
+SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m, std::int64_t size, const Hash& seed) {
+  SampleDraw d;
+  for (const auto& i : items) d.total_cents += i.amount_cents;
+  SampleRandom rnd(seed);
+  const auto n = static_cast<std::uint64_t>(size);
+  if (m == SampleMethod::simple_random) {
+    // A partial Fisher-Yates shuffle of the positions 0..N-1: the first
+    // `size` after it, in the order drawn.
+    std::vector<std::size_t> idx(items.size());
+    std::iota(idx.begin(), idx.end(), std::size_t{0});
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::uint64_t j = i + rnd.below(idx.size() - i);
+      std::swap(idx[i], idx[j]);
+      const auto& it = items[idx[i]];
+      d.units.push_back({it.id, it.amount_cents, 1});
+    }
+    return d;
+  }
+  // Monetary unit (systematic): the population's cents laid end to end in
+  // its order, a random start u in [0, T), and the points
+  // floor((u + k*T) / n) for k = 0..n-1, spaced T/n apart (the interval);
+  // a unit is selected when a point falls among its cents.
+  const auto total = static_cast<Wide>(d.total_cents);
+  d.interval_cents = d.total_cents / size;
+  const std::uint64_t u = rnd.below(static_cast<std::uint64_t>(d.total_cents));
+  std::size_t at = 0;
+  std::int64_t before = 0;  // cents of the units before `at`
+  for (std::uint64_t k = 0; k < n; ++k) {
+    auto point = static_cast<std::int64_t>((u + k * total) / n);
+    while (point >= before + items[at].amount_cents) before += items[at++].amount_cents;
+    if (!d.units.empty() && d.units.back().id == items[at].id)
+      ++d.units.back().hits;
+    else
+      d.units.push_back({items[at].id, items[at].amount_cents, 1});
+  }
+  return d;
+}
+
+}  // namespace pl

@@ -1,0 +1,68 @@
+// Samples anyone can draw again: the population of a programme at a point of
+// the log, listed in a stated order, and a deterministic draw from a seed
+// nobody chooses (the hash of the event before SampleDrawn). The same State
+// and seed give the same selection, in the writer and offline
+// (`ledger audit sample`). The algorithm is written out in docs/CONTROL.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/sha256.h"
+#include "ledger/state.h"
+
+namespace pl {
+
+enum class Population : std::uint8_t { invoices_paid, invoices, sessions };
+enum class SampleMethod : std::uint8_t { monetary_unit, simple_random };
+std::optional<Population> parse_population(std::string_view s);
+std::optional<SampleMethod> parse_sample_method(std::string_view s);
+// Whether the units carry amounts (monetary-unit sampling needs them).
+bool has_amounts(Population p);
+
+struct PopulationItem {
+  std::string id;  // an invoice id; a session as "pair_id/session_id"
+  std::int64_t amount_cents = 0;
+};
+// The population of a programme in the State, in byte order of the ids:
+//   invoices_paid  invoices not cancelled with a VAT-excluded amount paid: that amount
+//   invoices       invoices not cancelled with a net invoiced (less credit notes) above 0: that net
+//   sessions       sessions not voided (no amounts)
+std::vector<PopulationItem> population(const State& s, const std::string& programme_id, Population p);
+// The SHA-256 (hex) of the listing: one line per unit, "id TAB amount LF"
+// (sessions: "id LF"), in the population's order.
+std::string population_sha256(const std::vector<PopulationItem>& items, Population p);
+
+struct SampleUnit {
+  std::string id;
+  std::int64_t amount_cents = 0;
+  std::int32_t hits = 1;  // monetary unit: selection points in the unit
+};
+struct SampleDraw {
+  std::int64_t total_cents = 0;     // of the population
+  std::int64_t interval_cents = 0;  // monetary unit: total / size, rounded down
+  std::vector<SampleUnit> units;    // in the order drawn
+};
+// Draws `size` units. REQUIRES: 1 <= size <= items.size(); for monetary
+// unit, amounts > 0 and their total fits in 63 bits (the caller checks).
+SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m, std::int64_t size, const Hash& seed);
+
+// The generator: the n-th number is the first 8 bytes (big-endian) of
+// SHA-256("pl-sample-v1" ‖ seed ‖ n as 8 bytes big-endian), n = 0, 1, ...;
+// below(m) takes numbers until one falls under the largest multiple of m
+// that fits in 64 bits, and answers it modulo m (no bias).
+class SampleRandom {
+ public:
+  explicit SampleRandom(const Hash& seed) : seed_(seed) {}
+  std::uint64_t next();
+  std::uint64_t below(std::uint64_t m);
+
+ private:
+  Hash seed_;
+  std::uint64_t n_ = 0;
+};
+
+}  // namespace pl
