@@ -366,6 +366,7 @@ int cmd_demo(const std::string& dir, const std::string& file) {
     } demo[] = {{"demo-coordinator", "coordinator", ""},
                 {"demo-finance", "finance", ""},
                 {"demo-auditor", "auditor", ""},
+                {"demo-controller", "controller", ""},
                 {"demo-mentor", "mentor", "reloaded-2021-mentor-03"}};
     std::string lines;
     for (auto& d : demo) {

@@ -4,6 +4,7 @@
 
 #include "ledger/dates.h"
 #include "ledger/sha256.h"
+#include "server/views_json.h"
 
 namespace pl {
 namespace {
@@ -122,8 +123,16 @@ json event_data(const EventView& e) {
   JsonVisitor v;
   auto bytes = e.payload_bytes();
   flatbuffers::IterateFlatBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), fb::PayloadTypeTable(), &v);
-  if (v.result.is_object() && v.result.contains("event")) return std::move(v.result["event"]);
-  return json::object();
+  if (!v.result.is_object() || !v.result.contains("event")) return json::object();
+  json data = std::move(v.result["event"]);
+  // A table's absent scalar is its schema default, which the walk above does
+  // not know: the rules are rendered as the API shows them (retention_years
+  // of an event written before the rule existed is its default, 5).
+  if (auto* o = e.as<fb::ProgrammeOpened>())
+    data["rules"] = rules_json(Rules::from(o->rules()));
+  else if (auto* a = e.as<fb::ProgrammeRulesAmended>())
+    data["rules"] = rules_json(Rules::from(a->rules()));
+  return data;
 }
 
 json cloud_event(const EventView& e) {

@@ -245,7 +245,7 @@ class Server {
         tokens[line.substr(0, sp)] = line.substr(line.rfind(' ') + 1);
       }
     } else {
-      for (const char* role : {"coordinator", "finance", "auditor"}) {
+      for (const char* role : {"coordinator", "finance", "auditor", "controller"}) {
         std::string out;
         run_ledger({"token", "add", "--data", data_, "--name", std::string("t-") + role, "--role", role}, &out);
         tokens[role] = out.substr(0, out.find('\n'));

@@ -335,11 +335,12 @@ TEST_CASE(
   // The mentor token is e1's: p1, m1, a1, i1 are its own; p2, m2, a2, i2 are not.
   const std::map<std::string, std::string> own = {{"pid", "p"},   {"mid", "m1"},         {"aid", "a1"},
                                                   {"pair", "p1"}, {"sid", "s1"},         {"iid", "i1"},
-                                                  {"tid", "t1"},  {"stream", "pair-p1"}, {"file", "index.html"}};
+                                                  {"tid", "t1"},  {"stream", "pair-p1"}, {"file", "index.html"},
+                                                  {"fid", "f1"}};
   std::map<std::string, std::string> other = own;
   other["mid"] = "m2", other["aid"] = "a2", other["pair"] = "p2", other["iid"] = "i2", other["stream"] = "pair-p2";
 
-  const std::vector<std::string> roles = {"coordinator", "finance", "auditor", "mentor"};
+  const std::vector<std::string> roles = {"coordinator", "finance", "auditor", "controller", "mentor"};
   int operations = 0, refused = 0, reached = 0, guarded = 0;
   for (auto& [path, item] : doc["paths"].items()) {
     for (const char* method : {"get", "post"}) {
@@ -408,8 +409,9 @@ TEST_CASE(
       }
     }
   }
-  CHECK(operations == 57);
-  CHECK(guarded == 8);  // pair, invoice, mentee, caps, application, stream reads; session and report writes
+  CHECK(operations == 70);
+  // pair, invoice, mentee, caps, application, stream reads; session, report and evidence writes
+  CHECK(guarded == 10);
   MESSAGE("operations " << operations << ", refused " << refused << ", reached " << reached);
   CHECK(s.head() == head);
 }

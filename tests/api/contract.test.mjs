@@ -513,6 +513,17 @@ test('every command once, on a programme of its own, and what it left', async ()
   await run('/v1/tours/{tid}/participants/cancel', { tid: 'contract-t1' }, { participant_id: 'contract-nm1', reason: 'ill' });
   await run('/v1/tours/{tid}/participants', { tid: 'contract-t1' },
     { kind: 'cluster_representative', participant_id: 'contract-cr1', name: 'Omar Test', organisation: 'Cluster x', country: 'MA' });
+  // The control of spending: a sample, a verification, a finding and its correction.
+  await run('/v1/programmes/{pid}/samples', { pid },
+    { id: 'contract-s1', population: 'invoices_paid', method: 'monetary_unit', size: 1 }, 'controller');
+  await run('/v1/invoices/{iid}/verification', { iid: 'contract-i1' },
+    { certified_cents: 120000, deducted_cents: 10000, error_type: 'ineligible_cost', note: 'one day outside the period', sample_id: 'contract-s1' },
+    'controller');
+  await run('/v1/programmes/{pid}/findings', { pid },
+    { id: 'contract-f1', source: 'audit_authority', invoice_id: 'contract-i1', positions: [start], error_type: 'calculation',
+      amount_cents: 5000, description: 'a day counted twice' }, 'controller');
+  await run('/v1/findings/{fid}/corrections', { fid: 'contract-f1' },
+    { id: 'contract-c1', amount_cents: 5000, reason: 'as the audit authority found' }, 'finance');
   await run('/v1/programmes/{pid}/close', { pid }, { date: '2024-12-31' });
 
   // Every kind of event is now in the log: each is checked with its data.
@@ -549,6 +560,18 @@ test('every command once, on a programme of its own, and what it left', async ()
   assert.equal(paid.vat_due_cents, 30000 - 20000 - 4000);
   check(await get('/v1/programmes/{pid}/joint-meetings', { pid }), 200);
   check(await get('/v1/streams/{stream}', { stream: 'pair-contract-p1' }), 200);
+  const sample = check(await get('/v1/programmes/{pid}/samples/{sid}', { pid, sid: 'contract-s1' }), 200);
+  assert.deepEqual(sample.items.map((x) => x.id), ['contract-i1']);
+  check(await get('/v1/programmes/{pid}/samples', { pid }), 200);
+  const findings = check(await get('/v1/programmes/{pid}/findings', { pid }), 200);
+  assert.equal(findings.corrected_cents, 5000);
+  const verified = check(await get('/v1/invoices/{iid}', { iid: 'contract-i1' }), 200);
+  assert.equal(verified.verification.certified_cents, 120000);
+  assert.equal(verified.corrected_cents, 5000);
+  const controlled = check(await get('/v1/programmes/{pid}/budget', { pid }), 200);
+  assert.equal(controlled.totals.certified_cents, 120000 - 5000);
+  check(await get('/v1/programmes/{pid}/audit/evidence-gaps', { pid }), 200);
+  check(await get('/v1/programmes/{pid}/audit/late-entries', { pid }, { query: { days: '10' } }), 200);
   // A closed programme takes no more commands.
   check(await post('/v1/programmes/{pid}/mentees', { pid }, mentee('contract-m4')), 422);
 });
