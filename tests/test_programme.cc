@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "ledger/commands.h"
@@ -11,6 +13,7 @@
 #include "ledger/writer.h"
 #include "projections/read_models.h"
 #include "projections/replay.h"
+#include "ledger/sampling.h"
 #include "util.h"
 
 using namespace pl;
@@ -55,21 +58,21 @@ struct Fixture {
 
   // A session is recorded the day after it took place (the clock moves on
   // to then if it is earlier): a later date is refused (future_date).
-  Result<CommandOutcome> run(AnyCommand c) {
+  Result<CommandOutcome> run(AnyCommand c, Actor who = {"tester", "coordinator"}) {
     if (auto* s = std::get_if<LogSession>(&c)) {
       std::int64_t next_day = (static_cast<std::int64_t>(s->date) + 1) * 86'400'000'000LL + 9 * 3'600'000'000LL;
       if (now.load() < next_day) now = next_day;
     }
-    return w->execute(make_command(std::move(c), {"tester", "coordinator"}));
+    return w->execute(make_command(std::move(c), std::move(who)));
   }
-  void ok(AnyCommand c) {
-    auto r = run(std::move(c));
+  void ok(AnyCommand c, Actor who = {"tester", "coordinator"}) {
+    auto r = run(std::move(c), std::move(who));
     REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   }
   // Refused with `code`, and nothing written.
-  std::string refused(AnyCommand c, const std::string& code) {
+  std::string refused(AnyCommand c, const std::string& code, Actor who = {"tester", "coordinator"}) {
     auto before = store->head();
-    auto r = run(std::move(c));
+    auto r = run(std::move(c), std::move(who));
     CHECK_FALSE(r.is_ok());
     CHECK_MESSAGE(r.status().reason() == code, r.status().to_string());
     CHECK(store->head().position == before.position);
@@ -613,4 +616,288 @@ TEST_CASE("race: 16 threads of invoices for one mentee never pass the cap; the s
   }();
   CHECK(replayed.mentees().at("intaj").net_invoiced_cents == 300000);
   CHECK(replayed.mentees().at("intaj").minutes_used == 1800);
+}
+
+// ---- the control of spending
+
+namespace {
+
+const Actor kFinance{"fiona", "finance"}, kController{"carla", "controller"}, kController2{"ciro", "controller"};
+
+// A pair with sessions, two invoices (one paid by fiona) and the rules'
+// evidence requirements.
+void control_setup(Fixture& f) {
+  Rules r = rules_2019();
+  r.evidence_required = {"payment:invoice", "payment:proof_of_payment", "completion:report"};
+  f.setup(r);
+  f.pair("p1", "intaj", 310000);
+  f.ok(f.session("p1", "s1", 120, "2019-05-01"));
+  f.ok(IssueInvoice{"p1", "i1", "2019-001", D("2019-06-01"), 200000, 40000}, kFinance);
+  f.ok(IssueInvoice{"p1", "i2", "2019-002", D("2019-07-01"), 100000, 20000}, kFinance);
+  f.ok(PayInvoice{"i1", D("2019-06-15"), 200000, 40000}, kFinance);
+}
+
+AttachEvidence attach(std::string entity, std::string id, std::string kind, char fill = 'a') {
+  AttachEvidence a;
+  a.entity = std::move(entity);
+  a.entity_id = std::move(id);
+  a.kind = std::move(kind);
+  a.sha256 = std::string(64, fill);
+  a.filename = "document.pdf";
+  a.content_type = "application/pdf";
+  a.size = 1234;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("verification: certified plus deducted is the net invoiced, a deduction names its error, four eyes") {
+  Fixture f;
+  control_setup(f);
+  f.ok(IssueCreditNote{"i2", "cn1", 10000, "one session not held", 0}, kFinance);  // net invoiced 900.00
+  f.refused(VerifyExpenditure{"i2", 90000, 1, "calculation", "", ""}, "verification_mismatch", kController);
+  f.refused(VerifyExpenditure{"i2", 89999, 0, "", "", ""}, "verification_mismatch", kController);
+  f.refused(VerifyExpenditure{"i2", 80000, 10000, "", "", ""}, "error_type_required", kController);
+  f.refused(VerifyExpenditure{"i2", 80000, 10000, "typo", "", ""}, "bad_request", kController);
+  f.refused(VerifyExpenditure{"i2", 90000, 0, "calculation", "", ""}, "bad_request", kController);
+  f.refused(VerifyExpenditure{"i2", 80000, 10000, "ineligible_cost", "", "no-such-sample"}, "not_found", kController);
+  // The person who recorded the invoice or a payment of it may not verify
+  // it, whatever the role of the token it uses now.
+  auto msg = f.refused(VerifyExpenditure{"i1", 200000, 0, "", "", ""}, "four_eyes", {"fiona", "controller"});
+  CHECK(msg.find("fiona") != std::string::npos);
+  f.ok(PayInvoice{"i2", D("2019-07-10"), 50000, 0}, {"paolo", "finance"});
+  f.refused(VerifyExpenditure{"i2", 90000, 0, "", "", ""}, "four_eyes", {"paolo", "controller"});
+  auto r = f.run(VerifyExpenditure{"i2", 90000, 0, "", "", ""}, {"paolo", "controller"});
+  CHECK(r.status().kind() == Kind::forbidden);
+  f.ok(VerifyExpenditure{"i2", 80000, 10000, "ineligible_cost", "one day outside the period", ""}, kController);
+  f.ok(VerifyExpenditure{"i1", 200000, 0, "", "", ""}, kController);
+  f.ok(IssueInvoice{"p1", "i3", "2019-003", D("2019-08-01"), 1000, 0}, kFinance);
+  f.ok(CancelInvoice{"i3", "issued twice"}, kFinance);
+  f.refused(VerifyExpenditure{"i3", 1000, 0, "", "", ""}, "invoice_cancelled", kController);
+
+  auto rm = replay<ReadModels>(*f.store).value();
+  Budget b = budget(rm, "tns", true);
+  CHECK(b.totals.verified == 290000);
+  CHECK(b.totals.certified == 280000);
+  CHECK(b.totals.deducted == 10000);
+  CHECK(b.certified_eu_share_cents == 252000);
+  REQUIRE(b.explain.certified.size() == 2);
+  CHECK(b.explain.certified[0].type == fb::Event::ExpenditureVerified);
+  // A later verification replaces the first.
+  f.ok(VerifyExpenditure{"i2", 90000, 0, "", "on second look the day was inside", ""}, kController2);
+  CHECK(budget(replay<ReadModels>(*f.store).value(), "tns", false).totals.certified == 290000);
+}
+
+TEST_CASE("findings and corrections: another person corrects, up to what is certified; as-of before it unchanged") {
+  Fixture f;
+  control_setup(f);
+  f.ok(VerifyExpenditure{"i1", 200000, 0, "", "", ""}, kController);
+  std::uint64_t verified_at = f.store->head().position;
+  f.refused(RecordFinding{"tns", "f1", "court_of_auditors", "i1", {verified_at + 1}, "calculation", 30000, "x"},
+            "bad_request", kController);  // a position beyond the head
+  f.refused(RecordFinding{"tns", "f1", "nobody", "i1", {1}, "calculation", 30000, "x"}, "bad_request", kController);
+  f.refused(RecordFinding{"tns", "f1", "olaf", "i9", {1}, "calculation", 30000, "x"}, "not_found", kController);
+  f.refused(RecordFinding{"tns", "f1", "olaf", "i1", {}, "calculation", 30000, "x"}, "bad_request", kController);
+  f.ok(RecordFinding{"tns", "f1", "audit_authority", "i1", {verified_at}, "double_funding", 250000,
+                     "the same days invoiced to another programme"},
+       kController);
+  f.refused(RecordFinding{"tns", "f1", "olaf", "i1", {1}, "calculation", 1, "x"}, "conflict", kController);
+  // Not by the one who recorded the finding.
+  f.refused(ApplyCorrection{"f1", "c1", 1000, "as found"}, "four_eyes", {"carla", "finance"});
+  // Up to what is certified: exactly it is taken, a cent more is not.
+  f.refused(ApplyCorrection{"f1", "c1", 200001, "as found"}, "correction_exceeds_certified", kFinance);
+  f.refused(ApplyCorrection{"f1", "c1", 0, "as found"}, "bad_request", kFinance);
+  f.ok(ApplyCorrection{"f1", "c1", 150000, "as found"}, kFinance);
+  std::uint64_t corrected_at = f.store->head().position;
+  f.refused(ApplyCorrection{"f1", "c1", 1, "again"}, "conflict", kFinance);
+  f.refused(ApplyCorrection{"f1", "c2", 50001, "the rest"}, "correction_exceeds_certified", kFinance);
+  f.ok(ApplyCorrection{"f1", "c2", 50000, "the rest"}, kFinance);
+  // A new verification cannot certify below the corrections already taken.
+  f.refused(VerifyExpenditure{"i1", 199999, 1, "other", "", ""}, "verification_mismatch", kController2);
+
+  auto rm = replay<ReadModels>(*f.store).value();
+  Budget b = budget(rm, "tns", true);
+  CHECK(b.totals.certified == 0);
+  CHECK(b.totals.corrected == 200000);
+  // explain shows each correction in the totals it changes.
+  std::int64_t sum = 0;
+  for (auto& e : b.explain.certified) sum += e.cents;
+  CHECK(sum == b.totals.certified);
+  CHECK(b.explain.certified.size() == 3);
+  CHECK(b.explain.certified[1].type == fb::Event::FinancialCorrectionApplied);
+  CHECK(b.explain.certified[1].position == corrected_at);
+  CHECK(b.mentees.at(0).f.certified == 0);
+  // As of before the correction: as verified.
+  auto before = replay<ReadModels>(*f.store, AsOf{corrected_at - 1}).value();
+  CHECK(budget(before, "tns", false).totals.certified == 200000);
+  CHECK(budget(before, "tns", false).totals.corrected == 0);
+  const FindingRow* row = State::find(rm.findings(), "f1");
+  REQUIRE(row);
+  CHECK(row->corrections.size() == 2);
+  CHECK(row->recorded.by == "carla");
+}
+
+TEST_CASE("samples: the seed is the hash before, the draw is reproducible, sizes and methods at their edges") {
+  Fixture f;
+  control_setup(f);
+  f.refused(DrawSample{"tns", "s0", "sessions", "monetary_unit", 1}, "method_not_applicable", kController);
+  f.refused(DrawSample{"tns", "s0", "invoices_paid", "simple_random", 2}, "sample_too_large", kController);
+  f.refused(DrawSample{"tns", "s0", "invoices_paid", "simple_random", 0}, "bad_request", kController);
+  f.refused(DrawSample{"tns", "s0", "payments", "simple_random", 1}, "bad_request", kController);
+  f.refused(DrawSample{"tns", "s0", "invoices_paid", "stratified", 1}, "bad_request", kController);
+  f.ok(PayInvoice{"i2", D("2019-07-15"), 100000, 0}, kFinance);
+  f.ok(DrawSample{"tns", "s1", "invoices_paid", "monetary_unit", 2}, kController);
+  f.refused(DrawSample{"tns", "s1", "invoices_paid", "monetary_unit", 1}, "conflict", kController);
+  f.ok(DrawSample{"tns", "s2", "sessions", "simple_random", 1}, kController);
+
+  auto events = f.store->read(1, 1000).value();
+  for (auto& ev : events) {
+    EventView v = ev.view();
+    auto* drawn = v.as<fb::SampleDrawn>();
+    if (!drawn) continue;
+    CAPTURE(EventView::sv(drawn->sample_id()));
+    // The seed is the previous event's hash.
+    CHECK(EventView::bytes(drawn->seed()) == v.prev_hash_bytes());
+    // The same population and seed draw the same selection again.
+    auto state = replay<State>(*f.store, AsOf{v.position() - 1}).value();
+    auto kind = parse_population(EventView::sv(drawn->population())).value();
+    auto items = population(state, "tns", kind);
+    CHECK(population_sha256(items, kind) == EventView::sv(drawn->population_sha256()));
+    Hash seed{};
+    std::copy_n(v.prev_hash_bytes().begin(), 32, seed.begin());
+    SampleDraw again = draw_sample(items, parse_sample_method(EventView::sv(drawn->method())).value(),
+                                   drawn->size(), seed);
+    REQUIRE(again.units.size() == drawn->items()->size());
+    for (std::size_t i = 0; i < again.units.size(); ++i) {
+      CHECK(again.units[i].id == drawn->items()->Get(static_cast<flatbuffers::uoffset_t>(i))->id()->str());
+      CHECK(again.units[i].hits == drawn->items()->Get(static_cast<flatbuffers::uoffset_t>(i))->hits());
+    }
+    CHECK(drawn->population_count() == static_cast<std::int64_t>(items.size()));
+  }
+  auto rm = replay<ReadModels>(*f.store).value();
+  const ProgrammeIndex* idx = State::find(rm.programmes(), "tns");
+  REQUIRE(idx->samples.size() == 2);
+  // Both paid invoices (2,000.00 and 1,000.00, an interval of 1,500.00):
+  // the one above the interval is certain to be hit.
+  CHECK(idx->samples[0].interval_cents == 150000);
+  CHECK(idx->samples[0].population_total_cents == 300000);
+  bool has_i1 = false;
+  for (auto& u : idx->samples[0].units) has_i1 |= u.id == "i1";
+  CHECK(has_i1);
+}
+
+TEST_CASE("sampling: the generator and the monetary-unit draw, by hand") {
+  Hash seed{};
+  seed[0] = 1;
+  SampleRandom a(seed), b(seed);
+  for (int i = 0; i < 5; ++i) CHECK(a.next() == b.next());
+  // below(m) stays below m and takes every value over many draws.
+  std::set<std::uint64_t> seen;
+  for (int i = 0; i < 200; ++i) seen.insert(a.below(3));
+  CHECK(seen == std::set<std::uint64_t>{0, 1, 2});
+  // Monetary unit: a unit of at least the interval is always selected, and
+  // the hits add up to the size.
+  std::vector<PopulationItem> items = {{"a", 100}, {"b", 700}, {"c", 150}, {"d", 50}};
+  for (std::uint8_t k = 0; k < 50; ++k) {
+    seed[1] = k;
+    SampleDraw d = draw_sample(items, SampleMethod::monetary_unit, 4, seed);
+    CHECK(d.interval_cents == 250);
+    std::int32_t hits = 0, b_hits = 0;
+    for (auto& u : d.units) {
+      hits += u.hits;
+      if (u.id == "b") b_hits = u.hits;
+    }
+    CHECK(hits == 4);
+    CHECK(b_hits >= 2);  // 700 cents span at least two points 250 apart
+    SampleDraw r = draw_sample(items, SampleMethod::simple_random, 4, seed);
+    std::set<std::string> ids;
+    for (auto& u : r.units) ids.insert(u.id);
+    CHECK(ids.size() == 4);  // without replacement
+  }
+}
+
+TEST_CASE("evidence: attached to what exists, the kinds of the rules, the gaps they leave") {
+  Fixture f;
+  control_setup(f);
+  f.refused(attach("invoice", "i9", "invoice"), "not_found", kFinance);
+  f.refused(attach("invoice", "i1", "selfie"), "bad_request", kFinance);
+  auto bad_hash = attach("invoice", "i1", "invoice");
+  bad_hash.sha256 = std::string(64, 'A');
+  f.refused(bad_hash, "bad_request", kFinance);
+  auto session = attach("session", "p1", "attendance");
+  session.session_id = "s9";
+  f.refused(session, "not_found");
+  f.refused(attach("tour", "t1", "other"), "bad_request");
+
+  auto gaps = [&] { return evidence_gaps(replay<ReadModels>(*f.store).value(), "tns"); };
+  // i1 is paid: it needs an invoice and a proof of payment; i2 is not paid yet.
+  auto g = gaps();
+  REQUIRE(g.size() == 2);
+  CHECK(g[0].step == "payment");
+  CHECK(g[0].entity_id == "i1");
+  CHECK(g[0].kind == "invoice");
+  CHECK(g[1].kind == "proof_of_payment");
+  f.ok(attach("invoice", "i1", "invoice", 'a'), kFinance);
+  f.ok(attach("invoice", "i1", "proof_of_payment", 'b'), kFinance);
+  CHECK(gaps().empty());
+  // A completed pair needs its report, attached to the pair.
+  f.ok(SubmitReport{"p1", "en", {"strategy"}, "Progress.", "Outcomes."});
+  f.ok(CompletePair{"p1"});
+  g = gaps();
+  REQUIRE(g.size() == 1);
+  CHECK(g[0].step == "completion");
+  CHECK(g[0].entity == "pair");
+  f.ok(attach("pair", "p1", "report", 'c'));
+  CHECK(gaps().empty());
+  auto rm = replay<ReadModels>(*f.store).value();
+  const auto* links = State::find(rm.evidence(), std::string(64, 'a'));
+  REQUIRE(links);
+  CHECK(links->at(0).entity_id == "i1");
+  CHECK(links->at(0).recorded_by == "fiona");
+}
+
+TEST_CASE("rules: evidence requirements name known steps and kinds; retention is 1 to 100 years") {
+  Fixture f;
+  Rules r = rules_2019();
+  r.evidence_required = {"payment:selfie"};
+  f.refused(OpenProgramme{"x", "X", "C", r}, "bad_request");
+  r.evidence_required = {"lunch:invoice"};
+  f.refused(OpenProgramme{"x", "X", "C", r}, "bad_request");
+  r.evidence_required = {"payment:invoice", "payment:invoice"};
+  f.refused(OpenProgramme{"x", "X", "C", r}, "bad_request");
+  r.evidence_required = {"payment:invoice"};
+  r.retention_years = 0;
+  f.refused(OpenProgramme{"x", "X", "C", r}, "bad_request");
+  r.retention_years = 10;
+  f.ok(OpenProgramme{"x", "X", "C", r});
+}
+
+TEST_CASE("late entries and retention: what an auditor looks at twice") {
+  Fixture f;
+  control_setup(f);
+  // A session recorded 40 days after it took place.
+  f.now = T("2019-06-20T09:00:00Z");
+  f.ok(LogSession{"p1", "late", D("2019-05-10"), 60, fb::Mode::remote, fb::Format::bilateral, {"strategy"}, "x"});
+  // A payment dated before its invoice.
+  f.ok(IssueInvoice{"p1", "i3", "2019-003", D("2019-06-10"), 5000, 0}, kFinance);
+  f.ok(PayInvoice{"i3", D("2019-06-09"), 5000, 0}, kFinance);
+  // An application received before the deadline, recorded after it.
+  f.ok(SubmitApplication{"tns", "a2", "Late Mentor", "Cluster IT", "l@example.org", "IT", fb::Profile::cluster_manager,
+                         3, {"strategy"}, 300000, T("2019-03-15T22:00:00Z")});
+  auto rm = replay<ReadModels>(*f.store).value();
+  auto entries = late_entries(rm, "tns", 30);
+  std::map<std::string, int> by_type;
+  for (auto& e : entries) ++by_type[e.type];
+  CHECK(by_type["session_late"] == 1);
+  CHECK(by_type["payment_before_invoice"] == 1);
+  CHECK(by_type["application_after_deadline"] == 1);
+  CHECK(by_type["invoice_before_first_session"] == 0);  // every invoice comes after the first session
+  for (auto& e : entries)
+    if (e.type == "session_late") CHECK(e.days_late == 41);
+  CHECK(late_entries(rm, "tns", 41).size() == 2);  // not more than 41 days: not late
+  // Retention: 31 December of the last payment's year plus five years.
+  Retention ret = retention(rm, "tns");
+  CHECK(format_date(ret.last_payment_date) == "2019-06-15");
+  CHECK(format_date(ret.retain_until) == "2024-12-31");
+  CHECK(ret.years == 5);
 }
