@@ -294,6 +294,52 @@ int cmd_audit_check(const std::string& file, const std::vector<std::string>& key
   return rep.ok ? 0 : rep.unusable ? 1 : 2;
 }
 
+// Every sample of a pack drawn again, after the whole pack is checked: its
+// population (with --population, each unit), seed, selection and whether it
+// is what the event records.
+int cmd_audit_sample(const std::string& file, const std::vector<std::string>& key_texts, const std::string& only,
+                     bool list_population) {
+  std::vector<pl::note::Verifier> keys;
+  for (auto& k : key_texts) {
+    auto v = pl::note::parse_verifier(k);
+    if (!v) return fail(pl::Status::invalid("--key " + k + ": " + v.status().message()));
+    keys.push_back(*v);
+  }
+  auto src = pl::audit::file_source(file);
+  if (!src) return fail(src.status());
+  pl::audit::CheckReport rep = pl::audit::check_pack(**src, keys);
+  if (!rep.ok) {
+    std::cout << rep.text();
+    return rep.unusable ? 1 : 2;
+  }
+  json out = json::array();
+  for (const auto& s : rep.samples) {
+    if (!only.empty() && s.id != only) continue;
+    json units = json::array();
+    for (const auto& u : s.draw.units) units.push_back({{"id", u.id}, {"amount_cents", u.amount_cents}, {"hits", u.hits}});
+    json j = {{"id", s.id},
+              {"programme_id", s.programme_id},
+              {"population", s.population},
+              {"method", s.method},
+              {"size", s.size},
+              {"population_count", s.items.size()},
+              {"population_total_cents", s.draw.total_cents},
+              {"population_sha256", s.population_sha256},
+              {"interval_cents", s.draw.interval_cents},
+              {"selection", units},
+              {"matches_the_event", s.matches}};
+    if (list_population) {
+      json items = json::array();
+      for (const auto& i : s.items) items.push_back({{"id", i.id}, {"amount_cents", i.amount_cents}});
+      j["population_units"] = items;
+    }
+    out.push_back(std::move(j));
+  }
+  if (!only.empty() && out.empty()) return fail(pl::Status::not_found("the pack has no sample '" + only + "'"));
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
+
 int cmd_token_add(const std::string& dir, const std::string& file, const std::string& name, const std::string& role,
                   const std::string& mentor_id) {
   std::filesystem::create_directories(dir);
@@ -529,6 +575,15 @@ int main(int argc, char** argv) {
                    "ledger that rotated its key")
       ->required();
 
+  auto* audit_sample = audit->add_subcommand(
+      "sample", "Check a pack, then draw each of its samples again from the events before it and print them");
+  std::string sample_id;
+  bool sample_population = false;
+  audit_sample->add_option("PACK", pack_file, "The pack (a tar written by ledger audit pack)")->required();
+  audit_sample->add_option("--key", pack_keys, "A verifier key you trust (name+hash+base64)")->required();
+  audit_sample->add_option("--sample", sample_id, "Only this sample");
+  audit_sample->add_flag("--population", sample_population, "List every unit of each population, in its order");
+
   auto* openapi = app.add_subcommand("openapi", "Print the OpenAPI 3.1 document of the HTTP API (docs/openapi.json)");
 
   CLI11_PARSE(app, argc, argv);
@@ -555,6 +610,7 @@ int main(int argc, char** argv) {
   if (*key_rotate) return cmd_key(dir, true);
   if (*audit_pack) return cmd_audit_pack(dir, to, pack_at);
   if (*audit_check) return cmd_audit_check(pack_file, pack_keys);
+  if (*audit_sample) return cmd_audit_sample(pack_file, pack_keys, sample_id, sample_population);
   if (*demo) return cmd_demo(dir, demo_file);
   if (*openapi) return std::cout << pl::openapi_document().dump(2) << "\n" ? 0 : 1;
   return 1;

@@ -113,4 +113,58 @@ SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m,
   return d;
 }
 
+SampleRedraw redraw_sample(const State& before, const EventView& e) {
+  SampleRedraw r;
+  const fb::SampleDrawn* d = e.as<fb::SampleDrawn>();
+  if (!d) {
+    r.mismatch = "the event is not a SampleDrawn";
+    return r;
+  }
+  auto sv = [](const flatbuffers::String* s) { return EventView::sv(s); };
+  r.programme_id = std::string(sv(d->programme_id()));
+  r.id = std::string(sv(d->sample_id()));
+  r.population = std::string(sv(d->population()));
+  r.method = std::string(sv(d->method()));
+  r.size = d->size();
+  auto fail = [&](std::string why) {
+    r.mismatch = std::move(why);
+    return r;
+  };
+  auto kind = parse_population(r.population);
+  auto method = parse_sample_method(r.method);
+  if (!kind || !method) return fail("unknown population or method");
+  if (EventView::bytes(d->seed()) != e.prev_hash_bytes())
+    return fail("the seed is not the previous event's hash");
+  if (e.prev_hash_bytes() != bytes_of(before.head_hash()))
+    return fail("the state given is not the one just before the sample");
+  r.items = population(before, r.programme_id, *kind);
+  r.population_sha256 = population_sha256(r.items, *kind);
+  if (r.population_sha256 != sv(d->population_sha256()))
+    return fail("the population's listing hashes to " + r.population_sha256 + ", the event records " +
+                std::string(sv(d->population_sha256())));
+  if (static_cast<std::int64_t>(r.items.size()) != d->population_count())
+    return fail("the population has " + std::to_string(r.items.size()) + " units, the event records " +
+                std::to_string(d->population_count()));
+  if (r.size < 1 || static_cast<std::uint64_t>(r.size) > r.items.size()) return fail("the size does not fit the population");
+  Hash seed{};
+  std::copy_n(e.prev_hash_bytes().begin(), seed.size(), seed.begin());
+  r.draw = draw_sample(r.items, *method, r.size, seed);
+  if (r.draw.total_cents != d->population_total_cents()) return fail("the population's total differs");
+  if (r.draw.interval_cents != d->interval_cents()) return fail("the interval differs");
+  const auto* units = d->items();
+  std::size_t n = units ? units->size() : 0;
+  if (n != r.draw.units.size())
+    return fail("the draw selects " + std::to_string(r.draw.units.size()) + " units, the event records " +
+                std::to_string(n));
+  for (flatbuffers::uoffset_t i = 0; i < n; ++i) {
+    const auto* u = units->Get(i);
+    const SampleUnit& mine = r.draw.units[i];
+    if (sv(u->id()) != mine.id || u->amount_cents() != mine.amount_cents || u->hits() != mine.hits)
+      return fail("unit " + std::to_string(i + 1) + " drawn again is " + mine.id + ", the event records " +
+                  std::string(sv(u->id())));
+  }
+  r.matches = true;
+  return r;
+}
+
 }  // namespace pl

@@ -50,6 +50,21 @@ struct SampleDraw {
 // unit, amounts > 0 and their total fits in 63 bits (the caller checks).
 SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m, std::int64_t size, const Hash& seed);
 
+// A SampleDrawn drawn again from the State just before it (every event up
+// to the one before): the population listed again, the seed taken from the
+// event's previous hash, the draw made again and compared with what the
+// event records.
+struct SampleRedraw {
+  std::string programme_id, id, population, method;
+  std::int64_t size = 0;
+  std::vector<PopulationItem> items;  // the population, in its order
+  std::string population_sha256;
+  SampleDraw draw;                    // made again
+  bool matches = false;
+  std::string mismatch;               // the first difference; empty when it matches
+};
+SampleRedraw redraw_sample(const State& before, const EventView& drawn);
+
 // The generator: the n-th number is the first 8 bytes (big-endian) of
 // SHA-256("pl-sample-v1" ‖ seed ‖ n as 8 bytes big-endian), n = 0, 1, ...;
 // below(m) takes numbers until one falls under the largest multiple of m

@@ -13,6 +13,8 @@
 
 #include "ledger/merkle.h"
 #include "server/audit_pack.h"
+
+#include "ledger/sampling.h"
 #include "server/event_json.h"
 #include "server/tar.h"
 
@@ -241,6 +243,9 @@ std::string CheckReport::text() const {
       << "  ndjson  " << ndjson_lines << " lines, each the CloudEvents JSON of its event\n"
       << "  totals  " << programmes << " programmes, " << pairs << " pairs: " << totals_values
       << " values of totals.json, each as recomputed from the events\n";
+  if (!samples.empty())
+    out << "  samples " << samples.size()
+        << " drawn again from the events before each, with the previous hash as seed: the same selection\n";
   if (totals_absent + ndjson_absent > 0)
     out << "  note    the pack was written by an earlier version: " << ndjson_absent << " fields of its events and "
         << totals_absent << " figures of its totals added since are not in it (every one it has was compared)\n";
@@ -453,6 +458,15 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
                         std::to_string(expected - 1) + " is " + to_hex(prev));
       if (ev->recorded_at_us() < prev_us)
         return fail(kEventsBin, expected, "recorded_at_us", "recorded before the event before it");
+      // A sample is drawn again from the events before it: nobody chose
+      // its seed, and its selection follows from it.
+      if (ev->type() == fb::Event::SampleDrawn) {
+        SampleRedraw again = redraw_sample(rm.core(), *ev);
+        if (!again.matches)
+          return fail(kEventsBin, expected, "sample",
+                      "sample '" + again.id + "' drawn again does not give what the event records: " + again.mismatch);
+        r.samples.push_back(std::move(again));
+      }
       rm.apply(*ev);
       tree.append(h, [](int, std::uint64_t, const Hash&) {});
       prev = h;

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "ledger/note.h"
+#include "ledger/sampling.h"
 #include "ledger/signer.h"
 #include "ledger/store.h"
 #include "projections/read_models.h"
@@ -133,7 +134,9 @@ struct CheckReport {
   std::uint64_t pairs = 0;
   std::uint64_t totals_values = 0;  // JSON leaves of totals.json compared
   std::uint64_t totals_absent = 0;
-  std::uint64_t ndjson_absent = 0;  // likewise, fields of events.ndjson's lines  // figures the events give that the
+  std::uint64_t ndjson_absent = 0;
+  // Every sample of the pack, drawn again (ledger/sampling.h).
+  std::vector<SampleRedraw> samples;  // likewise, fields of events.ndjson's lines  // figures the events give that the
                                     // pack does not (an earlier version's pack)
 
   // "ok ..." with the figures, or "FAILED ..." naming the discrepancy.

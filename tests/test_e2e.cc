@@ -730,3 +730,58 @@ TEST_CASE(
   MESSAGE(acknowledged.size() << " acknowledged over 10 kills; " << seen.size() - acknowledged.size()
                               << " written but not acknowledged");
 }
+
+TEST_CASE("four eyes over HTTP: one person with two tokens may not verify what it recorded") {
+  Server s(false);
+  setup(s);
+  // `ledger token add` takes a second token for the same name, with another role.
+  std::string out;
+  REQUIRE(run_ledger({"token", "add", "--data", s.data(), "--name", "carla", "--role", "finance"}, &out) == 0);
+  std::string carla_finance = out.substr(0, out.find('\n'));
+  REQUIRE(run_ledger({"token", "add", "--data", s.data(), "--name", "carla", "--role", "controller"}, &out) == 0);
+  std::string carla_controller = out.substr(0, out.find('\n'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the tokens file is reread at most once a second
+  auto as = [&](const std::string& token, const std::string& target, const json& body) {
+    return request(s.port, "POST", target, body.dump(), {{"Authorization", "Bearer " + token}});
+  };
+  REQUIRE(as(carla_finance, "/v1/pairs/p1/invoices", invoice_body("i1", "E1-1")).status == 201);
+  json net = s.get("/v1/invoices/i1").j()["net_cents"];
+  std::uint64_t head = s.head();
+  Resp refused = as(carla_controller, "/v1/invoices/i1/verification", {{"certified_cents", net}, {"deducted_cents", 0}});
+  CHECK(refused.status == 403);
+  CHECK(refused.code() == "four_eyes");
+  CHECK(s.head() == head);
+  // Another controller may.
+  Resp ok = s.post("/v1/invoices/i1/verification", {{"certified_cents", net}, {"deducted_cents", 0}}, "controller");
+  CHECK(ok.status == 201);
+  json inv = s.get("/v1/invoices/i1").j();
+  CHECK(inv["verification"]["certified_cents"] == net);
+  CHECK(inv["verification"]["recorded_by"] == "t-controller");
+  // The finding's recorder may not apply its correction, whatever the token.
+  REQUIRE(s.post("/v1/programmes/p/findings",
+                 {{"id", "f1"},
+                  {"source", "commission"},
+                  {"invoice_id", "i1"},
+                  {"positions", {head}},
+                  {"error_type", "calculation"},
+                  {"amount_cents", 100},
+                  {"description", "a rounding"}},
+                 "controller")
+              .status == 201);
+  REQUIRE(run_ledger({"token", "add", "--data", s.data(), "--name", "t-controller", "--role", "finance"}, &out) == 0);
+  std::string same_person = out.substr(0, out.find('\n'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Resp own = as(same_person, "/v1/findings/f1/corrections", {{"id", "c1"}, {"amount_cents", 100}, {"reason", "r"}});
+  CHECK(own.status == 403);
+  CHECK(own.code() == "four_eyes");
+  CHECK(s.post("/v1/findings/f1/corrections", {{"id", "c1"}, {"amount_cents", 100}, {"reason", "r"}}, "finance").status ==
+        201);
+  json budget = s.get("/v1/programmes/p/budget?explain=1").j();
+  CHECK(budget["totals"]["certified_cents"] == net.get<std::int64_t>() - 100);
+  CHECK(budget["totals"]["corrected_cents"] == 100);
+  CHECK(budget["totals"]["explain"]["certified_cents"].size() == 2);
+  json findings = s.get("/v1/programmes/p/findings", "controller").j();
+  CHECK(findings["findings"][0]["corrections"][0]["recorded_by"] == "t-finance");
+  // A mentor sees none of the control's registers.
+  CHECK(s.get("/v1/programmes/p/findings", "mentor").status == 403);
+}
