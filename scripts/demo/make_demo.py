@@ -37,10 +37,12 @@ Run: python3 scripts/demo/make_demo.py   (writes scripts/demo/demo.json)
 """
 import calendar
 import csv
+import hashlib
 import datetime as dt
 import json
 import os
 import random
+import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = random.Random(2019)
@@ -135,6 +137,9 @@ def edition(pid, name, coordinator, coordinator_country, opened, diagnosed, dead
         "mentee_countries": sorted({r["country"] for r in mentee_rows}),
         "mentor_countries": mentor_countries_rule, "knowledge_areas": AREAS, "expert_min_years": 5,
         "max_tours_per_mentee": 2, "vat_eligible": False,
+        # The evidence a payment and a completed pair need (docs/CONTROL.md);
+        # retention_years is left to its default, 5.
+        "evidence_required": ["payment:invoice", "payment:proof_of_payment", "completion:report"],
     }
     step(at(opened, 9), "coordinator", "open_programme", {},
          dict(id=pid, name=name, coordinator=coordinator, **rules))
@@ -297,6 +302,135 @@ def run_pairs(ed, start, end, modes, formats, joint_meetings, max_load, override
         if i % 5 != 2:
             step(at(close + dt.timedelta(days=34), 12), "coordinator", "complete_pair", {"pair": p["id"]}, {})
     return pairs
+
+
+# ---- The control of spending (docs/CONTROL.md): evidence documents, and the
+# 2019 edition's control round.
+def ascii_text(t):
+    return unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode("ascii")
+
+
+def pdf_document(title, lines):
+    """A small one-page PDF (1.4, Helvetica) with a title and lines of text."""
+    def esc(t):
+        return ascii_text(t).replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    content = "BT /F1 14 Tf 56 780 Td 18 TL (" + esc(title) + ") Tj /F1 10 Tf T*" + "".join(
+        " T* (" + esc(line) + ") Tj" for line in lines) + " ET"
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>",
+               "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+               "/Contents 5 0 R >>",
+               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               f"<< /Length {len(content)} >>\nstream\n{content}\nendstream"]
+    out, offsets = "%PDF-1.4\n", []
+    for i, o in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{o}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out
+
+
+def later(when, minutes):
+    t = dt.datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ") + dt.timedelta(minutes=minutes)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def attach_document(when, actor, command, params, kind, filename, content_type, text):
+    """Uploads a document (a demo step of its own, no event) and attaches it."""
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    step(when, actor, "upload_evidence", {}, {"filename": filename, "content_type": content_type, "text": text})
+    step(when, actor, command, params, {"sha256": sha, "kind": kind})
+
+
+def evidence_documents(skip_invoice, skip_proof, skip_report):
+    """The documents of every invoice, payment and completed pair, as finance
+    and the coordinator attach them; the ids in the skip sets are left
+    without one, so that the evidence gaps have something to show."""
+    invoices = {}
+    for s in list(steps):
+        c, when = s["command"], s["at"]
+        if c == "issue_invoice":
+            b = s["body"]
+            invoices[b["id"]] = b
+            if b["id"] in skip_invoice:
+                continue
+            lines = [f"Invoice {b['number']} of {b['issue_date']}", f"Mentoring fee, pair {s['params']['pair']}",
+                     f"Amount VAT excluded: EUR {b['net_cents'] / 100:,.2f}",
+                     f"VAT: EUR {b['vat_cents'] / 100:,.2f}" if b["vat_cents"] else "VAT: reverse charge"]
+            attach_document(later(when, 5), "finance", "attach_invoice_evidence", {"iid": b["id"]}, "invoice",
+                            f"invoice-{b['number']}.pdf", "application/pdf", pdf_document("Invoice", lines))
+        elif c == "pay_invoice":
+            iid, b = s["params"]["iid"], s["body"]
+            if iid in skip_proof:
+                continue
+            text = (f"Bank statement extract\nValue date: {b['paid_date']}\nTransfer to the mentor for invoice "
+                    f"{invoices[iid]['number']}\nAmount: EUR {(b['amount_cents'] + b.get('vat_cents', 0)) / 100:,.2f}\n")
+            attach_document(later(when, 5), "finance", "attach_invoice_evidence", {"iid": iid}, "proof_of_payment",
+                            f"transfer-{invoices[iid]['number']}.txt", "text/plain", text)
+        elif c == "complete_pair":
+            pair = s["params"]["pair"]
+            if pair in skip_report:
+                continue
+            attach_document(later(when, 5), "coordinator", "attach_pair_evidence", {"pair": pair}, "report",
+                            f"final-report-{pair}.pdf", "application/pdf",
+                            pdf_document("Final report", [f"Pair {pair}", "Progress and outcomes as submitted."]))
+
+
+def control_2019(pid):
+    """The 2019 edition's control round, after its last payments: a
+    monetary-unit sample of the paid invoices, every paid invoice verified
+    (one deduction), and a finding of the audit authority with its
+    correction. The controller is never the one who recorded an invoice or
+    a payment (four eyes): demo-controller against demo-finance."""
+    net, paid = {}, set()
+    for s in steps:
+        c, b = s["command"], s["body"]
+        if c == "issue_invoice" and s["params"]["pair"].startswith(pid):
+            net[b["id"]] = b["net_cents"]
+        elif c == "issue_credit_note" and b.get("id") and s["params"]["iid"] in net:
+            net[s["params"]["iid"]] -= b["amount_cents"]
+        elif c == "cancel_invoice":
+            net.pop(s["params"]["iid"], None)
+        elif c == "pay_invoice" and s["params"]["iid"] in net:
+            paid.add(s["params"]["iid"])
+    verified = sorted(i for i in paid if i in net)
+    step("2020-04-14T09:12:40Z", "controller", "draw_sample", {"pid": pid},
+         {"id": f"{pid}-s1", "population": "invoices_paid", "method": "monetary_unit", "size": 6})
+    deduct = verified[3]
+    for k, iid in enumerate(verified):
+        when = (dt.datetime(2020, 4, 15, 9, 0, tzinfo=dt.timezone.utc) + dt.timedelta(hours=5 * k)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+        body = {"certified_cents": net[iid], "deducted_cents": 0}
+        if iid == deduct:
+            body = {"certified_cents": net[iid] - 15000, "deducted_cents": 15000, "error_type": "outside_period",
+                    "note": "one session of 2 hours was held after the pair's period had ended"}
+        step(when, "controller", "verify_expenditure", {"iid": iid}, body)
+    found = verified[7]
+    step("2020-09-10T10:30:00Z", "controller", "record_finding", {"pid": pid},
+         {"id": f"{pid}-f1", "source": "audit_authority", "invoice_id": found, "positions": [],
+          "_positions_of": [["issue_invoice", found], ["pay_invoice", found]],
+          "error_type": "double_funding", "amount_cents": 20000,
+          "description": "two days of the same mission were also claimed under another grant"})
+    step("2020-09-21T14:05:00Z", "finance", "apply_correction", {"fid": f"{pid}-f1"},
+         {"id": f"{pid}-c1", "amount_cents": 20000, "reason": "the audit authority's finding, accepted"})
+
+
+def resolve_positions():
+    """Fills in a finding's positions once the steps are in order: each
+    command records one event, an upload none."""
+    position, first = 0, {}
+    for s in steps:
+        if s["command"] == "upload_evidence":
+            continue
+        position += 1
+        key = (s["command"], s["params"].get("iid") or s["body"].get("id"))
+        first.setdefault(key, position)
+    for s in steps:
+        refs = s["body"].pop("_positions_of", None)
+        if refs:
+            s["body"]["positions"] = [first[(c, i)] for c, i in refs]
 
 
 # ---- The benchmarking tours of the 2019 edition
@@ -478,7 +612,20 @@ def main():
               ("r21-marble-cluster", "the cluster asked at the kick-off to work first on a topic its diagnosis "
                                      "did not name; agreed with the mentor"), {})
 
+    # Evidence documents for both editions, a few left out (the gaps to show),
+    # then the 2019 edition's control round.
+    def ids(command, key, prefix):
+        return sorted(x["params"][key] if key in x["params"] else x["body"][key] for x in steps
+                      if x["command"] == command and (x["params"].get(key) or x["body"].get(key)).startswith(prefix))
+    invoices_2021 = ids("issue_invoice", "id", "reloaded-2021")
+    paid_2019, paid_2021 = ids("pay_invoice", "iid", "tnst-2019"), ids("pay_invoice", "iid", "reloaded-2021")
+    completed_2021 = ids("complete_pair", "pair", "reloaded-2021")
+    evidence_documents(skip_invoice={invoices_2021[2]}, skip_proof={paid_2019[5], paid_2021[4]},
+                       skip_report={completed_2021[1]})
+    control_2019("tnst-2019")
+
     steps.sort(key=lambda s: s["at"])  # stable: steps of one instant keep their order
+    resolve_positions()
     out = {
         "about": "Demonstration history of Programme Ledger: two editions of the Cluster Booster Track mentoring "
                  "programme of THE NEXT SOCIETY, as its public sources tell them (docs/PROGRAMME.md names the "
@@ -500,6 +647,9 @@ def main():
             "the 2019 pairs' period (1 May 2019 to 31 January 2020) and the follow-up pair of the terminated one",
             "all session dates, durations and summaries; the mid-term joint meeting of 2019",
             "all invoices, payments and credit notes",
+            "every evidence document (invoices, bank statement extracts, final reports: generated), the 2019 "
+            "control round (its sample, verifications, deduction, the audit authority's finding and its "
+            "correction)",
             "the 2021 programme's opening date and application deadline",
             "the dates of the 2021 mid-term and closing joint meetings",
         ],
