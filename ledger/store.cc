@@ -70,6 +70,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   PL_RETURN_IF_ERROR(store->open_db());
   if (!options.read_only && store->consistent_ && store->tree_size() < store->head().position)
     PL_RETURN_IF_ERROR(store->backfill_tree());
+  if (!options.read_only) PL_RETURN_IF_ERROR(store->remove_unfinished_uploads());
   return store;
 }
 
@@ -102,6 +103,17 @@ Status Store::open_db() {
 
   rocksdb::ColumnFamilyOptions streams_cf = lookup_cf;
   streams_cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
+  // Evidence documents: pieces of up to 1 MiB go to blob files (values of
+  // 4 KiB and more), so that compactions move small keys, not documents;
+  // uncompressed (PDF, PNG and JPEG are compressed already); the space of
+  // pieces dropped (a duplicate, an aborted upload) comes back as blob files
+  // are compacted.
+  rocksdb::ColumnFamilyOptions evidence_cf = lookup_cf;
+  evidence_cf.compression = rocksdb::kNoCompression;
+  evidence_cf.enable_blob_files = true;
+  evidence_cf.min_blob_size = 4096;
+  evidence_cf.blob_compression_type = rocksdb::kNoCompression;
+  evidence_cf.enable_blob_garbage_collection = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {"events", events_cf},
@@ -110,10 +122,17 @@ Status Store::open_db() {
       {"meta", rocksdb::ColumnFamilyOptions()},
       {"checkpoints", rocksdb::ColumnFamilyOptions()},
       {"tree", lookup_cf},
+      {"evidence", evidence_cf},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options_.read_only) {
+    // A store from before evidence documents has no such column family, and
+    // a read-only open cannot make it: it is then left out (no documents).
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(db_opts, dir_, &existing).ok() &&
+        std::find(existing.begin(), existing.end(), "evidence") == existing.end())
+      cfs.pop_back();
     s = rocksdb::DB::OpenForReadOnly(db_opts, dir_, cfs, &handles_, &raw);
   } else {
     s = rocksdb::DB::Open(db_opts, dir_, cfs, &handles_, &raw);
@@ -133,6 +152,7 @@ Status Store::open_db() {
   meta_ = handles_[4];
   checkpoints_ = handles_[5];
   tree_ = handles_[6];
+  evidence_ = handles_.size() > 7 ? handles_[7] : nullptr;
 
   std::string head_value;
   // One-off reads leave the block cache alone: a block only they touched is
@@ -377,7 +397,9 @@ Status Store::reopen() {
   version_cache_.clear();
   consistent_ = true;
   inconsistency_.clear();
+  ++generation_;  // uploads begun before cannot go on: their pieces may be gone
   Status st = open_db();
+  if (st && !options_.read_only) st = remove_unfinished_uploads();
   if (!st) {
     close_db();
     return Status::io_error("the store could not be reopened after a storage failure (" + st.message() +

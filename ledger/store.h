@@ -8,11 +8,12 @@
 //  * recorded-at never decreases, across commits and restarts;
 //  * an idempotency key, once committed, maps forever to the positions its
 //    command produced;
-//  * nothing is ever updated or deleted.
+//  * nothing is ever updated or deleted (but the pieces of an evidence
+//    upload that was not finished).
 //
 // Thread safety: the const methods (head, read, read_one, scan, read_stream,
-// stream_version, find_command, verify, backup, get_checkpoint) and
-// put_checkpoint may be called from any thread at any time, without external
+// stream_version, find_command, verify, backup, get_checkpoint, the evidence
+// reads), put_checkpoint and begin_evidence may be called from any thread at any time, without external
 // locking. begin(), commit(), needs_reopen() and reopen() are for the writer
 // thread alone, and a Batch is used by that thread only; flush() must not run
 // concurrently with commit().
@@ -23,6 +24,7 @@
 // being reopened after a storage failure (for anything).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -119,6 +121,77 @@ struct VerifyReport {
 };
 
 class Store;
+
+// A document kept beside the log (evidence: an invoice's PDF, a scanned
+// attendance sheet), content-addressed by the SHA-256 of its bytes.
+struct EvidenceMeta {
+  Hash sha256{};
+  std::uint64_t size = 0;
+  std::string content_type;  // as declared when it was first uploaded
+  std::string filename;      // likewise
+  std::int64_t uploaded_at_us = 0;
+  // Where its bytes are: the upload that stored them, in `chunks` pieces
+  // (evidence_chunk_key; for tools and tests).
+  std::uint64_t upload = 0;
+  std::uint32_t chunks = 0;
+};
+
+// One uploader of a document: the token's name, and when it first uploaded it.
+struct EvidenceUploader {
+  std::string name;
+  std::int64_t uploaded_at_us = 0;
+};
+
+// What finishing an upload found.
+struct EvidenceStored {
+  Hash sha256{};
+  std::uint64_t size = 0;
+  bool stored = false;  // false: the same bytes were stored already (they are kept once)
+};
+
+// A document being uploaded: made by Store::begin_evidence(), fed with
+// write(), ended by finish() or abort(). Its bytes go to the store in pieces
+// of kEvidenceChunkBytes as they come, outside the writer's synced batch
+// (without the write-ahead log); finish() makes them durable. Nothing of an
+// upload that is aborted, dropped unfinished, or cut by a crash is kept (a
+// crash's leftovers are removed at the next open for writing). It keeps a
+// pointer to its Store, which must outlive it. One thread at a time.
+class EvidenceUpload {
+ public:
+  ~EvidenceUpload();  // aborts an upload not finished
+  EvidenceUpload(const EvidenceUpload&) = delete;
+  EvidenceUpload& operator=(const EvidenceUpload&) = delete;
+
+  // Adds bytes at the end. Fails (and the upload is then aborted) with
+  // unavailable or io_error when the store cannot take them;
+  // invalid_argument after finish() or abort().
+  Status write(std::string_view bytes);
+  // Stores the document under the SHA-256 of its bytes, unless those bytes
+  // are stored already (then the copy is dropped and `stored` is false), and
+  // records the uploader; durable when it returns. invalid_argument for an
+  // upload without bytes; the store's errors otherwise (nothing then kept).
+  Result<EvidenceStored> finish();
+  // Drops what was written. Idempotent.
+  void abort();
+  // The bytes written so far.
+  std::uint64_t size() const { return size_; }
+
+ private:
+  friend class Store;
+  EvidenceUpload(Store* store, std::uint64_t id, std::uint64_t generation, std::string content_type,
+                 std::string filename, std::string uploader, std::int64_t now_us);
+  Status put_chunk();
+  Store* store_;
+  std::uint64_t id_;
+  std::uint64_t generation_;  // the store's reopen count when it began
+  std::string content_type_, filename_, uploader_;
+  std::int64_t now_us_;
+  std::string pending_;       // bytes not yet written, less than one chunk
+  std::uint32_t chunks_ = 0;  // chunks written
+  std::uint64_t size_ = 0;
+  std::unique_ptr<struct Sha256State> sha_;
+  bool done_ = false;  // finished or aborted
+};
 
 // Events about to be committed together. Made by Store::begin(); nothing in
 // it is stored until Store::commit() succeeds, and a Batch dropped without a
@@ -312,6 +385,25 @@ class Store {
   Status put_checkpoint(std::string_view name, std::string_view value);
   Result<std::optional<std::string>> get_checkpoint(std::string_view name) const;
 
+  // Evidence documents (EvidenceUpload above), in the column family
+  // "evidence" (docs/STORAGE.md). Any thread, any number at once.
+  //
+  // A new upload, by `uploader` (a token's name) at `now_us`, of a document
+  // declared as `content_type` and named `filename` (both kept as given: the
+  // caller checks them). unavailable on a read-only store.
+  Result<std::unique_ptr<EvidenceUpload>> begin_evidence(std::string content_type, std::string filename,
+                                                         std::string uploader, std::int64_t now_us);
+  // The record of a stored document; not_found if there is none.
+  Result<EvidenceMeta> evidence_meta(const Hash& sha256) const;
+  // The document's bytes, hashed again: corruption if they are not the bytes
+  // stored under that hash (a piece missing, changed or of another size);
+  // not_found if there is no such document.
+  Result<std::string> read_evidence(const Hash& sha256) const;
+  // Everyone who uploaded the document, by name (empty if none or unknown).
+  Result<std::vector<EvidenceUploader>> evidence_uploaders(const Hash& sha256) const;
+  // Every stored document's hash, in hash order.
+  Result<std::vector<Hash>> evidence_list() const;
+
   // Raw access, for tools and tests that need to look under the ledger:
   // writing through it bypasses every check. The pointers are owned by the
   // store and valid until reopen() or its destruction (raw_db() is null while
@@ -322,10 +414,18 @@ class Store {
   rocksdb::ColumnFamilyHandle* cf_commands() const { return commands_; }
   rocksdb::ColumnFamilyHandle* cf_meta() const { return meta_; }
   rocksdb::ColumnFamilyHandle* cf_tree() const { return tree_; }
+  // Null on a read-only open of a store from before evidence documents.
+  rocksdb::ColumnFamilyHandle* cf_evidence() const { return evidence_; }
 
  private:
   friend class Batch;
+  friend class EvidenceUpload;
   Store() = default;
+  // Removes what uploads cut by a crash left (open for writing only).
+  Status remove_unfinished_uploads();
+  // Writes evidence records without the write-ahead log, under write_mu_.
+  Status write_evidence(rocksdb::WriteBatch& wb, bool wal);
+  Result<std::optional<EvidenceMeta>> find_evidence(const Hash& sha256) const;
   Result<std::uint64_t> cached_version(std::string_view stream);
   struct EventCursor;
   Status open_db();
@@ -349,6 +449,13 @@ class Store {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   rocksdb::ColumnFamilyHandle* tree_ = nullptr;
+  rocksdb::ColumnFamilyHandle* evidence_ = nullptr;
+  // Evidence uploads: the next upload's id; the reopen count (an upload
+  // begun before a reopen cannot go on); finishing one at a time (whether
+  // the bytes are stored already, and storing them, in one step).
+  std::atomic<std::uint64_t> next_upload_{1};
+  std::atomic<std::uint64_t> generation_{0};
+  std::mutex evidence_mu_;
   // Back-fills the tree of a store from before it (open for writing only).
   Status backfill_tree();
   // Calls fn with each stored event's hash, in order, until it returns false
@@ -386,5 +493,13 @@ class Store {
 // and tests): big-endian, so that keys sort by number.
 std::string position_key(std::uint64_t position);
 std::string stream_key(std::string_view stream, std::uint64_t version);
+// Keys of the evidence column family (docs/STORAGE.md): a piece of an upload,
+// a document's record, one uploader of a document, an upload not finished.
+std::string evidence_chunk_key(std::uint64_t upload, std::uint32_t index);
+std::string evidence_doc_key(const Hash& sha256);
+std::string evidence_uploader_key(const Hash& sha256, std::string_view name);
+std::string evidence_pending_key(std::uint64_t upload);
+// The size of an upload's pieces: each piece but the last holds this many bytes.
+inline constexpr std::size_t kEvidenceChunkBytes = 1 << 20;
 
 }  // namespace pl

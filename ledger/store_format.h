@@ -9,6 +9,7 @@
 //   commands     scoped idempotency key          -> command record
 //   meta         "head"                          -> head record
 //   checkpoints  projection name                 -> opaque projection snapshot
+//   evidence     documents and their pieces (the grammar is in evidence.cc)
 //
 //   head record    := u64 position ‖ 32 bytes hash ‖ i64 recorded_at_us ‖ u16 schema_version
 //   command record := 32 bytes fingerprint ‖ u32 len ‖ id ‖ u32 n ‖ n × u64 position
