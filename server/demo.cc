@@ -10,6 +10,22 @@
 #include "server/json_commands.h"
 
 namespace pl {
+namespace {
+
+// Stores a demonstration document: {"filename", "content_type", "text"}.
+Status upload(Store& store, const nlohmann::json& body, const std::string& uploader, std::int64_t at_us) {
+  if (!body.contains("text") || !body["text"].is_string() || !body.contains("filename") ||
+      !body.contains("content_type"))
+    return Status::invalid("upload_evidence needs text, filename and content_type");
+  auto up = store.begin_evidence(body["content_type"].get<std::string>(), body["filename"].get<std::string>(),
+                                 uploader, at_us);
+  if (!up) return up.status();
+  PL_RETURN_IF_ERROR((*up)->write(body["text"].get<std::string>()));
+  auto stored = (*up)->finish();
+  return stored ? Status::ok() : stored.status();
+}
+
+}  // namespace
 
 Result<DemoResult> load_demo(Store& store, const std::string& file,
                              const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
@@ -43,11 +59,17 @@ Result<DemoResult> load_demo(Store& store, const std::string& file,
     auto at = parse_instant(s.value("at", std::string()));
     if (!at) return where(Status::invalid("no valid 'at' instant"));
     clock = *at;
+    std::string actor = s.value("actor", std::string("coordinator"));
+    Actor who{"demo-" + actor, actor};
+    if (s.value("command", std::string()) == "upload_evidence") {
+      // A document for the steps after it (no event: POST /v1/evidence).
+      if (Status st = upload(store, s.value("body", nlohmann::json::object()), who.name, *at); !st) return where(st);
+      continue;
+    }
     auto cmd = parse_command(s.value("command", std::string()), s.value("params", nlohmann::json::object()),
                              s.value("body", nlohmann::json::object()));
     if (!cmd) return where(cmd.status());
-    std::string actor = s.value("actor", std::string("coordinator"));
-    Actor who{"demo-" + actor, actor};
+    if (Status st = complete_command(store, *cmd); !st) return where(st);
     auto r = (*writer)->execute(make_command(std::move(cmd).value(), who));
     if (!r) return where(r.status());
     if (progress && (n % 100 == 0 || n == total)) progress(n, total);

@@ -571,6 +571,25 @@ Result<nlohmann::json> parse_json(std::string_view text) {
   }
 }
 
+Status complete_command(const Store& store, AnyCommand& command) {
+  auto* attach = std::get_if<AttachEvidence>(&command);
+  if (!attach) return Status::ok();
+  Hash sha{};
+  if (attach->sha256.size() != 64 || !from_hex(attach->sha256, &sha))
+    return Status::invalid("sha256 must be 64 lower-case hexadecimal digits");
+  auto meta = store.evidence_meta(sha);
+  if (!meta) {
+    if (meta.status().is(Kind::not_found))
+      return Status::rule("unknown_evidence", "no document with SHA-256 " + attach->sha256 +
+                                                  " is stored: upload it first (POST /v1/evidence)");
+    return meta.status();
+  }
+  attach->filename = meta->filename;
+  attach->content_type = meta->content_type;
+  attach->size = static_cast<std::int64_t>(meta->size);
+  return Status::ok();
+}
+
 namespace commands {
 const CommandSpec open_programme{"open_programme", &parse_with<OpenProgramme, read_open_programme>};
 const CommandSpec amend_rules{"amend_rules", &parse_with<AmendRules, read_amend_rules>};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ledger/commands.h"
+#include "ledger/store.h"
 
 namespace pl {
 
@@ -48,5 +49,13 @@ Result<AnyCommand> parse_command(std::string_view name, const nlohmann::json& pa
 
 // Parses text as JSON (UTF-8 checked); bad_request with the position if not.
 Result<nlohmann::json> parse_json(std::string_view text);
+
+// What a command takes from the store rather than from its body: an
+// attachment's file name, type and size, from the record of the document its
+// sha256 names (422 unknown_evidence when the store holds none). A document
+// is durable before its hash is answered and never deleted, so what is found
+// here is still there when the writer decides. Other commands are left as
+// they are.
+Status complete_command(const Store& store, AnyCommand& command);
 
 }  // namespace pl

@@ -586,6 +586,10 @@ void Api::command(Ctx& c) {
     parts_.metrics->command(cmd.status().reason());
     return c.fail(cmd.status());
   }
+  if (Status st = complete_command(*parts_.store, *cmd); !st) {
+    parts_.metrics->command(st.reason());
+    return c.fail(st);
+  }
   std::optional<std::uint64_t> expected;
   if (!c.req.if_match.empty()) {
     std::string v = c.req.if_match;

@@ -9,6 +9,7 @@
 
 #include "ledger/archive.h"
 #include "ledger/dates.h"
+#include "ledger/sampling.h"
 #include "ledger/state.h"
 #include "projections/read_models.h"
 #include "projections/replay.h"
@@ -181,13 +182,26 @@ TEST_CASE("rules: every field of the schema's Rules table goes through the API, 
   CHECK(std::get<AmendRules>(*given).kept.empty());
 }
 
+namespace {
+json demo_steps() {
+  std::ifstream in(LEDGER_DEMO_FILE);
+  std::stringstream text;
+  text << in.rdbuf();
+  return json::parse(text.str())["steps"];
+}
+}  // namespace
+
 TEST_CASE("the demonstration programme loads once, verifies, and its figures reconcile with its steps") {
   test::TempDir dir;
   auto store = std::move(Store::open(dir.path())).value();
   auto r = load_demo(*store, LEDGER_DEMO_FILE);
   REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   CHECK(r->loaded);
-  CHECK(r->head.position == r->steps);
+  // Every step records one event, but an upload of a document, which records none.
+  std::uint64_t uploads = 0;
+  for (const auto& s : demo_steps()) uploads += s["command"] == "upload_evidence";
+  CHECK(uploads > 100);
+  CHECK(r->head.position == r->steps - uploads);
   auto rep = store->verify();
   CHECK_MESSAGE(rep.ok, rep.detail);
 
@@ -483,4 +497,77 @@ TEST_CASE("the demonstration programme tells the facts of the programme's public
     }
     CHECK(contains(doc["fictional"].dump(), "split of the 6 Moroccan practitioners"));
   }
+}
+
+TEST_CASE("the demonstration's control round: evidence, a sample drawn again, verifications, a finding corrected") {
+  test::TempDir dir;
+  auto store = std::move(Store::open(dir.path())).value();
+  auto loaded = load_demo(*store, LEDGER_DEMO_FILE);
+  REQUIRE_MESSAGE(loaded.is_ok(), loaded.status().to_string());
+  auto rm = replay<ReadModels>(*store).value();
+
+  // Every document attached is stored, and its bytes hash to its name.
+  std::size_t documents = 0;
+  for (const auto& [sha, links] : rm.evidence()) {
+    Hash h{};
+    REQUIRE(from_hex(sha, &h));
+    auto bytes = store->read_evidence(h);
+    REQUIRE_MESSAGE(bytes.is_ok(), bytes.status().to_string());
+    CHECK(to_hex(sha256(*bytes)) == sha);
+    CHECK(links.at(0).size == static_cast<std::int64_t>(bytes->size()));
+    ++documents;
+  }
+  CHECK(documents > 150);
+
+  // The gaps are the documents the demo leaves out: one invoice, two proofs of payment, one report.
+  auto gaps = evidence_gaps(rm, "tnst-2019");
+  REQUIRE(gaps.size() == 1);
+  CHECK(gaps[0].kind == "proof_of_payment");
+  auto gaps21 = evidence_gaps(rm, "reloaded-2021");
+  std::map<std::string, int> kinds;
+  for (auto& g : gaps21) ++kinds[g.kind];
+  CHECK(kinds["proof_of_payment"] == 1);
+  CHECK(kinds["report"] == 1);
+  CHECK(kinds["invoice"] <= 1);  // the invoice without its document may be unpaid
+
+  // The sample: drawn again from the events before it, the same selection.
+  const ProgrammeIndex* idx = State::find(rm.programmes(), "tnst-2019");
+  REQUIRE(idx->samples.size() == 1);
+  const SampleRow& sample = idx->samples[0];
+  CHECK(sample.method == "monetary_unit");
+  CHECK(sample.units.size() >= 1);
+  auto drawn = store->read_one(sample.recorded.position).value();
+  auto before = replay<State>(*store, AsOf{sample.recorded.position - 1}).value();
+  SampleRedraw again = redraw_sample(before, drawn.view());
+  CHECK_MESSAGE(again.matches, again.mismatch);
+  CHECK(sample.recorded.by == "demo-controller");
+
+  // Every paid invoice of 2019 verified by the controller; one deduction; the
+  // finding's correction taken off what was certified.
+  Budget b = budget(rm, "tnst-2019", true);
+  CHECK(b.totals.deducted == 15000);
+  CHECK(b.totals.corrected == 20000);
+  CHECK(b.totals.certified == b.totals.verified - 15000 - 20000);
+  CHECK(b.certified_eu_share_cents == eu_share(b.totals.certified, 9000));
+  std::int64_t explained = 0;
+  for (auto& e : b.explain.certified) explained += e.cents;
+  CHECK(explained == b.totals.certified);
+  REQUIRE(idx->findings.size() == 1);
+  const FindingRow* f = State::find(rm.findings(), idx->findings[0]);
+  REQUIRE(f);
+  CHECK(f->source == "audit_authority");
+  REQUIRE(f->corrections.size() == 1);
+  CHECK(f->corrections[0].recorded.by == "demo-finance");
+  // The finding's positions are the events of its invoice.
+  for (auto pos : f->positions) {
+    auto ev = store->read_one(pos).value();
+    CHECK(ev.view().stream() == "invoice-" + f->invoice_id);
+  }
+  // Retention: 31 December of the last payment's year plus five years.
+  Retention ret = retention(rm, "tnst-2019");
+  CHECK(ret.years == 5);
+  CHECK(format_date(ret.retain_until) == std::to_string(std::stoi(format_date(ret.last_payment_date).substr(0, 4)) + 5) +
+                                             "-12-31");
+  // The 2021 edition has evidence but no control round yet.
+  CHECK(budget(rm, "reloaded-2021", false).totals.verified == 0);
 }
