@@ -316,7 +316,8 @@ int cmd_audit_sample(const std::string& file, const std::vector<std::string>& ke
   for (const auto& s : rep.samples) {
     if (!only.empty() && s.id != only) continue;
     json units = json::array();
-    for (const auto& u : s.draw.units) units.push_back({{"id", u.id}, {"amount_cents", u.amount_cents}, {"hits", u.hits}});
+    for (const auto& u : s.draw.units)
+      units.push_back({{"id", u.id}, {"amount_cents", u.amount_cents}, {"hits", u.hits}});
     json j = {{"id", s.id},
               {"programme_id", s.programme_id},
               {"population", s.population},

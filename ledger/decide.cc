@@ -194,8 +194,7 @@ struct Decider {
       std::vector<RuleValue> values = rule_values(c.rules), in_force = rule_values((*p)->rules);
       const auto& fields = rule_fields();
       for (std::size_t i = 0; i < fields.size(); ++i)
-        if (fields[i].optional() &&
-            std::find(c.kept.begin(), c.kept.end(), fields[i].name) != c.kept.end())
+        if (fields[i].optional() && std::find(c.kept.begin(), c.kept.end(), fields[i].name) != c.kept.end())
           values[i] = in_force[i];
       c.rules = rules_from_values(values);
     }
@@ -831,8 +830,8 @@ struct Decider {
         const SessionState* session = pair->session(c.session_id);
         if (!session) return missing("session", c.session_id);
         if (session->voided())
-          return Status::rule("session_voided", "session '" + c.session_id + "' of pair '" + c.entity_id +
-                                                    "' is voided");
+          return Status::rule("session_voided",
+                              "session '" + c.session_id + "' of pair '" + c.entity_id + "' is voided");
       }
       stream = pair_stream(c.entity_id);
     } else if (c.entity == "application") {
@@ -848,10 +847,9 @@ struct Decider {
     Out out(c.entity_id, expected);
     out.programme(*programme);
     out.emit(stream, fb::Event::EvidenceAttached, [&](FBB& b) {
-      return fb::CreateEvidenceAttachedDirect(b, c.entity.c_str(), c.entity_id.c_str(),
-                                              c.entity == "session" ? c.session_id.c_str() : nullptr,
-                                              c.sha256.c_str(), c.kind.c_str(), c.filename.c_str(),
-                                              c.content_type.c_str(), c.size, c.note.c_str())
+      return fb::CreateEvidenceAttachedDirect(
+                 b, c.entity.c_str(), c.entity_id.c_str(), c.entity == "session" ? c.session_id.c_str() : nullptr,
+                 c.sha256.c_str(), c.kind.c_str(), c.filename.c_str(), c.content_type.c_str(), c.size, c.note.c_str())
           .Union();
     });
     return out.take();
@@ -862,7 +860,8 @@ struct Decider {
     if (!p) return p.status();
     PL_RETURN_IF_ERROR(check_id("sample", c.id));
     auto population_kind = parse_population(c.population);
-    if (!population_kind) return bad("population '" + c.population + "' is not one of: invoices_paid, invoices, sessions");
+    if (!population_kind)
+      return bad("population '" + c.population + "' is not one of: invoices_paid, invoices, sessions");
     auto method = parse_sample_method(c.method);
     if (!method) return bad("method '" + c.method + "' is not one of: monetary_unit, simple_random");
     if (c.size < 1) return bad("size must be at least 1");
@@ -874,12 +873,15 @@ struct Decider {
     if (items.empty())
       return Status::rule("empty_population", "programme '" + c.programme_id + "' has no " + c.population + " yet");
     if (static_cast<std::uint64_t>(c.size) > items.size())
-      return Status::rule("sample_too_large", "a sample of " + std::to_string(c.size) + " was asked of a population of " +
-                                                  std::to_string(items.size()) + " " + c.population);
+      return Status::rule("sample_too_large", "a sample of " + std::to_string(c.size) +
+                                                  " was asked of a population of " + std::to_string(items.size()) +
+                                                  " " + c.population);
     std::int64_t total = 0;
     for (const auto& i : items)
-      if (add_overflows(total, i.amount_cents)) return bad("the population's total does not fit in 63 bits");
-      else total += i.amount_cents;
+      if (add_overflows(total, i.amount_cents))
+        return bad("the population's total does not fit in 63 bits");
+      else
+        total += i.amount_cents;
     const Hash& seed = s.head_hash();
     SampleDraw d = draw_sample(items, *method, c.size, seed);
     std::string listing_hash = population_sha256(items, *population_kind);
@@ -887,12 +889,13 @@ struct Decider {
     out.programme(**p);
     out.emit(programme_stream(c.programme_id), fb::Event::SampleDrawn, [&](FBB& b) {
       std::vector<flatbuffers::Offset<fb::SampleItem>> units;
-      for (const auto& u : d.units) units.push_back(fb::CreateSampleItemDirect(b, u.id.c_str(), u.amount_cents, u.hits));
+      for (const auto& u : d.units)
+        units.push_back(fb::CreateSampleItemDirect(b, u.id.c_str(), u.amount_cents, u.hits));
       std::vector<std::uint8_t> seed_bytes(seed.begin(), seed.end());
       return fb::CreateSampleDrawnDirect(b, c.programme_id.c_str(), c.id.c_str(), c.population.c_str(),
                                          c.method.c_str(), static_cast<std::int32_t>(c.size), &seed_bytes,
-                                         static_cast<std::int64_t>(items.size()), d.total_cents,
-                                         listing_hash.c_str(), d.interval_cents, &units)
+                                         static_cast<std::int64_t>(items.size()), d.total_cents, listing_hash.c_str(),
+                                         d.interval_cents, &units)
           .Union();
     });
     return out.take();
@@ -915,12 +918,12 @@ struct Decider {
                               format_cents(inv->net_invoiced_cents()) + " (net " + format_cents(inv->net_cents) +
                               " less credit notes " + format_cents(inv->credited_cents) + ")");
     if (c.deducted_cents > 0 && c.error_type.empty())
-      return Status::rule("error_type_required",
-                          "a deduction of " + format_cents(c.deducted_cents) + " names its error_type: one of " +
-                              listed(kErrorTypes));
+      return Status::rule("error_type_required", "a deduction of " + format_cents(c.deducted_cents) +
+                                                     " names its error_type: one of " + listed(kErrorTypes));
     if (!c.error_type.empty() && !one_of(c.error_type, kErrorTypes))
       return bad("error_type '" + c.error_type + "' is not one of: " + listed(kErrorTypes));
-    if (!c.error_type.empty() && c.deducted_cents == 0) return bad("error_type names the error of a deduction: deducted_cents is 0");
+    if (!c.error_type.empty() && c.deducted_cents == 0)
+      return bad("error_type names the error of a deduction: deducted_cents is 0");
     if (c.certified_cents < inv->corrected_cents)
       return Status::rule("verification_mismatch", "invoice " + c.invoice_id + ": financial corrections of " +
                                                        format_cents(inv->corrected_cents) +
@@ -966,8 +969,8 @@ struct Decider {
     out.programme(**p);
     out.emit(finding_stream(c.id), fb::Event::FindingRecorded, [&](FBB& b) {
       return fb::CreateFindingRecordedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.source.c_str(),
-                                             c.invoice_id.c_str(), &c.positions, c.error_type.c_str(),
-                                             c.amount_cents, c.description.c_str())
+                                             c.invoice_id.c_str(), &c.positions, c.error_type.c_str(), c.amount_cents,
+                                             c.description.c_str())
           .Union();
     });
     return out.take();

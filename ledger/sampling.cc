@@ -133,8 +133,7 @@ SampleRedraw redraw_sample(const State& before, const EventView& e) {
   auto kind = parse_population(r.population);
   auto method = parse_sample_method(r.method);
   if (!kind || !method) return fail("unknown population or method");
-  if (EventView::bytes(d->seed()) != e.prev_hash_bytes())
-    return fail("the seed is not the previous event's hash");
+  if (EventView::bytes(d->seed()) != e.prev_hash_bytes()) return fail("the seed is not the previous event's hash");
   if (e.prev_hash_bytes() != bytes_of(before.head_hash()))
     return fail("the state given is not the one just before the sample");
   r.items = population(before, r.programme_id, *kind);
@@ -145,7 +144,8 @@ SampleRedraw redraw_sample(const State& before, const EventView& e) {
   if (static_cast<std::int64_t>(r.items.size()) != d->population_count())
     return fail("the population has " + std::to_string(r.items.size()) + " units, the event records " +
                 std::to_string(d->population_count()));
-  if (r.size < 1 || static_cast<std::uint64_t>(r.size) > r.items.size()) return fail("the size does not fit the population");
+  if (r.size < 1 || static_cast<std::uint64_t>(r.size) > r.items.size())
+    return fail("the size does not fit the population");
   Hash seed{};
   std::copy_n(e.prev_hash_bytes().begin(), seed.size(), seed.begin());
   r.draw = draw_sample(r.items, *method, r.size, seed);

@@ -59,9 +59,9 @@ struct SampleRedraw {
   std::int64_t size = 0;
   std::vector<PopulationItem> items;  // the population, in its order
   std::string population_sha256;
-  SampleDraw draw;                    // made again
+  SampleDraw draw;  // made again
   bool matches = false;
-  std::string mismatch;               // the first difference; empty when it matches
+  std::string mismatch;  // the first difference; empty when it matches
 };
 SampleRedraw redraw_sample(const State& before, const EventView& drawn);
 

@@ -253,13 +253,10 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::ExpenditureVerified: {
       auto* p = e.as<fb::ExpenditureVerified>();
-      slot(invoices_, sv(p->invoice_id())).verification =
-          VerificationRow{p->certified_cents(),
-                          p->deducted_cents(),
-                          str(p->error_type()),
-                          str(p->note()),
-                          str(p->sample_id()),
-                          {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))}};
+      slot(invoices_, sv(p->invoice_id())).verification = VerificationRow{
+          p->certified_cents(), p->deducted_cents(),
+          str(p->error_type()), str(p->note()),
+          str(p->sample_id()),  {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))}};
       break;
     }
     case fb::Event::FindingRecorded: {
@@ -279,12 +276,10 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::FinancialCorrectionApplied: {
       auto* p = e.as<fb::FinancialCorrectionApplied>();
-      CorrectionRow row{str(p->correction_id()),
-                        str(p->finding_id()),
-                        str(p->invoice_id()),
-                        str(p->reason()),
-                        p->amount_cents(),
-                        {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))}};
+      CorrectionRow row{
+          str(p->correction_id()), str(p->finding_id()),
+          str(p->invoice_id()),    str(p->reason()),
+          p->amount_cents(),       {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))}};
       slot(invoices_, row.invoice_id).corrections.push_back(row);
       slot(findings_, row.finding_id).corrections.push_back(std::move(row));
       break;
@@ -325,13 +320,16 @@ void add_invoice(const InvoiceState& inv, const InvoiceExtra& x, Figures& f, Exp
     const VerificationRow& v = x.verification;
     std::int32_t day = day_of(v.recorded.at_us);
     std::uint64_t at = v.recorded.position;
-    put(f.verified, l(&Explain::verified), {at, sat_add(v.certified_cents, v.deducted_cents), E::ExpenditureVerified, day});
+    put(f.verified, l(&Explain::verified),
+        {at, sat_add(v.certified_cents, v.deducted_cents), E::ExpenditureVerified, day});
     put(f.certified, l(&Explain::certified), {at, v.certified_cents, E::ExpenditureVerified, day});
     put(f.deducted, l(&Explain::deducted), {at, v.deducted_cents, E::ExpenditureVerified, day});
     for (auto& c : x.corrections) {
       std::int32_t cday = day_of(c.recorded.at_us);
-      put(f.certified, l(&Explain::certified), {c.recorded.position, -c.amount_cents, E::FinancialCorrectionApplied, cday});
-      put(f.corrected, l(&Explain::corrected), {c.recorded.position, c.amount_cents, E::FinancialCorrectionApplied, cday});
+      put(f.certified, l(&Explain::certified),
+          {c.recorded.position, -c.amount_cents, E::FinancialCorrectionApplied, cday});
+      put(f.corrected, l(&Explain::corrected),
+          {c.recorded.position, c.amount_cents, E::FinancialCorrectionApplied, cday});
     }
   }
   if (inv.cancelled) {
@@ -711,9 +709,9 @@ std::vector<LateEntry> late_entries(const ReadModels& rm, const std::string& pro
     if (!inv || !x) continue;
     for (auto& p : x->payments)
       if (p.date < inv->issue_date)
-        out.push_back({"payment_before_invoice", "invoice", iid, inv->pair_id, p.date, 0, 0, p.position,
-                       "paid " + format_date(p.date) + ", before the invoice's issue date " +
-                           format_date(inv->issue_date)});
+        out.push_back(
+            {"payment_before_invoice", "invoice", iid, inv->pair_id, p.date, 0, 0, p.position,
+             "paid " + format_date(p.date) + ", before the invoice's issue date " + format_date(inv->issue_date)});
     if (inv->cancelled) continue;
     const PairState* pr = find(rm.core().pairs(), inv->pair_id);
     std::int32_t first = 0;

@@ -48,8 +48,8 @@ struct SessionText {
 
 // A document attached to an entity (EvidenceAttached).
 struct EvidenceLink {
-  std::string entity;     // invoice, pair, session, application
-  std::string entity_id;  // the invoice's, pair's or application's id
+  std::string entity;      // invoice, pair, session, application
+  std::string entity_id;   // the invoice's, pair's or application's id
   std::string session_id;  // entity session only
   std::string sha256, kind, filename, content_type, note;
   std::int64_t size = 0;

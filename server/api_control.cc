@@ -25,17 +25,19 @@ void Api::evidence_gaps(Ctx& c) {
     const ProgrammeState* p = State::find(rm.core().programmes(), c2.params["pid"]);
     json gaps = json::array();
     for (auto& g : pl::evidence_gaps(rm, p->id)) {
-      json j = {{"step", g.step},         {"kind", g.kind},       {"entity", g.entity},
-                {"entity_id", g.entity_id}, {"position", g.position}};
+      json j = {{"step", g.step},
+                {"kind", g.kind},
+                {"entity", g.entity},
+                {"entity_id", g.entity_id},
+                {"position", g.position}};
       if (!g.session_id.empty()) j["session_id"] = g.session_id;
       if (!g.pair_id.empty()) j["pair_id"] = g.pair_id;
       if (!g.mentee_id.empty()) j["mentee_id"] = g.mentee_id;
       gaps.push_back(std::move(j));
     }
-    c2.reply(json_response(200, {{"programme_id", p->id},
-                                 {"required", p->rules.evidence_required},
-                                 {"count", gaps.size()},
-                                 {"gaps", gaps}}));
+    c2.reply(json_response(
+        200,
+        {{"programme_id", p->id}, {"required", p->rules.evidence_required}, {"count", gaps.size()}, {"gaps", gaps}}));
   });
 }
 
@@ -88,15 +90,16 @@ void Api::late_entries(Ctx& c) {
     if (!programme_or_404(c2, rm)) return;
     json out = json::array();
     for (auto& e : pl::late_entries(rm, c2.params["pid"], static_cast<std::int32_t>(days))) {
-      json j = {{"type", e.type},         {"entity", e.entity}, {"entity_id", e.entity_id},
-                {"date", format_date(e.date)}, {"position", e.position}, {"detail", e.detail}};
+      json j = {{"type", e.type},           {"entity", e.entity},
+                {"entity_id", e.entity_id}, {"date", format_date(e.date)},
+                {"position", e.position},   {"detail", e.detail}};
       if (!e.pair_id.empty()) j["pair_id"] = e.pair_id;
       if (e.recorded_at_us) j["recorded_at"] = format_instant(e.recorded_at_us);
       if (e.type == "session_late") j["days_late"] = e.days_late;
       out.push_back(std::move(j));
     }
-    c2.reply(json_response(200, {{"programme_id", c2.params["pid"]}, {"days", days}, {"count", out.size()},
-                                 {"entries", out}}));
+    c2.reply(json_response(
+        200, {{"programme_id", c2.params["pid"]}, {"days", days}, {"count", out.size()}, {"entries", out}}));
   });
 }
 

@@ -12,9 +12,8 @@
 #include <sstream>
 
 #include "ledger/merkle.h"
-#include "server/audit_pack.h"
-
 #include "ledger/sampling.h"
+#include "server/audit_pack.h"
 #include "server/event_json.h"
 #include "server/tar.h"
 

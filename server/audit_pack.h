@@ -137,7 +137,7 @@ struct CheckReport {
   std::uint64_t ndjson_absent = 0;
   // Every sample of the pack, drawn again (ledger/sampling.h).
   std::vector<SampleRedraw> samples;  // likewise, fields of events.ndjson's lines  // figures the events give that the
-                                    // pack does not (an earlier version's pack)
+                                      // pack does not (an earlier version's pack)
 
   // "ok ..." with the figures, or "FAILED ..." naming the discrepancy.
   std::string text() const;

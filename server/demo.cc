@@ -17,8 +17,8 @@ Status upload(Store& store, const nlohmann::json& body, const std::string& uploa
   if (!body.contains("text") || !body["text"].is_string() || !body.contains("filename") ||
       !body.contains("content_type"))
     return Status::invalid("upload_evidence needs text, filename and content_type");
-  auto up = store.begin_evidence(body["content_type"].get<std::string>(), body["filename"].get<std::string>(),
-                                 uploader, at_us);
+  auto up = store.begin_evidence(body["content_type"].get<std::string>(), body["filename"].get<std::string>(), uploader,
+                                 at_us);
   if (!up) return up.status();
   PL_RETURN_IF_ERROR((*up)->write(body["text"].get<std::string>()));
   auto stored = (*up)->finish();

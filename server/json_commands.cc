@@ -239,9 +239,8 @@ Rules read_rules(Reader& r) {
         break;
       case RuleUnit::basis_points:
       case RuleUnit::count:  // optional when the schema gives a default
-        v.number = !f.optional() || r.has(key.c_str())
-                       ? (f.wide ? r.integer(key.c_str()) : r.int32(key.c_str()))
-                       : f.fallback;
+        v.number =
+            !f.optional() || r.has(key.c_str()) ? (f.wide ? r.integer(key.c_str()) : r.int32(key.c_str())) : f.fallback;
         break;
     }
     values.push_back(std::move(v));

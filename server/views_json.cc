@@ -68,11 +68,16 @@ json recorded_json(const Recorded& r) {
 json evidence_links_json(const std::vector<EvidenceLink>& links) {
   json out = json::array();
   for (auto& l : links) {
-    json j = {{"sha256", l.sha256},         {"kind", l.kind},
-              {"entity", l.entity},         {"entity_id", l.entity_id},
-              {"filename", l.filename},     {"content_type", l.content_type},
-              {"size", l.size},             {"position", l.position},
-              {"recorded_at", format_instant(l.recorded_at_us)}, {"recorded_by", l.recorded_by}};
+    json j = {{"sha256", l.sha256},
+              {"kind", l.kind},
+              {"entity", l.entity},
+              {"entity_id", l.entity_id},
+              {"filename", l.filename},
+              {"content_type", l.content_type},
+              {"size", l.size},
+              {"position", l.position},
+              {"recorded_at", format_instant(l.recorded_at_us)},
+              {"recorded_by", l.recorded_by}};
     if (!l.session_id.empty()) j["session_id"] = l.session_id;
     if (!l.note.empty()) j["note"] = l.note;
     out.push_back(std::move(j));

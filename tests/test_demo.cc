@@ -566,8 +566,8 @@ TEST_CASE("the demonstration's control round: evidence, a sample drawn again, ve
   // Retention: 31 December of the last payment's year plus five years.
   Retention ret = retention(rm, "tnst-2019");
   CHECK(ret.years == 5);
-  CHECK(format_date(ret.retain_until) == std::to_string(std::stoi(format_date(ret.last_payment_date).substr(0, 4)) + 5) +
-                                             "-12-31");
+  CHECK(format_date(ret.retain_until) ==
+        std::to_string(std::stoi(format_date(ret.last_payment_date).substr(0, 4)) + 5) + "-12-31");
   // The 2021 edition has evidence but no control round yet.
   CHECK(budget(rm, "reloaded-2021", false).totals.verified == 0);
 }

@@ -333,10 +333,9 @@ TEST_CASE(
   REQUIRE(doc["paths"].size() > 30);
 
   // The mentor token is e1's: p1, m1, a1, i1 are its own; p2, m2, a2, i2 are not.
-  const std::map<std::string, std::string> own = {{"pid", "p"},   {"mid", "m1"},         {"aid", "a1"},
-                                                  {"pair", "p1"}, {"sid", "s1"},         {"iid", "i1"},
-                                                  {"tid", "t1"},  {"stream", "pair-p1"}, {"file", "index.html"},
-                                                  {"fid", "f1"}};
+  const std::map<std::string, std::string> own = {
+      {"pid", "p"},  {"mid", "m1"}, {"aid", "a1"},         {"pair", "p1"},         {"sid", "s1"},
+      {"iid", "i1"}, {"tid", "t1"}, {"stream", "pair-p1"}, {"file", "index.html"}, {"fid", "f1"}};
   std::map<std::string, std::string> other = own;
   other["mid"] = "m2", other["aid"] = "a2", other["pair"] = "p2", other["iid"] = "i2", other["stream"] = "pair-p2";
 
@@ -747,7 +746,8 @@ TEST_CASE("four eyes over HTTP: one person with two tokens may not verify what i
   REQUIRE(as(carla_finance, "/v1/pairs/p1/invoices", invoice_body("i1", "E1-1")).status == 201);
   json net = s.get("/v1/invoices/i1").j()["net_cents"];
   std::uint64_t head = s.head();
-  Resp refused = as(carla_controller, "/v1/invoices/i1/verification", {{"certified_cents", net}, {"deducted_cents", 0}});
+  Resp refused =
+      as(carla_controller, "/v1/invoices/i1/verification", {{"certified_cents", net}, {"deducted_cents", 0}});
   CHECK(refused.status == 403);
   CHECK(refused.code() == "four_eyes");
   CHECK(s.head() == head);
@@ -774,8 +774,9 @@ TEST_CASE("four eyes over HTTP: one person with two tokens may not verify what i
   Resp own = as(same_person, "/v1/findings/f1/corrections", {{"id", "c1"}, {"amount_cents", 100}, {"reason", "r"}});
   CHECK(own.status == 403);
   CHECK(own.code() == "four_eyes");
-  CHECK(s.post("/v1/findings/f1/corrections", {{"id", "c1"}, {"amount_cents", 100}, {"reason", "r"}}, "finance").status ==
-        201);
+  CHECK(
+      s.post("/v1/findings/f1/corrections", {{"id", "c1"}, {"amount_cents", 100}, {"reason", "r"}}, "finance").status ==
+      201);
   json budget = s.get("/v1/programmes/p/budget?explain=1").j();
   CHECK(budget["totals"]["certified_cents"] == net.get<std::int64_t>() - 100);
   CHECK(budget["totals"]["corrected_cents"] == 100);

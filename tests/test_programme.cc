@@ -10,10 +10,10 @@
 #include "ledger/commands.h"
 #include "ledger/dates.h"
 #include "ledger/decide.h"
+#include "ledger/sampling.h"
 #include "ledger/writer.h"
 #include "projections/read_models.h"
 #include "projections/replay.h"
-#include "ledger/sampling.h"
 #include "util.h"
 
 using namespace pl;
@@ -698,7 +698,13 @@ TEST_CASE("findings and corrections: another person corrects, up to what is cert
   f.refused(RecordFinding{"tns", "f1", "nobody", "i1", {1}, "calculation", 30000, "x"}, "bad_request", kController);
   f.refused(RecordFinding{"tns", "f1", "olaf", "i9", {1}, "calculation", 30000, "x"}, "not_found", kController);
   f.refused(RecordFinding{"tns", "f1", "olaf", "i1", {}, "calculation", 30000, "x"}, "bad_request", kController);
-  f.ok(RecordFinding{"tns", "f1", "audit_authority", "i1", {verified_at}, "double_funding", 250000,
+  f.ok(RecordFinding{"tns",
+                     "f1",
+                     "audit_authority",
+                     "i1",
+                     {verified_at},
+                     "double_funding",
+                     250000,
                      "the same days invoiced to another programme"},
        kController);
   f.refused(RecordFinding{"tns", "f1", "olaf", "i1", {1}, "calculation", 1, "x"}, "conflict", kController);
@@ -765,8 +771,8 @@ TEST_CASE("samples: the seed is the hash before, the draw is reproducible, sizes
     CHECK(population_sha256(items, kind) == EventView::sv(drawn->population_sha256()));
     Hash seed{};
     std::copy_n(v.prev_hash_bytes().begin(), 32, seed.begin());
-    SampleDraw again = draw_sample(items, parse_sample_method(EventView::sv(drawn->method())).value(),
-                                   drawn->size(), seed);
+    SampleDraw again =
+        draw_sample(items, parse_sample_method(EventView::sv(drawn->method())).value(), drawn->size(), seed);
     REQUIRE(again.units.size() == drawn->items()->size());
     for (std::size_t i = 0; i < again.units.size(); ++i) {
       CHECK(again.units[i].id == drawn->items()->Get(static_cast<flatbuffers::uoffset_t>(i))->id()->str());
@@ -882,8 +888,17 @@ TEST_CASE("late entries and retention: what an auditor looks at twice") {
   f.ok(IssueInvoice{"p1", "i3", "2019-003", D("2019-06-10"), 5000, 0}, kFinance);
   f.ok(PayInvoice{"i3", D("2019-06-09"), 5000, 0}, kFinance);
   // An application received before the deadline, recorded after it.
-  f.ok(SubmitApplication{"tns", "a2", "Late Mentor", "Cluster IT", "l@example.org", "IT", fb::Profile::cluster_manager,
-                         3, {"strategy"}, 300000, T("2019-03-15T22:00:00Z")});
+  f.ok(SubmitApplication{"tns",
+                         "a2",
+                         "Late Mentor",
+                         "Cluster IT",
+                         "l@example.org",
+                         "IT",
+                         fb::Profile::cluster_manager,
+                         3,
+                         {"strategy"},
+                         300000,
+                         T("2019-03-15T22:00:00Z")});
   auto rm = replay<ReadModels>(*f.store).value();
   auto entries = late_entries(rm, "tns", 30);
   std::map<std::string, int> by_type;
