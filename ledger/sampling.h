@@ -63,7 +63,7 @@ struct SampleRedraw {
   bool matches = false;
   std::string mismatch;  // the first difference; empty when it matches
 };
-SampleRedraw redraw_sample(const State& before, const EventView& drawn);
+SampleRedraw redraw_sample(const State& before, const EventView& e);
 
 // The generator: the n-th number is the first 8 bytes (big-endian) of
 // SHA-256("pl-sample-v1" ‖ seed ‖ n as 8 bytes big-endian), n = 0, 1, ...;

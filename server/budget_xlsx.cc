@@ -288,6 +288,12 @@ lxw_error write_summary(lxw_workbook* wb, const Formats& f, const BudgetWorkbook
             "each mentee's share is rounded down on its own");
   money_row("Rounding difference", cents_of(t, "rounding_difference_cents"),
             "the EU share less the mentees' shares summed");
+  money_row("Verified", cents_of(t, "verified_cents"), "the net invoiced of the invoices a controller verified");
+  money_row("Certified", cents_of(t, "certified_cents"), "what the verifications certified, less the corrections");
+  money_row("Deducted", cents_of(t, "deducted_cents"), "what the verifications deducted");
+  money_row("Corrected", cents_of(t, "corrected_cents"), "the financial corrections of findings");
+  money_row("Certified EU share", cents_of(t, "certified_eu_share_cents"),
+            "the certified expenditure x the rate, rounded down to the cent");
   ++r;
   s.note(r, 2,
          "Amounts in euros, VAT excluded unless the heading says VAT (Eligible includes it where VAT is eligible). "
@@ -319,7 +325,12 @@ constexpr Amount kBudgetAmounts[] = {{"Agreed", "agreed_cents"},
                                      {"VAT outstanding", "vat_outstanding_cents"},
                                      {"Eligible", "eligible_cents"},
                                      {"EU share", "eu_share_cents"},
-                                     {"Own share", "own_share_cents"}};
+                                     {"Own share", "own_share_cents"},
+                                     {"Verified", "verified_cents"},
+                                     {"Certified", "certified_cents"},
+                                     {"Deducted", "deducted_cents"},
+                                     {"Corrected", "corrected_cents"},
+                                     {"Certified EU share", "certified_eu_share_cents"}};
 
 constexpr Amount kInvoiceAmounts[] = {{"Net", "net_cents"},           {"VAT", "vat_cents"},
                                       {"Credited", "credited_cents"}, {"VAT credited", "vat_credited_cents"},

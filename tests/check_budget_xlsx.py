@@ -38,7 +38,9 @@ BUDGET_AMOUNTS = [('Agreed', 'agreed_cents', True), ('Invoiced', 'invoiced_cents
                   ('VAT invoiced', 'vat_invoiced_cents', True), ('VAT credited', 'vat_credited_cents', True),
                   ('VAT paid', 'vat_paid_cents', True), ('VAT outstanding', 'vat_outstanding_cents', True),
                   ('Eligible', 'eligible_cents', True), ('EU share', 'eu_share_cents', True),
-                  ('Own share', 'own_share_cents', True)]
+                  ('Own share', 'own_share_cents', True), ('Verified', 'verified_cents', True),
+                  ('Certified', 'certified_cents', True), ('Deducted', 'deducted_cents', True),
+                  ('Corrected', 'corrected_cents', True), ('Certified EU share', 'certified_eu_share_cents', True)]
 # An invoice's amounts from column G on.
 INVOICE_AMOUNTS = [('Net', 'net_cents'), ('VAT', 'vat_cents'), ('Credited', 'credited_cents'),
                    ('VAT credited', 'vat_credited_cents'), ('Paid', 'paid_cents'), ('VAT paid', 'vat_paid_cents'),
@@ -248,7 +250,8 @@ def check_summary(k, ws, api, payments, credits):
                        'Fee cap per mentee', 'VAT eligible', 'EU co-funding rate', 'Mentees', 'Invoices', 'Payments',
                        'Credit notes', 'Agreed', 'Invoiced', 'Credited', 'Net invoiced', 'Paid', 'Outstanding',
                        'VAT invoiced', 'VAT credited', 'VAT paid', 'VAT outstanding', 'Eligible', 'EU share',
-                       'Own share', "Mentees' EU shares, summed", 'Rounding difference']
+                       'Own share', "Mentees' EU shares, summed", 'Rounding difference', 'Verified', 'Certified',
+                       'Deducted', 'Corrected', 'Certified EU share']
     for label in expected_labels:
         if label not in rows:
             k.fail('Summary', f'no row {label!r}')
@@ -282,7 +285,9 @@ def check_summary(k, ws, api, payments, credits):
                        ('VAT outstanding', 'vat_outstanding_cents'), ('Eligible', 'eligible_cents'),
                        ('EU share', 'eu_share_cents'),
                        ('Own share', 'own_share_cents'), ("Mentees' EU shares, summed", 'mentee_eu_share_sum_cents'),
-                       ('Rounding difference', 'rounding_difference_cents')]:
+                       ('Rounding difference', 'rounding_difference_cents'), ('Verified', 'verified_cents'),
+                       ('Certified', 'certified_cents'), ('Deducted', 'deducted_cents'),
+                       ('Corrected', 'corrected_cents'), ('Certified EU share', 'certified_eu_share_cents')]:
         k.money(cell(label), totals[key])
 
 

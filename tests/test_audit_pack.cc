@@ -14,6 +14,7 @@
 #include "server/event_json.h"
 #include "server/tar.h"
 #include "server/views_json.h"
+#include "server_process.h"
 #include "util.h"
 
 using namespace pl;
@@ -163,6 +164,11 @@ TEST_CASE("audit pack: the demonstration ledger's pack checks out offline") {
   CHECK(r.pairs > 0);
   CHECK(r.totals_values > 1000);
   CHECK(r.text().rfind("ok: ledger-pack-", 0) == 0);
+  // The demonstration's sample, drawn again from the pack's events alone.
+  REQUIRE(r.samples.size() == 1);
+  CHECK(r.samples[0].matches);
+  CHECK(r.samples[0].id == "tnst-2019-s1");
+  CHECK(r.text().find("samples 1 drawn again") != std::string::npos);
 
   // The layout, in order; the bytes are the ledger's own.
   auto items = unpack(tar);
@@ -419,4 +425,37 @@ TEST_CASE("audit check: files missing or extra, and an archive that is not a pac
   CHECK(cut.unusable);
   auto junk = check(std::string(4096, 'x'), d.keys());
   CHECK(junk.unusable);
+}
+
+TEST_CASE("audit sample: the command line draws the pack's samples again, with their populations") {
+  const Demo& d = demo();
+  test::TempDir dir;
+  std::string file = dir.sub("pack.tar");
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << d.pack();
+  }
+  std::string out;
+  REQUIRE(test::run_ledger({"audit", "sample", file, "--key", d.signer->verifier(), "--population"}, &out) == 0);
+  json samples = json::parse(out);
+  REQUIRE(samples.size() == 1);
+  const json& s = samples[0];
+  CHECK(s["matches_the_event"] == true);
+  // The same selection as the ledger's own answer.
+  auto rm = replay<ReadModels>(*d.store).value();
+  const SampleRow& row = State::find(rm.programmes(), "tnst-2019")->samples.at(0);
+  json api = sample_json(row);
+  CHECK(s["selection"] == api["items"]);
+  CHECK(s["population_sha256"] == api["population_sha256"]);
+  CHECK(s["population_units"].size() == api["population_count"]);
+  // The listing's hash is the hash of the population as printed.
+  std::string listing;
+  for (auto& u : s["population_units"])
+    listing += u["id"].get<std::string>() + "\t" + std::to_string(u["amount_cents"].get<std::int64_t>()) + "\n";
+  CHECK(to_hex(sha256(listing)) == s["population_sha256"]);
+  CHECK(test::run_ledger({"audit", "sample", file, "--key", d.signer->verifier(), "--sample", "nope"}, &out) == 1);
+  // A key that did not sign: the pack is refused before any sample is trusted.
+  CHECK(test::run_ledger(
+            {"audit", "sample", file, "--key", "other+12345678+AeOVEzgr5RS8Lx8w6WmzfhGYYTm2ZpV9TdSF2jsPXTWD"}, &out) !=
+        0);
 }
