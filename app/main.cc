@@ -278,9 +278,11 @@ int cmd_audit_pack(const std::string& dir, const std::string& to, std::uint64_t 
   return 0;
 }
 
-// Checks a pack offline against the verifier keys given: exit 0 when every
-// check holds, 2 at the first discrepancy, 1 when the input is unusable.
-int cmd_audit_check(const std::string& file, const std::vector<std::string>& key_texts) {
+// Checks the pack in `file` against the verifier keys given (the report in
+// *rep); the exit code: 0 when every check holds, 2 at the first
+// discrepancy, 1 when the input is unusable.
+int check_pack_file(const std::string& file, const std::vector<std::string>& key_texts,
+                    pl::audit::CheckReport* rep) {
   std::vector<pl::note::Verifier> keys;
   for (auto& k : key_texts) {
     auto v = pl::note::parse_verifier(k);
@@ -289,9 +291,15 @@ int cmd_audit_check(const std::string& file, const std::vector<std::string>& key
   }
   auto src = pl::audit::file_source(file);
   if (!src) return fail(src.status());
-  pl::audit::CheckReport rep = pl::audit::check_pack(**src, keys);
-  std::cout << rep.text();
-  return rep.ok ? 0 : rep.unusable ? 1 : 2;
+  *rep = pl::audit::check_pack(**src, keys);
+  return rep->ok ? 0 : rep->unusable ? 1 : 2;
+}
+
+int cmd_audit_check(const std::string& file, const std::vector<std::string>& key_texts) {
+  pl::audit::CheckReport rep;
+  int code = check_pack_file(file, key_texts, &rep);
+  if (code == 0 || !rep.message.empty()) std::cout << rep.text();
+  return code;
 }
 
 // Every sample of a pack drawn again, after the whole pack is checked: its
@@ -299,18 +307,10 @@ int cmd_audit_check(const std::string& file, const std::vector<std::string>& key
 // is what the event records.
 int cmd_audit_sample(const std::string& file, const std::vector<std::string>& key_texts, const std::string& only,
                      bool list_population) {
-  std::vector<pl::note::Verifier> keys;
-  for (auto& k : key_texts) {
-    auto v = pl::note::parse_verifier(k);
-    if (!v) return fail(pl::Status::invalid("--key " + k + ": " + v.status().message()));
-    keys.push_back(*v);
-  }
-  auto src = pl::audit::file_source(file);
-  if (!src) return fail(src.status());
-  pl::audit::CheckReport rep = pl::audit::check_pack(**src, keys);
-  if (!rep.ok) {
-    std::cout << rep.text();
-    return rep.unusable ? 1 : 2;
+  pl::audit::CheckReport rep;
+  if (int code = check_pack_file(file, key_texts, &rep); code != 0) {
+    if (!rep.message.empty()) std::cout << rep.text();
+    return code;
   }
   json out = json::array();
   for (const auto& s : rep.samples) {
