@@ -496,7 +496,7 @@ int main(int argc, char** argv) {
   token_add->add_option("--data", dir, "Data directory")->capture_default_str();
   token_add->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
   token_add->add_option("--name", name, "Who the token is for")->required();
-  token_add->add_option("--role", role, "coordinator, finance, auditor or mentor")->required();
+  token_add->add_option("--role", role, "coordinator, finance, auditor, controller or mentor")->required();
   token_add->add_option("--mentor-id", mentor_id, "The mentor a mentor token is bound to");
 
   auto* token_list = token->add_subcommand("list", "List the tokens: id, name, role, mentor id (never the token)");

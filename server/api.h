@@ -7,6 +7,7 @@
 //   api_pairs.cc       pairs and invoices
 //   api_audit.cc       the log, streams, the live feed, head, verify, export
 //   api_proofs.cc      signed checkpoints, inclusion and consistency proofs, verifier keys
+//   api_evidence.cc    evidence documents: the streamed upload, the download
 // Internal to server/: the Service is its only user.
 #pragma once
 
@@ -106,18 +107,31 @@ class Api {
     bool has(const std::string& k) const { return query.count(k) > 0; }
   };
   using Handler = void (Api::*)(Ctx&);
+  // Opens the sink of a streamed route (Route::streamed) once the token and
+  // role are checked: the sink, or no sink and the refusal answered.
+  using Opener = StreamedBody (Api::*)(Ctx&);
 
   // Routes the request by the route table (server/routes.h): 404 or 405 for
   // a path or method it does not have, 401 without a known token where one
   // is needed, 403 for a role the row does not name; then the row's handler
   // or command. `done` is called exactly once, possibly on another thread.
   void handle(HttpRequest req, std::function<void(HttpResponse)> done);
+  // Service::open_stream.
+  std::optional<StreamedBody> open_stream(const HttpRequest& head);
   // Stops the as-of and verify threads (their queued callers are answered
   // 503). Idempotent; call before the parts go away.
   void stop();
 
  private:
   // --- plumbing
+  // Parses the target and finds its row (c.spec, c.params, c.query,
+  // c.route); answers 400, 404 or 405 and gives null otherwise.
+  const Route* route(Ctx& c);
+  // Checks the token and the role the row asks for (c.who); answers 401 or
+  // 403 and gives false otherwise.
+  bool authorize(Ctx& c);
+  // A streamed route's request whose body was read whole.
+  void stream_whole(Ctx& c);
   // Calls fn with the read models the request asks for: the published ones,
   // or for ?as_of=/?at= on a route that takes them, a replay to that point
   // (on the as-of thread). A mentor is refused (403) here if the route's
@@ -175,6 +189,10 @@ class Api {
   void consistency_proof(Ctx& c);
   void audit_key(Ctx& c);
   void audit_pack(Ctx& c);
+  // --- evidence documents (api_evidence.cc)
+  StreamedBody upload_evidence(Ctx& c);
+  void evidence_document(Ctx& c);
+  void evidence_meta(Ctx& c);
 
  private:
   Service& s_;
@@ -184,6 +202,8 @@ class Api {
   // I/O threads that answer ordinary reads. One verify at a time: callers
   // that come while one runs are answered with its report.
   std::unique_ptr<Worker> asof_worker_, verify_worker_;
+  // Evidence documents' pieces, flushes and reads, off the I/O threads.
+  std::unique_ptr<Worker> evidence_worker_;
   std::mutex verify_mu_;
   bool verify_running_ = false;
   std::vector<std::function<void(const Result<VerifyReport>&)>> verify_waiters_;

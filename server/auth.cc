@@ -127,7 +127,7 @@ Result<Tokens::Listed> Tokens::remove(const std::string& file, const std::string
 Result<std::string> Tokens::add(const std::string& file, const Principal& who) {
   if (who.name.empty()) return Status::invalid("a token needs a name");
   if (!known_role(who.role))
-    return Status::invalid("unknown role '" + who.role + "' (coordinator, finance, auditor or mentor)");
+    return Status::invalid("unknown role '" + who.role + "' (coordinator, finance, auditor, controller or mentor)");
   if (who.role == "mentor" && who.mentor_id.empty()) return Status::invalid("a mentor token needs --mentor-id");
   if (who.role != "mentor" && !who.mentor_id.empty()) return Status::invalid("--mentor-id is for the mentor role only");
   json doc = {{"tokens", json::array()}};

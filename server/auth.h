@@ -1,7 +1,7 @@
 // Tokens: who may call the API, and as what.
 //
 // The tokens file (DIR/tokens.json by default) holds only SHA-256 hashes:
-//   {"tokens": [{"name": "...", "role": "coordinator|finance|auditor|mentor",
+//   {"tokens": [{"name": "...", "role": "coordinator|finance|auditor|controller|mentor",
 //                "sha256": "<64 hex>", "mentor_id": "<role mentor only>"}]}
 // A presented token is hashed and compared with every entry in constant time.
 //
@@ -21,11 +21,11 @@ namespace pl {
 
 struct Principal {
   std::string name;
-  std::string role;       // coordinator, finance, auditor, mentor
+  std::string role;       // coordinator, finance, auditor, controller, mentor
   std::string mentor_id;  // role mentor only
 };
 
-// True for coordinator, finance, auditor and mentor.
+// True for coordinator, finance, auditor, controller and mentor.
 bool known_role(const std::string& role);
 
 class Tokens {

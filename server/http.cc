@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -130,6 +131,72 @@ auto async_handle(Service& service, HttpRequest req, Token&& token) {
         });
       },
       token, std::move(req));
+}
+
+// A completion handler as a callback that may be called on any thread: it
+// resumes the coroutine on its own executor.
+template <typename R, typename Handler>
+std::function<void(R)> resume_with(Handler handler) {
+  auto h = std::make_shared<Handler>(std::move(handler));
+  auto work = std::make_shared<net::executor_work_guard<net::any_io_executor>>(net::get_associated_executor(*h));
+  return [h, work](R r) {
+    auto ex = work->get_executor();
+    net::post(ex, [h, work, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+  };
+}
+
+// Gives a piece of a streamed body to its sink; resumes with the sink's
+// refusal, if it refuses.
+template <typename Token>
+auto async_sink_write(std::shared_ptr<BodySink> sink, std::string piece, Token&& token) {
+  return net::async_initiate<Token, void(std::optional<HttpResponse>)>(
+      // NOLINTNEXTLINE(performance-unnecessary-value-param): moved into write()
+      [](auto handler, std::shared_ptr<BodySink> s, std::string p) {
+        s->write(std::move(p), resume_with<std::optional<HttpResponse>>(std::move(handler)));
+      },
+      token, std::move(sink), std::move(piece));
+}
+
+// Tells the sink the body is whole; resumes with its answer.
+template <typename Token>
+auto async_sink_finish(std::shared_ptr<BodySink> sink, Token&& token) {
+  return net::async_initiate<Token, void(HttpResponse)>(
+      // NOLINTNEXTLINE(performance-unnecessary-value-param): a shared owner for the call
+      [](auto handler, std::shared_ptr<BodySink> s) { s->finish(resume_with<HttpResponse>(std::move(handler))); },
+      token, std::move(sink));
+}
+
+// A streamed body is handed over in pieces of at least this much (the last
+// one less).
+constexpr std::size_t kStreamPiece = 256 * 1024;
+
+// Answers `res` (which closes the connection) to a request whose body was
+// not read whole, then reads and drops what the client is still sending (a
+// little while, at most `drain` bytes), so that closing does not reset the
+// connection before the client reads the answer. The scratch buffer is this
+// session's own.
+net::awaitable<void> answer_unread(beast::tcp_stream& stream, http::response<http::string_body>& res,
+                                   std::size_t drain) {
+  beast::error_code ec;
+  co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+  stream.expires_after(std::chrono::seconds(2));
+  std::size_t drained = 0;
+  std::vector<char> scratch(16384);
+  while (!ec && drained < drain) {
+    std::size_t n = co_await stream.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
+    drained += n;
+  }
+}
+
+// An answer of the service as Beast's.
+http::response<http::string_body> beast_response(HttpResponse& r, unsigned version, const std::string& request_id) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::content_type, r.content_type);
+  res.set("X-Request-Id", request_id);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  return res;
 }
 
 std::string reason_phrase(int status) { return std::string(http::obsolete_reason(static_cast<http::status>(status))); }
@@ -278,7 +345,12 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
   beast::error_code ec;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(kMaxBodyBytes);
+    // No limit while the header is read: a Content-Length over the route's
+    // limit is refused below once the route is known (and, for a streamed
+    // route, after the token and role: a 401 or 403 comes first). The body
+    // is then read with the route's own limit (1 MiB but for the streamed
+    // routes).
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // (boost::none would refuse every body)
     parser.header_limit(64 * 1024);
     stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
     co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
@@ -287,6 +359,11 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       return std::pair(method_label(std::string(parser.get().method_string())),
                        std::string(parser.get().target()).substr(0, 200));
     };
+    HttpRequest req;
+    // A route that reads its body as a stream: the token, the role and the
+    // headers are checked now, before any of the body is read.
+    std::optional<StreamedBody> streamed;
+    std::size_t limit = kMaxBodyBytes;
     if (!ec) {
       if (std::string problem = transfer_coding_problem(parser); !problem.empty()) {
         // Nothing after this header can be trusted to be where it seems.
@@ -297,29 +374,58 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
         spdlog::info("{} {} 400 refused transfer coding", label, target);
         break;
       }
-      if (!parser.is_done())
-        co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+      auto& msg = parser.get();
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      req.authorization = std::string(msg[http::field::authorization]);
+      req.idempotency_key = std::string(msg["Idempotency-Key"]);
+      req.if_match = std::string(msg[http::field::if_match]);
+      req.last_event_id = std::string(msg["Last-Event-ID"]);
+      req.request_id = std::string(msg["X-Request-Id"]);
+      req.content_type = std::string(msg[http::field::content_type]);
+      req.filename = std::string(msg["X-Filename"]);
+      if (req.request_id.empty() || req.request_id.size() > 128) {
+        char buf[24];
+        std::snprintf(buf, sizeof buf, "r%llx", static_cast<unsigned long long>(sh.next_id++));
+        req.request_id = buf;
+      }
+      if (req.method == "POST") streamed = sh.service.open_stream(req);
+      if (streamed) limit = streamed->body_limit;
+      auto length = parser.content_length();
+      if (streamed && !streamed->sink) {
+        // Refused before the body is read (401, 403, 400, 415): answer, close.
+        auto started = Clock::now();
+        HttpResponse& r = streamed->refusal;
+        auto res = beast_response(r, msg.version(), req.request_id);
+        res.keep_alive(false);
+        co_await answer_unread(stream, res, limit + kMaxBodyBytes);
+        double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        sh.service.metrics().request(method_label(req.method), r.route.empty() ? "unknown" : r.route, r.status,
+                                     seconds);
+        spdlog::info("{} {} {} {:.2f}ms before the body {} id={}", req.method, req.target, r.status, seconds * 1000,
+                     r.route, req.request_id);
+        break;
+      }
+      if (length && *length > limit) {
+        ec = http::error::body_limit;
+      } else if (!streamed) {
+        parser.body_limit(limit);
+        if (!parser.is_done())
+          co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+      }
     }
     auto started = Clock::now();
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof) break;
     if (ec == http::error::body_limit) {
-      // Answer and close: the rest of the body is not read.
-      auto res = closing_error(http::status::payload_too_large, "payload_too_large", "the body is larger than 1 MiB");
-      co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-      // Read and drop what the client is still sending (a little while), so
-      // that closing does not reset the connection before it reads the 413.
-      // The scratch buffer is this session's own.
-      stream.expires_after(std::chrono::seconds(2));
-      std::size_t drained = 0;
-      std::vector<char> scratch(16384);
-      while (!ec && drained < 4 * kMaxBodyBytes) {
-        std::size_t n =
-            co_await stream.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
-        drained += n;
-      }
+      // Answer and close: the rest of the body is not read (nor kept: a
+      // streamed body's sink goes with what it took).
+      streamed.reset();
       auto [label, target] = early();
+      std::string over = std::to_string(limit >> 20) + " MiB";
+      auto res = closing_error(http::status::payload_too_large, "payload_too_large", "the body is larger than " + over);
+      co_await answer_unread(stream, res, std::max(4 * kMaxBodyBytes, limit + kMaxBodyBytes));
       sh.service.metrics().request(label, "payload_too_large", 413, 0);
-      spdlog::info("{} {} 413 body over 1 MiB", label, target);
+      spdlog::info("{} {} 413 body over {}", label, target, over);
       break;
     }
     if (ec) {
@@ -337,26 +443,69 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       break;
     }
     auto& msg = parser.get();
-    HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    req.authorization = std::string(msg[http::field::authorization]);
-    req.idempotency_key = std::string(msg["Idempotency-Key"]);
-    req.if_match = std::string(msg[http::field::if_match]);
-    req.last_event_id = std::string(msg["Last-Event-ID"]);
-    req.request_id = std::string(msg["X-Request-Id"]);
-    if (req.request_id.empty() || req.request_id.size() > 128) {
-      char buf[24];
-      std::snprintf(buf, sizeof buf, "r%llx", static_cast<unsigned long long>(sh.next_id++));
-      req.request_id = buf;
-    }
-    req.body = std::move(msg.body());
     bool keep_alive = msg.keep_alive();
     bool head = msg.method() == http::verb::head;
     std::string method = req.method, target = req.target, request_id = req.request_id;
 
-    ++sh.in_flight;
-    HttpResponse r = co_await async_handle(sh.service, std::move(req), net::use_awaitable);
+    HttpResponse r;
+    // A streamed body refused midway is not read to its end: the answer
+    // closes the connection.
+    bool unread = false;
+    if (streamed) {
+      if (beast::iequals(msg[http::field::expect], "100-continue")) {
+        // The client waits for this before it sends the body (curl does).
+        stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
+        co_await net::async_write(stream, net::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")),
+                                  net::redirect_error(net::use_awaitable, ec));
+        if (ec) break;
+      }
+      std::shared_ptr<BodySink> sink = std::move(streamed->sink);
+      parser.body_limit(limit);
+      std::optional<HttpResponse> refused;
+      std::string& body = msg.body();
+      while (!refused) {
+        if (!parser.is_done()) {
+          stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
+          co_await http::async_read_some(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+          if (ec) break;
+          if (body.size() < kStreamPiece && !parser.is_done()) continue;
+        }
+        if (body.empty()) break;
+        std::string piece(body);
+        body.clear();  // keeps its room for the next piece
+        refused = co_await async_sink_write(sink, std::move(piece), net::use_awaitable);
+        if (parser.is_done()) break;
+      }
+      if (ec == http::error::body_limit) {
+        auto res = closing_error(http::status::payload_too_large, "payload_too_large",
+                                 "the body is larger than " + std::to_string(limit >> 20) + " MiB");
+        sink.reset();  // nothing kept
+        co_await answer_unread(stream, res, limit + kMaxBodyBytes);
+        sh.service.metrics().request(method_label(method), streamed->refusal.route, 413, 0);
+        spdlog::info("{} {} 413 body over {} MiB", method, target, limit >> 20);
+        break;
+      }
+      if (ec) {
+        // The client went, or stopped sending: nothing of the body is kept.
+        sink.reset();
+        sh.service.metrics().request(method_label(method), streamed->refusal.route, 499, 0);
+        spdlog::info("{} {} body cut ({}) {} id={}", method, target, ec.message(), streamed->refusal.route, request_id);
+        break;
+      }
+      ++sh.in_flight;
+      if (refused) {
+        r = std::move(*refused);
+        unread = !parser.is_done();
+      } else {
+        r = co_await async_sink_finish(sink, net::use_awaitable);
+      }
+      sink.reset();
+      if (r.route.empty()) r.route = streamed->refusal.route;
+    } else {
+      req.body = std::move(msg.body());
+      ++sh.in_flight;
+      r = co_await async_handle(sh.service, std::move(req), net::use_awaitable);
+    }
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     sh.service.metrics().request(method_label(method), r.route.empty() ? "unknown" : r.route, r.status, seconds);
     spdlog::info("{} {} {} {:.2f}ms {} id={}", method, target, r.status, seconds * 1000, r.route, request_id);
@@ -388,13 +537,14 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       break;
     }
 
-    http::response<http::string_body> res{static_cast<http::status>(r.status), msg.version()};
-    res.set(http::field::content_type, r.content_type);
-    res.set("X-Request-Id", request_id);
-    for (auto& [k, v] : r.headers) res.set(k, v);
-    res.body() = std::move(r.body);
-    res.prepare_payload();
+    auto res = beast_response(r, msg.version(), request_id);
     if (head) res.body().clear();
+    if (unread) {
+      res.keep_alive(false);
+      co_await answer_unread(stream, res, limit + kMaxBodyBytes);
+      --sh.in_flight;
+      break;
+    }
     bool close = !keep_alive || sh.stopping;
     res.keep_alive(!close);
     stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));

@@ -23,15 +23,17 @@ std::string lower(std::string_view s) {
 json component_ref(const std::string& where) { return {{"$ref", "#/components/" + where}}; }
 
 json path_parameter(const std::string& name) {
-  static const std::map<std::string, std::string> kWhat = {{"pid", "A programme's id"},
-                                                           {"mid", "A mentee's id"},
-                                                           {"aid", "An application's id"},
-                                                           {"pair", "A pair's id"},
-                                                           {"sid", "A session's id"},
-                                                           {"iid", "An invoice's id"},
-                                                           {"tid", "A tour's id"},
-                                                           {"stream", "A stream's name, as pair-p01"},
-                                                           {"file", "A file of the dashboard"}};
+  static const std::map<std::string, std::string> kWhat = {
+      {"pid", "A programme's id"},
+      {"mid", "A mentee's id"},
+      {"aid", "An application's id"},
+      {"pair", "A pair's id"},
+      {"sid", "A session's id"},
+      {"iid", "An invoice's id"},
+      {"tid", "A tour's id"},
+      {"stream", "A stream's name, as pair-p01"},
+      {"sha256", "A document's SHA-256: 64 lower-case hexadecimal digits"},
+      {"file", "A file of the dashboard"}};
   auto it = kWhat.find(name);
   return {{"name", name},
           {"in", "path"},
@@ -46,8 +48,18 @@ json text_content(std::initializer_list<const char*> types) {
   return out;
 }
 
+// The types an evidence document may have, as bytes.
+json document_content() {
+  json out = json::object();
+  for (const char* t : {"application/pdf", "image/png", "image/jpeg", "text/plain"})
+    out[t]["schema"] = {{"type", "string"}, {"contentMediaType", t}};
+  return out;
+}
+
 json success(const Route& r) {
-  json out = {{"description", r.command ? "Recorded: the events the command wrote" : std::string(r.summary)}};
+  json out = {{"description", r.command    ? "Recorded: the events the command wrote"
+                              : r.streamed ? "Stored"
+                                           : std::string(r.summary)}};
   switch (r.body) {
     case Body::json:
       out["content"]["application/json"]["schema"] = component_ref("schemas/" + std::string(r.response));
@@ -82,6 +94,11 @@ json success(const Route& r) {
     case Body::openapi:
       out["content"]["application/json"]["schema"] = {{"type", "object"}};
       break;
+    case Body::document:
+      out["content"] = document_content();
+      for (const char* h : {"Content-Disposition", "X-Content-Type-Options", "Content-Security-Policy"})
+        out["headers"][h] = component_ref(std::string("headers/") + h);
+      break;
   }
   if (r.command)
     out["headers"]["Idempotent-Replayed"] = {
@@ -112,6 +129,15 @@ json operation(const Route& r) {
     op["requestBody"]["content"]["application/json"]["schema"] =
         component_ref("schemas/" + request_schema(r.command->name));
   }
+  if (r.streamed) {
+    params.push_back(component_ref("parameters/x_filename"));
+    op["requestBody"]["required"] = true;
+    op["requestBody"]["description"] =
+        "The document's bytes (at most " + std::to_string(r.body_limit >> 20) +
+        " MiB), which must match the Content-Type: a PDF starts with %PDF-, a PNG and a JPEG with their "
+        "signatures, text is UTF-8 without NUL";
+    op["requestBody"]["content"] = document_content();
+  }
   if (!params.empty()) op["parameters"] = params;
 
   json& res = op["responses"];
@@ -127,6 +153,11 @@ json operation(const Route& r) {
   if (r.command) {
     res["409"] = component_ref("responses/Error409");
     res["413"] = component_ref("responses/Error413");
+    res["422"] = component_ref("responses/Error422");
+  }
+  if (r.streamed) {
+    res["413"] = component_ref("responses/Error413");
+    res["415"] = component_ref("responses/Error415");
     res["422"] = component_ref("responses/Error422");
   }
   // Corruption found on a read, or an internal fault: any route of the API.

@@ -20,19 +20,24 @@ using nlohmann::json;
 namespace {
 constexpr std::size_t kAsOfCacheSize = 4;   // as-of read models kept for reuse
 constexpr std::size_t kMaxQueuedAsOf = 64;  // as-of reads waiting; more: 503 busy
+// Evidence work waiting (a piece to store, an upload to finish, a document to
+// read): each upload has one at a time. More: 503 busy.
+constexpr std::size_t kMaxQueuedEvidence = 1024;
 }  // namespace
 
 Api::Api(Service& service, Parts parts)
     : s_(service),
       parts_(std::move(parts)),
       asof_worker_(std::make_unique<Worker>(kMaxQueuedAsOf)),
-      verify_worker_(std::make_unique<Worker>(1)) {}
+      verify_worker_(std::make_unique<Worker>(1)),
+      evidence_worker_(std::make_unique<Worker>(kMaxQueuedEvidence)) {}
 
 Api::~Api() { stop(); }
 
 void Api::stop() {
   asof_worker_->stop();
   verify_worker_->stop();
+  evidence_worker_->stop();
 }
 
 int http_status(const Status& st) {
@@ -177,6 +182,23 @@ Route write(std::string_view pattern, std::string_view summary, std::string_view
   return r;
 }
 
+// A POST whose body is read as a stream (Route::streamed).
+Route streamed(std::string_view pattern, std::string_view operation, std::string_view summary, std::string_view tag,
+               unsigned roles, Api::Opener open, std::string_view response, std::size_t body_limit) {
+  Route r;
+  r.method = "POST";
+  r.pattern = pattern;
+  r.operation = operation;
+  r.summary = summary;
+  r.tag = tag;
+  r.roles = roles;
+  r.open = open;
+  r.response = response;
+  r.streamed = true;
+  r.body_limit = body_limit;
+  return r;
+}
+
 // A read whose answer is a file, not JSON.
 Route with_body(Route r, Body body) {
   r.body = body;
@@ -296,6 +318,20 @@ std::vector<Route> make_table() {
            "Entries recorded late or dated oddly: late sessions, applications, payments before invoices", "control",
            kControlReaders, M::none, true, &Api::late_entries, "LateEntries", {"days"}),
 
+      // ---- evidence documents: whoever may write an entity may upload for it
+      streamed("/v1/evidence", "upload_evidence",
+               "Store a document (PDF, PNG, JPEG or plain text, at most 20 MiB): the body is the document, read as a "
+               "stream",
+               "evidence", kCoord | kFinance | kController | kMentor, &Api::upload_evidence, "EvidenceStored",
+               kMaxEvidenceBytes),
+      // Whoever may read an entity it is attached to; unattached, its uploaders (and every role but mentors).
+      with_body(read("/v1/evidence/{sha256}", "evidence_document",
+                     "A stored document, as an attachment; its hash is checked on every read", "evidence", kAnyRole,
+                     M::scoped, false, &Api::evidence_document, "EvidenceDocument"),
+                Body::document),
+      read("/v1/evidence/{sha256}/meta", "evidence_meta", "A stored document's type, name, size and attachments",
+           "evidence", kAnyRole, M::scoped, false, &Api::evidence_meta, "EvidenceMeta"),
+
       // ---- figures and tours
       read("/v1/programmes/{pid}/budget", "budget", "Budget: agreed, invoiced, paid, EU and own shares", "figures",
            kAnyRole, M::scoped, true, &Api::budget_view, "Budget", {"explain"}),
@@ -368,6 +404,56 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
   c.svc = &s_;
   c.done = std::move(done);
   c.req = std::move(req);
+  const Route* match = route(c);
+  if (!match || !authorize(c)) return;
+  if (match->streamed) return stream_whole(c);
+  if (match->command) return command(c);
+  // A mentor's reach on a read without as-of (as-of reads check it against
+  // the models they read, in with_models).
+  if (c.is_mentor() && match->mentor == MentorLimit::own && !match->as_of &&
+      !mentor_owns(c, *parts_.projector->snapshot()))
+    return;
+  (this->*(match->read))(c);
+}
+
+std::optional<StreamedBody> Api::open_stream(const HttpRequest& head) {
+  std::optional<HttpResponse> answered;
+  Ctx c;
+  c.svc = &s_;
+  c.done = [&answered](HttpResponse r) { answered = std::move(r); };
+  c.req = head;
+  const Route* match = route(c);
+  // A path the table does not have, or a route that takes its body whole:
+  // handle() answers it, with its body.
+  if (!match || !match->streamed) return std::nullopt;
+  StreamedBody out;
+  out.body_limit = match->body_limit;
+  if (authorize(c)) {
+    out = (this->*(match->open))(c);
+    out.body_limit = match->body_limit;
+  }
+  if (!out.sink) out.refusal = answered ? std::move(*answered) : error_response(500, "internal", "no answer");
+  out.refusal.route = c.route;
+  return out;
+}
+
+void Api::stream_whole(Ctx& c) {
+  // A streamed route's request with its body read whole (a caller without
+  // the HTTP layer): the same sink, given the body in one piece.
+  StreamedBody sb = (this->*(c.spec->open))(c);
+  if (!sb.sink) return;  // the opener answered
+  if (c.req.body.size() > c.spec->body_limit)
+    return c.fail(413, "payload_too_large",
+                  "the body is larger than " + std::to_string(c.spec->body_limit >> 20) + " MiB");
+  std::shared_ptr<BodySink> sink = std::move(sb.sink);
+  auto done = c.done;
+  sink->write(std::move(c.req.body), [sink, done](std::optional<HttpResponse> refused) {
+    if (refused) return done(std::move(*refused));
+    sink->finish([sink, done](HttpResponse r) { done(std::move(r)); });
+  });
+}
+
+const Route* Api::route(Ctx& c) {
   std::string_view target = c.req.target;
   std::size_t qpos = target.find('?');
   std::string_view raw_path = target.substr(0, qpos);
@@ -380,7 +466,7 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
       std::string k, v;
       if (!url_decode(kv.substr(0, eq), &k, true) ||
           !url_decode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1), &v, true))
-        return c.fail(400, "bad_request", "the query string has a malformed percent escape");
+        return c.fail(400, "bad_request", "the query string has a malformed percent escape"), nullptr;
       if (!k.empty()) c.query[k] = v;
       if (amp == std::string_view::npos) break;
       qs = qs.substr(amp + 1);
@@ -388,14 +474,15 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
   }
   // Split and decode the path.
   std::vector<std::string> segs;
-  if (raw_path.empty() || raw_path[0] != '/') return c.fail(400, "bad_request", "the request target must start with /");
+  if (raw_path.empty() || raw_path[0] != '/')
+    return c.fail(400, "bad_request", "the request target must start with /"), nullptr;
   std::size_t i = 1;
   while (i <= raw_path.size()) {
     std::size_t j = raw_path.find('/', i);
     if (j == std::string_view::npos) j = raw_path.size();
     std::string seg;
     if (!url_decode(raw_path.substr(i, j - i), &seg, false))
-      return c.fail(400, "bad_request", "the path has a malformed percent escape");
+      return c.fail(400, "bad_request", "the path has a malformed percent escape"), nullptr;
     segs.push_back(std::move(seg));
     i = j + 1;
   }
@@ -436,27 +523,35 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
       HttpResponse r =
           error_response(405, "method_not_allowed", c.req.method + " is not allowed on " + c.path + "; use " + allow);
       r.headers.emplace_back("Allow", allow);
-      return c.reply(std::move(r));
+      c.reply(std::move(r));
+      return nullptr;
     }
     c.route = "not_found";
-    return c.fail(404, "not_found", "no such path: " + c.path);
+    c.fail(404, "not_found", "no such path: " + c.path);
+    return nullptr;
   }
   c.spec = match;
   c.route = std::string(match->method) + " " + std::string(match->pattern);
+  return match;
+}
 
+bool Api::authorize(Ctx& c) {
+  const Route* match = c.spec;
   if (match->roles != kNoToken) {
     std::string_view auth = c.req.authorization;
     constexpr std::string_view kBearer = "Bearer ";
     if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer) {
       HttpResponse r = error_response(401, "unauthorized", "a token is needed: Authorization: Bearer <token>");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return c.reply(std::move(r));
+      c.reply(std::move(r));
+      return false;
     }
     auto who = s_.authenticate(auth.substr(kBearer.size()));
     if (!who) {
       HttpResponse r = error_response(401, "unauthorized", "the token is not known");
       r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      return c.reply(std::move(r));
+      c.reply(std::move(r));
+      return false;
     }
     c.who = std::move(*who);
     if (!(match->roles & role_bit(c.who.role))) {
@@ -464,17 +559,12 @@ void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
       for (auto& r : role_names(match->roles & ~kMentor)) may += (may.empty() ? "" : ", ") + r;
       if (match->roles & kMentor) may += match->mentor == MentorLimit::own ? ", or the pair's own mentor" : ", mentor";
       if (match->command) parts_.metrics->command("forbidden");
-      return c.fail(403, "forbidden",
-                    "the role " + c.who.role + " may not " + std::string(match->operation) + " (" + may + ")");
+      c.fail(403, "forbidden",
+             "the role " + c.who.role + " may not " + std::string(match->operation) + " (" + may + ")");
+      return false;
     }
   }
-  if (match->command) return command(c);
-  // A mentor's reach on a read without as-of (as-of reads check it against
-  // the models they read, in with_models).
-  if (c.is_mentor() && match->mentor == MentorLimit::own && !match->as_of &&
-      !mentor_owns(c, *parts_.projector->snapshot()))
-    return;
-  (this->*(match->read))(c);
+  return true;
 }
 
 // Answers from the published read models, or, for ?as_of=<instant> or

@@ -51,7 +51,19 @@ enum class MentorLimit : std::uint8_t {
 };
 
 // What a success answers with, besides JSON.
-enum class Body : std::uint8_t { json, text, html, asset, event_stream, export_log, openapi, signed_note, tar, xlsx };
+enum class Body : std::uint8_t {
+  json,
+  text,
+  html,
+  asset,
+  event_stream,
+  export_log,
+  openapi,
+  signed_note,
+  tar,
+  xlsx,
+  document,  // an evidence document, as an attachment (its stored type)
+};
 
 struct Route {
   std::string_view method;     // GET or POST (GET also answers HEAD)
@@ -63,13 +75,20 @@ struct Route {
   MentorLimit mentor = MentorLimit::none;
   bool as_of = false;                    // answers ?as_of= and ?at= (else they are ignored)
   Api::Handler read = nullptr;           // a read's handler, or
+  Api::Opener open = nullptr;            // a streamed route's opener, or
   const CommandSpec* command = nullptr;  // the command a POST runs
   std::string_view response;             // the schema of the success answer in the document's components
   Body body = Body::json;
   std::vector<std::string_view> query;     // the document's parameters beyond as_of/at
   std::vector<std::string> segments = {};  // `pattern` split at '/'; filled by route_table()
+  // A POST whose body is read as a stream, up to `body_limit` bytes, and
+  // handed to the handler piece by piece (Api::open_stream): the token and
+  // the role are checked, and the handler sees the headers, before any of
+  // the body is read. Answers 201.
+  bool streamed = false;
+  std::size_t body_limit = kMaxBodyBytes;
 
-  int success() const { return command ? 201 : 200; }
+  int success() const { return command || streamed ? 201 : 200; }
 };
 
 // Every endpoint, grouped by resource. Built once; lives as long as the

@@ -169,6 +169,8 @@ void Service::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
   api_->handle(std::move(req), std::move(done));
 }
 
+std::optional<StreamedBody> Service::open_stream(const HttpRequest& head) { return api_->open_stream(head); }
+
 void Service::mark_unhealthy(const std::string& reason) {
   std::lock_guard lock(health_mu_);
   if (!unhealthy_) spdlog::error("health: {}", reason);

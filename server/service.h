@@ -29,6 +29,8 @@
 namespace pl {
 
 inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
+// The body of an evidence upload (POST /v1/evidence), the only larger one.
+inline constexpr std::size_t kMaxEvidenceBytes = 20 << 20;
 
 struct TokensFileStamp {
   bool exists = false;
@@ -42,6 +44,8 @@ struct HttpRequest {
   std::string method;  // GET, POST, ...
   std::string target;  // path and query
   std::string authorization, idempotency_key, if_match, last_event_id, request_id;
+  std::string content_type;  // the Content-Type header, as sent
+  std::string filename;      // the X-Filename header, as sent
   std::string body;
 };
 
@@ -62,6 +66,28 @@ struct HttpResponse {
   // Stream::file: the bytes of this open file, from its start (the audit
   // pack, built into an unnamed temporary file before the answer starts).
   std::shared_ptr<std::FILE> file;
+};
+
+// Takes the body of a request whose route reads it as a stream (an evidence
+// upload), piece by piece, as the HTTP layer reads it. Each call's `done` is
+// called exactly once, possibly on another thread; the next call waits for
+// it. Dropping the sink before finish() answered drops what it took.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // A piece of the body, in order. `done` gets nullopt to go on, or the
+  // answer that ends the request (a refusal: the rest is not read).
+  virtual void write(std::string piece, std::function<void(std::optional<HttpResponse>)> done) = 0;
+  // The body is whole; `done` gets the answer.
+  virtual void finish(std::function<void(HttpResponse)> done) = 0;
+};
+
+// What the service makes of the header of a request whose body it reads as
+// a stream.
+struct StreamedBody {
+  std::size_t body_limit = 0;      // the most bytes the body may have
+  std::unique_ptr<BodySink> sink;  // null: refused before the body is read
+  HttpResponse refusal;            // the answer, when there is no sink; its route names the route
 };
 
 // A piece of a streamed answer: the position to read next, and whether the
@@ -112,6 +138,11 @@ class Service {
   // Answers a request; `done` is called exactly once, possibly on another
   // thread (writes are answered once durable and visible to reads).
   void handle(HttpRequest req, std::function<void(HttpResponse)> done);
+  // For the header of a request (its body not read): nullopt when its route
+  // takes the body whole (then handle() it with its body); otherwise the
+  // sink to give the body to, or the answer that refuses the request
+  // (401, 403, 400, 415...) before its body is read. Synchronous.
+  std::optional<StreamedBody> open_stream(const HttpRequest& head);
 
   // Streaming: the text of up to `max` events from `from` on, no further than
   // `to` (export) or the published position (live), leaving out what a

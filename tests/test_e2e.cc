@@ -408,7 +408,7 @@ TEST_CASE(
       }
     }
   }
-  CHECK(operations == 70);
+  CHECK(operations == 73);
   // pair, invoice, mentee, caps, application, stream reads; session, report and evidence writes
   CHECK(guarded == 10);
   MESSAGE("operations " << operations << ", refused " << refused << ", reached " << reached);
