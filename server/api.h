@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/commands.h"
 #include "server/service.h"
 #include "server/views_json.h"
 #include "server/worker.h"
@@ -195,6 +196,12 @@ class Api {
   void evidence_meta(Ctx& c);
 
  private:
+  // Whether the caller may read the stored document `sha256` (api_evidence.cc).
+  bool may_read_evidence(const Ctx& c, const ReadModels& rm, const Hash& sha256);
+  // unknown_evidence (as for a document not stored) when the caller may not
+  // read the document it would attach.
+  Status may_attach(const Ctx& c, const AttachEvidence& a);
+
   Service& s_;
   Parts parts_;
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "ledger/commands.h"
 #include "ledger/dates.h"
 #include "server/api.h"
 #include "server/routes.h"
@@ -287,12 +288,23 @@ StreamedBody Api::upload_evidence(Ctx& c) {
 
 namespace {
 
-// Whether the caller may read the document: every role but mentors reads
-// every document; a mentor, one it uploaded itself.
-bool may_read(const Api::Ctx& c, const std::vector<EvidenceUploader>& uploaders) {
-  if (!c.is_mentor()) return true;
-  return std::any_of(uploaders.begin(), uploaders.end(),
-                     [&](const EvidenceUploader& u) { return u.name == c.who.name; });
+// The stream of the entity a document is attached to.
+std::string link_stream(const EvidenceLink& l) {
+  if (l.entity == "invoice") return invoice_stream(l.entity_id);
+  if (l.entity == "application") return application_stream(l.entity_id);
+  return pair_stream(l.entity_id);  // a pair, or one of its sessions
+}
+
+// The links of a document the caller may see: every one, but for a mentor
+// those to its own pairs (and their sessions), their invoices and its own
+// application.
+std::vector<EvidenceLink> visible_links(const Api::Ctx& c, const ReadModels& rm, const std::string& hex) {
+  std::vector<EvidenceLink> out;
+  const auto* links = State::find(rm.evidence(), hex);
+  if (!links) return out;
+  for (const EvidenceLink& l : *links)
+    if (!c.is_mentor() || Service::mentor_sees_stream(rm, c.who.mentor_id, link_stream(l))) out.push_back(l);
+  return out;
 }
 
 HttpResponse unknown_document(const std::string& hex) {
@@ -301,19 +313,39 @@ HttpResponse unknown_document(const std::string& hex) {
 
 }  // namespace
 
+// Whether the caller may read the document: whoever may read an entity it
+// is attached to (every role but mentors reads every entity; a mentor, its
+// own pairs, their sessions and invoices, and its own application); and its
+// uploaders (a document attached to nothing is theirs, the controllers' and
+// the auditors'; coordinators and finance staff read everything).
+bool Api::may_read_evidence(const Ctx& c, const ReadModels& rm, const Hash& sha256) {
+  if (!c.is_mentor()) return true;
+  if (!visible_links(c, rm, to_hex(sha256)).empty()) return true;
+  auto uploaders = parts_.store->evidence_uploaders(sha256);
+  return uploaders && std::any_of(uploaders->begin(), uploaders->end(),
+                                  [&](const EvidenceUploader& u) { return u.name == c.who.name; });
+}
+
+Status Api::may_attach(const Ctx& c, const AttachEvidence& a) {
+  Hash h;
+  if (!c.is_mentor() || !from_hex(a.sha256, &h) || may_read_evidence(c, *parts_.projector->snapshot(), h))
+    return Status::ok();
+  return Status::rule("unknown_evidence", "no document with SHA-256 " + a.sha256 +
+                                              " that you may read is stored: upload it first (POST /v1/evidence)");
+}
+
 void Api::evidence_document(Ctx& c) {
   std::string hex = c.params["sha256"];
   auto hash = path_hash(hex);
   if (!hash) return c.reply(unknown_document(hex));
   auto shared = std::make_shared<Ctx>(std::move(c));
-  bool posted = evidence_worker_->post([this, shared, h = *hash, hex] {
+  auto models = parts_.projector->snapshot();
+  bool posted = evidence_worker_->post([this, shared, models, h = *hash, hex] {
     Ctx& cx = *shared;
     auto meta = parts_.store->evidence_meta(h);
     if (!meta && meta.status().is(Kind::not_found)) return cx.reply(unknown_document(hex));
     if (!meta) return cx.fail(meta.status());
-    auto uploaders = parts_.store->evidence_uploaders(h);
-    if (!uploaders) return cx.fail(uploaders.status());
-    if (!may_read(cx, *uploaders)) return cx.reply(unknown_document(hex));
+    if (!may_read_evidence(cx, *models, h)) return cx.reply(unknown_document(hex));
     auto bytes = parts_.store->read_evidence(h);
     if (!bytes) {
       if (bytes.status().is(Kind::corruption)) {
@@ -346,9 +378,10 @@ void Api::evidence_meta(Ctx& c) {
   auto meta = parts_.store->evidence_meta(*hash);
   if (!meta && meta.status().is(Kind::not_found)) return c.reply(unknown_document(hex));
   if (!meta) return c.fail(meta.status());
+  auto models = parts_.projector->snapshot();
+  if (!may_read_evidence(c, *models, *hash)) return c.reply(unknown_document(hex));
   auto uploaders = parts_.store->evidence_uploaders(*hash);
   if (!uploaders) return c.fail(uploaders.status());
-  if (!may_read(c, *uploaders)) return c.reply(unknown_document(hex));
   json out = {{"sha256", hex},
               {"size", meta->size},
               {"content_type", meta->content_type},
@@ -359,7 +392,7 @@ void Api::evidence_meta(Ctx& c) {
     for (auto& u : *uploaders) by.push_back(u.name);
     out["uploaded_by"] = by;
   }
-  out["attachments"] = json::array();
+  out["attachments"] = evidence_links_json(visible_links(c, *models, hex));
   c.reply(json_response(200, out));
 }
 

@@ -676,9 +676,12 @@ void Api::command(Ctx& c) {
     parts_.metrics->command(cmd.status().reason());
     return c.fail(cmd.status());
   }
-  if (Status st = complete_command(*parts_.store, *cmd); !st) {
-    parts_.metrics->command(st.reason());
-    return c.fail(st);
+  Status completed = complete_command(*parts_.store, *cmd);
+  // A document is attached only by someone who may read it.
+  if (auto* attach = std::get_if<AttachEvidence>(&*cmd); completed && attach) completed = may_attach(c, *attach);
+  if (!completed) {
+    parts_.metrics->command(completed.reason());
+    return c.fail(completed);
   }
   std::optional<std::uint64_t> expected;
   if (!c.req.if_match.empty()) {

@@ -441,3 +441,115 @@ TEST_CASE("evidence: a backup holds the documents; served from it, a document is
   CHECK(back.body == doc);
   CHECK(get(s, "/v1/evidence/" + hex + "/meta", "auditor").j()["filename"] == "invoice.pdf");
 }
+
+TEST_CASE("evidence: attached, a document is read by whoever reads its entity; an unknown one is refused") {
+  Server s(false);
+  std::string out;
+  REQUIRE(run_ledger(
+              {"token", "add", "--data", s.data(), "--name", "t-other-mentor", "--role", "mentor", "--mentor-id", "e2"},
+              &out) == 0);
+  std::string other = out.substr(0, out.find('\n'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the tokens file is looked at once a second
+  // Programme p; mentors e1 (the mentor token's) and e2, each with a pair
+  // (p1 with m1, p2 with m2), and an invoice i1 of p1.
+  REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
+  for (const char* m : {"m1", "m2"})
+    REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", m},
+                                                {"name", "Amina"},
+                                                {"cluster_name", "Olive Cluster"},
+                                                {"sectors", "agrifood"},
+                                                {"country", "TN"},
+                                                {"website", "https://example.org"}})
+                .status == 201);
+  for (int i : {1, 2}) {
+    std::string n = std::to_string(i);
+    REQUIRE(s.post("/v1/programmes/p/applications", {{"id", "a" + n},
+                                                     {"applicant_name", "Luca"},
+                                                     {"organisation", "Cluster Italia"},
+                                                     {"email", "l@example.org"},
+                                                     {"country", "IT"},
+                                                     {"profile", "cluster_manager"},
+                                                     {"years_experience", 8},
+                                                     {"knowledge_areas", {"strategy"}},
+                                                     {"quotation_cents", 300000}})
+                .status == 201);
+    REQUIRE(s.post("/v1/applications/a" + n + "/accept", {{"mentor_id", "e" + n}}).status == 201);
+    REQUIRE(s.post("/v1/programmes/p/pairs", {{"id", "p" + n},
+                                              {"mentor_id", "e" + n},
+                                              {"mentee_id", "m" + n},
+                                              {"start_date", "2026-01-01"},
+                                              {"end_date", "2026-12-31"},
+                                              {"agreed_fee_cents", 300000},
+                                              {"topics", {"strategy"}}})
+                .status == 201);
+  }
+  REQUIRE(s.post("/v1/pairs/p1/invoices", invoice_body("i1", "E1-1"), "finance").status == 201);
+
+  std::string doc = pdf(5000, 20), theirs_doc = pdf(5000, 21);
+  std::string hex = upload(s, doc).j()["sha256"];            // by finance
+  std::string theirs = upload(s, theirs_doc).j()["sha256"];  // by finance
+  auto as_other = [&](const std::string& target) {
+    return request(s.port, "GET", target, "", {{"Authorization", "Bearer " + other}});
+  };
+  // Not attached: not the mentors'.
+  CHECK(get(s, "/v1/evidence/" + hex, "mentor").status == 404);
+
+  // An unknown document is not attached; nothing is written.
+  std::uint64_t head = s.head();
+  Resp unknown = s.post("/v1/invoices/i1/evidence", {{"sha256", std::string(64, 'b')}, {"kind", "invoice"}}, "finance");
+  CHECK(unknown.status == 422);
+  CHECK(unknown.code() == "unknown_evidence");
+  // Nor one the caller may not read (a mentor, another's document).
+  Resp not_its = s.post("/v1/pairs/p1/evidence", {{"sha256", hex}, {"kind", "report"}}, "mentor");
+  CHECK(not_its.status == 422);
+  CHECK(not_its.code() == "unknown_evidence");
+  CHECK(s.head() == head);
+
+  // Attached to e1's invoice: e1 reads it, e2 does not.
+  Resp attached = s.post("/v1/invoices/i1/evidence", {{"sha256", hex}, {"kind", "invoice"}}, "finance");
+  REQUIRE_MESSAGE(attached.status == 201, attached.body);
+  Resp read = get(s, "/v1/evidence/" + hex, "mentor");
+  CHECK(read.status == 200);
+  CHECK(read.body == doc);
+  CHECK(as_other("/v1/evidence/" + hex).status == 404);
+  json meta = get(s, "/v1/evidence/" + hex + "/meta", "mentor").j();
+  REQUIRE(meta["attachments"].size() == 1);
+  CHECK(meta["attachments"][0]["entity"] == "invoice");
+  CHECK(meta["attachments"][0]["entity_id"] == "i1");
+  CHECK(meta["attachments"][0]["kind"] == "invoice");
+  CHECK(meta["attachments"][0]["filename"] == "invoice.pdf");
+  CHECK(meta["attachments"][0]["size"] == doc.size());
+  // The invoice shows it.
+  json inv = get(s, "/v1/invoices/i1", "finance").j();
+  REQUIRE(inv["evidence"].size() == 1);
+  CHECK(inv["evidence"][0]["sha256"] == hex);
+
+  // Attached to e2's pair: e2 reads it, e1 does not; the attachments a
+  // mentor sees are its own.
+  REQUIRE(s.post("/v1/pairs/p2/evidence", {{"sha256", theirs}, {"kind", "report"}}).status == 201);
+  REQUIRE(s.post("/v1/pairs/p2/evidence", {{"sha256", hex}, {"kind", "other"}}).status == 201);
+  CHECK(as_other("/v1/evidence/" + theirs).status == 200);
+  CHECK(get(s, "/v1/evidence/" + theirs, "mentor").status == 404);
+  CHECK(get(s, "/v1/evidence/" + theirs + "/meta", "mentor").status == 404);
+  CHECK(get(s, "/v1/evidence/" + hex + "/meta", "mentor").j()["attachments"].size() == 1);
+  CHECK(get(s, "/v1/evidence/" + hex + "/meta", "auditor").j()["attachments"].size() == 2);
+  CHECK(as_other("/v1/evidence/" + hex + "/meta").j()["attachments"].size() == 1);
+  // A session's document: its pair's mentor reads it.
+  std::string notes = "Attendance: both present.\n";
+  std::string nhex = upload(s, notes, "text/plain", "mentor", "attendance.txt").j()["sha256"];
+  REQUIRE(s.post("/v1/pairs/p1/sessions",
+                 {{"id", "s1"},
+                  {"date", "2026-03-10"},
+                  {"minutes", 120},
+                  {"mode", "remote"},
+                  {"format", "bilateral"},
+                  {"topics", {"strategy"}},
+                  {"summary", "Worked on the plan."}},
+                 "mentor")
+              .status == 201);
+  Resp sess = s.post("/v1/pairs/p1/sessions/s1/evidence", {{"sha256", nhex}, {"kind", "attendance"}}, "mentor");
+  REQUIRE_MESSAGE(sess.status == 201, sess.body);
+  CHECK(get(s, "/v1/evidence/" + nhex, "mentor").body == notes);
+  CHECK(as_other("/v1/evidence/" + nhex).status == 404);
+  CHECK(get(s, "/v1/evidence/" + nhex, "controller").status == 200);
+}
