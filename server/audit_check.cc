@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "ledger/merkle.h"
@@ -209,6 +210,14 @@ bool is_hex64(std::string_view s) {
 // The pack's files, in the order the build writes them (the manifest apart).
 const char* const kFiles[] = {kReadme, kCheckpoint, kVerifierKeys, kSchema, kTotals, kEventsBin, kEventsNdjson};
 
+// A document's file: evidence/<64 lower-case hex digits>.
+bool is_document(std::string_view path) {
+  std::string_view dir = kEvidenceDir;
+  if (path.substr(0, dir.size()) != dir) return false;
+  std::string_view name = path.substr(dir.size());
+  return name.size() == 64 && name.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Source>> file_source(const std::string& path) {
@@ -240,6 +249,8 @@ std::string CheckReport::text() const {
       << "  tree    size " << tree_size << ", root " << to_hex(root) << ": as in checkpoint.txt, signed by "
       << signed_by << "\n"
       << "  ndjson  " << ndjson_lines << " lines, each the CloudEvents JSON of its event\n"
+      << "  evidence " << documents << " documents, " << document_bytes
+      << " bytes: each one the events attach, hashing to the hash they name\n"
       << "  totals  " << programmes << " programmes, " << pairs << " pairs: " << totals_values
       << " values of totals.json, each as recomputed from the events\n";
   if (!samples.empty())
@@ -299,8 +310,9 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
     }
     std::string prefix = top + "/";
     if (e.type == '5') {
-      if (e.name != prefix && e.name != top)
-        return fail(e.name, 0, "", "a directory the pack does not have (it holds " + prefix + " alone)");
+      if (e.name != prefix && e.name != top && e.name != prefix + kEvidenceDir)
+        return fail(e.name, 0, "",
+                    "a directory the pack does not have (it holds " + prefix + " and " + prefix + kEvidenceDir + ")");
     } else if (e.type != '0') {
       return fail(e.name, 0, "", std::string("an entry of tar type '") + e.type + "'; a pack holds regular files only");
     } else {
@@ -327,6 +339,7 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
   auto manifest = read_small(kManifest, 1 << 20);
   if (!manifest) return fail(kManifest, 0, "", manifest.status().message());
   std::map<std::string, std::string> listed;  // path -> hex
+  std::map<std::string, std::string> hashed;  // path -> the SHA-256 of its bytes, as read
   {
     std::istringstream in(*manifest);
     std::string line;
@@ -349,7 +362,8 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
     const std::string& path = member.first;
     if (path == kManifest) continue;
     if (std::find_if(std::begin(kFiles), std::end(kFiles), [&](const char* f) { return path == f; }) ==
-        std::end(kFiles))
+            std::end(kFiles) &&
+        path != kEvidence && !is_document(path))
       return fail(path, 0, "", "a file a pack does not have");
     if (!listed.count(path)) return fail(kManifest, 0, "", path + " is in the pack but not in the manifest");
   }
@@ -368,6 +382,7 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
     }
     std::string actual = to_hex(sha.finish());
     if (actual != hex) return fail(path, 0, "sha256", "its SHA-256 is " + actual + ", the manifest says " + hex);
+    hashed[path] = actual;
     ++r.files;
   }
 
@@ -527,7 +542,51 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
     r.ndjson_lines = r.events;
   }
 
-  // 6. totals.json, recomputed from the read models the events folded into.
+  // 6. The documents: each one the events attach is in the pack and hashes
+  // to the hash the events name (the events are signed; the manifest is
+  // not), none other is; evidence.json is what the events give.
+  {
+    json want = evidence_json(rm);
+    const auto& docs = want["documents"];
+    if (!members.count(kEvidence)) {
+      // A pack of an earlier version has none, and no document to hold.
+      if (!docs.empty())
+        return fail(kEvidence, docs[0]["attachments"][0].value("position", std::uint64_t{0}), "",
+                    "missing from the pack, whose events attach " + std::to_string(docs.size()) + " documents");
+    } else {
+      auto evidence_text = read_small(kEvidence, 64 << 20);
+      if (!evidence_text) return fail(kEvidence, 0, "", evidence_text.status().message());
+      json theirs = json::parse(*evidence_text, nullptr, false);
+      if (theirs.is_discarded()) return fail(kEvidence, 0, "", "not JSON");
+      std::string where, what;
+      std::uint64_t leaves = 0, absent = 0;
+      if (first_difference(theirs, want, "", &where, &what, &leaves, &absent)) return fail(kEvidence, 0, where, what);
+    }
+    std::set<std::string> attached;
+    for (auto& d : docs) {
+      std::string hex = d["sha256"], path = std::string(kEvidenceDir) + hex;
+      std::uint64_t position = d["attachments"][0].value("position", std::uint64_t{0});
+      attached.insert(path);
+      auto it = members.find(path);
+      if (it == members.end())
+        return fail(path, position, "",
+                    "missing from the pack: the document attached at position " + std::to_string(position) + " (" +
+                        d["filename"].get<std::string>() + ")");
+      if (hashed.at(path) != hex)
+        return fail(path, position, "sha256",
+                    "altered: its bytes hash to " + hashed.at(path) + ", not to the hash its events name");
+      if (it->second.size != d["size"].get<std::uint64_t>())
+        return fail(path, position, "size",
+                    "it has " + std::to_string(it->second.size) + " bytes, its events say " + d["size"].dump());
+      ++r.documents;
+      r.document_bytes += it->second.size;
+    }
+    for (auto& member : members)
+      if (is_document(member.first) && !attached.count(member.first))
+        return fail(member.first, 0, "", "a document no event of the pack attaches");
+  }
+
+  // 7. totals.json, recomputed from the read models the events folded into.
   {
     const Member& m = members.at(kTotals);
     std::string totals_text(static_cast<std::size_t>(m.size), '\0');

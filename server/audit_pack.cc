@@ -42,6 +42,25 @@ json totals_json(const ReadModels& rm) {
           {"programmes", programmes}};
 }
 
+json evidence_json(const ReadModels& rm) {
+  std::vector<const std::string*> hashes;
+  for (auto& [hex, links] : rm.evidence())
+    if (!links.empty()) hashes.push_back(&hex);
+  std::sort(hashes.begin(), hashes.end(), [](auto* a, auto* b) { return *a < *b; });
+  json documents = json::array();
+  for (const std::string* hex : hashes) {
+    const auto& links = *State::find(rm.evidence(), *hex);
+    const EvidenceLink& first = links.front();
+    documents.push_back({{"sha256", *hex},
+                         {"size", first.size},
+                         {"content_type", first.content_type},
+                         {"filename", first.filename},
+                         {"file", std::string(kEvidenceDir) + *hex},
+                         {"attachments", evidence_links_json(links)}});
+  }
+  return {{"position", rm.position()}, {"documents", documents}};
+}
+
 namespace {
 
 // The README, with {P}, {DIR} and {ORIGIN} to fill in.
@@ -68,6 +87,8 @@ nothing.
 | `events.fbs` | the FlatBuffers schema of the events: table `Envelope` (the root type) holds an event's position, stream, time, actor, hashes and its payload, a nested `Payload` |
 | `events.bin` | events 1 to {P} as the ledger stores them, in order: for each, its length (4 bytes, big-endian), then its envelope |
 | `events.ndjson` | the same events as CloudEvents 1.0 JSON, one a line, exactly as `ledger export --format ndjson` prints them |
+| `evidence.json` | every document the events attach (event `EvidenceAttached`), in hash order: its `sha256`, `size`, `content_type` and `filename` as the events give them, its `file` in this pack and its `attachments` (the entity, the kind, the event's position) |
+| `evidence/<sha256>` | each of those documents, its bytes as uploaded, named by their SHA-256: `sha256sum evidence/*` shows each name again |
 | `totals.json` | the ledger's figures at position {P}, for each programme: its rules and counts (`programme`), its `pairs`, its hours by mentee (`hours_by_mentee`) and its `budget` with, for each figure, the events it was summed from (`explain`). Each is the JSON the API answers at `?at={P}`: an entry of `GET /v1/programmes`, the pairs of `/v1/programmes/{pid}/pairs`, `/v1/programmes/{pid}/hours?group_by=mentee` and `/v1/programmes/{pid}/budget?explain=1`. Warnings are those of the day of event {P} (`today`) |
 
 ## Checking it all
@@ -81,10 +102,12 @@ file listed with its SHA-256, none missing, none extra); every event of `events.
 decodes, its position is the next one, its stored hash is the hash of its bytes, its previous
 hash is the hash of the event before); the Merkle tree of the events against `checkpoint.txt`,
 whose signature must verify with a key given with `--key`; every line of `events.ndjson`
-against its event; and `totals.json` against the figures recomputed from the events alone,
-with the ledger's own code. It prints `ok` and the figures (exit 0), or the first discrepancy
-with its file, position and field (exit 2); exit 1 if the file is not a pack. `--key` may be
-given more than once (a ledger that rotated its key).
+against its event; every document the events attach (in `evidence/`, hashing to the hash its
+event names, none missing, none other) and `evidence.json` against the events; and
+`totals.json` against the figures recomputed from the events alone, with the ledger's own code.
+It prints `ok` and the figures (exit 0), or the first discrepancy with its file, position and
+field (exit 2); exit 1 if the file is not a pack. `--key` may be given more than once (a ledger
+that rotated its key).
 
 ## Checking by hand
 
@@ -121,7 +144,9 @@ Nothing here needs the ledger's code; docs/AUDIT.md in the project says the same
    `/v1/audit/proof/consistency?from={P}&to=N` (RFC 6962), shows that these events are still
    the first {P} of the ledger, unchanged; `/v1/audit/proof/inclusion` shows that one event is
    in a tree.
-6. **The figures.** `totals.json` follows from the events by the programme's rules, as the
+6. **The documents.** Each `EvidenceAttached` event names a document by its SHA-256; the file
+   `evidence/<that hash>` must be here and hash to its name (`cd evidence && sha256sum *`).
+7. **The figures.** `totals.json` follows from the events by the programme's rules, as the
    project's README.md and docs/API.md define the budget and the hours; `ledger audit check`
    recomputes them with the ledger's own code.
 )md";
@@ -238,7 +263,8 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
   // are written.
   Measure bin1, nd1;
   std::int64_t mtime = 0;
-  std::string totals_text;
+  std::string totals_text, evidence_text;
+  std::vector<PackSummary::File> documents;  // evidence/<sha256>: the size the events give, the hash they name
   {
     ReadModels rm;
     Status st = each_event(store, at, [&](const EventView& e) {
@@ -256,6 +282,13 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
     json totals = totals_json(rm);
     sum.programmes = totals["programmes"].size();
     totals_text = totals.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    json evidence = evidence_json(rm);
+    for (auto& d : evidence["documents"]) {
+      Hash h;
+      if (!from_hex(d["sha256"].get<std::string>(), &h)) return Status::internal("an attached document's hash");
+      documents.push_back({d["file"].get<std::string>(), d["size"].get<std::uint64_t>(), h});
+    }
+    evidence_text = evidence.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   }
   std::string verifiers;
   for (auto& v : signer.verifiers()) verifiers += v + "\n";
@@ -267,6 +300,9 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
   for (auto& [name, text] : small) sum.files.push_back({name, text.size(), sha256(text)});
   sum.files.push_back({kEventsBin, bin1.size, bin1.sha.finish()});
   sum.files.push_back({kEventsNdjson, nd1.size, nd1.sha.finish()});
+  sum.files.push_back({kEvidence, evidence_text.size(), sha256(evidence_text)});
+  for (auto& d : documents) sum.files.push_back(d);
+  sum.documents = documents.size();
   std::string manifest;
   for (auto& f : sum.files) manifest += to_hex(f.sha256) + "  " + f.path + "\n";
 
@@ -311,6 +347,24 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
     return out.put(line);
   });
   if (!ndjson) return ndjson;
+  // The documents, each read from the store and hashed again as it is read:
+  // the bytes must be those the events name.
+  PL_RETURN_IF_ERROR(put_file(kEvidence, evidence_text));
+  if (!documents.empty()) PL_RETURN_IF_ERROR(put_header(out, dir + kEvidenceDir, '5', 0, mtime));
+  for (auto& d : documents) {
+    auto bytes = store.read_evidence(d.sha256);
+    if (!bytes) {
+      if (bytes.status().is(Kind::not_found))
+        return Status::corruption("document " + to_hex(d.sha256) + ", attached by an event, is not in the store");
+      return bytes.status();
+    }
+    if (bytes->size() != d.size)
+      return Status::corruption("document " + to_hex(d.sha256) + " has " + std::to_string(bytes->size()) +
+                                " bytes; its events say " + std::to_string(d.size));
+    PL_RETURN_IF_ERROR(put_header(out, dir + d.path, '0', d.size, mtime));
+    PL_RETURN_IF_ERROR(out.put(*bytes));
+    PL_RETURN_IF_ERROR(out.zeros(tar::padding(d.size)));
+  }
   PL_RETURN_IF_ERROR(out.put(tar::trailer()));
   PL_RETURN_IF_ERROR(out.flush());
   sum.bytes = out.bytes();

@@ -10,6 +10,8 @@
 //   ledger-pack-<P>/totals.json       the read models' totals at P
 //   ledger-pack-<P>/events.bin        events 1..P as stored: u32 length (big-endian) ‖ envelope
 //   ledger-pack-<P>/events.ndjson     the same events as CloudEvents JSON, one a line
+//   ledger-pack-<P>/evidence.json     the documents the events attach: hash, size, type, name, attachments
+//   ledger-pack-<P>/evidence/<sha256> each of those documents' bytes, named by their SHA-256
 //
 // build_pack() writes the tar piece by piece and never holds more than one
 // piece (about 256 KiB) and the read models: a tar header states its file's
@@ -22,11 +24,17 @@
 // a temporary file as large as the pack, which a server streaming the pack
 // could not promise to have.
 //
+// The documents are read from the store once each, after the events, their
+// hashes checked as every read of a document checks them (the manifest names
+// a document by the hash its events name, so it is known before its bytes).
+//
 // check_pack() reads only the tar: the manifest, the hash chain and every
-// envelope hash, the Merkle tree against checkpoint.txt opened with the keys
-// the caller trusts (never only the pack's own verifier-keys.txt, which
-// proves nothing), events.ndjson against the events, and totals.json against
-// read models folded from the events with the server's own fold.
+// envelope hash, every document the events attach (present, hashing to the
+// hash the events name, and nothing else), the Merkle tree against
+// checkpoint.txt opened with the keys the caller trusts (never only the
+// pack's own verifier-keys.txt, which proves nothing), events.ndjson against
+// the events, and totals.json against read models folded from the events
+// with the server's own fold.
 //
 // Thread safety: build_pack() reads the store as its scans do (any thread);
 // check_pack() shares nothing.
@@ -58,6 +66,9 @@ inline constexpr const char* kSchema = "events.fbs";
 inline constexpr const char* kTotals = "totals.json";
 inline constexpr const char* kEventsBin = "events.bin";
 inline constexpr const char* kEventsNdjson = "events.ndjson";
+inline constexpr const char* kEvidence = "evidence.json";
+// The directory of the documents, each under its SHA-256 (64 lower-case hex digits).
+inline constexpr const char* kEvidenceDir = "evidence/";
 
 // The pack's top directory: "ledger-pack-<P>".
 std::string pack_dir(std::uint64_t at);
@@ -68,6 +79,10 @@ std::string readme_text(std::uint64_t at, const std::string& origin);
 // totals.json: the read models' totals, from `rm` alone. Warnings are
 // computed for the day of the last event folded.
 nlohmann::json totals_json(const ReadModels& rm);
+// evidence.json: every document the events folded into `rm` attach, in hash
+// order, with its size, type and name (as the events give them) and its
+// attachments.
+nlohmann::json evidence_json(const ReadModels& rm);
 
 // Receives the tar's bytes in order, in pieces of at most kPieceBytes; a
 // status that is not ok stops the build and is returned. A caller streaming
@@ -81,6 +96,7 @@ struct PackSummary {
   std::string origin;
   std::uint64_t bytes = 0;  // the tar's length
   std::uint64_t programmes = 0;
+  std::uint64_t documents = 0;  // evidence documents
   // (path inside the top directory, size, SHA-256) of each file but the manifest.
   struct File {
     std::string path;
@@ -132,6 +148,8 @@ struct CheckReport {
   std::uint64_t ndjson_lines = 0;
   std::uint64_t programmes = 0;
   std::uint64_t pairs = 0;
+  std::uint64_t documents = 0;  // evidence documents, each hashing to the hash its events name
+  std::uint64_t document_bytes = 0;
   std::uint64_t totals_values = 0;  // JSON leaves of totals.json compared
   std::uint64_t totals_absent = 0;
   std::uint64_t ndjson_absent = 0;

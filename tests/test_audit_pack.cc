@@ -2,6 +2,7 @@
 // and refused, for the right reason, whatever is changed in it.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -155,7 +156,8 @@ TEST_CASE("audit pack: the demonstration ledger's pack checks out offline") {
   INFO(r.text());
   REQUIRE(r.ok);
   CHECK(r.dir == "ledger-pack-" + std::to_string(head));
-  CHECK(r.files == 7);
+  REQUIRE(r.documents > 100);  // the demonstration's evidence documents
+  CHECK(r.files == 8 + r.documents);
   CHECK(r.events == head);
   CHECK(r.tree_size == head);
   CHECK(r.root == d.store->tree_root(head).value());
@@ -175,9 +177,25 @@ TEST_CASE("audit pack: the demonstration ledger's pack checks out offline") {
   std::string dir = "ledger-pack-" + std::to_string(head) + "/";
   std::vector<std::string> names;
   for (auto& it : items) names.push_back(it.name);
-  CHECK(names == std::vector<std::string>{dir, dir + "README.md", dir + "MANIFEST.sha256", dir + "checkpoint.txt",
-                                          dir + "verifier-keys.txt", dir + "events.fbs", dir + "totals.json",
-                                          dir + "events.bin", dir + "events.ndjson"});
+  REQUIRE(names.size() == 11 + r.documents);
+  CHECK(std::vector<std::string>(names.begin(), names.begin() + 11) ==
+        std::vector<std::string>{dir, dir + "README.md", dir + "MANIFEST.sha256", dir + "checkpoint.txt",
+                                 dir + "verifier-keys.txt", dir + "events.fbs", dir + "totals.json", dir + "events.bin",
+                                 dir + "events.ndjson", dir + "evidence.json", dir + "evidence/"});
+  // The documents: every one the events attach, in hash order, as stored.
+  json evidence = json::parse(file(items, "evidence.json"));
+  REQUIRE(evidence["documents"].size() == r.documents);
+  for (std::size_t i = 0; i < r.documents; ++i) {
+    const json& doc = evidence["documents"][i];
+    std::string hex = doc["sha256"];
+    CHECK(items[11 + i].name == dir + "evidence/" + hex);
+    CHECK(to_hex(sha256(items[11 + i].data)) == hex);
+    Hash h{};
+    REQUIRE(from_hex(hex, &h));
+    CHECK(items[11 + i].data == d.store->read_evidence(h).value());
+    CHECK(doc["size"] == items[11 + i].data.size());
+    CHECK(doc["attachments"].size() >= 1);
+  }
   CHECK(file(items, "checkpoint.txt") == d.signer->checkpoint(head).value());
   CHECK(file(items, "verifier-keys.txt") == d.signer->verifiers().back() + "\n");
   CHECK(file(items, "events.fbs") == audit::events_schema());
@@ -458,4 +476,65 @@ TEST_CASE("audit sample: the command line draws the pack's samples again, with t
   CHECK(test::run_ledger(
             {"audit", "sample", file, "--key", "other+12345678+AeOVEzgr5RS8Lx8w6WmzfhGYYTm2ZpV9TdSF2jsPXTWD"}, &out) !=
         0);
+}
+
+TEST_CASE("audit check: a document altered, missing or extra is caught, whatever the manifest says") {
+  const Demo& d = demo();
+  const std::string tar = d.pack();
+  auto whole = unpack(tar);
+  json evidence = json::parse(file(whole, "evidence.json"));
+  REQUIRE(evidence["documents"].size() > 2);
+  const json& doc = evidence["documents"][1];
+  std::string name = doc["file"], hex = doc["sha256"];
+  std::uint64_t position = doc["attachments"][0]["position"];
+  {
+    // One byte changed: the manifest catches it; a manifest written again
+    // does not save it, the hash its event names does.
+    auto items = unpack(tar);
+    std::string& bytes = file(items, name);
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 1);
+    refused(check(repack(items), d.keys()), name, 0, "sha256");
+    update_manifest(items);
+    auto r = check(repack(items), d.keys());
+    refused(r, name, position, "sha256");
+    CHECK(r.message.find("altered") != std::string::npos);
+  }
+  {
+    // Gone, with its manifest line.
+    auto items = unpack(tar);
+    items.erase(
+        std::remove_if(items.begin(), items.end(),
+                       [&](const Item& it) { return it.name.size() > 64 && it.name.find(hex) != std::string::npos; }),
+        items.end());
+    update_manifest(items);
+    auto r = check(repack(items), d.keys());
+    refused(r, name, position, "");
+    CHECK(r.message.find("missing") != std::string::npos);
+  }
+  {
+    // A document no event attaches.
+    auto items = unpack(tar);
+    std::string other = "%PDF-1.4 not attached";
+    items.push_back({items[0].name + "evidence/" + to_hex(sha256(other)), '0', other});
+    update_manifest(items);
+    refused(check(repack(items), d.keys()), "evidence/" + to_hex(sha256(other)), 0, "");
+  }
+  {
+    // evidence.json says another name than the events.
+    auto items = unpack(tar);
+    json changed = evidence;
+    changed["documents"][1]["filename"] = "other.pdf";
+    file(items, "evidence.json") = changed.dump(2) + "\n";
+    update_manifest(items);
+    refused(check(repack(items), d.keys()), "evidence.json", 0, "/documents/1/filename");
+  }
+  {
+    // A pack of a position before any document is attached has none, and checks.
+    std::uint64_t first = evidence["documents"][0]["attachments"][0]["position"];
+    for (auto& dj : evidence["documents"])
+      for (auto& a : dj["attachments"]) first = std::min(first, a["position"].get<std::uint64_t>());
+    auto r = check(d.pack(first - 1), d.keys());
+    REQUIRE_MESSAGE(r.ok, r.text());
+    CHECK(r.documents == 0);
+  }
 }
