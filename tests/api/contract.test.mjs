@@ -498,6 +498,18 @@ test('every command once, on a programme of its own, and what it left', async ()
   await run('/v1/invoices/{iid}/credit-notes', { iid: 'contract-i1' },
     { id: 'contract-cn1', amount_cents: 20000, vat_cents: 4000, reason: 'one session not held' }, 'finance');
   await run('/v1/invoices/{iid}/cancel', { iid: 'contract-i2' }, { reason: 'issued twice' }, 'finance');
+  // A document stored (POST /v1/evidence: its body is the document), then attached to each kind of entity.
+  const stored = await fetch(base + '/v1/evidence', {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + tokens.finance, 'Content-Type': 'text/plain; charset=utf-8', 'X-Filename': 'statement.txt' },
+    body: 'Bank statement extract: EUR 1,000.00 paid to contract-mentor-1.\n',
+  });
+  assert.equal(stored.status, 201);
+  const { sha256 } = await stored.json();
+  await run('/v1/invoices/{iid}/evidence', { iid: 'contract-i1' }, { sha256, kind: 'proof_of_payment', note: 'the bank statement' }, 'finance');
+  await run('/v1/pairs/{pair}/evidence', p1, { sha256, kind: 'other' });
+  await run('/v1/pairs/{pair}/sessions/{sid}/evidence', { ...p1, sid: 's1' }, { sha256, kind: 'attendance' });
+  await run('/v1/applications/{aid}/evidence', { aid: 'contract-a1' }, { sha256, kind: 'application' });
   await run('/v1/pairs/{pair}/report', p1,
     { language: 'en', topics: ['strategy'], progress: 'A strategy was written.', outcomes: 'The board adopted it.' });
   await run('/v1/pairs/{pair}/complete', p1, undefined);
@@ -669,6 +681,57 @@ test('422: a session past the hour cap, a report not in English', async () => {
   const french = check(await post('/v1/pairs/{pair}/report', { pair: pair.id }, report), 422);
   assert.equal(french.error.code, 'report_language');
 });
+
+test('evidence documents: the upload, its refusals, the record and the download', async () => {
+  // The body is the document, not JSON: sent by hand.
+  const upload = async (body, type, filename, role = 'finance') => {
+    const headers = { Authorization: 'Bearer ' + tokens[role] };
+    if (type) headers['Content-Type'] = type;
+    if (filename !== undefined) headers['X-Filename'] = filename;
+    const res = await fetch(base + '/v1/evidence', { method: 'POST', headers, body });
+    called.add('POST /v1/evidence');
+    return { method: 'POST', template: '/v1/evidence', url: '/v1/evidence', status: res.status, headers: res.headers,
+      body: JSON.parse(await res.text()) };
+  };
+  const pdf = '%PDF-1.4\n% the contract test\'s document\n';
+  const stored = check(await upload(pdf, 'application/pdf', encodeURIComponent('contrat n°1.pdf')), 201);
+  assert.equal(stored.filename, 'contrat n°1.pdf');
+  assert.equal(stored.stored, true);
+  assert.equal(check(await upload(pdf, 'application/pdf', 'again.pdf', 'coordinator'), 201).stored, false);
+  assert.equal(check(await upload(pdf, 'text/html', 'a.html'), 415).error.code, 'unsupported_media_type');
+  assert.equal(check(await upload(pdf, 'image/png', 'a.png'), 422).error.code, 'content_mismatch');
+  assert.equal(check(await upload(pdf, 'application/pdf', undefined), 400).error.code, 'bad_request');
+  assert.equal(check(await upload(pdf, 'application/pdf', 'a.pdf', 'auditor'), 403).error.code, 'forbidden');
+  const big = new Uint8Array(20 * 1024 * 1024 + 1);
+  big.set(new TextEncoder().encode('%PDF-'));
+  assert.equal(check(await upload(big, 'application/pdf', 'big.pdf'), 413).error.code, 'payload_too_large');
+
+  const meta = check(await get('/v1/evidence/{sha256}/meta', { sha256: stored.sha256 }), 200);
+  assert.equal(meta.size, new TextEncoder().encode(pdf).length);
+  assert.deepEqual(meta.attachments, []);
+  // A document of the demonstration, attached to an invoice.
+  const someone = check(await get('/v1/evidence/{sha256}/meta', { sha256: documentOfDemo() }), 200);
+  assert.ok(someone.attachments.length > 0);
+
+  const res = await fetch(`${base}/v1/evidence/${stored.sha256}`, { headers: { Authorization: 'Bearer ' + tokens.auditor } });
+  called.add('GET /v1/evidence/{sha256}');
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), pdf);
+  assert.equal(res.headers.get('content-type'), 'application/pdf');
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(res.headers.get('content-security-policy'), "sandbox; default-src 'none'");
+  assert.match(res.headers.get('content-disposition'), /^attachment; filename="contrat n_1.pdf"; filename\*=UTF-8''contrat%20n%C2%B01.pdf$/);
+  for (const name of ['Content-Disposition', 'X-Content-Type-Options', 'Content-Security-Policy'])
+    assert.ok(deref(doc.paths['/v1/evidence/{sha256}'].get.responses['200'].headers[name]).required);
+  check(await get('/v1/evidence/{sha256}', { sha256: '0'.repeat(64) }), 404);
+  check(await get('/v1/evidence/{sha256}/meta', { sha256: stored.sha256 }, { role: 'mentor' }), 404);
+});
+
+// The hash of a document the demonstration attaches (the first one its data names).
+function documentOfDemo() {
+  const demo = JSON.parse(readFileSync(new URL('../../scripts/demo/demo.json', import.meta.url), 'utf8'));
+  return demo.steps.find((s) => s.command === 'attach_invoice_evidence').body.sha256;
+}
 
 test('the document has an operation for every route this test called', () => {
   assert.ok(called.size > 0);
