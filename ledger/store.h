@@ -474,12 +474,15 @@ class Store {
   std::string dir_;
   // Readers share it; reopen() takes it alone, to swap the RocksDB instance.
   mutable std::shared_mutex db_mu_;
-  // Taken around every write to RocksDB (a commit, a checkpoint, a setting),
-  // after db_mu_: the writes of this store go one at a time rather than in
-  // RocksDB's write groups, whose leader copies the other writers' batches
-  // under synchronisation that ThreadSanitizer cannot see (Debian's library
-  // is not instrumented). One thread writes nearly all of them, so nothing
-  // waits that would not have waited for the same sync.
+  // Taken around every write to RocksDB (a commit, a checkpoint, a setting,
+  // a piece or record of an evidence document), after db_mu_: the writes of
+  // this store go one at a time rather than in RocksDB's write groups, whose
+  // leader copies the other writers' batches under synchronisation that
+  // ThreadSanitizer cannot see (Debian's library is not instrumented). One
+  // thread writes nearly all of them, so nothing waits that would not have
+  // waited for the same sync; an evidence write holds it for a memtable
+  // insert only (no log, no sync), and the flush that makes a document
+  // durable runs without it.
   std::mutex write_mu_;
   std::string inconsistency_;
 
