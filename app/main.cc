@@ -281,8 +281,7 @@ int cmd_audit_pack(const std::string& dir, const std::string& to, std::uint64_t 
 // Checks the pack in `file` against the verifier keys given (the report in
 // *rep); the exit code: 0 when every check holds, 2 at the first
 // discrepancy, 1 when the input is unusable.
-int check_pack_file(const std::string& file, const std::vector<std::string>& key_texts,
-                    pl::audit::CheckReport* rep) {
+int check_pack_file(const std::string& file, const std::vector<std::string>& key_texts, pl::audit::CheckReport* rep) {
   std::vector<pl::note::Verifier> keys;
   for (auto& k : key_texts) {
     auto v = pl::note::parse_verifier(k);
