@@ -368,7 +368,7 @@ def evidence_documents(skip_invoice, skip_proof, skip_report):
             text = (f"Bank statement extract\nValue date: {b['paid_date']}\nTransfer to the mentor for invoice "
                     f"{invoices[iid]['number']}\nAmount: EUR {(b['amount_cents'] + b.get('vat_cents', 0)) / 100:,.2f}\n")
             attach_document(later(when, 5), "finance", "attach_invoice_evidence", {"iid": iid}, "proof_of_payment",
-                            f"transfer-{invoices[iid]['number']}.txt", "text/plain", text)
+                            f"transfer-{invoices[iid]['number']}.txt", "text/plain; charset=utf-8", text)
         elif c == "complete_pair":
             pair = s["params"]["pair"]
             if pair in skip_report:
