@@ -777,7 +777,7 @@ async function controlView(main, sampleId) {
         <td><b>${esc(f.id)}</b><p class="reason">${esc(f.description)}</p><span class="who">recorded ${esc((f.recorded_at || '').slice(0, 10))} by ${esc(f.recorded_by || '')}, position ${f.position}</span></td>
         <td>${esc(FINDING_SOURCES[f.source] || f.source)}</td>
         <td><a href="#invoice/${encodeURIComponent(f.invoice_id)}">${esc(f.invoice_id)}</a>${f.pair_id ? `<br><span class="who">pair ${esc(f.pair_id)}</span>` : ''}</td>
-        <td class="receipt">${f.positions.map((x) => '#' + x).join(', ')}</td><td>${esc(words(f.error_type))}</td>
+        <td class="receipt">${f.positions.map((x) => `<span class="nowrap">#${x}</span>`).join(', ')}</td><td>${esc(words(f.error_type))}</td>
         <td class="num">${euro(f.amount_cents)}</td><td class="num corrected">${euro(f.corrected_cents)}</td>
         <td><ul class="plain corrections">${f.corrections.map((c) => `<li data-correction="${esc(c.id)}">${euro(c.amount_cents)}: ${esc(c.reason)} <span class="who">(${esc(c.id)}, ${esc(c.recorded_by || '')}, position ${c.position})</span></li>`).join('')}</ul>
           ${writable && can.correct() ? `<details><summary>Apply a correction</summary><form class="correct" data-finding="${esc(f.id)}" aria-label="Apply a correction for finding ${esc(f.id)}">
@@ -1307,7 +1307,7 @@ async function auditControl() {
     quiet(api(`${pidPath()}/audit/late-entries?days=${auditUi.days}`))]);
   const failed = (x) => `<p class="error" role="alert">${esc(x.error.message)}</p>`;
   return `<section class="card" id="audit-control" aria-label="Control of the programme">
-      <h3>Control of ${esc(prog.name || state.programme)}</h3>
+      <h3>${esc(prog.name || state.programme)}: evidence and late entries</h3>
       ${prog.error ? '' : `<p id="retention">${retentionText(prog)}</p>`}
       <h4 id="gaps-title">Evidence gaps</h4>
       ${gaps.error ? failed(gaps) : `<p class="who" id="gaps-summary"><b id="gaps-count">${gaps.count}</b> missing; the rules ask for ${gaps.required.length ? gaps.required.map((r) => `<code>${esc(r)}</code>`).join(', ') : 'no document'}.</p>
@@ -1322,7 +1322,7 @@ async function auditControl() {
       </form>
       ${late.error ? failed(late) : `<div class="scroll"><table id="late-table" aria-labelledby="late-title" data-days="${late.days}"><thead><tr><th>What</th><th>Entity</th><th>Dated</th><th>Recorded</th><th class="num">Days late</th><th class="num">Position</th><th>Detail</th></tr></thead>
       <tbody>${late.entries.map((e) => `<tr data-type="${esc(e.type)}" data-id="${esc(e.entity_id)}" data-position="${e.position}">
-        <td>${esc(LATE[e.type] || words(e.type))}</td><td>${esc(e.entity)} ${entityLink(e.entity, e.entity_id, e.pair_id)}</td><td>${esc(e.date)}</td><td>${esc(e.recorded_at || '')}</td>
+        <td>${esc(LATE[e.type] || words(e.type))}</td><td>${esc(e.entity)} ${entityLink(e.entity, e.entity_id, e.pair_id)}</td><td>${esc(e.date)}</td><td>${esc((e.recorded_at || '').slice(0, 16).replace('T', ' '))}</td>
         <td class="num">${e.days_late ?? ''}</td><td class="num">${e.position}</td><td>${esc(e.detail)}</td></tr>`).join('') || '<tr><td colspan="7">None.</td></tr>'}</tbody></table></div>`}
     </section>`;
 }
