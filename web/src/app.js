@@ -266,8 +266,8 @@ const bytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(
 // Stores a file (POST /v1/evidence, the bytes as the body) and answers {sha256, ...}.
 async function uploadEvidence(file) {
   if (file.size > MAX_EVIDENCE) throw new ApiError(413, { error: { code: 'payload_too_large', message: `${file.name} is larger than 20 MiB` } });
-  // A header carries bytes: the name's UTF-8 bytes, one character each.
-  const name = String.fromCharCode(...new TextEncoder().encode(file.name));
+  // A header carries bytes: the name as percent-encoded UTF-8, which the server decodes.
+  const name = encodeURIComponent(file.name);
   const res = await fetch('/v1/evidence', {
     method: 'POST',
     headers: { Authorization: 'Bearer ' + state.token, 'Content-Type': file.type || 'application/octet-stream', 'X-Filename': name },
