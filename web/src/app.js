@@ -1,7 +1,9 @@
 // The dashboard over the ledger's HTTP API: pairs, mentees, applications and
 // matching for coordinators, budget and hours for finance staff, audit for
-// auditors, tours and joint meetings, the rules and their amendments; every
-// figure opens the events it was summed from. The token lives in session storage.
+// auditors, the control of spending (samples, verification, findings and
+// corrections, evidence documents) for controllers, tours and joint meetings,
+// the rules and their amendments; every figure opens the events it was summed
+// from. The token lives in session storage.
 import { Chart, BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend } from 'chart.js';
 import { fromBase64, toBase64, parseVerifier, parseNote, verifyNote, parseCheckpoint, verifyConsistency } from './tlog.js';
 
@@ -215,17 +217,26 @@ const hoursRows = (g) => (g && Array.isArray(g.explain) ? g.explain.map((e) => (
 
 const VIEWS = {
   pairs: 'Pairs', mentees: 'Mentees', applications: 'Applications', matching: 'Matching', tours: 'Tours and meetings',
-  hours: 'Hours', budget: 'Budget', rules: 'Rules', audit: 'Audit',
+  hours: 'Hours', budget: 'Budget', rules: 'Rules', audit: 'Audit', control: 'Control',
 };
 const can = {
   logSession: () => ['coordinator', 'mentor'].includes(state.me?.role),
   invoice: () => state.me?.role === 'finance',
-  pack: () => ['auditor', 'coordinator'].includes(state.me?.role),
+  pack: () => ['auditor', 'coordinator', 'controller'].includes(state.me?.role),
   coordinate: () => state.me?.role === 'coordinator',
+  // The control of spending: controllers draw samples, verify and record
+  // findings; finance staff apply the corrections; every role but mentors reads it.
+  control: () => state.me?.role === 'controller',
+  correct: () => state.me?.role === 'finance',
+  readControl: () => ['coordinator', 'finance', 'auditor', 'controller'].includes(state.me?.role),
+  // Who attaches a document to what (the upload itself is open to every role that writes).
+  attachInvoice: () => state.me?.role === 'finance',
+  attachPair: () => ['coordinator', 'mentor'].includes(state.me?.role),
   views: () => ({
-    coordinator: ['pairs', 'mentees', 'applications', 'matching', 'tours', 'budget', 'hours', 'rules', 'audit'],
-    finance: ['budget', 'hours', 'pairs', 'mentees', 'tours', 'rules', 'audit'],
-    auditor: ['audit', 'pairs', 'mentees', 'budget', 'hours', 'tours', 'rules'],
+    coordinator: ['pairs', 'mentees', 'applications', 'matching', 'tours', 'budget', 'hours', 'rules', 'audit', 'control'],
+    finance: ['budget', 'hours', 'pairs', 'mentees', 'tours', 'rules', 'audit', 'control'],
+    auditor: ['audit', 'pairs', 'mentees', 'budget', 'hours', 'tours', 'rules', 'control'],
+    controller: ['control', 'audit', 'pairs', 'mentees', 'budget', 'hours', 'tours', 'rules'],
     mentor: ['pairs', 'mentees', 'tours', 'rules'],
   })[state.me?.role] || [],
 };
@@ -242,6 +253,94 @@ function nextId(ids, prefix, width = 2) {
   }
   return prefix + String(n + 1).padStart(width, '0');
 }
+
+// ---- evidence documents: uploaded as they are, attached by an event, opened as a download
+
+const EVIDENCE_KINDS = ['invoice', 'proof_of_payment', 'attendance', 'report', 'application', 'vat_statement', 'other'];
+const ERROR_TYPES = ['ineligible_cost', 'missing_evidence', 'calculation', 'double_funding', 'outside_period', 'other'];
+const FINDING_SOURCES = { controller: 'controller', audit_authority: 'audit authority', commission: 'Commission', court_of_auditors: 'Court of Auditors', olaf: 'OLAF' };
+const MAX_EVIDENCE = 20 * 1024 * 1024;
+const words = (s) => String(s ?? '').replaceAll('_', ' ');
+const bytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} kB` : `${(n / 1048576).toFixed(1)} MB`);
+
+// Stores a file (POST /v1/evidence, the bytes as the body) and answers {sha256, ...}.
+async function uploadEvidence(file) {
+  if (file.size > MAX_EVIDENCE) throw new ApiError(413, { error: { code: 'payload_too_large', message: `${file.name} is larger than 20 MiB` } });
+  // A header carries bytes: the name as percent-encoded UTF-8, which the server decodes.
+  const name = encodeURIComponent(file.name);
+  const res = await fetch('/v1/evidence', {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + state.token, 'Content-Type': file.type || 'application/octet-stream', 'X-Filename': name },
+    body: file,
+  });
+  let json = null;
+  try { json = await res.json(); } catch { json = null; }
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+// The documents attached to an entity, each a link that downloads it with the token.
+function evidenceList(docs, { id = '', empty = 'No document attached.' } = {}) {
+  if (!docs?.length) return `<p class="who"${id ? ` id="${id}"` : ''}>${esc(empty)}</p>`;
+  return `<ul class="evidence"${id ? ` id="${id}"` : ''}>${docs.map((d) => `<li data-sha256="${esc(d.sha256)}" data-kind="${esc(d.kind)}"${d.session_id ? ` data-session="${esc(d.session_id)}"` : ''}>
+    <a href="/v1/evidence/${esc(d.sha256)}" class="doc" data-evidence="${esc(d.sha256)}" data-filename="${esc(d.filename)}" download="${esc(d.filename)}">${esc(d.filename || d.sha256.slice(0, 12))}</a>
+    <span class="kind">${esc(words(d.kind))}</span>${d.session_id ? ` <span class="who">session ${esc(d.session_id)}</span>` : ''}
+    <span class="who">${esc(d.content_type || '')}${d.size !== undefined ? ' · ' + bytes(d.size) : ''} · #${d.position}${d.recorded_by ? ' by ' + esc(d.recorded_by) : ''}${d.note ? ' · ' + esc(d.note) : ''}</span>
+    <span class="receipt who" title="SHA-256">${esc(d.sha256.slice(0, 16))}…</span></li>`).join('')}</ul>`;
+}
+
+// The form that uploads a file and attaches it: `targets` are [value, label,
+// path] (the attach route); one target needs no choice.
+function evidenceForm(id, targets, label, kind = 'invoice') {
+  return `<form class="card evidence-upload" id="${id}" aria-label="${esc(label)}">
+    <label>Document (PDF, PNG, JPEG or text, up to 20 MiB) <input type="file" name="file" required accept="application/pdf,image/png,image/jpeg,text/plain,.pdf,.png,.jpg,.jpeg,.txt"></label>
+    ${targets.length > 1 ? `<label>Of <select name="target">${targets.map(([v, l]) => `<option value="${esc(v)}">${esc(l)}</option>`).join('')}</select></label>` : ''}
+    <label>Kind <select name="kind">${EVIDENCE_KINDS.map((k) => `<option value="${k}" ${k === kind ? 'selected' : ''}>${words(k)}</option>`).join('')}</select></label>
+    <label>Note <input name="note"></label>
+    <button type="submit">Upload and attach</button>
+  </form>`;
+}
+function wireEvidenceForm(form, targets) {
+  if (!form) return;
+  onSubmit(form, async (d) => {
+    const file = d.get('file');
+    if (!(file instanceof File) || !file.name) throw new Error('choose a file');
+    const target = targets.find(([v]) => v === (d.get('target') ?? targets[0][0]));
+    const stored = await uploadEvidence(file);
+    const body = { sha256: stored.sha256, kind: d.get('kind') };
+    if (String(d.get('note') || '').trim()) body.note = String(d.get('note')).trim();
+    await api(target[2], { method: 'POST', body });
+  });
+}
+
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-evidence]');
+  if (!a) return;
+  e.preventDefault();
+  let out = a.parentElement.querySelector('.doc-result');
+  if (!out) { out = Object.assign(document.createElement('span'), { className: 'doc-result' }); a.after(out); }
+  download(`/v1/evidence/${encodeURIComponent(a.dataset.evidence)}`, a.dataset.filename || a.dataset.evidence, out, a.dataset.filename || 'the document');
+});
+
+// The evidence the rules ask for and no document gives, or null where this
+// role does not read it.
+async function evidenceGaps() {
+  if (!can.readControl()) return null;
+  try {
+    return await api(`${pidPath()}/audit/evidence-gaps`);
+  } catch (err) {
+    if (err.status === 401) throw err;
+    return null;
+  }
+}
+const gapText = (list) => list.map((g) => `${words(g.kind)} (${g.step}${g.session_id ? ' ' + g.session_id : ''})`).join(', ');
+const gapBadge = (list, { short = false } = {}) => (list?.length
+  ? `<span class="warn gap" data-gaps="${list.length}" title="${esc(gapText(list))}">missing evidence${short ? ` (${list.length})` : ': ' + esc(gapText(list))}</span>` : '');
+const groupBy = (list, key) => {
+  const m = new Map();
+  for (const x of list || []) if (x[key]) (m.get(x[key]) || m.set(x[key], []).get(x[key])).push(x);
+  return m;
+};
 
 // ---- sign-in and frame
 
@@ -316,6 +415,8 @@ async function render() {
   const allowed = (v) => can.views().includes(v);
   try {
     if (view === 'pair' && arg) await pairView(main, decodeURIComponent(arg));
+    else if (view === 'invoice' && arg) await invoiceView(main, decodeURIComponent(arg));
+    else if (view === 'control' && allowed(view)) await controlView(main, arg ? decodeURIComponent(arg) : '');
     else if (view === 'statement' && arg) await statementView(main, decodeURIComponent(arg));
     else if (view === 'budget' && allowed(view)) await budgetView(main);
     else if (view === 'audit' && allowed(view)) await auditView(main);
@@ -335,8 +436,9 @@ async function render() {
 const pairsUi = { status: '', country: '', mentor: '', sort: 'mentee_name', dir: 1 };
 
 async function pairsView(main) {
-  const [data, byMentee, byPair] = await Promise.all([api(`${pidPath()}/pairs`), hoursBy('mentee'), hoursBy('pair')]);
+  const [data, byMentee, byPair, gaps] = await Promise.all([api(`${pidPath()}/pairs`), hoursBy('mentee'), hoursBy('pair'), evidenceGaps()]);
   const pairs = data.pairs;
+  const gapsOf = groupBy(gaps?.gaps, 'pair_id');
   const [menteeHours, pairHours] = [hoursMap(byMentee), hoursMap(byPair)];
   const hoursCell = (p) => {
     const cap = p.mentee_minutes_used + p.minutes_left;
@@ -367,7 +469,7 @@ async function pairsView(main) {
         <td>${esc(p.start_date)} – ${esc(p.end_date)}</td>
         <td>${bar(p.mentee_minutes_used, p.mentee_minutes_used + p.minutes_left, { label: 'hours used' })}<span class="barlabel hours-used">${hoursCell(p)}</span></td>
         <td>${esc(p.last_session_date || '—')}</td><td>${esc(p.report)}</td>
-        <td>${p.warnings.map((w) => `<span class="warn">${esc(w.replaceAll('_', ' '))}</span>`).join('')}</td></tr>`).join('')}</tbody>
+        <td>${p.warnings.map((w) => `<span class="warn">${esc(w.replaceAll('_', ' '))}</span>`).join('')}${gapBadge(gapsOf.get(p.id), { short: true })}</td></tr>`).join('')}</tbody>
     </table></div>`));
   for (const [id, key] of [['f-status', 'status'], ['f-country', 'country'], ['f-mentor', 'mentor']])
     $('#' + id).addEventListener('change', (e) => { pairsUi[key] = e.target.value; route(); });
@@ -381,6 +483,12 @@ async function pairsView(main) {
 function formErrors(form, err) {
   let box = form.querySelector('.error');
   if (!box) { box = document.createElement('p'); box.className = 'error'; box.setAttribute('role', 'alert'); form.append(box); }
+  // Four eyes: the same person may not check their own entry; said as such.
+  box.classList.toggle('four-eyes', err?.code === 'four_eyes');
+  if (err?.code === 'four_eyes') {
+    box.innerHTML = `<b>Refused by the four-eyes rule</b> (four_eyes): ${esc(err.message)}`;
+    return;
+  }
   box.textContent = err ? `${err.code ? err.code + ': ' : ''}${err.message}` : '';
 }
 
@@ -404,8 +512,18 @@ async function pairView(main, id) {
   try { history = (await api(`/v1/streams/pair-${encodeURIComponent(id)}`, { asOf: false })).events; } catch { history = []; }
   const writable = !state.asOf;
   const x = pairExplain(p, history.find((e) => eventType(e) === 'PairAssigned'));
-  const menteeHours = hoursRows(hoursMap(await hoursBy('mentee')).get(p.mentee_id));
+  const [byMentee, gaps] = await Promise.all([hoursBy('mentee'), evidenceGaps()]);
+  const menteeHours = hoursRows(hoursMap(byMentee).get(p.mentee_id));
   const cap = p.mentee_minutes_used + p.minutes_left;
+  const myGaps = (gaps?.gaps || []).filter((g) => g.pair_id === p.id);
+  const pairGaps = myGaps.filter((g) => g.entity === 'pair');
+  const invoiceGaps = groupBy(myGaps.filter((g) => g.entity === 'invoice'), 'entity_id');
+  const sessionGaps = groupBy(myGaps.filter((g) => g.entity === 'session'), 'session_id');
+  const docs = p.evidence || [];
+  const sessionDocs = groupBy(docs.filter((d) => d.session_id), 'session_id');
+  const evTargets = [['pair', 'the pair', `/v1/pairs/${encodeURIComponent(id)}/evidence`],
+    ...p.sessions.filter((s) => !s.voided).map((s) => [`session:${s.id}`, `the session of ${s.date} (${s.id})`,
+      `/v1/pairs/${encodeURIComponent(id)}/sessions/${encodeURIComponent(s.id)}/evidence`])];
   main.replaceChildren(h(`<p><a href="#pairs">← Pairs</a> · <a href="#statement/${encodeURIComponent(p.id)}" id="statement-link">Printable statement</a></p>
     <h2>${esc(p.mentee_name)} (${esc(p.cluster_name)}, ${esc(p.country)}) with ${esc(p.mentor_name)}</h2>
     <div class="totals">
@@ -417,6 +535,7 @@ async function pairView(main, id) {
     </div>
     ${bar(p.mentee_minutes_used, p.mentee_minutes_used + p.minutes_left, { label: 'mentee hours used' })}
     ${p.warnings.map((w) => `<span class="warn">${esc(w.replaceAll('_', ' '))}</span>`).join('')}
+    ${myGaps.length ? `<p id="pair-gaps">${gapBadge(myGaps, { short: true })}</p>` : ''}
     ${writable && can.logSession() && p.status === 'active' ? `
     <form class="card" id="log-session" aria-label="Log a session">
       <label>Date <input name="date" type="date" required max="${new Date(Date.now() + 86400000).toISOString().slice(0, 10)}"></label>
@@ -443,12 +562,17 @@ async function pairView(main, id) {
       <button type="submit">Issue invoice</button>
     </form>` : ''}
     <h3>Sessions</h3>
-    <div class="scroll"><table id="sessions"><thead><tr><th>Date</th><th class="num">Minutes</th><th>Mode</th><th>Format</th><th>Topics</th><th>Summary</th><th>Position</th></tr></thead>
-    <tbody>${p.sessions.map((s) => `<tr${s.voided ? ' class="voided"' : ''}><td>${esc(s.date)}</td><td class="num">${s.minutes}</td><td>${esc(s.mode)}</td><td>${esc(s.format)}</td><td>${esc(s.topics.join(', '))}</td><td>${esc(s.summary)}${s.voided ? ` <em>(voided: ${esc(s.void_reason)})</em>` : ''}</td><td>${s.position}</td></tr>`).join('')}</tbody></table></div>
+    <div class="scroll"><table id="sessions"><thead><tr><th>Date</th><th class="num">Minutes</th><th>Mode</th><th>Format</th><th>Topics</th><th>Summary</th><th>Position</th><th>Evidence</th></tr></thead>
+    <tbody>${p.sessions.map((s) => `<tr data-session="${esc(s.id)}"${s.voided ? ' class="voided"' : ''}><td>${esc(s.date)}</td><td class="num">${s.minutes}</td><td>${esc(s.mode)}</td><td>${esc(s.format)}</td><td>${esc(s.topics.join(', '))}</td><td>${esc(s.summary)}${s.voided ? ` <em>(voided: ${esc(s.void_reason)})</em>` : ''}</td><td>${s.position}</td>
+      <td class="evidence-cell">${(sessionDocs.get(s.id) || []).length ? `${sessionDocs.get(s.id).length} document${sessionDocs.get(s.id).length === 1 ? '' : 's'}` : ''}${gapBadge(sessionGaps.get(s.id))}</td></tr>`).join('')}</tbody></table></div>
     <h3>Invoices</h3>
-    <div class="scroll"><table id="invoices"><thead><tr><th>Number</th><th>Date</th><th class="num">Net</th><th class="num">Credited</th><th class="num">Paid</th><th class="num">Due</th><th></th></tr></thead>
-    <tbody>${p.invoices.map((i) => [i, invoiceExplain(i)]).map(([i, ix]) => `<tr data-invoice="${esc(i.id)}"><td>${esc(i.number)}${i.cancelled ? ' <em>(cancelled)</em>' : ''}</td><td>${esc(i.issue_date)}</td><td class="num">${fig(i.net_cents, ix.net)}</td><td class="num">${fig(i.credited_cents, ix.credited)}</td><td class="num">${fig(i.paid_cents, ix.paid)}</td><td class="num">${fig(i.due_cents, ix.due)}</td>
+    <div class="scroll"><table id="invoices"><thead><tr><th>Number</th><th>Date</th><th class="num">Net</th><th class="num">Credited</th><th class="num">Paid</th><th class="num">Due</th><th>Evidence</th><th></th></tr></thead>
+    <tbody>${p.invoices.map((i) => [i, invoiceExplain(i)]).map(([i, ix]) => `<tr data-invoice="${esc(i.id)}"><td><a href="#invoice/${encodeURIComponent(i.id)}" class="invoice-link">${esc(i.number)}</a>${i.cancelled ? ' <em>(cancelled)</em>' : ''}</td><td>${esc(i.issue_date)}</td><td class="num">${fig(i.net_cents, ix.net)}</td><td class="num">${fig(i.credited_cents, ix.credited)}</td><td class="num">${fig(i.paid_cents, ix.paid)}</td><td class="num">${fig(i.due_cents, ix.due)}</td>
+      <td class="control-cell">${(i.evidence || []).length} document${(i.evidence || []).length === 1 ? '' : 's'}${i.verification ? ` · <span class="ok">verified</span>` : ''}${gapBadge(invoiceGaps.get(i.id))}</td>
       <td>${writable && can.invoice() && (i.due_cents > 0 || i.vat_due_cents > 0) ? `<form class="pay" data-invoice="${esc(i.id)}" aria-label="Record a payment of ${esc(i.number)}"><label>Paid on <input name="paid_date" type="date" required></label><label>Amount, VAT excluded (EUR) <input name="amount" type="number" min="0" step="0.01" value="${(i.due_cents / 100).toFixed(2)}" required></label><label>VAT (EUR) <input name="vat" type="number" min="0" step="0.01" value="${((i.vat_due_cents || 0) / 100).toFixed(2)}"></label><button type="submit">Record payment</button></form>` : ''}</td></tr>`).join('')}</tbody></table></div>
+    <h3>Documents</h3>
+    ${evidenceList(docs, { id: 'pair-evidence', empty: 'No document attached to the pair or its sessions.' })}
+    ${writable && can.attachPair() ? evidenceForm('attach-pair-evidence', evTargets, 'Attach a document to the pair or a session', 'report') : ''}
     <h3>History</h3>
     <ol class="receipt">${history.map((e) => `<li>${esc(e.time)} #${e.position} ${esc(e.type.replace('eu.programme-ledger.', ''))} by ${esc(e.actor)}</li>`).join('')}</ol>`));
   const base = `/v1/pairs/${encodeURIComponent(id)}`;
@@ -462,8 +586,235 @@ async function pairView(main, id) {
   if (inv) onSubmit(inv, (d) => api(base + '/invoices', { method: 'POST', body: {
     id: id + '-' + Date.now().toString(36), number: d.get('number'), issue_date: d.get('issue_date'),
     net_cents: Math.round(Number(d.get('net')) * 100), vat_cents: Math.round(Number(d.get('vat') || 0) * 100) } }));
+  wireEvidenceForm($('#attach-pair-evidence'), evTargets);
   main.querySelectorAll('form.pay').forEach((pf) => onSubmit(pf, (d) => api(`/v1/invoices/${encodeURIComponent(pf.dataset.invoice)}/payments`, {
     method: 'POST', body: { paid_date: d.get('paid_date'), amount_cents: Math.round(Number(d.get('amount')) * 100), vat_cents: Math.round(Number(d.get('vat') || 0) * 100) } })));
+}
+
+// ---- an invoice: its figures, its documents beside its verification (four
+// eyes), the findings on it and their corrections
+
+async function invoiceView(main, iid) {
+  const i = await api(`/v1/invoices/${encodeURIComponent(iid)}`);
+  const p = await api(`/v1/pairs/${encodeURIComponent(i.pair_id)}`);
+  const prog = `/v1/programmes/${encodeURIComponent(p.programme_id)}`;
+  const quiet = (promise) => promise.catch((err) => { if (err.status === 401) throw err; return null; });
+  const [gaps, samples, findings, history] = await Promise.all([
+    can.readControl() ? quiet(api(`${prog}/audit/evidence-gaps`)) : null,
+    can.readControl() ? quiet(api(`${prog}/samples`)) : null,
+    can.readControl() ? quiet(api(`${prog}/findings`)) : null,
+    quiet(api(`/v1/streams/invoice-${encodeURIComponent(iid)}`, { asOf: false })),
+  ]);
+  const writable = !state.asOf;
+  const ix = invoiceExplain(i);
+  const netInvoiced = i.net_cents - i.credited_cents;
+  const v = i.verification;
+  const myGaps = (gaps?.gaps || []).filter((g) => g.entity === 'invoice' && g.entity_id === i.id);
+  const inSample = (samples?.samples || []).filter((s) => s.items.some((u) => u.id === i.id));
+  const myFindings = (findings?.findings || []).filter((f) => f.invoice_id === i.id);
+  const target = [['invoice', 'the invoice', `/v1/invoices/${encodeURIComponent(iid)}/evidence`]];
+  main.replaceChildren(h(`<p><a href="#pair/${encodeURIComponent(p.id)}">← ${esc(p.mentor_name)} with ${esc(p.mentee_name)}</a>${can.views().includes('control') ? ' · <a href="#control">Control</a>' : ''}</p>
+    <h2>Invoice ${esc(i.number)} <small class="who">${esc(i.id)} · issued ${esc(i.issue_date)} · position ${i.position ?? '—'}</small></h2>
+    ${i.cancelled ? `<p class="warn">Cancelled${i.cancel_reason ? ': ' + esc(i.cancel_reason) : ''}</p>` : ''}
+    <div class="totals" id="invoice-figures">
+      <div>Net<b id="invoice-net">${fig(i.net_cents, ix.net)}</b></div><div>Credited<b id="invoice-credited">${fig(i.credited_cents, ix.credited)}</b></div>
+      <div>Net invoiced<b id="invoice-net-invoiced">${fig(netInvoiced, { title: `Invoice ${i.number}, net invoiced`, rows: [...ix.net.rows, ...ix.credited.rows.map((r) => ({ ...r, amount: -r.amount }))] })}</b></div>
+      <div>VAT<b>${euro(i.vat_cents)}</b></div><div>Paid<b id="invoice-paid">${fig(i.paid_cents, ix.paid)}</b></div>
+      <div>Certified, after corrections<b id="invoice-certified">${v ? euro(v.certified_cents - (i.corrected_cents || 0)) : '—'}</b></div>
+      <div>Corrected<b id="invoice-corrected">${euro(i.corrected_cents || 0)}</b></div>
+    </div>
+    ${inSample.length ? `<p class="who" id="invoice-samples">In sample${inSample.length === 1 ? '' : 's'} ${inSample.map((s) => `<a href="#control/${encodeURIComponent(s.id)}">${esc(s.id)}</a>`).join(', ')}.</p>` : ''}
+    <div class="grid2 control-pair">
+      <section class="card" id="verification" aria-label="Verification">
+        <h3>Verification</h3>
+        ${v ? `<p id="verification-state" data-state="verified"><span class="ok">Verified</span>: certified <b>${euro(v.certified_cents)}</b>, deducted <b>${euro(v.deducted_cents)}</b>${v.error_type ? ` (${esc(words(v.error_type))})` : ''} by ${esc(v.recorded_by || v.verified_by || '')} at ${esc(v.recorded_at || v.verified_at || '')}, position ${v.position}${v.sample_id ? `, sample <a href="#control/${encodeURIComponent(v.sample_id)}">${esc(v.sample_id)}</a>` : ''}.</p>
+            ${v.note ? `<p class="reason">Note: ${esc(v.note)}</p>` : ''}`
+          : `<p id="verification-state" data-state="none"><span class="warn">Not verified yet.</span></p>`}
+        ${writable && can.control() && !i.cancelled ? `<form class="card" id="verify-invoice" aria-label="Verify invoice ${esc(i.number)}">
+          <p class="who wide">Certified plus deducted is the net invoiced, <b>${euro(netInvoiced)}</b>. Whoever recorded the invoice or a payment of it may not verify it (four eyes).</p>
+          <label>Certified (EUR) <input name="certified" type="number" min="0" step="0.01" required value="${((netInvoiced - (v ? v.deducted_cents : 0)) / 100).toFixed(2)}"></label>
+          <label>Deducted (EUR) <input name="deducted" type="number" min="0" step="0.01" required value="${((v ? v.deducted_cents : 0) / 100).toFixed(2)}"></label>
+          <label>Error type (of a deduction) <select name="error_type"><option value="">none</option>${ERROR_TYPES.map((t) => `<option value="${t}" ${v?.error_type === t ? 'selected' : ''}>${words(t)}</option>`).join('')}</select></label>
+          <label>Sample <select name="sample_id"><option value="">none</option>${(samples?.samples || []).map((s) => `<option value="${esc(s.id)}" ${(v ? v.sample_id === s.id : inSample[inSample.length - 1]?.id === s.id) ? 'selected' : ''}>${esc(s.id)}${inSample.includes(s) ? ' (holds this invoice)' : ''}</option>`).join('')}</select></label>
+          <label class="wide">Note <input name="note" value="${esc(v?.note || '')}"></label>
+          <button type="submit">${v ? 'Verify again' : 'Record the verification'}</button>
+        </form>` : ''}
+        ${can.control() && !state.asOf ? `<p><a href="#control" id="finding-from-invoice">Record a finding on this invoice</a></p>` : ''}
+      </section>
+      <section class="card" id="evidence" aria-label="Evidence documents">
+        <h3>Evidence documents</h3>
+        ${myGaps.length ? `<p id="invoice-gaps">${gapBadge(myGaps)}</p>` : ''}
+        ${evidenceList(i.evidence, { id: 'invoice-evidence', empty: 'No document attached to this invoice.' })}
+        ${writable && can.attachInvoice() && !i.cancelled ? evidenceForm('attach-invoice-evidence', target, `Attach a document to invoice ${i.number}`, 'invoice') : ''}
+      </section>
+    </div>
+    <h3>Payments and credit notes</h3>
+    <div class="scroll"><table id="invoice-payments"><thead><tr><th>Date</th><th>What</th><th class="num">Amount</th><th class="num">VAT</th><th class="num">Position</th></tr></thead>
+    <tbody>${[...(i.payments || []).map((y) => ({ date: y.paid_date, what: 'payment', cents: y.amount_cents, vat: y.vat_cents, position: y.position })),
+      ...(i.credit_notes || []).map((c) => ({ date: c.date, what: `credit note ${c.id}: ${c.reason}`, cents: c.amount_cents, vat: c.vat_cents, position: c.position }))]
+      .sort((a, b) => a.position - b.position).map((r) => `<tr><td>${esc(r.date)}</td><td>${esc(r.what)}</td><td class="num">${euro(r.cents)}</td><td class="num">${euro(r.vat || 0)}</td><td class="num">${r.position}</td></tr>`).join('')
+      || '<tr><td colspan="5">None yet.</td></tr>'}</tbody></table></div>
+    ${findings ? `<h3>Findings on this invoice</h3>
+    <div class="scroll"><table id="invoice-findings"><thead><tr><th>Finding</th><th>Source</th><th>Error type</th><th class="num">Amount</th><th class="num">Corrected</th><th>Description</th></tr></thead>
+    <tbody>${myFindings.map((f) => `<tr data-finding="${esc(f.id)}"><td><a href="#control">${esc(f.id)}</a></td><td>${esc(FINDING_SOURCES[f.source] || f.source)}</td><td>${esc(words(f.error_type))}</td>
+      <td class="num">${euro(f.amount_cents)}</td><td class="num">${euro(f.corrected_cents)}</td><td>${esc(f.description)}</td></tr>`).join('') || '<tr><td colspan="6">None.</td></tr>'}</tbody></table></div>` : ''}
+    ${history ? `<h3>History</h3>
+    <ol class="receipt">${history.events.map((e) => `<li>${esc(e.time)} #${e.position} ${esc(eventType(e))} by ${esc(e.actor)}</li>`).join('')}</ol>` : ''}`));
+  const vf = $('#verify-invoice');
+  if (vf) {
+    // Deducted and certified make the net invoiced: one follows the other.
+    vf.elements.deducted.addEventListener('input', () => {
+      const d = cents(vf.elements.deducted.value);
+      if (Number.isFinite(d) && d >= 0 && d <= netInvoiced) vf.elements.certified.value = ((netInvoiced - d) / 100).toFixed(2);
+    });
+    onSubmit(vf, (d) => {
+      const body = { certified_cents: cents(d.get('certified')), deducted_cents: cents(d.get('deducted')) };
+      for (const k of ['error_type', 'sample_id', 'note']) if (String(d.get(k) || '').trim()) body[k] = String(d.get(k)).trim();
+      return api(`/v1/invoices/${encodeURIComponent(iid)}/verification`, { method: 'POST', body });
+    });
+  }
+  wireEvidenceForm($('#attach-invoice-evidence'), target);
+  const ff = $('#finding-from-invoice');
+  if (ff) ff.addEventListener('click', () => {
+    controlUi.finding = { invoice_id: i.id, positions: [i.position, v?.position].filter(Boolean), programme: p.programme_id };
+    if (state.programme !== p.programme_id) { state.programme = p.programme_id; $('#programme').value = p.programme_id; }
+  });
+}
+
+// ---- the control of spending: samples anyone can draw again, the
+// verification of what they select, the findings register and its corrections
+
+const controlUi = { finding: null };
+const POPULATIONS = { invoices_paid: 'invoices paid', invoices: 'invoices', sessions: 'sessions' };
+const METHODS = { monetary_unit: 'monetary-unit sampling', simple_random: 'simple random sampling' };
+
+function sampleWhy(s) {
+  const mus = s.method === 'monetary_unit';
+  const drawn = s.recorded_at || s.drawn_at || '';
+  const by = s.recorded_by || s.drawn_by || '';
+  return `<dl class="facts" id="sample-why">
+      <dt>Drawn</dt><dd>${esc(drawn)}${by ? ' by ' + esc(by) : ''}, event #${s.position}</dd>
+      <dt>Seed</dt><dd><span class="receipt" id="sample-seed">${esc(s.seed)}</span><br><span class="who">the hash of event #${s.position - 1}, the one just before the draw: nobody chose it</span></dd>
+      <dt>Population</dt><dd id="sample-population">${s.population_count} ${esc(words(s.population))}${s.population !== 'sessions' ? `, in total <b>${euro(s.population_total_cents)}</b>` : ''}, listed in the order of their ids<br>
+        <span class="who">SHA-256 of the listing</span> <span class="receipt" id="sample-population-sha256">${esc(s.population_sha256)}</span></dd>
+      <dt>Method</dt><dd>${esc(METHODS[s.method] || s.method)}: ${s.size} asked, ${s.items.length} item${s.items.length === 1 ? '' : 's'} selected</dd>
+      ${mus ? `<dt>Interval</dt><dd id="sample-interval"><b>${euro(s.interval_cents)}</b> = ${euro(s.population_total_cents)} / ${s.size}${s.start !== undefined ? `; start at cent ${s.start}` : ''}</dd>` : ''}
+    </dl>
+    <p class="who">${mus
+      ? 'The cents of the population are laid end to end in the order of the ids; a start in the first interval comes from the seed, and a point falls every interval after it. An item is selected when a point falls among its cents, as many times (hits) as points fall in it: an item larger than the interval is always selected.'
+      : 'The items are shuffled from the seed (a partial Fisher–Yates shuffle driven by SHA-256 of the seed), and the first ones drawn are the sample, in the order drawn.'}
+      The same seed and population give the same selection: <code>ledger audit sample --pack FILE --sample ${esc(s.id)}</code> draws it again offline.</p>`;
+}
+
+async function controlView(main, sampleId) {
+  const [list, fl] = await Promise.all([api(`${pidPath()}/samples`), api(`${pidPath()}/findings`)]);
+  const samples = list.samples;
+  const chosen = samples.find((s) => s.id === sampleId) || samples[samples.length - 1] || null;
+  const writable = !state.asOf;
+  // The invoices a sample selected, to show whether each is verified.
+  const invoices = new Map();
+  if (chosen && chosen.population !== 'sessions')
+    await Promise.all(chosen.items.slice(0, 200).map(async (u) => {
+      try { invoices.set(u.id, await api(`/v1/invoices/${encodeURIComponent(u.id)}`)); } catch (err) { if (err.status === 401) throw err; }
+    }));
+  const findings = fl.findings;
+  const prefill = controlUi.finding?.programme === state.programme ? controlUi.finding : null;
+  controlUi.finding = null;
+  const invoiceIds = [...new Set([...samples.flatMap((s) => (s.population === 'sessions' ? [] : s.items.map((u) => u.id))), ...findings.map((f) => f.invoice_id)])].sort();
+  const found = findings.reduce((a, f) => a + f.amount_cents, 0);
+  const corrected = findings.reduce((a, f) => a + f.corrected_cents, 0);
+  const itemLink = (s, u) => (s.population === 'sessions'
+    ? `<a href="#pair/${encodeURIComponent(u.id.split('/')[0])}">${esc(u.id)}</a>`
+    : `<a href="#invoice/${encodeURIComponent(u.id)}">${esc(invoices.get(u.id)?.number || u.id)}</a> <span class="who">${esc(u.id)}</span>`);
+  const verifiedCell = (s, u) => {
+    if (s.population === 'sessions') return '';
+    const inv = invoices.get(u.id);
+    if (!inv) return '';
+    const v = inv.verification;
+    return v ? `<span class="ok">verified</span> ${euro(v.certified_cents)} certified${v.deducted_cents ? `, ${euro(v.deducted_cents)} deducted` : ''}` : '<span class="warn">not verified</span>';
+  };
+  main.replaceChildren(h(`<h2>Control of spending <small class="who">${esc(state.programme)}</small></h2>
+    <p class="who">A control round: draw a sample, verify each invoice it selects against its documents, record what is found, and finance staff apply the correction.${can.views().includes('audit') ? ' Evidence gaps and late entries are in the <a href="#audit">Audit</a> view.' : ''}</p>
+    <section class="card" aria-label="Samples">
+      <h3>Samples</h3>
+      ${writable && can.control() ? `<form class="card" id="draw-sample" aria-label="Draw a sample">
+        <label>Sample id <input name="id" required value="${esc(nextId(samples.map((s) => s.id), 'S-'))}"></label>
+        <label>Population <select name="population">${Object.entries(POPULATIONS).map(([k, l]) => `<option value="${k}">${esc(l)}</option>`).join('')}</select></label>
+        <label>Method <select name="method">${Object.entries(METHODS).map(([k, l]) => `<option value="${k}">${esc(l)}</option>`).join('')}</select></label>
+        <label>Size <input name="size" type="number" min="1" step="1" required value="5"></label>
+        <button type="submit">Draw the sample</button>
+        <p class="who wide">Invoices paid are weighed by the amount paid (VAT excluded), invoices by the net invoiced; sessions have no amounts and are drawn at random only. The seed is the hash of the ledger's last event when the sample is drawn: nobody chooses it.</p>
+      </form>` : ''}
+      <div class="scroll"><table id="samples-table"><thead><tr><th>Sample</th><th>Population</th><th>Method</th><th class="num">Size</th><th class="num">Selected</th><th>Drawn</th><th class="num">Position</th></tr></thead>
+      <tbody>${samples.map((s) => `<tr data-sample="${esc(s.id)}"${s === chosen ? ' aria-current="true" class="current"' : ''}><td><a href="#control/${encodeURIComponent(s.id)}">${esc(s.id)}</a></td>
+        <td>${esc(words(s.population))}</td><td>${esc(METHODS[s.method] || s.method)}</td><td class="num">${s.size}</td><td class="num">${s.items.length}</td>
+        <td>${esc((s.recorded_at || s.drawn_at || '').slice(0, 10))} ${esc(s.recorded_by || s.drawn_by || '')}</td><td class="num">${s.position}</td></tr>`).join('') || '<tr><td colspan="7">No sample drawn yet.</td></tr>'}</tbody></table></div>
+    </section>
+    ${chosen ? `<section class="card" id="sample" data-sample="${esc(chosen.id)}" aria-labelledby="sample-title">
+      <h3 id="sample-title">Sample ${esc(chosen.id)}: what was selected, and why</h3>
+      ${sampleWhy(chosen)}
+      <div class="scroll"><table id="sample-items"><thead><tr><th class="num">#</th><th>${chosen.population === 'sessions' ? 'Session (pair/session)' : 'Invoice'}</th><th class="num">Amount</th><th class="num">Hits</th><th>Verification</th><th></th></tr></thead>
+      <tbody>${chosen.items.map((u, n) => `<tr data-item="${esc(u.id)}" data-hits="${u.hits}" data-amount="${u.amount_cents}"><td class="num">${n + 1}</td><td>${itemLink(chosen, u)}</td>
+        <td class="num">${chosen.population === 'sessions' ? '' : euro(u.amount_cents)}</td><td class="num">${u.hits}</td><td class="verified">${verifiedCell(chosen, u)}</td>
+        <td>${chosen.population !== 'sessions' ? `<a href="#invoice/${encodeURIComponent(u.id)}" class="verify-link">${can.control() ? 'Verify, with its documents' : 'Open'}</a>` : ''}</td></tr>`).join('')}</tbody></table></div>
+    </section>` : ''}
+    <section class="card" id="findings" aria-label="Findings register">
+      <h3>Findings register</h3>
+      <p id="findings-total">${findings.length} finding${findings.length === 1 ? '' : 's'}: <b>${euro(found)}</b> found, <b>${euro(corrected)}</b> corrected.</p>
+      ${writable && can.control() ? `<form class="card" id="record-finding" aria-label="Record a finding">
+        <label>Finding id <input name="id" required value="${esc(nextId(findings.map((f) => f.id), `${state.programme}-f`))}"></label>
+        <label>Found by <select name="source">${Object.entries(FINDING_SOURCES).map(([k, l]) => `<option value="${k}">${esc(l)}</option>`).join('')}</select></label>
+        <label>Invoice id <input name="invoice_id" required list="invoice-ids" value="${esc(prefill?.invoice_id || '')}"></label>
+        <datalist id="invoice-ids">${invoiceIds.map((x) => `<option value="${esc(x)}"></option>`).join('')}</datalist>
+        <label>Events concerned (positions, comma separated) <input name="positions" required pattern="\\s*\\d+(\\s*,\\s*\\d+)*\\s*" value="${esc((prefill?.positions || []).join(', '))}"></label>
+        <label>Error type <select name="error_type">${ERROR_TYPES.map((t) => `<option value="${t}">${words(t)}</option>`).join('')}</select></label>
+        <label>Amount (EUR) <input name="amount" type="number" min="0" step="0.01" required></label>
+        <label class="wide">Description <input name="description" required></label>
+        <button type="submit">Record the finding</button>
+      </form>` : ''}
+      <div class="scroll"><table id="findings-table"><thead><tr><th>Finding</th><th>Found by</th><th>Invoice</th><th>Events</th><th>Error type</th><th class="num">Amount</th><th class="num">Corrected</th><th>Corrections</th></tr></thead>
+      <tbody>${findings.map((f) => `<tr data-finding="${esc(f.id)}" data-corrected="${f.corrected_cents}">
+        <td><b>${esc(f.id)}</b><p class="reason">${esc(f.description)}</p><span class="who">recorded ${esc((f.recorded_at || '').slice(0, 10))} by ${esc(f.recorded_by || '')}, position ${f.position}</span></td>
+        <td>${esc(FINDING_SOURCES[f.source] || f.source)}</td>
+        <td><a href="#invoice/${encodeURIComponent(f.invoice_id)}">${esc(f.invoice_id)}</a>${f.pair_id ? `<br><span class="who">pair ${esc(f.pair_id)}</span>` : ''}</td>
+        <td class="receipt">${f.positions.map((x) => `<span class="nowrap">#${x}</span>`).join(', ')}</td><td>${esc(words(f.error_type))}</td>
+        <td class="num">${euro(f.amount_cents)}</td><td class="num corrected">${euro(f.corrected_cents)}</td>
+        <td><ul class="plain corrections">${f.corrections.map((c) => `<li data-correction="${esc(c.id)}">${euro(c.amount_cents)}: ${esc(c.reason)} <span class="who">(${esc(c.id)}, ${esc(c.recorded_by || '')}, position ${c.position})</span></li>`).join('')}</ul>
+          ${writable && can.correct() ? `<details><summary>Apply a correction</summary><form class="correct" data-finding="${esc(f.id)}" aria-label="Apply a correction for finding ${esc(f.id)}">
+            <label>Correction id <input name="id" required value="${esc(`${f.id}-c${f.corrections.length + 1}`)}"></label>
+            <label>Amount (EUR) <input name="amount" type="number" min="0.01" step="0.01" required value="${(Math.max(0, f.amount_cents - f.corrected_cents) / 100).toFixed(2)}"></label>
+            <label>Reason <input name="reason" required></label>
+            <button type="submit">Apply the correction</button></form></details>` : ''}</td></tr>`).join('') || '<tr><td colspan="8">No finding recorded.</td></tr>'}</tbody></table></div>
+    </section>`));
+  const draw = $('#draw-sample');
+  if (draw) {
+    const method = draw.elements.method;
+    draw.elements.population.addEventListener('change', (e) => {
+      if (e.target.value === 'sessions') method.value = 'simple_random';
+      method.querySelector('option[value="monetary_unit"]').disabled = e.target.value === 'sessions';
+    });
+    draw.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      formErrors(draw, null);
+      const d = new FormData(draw);
+      const body = { id: String(d.get('id')).trim(), population: d.get('population'), method: d.get('method'), size: Number(d.get('size')) };
+      try {
+        await api(`${pidPath()}/samples`, { method: 'POST', body });
+        toast('Sample drawn');
+        if (location.hash === '#control/' + encodeURIComponent(body.id)) await route();
+        else location.hash = '#control/' + encodeURIComponent(body.id);
+      } catch (err) {
+        formErrors(draw, err);
+      }
+    });
+  }
+  const rf = $('#record-finding');
+  if (rf) onSubmit(rf, (d) => api(`${pidPath()}/findings`, { method: 'POST', body: {
+    id: String(d.get('id')).trim(), source: d.get('source'), invoice_id: String(d.get('invoice_id')).trim(),
+    positions: String(d.get('positions')).split(',').map((x) => x.trim()).filter(Boolean).map(Number),
+    error_type: d.get('error_type'), amount_cents: cents(d.get('amount')), description: d.get('description') } }));
+  main.querySelectorAll('form.correct').forEach((f) => onSubmit(f, (d) => api(`/v1/findings/${encodeURIComponent(f.dataset.finding)}/corrections`, {
+    method: 'POST', body: { id: String(d.get('id')).trim(), amount_cents: cents(d.get('amount')), reason: d.get('reason') } })));
 }
 
 // A pair's statement, to print: its sessions, hours, invoices, payments and report.
@@ -541,13 +892,21 @@ function budgetExplain(l, b, what) {
     eligible: { title: `Eligible cost, ${what}`, rows: [...net, ...vat] },
     vatInvoiced: ex.vat_invoiced_cents ? { title: `VAT invoiced, ${what}`, rows: [...rows(ex.vat_invoiced_cents), ...rows(ex.vat_credited_cents, -1)] } : null,
     vatPaid: ex.vat_paid_cents ? { title: `VAT paid, ${what}`, rows: rows(ex.vat_paid_cents) } : null,
+    // The control: what was verified, certified (after corrections), deducted and corrected.
+    verified: ex.verified_cents ? { title: `Verified (net invoiced), ${what}`, rows: rows(ex.verified_cents) } : null,
+    certified: ex.certified_cents ? { title: `Certified, ${what}`, rows: rows(ex.certified_cents) } : null,
+    deducted: ex.deducted_cents ? { title: `Deducted, ${what}`, rows: rows(ex.deducted_cents) } : null,
+    corrected: ex.corrected_cents ? { title: `Corrected, ${what}`, rows: rows(ex.corrected_cents) } : null,
+    certifiedEu: ex.certified_cents ? { title: `EU share of certified, ${what}`, rows: rows(ex.certified_cents), derived: `Certified (${pct} of it co-funded, rounded per mentee)` } : null,
   };
 }
 
 async function budgetView(main) {
-  const b = await api(`${pidPath()}/budget?explain=1`);
+  const [b, gaps] = await Promise.all([api(`${pidPath()}/budget?explain=1`), evidenceGaps()]);
   const t = b.totals;
   const tx = budgetExplain(t, b, 'programme');
+  const gapsOf = groupBy(gaps?.gaps, 'mentee_id');
+  const control = t.verified_cents !== undefined;
   main.replaceChildren(h(`<h2>Budget <small class="who">at position ${b.position}</small></h2>
     <div class="totals" id="budget-totals">
       <div>Agreed<b id="total-agreed">${fig(t.agreed_cents, tx.agreed)}</b></div><div>Invoiced, net<b id="total-net">${fig(t.net_invoiced_cents, tx.net)}</b></div>
@@ -560,6 +919,13 @@ async function budgetView(main) {
       <div>Eligible cost<b id="eligible">${fig(t.eligible_cents, tx.eligible)}</b></div>
       <div>VAT<b id="vat-eligible">${b.vat_eligible ? 'eligible: co-funded' : 'not eligible: not co-funded'}</b></div>
     </div>
+    ${control ? `<h3>Control of spending</h3>
+    <div class="totals" id="budget-control">
+      <div>Verified (net invoiced)<b id="total-verified">${fig(t.verified_cents, tx.verified)}</b></div><div>Certified, after corrections<b id="total-certified">${fig(t.certified_cents, tx.certified)}</b></div>
+      <div>Deducted<b id="total-deducted">${fig(t.deducted_cents, tx.deducted)}</b></div><div>Corrected<b id="total-corrected">${fig(t.corrected_cents, tx.corrected)}</b></div>
+      <div>EU share of certified<b id="certified-eu-share">${fig(t.certified_eu_share_cents, tx.certifiedEu)}</b></div>
+    </div>` : ''}
+    ${gaps ? `<p id="budget-gaps">${gaps.count ? `<span class="warn gap" data-gaps="${gaps.count}">${gaps.count} evidence gap${gaps.count === 1 ? '' : 's'}</span> — documents the rules ask for are missing${can.views().includes('audit') ? ' (<a href="#audit">the list</a>)' : ''}.` : '<span class="ok">No evidence gap</span>.'}</p>` : ''}
     <p class="who">${esc(t.rounding)} Difference here: ${euro(t.rounding_difference_cents)}. Each figure opens the events it was summed from.</p>
     <section class="card" aria-label="Finance exports">
       <h3>Finance exports</h3>
@@ -572,9 +938,15 @@ async function budgetView(main) {
     </div>
     <h3>Per mentee (cap ${euro(b.fee_cap_cents)})</h3>
     <div class="scroll"><table id="budget-mentees"><thead><tr><th>Mentee</th><th>Country</th><th>Fee cap: invoiced net (paid)</th><th class="num">Agreed</th><th class="num">Invoiced net</th><th class="num">Paid</th><th class="num">Left</th></tr></thead>
-    <tbody>${b.mentees.map((m) => [m, budgetExplain(m, b, m.name)]).map(([m, mx]) => `<tr data-mentee="${esc(m.mentee_id)}"><td>${esc(m.name)}</td><td>${esc(m.country)}</td>
+    <tbody>${b.mentees.map((m) => [m, budgetExplain(m, b, m.name)]).map(([m, mx]) => `<tr data-mentee="${esc(m.mentee_id)}"><td>${esc(m.name)}${gapBadge(gapsOf.get(m.mentee_id), { short: true })}</td><td>${esc(m.country)}</td>
       <td>${bar(m.net_invoiced_cents, m.cap_cents, { label: 'fee cap used', extra: `<span class="paid" style="width:${Math.min(100, (m.paid_cents / m.cap_cents) * 100).toFixed(1)}%"></span>` })}</td>
       <td class="num">${fig(m.agreed_cents, mx.agreed)}</td><td class="num">${fig(m.net_invoiced_cents, mx.net)}</td><td class="num">${fig(m.paid_cents, mx.paid)}</td><td class="num">${fig(m.left_cents, mx.left)}</td></tr>`).join('')}</tbody></table></div>
+    ${control ? `<h3>Control per mentee</h3>
+    <div class="scroll"><table id="budget-control-mentees"><thead><tr><th>Mentee</th><th class="num">Verified</th><th class="num">Certified</th><th class="num">Deducted</th><th class="num">Corrected</th><th class="num">EU share of certified</th><th>Evidence</th></tr></thead>
+    <tbody>${b.mentees.map((m) => [m, budgetExplain(m, b, m.name)]).map(([m, mx]) => `<tr data-control-mentee="${esc(m.mentee_id)}"><td>${esc(m.name)}</td>
+      <td class="num">${fig(m.verified_cents, mx.verified)}</td><td class="num">${fig(m.certified_cents, mx.certified)}</td><td class="num">${fig(m.deducted_cents, mx.deducted)}</td>
+      <td class="num">${fig(m.corrected_cents, mx.corrected)}</td><td class="num">${fig(m.certified_eu_share_cents, mx.certifiedEu)}</td>
+      <td>${gaps ? (gapsOf.get(m.mentee_id) ? gapBadge(gapsOf.get(m.mentee_id), { short: true }) : '<span class="ok">complete</span>') : ''}</td></tr>`).join('')}</tbody></table></div>` : ''}
     <h3>Per country</h3>
     <div class="scroll"><table id="budget-countries"><thead><tr><th>Country</th><th class="num">Agreed</th><th class="num">Invoiced net</th><th class="num">Paid</th><th class="num">EU share</th></tr></thead>
     <tbody>${b.countries.map((c) => [c, budgetExplain(c, b, c.country)]).map(([c, cx]) => `<tr data-country="${esc(c.country)}"><td>${esc(c.country)}</td>
@@ -837,6 +1209,7 @@ const RULE_LABELS = {
   mentee_countries: 'Mentee countries', mentor_countries: 'Mentor countries', knowledge_areas: 'Knowledge areas',
   expert_min_years: "An expert's minimum years of experience", max_tours_per_mentee: 'Study tours per mentee',
   vat_eligible: 'VAT is an eligible cost',
+  evidence_required: 'Evidence required (step:kind)', retention_years: 'Years documents are kept after the last payment',
 };
 function ruleValue(key, v) {
   if (Array.isArray(v)) return v.length ? v.join(', ') : key.endsWith('_countries') ? 'any' : '—';
@@ -879,6 +1252,7 @@ async function rulesView(main) {
   for (const v of versions) for (const c of v.changes) since.set(c.key, v.version);
   main.replaceChildren(h(`<h2>Rules of ${esc(prog.name)} <small class="who">at position ${prog.position}</small></h2>
     <p>In force: <b id="rules-version">version ${prog.rules_version}</b>${prog.closed ? ' · <span class="warn">the programme is closed</span>' : ''}. Every command is checked against the version in force when it is written.</p>
+    ${retentionText(prog) ? `<p id="retention">${retentionText(prog)}</p>` : ''}
     <div class="scroll"><table id="rules-table"><thead><tr><th>Rule</th><th>Value</th><th>Since</th></tr></thead>
     <tbody>${ruleKeys(prog.rules).map((k) => `<tr data-rule="${esc(k)}"><th scope="row">${esc(RULE_LABELS[k] || k)}</th><td>${esc(ruleValue(k, prog.rules[k]))}</td>
       <td>${history ? `version ${since.get(k) || 1}` : ''}</td></tr>`).join('')}</tbody></table></div>
@@ -915,9 +1289,53 @@ async function hoursView(main) {
   $('#hours-by').addEventListener('change', (e) => { hoursUi.by = e.target.value; route(); });
 }
 
-const auditUi = { type: '', stream: '', from: 1 };
+const auditUi = { type: '', stream: '', from: 1, days: 30 };
+
+const LATE = {
+  session_late: 'session recorded late', application_after_deadline: 'application recorded after the deadline',
+  payment_before_invoice: 'payment dated before its invoice', invoice_before_first_session: "invoice dated before the pair's first session",
+};
+const entityLink = (entity, id, pairId) => (entity === 'invoice' ? `<a href="#invoice/${encodeURIComponent(id)}">${esc(id)}</a>`
+  : entity === 'pair' || entity === 'session' ? `<a href="#pair/${encodeURIComponent(pairId || id)}">${esc(id)}</a>` : esc(id));
+
+// The auditor's look at the programme: the evidence the rules ask for and no
+// document gives, and the entries recorded late or dated oddly.
+async function auditControl() {
+  if (!can.readControl()) return '';
+  const quiet = (promise) => promise.catch((err) => { if (err.status === 401) throw err; return { error: err }; });
+  const [prog, gaps, late] = await Promise.all([quiet(api(pidPath())), quiet(api(`${pidPath()}/audit/evidence-gaps`)),
+    quiet(api(`${pidPath()}/audit/late-entries?days=${auditUi.days}`))]);
+  const failed = (x) => `<p class="error" role="alert">${esc(x.error.message)}</p>`;
+  return `<section class="card" id="audit-control" aria-label="Control of the programme">
+      <h3>${esc(prog.name || state.programme)}: evidence and late entries</h3>
+      ${prog.error ? '' : `<p id="retention">${retentionText(prog)}</p>`}
+      <h4 id="gaps-title">Evidence gaps</h4>
+      ${gaps.error ? failed(gaps) : `<p class="who" id="gaps-summary"><b id="gaps-count">${gaps.count}</b> missing; the rules ask for ${gaps.required.length ? gaps.required.map((r) => `<code>${esc(r)}</code>`).join(', ') : 'no document'}.</p>
+      <div class="scroll"><table id="gaps-table" aria-labelledby="gaps-title"><thead><tr><th>Step</th><th>Missing</th><th>Entity</th><th>Pair</th><th>Mentee</th><th class="num">Position</th></tr></thead>
+      <tbody>${gaps.gaps.map((g) => `<tr data-entity="${esc(g.entity)}" data-id="${esc(g.entity_id)}" data-kind="${esc(g.kind)}"${g.session_id ? ` data-session="${esc(g.session_id)}"` : ''}>
+        <td>${esc(g.step)}</td><td><span class="warn">${esc(words(g.kind))}</span></td><td>${esc(g.entity)} ${entityLink(g.entity, g.entity_id, g.pair_id)}${g.session_id ? ' / ' + esc(g.session_id) : ''}</td>
+        <td>${g.pair_id ? `<a href="#pair/${encodeURIComponent(g.pair_id)}">${esc(g.pair_id)}</a>` : ''}</td><td>${esc(g.mentee_id || '')}</td><td class="num">${g.position}</td></tr>`).join('') || '<tr><td colspan="6">No gap.</td></tr>'}</tbody></table></div>`}
+      <h4 id="late-title">Late and odd entries</h4>
+      <form class="filters" id="late-form" aria-label="Late entries">
+        <label>Sessions recorded more than <input name="days" type="number" min="0" max="3650" step="1" required value="${auditUi.days}"> days after they took place</label>
+        <button type="submit">Show</button>
+      </form>
+      ${late.error ? failed(late) : `<div class="scroll"><table id="late-table" aria-labelledby="late-title" data-days="${late.days}"><thead><tr><th>What</th><th>Entity</th><th>Dated</th><th>Recorded</th><th class="num">Days late</th><th class="num">Position</th><th>Detail</th></tr></thead>
+      <tbody>${late.entries.map((e) => `<tr data-type="${esc(e.type)}" data-id="${esc(e.entity_id)}" data-position="${e.position}">
+        <td>${esc(LATE[e.type] || words(e.type))}</td><td>${esc(e.entity)} ${entityLink(e.entity, e.entity_id, e.pair_id)}</td><td>${esc(e.date)}</td><td>${esc((e.recorded_at || '').slice(0, 16).replace('T', ' '))}</td>
+        <td class="num">${e.days_late ?? ''}</td><td class="num">${e.position}</td><td>${esc(e.detail)}</td></tr>`).join('') || '<tr><td colspan="7">None.</td></tr>'}</tbody></table></div>`}
+    </section>`;
+}
+
+function retentionText(prog) {
+  if (prog.retain_until === undefined) return '';
+  return prog.retain_until
+    ? `Documents are kept until <b id="retain-until">${esc(prog.retain_until)}</b>: 31 December of the year of the last payment (${esc(prog.last_payment_date)}) plus ${prog.retention_years} years.`
+    : `Documents are kept until <b id="retain-until">—</b>: nothing is paid yet; then until 31 December of the year of the last payment plus ${prog.retention_years} years.`;
+}
 
 async function auditView(main) {
+  const control = await auditControl();
   const head = await api('/v1/audit/head', { asOf: false });
   const q = new URLSearchParams({ from: String(auditUi.from), limit: '50' });
   if (auditUi.type) q.set('type', auditUi.type);
@@ -949,6 +1367,7 @@ async function auditView(main) {
       <button type="button" class="quiet" data-export="csv">Download CSV</button>
       ${can.pack() ? `<button type="button" class="quiet" id="pack" disabled>Download the audit pack</button> <span id="pack-result" aria-live="polite"></span>` : ''}
     </section>
+    ${control}
     <h3>Timeline</h3>
     <form class="filters" id="timeline-filters">
       <label>Type <input name="type" value="${esc(auditUi.type)}" placeholder="SessionLogged"></label>
@@ -965,6 +1384,13 @@ async function auditView(main) {
     $('#verify-result').innerHTML = v.ok
       ? `<span class="ok">ok: ${v.checked} events, head ${v.head.position} ${esc(v.head.hash)}</span>`
       : `<span class="error">broken at position ${v.first_bad_position}: ${esc(v.problem)}</span>`;
+  });
+  const lf = $('#late-form');
+  if (lf) lf.addEventListener('submit', (e) => {
+    e.preventDefault();
+    auditUi.days = Number(new FormData(lf).get('days') || 30);
+    lf.querySelector('input').blur();
+    route();
   });
   $('#timeline-filters').addEventListener('submit', (e) => {
     e.preventDefault();

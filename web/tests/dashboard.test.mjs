@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,14 @@ before(async () => {
     const parts = line.split(' ');
     tokens[parts[0]] = parts[parts.length - 1];
   }
+  // The control of spending: a controller; the finance officer's second token,
+  // as a controller (a person is the token's name, whatever its role); and the
+  // controller's second token, as finance staff.
+  const addToken = (name, role) => execFileSync(BIN, ['token', 'add', '--data', join(dir, 'data'), '--name', name, '--role', role],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  tokens.controller = addToken('web-controller', 'controller');
+  tokens.financeAsController = addToken('demo-finance', 'controller');
+  tokens.controllerAsFinance = addToken('web-controller', 'finance');
   await startServer();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
@@ -97,9 +105,10 @@ const shot = (page, name) => page.screenshot({ path: join(SHOTS, name + '.png'),
 
 test('signing in with each role shows the views of that role', async () => {
   const expected = {
-    coordinator: ['Pairs', 'Mentees', 'Applications', 'Matching', 'Tours and meetings', 'Budget', 'Hours', 'Rules', 'Audit'],
-    finance: ['Budget', 'Hours', 'Pairs', 'Mentees', 'Tours and meetings', 'Rules', 'Audit'],
-    auditor: ['Audit', 'Pairs', 'Mentees', 'Budget', 'Hours', 'Tours and meetings', 'Rules'],
+    coordinator: ['Pairs', 'Mentees', 'Applications', 'Matching', 'Tours and meetings', 'Budget', 'Hours', 'Rules', 'Audit', 'Control'],
+    finance: ['Budget', 'Hours', 'Pairs', 'Mentees', 'Tours and meetings', 'Rules', 'Audit', 'Control'],
+    auditor: ['Audit', 'Pairs', 'Mentees', 'Budget', 'Hours', 'Tours and meetings', 'Rules', 'Control'],
+    controller: ['Control', 'Audit', 'Pairs', 'Mentees', 'Budget', 'Hours', 'Tours and meetings', 'Rules'],
     mentor: ['Pairs', 'Mentees', 'Tours and meetings', 'Rules'],
   };
   for (const [role, views] of Object.entries(expected)) {
@@ -933,5 +942,313 @@ test('VAT: a payment form pays the VAT too, and the budget shows VAT invoiced, p
   assert.match(await page.textContent('#vat-eligible'), /not eligible/);
   const x = await explainOf(page, '#vat-paid button');
   assert.deepEqual(x.rows.map((r) => [r.type, r.amount]), [['InvoicePaid', 20000]]);
+  await page.close();
+});
+
+// ---- the control of spending: samples, verification with four eyes, findings
+// and corrections, evidence documents, gaps and late entries; on a programme
+// of its own, built through the API, so that the figures above stay as they are
+
+const C = 'web-control';
+let controlled = null;
+// Once: a programme whose rules ask for documents, a pair with an early and a
+// recent session, three invoices (one dated before the first session), two
+// paid (one payment dated before its invoice).
+function controlProgramme() {
+  controlled ??= (async () => {
+    await must('/v1/programmes', { id: C, name: 'Control Test Track', coordinator: 'Test Cluster Network', ...RULES,
+      evidence_required: ['invoice:invoice', 'payment:proof_of_payment', 'session:attendance'], retention_years: 7 });
+    await must(`/v1/programmes/${C}/applications`, { id: 'wc-app-1', applicant_name: 'Greta Kontrolle', organisation: 'Alpine Cluster',
+      email: 'wc-app-1@example.org', country: 'AT', profile: 'cluster_manager', years_experience: 12, knowledge_areas: ['strategy'], quotation_cents: 250000 });
+    await must('/v1/applications/wc-app-1/accept', { mentor_id: 'wc-mentor-1' });
+    await must(`/v1/programmes/${C}/mentees`, { id: 'wc-m1', name: 'Karim Haddad', cluster_name: 'Date Palm Cluster', sectors: 'agrifood', country: 'TN' });
+    const start = day(-60);
+    await must(`/v1/programmes/${C}/pairs`, { id: 'wc-p1', mentor_id: 'wc-mentor-1', mentee_id: 'wc-m1', start_date: start,
+      end_date: addMonths(start, 8), agreed_fee_cents: 250000, topics: ['strategy'] });
+    for (const [id, offset] of [['wc-s1', -45], ['wc-s2', -3]])
+      await must('/v1/pairs/wc-p1/sessions', { id, date: day(offset), minutes: 120, mode: 'remote', format: 'bilateral', topics: ['strategy'], summary: `Session ${id}.` });
+    for (const [id, net, issued] of [['wc-inv-1', 120000, -30], ['wc-inv-2', 60000, -20], ['wc-inv-3', 30000, -50]])
+      await must('/v1/pairs/wc-p1/invoices', { id, number: id.toUpperCase(), issue_date: day(issued), net_cents: net, vat_cents: 0 }, 'finance');
+    await must('/v1/invoices/wc-inv-1/payments', { paid_date: day(-10), amount_cents: 120000 }, 'finance');
+    await must('/v1/invoices/wc-inv-2/payments', { paid_date: day(-25), amount_cents: 60000 }, 'finance');
+  })();
+  return controlled;
+}
+async function controlPage(role, view) {
+  await controlProgramme();
+  const page = await signIn(role);
+  await choose(page, C);
+  await page.goto(`${base}/#${view}`);
+  return page;
+}
+const headNow = async () => (await apiGet('/v1/audit/head')).position;
+
+test('control: a controller draws a sample, sees what it selected and why, and verifies an invoice beside its documents', async () => {
+  const page = await controlPage('controller', 'control');
+  assert.equal(await page.getAttribute('#nav a[aria-current]', 'data-view'), 'control');
+  await page.waitForSelector('#draw-sample');
+  assert.equal(await page.inputValue('#draw-sample [name=id]'), 'S-01');
+  // Too large a sample is refused with the ledger's message, and nothing is written.
+  const head = await headNow();
+  await page.selectOption('#draw-sample [name=population]', 'invoices_paid');
+  await page.selectOption('#draw-sample [name=method]', 'monetary_unit');
+  await page.fill('#draw-sample [name=size]', '3');
+  await page.click('#draw-sample button[type=submit]');
+  await page.waitForSelector('#draw-sample .error');
+  assert.match(await page.textContent('#draw-sample .error'), /sample_too_large/);
+  assert.equal(await headNow(), head);
+  // Monetary-unit sampling of the invoices paid: two points over EUR 1,800.00.
+  await page.fill('#draw-sample [name=size]', '2');
+  await page.click('#draw-sample button[type=submit]');
+  await page.waitForSelector('#sample[data-sample="S-01"] #sample-items tbody tr');
+  assert.equal(page.url(), `${base}/#control/S-01`);
+  const s = await apiGet(`/v1/programmes/${C}/samples/S-01`);
+  assert.equal(s.recorded_by ?? s.drawn_by, 'web-controller');
+  assert.equal(await page.textContent('#sample-seed'), s.seed);
+  const before = (await apiGet(`/v1/events?from=${s.position - 1}&limit=1`)).events[0];
+  assert.equal(s.seed, before.hash, 'the seed is the hash of the event before the draw');
+  assert.match(await page.textContent('#sample-population'), /^2 invoices paid, in total EUR 1,800\.00/);
+  assert.equal(await page.textContent('#sample-population-sha256'), s.population_sha256);
+  assert.match(await page.textContent('#sample-interval'), /^EUR 900\.00 = EUR 1,800\.00 \/ 2/);
+  const items = await page.$$eval('#sample-items tbody tr', (trs) => trs.map((t) => ({ id: t.dataset.item, hits: Number(t.dataset.hits), amount_cents: Number(t.dataset.amount) })));
+  assert.deepEqual(items, s.items.map((u) => ({ id: u.id, hits: u.hits, amount_cents: u.amount_cents })));
+  assert.equal(items.reduce((a, u) => a + u.hits, 0), 2, 'one hit per point');
+  assert.ok(items.some((u) => u.id === 'wc-inv-1'), 'an invoice larger than the interval is always selected');
+  assert.match(await page.textContent('#sample-items tr[data-item="wc-inv-1"] .verified'), /not verified/);
+  await shot(page, 'control-sample');
+  // Sessions have no amounts: simple random only.
+  await page.selectOption('#draw-sample [name=population]', 'sessions');
+  assert.equal(await page.inputValue('#draw-sample [name=method]'), 'simple_random');
+
+  // The invoice, its documents beside the verification form.
+  await page.click('#sample-items tr[data-item="wc-inv-1"] a.verify-link');
+  await page.waitForSelector('#verify-invoice');
+  assert.ok(await page.isVisible('#evidence #invoice-evidence'));
+  assert.match(await page.textContent('#invoice-gaps'), /invoice \(invoice\)/);
+  assert.equal(await page.inputValue('#verify-invoice [name=certified]'), '1200.00');
+  assert.equal(await page.inputValue('#verify-invoice [name=sample_id]'), 'S-01');
+  // A deduction names its error type: refused without one.
+  await page.fill('#verify-invoice [name=deducted]', '100');
+  assert.equal(await page.inputValue('#verify-invoice [name=certified]'), '1100.00', 'certified follows the deduction');
+  await page.click('#verify-invoice button[type=submit]');
+  await page.waitForSelector('#verify-invoice .error');
+  assert.match(await page.textContent('#verify-invoice .error'), /error_type_required/);
+  // Certified and deducted that do not make the net invoiced are refused.
+  await page.selectOption('#verify-invoice [name=error_type]', 'ineligible_cost');
+  await page.fill('#verify-invoice [name=certified]', '1150');
+  await page.click('#verify-invoice button[type=submit]');
+  await page.waitForFunction(() => /verification_mismatch/.test(document.querySelector('#verify-invoice .error')?.textContent));
+  assert.equal(await headNow(), head + 1);
+  await page.fill('#verify-invoice [name=certified]', '1100');
+  await page.fill('#verify-invoice [name=note]', 'One session outside the eligibility period.');
+  await page.click('#verify-invoice button[type=submit]');
+  await page.waitForSelector('#verification-state[data-state="verified"]');
+  const inv = await apiGet('/v1/invoices/wc-inv-1');
+  assert.deepEqual([inv.verification.certified_cents, inv.verification.deducted_cents, inv.verification.error_type, inv.verification.sample_id],
+    [110000, 10000, 'ineligible_cost', 'S-01']);
+  assert.equal(inv.verification.recorded_by ?? inv.verification.verified_by, 'web-controller');
+  assert.match(await page.textContent('#verification-state'), /certified EUR 1,100\.00, deducted EUR 100\.00 \(ineligible cost\) by web-controller/);
+  await shot(page, 'invoice-verification');
+  // Back in the sample, the item is verified.
+  await page.goto(`${base}/#control/S-01`);
+  await page.waitForSelector('#sample-items tr[data-item="wc-inv-1"] .verified .ok');
+  await page.close();
+});
+
+test('control: four eyes, whoever recorded an invoice or its payment may not verify it; the refusal is shown', async () => {
+  await controlProgramme();
+  // demo-finance recorded wc-inv-2 and its payment; the same person with a controller's token.
+  const me = await (await fetch(base + '/v1/me', { headers: { Authorization: 'Bearer ' + tokens.financeAsController } })).json();
+  assert.deepEqual([me.name, me.role], ['demo-finance', 'controller']);
+  const page = await controlPage('financeAsController', 'invoice/wc-inv-2');
+  await page.waitForSelector('#verify-invoice');
+  const head = await headNow();
+  await page.click('#verify-invoice button[type=submit]');
+  await page.waitForSelector('#verify-invoice .error.four-eyes');
+  const text = await page.textContent('#verify-invoice .error.four-eyes');
+  assert.match(text, /^Refused by the four-eyes rule \(four_eyes\)/);
+  assert.match(text, /'demo-finance' recorded invoice wc-inv-2/);
+  assert.equal(await page.getAttribute('#verify-invoice .error.four-eyes', 'role'), 'alert');
+  assert.equal(await headNow(), head);
+  assert.equal((await apiGet('/v1/invoices/wc-inv-2')).verification, null);
+  await shot(page, 'four-eyes');
+  await page.close();
+});
+
+test('control: a finding recorded from the invoice, corrected by finance staff (not by its recorder), in the budget with explain', async () => {
+  await controlProgramme();
+  const inv = await apiGet('/v1/invoices/wc-inv-1');
+  if (!inv.verification) await must('/v1/invoices/wc-inv-1/verification', { certified_cents: 110000, deducted_cents: 10000, error_type: 'ineligible_cost' }, 'controller');
+  const verified = (await apiGet('/v1/invoices/wc-inv-1')).verification;
+  const page = await controlPage('controller', 'invoice/wc-inv-1');
+  await page.click('#finding-from-invoice');
+  await page.waitForSelector('#record-finding');
+  assert.equal(await page.inputValue('#record-finding [name=invoice_id]'), 'wc-inv-1');
+  assert.equal(await page.inputValue('#record-finding [name=positions]'), `${inv.position}, ${verified.position}`);
+  const fid = await page.inputValue('#record-finding [name=id]');
+  assert.equal(fid, `${C}-f01`);
+  await page.selectOption('#record-finding [name=source]', 'audit_authority');
+  await page.selectOption('#record-finding [name=error_type]', 'double_funding');
+  await page.fill('#record-finding [name=amount]', '200');
+  await page.fill('#record-finding [name=description]', 'The same workshop was funded by the regional programme.');
+  await page.click('#record-finding button[type=submit]');
+  await page.waitForSelector(`#findings-table tr[data-finding="${fid}"]`);
+  const f = (await apiGet(`/v1/programmes/${C}/findings`)).findings.find((x) => x.id === fid);
+  assert.deepEqual([f.source, f.invoice_id, f.positions, f.error_type, f.amount_cents, f.recorded_by],
+    ['audit_authority', 'wc-inv-1', [inv.position, verified.position], 'double_funding', 20000, 'web-controller']);
+  assert.equal(await page.$(`tr[data-finding="${fid}"] form.correct`), null, 'a controller does not apply corrections');
+  await page.close();
+
+  // The controller's own finance token: refused by the four-eyes rule.
+  const head = await headNow();
+  const own = await controlPage('controllerAsFinance', 'control');
+  const form = `form.correct[data-finding="${fid}"]`;
+  await own.click(`tr[data-finding="${fid}"] details summary`);
+  await own.fill(`${form} [name=reason]`, 'Recovered from the next payment.');
+  await own.click(`${form} button[type=submit]`);
+  await own.waitForSelector(`${form} .error.four-eyes`);
+  assert.match(await own.textContent(`${form} .error.four-eyes`), /'web-controller' recorded finding/);
+  assert.equal(await headNow(), head);
+  await own.close();
+
+  // Finance staff apply it.
+  const fin = await controlPage('finance', 'control');
+  await fin.click(`tr[data-finding="${fid}"] details summary`);
+  assert.equal(await fin.inputValue(`${form} [name=amount]`), '200.00');
+  await fin.fill(`${form} [name=amount]`, '150');
+  await fin.fill(`${form} [name=reason]`, 'Recovered from the next payment.');
+  await fin.click(`${form} button[type=submit]`);
+  await fin.waitForFunction((id) => document.querySelector(`#findings-table tr[data-finding="${id}"]`)?.dataset.corrected === '15000', fid);
+  assert.equal(await fin.textContent(`tr[data-finding="${fid}"] .corrected`), 'EUR 150.00');
+  assert.match(await fin.textContent(`tr[data-finding="${fid}"] li[data-correction="${fid}-c1"]`), /^EUR 150\.00: Recovered from the next payment\./);
+  assert.match(await fin.textContent('#findings-total'), /EUR 200\.00 found, EUR 150\.00 corrected/);
+  assert.equal((await apiGet('/v1/invoices/wc-inv-1')).corrected_cents, 15000);
+  await shot(fin, 'findings');
+
+  // The budget: verified, certified after the correction, deducted, corrected, the EU share of certified.
+  await fin.goto(`${base}/#budget`);
+  await fin.waitForSelector('#total-certified');
+  const b = await apiGet(`/v1/programmes/${C}/budget?explain=1`);
+  const t = b.totals;
+  assert.deepEqual([t.verified_cents, t.deducted_cents, t.corrected_cents, t.certified_cents], [120000, 10000, 15000, 95000]);
+  for (const [sel, cents] of [['#total-verified', t.verified_cents], ['#total-certified', t.certified_cents], ['#total-deducted', t.deducted_cents],
+    ['#total-corrected', t.corrected_cents], ['#certified-eu-share', t.certified_eu_share_cents]])
+    assert.equal(await fin.textContent(sel), euro(cents), sel);
+  let x = await explainOf(fin, '#total-certified button');
+  assert.equal(x.sum, t.certified_cents);
+  assert.deepEqual(x.rows.map((r) => r.position), sortNum(t.explain.certified_cents.map((e) => e.position)));
+  assert.ok(x.rows.some((r) => r.type === 'FinancialCorrectionApplied' && r.amount === -15000), JSON.stringify(x.rows));
+  await closeExplain(fin);
+  x = await explainOf(fin, '#total-corrected button');
+  assert.equal(x.sum, 15000);
+  await closeExplain(fin);
+  assert.equal(await fin.textContent('tr[data-control-mentee="wc-m1"] td:nth-child(3)'), euro(95000));
+  await fin.locator('#budget-control').screenshot({ path: join(SHOTS, 'budget-control.png') });
+  await fin.close();
+});
+
+// Whether the server takes documents yet (POST /v1/evidence): 401 without a token if it does.
+const uploads = async () => (await fetch(base + '/v1/evidence', { method: 'POST' })).status !== 404;
+
+test('evidence: a document uploaded and attached from the invoice page, then opened; the pair page attaches to a session', async (t) => {
+  await controlProgramme();
+  if (!(await uploads())) return t.skip('POST /v1/evidence is not served by this build');
+  const page = await controlPage('finance', 'invoice/wc-inv-2');
+  await page.waitForSelector('#attach-invoice-evidence');
+  const gapsBefore = (await apiGet(`/v1/programmes/${C}/audit/evidence-gaps`)).gaps.filter((g) => g.entity_id === 'wc-inv-2');
+  assert.deepEqual(gapsBefore.map((g) => g.kind).sort(), ['invoice', 'proof_of_payment']);
+  // Bytes that are not what the type says: refused, nothing attached.
+  const head = await headNow();
+  await page.setInputFiles('#attach-invoice-evidence input[type=file]', { name: 'not-a.pdf', mimeType: 'application/pdf', buffer: Buffer.from('plain words') });
+  await page.click('#attach-invoice-evidence button[type=submit]');
+  await page.waitForSelector('#attach-invoice-evidence .error');
+  assert.match(await page.textContent('#attach-invoice-evidence .error'), /content_mismatch/);
+  assert.equal(await headNow(), head);
+  // A PDF with a name that is not ASCII.
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+  const sha = createHash('sha256').update(pdf).digest('hex');
+  const name = 'facture-WC-INV-2-Sfax-été.pdf';
+  await page.setInputFiles('#attach-invoice-evidence input[type=file]', { name, mimeType: 'application/pdf', buffer: pdf });
+  await page.selectOption('#attach-invoice-evidence [name=kind]', 'invoice');
+  await page.click('#attach-invoice-evidence button[type=submit]');
+  await page.waitForSelector(`#invoice-evidence li[data-sha256="${sha}"]`);
+  const inv = await apiGet('/v1/invoices/wc-inv-2');
+  assert.deepEqual(inv.evidence.map((d) => [d.sha256, d.kind, d.filename, d.content_type, d.size]), [[sha, 'invoice', name, 'application/pdf', pdf.length]]);
+  assert.equal(await page.textContent(`#invoice-evidence li[data-sha256="${sha}"] a.doc`), name);
+  // The gap for the invoice is closed; proof of payment is still missing.
+  assert.doesNotMatch(await page.textContent('#invoice-gaps'), /invoice \(invoice\)/);
+  assert.match(await page.textContent('#invoice-gaps'), /proof of payment \(payment\)/);
+  await shot(page, 'invoice-evidence');
+  // Opened: fetched with the token, saved as a download with its name and its bytes.
+  const [dl, res] = await Promise.all([page.waitForEvent('download'), page.waitForResponse((r) => r.url().endsWith(`/v1/evidence/${sha}`)),
+    page.click(`#invoice-evidence li[data-sha256="${sha}"] a.doc`)]);
+  assert.equal(res.status(), 200);
+  assert.equal((await res.request().allHeaders()).authorization, 'Bearer ' + tokens.finance);
+  assert.match(res.headers()['content-disposition'], /^attachment/);
+  assert.equal(res.headers()['x-content-type-options'], 'nosniff');
+  assert.equal(dl.suggestedFilename(), name);
+  assert.deepEqual(readFileSync(await dl.path()), pdf);
+  await page.close();
+
+  // The coordinator attaches an attendance sheet to a session from the pair page.
+  const pp = await controlPage('coordinator', 'pair/wc-p1');
+  await pp.waitForSelector('#attach-pair-evidence');
+  assert.ok(await pp.$('#sessions tr[data-session="wc-s1"] .gap'), 'the session lacks its attendance sheet');
+  const sheet = Buffer.from('Attendance, 2 participants: Greta Kontrolle, Karim Haddad.\n');
+  await pp.setInputFiles('#attach-pair-evidence input[type=file]', { name: 'attendance-wc-s1.txt', mimeType: 'text/plain', buffer: sheet });
+  await pp.selectOption('#attach-pair-evidence [name=target]', 'session:wc-s1');
+  await pp.selectOption('#attach-pair-evidence [name=kind]', 'attendance');
+  await pp.click('#attach-pair-evidence button[type=submit]');
+  await pp.waitForSelector('#pair-evidence li[data-session="wc-s1"][data-kind="attendance"]');
+  assert.equal(await pp.$('#sessions tr[data-session="wc-s1"] .gap'), null);
+  assert.ok(await pp.$('#sessions tr[data-session="wc-s2"] .gap'));
+  const pr = await apiGet('/v1/pairs/wc-p1');
+  assert.ok(pr.evidence.some((d) => d.session_id === 'wc-s1' && d.kind === 'attendance' && d.filename === 'attendance-wc-s1.txt'));
+  await shot(pp, 'pair-evidence');
+  await pp.close();
+});
+
+test('audit: the auditor sees the evidence gaps and the late entries; pairs and budget flag the gaps; the rules show the retention', async () => {
+  const page = await controlPage('auditor', 'audit');
+  await page.waitForSelector('#gaps-table');
+  const gaps = await apiGet(`/v1/programmes/${C}/audit/evidence-gaps`);
+  assert.ok(gaps.count > 0);
+  assert.equal(await page.textContent('#gaps-count'), String(gaps.count));
+  assert.deepEqual(await page.$$eval('#gaps-table tbody tr', (trs) => trs.map((t) => [t.dataset.entity, t.dataset.id, t.dataset.kind, t.dataset.session || ''])),
+    gaps.gaps.map((g) => [g.entity, g.entity_id, g.kind, g.session_id || '']));
+  // Late entries, 30 days: the session of 45 days ago, the payment dated before its invoice, the invoice before the first session.
+  const late30 = await apiGet(`/v1/programmes/${C}/audit/late-entries?days=30`);
+  const rowsOf = () => page.$$eval('#late-table tbody tr', (trs) => trs.map((t) => [t.dataset.type, t.dataset.id, Number(t.dataset.position)]));
+  assert.deepEqual(await rowsOf(), late30.entries.map((e) => [e.type, e.entity_id, e.position]));
+  const types = late30.entries.map((e) => `${e.type} ${e.entity_id}`);
+  for (const want of ['session_late wc-s1', 'payment_before_invoice wc-inv-2', 'invoice_before_first_session wc-inv-3']) assert.ok(types.includes(want), want);
+  assert.match(await page.textContent('#late-table tr[data-type="session_late"][data-id="wc-s1"]'), /45/);
+  await page.locator('#audit-control').screenshot({ path: join(SHOTS, 'audit-control.png') });
+  // 60 days: the session is no longer late.
+  await page.fill('#late-form [name=days]', '60');
+  await page.click('#late-form button[type=submit]');
+  await page.waitForSelector('#late-table[data-days="60"]');
+  const late60 = await apiGet(`/v1/programmes/${C}/audit/late-entries?days=60`);
+  assert.deepEqual(await rowsOf(), late60.entries.map((e) => [e.type, e.entity_id, e.position]));
+  assert.equal(await page.$('#late-table tr[data-type="session_late"]'), null);
+  // The pairs and the budget flag the gaps.
+  await page.goto(`${base}/#pairs`);
+  await page.waitForSelector('#pairs-table tr[data-pair="wc-p1"] .gap');
+  assert.equal(Number(await page.getAttribute('#pairs-table tr[data-pair="wc-p1"] .gap', 'data-gaps')), gaps.gaps.filter((g) => g.pair_id === 'wc-p1').length);
+  await page.goto(`${base}/#budget`);
+  await page.waitForSelector('#budget-gaps .gap');
+  assert.equal(Number(await page.getAttribute('#budget-gaps .gap', 'data-gaps')), gaps.count);
+  assert.ok(await page.$('#budget-mentees tr[data-mentee="wc-m1"] .gap'));
+  // The retention: 31 December of the year of the last payment, plus seven years.
+  const prog = await apiGet(`/v1/programmes/${C}`);
+  assert.equal(prog.retain_until, `${Number(day(-10).slice(0, 4)) + 7}-12-31`);
+  await page.goto(`${base}/#rules`);
+  await page.waitForSelector('#retain-until');
+  assert.equal(await page.textContent('#retain-until'), prog.retain_until);
+  // An auditor reads the control but does not write it.
+  await page.goto(`${base}/#control`);
+  await page.waitForSelector('#findings-table');
+  assert.equal(await page.$('#draw-sample'), null);
+  assert.equal(await page.$('#record-finding'), null);
   await page.close();
 });
