@@ -105,6 +105,15 @@ Result<const ProgrammeState*> open_programme(const State& s, const std::string& 
   return p;
 }
 
+// Looks up the programme `id`, closed or not: the control of spending goes
+// on after a programme closes (findings come years later; the documents are
+// kept until retain_until).
+Result<const ProgrammeState*> any_programme(const State& s, const std::string& id) {
+  const auto* p = State::find(s.programmes(), id);
+  if (!p) return missing("programme", id);
+  return p;
+}
+
 Status period_ok(const Rules& r, std::int32_t start, std::int32_t end) {
   std::int32_t earliest = add_months(start, r.min_months), latest = add_months(start, r.max_months);
   if (end < earliest || end > latest)
@@ -611,10 +620,31 @@ struct Decider {
     return std::make_pair(inv, *p);
   }
 
+  // The invoice `id` and its programme, closed or not, cancelled or not: for
+  // the control of spending.
+  Result<std::pair<const InvoiceState*, const ProgrammeState*>> invoice_any(const std::string& id) const {
+    const auto* inv = State::find(s.invoices(), id);
+    if (!inv || inv->pair_id.empty()) return missing("invoice", id);
+    const auto* pair = State::find(s.pairs(), inv->pair_id);
+    if (!pair) return missing("pair", inv->pair_id);
+    auto p = any_programme(s, pair->programme_id);
+    if (!p) return p.status();
+    return std::make_pair(inv, *p);
+  }
+
+  // Four eyes: who verified an invoice does not pay or credit it after.
+  Status not_its_verifier(const InvoiceState& inv, std::string_view what) const {
+    if (!inv.verified_by.empty() && actor.name == inv.verified_by)
+      return Status::forbidden("four_eyes", "'" + actor.name + "' verified invoice " + inv.id + ": another person " +
+                                                std::string(what) + " it");
+    return Status::ok();
+  }
+
   Result<Decision> operator()(const PayInvoice& c) const {
     auto ip = invoice(c.invoice_id);
     if (!ip) return ip.status();
     const InvoiceState* inv = ip->first;
+    PL_RETURN_IF_ERROR(not_its_verifier(*inv, "pays"));
     PL_RETURN_IF_ERROR(check_parts(c.amount_cents, c.vat_cents));
     if (c.amount_cents > inv->due_cents())
       return Status::rule("overpayment", "invoice " + c.invoice_id + ": " + format_cents(inv->due_cents()) +
@@ -656,6 +686,7 @@ struct Decider {
     auto ip = invoice(c.invoice_id);
     if (!ip) return ip.status();
     const InvoiceState* inv = ip->first;
+    PL_RETURN_IF_ERROR(not_its_verifier(*inv, "credits"));
     PL_RETURN_IF_ERROR(check_id("credit note", c.id));
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     if (s.credit_notes().count(c.id)) return exists("credit note", c.id);
@@ -816,14 +847,14 @@ struct Decider {
     const ProgrammeState* programme = nullptr;
     std::string stream;
     if (c.entity == "invoice") {
-      auto ip = invoice(c.entity_id);
+      auto ip = invoice_any(c.entity_id);
       if (!ip) return ip.status();
       programme = ip->second;
       stream = invoice_stream(c.entity_id);
     } else if (c.entity == "pair" || c.entity == "session") {
       const auto* pair = State::find(s.pairs(), c.entity_id);
       if (!pair) return missing("pair", c.entity_id);
-      auto p = open_programme(s, pair->programme_id);
+      auto p = any_programme(s, pair->programme_id);
       if (!p) return p.status();
       programme = *p;
       if (c.entity == "session") {
@@ -837,7 +868,7 @@ struct Decider {
     } else if (c.entity == "application") {
       const auto* app = State::find(s.applications(), c.entity_id);
       if (!app) return missing("application", c.entity_id);
-      auto p = open_programme(s, app->programme_id);
+      auto p = any_programme(s, app->programme_id);
       if (!p) return p.status();
       programme = *p;
       stream = application_stream(c.entity_id);
@@ -856,7 +887,7 @@ struct Decider {
   }
 
   Result<Decision> operator()(const DrawSample& c) const {
-    auto p = open_programme(s, c.programme_id);
+    auto p = any_programme(s, c.programme_id);
     if (!p) return p.status();
     PL_RETURN_IF_ERROR(check_id("sample", c.id));
     auto population_kind = parse_population(c.population);
@@ -902,9 +933,10 @@ struct Decider {
   }
 
   Result<Decision> operator()(const VerifyExpenditure& c) const {
-    auto ip = invoice(c.invoice_id);
+    auto ip = invoice_any(c.invoice_id);
     if (!ip) return ip.status();
     const InvoiceState* inv = ip->first;
+    if (inv->cancelled) return Status::rule("invoice_cancelled", "invoice '" + c.invoice_id + "' is cancelled");
     if (inv->recorded_by.count(actor.name))
       return Status::forbidden("four_eyes", "'" + actor.name + "' recorded invoice " + c.invoice_id +
                                                 " or a payment of it: another person verifies it");
@@ -929,7 +961,12 @@ struct Decider {
                                                        format_cents(inv->corrected_cents) +
                                                        " were applied; it cannot be certified below them (" +
                                                        format_cents(c.certified_cents) + " asked)");
-    if (!c.sample_id.empty() && !ip->second->samples.count(c.sample_id)) return missing("sample", c.sample_id);
+    if (!c.sample_id.empty()) {
+      auto sample = ip->second->samples.find(c.sample_id);
+      if (sample == ip->second->samples.end()) return missing("sample", c.sample_id);
+      if (!sample->second.count(c.invoice_id))
+        return Status::rule("not_in_sample", "sample '" + c.sample_id + "' did not select invoice " + c.invoice_id);
+    }
     if (c.note.size() > 4096) return bad("note is longer than 4096 bytes");
     Out out(c.invoice_id, expected);
     out.programme(*ip->second);
@@ -942,7 +979,7 @@ struct Decider {
   }
 
   Result<Decision> operator()(const RecordFinding& c) const {
-    auto p = open_programme(s, c.programme_id);
+    auto p = any_programme(s, c.programme_id);
     if (!p) return p.status();
     PL_RETURN_IF_ERROR(check_id("finding", c.id));
     if (State::find(s.findings(), c.id)) return exists("finding", c.id);
@@ -979,7 +1016,7 @@ struct Decider {
   Result<Decision> operator()(const ApplyCorrection& c) const {
     const auto* f = State::find(s.findings(), c.finding_id);
     if (!f) return missing("finding", c.finding_id);
-    auto p = open_programme(s, f->programme_id);
+    auto p = any_programme(s, f->programme_id);
     if (!p) return p.status();
     PL_RETURN_IF_ERROR(check_id("correction", c.id));
     if (State::find(s.corrections(), c.id)) return exists("correction", c.id);
@@ -989,16 +1026,21 @@ struct Decider {
     if (c.amount_cents <= 0) return bad("amount_cents must be positive");
     PL_RETURN_IF_ERROR(check_text("reason", c.reason));
     const auto* inv = State::find(s.invoices(), f->invoice_id);
+    if (inv && inv->cancelled)
+      return Status::rule("invoice_cancelled",
+                          "invoice '" + f->invoice_id + "' is cancelled: it declares nothing to correct");
     std::int64_t left = inv ? inv->correctable_cents() : 0;
     if (c.amount_cents > left)
-      return Status::rule("correction_exceeds_certified",
-                          "invoice " + f->invoice_id + ": " + format_cents(left) +
-                              " certified is left to correct (certified " +
-                              format_cents(inv ? inv->certified_cents : 0) + ", corrected " +
-                              format_cents(inv ? inv->corrected_cents : 0) +
-                              (inv && inv->verified ? "" : "; the invoice is not verified") + "), " +
-                              format_cents(c.amount_cents) + " asked");
-    Out out(c.finding_id, expected);
+      return Status::rule(
+          "correction_exceeds_certified",
+          "invoice " + f->invoice_id + ": " + format_cents(left) + " certified is left to correct (certified " +
+              format_cents(inv ? inv->certified_cents : 0) + ", corrected " +
+              format_cents(inv ? inv->corrected_cents : 0) +
+              (inv && inv->verified
+                   ? ""
+                   : "; the invoice is not verified, or a credit note since made its verification stale") +
+              "), " + format_cents(c.amount_cents) + " asked");
+    Out out(c.id, expected);
     out.programme(**p);
     out.emit(finding_stream(c.finding_id), fb::Event::FinancialCorrectionApplied, [&](FBB& b) {
       return fb::CreateFinancialCorrectionAppliedDirect(b, c.finding_id.c_str(), c.id.c_str(), f->invoice_id.c_str(),

@@ -16,9 +16,10 @@
 // insert. The first write also puts the upload's "p" mark, in the same batch:
 // a piece can only reach the disk with or after its mark (a memtable is
 // flushed whole, and in order). finish() looks the hash up and, for new
-// bytes, writes the document record and the uploader and deletes the mark in
-// one batch, then flushes the column family and waits: the record and every
-// piece are then in synced table and blob files, and only then is the hash
+// bytes, flushes the column family and waits (every piece is then in synced
+// table and blob files), then writes the document record and the uploader
+// and deletes the mark in one batch through the synced log: the record is
+// visible only once its pieces are durable, and only then is the hash
 // answered. For bytes already stored, the pieces are dropped and the
 // uploader recorded with a synced write. At every open for writing, each
 // mark left names an upload a crash cut: its pieces and the mark are
@@ -345,6 +346,15 @@ Result<EvidenceStored> EvidenceUpload::finish() {
       if (!known_uploader) wb.Put(cf, uploader_key, when);
       return store_->write_evidence(wb, true);
     }
+    // Durable before it is visible: the pieces (and the upload's mark) go to
+    // synced table and blob files first, by a flush without the write lock
+    // (commits go on); only then is the record written, through the synced
+    // log, with the mark's removal. A crash between the two leaves the mark,
+    // and the pieces go at the next open; a record is never seen, by a
+    // reader or an attachment, before its pieces are on disk.
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    PL_RETURN_IF_ERROR(from_rocks(store_->db_->Flush(fo, cf), "flush evidence"));
     EvidenceMeta m;
     m.size = size_;
     m.content_type = content_type_;
@@ -354,21 +364,7 @@ Result<EvidenceStored> EvidenceUpload::finish() {
     m.chunks = chunks_;
     wb.Put(cf, evidence_doc_key(out.sha256), encode_doc(m));
     wb.Put(cf, uploader_key, when);
-    PL_RETURN_IF_ERROR(store_->write_evidence(wb, false));
-    // Durable before it is answered: the pieces and the record are in synced
-    // files once the flush returns (without the write lock: commits go on).
-    rocksdb::FlushOptions fo;
-    fo.wait = true;
-    Status flushed = from_rocks(store_->db_->Flush(fo, cf), "flush evidence");
-    if (!flushed) {
-      // Not durable, so not stored: the record goes with the pieces, before
-      // another upload of the same bytes can see it.
-      rocksdb::WriteBatch undo;
-      undo.Delete(cf, evidence_doc_key(out.sha256));
-      undo.Delete(cf, uploader_key);
-      (void)store_->write_evidence(undo, false).ignore();
-      return flushed;
-    }
+    PL_RETURN_IF_ERROR(store_->write_evidence(wb, true));
     out.stored = true;
     return Status::ok();
   }();

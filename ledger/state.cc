@@ -208,6 +208,12 @@ void State::apply(const EventView& e) {
       auto& inv = slot(invoices_, sv(p->invoice_id()));
       add_to(inv.credited_cents, p->amount_cents());
       add_to(inv.vat_credited_cents, p->vat_cents());
+      inv.recorded_by.insert(std::string(EventView::sv(e.env->actor_name())));
+      if (inv.verified && p->amount_cents() != 0) {
+        // The net it was verified against is gone: verified again or not at all.
+        inv.verified = false;
+        inv.certified_cents = inv.deducted_cents = 0;
+      }
       inv.credit_notes.insert(str(p->credit_note_id()));
       slot(credit_notes_, sv(p->credit_note_id())) = inv.id;
       sub_from(pairs_[inv.pair_id].net_invoiced_cents, p->amount_cents());
@@ -254,13 +260,16 @@ void State::apply(const EventView& e) {
       break;
     case fb::Event::SampleDrawn: {
       auto* p = e.as<fb::SampleDrawn>();
-      slot(programmes_, sv(p->programme_id())).samples.insert(str(p->sample_id()));
+      auto& units = slot(programmes_, sv(p->programme_id())).samples[str(p->sample_id())];
+      if (auto* items = p->items())
+        for (auto* it : *items) units.insert(str(it->id()));
       break;
     }
     case fb::Event::ExpenditureVerified: {
       auto* p = e.as<fb::ExpenditureVerified>();
       auto& inv = slot(invoices_, sv(p->invoice_id()));
       inv.verified = true;
+      inv.verified_by = std::string(EventView::sv(e.env->actor_name()));
       inv.certified_cents = p->certified_cents();
       inv.deducted_cents = p->deducted_cents();
       // A new verification certifies afresh: the corrections already

@@ -25,7 +25,8 @@ struct ProgrammeState {
   Rules rules;
   std::uint32_t rules_version = 0;  // 1 when opened, +1 per amendment
   bool closed = false;
-  std::set<std::string> samples;  // ids of the samples drawn
+  // The samples drawn: id -> the ids of the units each selected.
+  std::map<std::string, std::set<std::string>> samples;
   template <class A>
   void io(A& a) {
     a(id, name, coordinator, rules, rules_version, closed, samples);
@@ -130,8 +131,11 @@ struct InvoiceState {
   // The people (actor names) who recorded the invoice or a payment of it:
   // none of them may verify it (four eyes).
   std::set<std::string> recorded_by;
-  // The last verification, and the corrections since taken off what it certified.
+  // The last verification, and the corrections since taken off what it
+  // certified. A credit note after it makes it stale (verified false, its
+  // figures zero): the net it certified is no longer the invoice's.
   bool verified = false;
+  std::string verified_by;  // who verified it last: not one to pay or credit it after (four eyes)
   std::int64_t certified_cents = 0, deducted_cents = 0, corrected_cents = 0;
   std::int64_t net_invoiced_cents() const { return net_cents - credited_cents; }
   // What is certified less the corrections: what a correction may still take.
@@ -143,7 +147,7 @@ struct InvoiceState {
   template <class A>
   void io(A& a) {
     a(id, pair_id, mentor_id, mentee_id, number, issue_date, net_cents, vat_cents, paid_cents, credited_cents,
-      vat_paid_cents, vat_credited_cents, cancelled, credit_notes, recorded_by, verified, certified_cents,
+      vat_paid_cents, vat_credited_cents, cancelled, credit_notes, recorded_by, verified, verified_by, certified_cents,
       deducted_cents, corrected_cents);
   }
 };

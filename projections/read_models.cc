@@ -160,9 +160,11 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::CreditNoteIssued: {
       auto* p = e.as<fb::CreditNoteIssued>();
-      slot(invoices_, sv(p->invoice_id()))
-          .credits.push_back(
-              Movement{pos, str(p->credit_note_id()), day, p->amount_cents(), str(p->reason()), p->vat_cents()});
+      auto& x = slot(invoices_, sv(p->invoice_id()));
+      x.credits.push_back(
+          Movement{pos, str(p->credit_note_id()), day, p->amount_cents(), str(p->reason()), p->vat_cents()});
+      if (x.verification.recorded.position != 0 && x.verification.stale_position == 0 && p->amount_cents() != 0)
+        x.verification.stale_position = pos;
       break;
     }
     case fb::Event::TourScheduled: {
@@ -316,7 +318,7 @@ void add_invoice(const InvoiceState& inv, const InvoiceExtra& x, Figures& f, Exp
   }
   // The control of spending: the last verification, and the corrections.
   // A cancelled invoice declares nothing.
-  if (!inv.cancelled && x.verification.recorded.position != 0) {
+  if (!inv.cancelled && x.verification.recorded.position != 0 && x.verification.stale_position == 0) {
     const VerificationRow& v = x.verification;
     std::int32_t day = day_of(v.recorded.at_us);
     std::uint64_t at = v.recorded.position;

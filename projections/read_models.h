@@ -123,9 +123,12 @@ struct VerificationRow {
   std::int64_t certified_cents = 0, deducted_cents = 0;
   std::string error_type, note, sample_id;
   Recorded recorded;  // position 0: not verified
+  // The credit note after it that changed the net it verified (0: none):
+  // a stale verification counts for nothing until the invoice is verified again.
+  std::uint64_t stale_position = 0;
   template <class A>
   void io(A& a) {
-    a(certified_cents, deducted_cents, error_type, note, sample_id, recorded);
+    a(certified_cents, deducted_cents, error_type, note, sample_id, recorded, stale_position);
   }
 };
 
@@ -368,6 +371,8 @@ std::vector<HoursGroup> hours(const ReadModels& rm, const std::string& programme
 // eligible, the VAT invoiced less the VAT credited.
 //
 // The control of spending (of invoices not cancelled, VAT excluded):
+// (an invoice whose verification a credit note made stale counts in none of
+// them until it is verified again)
 //   verified   the net invoiced of the verified invoices, as verified
 //   certified  what their last verifications certified, less the financial
 //              corrections applied since (each correction is an entry)

@@ -139,10 +139,14 @@ std::string checked_filename(std::string_view header, std::string* why) {
   }
   Utf8 utf8;
   bool fine = utf8.feed(name, [](std::uint32_t c) {
-    return c >= 0x20 && c != 0x7F && !(c >= 0x80 && c <= 0x9F) && c != '/' && c != '\\';
+    // Nor the marks that turn the text's direction, which make a name read
+    // otherwise than it is ("invoice\u202Efdp.exe").
+    bool bidi =
+        c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+    return c >= 0x20 && c != 0x7F && !(c >= 0x80 && c <= 0x9F) && c != '/' && c != '\\' && !bidi;
   });
   if (!fine || !utf8.whole() || name == "." || name == "..") {
-    *why = "X-Filename must be UTF-8 text without control characters, '/' or '\\'";
+    *why = "X-Filename must be UTF-8 text without control characters, direction marks, '/' or '\\'";
     return {};
   }
   return name;
@@ -316,10 +320,10 @@ HttpResponse unknown_document(const std::string& hex) {
 // Whether the caller may read the document: whoever may read an entity it
 // is attached to (every role but mentors reads every entity; a mentor, its
 // own pairs, their sessions and invoices, and its own application); and its
-// uploaders (a document attached to nothing is theirs, the controllers' and
-// the auditors'; coordinators and finance staff read everything).
+// uploaders. A document attached to nothing is its uploaders', the
+// controllers' and the auditors' only.
 bool Api::may_read_evidence(const Ctx& c, const ReadModels& rm, const Hash& sha256) {
-  if (!c.is_mentor()) return true;
+  if (c.who.role == "controller" || c.who.role == "auditor") return true;
   if (!visible_links(c, rm, to_hex(sha256)).empty()) return true;
   auto uploaders = parts_.store->evidence_uploaders(sha256);
   return uploaders && std::any_of(uploaders->begin(), uploaders->end(),
@@ -328,10 +332,8 @@ bool Api::may_read_evidence(const Ctx& c, const ReadModels& rm, const Hash& sha2
 
 Status Api::may_attach(const Ctx& c, const AttachEvidence& a) {
   Hash h;
-  if (!c.is_mentor() || !from_hex(a.sha256, &h) || may_read_evidence(c, *parts_.projector->snapshot(), h))
-    return Status::ok();
-  return Status::rule("unknown_evidence", "no document with SHA-256 " + a.sha256 +
-                                              " that you may read is stored: upload it first (POST /v1/evidence)");
+  if (!from_hex(a.sha256, &h) || may_read_evidence(c, *parts_.projector->snapshot(), h)) return Status::ok();
+  return unknown_evidence(a.sha256);
 }
 
 void Api::evidence_document(Ctx& c) {

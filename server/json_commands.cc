@@ -570,6 +570,11 @@ Result<nlohmann::json> parse_json(std::string_view text) {
   }
 }
 
+Status unknown_evidence(const std::string& sha256) {
+  return Status::rule("unknown_evidence", "no document with SHA-256 " + sha256.substr(0, 64) +
+                                              " that you may read is stored: upload it first (POST /v1/evidence)");
+}
+
 Status complete_command(const Store& store, AnyCommand& command) {
   auto* attach = std::get_if<AttachEvidence>(&command);
   if (!attach) return Status::ok();
@@ -578,9 +583,7 @@ Status complete_command(const Store& store, AnyCommand& command) {
     return Status::invalid("sha256 must be 64 lower-case hexadecimal digits");
   auto meta = store.evidence_meta(sha);
   if (!meta) {
-    if (meta.status().is(Kind::not_found))
-      return Status::rule("unknown_evidence", "no document with SHA-256 " + attach->sha256 +
-                                                  " is stored: upload it first (POST /v1/evidence)");
+    if (meta.status().is(Kind::not_found)) return unknown_evidence(attach->sha256);
     return meta.status();
   }
   attach->filename = meta->filename;

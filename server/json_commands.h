@@ -57,5 +57,8 @@ Result<nlohmann::json> parse_json(std::string_view text);
 // here is still there when the writer decides. Other commands are left as
 // they are.
 Status complete_command(const Store& store, AnyCommand& command);
+// 422 unknown_evidence: the same answer for a hash not stored and for a
+// document the caller may not read, so that neither tells of the other.
+Status unknown_evidence(const std::string& sha256);
 
 }  // namespace pl

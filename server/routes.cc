@@ -254,7 +254,7 @@ std::vector<Route> make_table() {
             kCoord, c::diagnose_needs),
       read("/v1/mentees/{mid}/mentor-suggestions", "mentor_suggestions",
            "Accepted mentors ranked for a mentee: needs they offer, their load, country; every score's parts",
-           "mentees", kCoord | kFinance | kAuditor, M::none, true, &Api::mentor_suggestions, "MentorSuggestions"),
+           "mentees", kControlReaders, M::none, true, &Api::mentor_suggestions, "MentorSuggestions"),
 
       // ---- applications
       read("/v1/programmes/{pid}/applications", "applications", "A programme's mentor applications", "applications",
@@ -324,7 +324,7 @@ std::vector<Route> make_table() {
                "stream",
                "evidence", kCoord | kFinance | kController | kMentor, &Api::upload_evidence, "EvidenceStored",
                kMaxEvidenceBytes),
-      // Whoever may read an entity it is attached to; unattached, its uploaders (and every role but mentors).
+      // Whoever may read an entity it is attached to; unattached, its uploaders, controllers and auditors.
       with_body(read("/v1/evidence/{sha256}", "evidence_document",
                      "A stored document, as an attachment; its hash is checked on every read", "evidence", kAnyRole,
                      M::scoped, false, &Api::evidence_document, "EvidenceDocument"),

@@ -289,6 +289,7 @@ json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
                  {"note", v.note},
                  {"sample_id", v.sample_id.empty() ? json(nullptr) : json(v.sample_id)}};
       vj.update(recorded_json(v.recorded));
+      vj["stale_position"] = v.stale_position ? json(v.stale_position) : json(nullptr);
       out["verification"] = vj;
     } else {
       out["verification"] = nullptr;

@@ -368,14 +368,19 @@ TEST_CASE("evidence: who reads a document; unknown and forbidden look alike") {
   auto as_other = [&](const std::string& target) {
     return request(s.port, "GET", target, "", {{"Authorization", "Bearer " + other}});
   };
-  // Its uploader reads it; every role but mentors reads every document.
+  // Attached to nothing, a document is its uploader's, the controllers' and
+  // the auditors'.
   CHECK(get(s, "/v1/evidence/" + mine, "mentor").status == 200);
   CHECK(get(s, "/v1/evidence/" + mine + "/meta", "mentor").status == 200);
   CHECK_FALSE(get(s, "/v1/evidence/" + mine + "/meta", "mentor").j().contains("uploaded_by"));
-  for (const char* role : {"coordinator", "finance", "auditor", "controller"}) {
+  for (const char* role : {"auditor", "controller"}) {
     CHECK(get(s, "/v1/evidence/" + mine, role).status == 200);
     CHECK(get(s, "/v1/evidence/" + finance, role).status == 200);
   }
+  CHECK(get(s, "/v1/evidence/" + finance, "finance").status == 200);
+  CHECK(get(s, "/v1/evidence/" + mine, "finance").status == 404);
+  CHECK(get(s, "/v1/evidence/" + mine, "coordinator").status == 404);
+  CHECK(get(s, "/v1/evidence/" + finance, "coordinator").status == 404);
   // Another mentor, or a mentor and another's document: as if unknown.
   Resp not_yours = as_other("/v1/evidence/" + mine);
   CHECK(not_yours.status == 404);
@@ -486,8 +491,8 @@ TEST_CASE("evidence: attached, a document is read by whoever reads its entity; a
   REQUIRE(s.post("/v1/pairs/p1/invoices", invoice_body("i1", "E1-1"), "finance").status == 201);
 
   std::string doc = pdf(5000, 20), theirs_doc = pdf(5000, 21);
-  std::string hex = upload(s, doc).j()["sha256"];            // by finance
-  std::string theirs = upload(s, theirs_doc).j()["sha256"];  // by finance
+  std::string hex = upload(s, doc).j()["sha256"];  // by finance
+  std::string theirs = upload(s, theirs_doc, "application/pdf", "coordinator").j()["sha256"];
   auto as_other = [&](const std::string& target) {
     return request(s.port, "GET", target, "", {{"Authorization", "Bearer " + other}});
   };

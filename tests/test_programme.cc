@@ -916,3 +916,53 @@ TEST_CASE("late entries and retention: what an auditor looks at twice") {
   CHECK(format_date(ret.retain_until) == "2024-12-31");
   CHECK(ret.years == 5);
 }
+
+TEST_CASE("control after review: a credit note makes a verification stale; the verifier neither pays nor credits") {
+  Fixture f;
+  control_setup(f);
+  // i2 (1,000.00, unpaid) verified, then credited: its verification no longer holds.
+  f.ok(VerifyExpenditure{"i2", 100000, 0, "", "", ""}, kController);
+  CHECK(budget(replay<ReadModels>(*f.store).value(), "tns", false).totals.certified == 100000);
+  // The one who verified it does not pay or credit it after.
+  f.refused(PayInvoice{"i2", D("2019-07-10"), 1000, 0}, "four_eyes", {"carla", "finance"});
+  f.refused(IssueCreditNote{"i2", "cn0", 1000, "x", 0}, "four_eyes", {"carla", "finance"});
+  f.ok(IssueCreditNote{"i2", "cn1", 40000, "two sessions not held", 0}, {"fabio", "finance"});
+  auto rm = replay<ReadModels>(*f.store).value();
+  Budget b = budget(rm, "tns", false);
+  CHECK(b.totals.verified == 0);
+  CHECK(b.totals.certified == 0);
+  CHECK(State::find(rm.invoices(), "i2")->verification.stale_position == f.store->head().position);
+  // Nothing to correct on a stale verification.
+  f.ok(RecordFinding{"tns", "f1", "controller", "i2", {1}, "calculation", 100, "x"}, kController);
+  f.refused(ApplyCorrection{"f1", "c1", 100, "x"}, "correction_exceeds_certified", kFinance);
+  // The credit note's author may not verify it; another controller does, on the new net.
+  f.refused(VerifyExpenditure{"i2", 60000, 0, "", "", ""}, "four_eyes", {"fabio", "controller"});
+  f.ok(VerifyExpenditure{"i2", 60000, 0, "", "", ""}, kController2);
+  CHECK(budget(replay<ReadModels>(*f.store).value(), "tns", false).totals.certified == 60000);
+  // The outcome of a correction names the correction.
+  auto r = f.run(ApplyCorrection{"f1", "c1", 100, "x"}, kFinance);
+  REQUIRE(r.is_ok());
+  CHECK(r->id == "c1");
+}
+
+TEST_CASE("control after review: it goes on once the programme is closed; samples name what they selected") {
+  Fixture f;
+  control_setup(f);
+  f.ok(IssueInvoice{"p1", "i3", "2019-003", D("2019-08-01"), 1000, 0}, kFinance);
+  f.ok(VerifyExpenditure{"i3", 1000, 0, "", "", ""}, kController);
+  f.ok(CancelInvoice{"i3", "issued twice"}, kFinance);
+  f.ok(TerminatePair{"p1", "the programme ends"});
+  f.ok(CloseProgramme{"tns", D("2020-01-31"), "the programme ended"});
+  f.refused(PayInvoice{"i2", D("2020-02-10"), 1000, 0}, "programme_closed", kFinance);
+  // Findings come years later: the control of spending is not closed.
+  f.ok(attach("invoice", "i1", "invoice"), kFinance);
+  f.ok(DrawSample{"tns", "s1", "invoices_paid", "simple_random", 1}, kController);
+  f.refused(VerifyExpenditure{"i2", 100000, 0, "", "", "s1"}, "not_in_sample", kController);  // only i1 is paid
+  f.ok(VerifyExpenditure{"i1", 200000, 0, "", "", "s1"}, kController);
+  f.ok(RecordFinding{"tns", "f1", "olaf", "i1", {1}, "double_funding", 500, "x"}, kController);
+  f.ok(ApplyCorrection{"f1", "c1", 500, "x"}, kFinance);
+  CHECK(budget(replay<ReadModels>(*f.store).value(), "tns", false).totals.certified == 199500);
+  // A cancelled invoice declares nothing: no correction applies to it.
+  f.ok(RecordFinding{"tns", "f2", "commission", "i3", {1}, "other", 100, "x"}, kController);
+  f.refused(ApplyCorrection{"f2", "c2", 100, "x"}, "invoice_cancelled", kFinance);
+}
