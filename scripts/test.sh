@@ -30,7 +30,7 @@ for sanitizer in $sanitizers; do
     thread)
       echo "== the concurrency tests again, under ThreadSanitizer"
       cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEDGER_SANITIZE=thread -DLEDGER_BUILD_BENCH=OFF >/dev/null
-      cmake --build build-tsan -j "$(nproc)" --target test_writer test_projections test_e2e test_hardening ledger_cli
+      cmake --build build-tsan -j "$(nproc)" --target test_writer test_projections test_e2e test_hardening test_evidence_e2e ledger_cli
       # A race stops the process that saw it (a test, or the server it started),
       # which fails the test.
       TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
