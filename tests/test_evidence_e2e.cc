@@ -1,7 +1,6 @@
 // Evidence documents end to end: the real `ledger serve` on loopback, the
 // upload streamed, the download checked, and the store looked at directly.
 #include <doctest/doctest.h>
-#include <openssl/evp.h>
 #include <rocksdb/db.h>
 
 #include <atomic>
@@ -10,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "evidence_util.h"
 #include "ledger/store.h"
 #include "server_process.h"
 
@@ -20,31 +20,6 @@ using pl::Store;
 namespace {
 
 constexpr std::size_t kMiB = 1 << 20;
-
-std::string evp_sha256_hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  REQUIRE(ctx != nullptr);
-  REQUIRE(EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1);
-  REQUIRE(EVP_DigestUpdate(ctx, bytes.data(), bytes.size()) == 1);
-  REQUIRE(EVP_DigestFinal_ex(ctx, md, &n) == 1);
-  EVP_MD_CTX_free(ctx);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < n; ++i) {
-    hex.push_back(kDigits[md[i] >> 4]);
-    hex.push_back(kDigits[md[i] & 15]);
-  }
-  return hex;
-}
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 std::string pdf(std::size_t n, unsigned seed) { return "%PDF-1.7\n" + random_bytes(n - 9, seed); }
 std::string png(std::size_t n, unsigned seed) {
