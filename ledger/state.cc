@@ -21,6 +21,19 @@ std::uint32_t State::topic(std::string_view name) {
   return i;
 }
 
+void State::reserve(std::uint64_t events) {
+  // Each entry is made by an event, and an entity of a programme comes with
+  // several events of its own (an enrolment brings a pair, sessions,
+  // invoices): one bucket per 16 events sizes them with room, for at most
+  // 8 bytes of buckets per 16 events and map.
+  auto n = static_cast<std::size_t>(events / 16);
+  mentees_.reserve(n);
+  pairs_.reserve(n);
+  applications_.reserve(n);
+  mentors_.reserve(n);
+  invoices_.reserve(n);
+}
+
 void State::apply(const EventView& e) {
   position_ = e.position();
   ++counts_[static_cast<std::size_t>(e.type())];

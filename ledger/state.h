@@ -177,6 +177,18 @@ struct TourState {
 class State {
  public:
   void apply(const EventView& e);
+  // Moves the position (and the head hash) to `position`, whose event has
+  // `hash`, without applying the events in between: for a fold of one
+  // programme's events (projections/asof.h), to which the events of other
+  // programmes change nothing. REQUIRES: position >= position().
+  void pass(std::uint64_t position, const Hash& hash) {
+    position_ = position;
+    head_hash_ = hash;
+  }
+  // Sizes the maps of entities for a fold of about `events` more events, so
+  // that a long fold does not rehash them as they grow (each rehash walks
+  // every entry, a cache miss apiece). A hint only: the maps grow past it.
+  void reserve(std::uint64_t events);
 
   std::uint64_t position() const { return position_; }
   std::uint64_t count(fb::Event type) const { return counts_[static_cast<std::size_t>(type)]; }

@@ -35,6 +35,10 @@ std::string stream_key(std::string_view stream, std::uint64_t version) {
   return k;
 }
 
+std::string programme_key(std::string_view programme, std::uint64_t position) {
+  return stream_key(programme, position);
+}
+
 std::string_view verify_problem_name(VerifyProblem p) {
   switch (p) {
     case VerifyProblem::none:
@@ -70,6 +74,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   PL_RETURN_IF_ERROR(store->open_db());
   if (!options.read_only && store->consistent_ && store->tree_size() < store->head().position)
     PL_RETURN_IF_ERROR(store->backfill_tree());
+  if (!options.read_only && store->consistent_ && store->programme_index_size_.load() < store->head().position)
+    PL_RETURN_IF_ERROR(store->backfill_programme_index());
   if (!options.read_only) PL_RETURN_IF_ERROR(store->remove_unfinished_uploads());
   return store;
 }
@@ -103,6 +109,18 @@ Status Store::open_db() {
 
   rocksdb::ColumnFamilyOptions streams_cf = lookup_cf;
   streams_cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
+  // The programme index is read in ranges (a programme's events in order):
+  // prefix inserts as for streams; keys only, so no filter is worth its space.
+  rocksdb::ColumnFamilyOptions programmes_cf;
+  programmes_cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
+  // As-of snapshots are large values read whole, written rarely and
+  // compressible many times over (ids and figures repeat): compressed in
+  // large blocks, with LZ4 (its decompression is cheap next to decoding).
+  rocksdb::BlockBasedTableOptions snapshots_table;
+  snapshots_table.block_size = 256 * 1024;
+  rocksdb::ColumnFamilyOptions snapshots_cf;
+  snapshots_cf.compression = rocksdb::kLZ4Compression;
+  snapshots_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(snapshots_table));
   // Evidence documents: pieces of up to 1 MiB go to blob files (values of
   // 4 KiB and more), so that compactions move small keys, not documents;
   // uncompressed (PDF, PNG and JPEG are compressed already); the space of
@@ -123,16 +141,22 @@ Status Store::open_db() {
       {"checkpoints", rocksdb::ColumnFamilyOptions()},
       {"tree", lookup_cf},
       {"evidence", evidence_cf},
+      {"programmes", programmes_cf},
+      {"snapshots", snapshots_cf},
+      {"snapshot_catalogue", rocksdb::ColumnFamilyOptions()},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options_.read_only) {
-    // A store from before evidence documents has no such column family, and
-    // a read-only open cannot make it: it is then left out (no documents).
+    // A store from before evidence documents, the programme index or as-of
+    // snapshots has no such column family, and a read-only open cannot make
+    // it: it is then left out (no documents; programme reads answer
+    // unavailable).
     std::vector<std::string> existing;
-    if (rocksdb::DB::ListColumnFamilies(db_opts, dir_, &existing).ok() &&
-        std::find(existing.begin(), existing.end(), "evidence") == existing.end())
-      cfs.pop_back();
+    if (rocksdb::DB::ListColumnFamilies(db_opts, dir_, &existing).ok())
+      std::erase_if(cfs, [&](const rocksdb::ColumnFamilyDescriptor& d) {
+        return std::find(existing.begin(), existing.end(), d.name) == existing.end();
+      });
     s = rocksdb::DB::OpenForReadOnly(db_opts, dir_, cfs, &handles_, &raw);
   } else {
     s = rocksdb::DB::Open(db_opts, dir_, cfs, &handles_, &raw);
@@ -146,13 +170,21 @@ Status Store::open_db() {
     return from_rocks(s, "open " + dir_);
   }
   db_.reset(raw);
-  events_ = handles_[1];
-  streams_ = handles_[2];
-  commands_ = handles_[3];
-  meta_ = handles_[4];
-  checkpoints_ = handles_[5];
-  tree_ = handles_[6];
-  evidence_ = handles_.size() > 7 ? handles_[7] : nullptr;
+  auto handle = [&](std::string_view name) -> rocksdb::ColumnFamilyHandle* {
+    for (auto* h : handles_)
+      if (h->GetName() == name) return h;
+    return nullptr;
+  };
+  events_ = handle("events");
+  streams_ = handle("streams");
+  commands_ = handle("commands");
+  meta_ = handle("meta");
+  checkpoints_ = handle("checkpoints");
+  tree_ = handle("tree");
+  evidence_ = handle("evidence");
+  programmes_ = handle("programmes");
+  snapshots_ = handle("snapshots");
+  catalogue_ = handle("snapshot_catalogue");
 
   std::string head_value;
   // One-off reads leave the block cache alone: a block only they touched is
@@ -194,6 +226,14 @@ Status Store::open_db() {
     std::lock_guard lock(head_mu_);
     tree_size_ = tree_size;
   }
+  std::string index_value;
+  programme_index_size_.store(0);
+  s = raw->Get(once, meta_, kProgrammeIndexSizeKey, &index_value);
+  if (s.ok() && index_value.size() == 8)
+    programme_index_size_.store(get_u64(index_value.data()));
+  else if (!s.ok() && !s.IsNotFound())
+    return from_rocks(s, "read programme index size");
+  if (programmes_ == nullptr) programme_index_size_.store(0);
   frontier_.reset();
   if (consistent_ && (tree_size == head_.position || tree_size == 0)) {
     auto f =
@@ -435,6 +475,11 @@ Status Store::commit(Batch& batch) {
   std::string tree_size;
   put_u64(tree_size, tree.size());
   batch.wb_->Put(meta_, kTreeSizeKey, tree_size);
+  if (programme_index_size_.load() == head().position && batch.count_ > 0) {
+    std::string index_size;
+    put_u64(index_size, batch.head_.position);
+    batch.wb_->Put(meta_, kProgrammeIndexSizeKey, index_size);
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   Status st;
@@ -452,6 +497,7 @@ Status Store::commit(Batch& batch) {
                             "next command, and a retry with the same Idempotency-Key is answered exactly once");
   }
   *frontier_ = std::move(tree);
+  if (programme_index_size_.load() == head().position) programme_index_size_.store(batch.head_.position);
   {
     std::lock_guard lock(head_mu_);
     head_ = batch.head_;

@@ -315,7 +315,9 @@ class Store {
   // reopen() waits until the scan returns.
   Status scan(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const;
   // The same contract, for long ranges: a second thread reads and checks the
-  // events ahead while fn runs on the calling thread.
+  // events ahead while fn runs on the calling thread, and the two share the
+  // rehashing (the calling thread checks a block of events itself when the
+  // reader has not yet). fn still sees only checked events, in order.
   Status scan_pipelined(std::uint64_t from, std::uint64_t to, const std::function<Status(const EventView&)>& fn) const;
   // The events of one stream from version `from_version` (0 counts as 1) on,
   // in version order; empty for a stream without events. An index entry
@@ -385,6 +387,50 @@ class Store {
   Status put_checkpoint(std::string_view name, std::string_view value);
   Result<std::optional<std::string>> get_checkpoint(std::string_view name) const;
 
+  // The programme index (column family "programmes"): the position of each
+  // event under the programme it belongs to (EventMeta::programme_id),
+  // written in the same RocksDB write as the event; a store from before it
+  // is back-filled at its first open for writing, every event checked.
+  //
+  // Calls fn, on the calling thread, for each event of `programme` with
+  // from <= position <= to (to = 0: the head when the scan began), in order,
+  // stopping at the first non-ok status, which is returned. Each event is
+  // checked as read_one() checks it (its position and its hash against its
+  // contents) and must belong to `programme`; links are checked by scans of
+  // the whole log and verify(), which also checks the index against the
+  // events. An index entry naming no event is corruption; unavailable when
+  // the index is not complete up to `to` (a read-only open of a store from
+  // before it, a back-fill not done). The view passed to fn is
+  // valid during that call only.
+  Status scan_programme(std::string_view programme, std::uint64_t from, std::uint64_t to,
+                        const std::function<Status(const EventView&)>& fn) const;
+  // Every programme of the index with its number of events (keys only).
+  Result<std::vector<std::pair<std::string, std::uint64_t>>> programme_sizes() const;
+  // The last position whose event was recorded at or before `at_us` (0 when
+  // none was): recording times never decrease along positions, so a binary
+  // search over checked reads.
+  Result<std::uint64_t> position_at(std::int64_t at_us) const;
+
+  // As-of snapshots (column family "snapshots"): opaque values kept under
+  // (programme, position), written without a sync (a snapshot lost to a crash
+  // is made again). The projections decide what they hold (projections/asof.h).
+  // `count` is kept in the catalogue (snapshot_list) beside the position.
+  Status put_snapshot(std::string_view programme, std::uint64_t position, std::uint64_t count, std::string_view value);
+  Status delete_snapshot(std::string_view programme, std::uint64_t position);
+  struct SnapshotEntry {
+    std::string programme;
+    std::uint64_t position = 0;
+    std::uint64_t count = 0;
+  };
+  // Every snapshot kept (of one programme, or of all when `programme` is
+  // empty), in key order.
+  Result<std::vector<SnapshotEntry>> snapshot_list(std::string_view programme = {}) const;
+  // The snapshot of `programme` at the greatest position <= `position`, or
+  // nullopt when there is none (no value is read).
+  Result<std::optional<SnapshotEntry>> snapshot_before(std::string_view programme, std::uint64_t position) const;
+  // The value of a snapshot; nullopt when there is none.
+  Result<std::optional<std::string>> get_snapshot(std::string_view programme, std::uint64_t position) const;
+
   // Evidence documents (EvidenceUpload above), in the column family
   // "evidence" (docs/STORAGE.md). Any thread, any number at once.
   //
@@ -416,6 +462,9 @@ class Store {
   rocksdb::ColumnFamilyHandle* cf_tree() const { return tree_; }
   // Null on a read-only open of a store from before evidence documents.
   rocksdb::ColumnFamilyHandle* cf_evidence() const { return evidence_; }
+  // Null on a read-only open of a store from before them.
+  rocksdb::ColumnFamilyHandle* cf_programmes() const { return programmes_; }
+  rocksdb::ColumnFamilyHandle* cf_snapshots() const { return snapshots_; }
 
  private:
   friend class Batch;
@@ -450,6 +499,15 @@ class Store {
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   rocksdb::ColumnFamilyHandle* tree_ = nullptr;
   rocksdb::ColumnFamilyHandle* evidence_ = nullptr;
+  rocksdb::ColumnFamilyHandle* programmes_ = nullptr;  // null: a read-only store from before them
+  rocksdb::ColumnFamilyHandle* snapshots_ = nullptr;
+  // Which snapshots there are, apart from their values: finding one reads
+  // no block of values (each one a snapshot, decompressed whole).
+  rocksdb::ColumnFamilyHandle* catalogue_ = nullptr;
+  // The position up to which the programme index is complete: set at open
+  // and by the writer's commits, read by scan_programme.
+  std::atomic<std::uint64_t> programme_index_size_{0};
+  Status backfill_programme_index();
   // Evidence uploads: the next upload's id; the reopen count (an upload
   // begun before a reopen cannot go on); finishing one at a time (whether
   // the bytes are stored already, and storing them, in one step).
@@ -496,6 +554,8 @@ class Store {
 // and tests): big-endian, so that keys sort by number.
 std::string position_key(std::uint64_t position);
 std::string stream_key(std::string_view stream, std::uint64_t version);
+// A key of the programmes and snapshots column families.
+std::string programme_key(std::string_view programme, std::uint64_t position);
 // Keys of the evidence column family (docs/STORAGE.md): a piece of an upload,
 // a document's record, one uploader of a document, an upload not finished.
 std::string evidence_chunk_key(std::uint64_t upload, std::uint32_t index);

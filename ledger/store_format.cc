@@ -90,14 +90,25 @@ Status corrupt_at(std::string_view key, const std::string& what) {
   return Status::corruption("event at position " + std::to_string(pos) + ": " + what);
 }
 
-Status check_stored(const EventView& ev, std::string_view key) {
+Status check_position(const EventView& ev, std::string_view key) {
   if (key.size() != 8 || ev.position() != get_u64(key.data()))
     return corrupt_at(key, "it holds position " + std::to_string(ev.position()) + std::string(kAltered));
+  return Status::ok();
+}
+
+// Called once check_position() passed: the event's own position names it.
+Status check_hash(const EventView& ev) {
   Hash h = envelope_hash(ev.ref());
   if (ev.hash_bytes() != bytes_of(h))
-    return corrupt_at(key, "its contents hash to " + to_hex(h) + ", not to its stored hash " + to_hex(ev.hash_bytes()) +
-                               std::string(kAltered));
+    return Status::corruption("event at position " + std::to_string(ev.position()) + ": its contents hash to " +
+                              to_hex(h) + ", not to its stored hash " + to_hex(ev.hash_bytes()) +
+                              std::string(kAltered));
   return Status::ok();
+}
+
+Status check_stored(const EventView& ev, std::string_view key) {
+  PL_RETURN_IF_ERROR(check_position(ev, key));
+  return check_hash(ev);
 }
 
 // The decoded, checked event stored under `key`, borrowed from `bytes`...

@@ -9,6 +9,9 @@
 //   commands     scoped idempotency key          -> command record
 //   meta         "head"                          -> head record
 //   checkpoints  projection name                 -> opaque projection snapshot
+//   programmes   programme id ‖ 0x00 ‖ u64 position -> empty (the programme's events)
+//   snapshots    programme id ‖ 0x00 ‖ u64 position -> opaque as-of snapshot
+//   snapshot_catalogue  the same keys           -> u64 count (the programme's events up to it)
 //   evidence     documents and their pieces (the grammar is in evidence.cc)
 //
 //   head record    := u64 position ‖ 32 bytes hash ‖ i64 recorded_at_us ‖ u16 schema_version
@@ -47,6 +50,9 @@ inline constexpr char kTreeSizeKey[] = "tree_size";
 // keeps the tree at one stored node per 8 events (instead of two per event),
 // which is what keeps its cost on commits small.
 inline constexpr int kTreeLowestStoredLevel = 4;
+// The position up to which the programmes column family indexes every event:
+// the head's once back-filled, written in the same RocksDB write as the events.
+inline constexpr char kProgrammeIndexSizeKey[] = "programme_index_size";
 // Settings fixed or kept by the ledger itself (the origin of its signed
 // checkpoints, its verifier keys), under "setting/<name>".
 inline constexpr char kSettingPrefix[] = "setting/";
@@ -101,8 +107,12 @@ inline constexpr std::string_view kAltered =
 
 Status corrupt_at(std::string_view key, const std::string& what);
 // The stored event under `key` sits under its own position and still hashes
-// to the hash it was written with.
+// to the hash it was written with: check_position() and check_hash(), the
+// one cheap, the other a SHA-256 of the whole envelope (which a pipelined
+// scan spreads over two threads).
 Status check_stored(const EventView& ev, std::string_view key);
+Status check_position(const EventView& ev, std::string_view key);
+Status check_hash(const EventView& ev);
 // The decoded, checked event stored under `key`, borrowing `bytes` (8-byte
 // aligned, as decode_event() requires)...
 Result<EventView> decode_stored(std::string_view bytes, std::string_view key);

@@ -90,8 +90,9 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
   Hash prev{};
   std::uint64_t expected = 1;
   std::string index_value, buf;
-  IndexDigest should_hold;  // what the events say the streams index holds
-  merkle::Frontier tree;    // the tree the events make, to compare with the stored one
+  IndexDigest should_hold;             // what the events say the streams index holds
+  IndexDigest programmes_should_hold;  // and the programme index
+  merkle::Frontier tree;               // the tree the events make, to compare with the stored one
   IndexDigest tree_should_hold;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 8)
@@ -124,6 +125,7 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
                   "position " + std::to_string(expected) + " hashes to " + to_hex(h) + " but the ledger acknowledged " +
                       to_hex(durable_mark_->hash) + " there (" + kMarkFile + "): the store was rewritten");
     should_hold.add(stream_key(ev->stream(), ev->version()), it->key().ToStringView());
+    if (!ev->programme_id().empty()) programmes_should_hold.add(programme_key(ev->programme_id(), key_pos), {});
     prev = h;
     tree.append(h, [&](int level, std::uint64_t index, const Hash& node) {
       if (level >= kTreeLowestStoredLevel) tree_should_hold.add(merkle::node_key(level, index), bytes_of(node));
@@ -177,6 +179,36 @@ VerifyReport Store::verify(const std::function<void(std::uint64_t, std::uint64_t
             "the streams index holds an entry that names no event of its stream at position " + std::to_string(pos));
     }
     return fail(rep.checked, VerifyProblem::index_mismatch, "the streams index differs from the events");
+  }
+
+  // The programme index, once complete (a store from before it is
+  // back-filled at its first open for writing): one entry per event, under
+  // the event's programme, and no other.
+  std::string index_size;
+  if (programmes_ != nullptr && db_->Get(ro, meta_, kProgrammeIndexSizeKey, &index_size).ok() &&
+      index_size.size() == 8 && get_u64(index_size.data()) == rep.checked) {
+    IndexDigest programmes_hold;
+    std::unique_ptr<rocksdb::Iterator> px(db_->NewIterator(ro, programmes_));
+    for (px->SeekToFirst(); px->Valid(); px->Next())
+      programmes_hold.add(px->key().ToStringView(), px->value().ToStringView());
+    if (!px->status().ok())
+      return fail(rep.checked, VerifyProblem::index_mismatch,
+                  "reading the programme index failed: " + px->status().ToString());
+    if (!(programmes_hold == programmes_should_hold)) {
+      for (std::uint64_t pos = 1; pos <= rep.checked; ++pos) {
+        auto ev = read_one_unlocked(pos);
+        if (!ev) return fail(pos, VerifyProblem::undecodable, ev.status().message());
+        std::string_view pid = ev->view().programme_id();
+        if (pid.empty()) continue;
+        auto is = db_->Get(ro, programmes_, programme_key(pid, pos), &index_value);
+        if (!is.ok() || !index_value.empty())
+          return fail(
+              pos, VerifyProblem::index_mismatch,
+              "the programme index has no entry for position " + std::to_string(pos) + " under " + std::string(pid));
+      }
+      return fail(rep.checked, VerifyProblem::index_mismatch,
+                  "the programme index holds an entry that names no event of its programme");
+    }
   }
 
   // The stored tree, as of the same snapshot, must be the one the events

@@ -174,22 +174,28 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     Status reopened = store_.reopen();
     if (reopened) reopened = rebuild_state();
     if (!reopened) {
-      std::lock_guard lock(answer_mu_);
-      for (auto& [cmd, done] : group) answer_queue_.emplace_back(std::move(done), reopened);
-      answer_cv_.notify_one();
+      std::vector<std::pair<Callback, Result<CommandOutcome>>> refusals;
+      for (auto& [cmd, done] : group) refusals.emplace_back(std::move(done), reopened);
+      answer(refusals);
       return;
     }
     broken_ = Status::ok();
     // The failed write reached the disk after all: its events are in the
-    // ledger, and whoever follows the commits (the read models) is told.
+    // ledger, and whoever follows the commits (the read models) is told; it
+    // reads them from the store, which checks them.
     std::uint64_t head_after = store_.head().position;
-    if (head_after > head_before && options_.on_commit) options_.on_commit(*state_, head_after - head_before);
+    if (head_after > head_before && options_.on_commit) {
+      Committed found;
+      found.first = head_before + 1;
+      found.count = head_after - head_before;
+      options_.on_commit(*state_, found);
+    }
   }
   if (!broken_) {
     // A State that no longer matches the store must not decide anything.
-    std::lock_guard lock(answer_mu_);
-    for (auto& [cmd, done] : group) answer_queue_.emplace_back(std::move(done), broken_);
-    answer_cv_.notify_one();
+    std::vector<std::pair<Callback, Result<CommandOutcome>>> refusals;
+    for (auto& [cmd, done] : group) refusals.emplace_back(std::move(done), broken_);
+    answer(refusals);
     return;
   }
   Batch batch = store_.begin(options_.clock());
@@ -198,6 +204,9 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
   std::vector<std::ptrdiff_t> dup_of(group.size(), -1);
   std::unordered_map<std::string, std::size_t> key_owner;  // key -> index in group
   std::vector<std::string> bytes;
+  // The accepted commands' envelopes, in position order, for on_commit.
+  Committed committed_events;
+  committed_events.first = store_.head().position + 1;
   std::uint64_t refused = 0;
 
   for (std::size_t i = 0; i < group.size(); ++i) {
@@ -279,6 +288,7 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
       v.env = flatbuffers::GetRoot<fb::Envelope>(b.data());
       v.payload = v.env->payload_nested_root();
       state_->apply(v);
+      committed_events.envelopes.push_back(std::move(b));
     }
     answers[i] = std::move(outcome);
   }
@@ -299,7 +309,8 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     // then it must not decide anything.
     broken_ = Status::unavailable("the store is being reopened after a storage failure; nothing was written");
   } else if (options_.on_commit && events > 0) {
-    options_.on_commit(*state_, events);
+    committed_events.count = events;
+    options_.on_commit(*state_, committed_events);
   }
   {
     std::lock_guard lock(mu_);
@@ -320,13 +331,30 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     answers[i] = *answers[static_cast<std::size_t>(dup_of[i])];
     if (*answers[i]) (*answers[i])->replayed = true;
   }
+  std::vector<std::pair<Callback, Result<CommandOutcome>>> out;
+  out.reserve(group.size());
+  for (std::size_t i = 0; i < group.size(); ++i) out.emplace_back(std::move(group[i].second), std::move(*answers[i]));
+  answer(out);
+}
+
+void Writer::answer(std::vector<std::pair<Callback, Result<CommandOutcome>>>& answers) {
+  if (options_.answer_inline) {
+    auto t = std::chrono::steady_clock::now();
+    for (auto& [done, result] : answers) done(std::move(result));
+    answers.clear();
+    auto ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count());
+    std::lock_guard lock(mu_);
+    stats_.answer_ns += ns;
+    return;
+  }
   // The answers go out on their own thread, so that the next group is
   // decided and committed while the callers are being woken.
   {
     std::lock_guard lock(answer_mu_);
-    for (std::size_t i = 0; i < group.size(); ++i)
-      answer_queue_.emplace_back(std::move(group[i].second), std::move(*answers[i]));
+    for (auto& a : answers) answer_queue_.push_back(std::move(a));
   }
+  answers.clear();
   answer_cv_.notify_one();
 }
 

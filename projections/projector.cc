@@ -1,5 +1,7 @@
 #include "projections/projector.h"
 
+#include <algorithm>
+
 #include "ledger/coding.h"
 
 namespace pl {
@@ -71,11 +73,45 @@ Projector::Projector(Store& store, ProjectorOptions options) : store_(store), op
 Projector::~Projector() { stop(); }
 
 Status Projector::catch_up(ReadModels& rm, std::uint64_t to) {
-  if (to <= rm.position()) return Status::ok();
-  return store_.scan(rm.position() + 1, to, [&](const EventView& e) {
-    rm.apply(e);
-    return Status::ok();
-  });
+  while (rm.position() < to) {
+    std::uint64_t next = rm.position() + 1;
+    // The handed envelopes that hold `next`, or, if none do, how far the
+    // store is to be read before the next ones that were handed.
+    std::uint64_t read_to = to;
+    const Handed* from_memory = nullptr;
+    for (const Handed& h : handed_) {
+      if (h.last() < next) continue;
+      if (h.first <= next)
+        from_memory = &h;
+      else
+        read_to = std::min(to, h.first - 1);
+      break;
+    }
+    if (from_memory) {
+      std::uint64_t last = std::min(to, from_memory->last());
+      for (std::uint64_t pos = next; pos <= last; ++pos) {
+        EventView e = view_of_verified(from_memory->envelopes[pos - from_memory->first]);
+        if (e.position() != pos) {
+          // Not the event expected there: read that one from the store.
+          read_to = pos;
+          from_memory = nullptr;
+          break;
+        }
+        rm.apply(e);
+      }
+      if (from_memory) continue;
+    }
+    PL_RETURN_IF_ERROR(store_.scan(next, read_to, [&](const EventView& e) {
+      rm.apply(e);
+      return Status::ok();
+    }));
+    if (rm.position() < next) break;  // the log ends before `to`
+  }
+  return Status::ok();
+}
+
+void Projector::prune_handed(std::uint64_t folded) {
+  while (!handed_.empty() && handed_.front().last() <= folded) handed_.pop_front();
 }
 
 Result<std::unique_ptr<Projector>> Projector::start(Store& store, ProjectorOptions options) {
@@ -90,10 +126,12 @@ Result<std::unique_ptr<Projector>> Projector::start(Store& store, ProjectorOptio
   std::uint64_t from = rm->position();
   PL_RETURN_IF_ERROR(p->catch_up(*rm, store.head().position));
   p->start_info_.replayed = rm->position() - from;
-  p->since_checkpoint_ = p->start_info_.replayed;
+  p->checkpoint_position_ = p->start_info_.checkpoint_position;
   p->spare_ = std::make_unique<ReadModels>(*rm);
+  if (p->options_.checkpoint_every != 0) p->checkpoint_models_ = std::make_unique<ReadModels>(*rm);
   (void)p->publish(std::move(rm));
   p->thread_ = std::thread([raw = p.get()] { raw->run(); });
+  if (p->checkpoint_models_) p->checkpoint_thread_ = std::thread([raw = p.get()] { raw->checkpoint_loop(); });
   return p;
 }
 
@@ -132,6 +170,16 @@ void Projector::notify() {
   cv_.notify_one();
 }
 
+void Projector::notify(std::uint64_t first, std::vector<std::string> envelopes) {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+    // A projector that stopped folds nothing more: nothing is kept for it.
+    if (!envelopes.empty() && !stopped_) incoming_.push_back(Handed{first, std::move(envelopes)});
+  }
+  cv_.notify_one();
+}
+
 std::shared_ptr<const ReadModels> Projector::snapshot() const {
   std::lock_guard lock(mu_);
   return published_;
@@ -166,12 +214,13 @@ void Projector::run() {
         cv_.wait(lock, [&] { return notified_ || stopping_; });
       notified_ = false;
       stopping = stopping_;
+      for (Handed& h : incoming_) handed_.push_back(std::move(h));
+      incoming_.clear();
     }
     retry = false;
     std::uint64_t head = store_.head().position;
     Status st = Status::ok();
     if (head > spare_->position()) {
-      std::uint64_t before = spare_->position();
       st = catch_up(*spare_, head);
       if (st) {
         // Publish the spare; the copy readers had becomes the spare once they
@@ -179,7 +228,13 @@ void Projector::run() {
         const ReadModels* published = spare_.get();
         std::shared_ptr<Lease> old = publish(std::move(spare_));
         if (options_.on_publish) options_.on_publish(head);
-        since_checkpoint_ += head - before;
+        if (options_.checkpoint_every != 0) {
+          std::lock_guard lock(mu_);
+          if (head >= checkpoint_position_ + options_.checkpoint_every) {
+            checkpoint_due_ = true;
+            checkpoint_cv_.notify_one();
+          }
+        }
         {
           std::unique_lock lock(old->mu);
           if (old->cv.wait_for(lock, kDrainWait, [&] { return old->released; })) {
@@ -193,11 +248,15 @@ void Projector::run() {
         st = catch_up(*spare_, head);
       }
     }
-    if (st && ((options_.checkpoint_every != 0 && since_checkpoint_ >= options_.checkpoint_every) ||
-               (stopping && since_checkpoint_ > 0))) {
-      // The spare is ours alone and equal to the published models.
+    if (st && spare_) prune_handed(std::min(spare_->position(), published_position()));
+    if (st && stopping && spare_ && spare_->position() > checkpoint_saved()) {
+      // The spare is ours alone and equal to the published models; the
+      // checkpoint thread has stopped (stop() joins it first).
       st = save_checkpoint(store_, *spare_, options_.code_version);
-      if (st) since_checkpoint_ = 0;
+      if (st) {
+        std::lock_guard lock(mu_);
+        checkpoint_position_ = spare_->position();
+      }
     }
     if (!st && st.is(Kind::unavailable) && !stopping) {
       // The writer is reopening the store after a storage failure: not a
@@ -220,7 +279,51 @@ void Projector::run() {
   published_cv_.notify_all();
 }
 
+std::uint64_t Projector::checkpoint_saved() const {
+  std::lock_guard lock(mu_);
+  return checkpoint_position_;
+}
+
+void Projector::checkpoint_loop() {
+  auto last = std::chrono::steady_clock::now() - options_.checkpoint_interval;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      // Woken by the projector when checkpoint_every events were published
+      // since the last checkpoint; then no sooner than checkpoint_interval
+      // after the last.
+      checkpoint_cv_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_due_; });
+      checkpoint_cv_.wait_until(lock, last + options_.checkpoint_interval, [&] { return checkpoint_stopping_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_due_ = false;
+      // Asked again while the last one was being written: not due yet.
+      if (published_position_ < checkpoint_position_ + options_.checkpoint_every) continue;
+    }
+    // Folded from the store, every event checked; a failed read (the store
+    // being reopened, say) is tried again when the projector next wakes this
+    // thread: what was folded stays folded.
+    ReadModels& rm = *checkpoint_models_;
+    Status st = store_.scan(rm.position() + 1, store_.head().position, [&](const EventView& e) {
+      rm.apply(e);
+      return Status::ok();
+    });
+    if (st) st = save_checkpoint(store_, rm, options_.code_version);
+    // A failure (a full disk, say) is tried again no sooner than a success
+    // would be; the checkpoint at stop reports its own in status().
+    last = std::chrono::steady_clock::now();
+    if (!st) continue;
+    std::lock_guard lock(mu_);
+    checkpoint_position_ = std::max(checkpoint_position_, rm.position());
+  }
+}
+
 void Projector::stop() {
+  {
+    std::lock_guard lock(mu_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   {
     std::lock_guard lock(mu_);
     if (stopping_ && !thread_.joinable()) return;

@@ -10,11 +10,22 @@
 // a short wait the projector drops that copy to the reader and makes a fresh
 // one.
 //
-// Checkpoints: every `checkpoint_every` events and on stop, the models are
-// saved in the `checkpoints` column family with the position they cover and
-// that event's hash. On start, a checkpoint written by the same code version
-// whose position and hash match the store is loaded and only the events after
-// it are replayed; otherwise the models are rebuilt from position 1.
+// The events to fold are read from the store (every read checked against its
+// hash and position), except those the writer hands over as it commits them
+// (notify with envelopes): it encoded them itself, so they are folded from
+// memory, and the store is not read back for them.
+//
+// Checkpoints: every `checkpoint_every` events (at most once per
+// `checkpoint_interval`) and on stop, the models are saved in the
+// `checkpoints` column family with the position they cover and that event's
+// hash. The periodic ones are made on a thread of their own, from a third copy
+// of the models that it folds from the store at its own pace: writing a large
+// model's checkpoint takes a second or so, during which the projector goes on
+// publishing (when the projector saved them itself, every command answered
+// meanwhile waited for the save). On start, a checkpoint written by the same
+// code version whose position and hash match the store is loaded and only the
+// events after it are replayed; otherwise the models are rebuilt from
+// position 1.
 //
 // Thread safety: notify(), snapshot(), published_position(), wait_for() and
 // status() may be called from any thread at any time; stop() from one thread
@@ -25,11 +36,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ledger/store.h"
 #include "projections/read_models.h"
@@ -38,7 +51,8 @@
 namespace pl {
 
 struct ProjectorOptions {
-  // Save a checkpoint after this many events folded; 0: only on stop.
+  // Save a checkpoint after this many events folded; 0: only on stop (and
+  // no checkpoint thread, nor its copy of the models).
   // Default: 100000
   std::uint64_t checkpoint_every = 100'000;
   // The version written into checkpoints; a stored checkpoint of another
@@ -50,6 +64,9 @@ struct ProjectorOptions {
   // live feeds). Keep it short. Empty: none.
   // Default: empty
   std::function<void(std::uint64_t)> on_publish;
+  // The least time between two periodic checkpoints.
+  // Default: 30 s
+  std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(30);
 };
 
 // What start() did.
@@ -73,6 +90,13 @@ class Projector {
 
   // Events up to the store's head may be new; returns at once.
   void notify();
+  // The same, with the envelopes just committed from position `first` on, as
+  // the writer encoded them (Committed::envelopes): folded without reading
+  // them back. REQUIRES: they are durable in the store at those positions,
+  // and were encoded by this process (they are not checked against their
+  // hash; an envelope whose position is not the one expected is ignored, and
+  // read from the store instead).
+  void notify(std::uint64_t first, std::vector<std::string> envelopes);
   // The latest published read models; never null, and never blocks on the
   // projector. The models do not change while the caller holds the pointer;
   // holding it long costs memory (the projector makes another copy), not
@@ -90,9 +114,10 @@ class Projector {
 
   // Set by start(); unchanged afterwards.
   const ProjectorStart& start_info() const { return start_info_; }
-  // OK, or why the projector stopped publishing: a read of the store or a
-  // checkpoint write failed. A store being reopened after a storage failure
-  // (unavailable) is waited for, not a failure.
+  // OK, or why the projector stopped publishing: a read of the store failed,
+  // or the checkpoint written at stop did (a periodic one that fails is tried
+  // again later and stops nothing). A store being reopened after a storage
+  // failure (unavailable) is waited for, not a failure.
   Status status() const;
 
   // Saves `rm` as the store's checkpoint, with its position, the hash of the
@@ -110,7 +135,15 @@ class Projector {
  private:
   Projector(Store& store, ProjectorOptions options);
   void run();
+  // Folds the events after rm's position up to `to`: the handed ones from
+  // memory, the others read from the store.
   Status catch_up(ReadModels& rm, std::uint64_t to);
+  // Drops the handed envelopes that both copies have folded.
+  void prune_handed(std::uint64_t folded);
+  // The checkpoint thread: folds its copy from the store and saves it, every
+  // checkpoint_every events, at most once per checkpoint_interval.
+  void checkpoint_loop();
+  std::uint64_t checkpoint_saved() const;
 
   Store& store_;
   ProjectorOptions options_;
@@ -120,6 +153,14 @@ class Projector {
   mutable std::condition_variable cv_;  // notify / stop
   mutable std::condition_variable published_cv_;
   bool notified_ = false;
+  // Envelopes handed over by notify(first, ...), not yet taken by the
+  // projector's thread.
+  struct Handed {
+    std::uint64_t first = 0;
+    std::vector<std::string> envelopes;
+    std::uint64_t last() const { return first + envelopes.size() - 1; }
+  };
+  std::vector<Handed> incoming_;
   bool stopping_ = false;
   bool stopped_ = false;
   Status failed_;
@@ -145,8 +186,17 @@ class Projector {
   std::uint64_t published_position_ = 0;
 
   std::unique_ptr<ReadModels> spare_;  // projector thread only
-  std::uint64_t since_checkpoint_ = 0;
+  // The handed envelopes that a copy may still have to fold, in position
+  // order (projector thread only).
+  std::deque<Handed> handed_;
   std::thread thread_;
+  // The position of the last checkpoint saved (either thread); guarded by mu_.
+  std::uint64_t checkpoint_position_ = 0;
+  std::unique_ptr<ReadModels> checkpoint_models_;  // checkpoint thread only
+  std::condition_variable checkpoint_cv_;          // stop
+  bool checkpoint_stopping_ = false;               // guarded by mu_
+  bool checkpoint_due_ = false;                    // guarded by mu_
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace pl

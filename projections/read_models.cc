@@ -33,16 +33,42 @@ const T* find(const State::Map<T>& m, const std::string& id) {
 
 }  // namespace
 
+void ReadModels::reserve(std::uint64_t events) {
+  core_.reserve(events);
+  auto n = static_cast<std::size_t>(events / 16);
+  pairs_.reserve(n);
+  invoices_.reserve(n);
+  applications_.reserve(n);
+  pairs_of_mentee_.reserve(n);
+  pairs_of_mentor_.reserve(n);
+}
+
 void ReadModels::apply(const EventView& e) {
   core_.apply(e);
   recorded_at_us_ = e.recorded_at_us();
   const std::uint64_t pos = e.position();
   const std::int32_t day = day_of(e.recorded_at_us());
   // The versions of the streams a client may name in If-Match, as of here.
-  if (std::string_view st = e.stream(); st.substr(0, 5) == "pair-")
-    slot(pairs_, st.substr(5)).stream_version = e.version();
-  else if (st.substr(0, 8) == "invoice-")
-    slot(invoices_, st.substr(8)).stream_version = e.version();
+  // Most events are about their stream's own pair or invoice: the entry
+  // found here serves them too, one lookup instead of two.
+  std::string_view stream_id;
+  PairExtra* stream_pair = nullptr;
+  InvoiceExtra* stream_invoice = nullptr;
+  if (std::string_view st = e.stream(); st.substr(0, 5) == "pair-") {
+    stream_id = st.substr(5);
+    stream_pair = &slot(pairs_, stream_id);
+    stream_pair->stream_version = e.version();
+  } else if (st.substr(0, 8) == "invoice-") {
+    stream_id = st.substr(8);
+    stream_invoice = &slot(invoices_, stream_id);
+    stream_invoice->stream_version = e.version();
+  }
+  auto pair_extra = [&](std::string_view id) -> PairExtra& {
+    return stream_pair && id == stream_id ? *stream_pair : slot(pairs_, id);
+  };
+  auto invoice_extra = [&](std::string_view id) -> InvoiceExtra& {
+    return stream_invoice && id == stream_id ? *stream_invoice : slot(invoices_, id);
+  };
   switch (e.type()) {
     case fb::Event::ProgrammeOpened:
       slot(programmes_, sv(e.as<fb::ProgrammeOpened>()->programme_id())).opened_position = pos;
@@ -90,7 +116,7 @@ void ReadModels::apply(const EventView& e) {
       slot(programmes_, sv(p->programme_id())).pairs.push_back(id);
       slot(pairs_of_mentee_, sv(p->mentee_id())).push_back(id);
       slot(pairs_of_mentor_, sv(p->mentor_id())).push_back(id);
-      auto& x = pairs_[id];
+      auto& x = pair_extra(id);
       x.assigned_position = pos;
       x.assigned_day = day;
       x.topics = strs(p->topics());
@@ -99,14 +125,14 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::SessionLogged: {
       auto* p = e.as<fb::SessionLogged>();
-      slot(pairs_, sv(p->pair_id())).sessions.push_back(SessionText{str(p->summary()), {}, e.recorded_at_us()});
+      pair_extra(sv(p->pair_id())).sessions.push_back(SessionText{str(p->summary()), {}, e.recorded_at_us()});
       break;
     }
     case fb::Event::SessionVoided: {
       // core_ has voided the session(s) at this position: their texts sit at
       // the same indexes.
       auto* p = e.as<fb::SessionVoided>();
-      auto& x = slot(pairs_, sv(p->pair_id()));
+      auto& x = pair_extra(sv(p->pair_id()));
       if (const PairState* pr = State::find(core_.pairs(), sv(p->pair_id())))
         for (std::size_t i = 0; i < pr->sessions.size() && i < x.sessions.size(); ++i)
           if (pr->sessions[i].voided_position == pos) x.sessions[i].void_reason = str(p->reason());
@@ -114,20 +140,20 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::ReportSubmitted: {
       auto* p = e.as<fb::ReportSubmitted>();
-      auto& x = slot(pairs_, sv(p->pair_id()));
+      auto& x = pair_extra(sv(p->pair_id()));
       x.report_language = str(p->language());
       x.report_position = pos;
       break;
     }
     case fb::Event::PairCompleted: {
-      auto& x = slot(pairs_, sv(e.as<fb::PairCompleted>()->pair_id()));
+      auto& x = pair_extra(sv(e.as<fb::PairCompleted>()->pair_id()));
       x.ended_position = pos;
       x.ended_day = day;
       break;
     }
     case fb::Event::PairTerminated: {
       auto* p = e.as<fb::PairTerminated>();
-      auto& x = slot(pairs_, sv(p->pair_id()));
+      auto& x = pair_extra(sv(p->pair_id()));
       x.ended_position = pos;
       x.ended_day = day;
       x.end_reason = str(p->reason());
@@ -136,21 +162,21 @@ void ReadModels::apply(const EventView& e) {
     case fb::Event::InvoiceIssued: {
       auto* p = e.as<fb::InvoiceIssued>();
       std::string id = str(p->invoice_id());
-      std::string pair_id = str(p->pair_id());
-      pairs_[pair_id].invoices.push_back(id);
-      if (auto* pr = find(core_.pairs(), pair_id)) programmes_[pr->programme_id].invoices.push_back(id);
-      invoices_[id].issued_position = pos;
+      std::string_view pair_id = sv(p->pair_id());
+      pair_extra(pair_id).invoices.push_back(id);
+      if (auto* pr = State::find(core_.pairs(), pair_id)) programmes_[pr->programme_id].invoices.push_back(id);
+      invoice_extra(id).issued_position = pos;
       break;
     }
     case fb::Event::InvoicePaid: {
       auto* p = e.as<fb::InvoicePaid>();
-      slot(invoices_, sv(p->invoice_id()))
+      invoice_extra(sv(p->invoice_id()))
           .payments.push_back(Movement{pos, {}, p->paid_date(), p->amount_cents(), {}, p->vat_cents()});
       break;
     }
     case fb::Event::InvoiceCancelled: {
       auto* p = e.as<fb::InvoiceCancelled>();
-      auto& x = slot(invoices_, sv(p->invoice_id()));
+      auto& x = invoice_extra(sv(p->invoice_id()));
       if (x.cancelled_position == 0) {
         x.cancelled_position = pos;
         x.cancelled_day = day;
@@ -160,7 +186,7 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::CreditNoteIssued: {
       auto* p = e.as<fb::CreditNoteIssued>();
-      auto& x = slot(invoices_, sv(p->invoice_id()));
+      auto& x = invoice_extra(sv(p->invoice_id()));
       x.credits.push_back(
           Movement{pos, str(p->credit_note_id()), day, p->amount_cents(), str(p->reason()), p->vat_cents()});
       if (x.verification.recorded.position != 0 && x.verification.stale_position == 0 && p->amount_cents() != 0)
@@ -528,34 +554,14 @@ BudgetLine mentee_budget(const ReadModels& rm, const MenteeState& mentee, bool e
 }
 
 Budget budget(const ReadModels& rm, const std::string& programme_id, bool explain) {
-  Budget b;
   const ProgrammeState* prog = find(rm.core().programmes(), programme_id);
   const ProgrammeIndex* idx = find(rm.programmes(), programme_id);
-  if (!prog || !idx) return b;
-  b.fee_cap_cents = prog->rules.fee_cap_cents;
-  b.cofunding_bp = prog->rules.cofunding_bp;
-  b.vat_eligible = prog->rules.vat_eligible;
-
-  // Per mentee, then per country from the mentee lines.
-  std::map<std::string, BudgetLine> countries;
-  for (auto& mid : idx->mentees) {
-    const MenteeState* m = find(rm.core().mentees(), mid);
-    if (!m) continue;
-    BudgetLine line = mentee_budget(rm, *m, explain);
-    auto& c = countries[m->country];
-    c.key = c.country = m->country;
-    c.f += line.f;
-    if (explain) c.explain.append(line.explain);
-    b.totals += line.f;
-    if (explain) b.explain.append(line.explain);
-    add_to(b.mentee_eu_share_sum_cents, line.eu_share_cents);
-    b.mentees.push_back(std::move(line));
-  }
-  for (auto& [k, c] : countries) {
-    c.eu_share_cents = eu_share(c.f.eligible(b.vat_eligible), b.cofunding_bp);
-    c.certified_eu_share_cents = eu_share(c.f.certified, b.cofunding_bp);
-    b.countries.push_back(std::move(c));
-  }
+  if (!prog || !idx) return Budget{};
+  std::vector<BudgetLine> mentees, mentors;
+  mentees.reserve(idx->mentees.size());
+  mentors.reserve(idx->mentors.size());
+  for (auto& mid : idx->mentees)
+    if (const MenteeState* m = find(rm.core().mentees(), mid)) mentees.push_back(mentee_budget(rm, *m, explain));
   // Per mentor, from the mentor's own pairs: an independent path to the
   // same totals.
   for (auto& mid : idx->mentors) {
@@ -568,13 +574,44 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
     if (auto* pairs = find(rm.pairs_of_mentor(), m->id))
       for (auto& pid : *pairs)
         if (auto* pr = find(rm.core().pairs(), pid)) add_pair(rm, *pr, line.f, explain ? &line.explain : nullptr);
-    line.eu_share_cents = eu_share(line.f.eligible(b.vat_eligible), b.cofunding_bp);
-    line.certified_eu_share_cents = eu_share(line.f.certified, b.cofunding_bp);
-    b.mentors.push_back(std::move(line));
+    mentors.push_back(std::move(line));
   }
-  b.eu_share_cents = eu_share(b.totals.eligible(b.vat_eligible), b.cofunding_bp);
-  b.certified_eu_share_cents = eu_share(b.totals.certified, b.cofunding_bp);
-  b.own_share_cents = b.totals.eligible(b.vat_eligible) - b.eu_share_cents;
+  return assemble_budget(prog->rules.fee_cap_cents, prog->rules.cofunding_bp, prog->rules.vat_eligible,
+                         std::move(mentees), std::move(mentors), explain);
+}
+
+Budget assemble_budget(std::int64_t fee_cap_cents, std::int32_t cofunding_bp, bool vat_eligible,
+                       std::vector<BudgetLine> mentees, std::vector<BudgetLine> mentors, bool explain) {
+  Budget b;
+  b.fee_cap_cents = fee_cap_cents;
+  b.cofunding_bp = cofunding_bp;
+  b.vat_eligible = vat_eligible;
+  auto shares = [&](BudgetLine& line) {
+    line.eu_share_cents = eu_share(line.f.eligible(vat_eligible), cofunding_bp);
+    line.certified_eu_share_cents = eu_share(line.f.certified, cofunding_bp);
+  };
+  // Per mentee, then per country from the mentee lines.
+  std::map<std::string, BudgetLine> countries;
+  for (auto& line : mentees) {
+    shares(line);
+    auto& c = countries[line.country];
+    c.key = c.country = line.country;
+    c.f += line.f;
+    if (explain) c.explain.append(line.explain);
+    b.totals += line.f;
+    if (explain) b.explain.append(line.explain);
+    add_to(b.mentee_eu_share_sum_cents, line.eu_share_cents);
+  }
+  b.mentees = std::move(mentees);
+  for (auto& [k, c] : countries) {
+    shares(c);
+    b.countries.push_back(std::move(c));
+  }
+  for (auto& line : mentors) shares(line);
+  b.mentors = std::move(mentors);
+  b.eu_share_cents = eu_share(b.totals.eligible(vat_eligible), cofunding_bp);
+  b.certified_eu_share_cents = eu_share(b.totals.certified, cofunding_bp);
+  b.own_share_cents = b.totals.eligible(vat_eligible) - b.eu_share_cents;
   b.rounding_difference_cents = b.eu_share_cents - b.mentee_eu_share_sum_cents;
   return b;
 }
@@ -600,12 +637,17 @@ std::optional<ProgrammeCounts> programme_counts(const ReadModels& rm, const std:
   return c;
 }
 
+std::optional<MonthFigure> invoice_month_figure(const InvoiceState& inv) {
+  if (inv.cancelled) return std::nullopt;
+  return MonthFigure{format_date(inv.issue_date).substr(0, 7), sat_sub(inv.net_cents, inv.credited_cents)};
+}
+
 std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::string& programme_id) {
   std::map<std::string, std::int64_t> months;
   if (const ProgrammeIndex* idx = find(rm.programmes(), programme_id))
     for (auto& iid : idx->invoices)
-      if (auto* inv = find(rm.core().invoices(), iid); inv && !inv->cancelled)
-        add_to(months[format_date(inv->issue_date).substr(0, 7)], sat_sub(inv->net_cents, inv->credited_cents));
+      if (auto* inv = find(rm.core().invoices(), iid))
+        if (auto m = invoice_month_figure(*inv)) add_to(months[m->month], m->net_invoiced_cents);
   std::vector<MonthFigure> out;
   for (auto& [m, cents] : months) out.push_back({m, cents});
   return out;

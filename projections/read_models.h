@@ -270,6 +270,16 @@ class ReadModels {
   // Folds the next event. REQUIRES: events are applied once each, in
   // position order from 1 (a checkpoint's models go on from its position).
   void apply(const EventView& e);
+  // The models of one programme's events (a fold of that programme alone,
+  // projections/asof.h) move on to `position`, recorded at `recorded_at_us`
+  // with `hash`, over the events of other programmes, which change nothing
+  // that programme's views read. REQUIRES: position >= position().
+  void pass(std::uint64_t position, std::int64_t recorded_at_us, const Hash& hash) {
+    core_.pass(position, hash);
+    recorded_at_us_ = recorded_at_us;
+  }
+  // As State::reserve, for these maps too.
+  void reserve(std::uint64_t events);
 
   const State& core() const { return core_; }
   std::uint64_t position() const { return core_.position(); }
@@ -423,6 +433,13 @@ std::int64_t eu_share(std::int64_t net_cents, std::int32_t cofunding_bp);
 // A programme's budget; the Explain lists are filled only with `explain`.
 // All zeros and no lines for an unknown programme.
 Budget budget(const ReadModels& rm, const std::string& programme_id, bool explain);
+// A budget from its lines: the mentee lines and the mentor lines, each with
+// its key, name, country and figures (and, with `explain`, their entries),
+// under the programme's rules. Fills each line's EU shares, the countries
+// (from the mentee lines) and the totals. budget() and the budget timeline
+// (budget_timeline.h) both end here.
+Budget assemble_budget(std::int64_t fee_cap_cents, std::int32_t cofunding_bp, bool vat_eligible,
+                       std::vector<BudgetLine> mentees, std::vector<BudgetLine> mentors, bool explain);
 
 // One pair's figures, with the events they were summed from in `ex` when
 // it is not null.
@@ -450,6 +467,9 @@ struct MonthFigure {
   std::int64_t net_invoiced_cents = 0;
 };
 std::vector<MonthFigure> net_invoiced_by_month(const ReadModels& rm, const std::string& programme_id);
+// One invoice's part of those: its month of issue and its net less what was
+// credited; nullopt for a cancelled invoice, which counts in no month.
+std::optional<MonthFigure> invoice_month_figure(const InvoiceState& invoice);
 
 // ---- The control of spending
 

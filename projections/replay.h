@@ -33,8 +33,9 @@ Result<T> replay(const Store& store, const AsOf& as_of = {}) {
     state.apply(e);
     return Status::ok();
   };
-  // A second thread pays off on long replays only.
   std::uint64_t end = as_of.position ? std::min(as_of.position, store.head().position) : store.head().position;
+  if constexpr (requires { state.reserve(end); }) state.reserve(end);
+  // A second thread pays off on long replays only.
   Status st = end > 20'000 ? store.scan_pipelined(1, as_of.position, fold) : store.scan(1, as_of.position, fold);
   if (!st && st.reason() != kStop) return st;
   return state;

@@ -2,7 +2,8 @@
 # Benchmarks: figures, never assertions.
 #   scripts/bench.sh append [--scale S]
 #   scripts/bench.sh replay [--events N]     (the history is kept in build-release/replay-N)
-#   scripts/bench.sh http [--duration S]     (wrk against the server on loopback)
+#   scripts/bench.sh http [--duration S]     (wrk against the server on loopback; the 64-connection
+#                                            runs last S seconds, those of the table S/2)
 #   scripts/bench.sh peer [--duration S]     (PostgreSQL with pgbench, a throw-away server)
 #   scripts/bench.sh                         every part, then one table with the ratios to
 #                                            PostgreSQL and one JSON line with every figure
@@ -35,10 +36,12 @@ case "$part" in
     echo "| 1,000 events per command / transaction (events/s) | $(v ledger_batch_eps) | $(v pg_batch_eps) | $(ratio "$(v ledger_batch_eps)" "$(v pg_batch_eps)") |"
     echo "| budget totals of every programme, 1M events (ms; lower is better) | $(v budget_query_ms) | $(v pg_budget_query_ms) | $(ratio "$(v budget_query_ms)" "$(v pg_budget_query_ms)") |"
     echo "| full rebuild of every read model (events/s) | $(v replay_eps) | | |"
-    echo "| as-of answer, slowest of 3 points (ms) | $(v asof_ms) | | |"
+    echo "| as-of budget of a programme, 100 random (programme, instant) pairs, half in a 300,000-event programme: p50 / p99 (ms) | $(v asof_p50_ms) / $(v asof_p99_ms) | | |"
+    echo "| as-of models of a programme (what its other views start from), the same pairs: p50 / p99 (ms) | $(v asof_models_p50_ms) / $(v asof_models_p99_ms) | | |"
+    echo "| as-of by a replay of the whole log to its middle, as before the programme snapshots (ms) | $(v asof_full_replay_ms) | | |"
     echo "| HTTP reads, 64 connections (requests/s) | $(v http_reads_per_s) | | |"
     echo "| inclusion / consistency proof over 1M events, p99 (ms) | $(v inclusion_proof_p99_ms) / $(v consistency_proof_p99_ms) | | |"
-    keys="raw_rocksdb_batch_eps ledger_batch_eps ledger_concurrent_eps ledger_single_eps replay_eps replay_peak_rss_mb asof_ms budget_query_ms inclusion_proof_p99_ms consistency_proof_p99_ms http_commands_per_s http_command_p99_ms http_reads_per_s http_read_p99_ms pg_single_eps pg_batch_eps pg_budget_query_ms"
+    keys="raw_rocksdb_batch_eps ledger_batch_eps ledger_concurrent_eps ledger_single_eps replay_eps replay_peak_rss_mb asof_ms asof_p50_ms asof_p99_ms asof_models_p50_ms asof_models_p99_ms asof_full_replay_ms budget_query_ms inclusion_proof_p99_ms consistency_proof_p99_ms http_commands_per_s http_command_p99_ms http_reads_per_s http_read_p99_ms pg_single_eps pg_batch_eps pg_budget_query_ms"
     json="{"
     for k in $keys; do json+="\"$k\": $(v "$k"), "; done
     echo "${json%, }}"
@@ -51,6 +54,23 @@ case "$part" in
     dir="$BUILD/replay-$events"
     $BUILD/bench/bench_replay build --dir "$dir" --events "$events"
     $BUILD/bench/bench_replay measure --dir "$dir"
+    ;;
+  scale)
+    sizes="100000 1000000"
+    if [[ "${1:-}" == "--10m" ]]; then sizes+=" 10000000"; fi
+    out=$(mktemp -d)
+    for n in $sizes; do
+      echo "=== replay --events $n"
+      bash "$0" replay --events "$n" | tee "$out/$n"
+    done
+    f() { grep -ho "\"$2\": [0-9.]*" "$out/$1" | tail -1 | awk '{print $2}'; }
+    echo
+    echo "| events | rebuild (events/s) | peak memory (MB) | as-of budget p50 / p99 (ms) | as-of models p50 / p99 (ms) | whole-log as-of (ms) | inclusion / consistency proof p99 (ms) |"
+    echo "|---|---|---|---|---|---|---|"
+    for n in $sizes; do
+      echo "| $(f "$n" events) | $(f "$n" replay_eps) | $(f "$n" replay_peak_rss_mb) | $(f "$n" asof_p50_ms) / $(f "$n" asof_p99_ms) | $(f "$n" asof_models_p50_ms) / $(f "$n" asof_models_p99_ms) | $(f "$n" asof_full_replay_ms) | $(f "$n" inclusion_proof_p99_ms) / $(f "$n" consistency_proof_p99_ms) |"
+    done
+    rm -rf "$out"
     ;;
   http)
     duration=20
@@ -65,14 +85,26 @@ case "$part" in
     for _ in $(seq 100); do grep -q "127.0.0.1:" "$work/out" 2>/dev/null && break; sleep 0.1; done
     port=$(grep -o '127.0.0.1:[0-9]*' "$work/out" | head -1 | cut -d: -f2)
     export PROGRAMMES=$programmes MENTEES=$mentees TOKEN=$token
-    echo "commands: 64 connections logging sessions for ${duration}s (durable, fsync per group)"
-    wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/sessions.lua "http://127.0.0.1:$port" | tee "$work/w1"
-    echo "reads: 64 connections, pair status and budget caps, for ${duration}s"
-    wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/reads.lua "http://127.0.0.1:$port" | tee "$work/w2"
-    kill -TERM "$server"; wait "$server" || true
     rps() { awk '/Requests\/sec/ {printf "%.0f", $2}' "$1"; }
     p99() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v = v / 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v = v * 1000 } printf "%.2f", v }' "$1"; }
-    echo "{\"http_commands_per_s\": $(rps "$work/w1"), \"http_command_p99_ms\": $(p99 "$work/w1"), \"http_reads_per_s\": $(rps "$work/w2"), \"http_read_p99_ms\": $(p99 "$work/w2")}"
+    echo "commands: 64 connections logging sessions for ${duration}s (durable, fsync per group)"
+    RUN=64 wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/sessions.lua "http://127.0.0.1:$port" | tee "$work/w1"
+    echo "reads: 64 connections, pair status and budget caps, for ${duration}s"
+    wrk -t2 -c64 -d"${duration}s" --latency -s bench/wrk/reads.lua "http://127.0.0.1:$port" | tee "$work/w2"
+    # How commands scale with the connections: the same load at 1, 8 and 256
+    # (the 64 row is the run above).
+    short=$(( duration / 2 > 0 ? duration / 2 : 1 ))
+    for c in 1 8 256; do
+      RUN=$c wrk -t$(( c < 2 ? 1 : 2 )) -c$c -d"${short}s" --latency -s bench/wrk/sessions.lua "http://127.0.0.1:$port" >"$work/c$c"
+    done
+    cp "$work/w1" "$work/c64"
+    kill -TERM "$server"; wait "$server" || true
+    echo
+    echo "| connections | commands/s | p99 (ms) |"
+    echo "|---|---|---|"
+    for c in 1 8 64 256; do echo "| $c | $(rps "$work/c$c") | $(p99 "$work/c$c") |"; done
+    echo
+    echo "{\"http_commands_per_s\": $(rps "$work/w1"), \"http_command_p99_ms\": $(p99 "$work/w1"), \"http_reads_per_s\": $(rps "$work/w2"), \"http_read_p99_ms\": $(p99 "$work/w2"), \"http_commands_per_s_c1\": $(rps "$work/c1"), \"http_commands_per_s_c8\": $(rps "$work/c8"), \"http_commands_per_s_c256\": $(rps "$work/c256"), \"http_command_p99_ms_c256\": $(p99 "$work/c256")}"
     ;;
   peer)
     duration=20 programmes=1478  # 1478 programmes: 1,000,606 events, as the replay part

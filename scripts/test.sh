@@ -3,8 +3,8 @@
 # hygiene (scripts/lint.sh: clang-format and clang-tidy), the suite built
 # as shipped (build/), then the same suite built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (build-asan/), then the concurrency tests (label
-# "concurrency": writer, projector, HTTP) built with ThreadSanitizer
-# (build-tsan/, suppressions in tests/tsan.supp).
+# "concurrency": writer, projector, the store's pipelined scan, HTTP) built
+# with ThreadSanitizer (build-tsan/, suppressions in tests/tsan.supp).
 # Under CI (CI set), each fuzz target also runs for a minute (scripts/fuzz.sh).
 #   LEDGER_SKIP_SANITIZERS=1   the first part only (quicker, by hand)
 #   LEDGER_SANITIZERS="address thread"   which sanitizer runs (default: both)
@@ -25,12 +25,13 @@ for sanitizer in $sanitizers; do
       echo "== the suite again, under AddressSanitizer and UndefinedBehaviorSanitizer"
       ledger_build build-asan -DLEDGER_SANITIZE=address -DLEDGER_BUILD_BENCH=ON
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
         ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1200
       ;;
     thread)
       echo "== the concurrency tests again, under ThreadSanitizer"
       cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEDGER_SANITIZE=thread -DLEDGER_BUILD_BENCH=OFF >/dev/null
-      cmake --build build-tsan -j "$(nproc)" --target test_writer test_projections test_e2e test_hardening test_evidence_e2e ledger_cli
+      cmake --build build-tsan -j "$(nproc)" --target test_writer test_projections test_store test_e2e test_hardening test_evidence_e2e ledger_cli
       # A race stops the process that saw it (a test, or the server it started),
       # which fails the test.
       TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \

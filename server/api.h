@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ledger/commands.h"
+#include "projections/asof.h"
 #include "server/service.h"
 #include "server/views_json.h"
 #include "server/worker.h"
@@ -50,6 +51,7 @@ class Api {
     Metrics* metrics = nullptr;
     const Signer* signer = nullptr;
     std::function<std::int64_t()> clock;
+    AsOfOptions asof;
     // The dashboard's files: name -> (content type, bytes).
     std::map<std::string, std::pair<std::string, std::string>> assets;
   };
@@ -106,6 +108,11 @@ class Api {
       return it == query.end() ? std::string() : it->second;
     }
     bool has(const std::string& k) const { return query.count(k) > 0; }
+    // The path's value named `name` (pair, mid, ...); null if the path has none.
+    const std::string* param(const char* name) const {
+      auto it = params.find(name);
+      return it == params.end() ? nullptr : &it->second;
+    }
   };
   using Handler = void (Api::*)(Ctx&);
   // Opens the sink of a streamed route (Route::streamed) once the token and
@@ -136,8 +143,12 @@ class Api {
   // Calls fn with the read models the request asks for: the published ones,
   // or for ?as_of=/?at= on a route that takes them, a replay to that point
   // (on the as-of thread). A mentor is refused (403) here if the route's
-  // entity is not its own in those models.
-  void with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::int32_t today)> fn);
+  // entity is not its own in those models. For an as-of read of a path that
+  // names a programme, `first` (when given) is tried on the as-of thread
+  // before that programme's models are made, with the programme and the
+  // position asked: it answers without them (true) or leaves it to fn.
+  using AsOfFirst = std::function<bool(Ctx&, const std::string& programme, std::uint64_t position)>;
+  void with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::int32_t today)> fn, AsOfFirst first = {});
   // Runs the route's command: body and path ids to a command, then the writer;
   // answers 201 once reads see the write.
   void command(Ctx& c);
@@ -208,12 +219,22 @@ class Api {
   // As-of replays run on their own thread, verify on another, neither on the
   // I/O threads that answer ordinary reads. One verify at a time: callers
   // that come while one runs are answered with its report.
+  // The models of one programme as of a point, from its kept snapshots; used
+  // on the as-of worker's thread (declared first: destroyed after it).
+  std::unique_ptr<AsOfModels> asof_models_;
   std::unique_ptr<Worker> asof_worker_, verify_worker_;
   // Evidence documents' pieces, flushes and reads, off the I/O threads.
   std::unique_ptr<Worker> evidence_worker_;
   std::mutex verify_mu_;
   bool verify_running_ = false;
   std::vector<std::function<void(const Result<VerifyReport>&)>> verify_waiters_;
+  // The programme a path names (by id, or through its mentee, application,
+  // pair or invoice as of `rm`); empty if none.
+  static std::string programme_of(const Ctx& c, const ReadModels& rm);
+  // Makes the budget timelines and the missing snapshots of the programmes
+  // from the index's i-th on, one programme per job on the as-of worker, so
+  // that as-of reads are answered between them.
+  void prepare_snapshots(std::shared_ptr<std::vector<std::string>> programmes, std::size_t i);
   std::mutex asof_mu_;
   std::vector<std::pair<std::uint64_t, std::shared_ptr<const ReadModels>>> asof_cache_;  // most recent last
 };

@@ -25,9 +25,17 @@ void Api::pairs(Ctx& c) {
       return c2.fail(400, "bad_request", "status must be assigned, active, completed or terminated");
     if (c2.who.role == "mentor") mentor = c2.who.mentor_id.empty() ? "-" : c2.who.mentor_id;
     json out = json::array();
-    for (auto& id : idx->pairs) {
+    // With a mentee, its own pairs (in the same order) rather than every pair
+    // of the programme looked up in turn.
+    static const std::vector<std::string> kNone;
+    const std::vector<std::string>* ids = &idx->pairs;
+    if (!mentee.empty()) {
+      const std::vector<std::string>* of_mentee = State::find(rm.pairs_of_mentee(), mentee);
+      ids = of_mentee ? of_mentee : &kNone;
+    }
+    for (auto& id : *ids) {
       const PairState* p = State::find(rm.core().pairs(), id);
-      if (!p) continue;
+      if (!p || p->programme_id != c2.params["pid"]) continue;
       if (!mentor.empty() && p->mentor_id != mentor) continue;
       if (!mentee.empty() && p->mentee_id != mentee) continue;
       json j = pair_json(rm, *p, today);

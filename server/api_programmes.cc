@@ -103,27 +103,57 @@ void Api::application(Ctx& c) {
   });
 }
 
+namespace {
+HttpResponse budget_response(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position) {
+  HttpResponse r;
+  r.status = 200;
+  r.body = budget_text(b, months, position);
+  return r;
+}
+}  // namespace
+
 void Api::budget_view(Ctx& c) {
-  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    if (!State::find(rm.core().programmes(), c2.params["pid"]))
-      return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
-    std::string ex = c2.q("explain");
-    bool explain = ex == "1" || ex == "true";
-    json out = budget_answer(rm, c2.params["pid"], explain);
-    if (c2.is_mentor()) {
-      // A mentor sees the lines of its own mentees and its own line; the
-      // totals, the countries and the months are the programme's.
-      MentorScope scope = *c2.mentor_scope(rm);
-      json mentees = json::array(), mentors = json::array();
-      for (auto& l : out["mentees"])
-        if (scope.mentees.count(l["mentee_id"].get<std::string>())) mentees.push_back(l);
-      for (auto& l : out["mentors"])
-        if (l["mentor_id"] == c2.who.mentor_id) mentors.push_back(l);
-      out["mentees"] = mentees;
-      out["mentors"] = mentors;
-    }
-    c2.reply(json_response(200, out));
-  });
+  with_models(
+      c,
+      [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+        if (!State::find(rm.core().programmes(), c2.params["pid"]))
+          return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+        std::string ex = c2.q("explain");
+        bool explain = ex == "1" || ex == "true";
+        if (!explain && !c2.is_mentor()) {
+          // Written straight to text: a large programme's budget is megabytes.
+          const std::string& pid = c2.params["pid"];
+          return c2.reply(budget_response(budget(rm, pid, false), net_invoiced_by_month(rm, pid), rm.position()));
+        }
+        json out = budget_answer(rm, c2.params["pid"], explain);
+        if (c2.is_mentor()) {
+          // A mentor sees the lines of its own mentees and its own line; the
+          // totals, the countries and the months are the programme's.
+          MentorScope scope = *c2.mentor_scope(rm);
+          json mentees = json::array(), mentors = json::array();
+          for (auto& l : out["mentees"])
+            if (scope.mentees.count(l["mentee_id"].get<std::string>())) mentees.push_back(l);
+          for (auto& l : out["mentors"])
+            if (l["mentor_id"] == c2.who.mentor_id) mentors.push_back(l);
+          out["mentees"] = mentees;
+          out["mentors"] = mentors;
+        }
+        c2.reply(json_response(200, out));
+      },
+      [this](Ctx& c2, const std::string& programme, std::uint64_t position) {
+        // The budget as of a point, without explanations, for those who see all
+        // of it: from the programme's budget timeline, when it has one.
+        std::string ex = c2.q("explain");
+        if (ex == "1" || ex == "true" || c2.is_mentor() || programme != c2.params["pid"]) return false;
+        auto a = asof_models_->budget_at(programme, position);
+        if (!a || !*a) return false;  // no timeline (or it could not be read): from the models
+        if (!(*a)->known) {
+          c2.fail(404, "not_found", "no programme '" + programme + "'");
+          return true;
+        }
+        c2.reply(budget_response((*a)->budget, (*a)->months, position));
+        return true;
+      });
 }
 
 namespace {

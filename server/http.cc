@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -117,21 +118,19 @@ std::string method_label(std::string_view m) {
   return "other";
 }
 
-// Hands a request to the Service and resumes the coroutine with the answer,
-// on the coroutine's own executor, whichever thread the Service answers on.
+// An answer of the Service that may come before handle() returns (reads are
+// answered on the calling thread) or later on another thread (commands).
+struct PendingAnswer {
+  std::mutex mu;
+  std::optional<HttpResponse> early;  // answered before anyone waited
+  bool waiting = false;
+  std::function<void(HttpResponse)> resume;
+};
+
+// Resumes the coroutine with the answer of `pending` once it comes (the
+// answer that came before the wait is taken by the caller, not here).
 template <typename Token>
-auto async_handle(Service& service, HttpRequest req, Token&& token) {
-  return net::async_initiate<Token, void(HttpResponse)>(
-      [&service](auto handler, HttpRequest r) {  // NOLINT(performance-unnecessary-value-param): moved into handle()
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        auto work = std::make_shared<net::executor_work_guard<net::any_io_executor>>(net::get_associated_executor(*h));
-        service.handle(std::move(r), [h, work](HttpResponse resp) {
-          auto ex = work->get_executor();
-          net::post(ex, [h, work, resp = std::move(resp)]() mutable { (*h)(std::move(resp)); });
-        });
-      },
-      token, std::move(req));
-}
+auto async_pending(std::shared_ptr<PendingAnswer> pending, Token&& token);
 
 // A completion handler as a callback that may be called on any thread: it
 // resumes the coroutine on its own executor.
@@ -143,6 +142,47 @@ std::function<void(R)> resume_with(Handler handler) {
     auto ex = work->get_executor();
     net::post(ex, [h, work, r = std::move(r)]() mutable { (*h)(std::move(r)); });
   };
+}
+
+template <typename Token>
+auto async_pending(std::shared_ptr<PendingAnswer> pending, Token&& token) {
+  return net::async_initiate<Token, void(HttpResponse)>(
+      // NOLINTNEXTLINE(performance-unnecessary-value-param): a shared owner for the call
+      [](auto handler, std::shared_ptr<PendingAnswer> p) {
+        auto resume = resume_with<HttpResponse>(std::move(handler));
+        std::unique_lock lock(p->mu);
+        if (p->early) {  // came between the look and the wait
+          HttpResponse r = std::move(*p->early);
+          p->early.reset();
+          lock.unlock();
+          return resume(std::move(r));
+        }
+        p->waiting = true;
+        p->resume = std::move(resume);
+      },
+      token, std::move(pending));
+}
+
+// Hands a request to the Service. An answer given before handle() returns
+// is used as it is, without a trip through the executor's queue (a read's
+// answer); a later one resumes the coroutine on its own executor.
+net::awaitable<HttpResponse> handle_request(Service& service, HttpRequest req) {
+  auto pending = std::make_shared<PendingAnswer>();
+  service.handle(std::move(req), [pending](HttpResponse r) {
+    std::unique_lock lock(pending->mu);
+    if (!pending->waiting) {
+      pending->early = std::move(r);
+      return;
+    }
+    auto resume = std::move(pending->resume);
+    lock.unlock();
+    resume(std::move(r));
+  });
+  {
+    std::lock_guard lock(pending->mu);
+    if (pending->early) co_return std::move(*pending->early);
+  }
+  co_return co_await async_pending(pending, net::use_awaitable);
 }
 
 // Gives a piece of a streamed body to its sink; resumes with the sink's
@@ -504,7 +544,7 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     } else {
       req.body = std::move(msg.body());
       ++sh.in_flight;
-      r = co_await async_handle(sh.service, std::move(req), net::use_awaitable);
+      r = co_await handle_request(sh.service, std::move(req));
     }
     double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     sh.service.metrics().request(method_label(method), r.route.empty() ? "unknown" : r.route, r.status, seconds);

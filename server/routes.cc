@@ -28,9 +28,12 @@ constexpr std::size_t kMaxQueuedEvidence = 1024;
 Api::Api(Service& service, Parts parts)
     : s_(service),
       parts_(std::move(parts)),
+      asof_models_(std::make_unique<AsOfModels>(*parts_.store, parts_.asof)),
       asof_worker_(std::make_unique<Worker>(kMaxQueuedAsOf)),
       verify_worker_(std::make_unique<Worker>(1)),
-      evidence_worker_(std::make_unique<Worker>(kMaxQueuedEvidence)) {}
+      evidence_worker_(std::make_unique<Worker>(kMaxQueuedEvidence)) {
+  asof_worker_->post([this] { prepare_snapshots(nullptr, 0); });
+}
 
 Api::~Api() { stop(); }
 
@@ -491,20 +494,13 @@ const Route* Api::route(Ctx& c) {
 
   const Route* match = nullptr;
   std::vector<std::string> allowed;
+  auto is_param = [](const std::string& p) { return p.size() > 2 && p.front() == '{' && p.back() == '}'; };
   for (const Route& r : route_table()) {
     if (r.segments.size() != segs.size()) continue;
-    std::map<std::string, std::string> params;
     bool ok = true;
     for (std::size_t k = 0; k < segs.size() && ok; ++k) {
       const std::string& p = r.segments[k];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-        if (segs[k].empty())
-          ok = false;
-        else
-          params[p.substr(1, p.size() - 2)] = segs[k];
-      } else if (p != segs[k]) {
-        ok = false;
-      }
+      ok = is_param(p) ? !segs[k].empty() : p == segs[k];
     }
     if (!ok) continue;
     if (r.method != c.req.method && !(r.method == "GET" && c.req.method == "HEAD")) {
@@ -512,7 +508,9 @@ const Route* Api::route(Ctx& c) {
       continue;
     }
     match = &r;
-    c.params = std::move(params);
+    // The path's values are taken for the matching row only.
+    for (std::size_t k = 0; k < segs.size(); ++k)
+      if (is_param(r.segments[k])) c.params[r.segments[k].substr(1, r.segments[k].size() - 2)] = std::move(segs[k]);
     break;
   }
   if (!match) {
@@ -570,7 +568,7 @@ bool Api::authorize(Ctx& c) {
 // Answers from the published read models, or, for ?as_of=<instant> or
 // ?at=<position> before them, from a replay up to that point (on the
 // background thread; the latest few are cached).
-void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::int32_t)> fn) {
+void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::int32_t)> fn, AsOfFirst first) {
   AsOf at;
   bool asked = false;
   // A mentor reaches what the path names only if it is its own, as of the
@@ -603,9 +601,31 @@ void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::i
                             : at.position >= snap->position();
   if (latest) return answer(c, *snap, at.has_time ? today : day_of(snap->recorded_at_us()), fn);
 
+  // The programme the path names, directly or through its entity: its views
+  // are answered from that programme's models alone (projections/asof.h).
+  std::string programme = programme_of(c, *snap);
   auto shared = std::make_shared<Ctx>(std::move(c));
-  auto job = [this, shared, at, today, answer, fn = std::move(fn)]() mutable {
+  auto job = [this, shared, at, today, answer, programme, fn = std::move(fn), first = std::move(first)]() mutable {
     std::shared_ptr<const ReadModels> rm;
+    if (!programme.empty()) {
+      std::uint64_t position = at.position;
+      if (at.has_time) {
+        auto p = parts_.store->position_at(at.recorded_at_us);
+        if (!p) return shared->fail(p.status());
+        position = at.position ? std::min(at.position, *p) : *p;
+      }
+      if (first && first(*shared, programme, position)) return;
+      if (position == 0) {
+        rm = std::make_shared<const ReadModels>();
+      } else {
+        auto r = asof_models_->at(programme, position);
+        // A programme index not complete (a store not yet back-filled):
+        // the replay of the whole log below answers.
+        if (!r && !r.status().is(Kind::unavailable)) return shared->fail(r.status());
+        if (r) rm = std::move(r).value();
+      }
+      if (rm) return answer(*shared, *rm, at.has_time ? today : day_of(rm->recorded_at_us()), fn);
+    }
     std::uint64_t key = at.has_time ? 0 : at.position;
     if (key) {
       std::lock_guard lock(asof_mu_);
@@ -626,28 +646,58 @@ void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::i
     shared->fail(503, "busy", "too many as-of reads are waiting; retry in a moment");
 }
 
+void Api::prepare_snapshots(std::shared_ptr<std::vector<std::string>> programmes, std::size_t i) {
+  if (!programmes) {
+    auto list = asof_models_->worth_preparing();
+    if (!list) return spdlog::warn("as-of snapshots not prepared: {}", list.status().to_string());
+    programmes = std::make_shared<std::vector<std::string>>(std::move(list).value());
+  }
+  if (i >= programmes->size()) return;
+  if (Status st = asof_models_->prepare_one((*programmes)[i]); !st)
+    return spdlog::warn("as-of snapshots of {} not prepared: {}", (*programmes)[i], st.to_string());
+  spdlog::info("as-of budget timeline and snapshots of programme {} ready ({} of {})", (*programmes)[i], i + 1,
+               programmes->size());
+  asof_worker_->post([this, programmes, i] { prepare_snapshots(programmes, i + 1); });
+}
+
+std::string Api::programme_of(const Ctx& c, const ReadModels& rm) {
+  // An entity never leaves its programme, so the latest models say which it is.
+  const std::string* id = nullptr;
+  if ((id = c.param("pid"))) return *id;
+  if ((id = c.param("mid"))) {
+    const MenteeState* m = State::find(rm.core().mentees(), *id);
+    return m ? m->programme_id : std::string();
+  }
+  if ((id = c.param("aid"))) {
+    const ApplicationState* a = State::find(rm.core().applications(), *id);
+    return a ? a->programme_id : std::string();
+  }
+  const PairState* pair = nullptr;
+  if ((id = c.param("pair"))) pair = State::find(rm.core().pairs(), *id);
+  if ((id = c.param("iid")))
+    if (const InvoiceState* inv = State::find(rm.core().invoices(), *id))
+      pair = State::find(rm.core().pairs(), inv->pair_id);
+  return pair ? pair->programme_id : std::string();
+}
+
 bool Api::mentor_owns(Ctx& c, const ReadModels& rm) {
   const std::string& me = c.who.mentor_id;
-  auto param = [&](const char* name) -> const std::string* {
-    auto it = c.params.find(name);
-    return it == c.params.end() ? nullptr : &it->second;
-  };
   // What is not there is not refused here: the handler answers 404.
   bool own = true;
   std::string what;
-  if (const std::string* id = param("pair")) {
+  if (const std::string* id = c.param("pair")) {
     const PairState* p = State::find(rm.core().pairs(), *id);
     own = !p || p->mentor_id == me, what = "pair " + *id;
-  } else if (const std::string* iid = param("iid")) {
+  } else if (const std::string* iid = c.param("iid")) {
     const InvoiceState* inv = State::find(rm.core().invoices(), *iid);
     own = !inv || inv->mentor_id == me, what = "invoice " + *iid;
-  } else if (const std::string* mid = param("mid")) {
+  } else if (const std::string* mid = c.param("mid")) {
     own = !State::find(rm.core().mentees(), *mid) || MentorScope(rm, me).mentees.count(*mid) > 0;
     what = "mentee " + *mid;
-  } else if (const std::string* aid = param("aid")) {
+  } else if (const std::string* aid = c.param("aid")) {
     const ApplicationState* a = State::find(rm.core().applications(), *aid);
     own = !a || a->mentor_id == me, what = "application " + *aid;
-  } else if (const std::string* stream = param("stream")) {
+  } else if (const std::string* stream = c.param("stream")) {
     own = Service::mentor_sees_stream(rm, me, *stream), what = "stream " + *stream;
   }
   if (!own) c.forbid_mentor(what);
@@ -701,19 +751,28 @@ void Api::command(Ctx& c) {
   command.correlation_id = c.req.request_id;
 
   auto shared = std::make_shared<Ctx>(std::move(c));
+  // Called on the writer's thread (WriterOptions::answer_inline): it only
+  // registers the wait; the answer is made once the read models cover it.
   parts_.writer->submit(std::move(command), [this, shared](Result<CommandOutcome> r) {
-    if (!r) {
-      parts_.metrics->command(r.status().reason());
-      return shared->fail(r.status());
-    }
-    parts_.metrics->command(r->replayed ? "replayed" : "accepted");
-    HttpResponse resp = json_response(201, outcome_json(*r));
-    if (r->replayed) resp.headers.emplace_back("Idempotent-Replayed", "true");
     std::uint64_t last = 0;
-    for (auto& e : r->events) last = std::max(last, e.position);
+    if (r)
+      for (auto& e : r->events) last = std::max(last, e.position);
     // Answer once reads see the write: a client that reads after a 201 sees it.
-    auto reply = std::make_shared<HttpResponse>(std::move(resp));
-    s_.when_published(last, [shared, reply] { shared->reply(std::move(*reply)); });
+    // (A refusal wrote nothing: position 0 is covered at once.)
+    auto result = std::make_shared<Result<CommandOutcome>>(std::move(r));
+    s_.when_published(last, [this, shared, result] {
+      const Result<CommandOutcome>& out = *result;
+      if (!out) {
+        parts_.metrics->command(out.status().reason());
+        return shared->fail(out.status());
+      }
+      parts_.metrics->command(out->replayed ? "replayed" : "accepted");
+      HttpResponse resp;
+      resp.status = 201;
+      resp.body = outcome_text(*out);
+      if (out->replayed) resp.headers.emplace_back("Idempotent-Replayed", "true");
+      shared->reply(std::move(resp));
+    });
   });
 }
 

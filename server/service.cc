@@ -85,12 +85,18 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
 
   WriterOptions wo;
   wo.clock = s->clock_;
-  wo.on_commit = [raw](const State& st, std::size_t n) {
-    raw->metrics_.commit(n);
+  wo.on_commit = [raw](const State& st, Committed& c) {
+    raw->metrics_.commit(c.count);
     raw->metrics_.set_head(st.position());
-    spdlog::debug("commit: {} events, head {}", n, st.position());
-    raw->projector_->notify();
+    spdlog::debug("commit: {} events, head {}", c.count, st.position());
+    // The projector folds the envelopes the writer encoded rather than read
+    // them back from the store.
+    raw->projector_->notify(c.first, std::move(c.envelopes));
   };
+  // The answers only register a wait for the read models (Api::command), so
+  // they are given on the writer's thread: no thread between the commit and
+  // the projector.
+  wo.answer_inline = true;
   auto writer = Writer::start(*s->store_, wo);
   if (!writer) return writer.status();
   s->writer_ = std::move(writer).value();
@@ -122,6 +128,7 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   parts.metrics = &s->metrics_;
   parts.signer = s->signer_.get();
   parts.clock = s->clock_;
+  parts.asof = options.asof;
   parts.assets = std::move(assets);
   s->api_ = std::make_unique<Api>(*s, std::move(parts));
   return s;

@@ -21,6 +21,7 @@
 
 #include "ledger/signer.h"
 #include "ledger/writer.h"
+#include "projections/asof.h"
 #include "projections/projector.h"
 #include "server/auth.h"
 #include "server/metrics.h"
@@ -109,8 +110,10 @@ struct ServiceOptions {
   // can lose acknowledged events (StoreOptions::sync).
   // Default: true
   bool sync = true;
-  // Save the read models' checkpoint after this many events; 0: only at a
-  // clean stop (ProjectorOptions::checkpoint_every).
+  // Save the read models' checkpoint after this many events, at most once
+  // every 30 s, on the projector's checkpoint thread (which keeps a copy of
+  // the models of its own); 0: only at a clean stop, and no such copy
+  // (ProjectorOptions::checkpoint_every).
   // Default: 100000
   std::uint64_t checkpoint_every = 100'000;
   // The dashboard's built assets (index.html, app.js, app.css), served at /.
@@ -122,6 +125,10 @@ struct ServiceOptions {
   // Empty: the system clock.
   // Default: empty
   std::function<std::int64_t()> clock;
+  // The spacing of the as-of snapshots, and so the size from which a
+  // programme gets them and a budget timeline (projections/asof.h).
+  // Default: AsOfOptions{}
+  AsOfOptions asof;
   // The store's RocksDB environment (tests put a fault-injecting one here).
   // Not owned: it must outlive the Service. nullptr: RocksDB's default.
   // Default: nullptr

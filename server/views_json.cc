@@ -1,6 +1,7 @@
 #include "server/views_json.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "ledger/checked.h"
 #include "ledger/commands.h"
@@ -425,6 +426,14 @@ json figures_json(const Figures& f, const Explain* ex, bool vat_eligible) {
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kBudgetRounding =
+    "EU share = eligible cost x cofunding_bp / 10000, rounded down to the cent; own share = the rest. The eligible "
+    "cost is the net invoiced (VAT excluded), plus the VAT invoiced less VAT credited where the rules make VAT "
+    "eligible (vat_eligible). Each mentee's share is rounded on its own, so their sum may fall short of the "
+    "programme's by less than one cent per mentee: rounding_difference_cents.";
+}  // namespace
+
 json budget_json(const Budget& b, bool explain) {
   auto line = [&](const BudgetLine& l, const char* id_key) {
     json out = figures_json(l.f, explain ? &l.explain : nullptr, b.vat_eligible);
@@ -443,11 +452,7 @@ json budget_json(const Budget& b, bool explain) {
   totals["cofunding_bp"] = b.cofunding_bp;
   totals["mentee_eu_share_sum_cents"] = b.mentee_eu_share_sum_cents;
   totals["rounding_difference_cents"] = b.rounding_difference_cents;
-  totals["rounding"] =
-      "EU share = eligible cost x cofunding_bp / 10000, rounded down to the cent; own share = the rest. The eligible "
-      "cost is the net invoiced (VAT excluded), plus the VAT invoiced less VAT credited where the rules make VAT "
-      "eligible (vat_eligible). Each mentee's share is rounded on its own, so their sum may fall short of the "
-      "programme's by less than one cent per mentee: rounding_difference_cents.";
+  totals["rounding"] = kBudgetRounding;
   json mentees = json::array(), mentors = json::array(), countries = json::array();
   for (auto& l : b.mentees) {
     json j = line(l, "mentee_id");
@@ -465,13 +470,25 @@ json budget_json(const Budget& b, bool explain) {
           {"countries", countries}};
 }
 
+namespace {
+// The months and the position, which every budget answer ends with.
+void add_months(json& out, const std::vector<MonthFigure>& months, std::uint64_t position) {
+  json by_month = json::array();
+  for (auto& m : months) by_month.push_back({{"month", m.month}, {"net_invoiced_cents", m.net_invoiced_cents}});
+  out["months"] = by_month;
+  out["position"] = position;
+}
+}  // namespace
+
 json budget_answer(const ReadModels& rm, const std::string& programme_id, bool explain) {
   json out = budget_json(budget(rm, programme_id, explain), explain);
-  json by_month = json::array();
-  for (auto& m : net_invoiced_by_month(rm, programme_id))
-    by_month.push_back({{"month", m.month}, {"net_invoiced_cents", m.net_invoiced_cents}});
-  out["months"] = by_month;
-  out["position"] = rm.position();
+  add_months(out, net_invoiced_by_month(rm, programme_id), rm.position());
+  return out;
+}
+
+json budget_answer(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position) {
+  json out = budget_json(b, false);
+  add_months(out, months, position);
   return out;
 }
 
@@ -515,6 +532,152 @@ json outcome_json(const CommandOutcome& o) {
                       {"type", std::string(event_type_name(e.type))},
                       {"hash", to_hex(e.hash)}});
   return {{"id", o.id}, {"events", events}};
+}
+
+namespace {
+
+// A JSON string as text_of() writes it. Ids and streams are plain ASCII; any
+// other text goes through the JSON library, so that escapes and the
+// replacement of invalid UTF-8 stay the library's.
+void append_json_string(std::string& out, std::string_view v) {
+  bool plain =
+      std::all_of(v.begin(), v.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\'; });
+  if (!plain) {
+    out += text_of(json(std::string(v)));
+    return;
+  }
+  out += '"';
+  out += v;
+  out += '"';
+}
+
+// "key":value pairs, each after a comma but the first.
+struct TextObject {
+  std::string& out;
+  bool first = true;
+  void key(std::string_view k) {
+    out += first ? "\"" : ",\"";
+    first = false;
+    out += k;
+    out += "\":";
+  }
+  void num(std::string_view k, std::int64_t v) {
+    key(k);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  }
+  void str(std::string_view k, std::string_view v) {
+    key(k);
+    append_json_string(out, v);
+  }
+};
+
+}  // namespace
+
+std::string budget_text(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position) {
+  // The keys in the order the JSON library writes them (sorted), as
+  // budget_json() and figures_json() name them.
+  std::string out;
+  out.reserve(512 + (b.mentees.size() + b.mentors.size() + b.countries.size()) * 560);
+  enum class Line { mentee, mentor, country, totals };
+  auto object = [&](const Figures& f, const BudgetLine* l, Line kind) {
+    out += '{';
+    TextObject o{out};
+    o.num("agreed_cents", f.agreed);
+    if (kind == Line::mentee) o.num("cap_cents", b.fee_cap_cents);
+    o.num("certified_cents", f.certified);
+    o.num("certified_eu_share_cents", l ? l->certified_eu_share_cents : b.certified_eu_share_cents);
+    if (kind == Line::totals) o.num("cofunding_bp", b.cofunding_bp);
+    o.num("corrected_cents", f.corrected);
+    if (l) o.str("country", l->country);
+    o.num("credited_cents", f.credited);
+    o.num("deducted_cents", f.deducted);
+    o.num("eligible_cents", f.eligible(b.vat_eligible));
+    o.num("eu_share_cents", l ? l->eu_share_cents : b.eu_share_cents);
+    o.num("invoiced_cents", f.invoiced);
+    if (kind == Line::mentee) {
+      o.num("left_cents", b.fee_cap_cents - f.net());
+      o.str("mentee_id", l->key);
+    }
+    if (kind == Line::totals) o.num("mentee_eu_share_sum_cents", b.mentee_eu_share_sum_cents);
+    if (kind == Line::mentor) o.str("mentor_id", l->key);
+    if (l && !l->name.empty()) o.str("name", l->name);
+    o.num("net_invoiced_cents", f.net());
+    o.num("outstanding_cents", f.net() - f.paid);
+    o.num("own_share_cents", l ? f.eligible(b.vat_eligible) - l->eu_share_cents : b.own_share_cents);
+    o.num("paid_cents", f.paid);
+    if (kind == Line::totals) {
+      o.key("rounding");
+      append_json_string(out, kBudgetRounding);
+      o.num("rounding_difference_cents", b.rounding_difference_cents);
+    }
+    o.num("vat_credited_cents", f.vat_credited);
+    o.num("vat_invoiced_cents", f.vat_invoiced);
+    o.num("vat_outstanding_cents", f.vat_net() - f.vat_paid);
+    o.num("vat_paid_cents", f.vat_paid);
+    o.num("verified_cents", f.verified);
+    out += '}';
+  };
+  auto lines = [&](const std::vector<BudgetLine>& list, Line kind) {
+    out += '[';
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (i) out += ',';
+      object(list[i].f, &list[i], kind);
+    }
+    out += ']';
+  };
+  out += "{\"countries\":";
+  lines(b.countries, Line::country);
+  TextObject top{out, false};
+  top.num("fee_cap_cents", b.fee_cap_cents);
+  top.key("mentees");
+  lines(b.mentees, Line::mentee);
+  top.key("mentors");
+  lines(b.mentors, Line::mentor);
+  top.key("months");
+  out += '[';
+  for (std::size_t i = 0; i < months.size(); ++i) {
+    out += i ? ",{" : "{";
+    TextObject m{out};
+    m.str("month", months[i].month);
+    m.num("net_invoiced_cents", months[i].net_invoiced_cents);
+    out += '}';
+  }
+  out += ']';
+  top.key("position");
+  out += std::to_string(position);
+  top.key("totals");
+  object(b.totals, nullptr, Line::totals);
+  top.key("vat_eligible");
+  out += b.vat_eligible ? "true" : "false";
+  out += '}';
+  return out;
+}
+
+std::string outcome_text(const CommandOutcome& o) {
+  // The keys in the order the JSON library writes them (sorted).
+  std::string out = R"({"events":[)";
+  out.reserve(64 + o.id.size() + o.events.size() * 160);
+  bool first = true;
+  for (auto& e : o.events) {
+    out += first ? R"({"hash":")" : R"(,{"hash":")";
+    first = false;
+    out += to_hex(e.hash);
+    out += R"(","position":)";
+    out += std::to_string(e.position);
+    out += R"(,"stream":)";
+    append_json_string(out, e.stream);
+    out += R"(,"type":)";
+    append_json_string(out, event_type_name(e.type));
+    out += R"(,"version":)";
+    out += std::to_string(e.version);
+    out += '}';
+  }
+  out += R"(],"id":)";
+  append_json_string(out, o.id);
+  out += '}';
+  return out;
 }
 
 json read_models_json(const ReadModels& rm, std::int32_t today) {

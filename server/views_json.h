@@ -54,6 +54,12 @@ nlohmann::json needs_json(const ReadModels& rm, const MenteeState& m);
 // with every line, the net invoiced by month and the position. (A mentor's
 // answer is cut from it by the handler.)
 nlohmann::json budget_answer(const ReadModels& rm, const std::string& programme_id, bool explain);
+// The same answer from a budget (without explain) and its months, as of
+// `position`: what a programme's budget timeline gives (projections/budget_timeline.h).
+nlohmann::json budget_answer(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position);
+// text_of(budget_answer(b, months, position)), byte for byte, written without
+// building the JSON value: a large programme's budget is megabytes of it.
+std::string budget_text(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position);
 // The answer of GET /v1/programmes/{pid}/hours?group_by=<by_name>: the groups
 // `keep` accepts (every group without it), their total and the position;
 // with `explain`, each group lists the sessions it sums.
@@ -62,6 +68,9 @@ nlohmann::json hours_answer(const ReadModels& rm, const std::string& programme_i
 nlohmann::json head_json(const Head& h);
 // The answer to a command: {"id", "events": [{position, stream, version, type, hash}]}.
 nlohmann::json outcome_json(const CommandOutcome& o);
+// text_of(outcome_json(o)), byte for byte, written without building the
+// JSON value: every command's answer is one.
+std::string outcome_text(const CommandOutcome& o);
 // Every read model as JSON, as `ledger replay` prints it: per programme its
 // rules and counts, mentees, applications, pairs, budget, hours and tours.
 nlohmann::json read_models_json(const ReadModels& rm, std::int32_t today);

@@ -16,6 +16,7 @@
 #include "ledger/decide.h"
 #include "ledger/writer.h"
 #include "server/service.h"
+#include "service_util.h"
 #include "util.h"
 
 using namespace pl;
@@ -237,20 +238,7 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
       }
       return got.get();
     };
-    json programme = {{"id", "p"},
-                      {"name", "P"},
-                      {"coordinator", "C"},
-                      {"hour_cap_minutes", 1920},
-                      {"fee_cap_cents", 310000},
-                      {"min_months", 6},
-                      {"max_months", 12},
-                      {"application_deadline", "2030-12-31T23:59:59Z"},
-                      {"cofunding_bp", 9000},
-                      {"mentee_countries", {"TN"}},
-                      {"mentor_countries", {"FR"}},
-                      {"knowledge_areas", {"strategy"}},
-                      {"expert_min_years", 5},
-                      {"max_tours_per_mentee", 2}};
+    json programme = test::small_programme_body();
     REQUIRE(call("POST", "/v1/programmes", programme).status == 201);
     auto mentee = [](const std::string& id) {
       return json{{"id", id},       {"name", "N"},     {"cluster_name", "C"},

@@ -1,9 +1,12 @@
 // The read models: incremental == rebuild == as-of, the invariants that make
-// the figures reconcile, checkpoints, and snapshots under concurrent writing.
+// the figures reconcile, checkpoints, snapshots under concurrent writing, and
+// a programme's as-of models against a replay of the whole log.
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -11,9 +14,12 @@
 #include "ledger/dates.h"
 #include "ledger/decide.h"
 #include "ledger/writer.h"
+#include "projections/asof.h"
 #include "projections/projector.h"
 #include "server/demo.h"
+#include "server/service.h"
 #include "server/views_json.h"
+#include "service_util.h"
 #include "util.h"
 
 using namespace pl;
@@ -43,7 +49,9 @@ struct Ledger {
     projector = std::move(p).value();
     WriterOptions wo;
     wo.clock = [this] { return now.fetch_add(37LL * 60 * 1000000); };
-    wo.on_commit = [this](const State&, std::size_t) { projector->notify(); };
+    // The envelopes are handed over as the service hands them, so every
+    // history below is folded from them and compared with a rebuild.
+    wo.on_commit = [this](const State&, Committed& c) { projector->notify(c.first, std::move(c.envelopes)); };
     auto w = Writer::start(*store, wo);
     REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
     writer = std::move(w).value();
@@ -53,7 +61,9 @@ struct Ledger {
     projector.reset();
     store.reset();
   }
-  bool run(AnyCommand c) { return writer->execute(make_command(std::move(c), {"tester", "coordinator"})).is_ok(); }
+  bool run(AnyCommand c, Actor actor = {"tester", "coordinator"}) {
+    return writer->execute(make_command(std::move(c), std::move(actor))).is_ok();
+  }
   // The published read models once they cover the head.
   std::shared_ptr<const ReadModels> settled() {
     REQUIRE(projector->wait_for(store->head().position, std::chrono::seconds(10)));
@@ -167,12 +177,17 @@ void check_invariants(const Store& store, const ReadModels& rm) {
 TEST_CASE("1,000 random histories: incremental == rebuild == as-of, and the invariants hold") {
   int histories = 1000;
   if (const char* n = std::getenv("LEDGER_HISTORIES")) histories = std::atoi(n);
-  std::uint64_t accepted = 0, refused = 0;
+  std::uint64_t accepted = 0, refused = 0, checkpoints = 0;
   std::array<std::uint64_t, 24> by_type{};
   for (int seed = 1; seed <= histories; ++seed) {
     CAPTURE(seed);
     test::TempDir dir;
-    Ledger l(dir.path(), ProjectorOptions{static_cast<std::uint64_t>(seed % 7 == 0 ? 25 : 0), kReadModelsVersion, {}});
+    // One in seven with checkpoints every 25 events, made on the
+    // projector's checkpoint thread while the commands go on.
+    Ledger l(
+        dir.path(),
+        ProjectorOptions{
+            static_cast<std::uint64_t>(seed % 7 == 0 ? 25 : 0), kReadModelsVersion, {}, std::chrono::milliseconds(0)});
     test::RandomHistory gen(static_cast<std::uint64_t>(seed));
     std::mt19937 rng(static_cast<unsigned>(seed));
     int commands = std::uniform_int_distribution<int>(40, 160)(rng);
@@ -201,6 +216,16 @@ TEST_CASE("1,000 random histories: incremental == rebuild == as-of, and the inva
     CHECK(middle_bytes == replayed(*l.store, AsOf{middle_position, 0, false}));
     CHECK(middle_bytes == replayed(*l.store, AsOf{0, middle_time, true}));
     check_invariants(*l.store, *live);
+    if (seed % 7 == 0) {
+      // A checkpoint made while the history ran is the models at its position.
+      std::string why;
+      auto saved = Projector::load_checkpoint(*l.store, kReadModelsVersion, &why);
+      REQUIRE(saved.is_ok());
+      if (saved->has_value()) {
+        ++checkpoints;
+        CHECK(bytes_of(**saved) == replayed(*l.store, AsOf{(*saved)->position(), 0, false}));
+      }
+    }
     for (std::size_t t = 1; t < by_type.size(); ++t) by_type[t] += live->core().count(static_cast<fb::Event>(t));
   }
   // Every kind of event occurred, corrections included.
@@ -212,8 +237,10 @@ TEST_CASE("1,000 random histories: incremental == rebuild == as-of, and the inva
                    << by_type[static_cast<std::size_t>(fb::Event::InvoiceCancelled)] << ", credit notes "
                    << by_type[static_cast<std::size_t>(fb::Event::CreditNoteIssued)] << ", terminations "
                    << by_type[static_cast<std::size_t>(fb::Event::PairTerminated)]);
-  MESSAGE(histories << " histories: " << accepted << " commands accepted, " << refused << " refused");
+  MESSAGE(histories << " histories: " << accepted << " commands accepted, " << refused << " refused; " << checkpoints
+                    << " checkpoints made while running");
   CHECK(accepted > 0);
+  if (histories >= 7) CHECK(checkpoints > 0);
   CHECK(refused > 0);
 }
 
@@ -497,4 +524,472 @@ TEST_CASE("session summaries and void reasons are kept in the read models, check
   REQUIRE_MESSAGE(loaded->has_value(), why);
   check(**loaded);
   CHECK(bytes_of(**loaded) == bytes_of(*rm));
+}
+
+namespace {
+// Every view of programme `pid` that an as-of read may ask, from `rm`, as one
+// JSON document: what the as-of models of that programme must answer alike.
+nlohmann::json programme_views(const ReadModels& rm, const std::string& pid, std::int32_t today) {
+  nlohmann::json all = read_models_json(rm, today), out;
+  for (auto& p : all["programmes"])
+    if (p["id"] == pid) out["programme"] = p;
+  out["position"] = all["position"];
+  out["recorded_at"] = all["recorded_at"];
+  out["budget"] = budget_answer(rm, pid, true);
+  for (const char* by : {"mentee", "mentor", "pair", "month", "topic", "mode", "format"})
+    out["hours"][by] = hours_answer(rm, pid, *parse_hours_by(by), by, {}, true);
+  const ProgrammeIndex* idx = State::find(rm.programmes(), pid);
+  if (!idx) return out;
+  for (auto& id : idx->pairs)
+    if (auto* p = State::find(rm.core().pairs(), id)) out["pairs"].push_back(pair_json(rm, *p, today, true, true));
+  for (auto& id : idx->mentees)
+    if (auto* m = State::find(rm.core().mentees(), id)) {
+      out["mentees"].push_back({mentee_json(rm, *m), caps_json(rm, *m), needs_json(rm, *m)});
+      for (auto& s : mentor_suggestions(rm, *m)) out["suggestions"].push_back({m->id, s.mentor->id, s.score});
+    }
+  for (auto& id : idx->invoices)
+    if (auto* inv = State::find(rm.core().invoices(), id)) out["invoices"].push_back(invoice_json(rm, *inv));
+  for (auto& s : idx->samples) out["samples"].push_back(sample_json(s));
+  for (auto& id : idx->findings)
+    if (auto* f = State::find(rm.findings(), id)) out["findings"].push_back(finding_json(rm, *f));
+  for (auto& g : evidence_gaps(rm, pid))
+    out["gaps"].push_back({g.step, g.kind, g.entity, g.entity_id, g.session_id, g.pair_id, g.mentee_id, g.position});
+  for (auto& e : late_entries(rm, pid, 30))
+    out["late"].push_back(
+        {e.type, e.entity, e.entity_id, e.pair_id, e.date, e.recorded_at_us, e.days_late, e.position});
+  Retention r = retention(rm, pid);
+  out["retention"] = {r.last_payment_date, r.retain_until, r.years};
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a programme's as-of models answer every view of it as a replay of the whole log does") {
+  int histories = 24;
+  std::uint64_t kept = 0, loaded = 0, compared = 0;
+  for (int seed = 1; seed <= histories; ++seed) {
+    CAPTURE(seed);
+    test::TempDir dir;
+    Ledger l(dir.path());
+    test::RandomHistory gen(static_cast<std::uint64_t>(seed) * 7919);
+    run_history(l, gen, 120 + seed % 5 * 40);
+    // Snapshots every few events, so that loads, folds on and drops all
+    // happen in histories this small.
+    AsOfModels asof(*l.store, AsOfOptions{5, 3, kReadModelsVersion, true});
+    std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
+    const std::uint64_t head = l.store->head().position;
+    for (int point = 0; point < 6; ++point) {
+      std::uint64_t at = point == 0 ? head : rng() % head + 1;
+      CAPTURE(at);
+      auto whole = replay<ReadModels>(*l.store, AsOf{at, 0, false});
+      REQUIRE(whole.is_ok());
+      std::int32_t today = day_of(whole->recorded_at_us());
+      for (auto& entry : whole->core().programmes()) {
+        const std::string& pid = entry.first;
+        CAPTURE(pid);
+        auto one = asof.at(pid, at);
+        REQUIRE_MESSAGE(one.is_ok(), one.status().to_string());
+        CHECK((*one)->position() == at);
+        CHECK(programme_views(**one, pid, today).dump() == programme_views(*whole, pid, today).dump());
+        ++compared;
+      }
+    }
+    // Each programme keeps at most max_per_programme + 1 snapshots.
+    auto list = l.store->snapshot_list();
+    REQUIRE(list.is_ok());
+    std::map<std::string, int> per;
+    for (auto& e : *list) ++per[e.programme];
+    for (auto& [pid, n] : per) CHECK(n <= 4);
+    kept += asof.stats().snapshots_written;
+    loaded += asof.stats().snapshots_loaded;
+  }
+  MESSAGE(compared << " programme views compared; " << kept << " snapshots kept, " << loaded << " loaded");
+  CHECK(kept > 0);
+  CHECK(loaded > 0);
+}
+
+TEST_CASE("a programme's budget timeline gives the budget of the models at every position, and grows with the log") {
+  std::uint64_t compared = 0, records = 0;
+  int verified = 0, corrected = 0;
+  for (int seed = 1; seed <= 16; ++seed) {
+    CAPTURE(seed);
+    test::TempDir dir;
+    Ledger l(dir.path());
+    test::RandomHistory gen(static_cast<std::uint64_t>(seed) * 104729);
+    run_history(l, gen, 100 + seed % 4 * 30);
+    // Timelines made at this point; the rest of the history extends them
+    // when an answer asks past where they stop.
+    AsOfModels asof(*l.store, AsOfOptions{5, 3, kReadModelsVersion, true});
+    auto programmes = l.store->programme_sizes();
+    REQUIRE(programmes.is_ok());
+    for (auto& [pid, n] : *programmes) REQUIRE(asof.prepare_one(pid).is_ok());
+    // The control of spending, which the random histories do not reach:
+    // verifications (some with a deduction), findings and their corrections,
+    // a credit note that makes a verification stale, and a verification again.
+    int k_inv = 0;
+    for (auto& [iid, inv] : l.settled()->core().invoices()) {
+      if (inv.cancelled || inv.net_invoiced_cents() < 1000) continue;
+      const std::string pid = l.settled()->core().pairs().at(inv.pair_id).programme_id;
+      const std::string k = std::to_string(++k_inv);
+      const std::int64_t deducted = k_inv % 2 ? 500 : 0;
+      verified += l.run(VerifyExpenditure{iid, inv.net_invoiced_cents() - deducted, deducted,
+                                          deducted ? "ineligible_cost" : "", "checked", ""},
+                        {"carla", "controller"});
+      if (k_inv % 3 == 0 && l.run(RecordFinding{pid, "f" + k, "controller", iid, {1}, "calculation", 200, "a sum"},
+                                  {"fiona", "controller"}))
+        corrected += l.run(ApplyCorrection{"f" + k, "c" + k, 200, "recovered"}, {"carla", "controller"});
+      if (k_inv % 4 == 0 && l.run(IssueCreditNote{iid, "cn-v" + k, 300, "discount"})) {
+        auto now = l.settled()->core().invoices().at(iid);
+        l.run(VerifyExpenditure{iid, now.net_invoiced_cents(), 0, "", "again", ""}, {"carla", "controller"});
+      }
+      if (k_inv == 12) break;
+    }
+    run_history(l, gen, 100);
+    const std::uint64_t head = l.store->head().position;
+    // Extended to the head by the first answer past their end (here, outside
+    // the scan below: a fold may keep snapshots, which the store does not
+    // write from inside its own scan).
+    for (auto& [pid, n] : *programmes) REQUIRE(asof.budget_at(pid, head).is_ok());
+    // Programmes opened since: their timelines made now.
+    auto all = l.store->programme_sizes();
+    REQUIRE(all.is_ok());
+    for (auto& [pid, n] : *all) REQUIRE(asof.prepare_one(pid).is_ok());
+    // The whole log folded event by event: at each position, each
+    // programme's budget and months from the models against the timeline
+    // (asked outside the store's scan, which holds the store's read lock:
+    // an answer takes the as-of lock, and the as-of lock is taken before
+    // the store's, never after).
+    ReadModels rm;
+    for (std::uint64_t pos = 1; pos <= head; ++pos) {
+      Status st = l.store->scan(pos, pos, [&](const EventView& e) {
+        rm.apply(e);
+        return Status::ok();
+      });
+      REQUIRE_MESSAGE(st.is_ok(), st.to_string());
+      for (auto& entry : rm.core().programmes()) {
+        const std::string& pid = entry.first;
+        auto a = asof.budget_at(pid, pos);
+        REQUIRE_MESSAGE(a.is_ok(), a.status().to_string());
+        REQUIRE(a->has_value());
+        CHECK((*a)->known);
+        std::string months_models, months_timeline;
+        for (auto& m : net_invoiced_by_month(rm, pid))
+          months_models += m.month + "=" + std::to_string(m.net_invoiced_cents) + ";";
+        for (auto& m : (*a)->months) months_timeline += m.month + "=" + std::to_string(m.net_invoiced_cents) + ";";
+        CAPTURE(pid);
+        CAPTURE(pos);
+        CHECK(budget_json((*a)->budget, false).dump() == budget_json(budget(rm, pid, false), false).dump());
+        CHECK(months_timeline == months_models);
+        // The answer's text, written directly, is the JSON library's.
+        CHECK(budget_text((*a)->budget, (*a)->months, pos) ==
+              text_of(budget_answer(budget(rm, pid, false), net_invoiced_by_month(rm, pid), pos)));
+        ++compared;
+      }
+    }
+    // Before the programme opened: no budget.
+    for (auto& [pid, n] : *programmes) {
+      auto a = asof.budget_at(pid, 0);
+      REQUIRE(a.is_ok());
+      CHECK_FALSE((*a)->known);
+    }
+    // A programme without a timeline: the models answer.
+    auto none = asof.budget_at("no-such-programme", head);
+    REQUIRE(none.is_ok());
+    CHECK_FALSE(none->has_value());
+    records += asof.stats().timeline_records;
+  }
+  MESSAGE(compared << " budgets compared; " << records << " timeline records; " << verified << " verifications, "
+                   << corrected << " corrections");
+  CHECK(records > 0);
+  CHECK(verified > 0);
+  CHECK(corrected > 0);
+}
+
+TEST_CASE("as-of snapshots: one that does not match the store or the code is not used") {
+  test::TempDir dir;
+  Ledger l(dir.path());
+  test::RandomHistory gen(4242);
+  run_history(l, gen, 200);
+  const std::uint64_t head = l.store->head().position;
+  auto sizes = l.store->programme_sizes();
+  REQUIRE(sizes.is_ok());
+  REQUIRE(!sizes->empty());
+  std::string pid = sizes->front().first;
+  auto expected = [&](std::uint64_t at) {
+    auto whole = replay<ReadModels>(*l.store, AsOf{at, 0, false});
+    REQUIRE(whole.is_ok());
+    return programme_views(*whole, pid, day_of(whole->recorded_at_us())).dump();
+  };
+  auto answer = [&](AsOfModels& a, std::uint64_t at) {
+    auto one = a.at(pid, at);
+    REQUIRE_MESSAGE(one.is_ok(), one.status().to_string());
+    return programme_views(**one, pid, day_of((*one)->recorded_at_us())).dump();
+  };
+  {
+    AsOfModels a(*l.store, AsOfOptions{4, 100, kReadModelsVersion, true});
+    CHECK(answer(a, head) == expected(head));
+    CHECK(a.stats().snapshots_written > 0);
+  }
+  auto list = l.store->snapshot_list(pid);
+  REQUIRE(list.is_ok());
+  REQUIRE(list->size() >= 2);
+  auto last = list->back();
+
+  SUBCASE("another code version") {
+    AsOfModels a(*l.store, AsOfOptions{4, 100, kReadModelsVersion + 1, false});
+    CHECK(answer(a, head) == expected(head));
+    CHECK(a.stats().snapshots_loaded == 0);
+    CHECK(a.stats().snapshots_ignored == list->size());
+  }
+  SUBCASE("a changed byte in the models, or a snapshot put under another event") {
+    auto value = l.store->get_snapshot(pid, last.position);
+    REQUIRE(value.is_ok());
+    REQUIRE(value->has_value());
+    std::string bad = **value;
+    bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 0x5a);
+    bad.push_back('x');  // and a byte too many: it no longer decodes whole
+    REQUIRE(l.store->put_snapshot(pid, last.position, last.count, bad).is_ok());
+    // The first snapshot's models filed under the one before the last: the
+    // position and hash they record are not those of the event there.
+    REQUIRE(list->size() >= 3);
+    auto first = l.store->get_snapshot(pid, list->front().position);
+    REQUIRE(first.is_ok());
+    const auto& other = (*list)[list->size() - 2];
+    REQUIRE(l.store->put_snapshot(pid, other.position, other.count, **first).is_ok());
+    AsOfModels a(*l.store, AsOfOptions{4, 100, kReadModelsVersion, false});
+    CHECK(answer(a, head) == expected(head));
+    CHECK(answer(a, last.position) == expected(last.position));
+    CHECK(a.stats().snapshots_ignored >= 2);
+  }
+}
+
+TEST_CASE("a command is answered once it is durable and the read models cover it: clients read their writes") {
+  using nlohmann::json;
+  test::TempDir dir;
+  std::string tokens = dir.sub("tokens.json");
+  auto token = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
+  REQUIRE(token.is_ok());
+  ServiceOptions so;
+  so.data_dir = dir.sub("data");
+  so.tokens_file = tokens;
+  so.sync = false;
+  auto opened = Service::open(so);
+  REQUIRE_MESSAGE(opened.is_ok(), opened.status().to_string());
+  Service& service = **opened;
+  std::mutex mu;
+  std::vector<std::string> problems;
+  // Calls the service; `at_answer` runs where the answer is given, before
+  // anything else can happen on the caller's side.
+  auto call = [&](const std::string& method, const std::string& target, const json& body) {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    req.authorization = "Bearer " + *token;
+    if (!body.is_null()) req.body = body.dump();
+    auto answer = std::make_shared<std::promise<HttpResponse>>();
+    auto got = answer->get_future();
+    service.handle(std::move(req), [&, answer](HttpResponse r) {
+      if (r.status == 201) {
+        // The events it answers for: committed (the head covers them) and in
+        // the read models readers get from now on.
+        std::uint64_t last = 0;
+        json outcome = json::parse(r.body);  // kept: the loop below reads inside it
+        for (auto& e : outcome["events"]) last = std::max(last, e["position"].get<std::uint64_t>());
+        std::lock_guard lock(mu);
+        if (service.store().head().position < last) problems.push_back("answered before the commit: " + r.body);
+        if (service.published_position() < last) problems.push_back("answered before the read models: " + r.body);
+      }
+      answer->set_value(std::move(r));
+    });
+    // (Called on several threads: a missing answer is counted, not thrown.)
+    if (got.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      HttpResponse none;
+      none.status = 0;
+      return none;
+    }
+    return got.get();
+  };
+  json programme = test::small_programme_body();
+  REQUIRE(call("POST", "/v1/programmes", programme).status == 201);
+  // Several clients at once, so that commands share commits: each reads what
+  // it wrote right after the answer, through the published read models.
+  constexpr int kClients = 8, kEach = 40;
+  std::atomic<int> unread{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string id = "m" + std::to_string(t) + "-" + std::to_string(i);
+        json mentee = {{"id", id},       {"name", "N"},     {"cluster_name", "C"},
+                       {"sectors", "s"}, {"country", "TN"}, {"website", "w"}};
+        HttpResponse w = call("POST", "/v1/programmes/p/mentees", mentee);
+        if (w.status != 201 || json::parse(w.body)["id"] != id) {
+          ++unread;
+          continue;
+        }
+        if (call("GET", "/v1/mentees/" + id, nullptr).status != 200) ++unread;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  CHECK(unread.load() == 0);
+  for (auto& p : problems) FAIL_CHECK(p);
+  CHECK(service.store().head().position == 1 + kClients * kEach);
+  // What the read models folded from the handed envelopes is what a rebuild
+  // from the store makes (the checkpoint saved at the stop is the models).
+  service.stop();
+  std::string why;
+  auto saved = Projector::load_checkpoint(service.store(), kReadModelsVersion, &why);
+  REQUIRE(saved.is_ok());
+  REQUIRE_MESSAGE(saved->has_value(), why);
+  CHECK((*saved)->position() == service.store().head().position);
+  CHECK(bytes_of(**saved) == replayed(service.store()));
+}
+
+TEST_CASE("the budget as of a point, over HTTP: the programme's timeline answers as its models do") {
+  using nlohmann::json;
+  test::TempDir dir;
+  std::string tokens = dir.sub("tokens.json");
+  auto coord = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
+  auto finance = Tokens::add(tokens, Principal{"fin", "finance", ""});
+  REQUIRE(coord.is_ok());
+  REQUIRE(finance.is_ok());
+  ServiceOptions so;
+  so.data_dir = dir.sub("data");
+  so.tokens_file = tokens;
+  so.sync = false;
+  so.asof = AsOfOptions{4, 3, kReadModelsVersion, true};  // timelines for programmes of 4 events and more
+  auto opened = Service::open(so);
+  REQUIRE_MESSAGE(opened.is_ok(), opened.status().to_string());
+  Service& service = **opened;
+  auto call = [&](const std::string& method, const std::string& target, const json& body, const std::string& token) {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    req.authorization = "Bearer " + token;
+    if (!body.is_null()) req.body = body.dump();
+    auto answer = std::make_shared<std::promise<HttpResponse>>();
+    auto got = answer->get_future();
+    service.handle(std::move(req), [answer](HttpResponse r) { answer->set_value(std::move(r)); });
+    REQUIRE(got.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    return got.get();
+  };
+  auto post = [&](const std::string& target, const json& body, const std::string& token) {
+    HttpResponse r = call("POST", target, body, token);
+    CHECK_MESSAGE(r.status == 201, target << ": " << r.body);
+  };
+  post("/v1/programmes", test::small_programme_body(), *coord);
+  for (int i = 1; i <= 3; ++i) {
+    std::string k = std::to_string(i);
+    post("/v1/programmes/p/mentees",
+         {{"id", "m" + k},
+          {"name", "N"},
+          {"cluster_name", "Cluster " + k},
+          {"sectors", "s"},
+          {"country", "TN"},
+          {"website", "w"}},
+         *coord);
+    post("/v1/programmes/p/applications",
+         {{"id", "a" + k},
+          {"applicant_name", "Expert " + k},
+          {"organisation", "O"},
+          {"email", "e@example.org"},
+          {"country", "FR"},
+          {"profile", "cluster_manager"},
+          {"years_experience", 8},
+          {"knowledge_areas", {"strategy"}},
+          {"quotation_cents", 300000}},
+         *coord);
+    post("/v1/applications/a" + k + "/accept", {{"mentor_id", "e" + k}}, *coord);
+    post("/v1/programmes/p/pairs",
+         {{"id", "p" + k},
+          {"mentor_id", "e" + k},
+          {"mentee_id", "m" + k},
+          {"start_date", "2026-01-01"},
+          {"end_date", "2026-12-31"},
+          {"agreed_fee_cents", 300000},
+          {"topics", {"strategy"}}},
+         *coord);
+    post("/v1/pairs/p" + k + "/invoices",
+         {{"id", "i" + k},
+          {"number", "INV-" + k},
+          {"issue_date", "2026-0" + k + "-01"},
+          {"net_cents", 100000 * i},
+          {"vat_cents", 20000}},
+         *finance);
+    if (i < 3)
+      post("/v1/invoices/i" + k + "/payments", {{"paid_date", "2026-05-20"}, {"amount_cents", 50000}}, *finance);
+  }
+  post("/v1/invoices/i2/credit-notes", {{"id", "cn1"}, {"amount_cents", 10000}, {"reason", "discount"}}, *finance);
+  post("/v1/invoices/i3/cancel", {{"reason", "wrong amount"}}, *finance);
+  const std::uint64_t head = service.store().head().position;
+  REQUIRE(head > 16);
+  // Each point asked twice: the first answer may come from the models (and
+  // keep the programme's first snapshot), the second from its timeline.
+  for (std::uint64_t at = 1; at <= head; ++at) {
+    CAPTURE(at);
+    auto whole = replay<ReadModels>(service.store(), AsOf{at, 0, false});
+    REQUIRE(whole.is_ok());
+    for (int twice = 0; twice < 2; ++twice) {
+      HttpResponse r = call("GET", "/v1/programmes/p/budget?at=" + std::to_string(at), nullptr, *coord);
+      REQUIRE(r.status == 200);
+      CHECK(json::parse(r.body) == budget_answer(*whole, "p", false));
+    }
+  }
+  // An unknown programme is still not found, as of any point.
+  CHECK(call("GET", "/v1/programmes/nope/budget?at=3", nullptr, *coord).status == 404);
+  service.stop();
+}
+
+TEST_CASE("a budget's answer text is the JSON of its answer, whatever its strings and figures") {
+  Budget b;
+  b.fee_cap_cents = 310000;
+  b.cofunding_bp = 9000;
+  auto line = [](std::string key, std::string name, std::string country, std::int64_t base) {
+    BudgetLine l;
+    l.key = std::move(key);
+    l.name = std::move(name);
+    l.country = std::move(country);
+    l.f = Figures{base, base * 2, base / 3, -base, 7, 8, 9, 10, 11, 12, 13};
+    l.eu_share_cents = base * 9 / 10;
+    l.certified_eu_share_cents = -5;
+    return l;
+  };
+  for (std::string odd : {std::string("plain"), std::string("quote\"back\\slash"), std::string("line\nfeed\x01\x7f"),
+                          std::string("caf\xc3\xa9"), std::string("bad\xff utf-8"), std::string()}) {
+    CAPTURE(odd);
+    b.mentees = {line("m-" + odd, odd, "TN", 123456), line("m2", "", odd, -1)};
+    b.mentors = {line("e-" + odd, odd, "FR", 99)};
+    b.countries = {line(odd, "", odd, 5)};
+    b.totals = Figures{1, -2, 3, -4, 5, -6, 7, -8, 9, -10, std::numeric_limits<std::int64_t>::max()};
+    b.eu_share_cents = 42;
+    b.own_share_cents = -42;
+    b.mentee_eu_share_sum_cents = 41;
+    b.rounding_difference_cents = 1;
+    for (bool vat : {false, true}) {
+      b.vat_eligible = vat;
+      std::vector<MonthFigure> months{{"2026-01", 100}, {odd, -3}};
+      CHECK(budget_text(b, months, 77) == text_of(budget_answer(b, months, 77)));
+      CHECK(budget_text(b, {}, 0) == text_of(budget_answer(b, {}, 0)));
+    }
+  }
+  CHECK(budget_text(Budget{}, {}, 3) == text_of(budget_answer(Budget{}, {}, 3)));
+}
+
+TEST_CASE("a command's answer text is the JSON of its outcome, whatever its strings") {
+  CommandOutcome o;
+  o.id = "s1";
+  CHECK(outcome_text(o) == text_of(outcome_json(o)));
+  for (std::string odd : {std::string("pair-p1"), std::string("quote\"back\\slash"), std::string("line\nfeed\x01\x7f"),
+                          std::string("caf\xc3\xa9"), std::string("bad\xff utf-8"), std::string()}) {
+    CAPTURE(odd);
+    o.id = odd;
+    EventRef e;
+    e.position = 18446744073709551615ULL;
+    e.stream = odd;
+    e.version = 3;
+    e.type = fb::Event::SessionLogged;
+    e.hash[0] = 0xab;
+    o.events.push_back(e);
+    CHECK(outcome_text(o) == text_of(outcome_json(o)));
+  }
 }

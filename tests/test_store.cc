@@ -132,6 +132,42 @@ TEST_CASE("expected stream version: a conflict adds nothing; rollback drops a pa
   CHECK(store->verify().ok);
 }
 
+// A batch's WriteBatch is reused by the next batch of the thread (its buffer
+// kept): nothing of a batch dropped without a commit, nor of a committed one,
+// reaches the next, and a savepoint does not outlive its batch.
+TEST_CASE("a batch dropped without a commit leaves nothing to the next one") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  fill(*store, 2);
+  {
+    Batch dropped = store->begin(1);
+    REQUIRE(dropped.add("pair-0", std::nullopt, fb::Event::SessionLogged, test::small_payload(7), meta_for(7)).is_ok());
+    dropped.mark();
+    REQUIRE(dropped.add("pair-1", std::nullopt, fb::Event::SessionLogged, test::small_payload(8), meta_for(8)).is_ok());
+  }
+  Batch b = store->begin(1);
+  REQUIRE(b.add("pair-2", std::nullopt, fb::Event::SessionLogged, test::small_payload(9), meta_for(9)).is_ok());
+  b.rollback();  // no mark in this batch: does nothing
+  CHECK(b.size() == 1);
+  REQUIRE(store->commit(b).is_ok());
+  CHECK(store->head().position == 3);
+  CHECK(store->stream_version("pair-0").value() == 1);
+  CHECK(store->stream_version("pair-1").value() == 1);
+  CHECK(store->stream_version("pair-2").value() == 1);
+  auto third = store->read_one(3);
+  REQUIRE(third.is_ok());
+  CHECK(third->view().stream() == "pair-2");
+  CHECK_FALSE(store->read_one(4).is_ok());
+  // The next batch after a commit starts empty too.
+  Batch next = store->begin(1);
+  REQUIRE(next.add("pair-0", 1, fb::Event::SessionLogged, test::small_payload(10), meta_for(10)).is_ok());
+  REQUIRE(store->commit(next).is_ok());
+  CHECK(store->head().position == 4);
+  auto rep = store->verify();
+  CHECK_MESSAGE(rep.ok, rep.detail);
+  CHECK(rep.checked == 4);
+}
+
 TEST_CASE("idempotency records survive and decode") {
   TempDir dir;
   auto store = open_store(dir.path());
@@ -337,6 +373,100 @@ TEST_CASE("verify names the first bad position for each kind of tampering") {
   }
 }
 
+// A pipelined scan checks links and positions on its reader thread and
+// rehashes in blocks on whichever thread claims them first: over many chunks
+// (here about 15: the queue fills, and the reader rehashes ahead), the first
+// bad event is still the one reported, after exactly the events before it.
+TEST_CASE("a pipelined scan over many chunks reports the first bad event, after every event before it") {
+  TempDir dir;
+  constexpr int kEvents = 30'000;
+  auto fresh = [&](const std::string& name) {
+    auto store = open_store(dir.sub(name));
+    for (int c = 0; c < kEvents / 1000; ++c) {
+      Batch b = store->begin(1'600'000'000'000'000 + c);
+      for (int i = c * 1000; i < (c + 1) * 1000; ++i)
+        REQUIRE(b.add("pair-" + std::to_string(i % 3), std::nullopt, fb::Event::SessionLogged, test::small_payload(i),
+                      meta_for(i))
+                    .is_ok());
+      REQUIRE(store->commit(b).is_ok());
+    }
+    return store;
+  };
+  // Counts the events seen and checks that they come in order.
+  std::uint64_t seen = 0, last = 0;
+  bool in_order = true;
+  auto count = [&](const EventView& e) {
+    in_order = in_order && e.position() == last + 1;
+    last = e.position();
+    ++seen;
+    return Status::ok();
+  };
+  auto reset = [&](std::uint64_t from) {
+    seen = 0;
+    last = from - 1;
+    in_order = true;
+  };
+  auto flip_payload = [&](Store& store, std::uint64_t pos) {
+    std::string v = raw_get(store, pos);
+    auto at = v.find("Reviewed");
+    REQUIRE(at != std::string::npos);
+    v[at] = 'r';
+    raw_put(store, pos, v);
+  };
+
+  SUBCASE("a clean log, whole and from the middle") {
+    auto store = fresh("clean");
+    reset(1);
+    CHECK(store->scan_pipelined(1, 0, count).is_ok());
+    CHECK(seen == kEvents);
+    CHECK(in_order);
+    reset(12'345);
+    CHECK(store->scan_pipelined(12'345, 20'000, count).is_ok());
+    CHECK(seen == 20'000 - 12'345 + 1);
+    CHECK(in_order);
+  }
+  SUBCASE("one flipped byte deep in the log") {
+    auto store = fresh("flip");
+    flip_payload(*store, 17'321);
+    reset(1);
+    Status st = store->scan_pipelined(1, 0, count);
+    CHECK(st.kind() == Kind::corruption);
+    CHECK(st.message().find("position 17321") != std::string::npos);
+    CHECK(seen == 17'320);
+    CHECK(in_order);
+  }
+  SUBCASE("a bad hash before a gap: the earlier one is reported") {
+    // The reader finds the broken link at 20,001 first; the rehash of 9,000
+    // comes before it in the order of the log.
+    auto store = fresh("both");
+    flip_payload(*store, 9'000);
+    REQUIRE(store->raw_db()->Delete(rocksdb::WriteOptions(), store->cf_events(), position_key(20'000)).ok());
+    reset(1);
+    Status st = store->scan_pipelined(1, 0, count);
+    CHECK(st.kind() == Kind::corruption);
+    CHECK(st.message().find("position 9000") != std::string::npos);
+    CHECK(seen == 8'999);
+    CHECK(in_order);
+    // Past the bad hash, the gap is what stops the scan.
+    reset(9'001);
+    st = store->scan_pipelined(9'001, 0, count);
+    CHECK(st.kind() == Kind::corruption);
+    CHECK(st.message().find("position 20001") != std::string::npos);
+    CHECK(seen == 20'000 - 9'001);
+  }
+  SUBCASE("the caller stops early while the reader is ahead") {
+    auto store = fresh("stop");
+    reset(1);
+    Status st = store->scan_pipelined(1, 0, [&](const EventView& e) {
+      if (e.position() == 4'321) return Status::invalid("enough");
+      return count(e);
+    });
+    CHECK(st.kind() == Kind::invalid_argument);
+    CHECK(seen == 4'320);
+    CHECK(in_order);
+  }
+}
+
 TEST_CASE("verify while events are being written sees one consistent point") {
   TempDir dir;
   auto store = open_store(dir.path());
@@ -485,4 +615,99 @@ TEST_CASE("a store from before the tree gets it back-filled at its first open; v
   CHECK(rep.problem == VerifyProblem::tree_mismatch);
   CHECK(rep.first_bad_position == 32);  // leaves 16..31 (positions 17..32) make node (4, 1)
   CHECK(rep.detail.find("node (level 4, index 1)") != std::string::npos);
+}
+
+TEST_CASE("the programme index: written with the events, back-filled for a store from before it, checked on read") {
+  TempDir dir;
+  // Events of two programmes, mixed; the third of every four has none.
+  auto fill_two = [](Store& store, int from, int n) {
+    for (int i = from; i < from + n; ++i) {
+      Batch b = store.begin(1'600'000'000'000'000 + i);
+      EventMeta m = meta_for(i);
+      m.programme_id = i % 4 == 3 ? "" : i % 2 ? "prog-b" : "prog-a";
+      REQUIRE(b.add("pair-" + std::to_string(i % 3), std::nullopt, fb::Event::SessionLogged, test::small_payload(i), m)
+                  .is_ok());
+      REQUIRE(store.commit(b).is_ok());
+    }
+  };
+  auto positions = [](Store& store, const std::string& pid, std::uint64_t from = 1, std::uint64_t to = 0) {
+    std::vector<std::uint64_t> out;
+    Status st = store.scan_programme(pid, from, to, [&](const EventView& e) {
+      CHECK(e.programme_id() == pid);
+      out.push_back(e.position());
+      return Status::ok();
+    });
+    REQUIRE_MESSAGE(st.is_ok(), st.to_string());
+    return out;
+  };
+  auto expected = [](const std::string& pid, int n) {
+    std::vector<std::uint64_t> out;
+    for (int i = 0; i < n; ++i)
+      if (i % 4 != 3 && (i % 2 ? "prog-b" : "prog-a") == pid) out.push_back(static_cast<std::uint64_t>(i) + 1);
+    return out;
+  };
+  {
+    auto store = open_store(dir.path());
+    fill_two(*store, 0, 40);
+    CHECK(positions(*store, "prog-a") == expected("prog-a", 40));
+    CHECK(positions(*store, "prog-b") == expected("prog-b", 40));
+    CHECK(positions(*store, "prog-b", 10, 20) == std::vector<std::uint64_t>{10, 14, 18});
+    CHECK(positions(*store, "prog-c").empty());
+    auto sizes = store->programme_sizes().value();
+    REQUIRE(sizes.size() == 2);
+    CHECK(sizes[0] == std::pair<std::string, std::uint64_t>{"prog-a", 20});
+    CHECK(sizes[1] == std::pair<std::string, std::uint64_t>{"prog-b", 10});
+    // Recording times: event i was recorded at base + i.
+    CHECK(store->position_at(1'600'000'000'000'000 - 1).value() == 0);
+    CHECK(store->position_at(1'600'000'000'000'000 + 9).value() == 10);
+    CHECK(store->position_at(1'700'000'000'000'000).value() == 40);
+    // What a store written before the index looks like: no entries, no size.
+    rocksdb::WriteBatch wb;
+    wb.DeleteRange(store->cf_programmes(), std::string(1, '\0'), std::string(1, '\x7f'));
+    wb.Delete(store->cf_meta(), "programme_index_size");
+    REQUIRE(store->raw_db()->Write(rocksdb::WriteOptions(), &wb).ok());
+  }
+  {
+    // Read-only, the index is not back-filled: a read through it is refused.
+    StoreOptions ro;
+    ro.read_only = true;
+    auto store = Store::open(dir.path(), ro).value();
+    Status st = store->scan_programme("prog-a", 1, 0, [](const EventView&) { return Status::ok(); });
+    CHECK_MESSAGE(st.is(Kind::unavailable), st.to_string());
+  }
+  auto store = open_store(dir.path());
+  CHECK(positions(*store, "prog-a") == expected("prog-a", 40));
+  CHECK(store->verify().ok);
+  fill_two(*store, 40, 8);
+  CHECK(store->verify().ok);
+  CHECK(positions(*store, "prog-a") == expected("prog-a", 48));
+  CHECK(positions(*store, "prog-b") == expected("prog-b", 48));
+
+  // An event's entry missing: verify names it.
+  REQUIRE(store->raw_db()->Delete(rocksdb::WriteOptions(), store->cf_programmes(), programme_key("prog-b", 14)).ok());
+  auto rep = store->verify();
+  CHECK_FALSE(rep.ok);
+  CHECK(rep.problem == VerifyProblem::index_mismatch);
+  CHECK(rep.first_bad_position == 14);
+  REQUIRE(store->raw_db()->Put(rocksdb::WriteOptions(), store->cf_programmes(), programme_key("prog-b", 14), "").ok());
+  CHECK(store->verify().ok);
+
+  // An entry that names an event of another programme, or no event.
+  REQUIRE(store->raw_db()->Put(rocksdb::WriteOptions(), store->cf_programmes(), programme_key("prog-a", 2), "").ok());
+  Status st = store->scan_programme("prog-a", 1, 0, [](const EventView&) { return Status::ok(); });
+  CHECK(st.is(Kind::corruption));
+  CHECK(st.message().find("position 2") != std::string::npos);
+  CHECK_FALSE(store->verify().ok);
+  REQUIRE(store->raw_db()->Delete(rocksdb::WriteOptions(), store->cf_programmes(), programme_key("prog-a", 2)).ok());
+  REQUIRE(store->raw_db()->Put(rocksdb::WriteOptions(), store->cf_programmes(), programme_key("prog-a", 99), "").ok());
+  st = store->scan_programme("prog-a", 1, 0, [](const EventView&) { return Status::ok(); });
+  CHECK(st.is(Kind::corruption));
+  CHECK(st.message().find("position 99") != std::string::npos);
+  // A changed event is found as every read finds it.
+  REQUIRE(store->raw_db()->Delete(rocksdb::WriteOptions(), store->cf_programmes(), programme_key("prog-a", 99)).ok());
+  std::string v = raw_get(*store, 5);
+  v[v.size() / 2] = static_cast<char>(v[v.size() / 2] ^ 1);
+  raw_put(*store, 5, v);
+  st = store->scan_programme("prog-a", 1, 0, [](const EventView&) { return Status::ok(); });
+  CHECK(st.is(Kind::corruption));
 }

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -267,4 +270,62 @@ TEST_CASE("concurrency: 8 threads x 10,000 commands, each present exactly once, 
   CHECK(w->stats().commits < static_cast<std::uint64_t>(kThreads * kEach));  // grouping happened
   auto rep = store->verify();
   CHECK_MESSAGE(rep.ok, rep.detail);
+}
+
+TEST_CASE("answer_inline: each answer on the writer's thread, after its commit is durable and handed to on_commit") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  std::mutex mu;
+  std::map<std::uint64_t, std::string> handed;  // position -> envelope, as on_commit got it
+  std::set<std::thread::id> commit_threads, answer_threads;
+  std::vector<std::string> problems;
+  WriterOptions o;
+  o.answer_inline = true;
+  o.on_commit = [&](const State& st, Committed& c) {
+    std::lock_guard lock(mu);
+    commit_threads.insert(std::this_thread::get_id());
+    if (c.envelopes.size() != c.count) problems.push_back("a commit without its envelopes");
+    if (c.first + c.count - 1 != st.position()) problems.push_back("envelopes not ending at the state's position");
+    for (std::size_t k = 0; k < c.envelopes.size(); ++k) handed[c.first + k] = std::move(c.envelopes[k]);
+  };
+  auto w = start(*store, o);
+  constexpr int kThreads = 4, kEach = 500;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::promise<void> p;
+        w->submit(one_event("pair-" + std::to_string(t), t * kEach + i), [&](Result<CommandOutcome> r) {
+          std::lock_guard lock(mu);
+          answer_threads.insert(std::this_thread::get_id());
+          if (!r) {
+            problems.push_back("refused: " + r.status().to_string());
+          } else {
+            std::uint64_t pos = r->events.at(0).position;
+            // Durable before answered, and handed on before answered.
+            if (store->head().position < pos) problems.push_back("answered before its commit");
+            if (!handed.count(pos)) problems.push_back("answered before on_commit had it");
+          }
+          ++answered;
+          p.set_value();
+        });
+        p.get_future().wait();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  w->stop();
+  CHECK(answered == kThreads * kEach);
+  for (auto& p : problems) FAIL_CHECK(p);
+  // One thread commits and answers: the writer's.
+  CHECK(commit_threads.size() == 1);
+  CHECK(answer_threads == commit_threads);
+  // What on_commit was handed is, byte for byte, what the store holds.
+  REQUIRE(handed.size() == kThreads * kEach);
+  for (auto& [pos, bytes] : handed) {
+    auto ev = store->read_one(pos);
+    REQUIRE(ev.is_ok());
+    CHECK(ev->bytes() == bytes);
+  }
 }

@@ -3,6 +3,8 @@
 local programmes = tonumber(os.getenv("PROGRAMMES") or "10")
 local mentees = tonumber(os.getenv("MENTEES") or "100")
 local token = os.getenv("TOKEN")
+-- Distinct per run against one server (RUN), so that session ids never repeat.
+local run = os.getenv("RUN") or "0"
 local threads = {}
 local counter = 0
 
@@ -22,8 +24,8 @@ function request()
   local m = math.floor(n / programmes) % mentees
   local path = string.format("/v1/pairs/prog-%d-p%d/sessions", p, m)
   local body = string.format(
-    '{"id":"w%d-%d","date":"2026-03-10","minutes":1,"mode":"remote","format":"bilateral","topics":[],"summary":"wrk"}',
-    tid, counter)
+    '{"id":"w%s-%d-%d","date":"2026-03-10","minutes":1,"mode":"remote","format":"bilateral","topics":[],"summary":"wrk"}',
+    run, tid, counter)
   return wrk.format("POST", path, {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
 end
 

@@ -1,0 +1,192 @@
+#include "projections/budget_timeline.h"
+
+#include <algorithm>
+#include <map>
+
+namespace pl {
+
+namespace {
+
+template <class T>
+const T* find(const State::Map<T>& m, std::string_view id) {
+  return State::find(m, id);
+}
+
+// The last element of a position-ordered list at or before `position`.
+template <class V, class Pos>
+auto last_at(const V& list, std::uint64_t position, Pos pos) -> decltype(&list.front()) {
+  auto it = std::upper_bound(list.begin(), list.end(), position,
+                             [&](std::uint64_t p, const auto& item) { return p < pos(item); });
+  return it == list.begin() ? nullptr : &*std::prev(it);
+}
+
+}  // namespace
+
+void BudgetTimeline::update_party(std::vector<Party>& list, std::unordered_map<std::string, std::int32_t>& index,
+                                  const std::string& id, std::uint64_t position, bool known, const std::string& name,
+                                  const std::string& country) {
+  auto it = index.find(id);
+  if (it == index.end()) return;
+  Party& p = list[static_cast<std::size_t>(it->second)];
+  const Party::Version& v = p.versions.back();
+  if (v.known == known && v.name == name && v.country == country) return;
+  p.versions.push_back({position, known, name, country});
+}
+
+void BudgetTimeline::update_pair(const ReadModels& rm, const std::string& id, std::uint64_t position) {
+  const PairState* pr = find(rm.core().pairs(), id);
+  if (!pr) return;
+  auto [it, fresh] = pair_index_.try_emplace(id, static_cast<std::uint32_t>(pairs_.size()));
+  if (fresh) {
+    PairRef ref;
+    ref.since = position;
+    ref.mentee_id = pr->mentee_id;
+    ref.mentor_id = pr->mentor_id;
+    if (auto m = mentee_index_.find(pr->mentee_id); m != mentee_index_.end())
+      ref.mentee = m->second;
+    else
+      waiting_mentee_[pr->mentee_id].push_back(it->second);
+    if (auto m = mentor_index_.find(pr->mentor_id); m != mentor_index_.end())
+      ref.mentor = m->second;
+    else
+      waiting_mentor_[pr->mentor_id].push_back(it->second);
+    pairs_.push_back(std::move(ref));
+  }
+  PairRef& ref = pairs_[it->second];
+  Figures f = pair_figures(rm, *pr, nullptr);
+  if (!fresh && f == ref.last) return;
+  ref.last = f;
+  pair_records_.push_back({position, it->second, f});
+}
+
+void BudgetTimeline::update_invoice(const ReadModels& rm, const std::string& id, std::uint64_t position) {
+  const InvoiceState* inv = find(rm.core().invoices(), id);
+  if (!inv) return;
+  auto [it, fresh] = invoice_index_.try_emplace(id, static_cast<std::uint32_t>(invoice_last_.size()));
+  std::optional<MonthFigure> m = invoice_month_figure(*inv);
+  InvoiceRecord rec{position, it->second, m.has_value(), m ? m->month : std::string(), m ? m->net_invoiced_cents : 0};
+  if (fresh) {
+    invoice_last_.push_back(rec);
+  } else {
+    const InvoiceRecord& last = invoice_last_[it->second];
+    if (last.counted == rec.counted && last.month == rec.month && last.cents == rec.cents) return;
+    invoice_last_[it->second] = rec;
+  }
+  invoice_records_.push_back(std::move(rec));
+}
+
+void BudgetTimeline::observe(const ReadModels& rm, const EventView& e) {
+  const std::uint64_t pos = e.position();
+  covers_ = std::max(covers_, pos);
+  const ProgrammeState* prog = find(rm.core().programmes(), programme_);
+  const ProgrammeIndex* idx = find(rm.programmes(), programme_);
+  if (!prog || !idx) return;
+  if (known_since_ == 0) known_since_ = pos;
+  // The rules, whenever they differ from the last recorded.
+  RulesRecord r{pos, prog->rules.fee_cap_cents, prog->rules.cofunding_bp, prog->rules.vat_eligible};
+  if (rules_.empty() || rules_.back().fee_cap_cents != r.fee_cap_cents ||
+      rules_.back().cofunding_bp != r.cofunding_bp || rules_.back().vat_eligible != r.vat_eligible)
+    rules_.push_back(r);
+  // Mentees and mentors that joined the programme's lists.
+  auto join = [&](const std::vector<std::string>& ids, std::vector<Party>& list,
+                  std::unordered_map<std::string, std::int32_t>& index, bool mentee) {
+    for (std::size_t i = list.size(); i < ids.size(); ++i) {
+      Party p;
+      p.since = pos;
+      p.key = ids[i];
+      const auto n = static_cast<std::int32_t>(list.size());
+      index.try_emplace(p.key, n);
+      if (mentee) {
+        const MenteeState* m = find(rm.core().mentees(), p.key);
+        p.versions.push_back({pos, m != nullptr, m ? m->cluster_name : "", m ? m->country : ""});
+      } else {
+        const MentorState* m = find(rm.core().mentors(), p.key);
+        p.versions.push_back({pos, m != nullptr, m ? m->name : "", m ? m->country : ""});
+      }
+      // Pairs that named it before it joined.
+      auto& waiting = mentee ? waiting_mentee_ : waiting_mentor_;
+      if (auto w = waiting.find(p.key); w != waiting.end()) {
+        for (std::uint32_t k : w->second) (mentee ? pairs_[k].mentee : pairs_[k].mentor) = n;
+        waiting.erase(w);
+      }
+      list.push_back(std::move(p));
+    }
+  };
+  if (idx->mentees.size() > mentees_.size()) join(idx->mentees, mentees_, mentee_index_, true);
+  if (idx->mentors.size() > mentors_.size()) join(idx->mentors, mentors_, mentor_index_, false);
+
+  // What the event is about: its stream's entity (a pair, an invoice and its
+  // pair, a mentee, an application's mentor), or for a financial correction
+  // the invoice it corrects.
+  std::string_view st = e.stream();
+  auto invoice = [&](const std::string& id) {
+    update_invoice(rm, id, pos);
+    if (const InvoiceState* inv = find(rm.core().invoices(), id)) update_pair(rm, inv->pair_id, pos);
+  };
+  if (st.substr(0, 5) == "pair-") {
+    update_pair(rm, std::string(st.substr(5)), pos);
+  } else if (st.substr(0, 8) == "invoice-") {
+    invoice(std::string(st.substr(8)));
+  } else if (e.type() == fb::Event::FinancialCorrectionApplied) {
+    if (auto* p = e.as<fb::FinancialCorrectionApplied>(); p && p->invoice_id())
+      invoice(std::string(EventView::sv(p->invoice_id())));
+  } else if (st.substr(0, 7) == "mentee-") {
+    std::string id(st.substr(7));
+    const MenteeState* m = find(rm.core().mentees(), id);
+    update_party(mentees_, mentee_index_, id, pos, m != nullptr, m ? m->cluster_name : "", m ? m->country : "");
+  } else if (st.substr(0, 12) == "application-") {
+    if (const ApplicationState* a = find(rm.core().applications(), st.substr(12)); a && !a->mentor_id.empty()) {
+      const MentorState* m = find(rm.core().mentors(), a->mentor_id);
+      update_party(mentors_, mentor_index_, a->mentor_id, pos, m != nullptr, m ? m->name : "", m ? m->country : "");
+    }
+  }
+}
+
+BudgetTimeline::Answer BudgetTimeline::at(std::uint64_t position) const {
+  Answer a;
+  if (known_since_ == 0 || position < known_since_) return a;
+  a.known = true;
+  const RulesRecord* rules = last_at(rules_, position, [](const RulesRecord& r) { return r.position; });
+  if (!rules) return a;
+  // Each pair's figures as of the position: its last record.
+  std::vector<Figures> f(pairs_.size());
+  for (const PairRecord& rec : pair_records_) {
+    if (rec.position > position) break;
+    f[rec.pair] = rec.f;
+  }
+  auto lines = [&](const std::vector<Party>& list, bool mentee) {
+    std::vector<BudgetLine> out;
+    std::vector<std::int32_t> line_of(list.size(), -1);
+    for (std::size_t i = 0; i < list.size() && list[i].since <= position; ++i) {
+      const Party::Version* v = last_at(list[i].versions, position, [](const Party::Version& x) { return x.since; });
+      if (!v || !v->known) continue;
+      line_of[i] = static_cast<std::int32_t>(out.size());
+      BudgetLine line;
+      line.key = list[i].key;
+      line.name = v->name;
+      line.country = v->country;
+      out.push_back(std::move(line));
+    }
+    for (std::size_t i = 0; i < pairs_.size() && pairs_[i].since <= position; ++i) {
+      std::int32_t party = mentee ? pairs_[i].mentee : pairs_[i].mentor;
+      if (party >= 0 && line_of[static_cast<std::size_t>(party)] >= 0)
+        out[static_cast<std::size_t>(line_of[static_cast<std::size_t>(party)])].f += f[i];
+    }
+    return out;
+  };
+  a.budget = assemble_budget(rules->fee_cap_cents, rules->cofunding_bp, rules->vat_eligible, lines(mentees_, true),
+                             lines(mentors_, false), false);
+  // Each invoice's month figure as of the position.
+  std::vector<const InvoiceRecord*> inv(invoice_last_.size(), nullptr);
+  for (const InvoiceRecord& rec : invoice_records_) {
+    if (rec.position > position) break;
+    inv[rec.invoice] = &rec;
+  }
+  std::map<std::string, std::int64_t> months;
+  for (const InvoiceRecord* rec : inv)
+    if (rec && rec->counted) add_to(months[rec->month], rec->cents);
+  for (auto& [m, cents] : months) a.months.push_back({m, cents});
+  return a;
+}
+
+}  // namespace pl
