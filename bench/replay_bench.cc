@@ -204,7 +204,9 @@ int measure(const std::string& dir) {
   std::size_t snapshots = kept ? kept->size() : 0;
   std::int64_t first_us = s.read_one(1)->view().recorded_at_us(), last_us = s.head().recorded_at_us;
   std::mt19937_64 pick(17);
-  std::vector<double> asof_times, asof_big, models_times, models_big;
+  std::vector<double> asof_times, asof_big, models_times, models_big, pairs_times, pairs_big;
+  std::uint64_t pairs_bytes = 0;
+  double budget_text_big_ms = 0, pairs_text_big_ms = 0;  // the largest programme's answers' text alone
   AsOfStats before_pairs = asof.stats();
   double budget_big_ms = 0;
   std::uint64_t mismatches = 0, text_bytes = 0;
@@ -230,10 +232,33 @@ int measure(const std::string& dir) {
       view_months = net_invoiced_by_month(**models, pid);
     }
     // The answer's text, as GET /v1/programmes/{pid}/budget?as_of= sends it.
+    auto t_text = Clock::now();
     text_bytes += budget_text(from_view, view_months, *position).size();
+    if (i % 2 == 0) budget_text_big_ms += ms_since(t_text);
     asof_times.push_back(ms_since(t1));
     const std::size_t months = view_months.size();
     if (i % 2 == 0) asof_big.push_back(asof_times.back());
+    // The pairs view, as GET /v1/programmes/{pid}/pairs?as_of= sends it (from
+    // the programme's timeline, or for a small programme from its models).
+    const std::int32_t today = day_of(instant);
+    t1 = Clock::now();
+    position = s.position_at(instant);
+    if (!position) return std::fprintf(stderr, "%s\n", position.status().to_string().c_str()), 1;
+    std::string pairs_view;
+    auto answered = asof.pairs_at(pid, *position, today, {}, [&](const BudgetTimeline::PairsAnswer& a) {
+      auto t_pairs_text = Clock::now();
+      pairs_view = pairs_text(a.lines, *position, today);
+      if (i % 2 == 0) pairs_text_big_ms += ms_since(t_pairs_text);
+    });
+    if (!answered) return std::fprintf(stderr, "%s\n", answered.status().to_string().c_str()), 1;
+    if (!*answered) {
+      auto models = asof.at(pid, *position);
+      if (!models) return std::fprintf(stderr, "%s\n", models.status().to_string().c_str()), 1;
+      pairs_view = pairs_text(pair_lines(**models, pid, today), *position, today);
+    }
+    pairs_times.push_back(ms_since(t1));
+    if (i % 2 == 0) pairs_big.push_back(pairs_times.back());
+    pairs_bytes += pairs_view.size();
     // The models, and the budget from them.
     t1 = Clock::now();
     position = s.position_at(instant);
@@ -247,11 +272,14 @@ int measure(const std::string& dir) {
     // The two agree (the tests check it at every position; here, at scale).
     mismatches += !(b.totals == from_view.totals && b.mentees.size() == from_view.mentees.size() &&
                     b.eu_share_cents == from_view.eu_share_cents) +
-                  (months != net_invoiced_by_month(**models, pid).size());
+                  (months != net_invoiced_by_month(**models, pid).size()) +
+                  (pairs_view != pairs_text(pair_lines(**models, pid, today), *position, today));
     net += b.totals.net() == -1;  // keep the budget from being optimised away
   }
   if (mismatches)
-    return std::fprintf(stderr, "%llu budget views differ from their models'\n", (unsigned long long)mismatches), 1;
+    return std::fprintf(stderr, "%llu budget or pairs views differ from their models'\n",
+                        (unsigned long long)mismatches),
+           1;
   AsOfStats st_asof = asof.stats();
   // Where the time of the largest programme's answers goes, on average.
   double loads = static_cast<double>(st_asof.snapshots_loaded - before_pairs.snapshots_loaded);
@@ -306,6 +334,13 @@ int measure(const std::string& dir) {
       percentile(asof_times, 0.5), percentile(asof_times, 0.99), percentile(asof_times, 1.0), percentile(asof_big, 0.5),
       percentile(asof_big, 1.0));
   std::printf(
+      "as-of pairs view, same pairs        p50 %.2f ms, p99 %.2f ms, max %.2f ms (largest programme: p50 %.2f, max "
+      "%.2f; %.1f MB of answers)\n",
+      percentile(pairs_times, 0.5), percentile(pairs_times, 0.99), percentile(pairs_times, 1.0),
+      percentile(pairs_big, 0.5), percentile(pairs_big, 1.0), static_cast<double>(pairs_bytes) / 1e6);
+  std::printf("  the largest programme's answers' text alone: budget %.2f ms, pairs %.2f ms each (mean)\n",
+              budget_text_big_ms / 50, pairs_text_big_ms / 50);
+  std::printf(
       "as-of models + budget, same pairs p50 %.2f ms, p99 %.2f ms, max %.2f ms (largest programme: p50 %.2f, max "
       "%.2f)\n",
       percentile(models_times, 0.5), percentile(models_times, 0.99), percentile(models_times, 1.0),
@@ -322,12 +357,14 @@ int measure(const std::string& dir) {
   std::printf(
       "{\"events\": %llu, \"decode_eps\": %.0f, \"replay_eps\": %.0f, \"replay_peak_rss_mb\": %ld, "
       "\"asof_ms\": %.1f, \"asof_p50_ms\": %.2f, \"asof_p99_ms\": %.2f, \"asof_models_p50_ms\": %.2f, "
+      "\"asof_pairs_p50_ms\": %.2f, \"asof_pairs_p99_ms\": %.2f, "
       "\"asof_models_p99_ms\": %.2f, \"asof_full_replay_ms\": %.1f, "
       "\"budget_query_ms\": %.1f, \"inclusion_proof_p99_ms\": %.3f, "
       "\"consistency_proof_p99_ms\": %.3f, \"open_ms\": %.0f}\n",
       static_cast<unsigned long long>(n), decode_eps, replay_eps, rss, percentile(asof_times, 1.0),
       percentile(asof_times, 0.5), percentile(asof_times, 0.99), percentile(models_times, 0.5),
-      percentile(models_times, 0.99), asof_full_ms, budget_ms, percentile(incl, 0.99), percentile(cons, 0.99), open_ms);
+      percentile(pairs_times, 0.5), percentile(pairs_times, 0.99), percentile(models_times, 0.99), asof_full_ms,
+      budget_ms, percentile(incl, 0.99), percentile(cons, 0.99), open_ms);
   return 0;
 }
 

@@ -201,17 +201,14 @@ Status AsOfModels::timeline_to(const std::string& programme, std::uint64_t posit
   return Status::ok();
 }
 
-Result<std::optional<BudgetTimeline::Answer>> AsOfModels::budget_at(std::string_view programme,
-                                                                    std::uint64_t position) {
-  std::lock_guard lock(mu_);
-  position = std::min(position, store_.head().position);
+Result<const BudgetTimeline*> AsOfModels::timeline_for(std::string_view programme, std::uint64_t position) {
   auto it = timelines_.find(programme);
   if (it == timelines_.end()) {
     // A programme that grew past `every` events since the start gets its
     // timeline once an as-of answer has kept its first snapshot.
     auto e = store_.snapshot_before(programme, ~0ull);
     if (!e) return e.status();
-    if (!*e) return std::optional<BudgetTimeline::Answer>();
+    if (!*e) return static_cast<const BudgetTimeline*>(nullptr);
   }
   if (it == timelines_.end() || it->second->covers() < position) {
     const std::string pid(programme);
@@ -219,7 +216,29 @@ Result<std::optional<BudgetTimeline::Answer>> AsOfModels::budget_at(std::string_
     it = timelines_.find(pid);
   }
   ++stats_.timeline_answers;
-  return std::optional<BudgetTimeline::Answer>(it->second->at(position));
+  return static_cast<const BudgetTimeline*>(it->second.get());
+}
+
+Result<std::optional<BudgetTimeline::Answer>> AsOfModels::budget_at(std::string_view programme,
+                                                                    std::uint64_t position) {
+  std::lock_guard lock(mu_);
+  position = std::min(position, store_.head().position);
+  auto tl = timeline_for(programme, position);
+  if (!tl) return tl.status();
+  if (!*tl) return std::optional<BudgetTimeline::Answer>();
+  return std::optional<BudgetTimeline::Answer>((*tl)->at(position));
+}
+
+Result<bool> AsOfModels::pairs_at(std::string_view programme, std::uint64_t position, std::int32_t today,
+                                  const std::function<bool(const PairLine&)>& keep,
+                                  const std::function<void(const BudgetTimeline::PairsAnswer&)>& use) {
+  std::lock_guard lock(mu_);
+  position = std::min(position, store_.head().position);
+  auto tl = timeline_for(programme, position);
+  if (!tl) return tl.status();
+  if (!*tl) return false;
+  use((*tl)->pairs_at(position, today, keep));
+  return true;
 }
 
 Status AsOfModels::prepare_one(const std::string& programme) {

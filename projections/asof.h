@@ -83,6 +83,15 @@ class AsOfModels {
   // has neither: at() answers for it.
   Result<std::optional<BudgetTimeline::Answer>> budget_at(std::string_view programme, std::uint64_t position);
 
+  // The programme's pairs view as of `position` (clamped to the head) and
+  // `today`, the lines `keep` accepts, from its timeline, found or made as
+  // budget_at() does: `use` is given the answer while the timeline is held
+  // (its lines point into it). False for a programme without a timeline: at()
+  // answers for it.
+  Result<bool> pairs_at(std::string_view programme, std::uint64_t position, std::int32_t today,
+                        const std::function<bool(const PairLine&)>& keep,
+                        const std::function<void(const BudgetTimeline::PairsAnswer&)>& use);
+
   // Makes what a programme's as-of answers start from: its budget timeline
   // and the snapshots missing up to the head. `ledger serve` runs it in the
   // background at start, one programme per job, for each of
@@ -114,6 +123,9 @@ class AsOfModels {
                  bool skip_kept);
   // Brings the programme's timeline (made if missing) up to `position`.
   Status timeline_to(const std::string& programme, std::uint64_t position);
+  // The programme's timeline covering `position` (at most the head): null for
+  // a programme that has none and no snapshot kept yet. Called with mu_ held.
+  Result<const BudgetTimeline*> timeline_for(std::string_view programme, std::uint64_t position);
   // The spacing for a programme with `count` events.
   std::uint64_t spacing(std::uint64_t count) const;
   // Keeps the models (after the programme's `count`-th event) and drops the

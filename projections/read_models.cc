@@ -425,23 +425,42 @@ void Explain::append(const Explain& o) {
     (this->*m).insert((this->*m).end(), (o.*m).begin(), (o.*m).end());
 }
 
+PairStanding pair_standing(PairStatus status, std::int32_t start_date, std::int32_t end_date,
+                           std::int32_t last_session_date, std::int32_t today, std::int64_t hour_cap_minutes,
+                           std::int64_t fee_cap_cents, std::int64_t mentee_used, std::int64_t mentee_net) {
+  PairStanding s;
+  switch (status) {
+    case PairStatus::active:
+      s.status = today < start_date ? "assigned" : "active";
+      break;
+    case PairStatus::completed:
+      s.status = "completed";
+      break;
+    case PairStatus::terminated:
+      s.status = "terminated";
+      break;
+  }
+  auto warn = [&](std::string_view w) { s.warnings[s.warning_count++] = w; };
+  const std::int64_t minutes_left = std::max<std::int64_t>(0, hour_cap_minutes - mentee_used);
+  if (status == PairStatus::active) {
+    std::int32_t days_left = end_date - today;
+    if (days_left >= 0 && days_left <= kEndingSoonDays && minutes_left > kUnusedMinutesWarning)
+      warn("period_ending_with_hours_unused");
+    std::int32_t last = last_session_date ? last_session_date : start_date;
+    if (today >= start_date && today <= end_date && today - last > kIdleDays) warn("no_session_for_60_days");
+    // Caps nearly spent matter while the pair can still spend them.
+    if (hour_cap_minutes > 0 && mentee_used * 100 > hour_cap_minutes * kNearCapPercent) warn("hour_cap_nearly_spent");
+    if (fee_cap_cents > 0 && mentee_net * 100 > fee_cap_cents * kNearCapPercent) warn("fee_cap_nearly_spent");
+  }
+  return s;
+}
+
 PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today) {
   PairRow r;
   r.pair = &pair;
   r.extra = find(rm.pairs(), pair.id);
   r.mentee = find(rm.core().mentees(), pair.mentee_id);
   r.mentor = find(rm.core().mentors(), pair.mentor_id);
-  switch (pair.status) {
-    case PairStatus::active:
-      r.status = today < pair.start_date ? "assigned" : "active";
-      break;
-    case PairStatus::completed:
-      r.status = "completed";
-      break;
-    case PairStatus::terminated:
-      r.status = "terminated";
-      break;
-  }
   Figures f;
   add_pair(rm, pair, f, nullptr);
   r.invoiced_cents = f.invoiced;
@@ -455,23 +474,71 @@ PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today
   std::int64_t hour_cap = prog ? prog->rules.hour_cap_minutes : 0;
   std::int64_t fee_cap = prog ? prog->rules.fee_cap_cents : 0;
   std::int64_t mentee_used = r.mentee ? r.mentee->minutes_used : pair.minutes_used;
-  r.mentee_minutes_left = std::max<std::int64_t>(0, hour_cap - mentee_used);
-
-  if (pair.status == PairStatus::active) {
-    std::int32_t days_left = pair.end_date - today;
-    if (days_left >= 0 && days_left <= kEndingSoonDays && r.mentee_minutes_left > kUnusedMinutesWarning)
-      r.warnings.push_back("period_ending_with_hours_unused");
-    std::int32_t last = pair.last_session_date ? pair.last_session_date : pair.start_date;
-    if (today >= pair.start_date && today <= pair.end_date && today - last > kIdleDays)
-      r.warnings.push_back("no_session_for_60_days");
-  }
-  // Caps nearly spent matter while the pair can still spend them.
   std::int64_t mentee_net = r.mentee ? r.mentee->net_invoiced_cents : pair.net_invoiced_cents;
-  if (pair.status == PairStatus::active) {
-    if (hour_cap > 0 && mentee_used * 100 > hour_cap * kNearCapPercent) r.warnings.push_back("hour_cap_nearly_spent");
-    if (fee_cap > 0 && mentee_net * 100 > fee_cap * kNearCapPercent) r.warnings.push_back("fee_cap_nearly_spent");
-  }
+  r.mentee_minutes_left = std::max<std::int64_t>(0, hour_cap - mentee_used);
+  PairStanding s = pair_standing(pair.status, pair.start_date, pair.end_date, pair.last_session_date, today, hour_cap,
+                                 fee_cap, mentee_used, mentee_net);
+  r.status = s.status;
+  for (std::size_t i = 0; i < s.warning_count; ++i) r.warnings.emplace_back(s.warnings[i]);
   return r;
+}
+
+PairLine pair_line(const ReadModels& rm, const PairState& pair, std::int32_t today) {
+  PairLine l;
+  const PairExtra* extra = find(rm.pairs(), pair.id);
+  const MenteeState* mentee = find(rm.core().mentees(), pair.mentee_id);
+  const MentorState* mentor = find(rm.core().mentors(), pair.mentor_id);
+  l.id = pair.id;
+  l.programme_id = pair.programme_id;
+  l.mentor_id = pair.mentor_id;
+  l.mentee_id = pair.mentee_id;
+  if (mentor) {
+    l.mentor_name = mentor->name;
+    l.mentor_country = mentor->country;
+  }
+  if (mentee) {
+    l.mentee_name = mentee->name;
+    l.cluster_name = mentee->cluster_name;
+    l.country = mentee->country;
+  }
+  if (extra) {
+    l.override_reason = extra->override_reason;
+    l.topics = &extra->topics;
+  }
+  Figures f;
+  add_pair(rm, pair, f, nullptr);
+  l.invoiced_cents = f.invoiced;
+  l.credited_cents = f.credited;
+  l.paid_cents = f.paid;
+  l.agreed_fee_cents = pair.agreed_fee_cents;
+  l.fee_left_cents = pair.agreed_fee_cents - pair.net_invoiced_cents;
+  for (auto& s : pair.sessions)
+    if (!s.voided()) ++l.sessions;
+  l.start_date = pair.start_date;
+  l.end_date = pair.end_date;
+  l.last_session_date = pair.last_session_date;
+  l.minutes_used = pair.minutes_used;
+  l.report_submitted = pair.report_submitted;
+  const ProgrammeState* prog = find(rm.core().programmes(), pair.programme_id);
+  std::int64_t hour_cap = prog ? prog->rules.hour_cap_minutes : 0;
+  std::int64_t fee_cap = prog ? prog->rules.fee_cap_cents : 0;
+  l.mentee_minutes_used = mentee ? mentee->minutes_used : pair.minutes_used;
+  std::int64_t mentee_net = mentee ? mentee->net_invoiced_cents : pair.net_invoiced_cents;
+  l.minutes_left = std::max<std::int64_t>(0, hour_cap - l.mentee_minutes_used);
+  l.standing = pair_standing(pair.status, pair.start_date, pair.end_date, pair.last_session_date, today, hour_cap,
+                             fee_cap, l.mentee_minutes_used, mentee_net);
+  return l;
+}
+
+std::vector<PairLine> pair_lines(const ReadModels& rm, const std::string& programme_id, std::int32_t today) {
+  std::vector<PairLine> out;
+  if (const ProgrammeIndex* idx = find(rm.programmes(), programme_id)) {
+    out.reserve(idx->pairs.size());
+    for (auto& id : idx->pairs)
+      if (const PairState* p = find(rm.core().pairs(), id); p && p->programme_id == programme_id)
+        out.push_back(pair_line(rm, *p, today));
+  }
+  return out;
 }
 
 std::optional<HoursBy> parse_hours_by(std::string_view s) {

@@ -18,9 +18,11 @@
 // ReadModels: valid while it lives and no event is applied to it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -346,6 +348,37 @@ struct PairRow {
 };
 // The row of `pair` (one of rm.core().pairs()) as of `today`.
 PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today);
+
+// A pair's status as the views name it, and its warnings, as of `today`: what
+// pair_row() gives, from plain figures (a pair's row is also answered from a
+// programme's timeline, budget_timeline.h). `mentee_used` and `mentee_net`
+// are the mentee's (every pair), or the pair's when the mentee is unknown.
+struct PairStanding {
+  std::string_view status;
+  std::array<std::string_view, 4> warnings{};
+  std::size_t warning_count = 0;
+};
+PairStanding pair_standing(PairStatus status, std::int32_t start_date, std::int32_t end_date,
+                           std::int32_t last_session_date, std::int32_t today, std::int64_t hour_cap_minutes,
+                           std::int64_t fee_cap_cents, std::int64_t mentee_used, std::int64_t mentee_net);
+
+// A pair's line in a programme's pairs view (GET /v1/programmes/{pid}/pairs),
+// as plain values: what pair_json() gives without `detail`. The views point
+// into what made the line (the read models, or a timeline), which must outlive
+// it.
+struct PairLine {
+  std::string_view id, programme_id, mentor_id, mentor_name, mentor_country, mentee_id, mentee_name, cluster_name,
+      country, override_reason;
+  PairStanding standing;
+  std::int32_t start_date = 0, end_date = 0, last_session_date = 0;  // last_session_date 0: none
+  std::int64_t sessions = 0, minutes_used = 0, mentee_minutes_used = 0, minutes_left = 0;
+  bool report_submitted = false;
+  std::int64_t agreed_fee_cents = 0, invoiced_cents = 0, credited_cents = 0, paid_cents = 0, fee_left_cents = 0;
+  const std::vector<std::string>* topics = nullptr;  // null: the pair has no extra (no "topics" key)
+};
+PairLine pair_line(const ReadModels& rm, const PairState& pair, std::int32_t today);
+// The lines of every pair the programme lists, in its order.
+std::vector<PairLine> pair_lines(const ReadModels& rm, const std::string& programme_id, std::int32_t today);
 
 // A session's contribution to an hours total.
 struct HoursEntry {

@@ -37,11 +37,12 @@ case "$part" in
     echo "| budget totals of every programme, 1M events (ms; lower is better) | $(v budget_query_ms) | $(v pg_budget_query_ms) | $(ratio "$(v budget_query_ms)" "$(v pg_budget_query_ms)") |"
     echo "| full rebuild of every read model (events/s) | $(v replay_eps) | | |"
     echo "| as-of budget of a programme, 100 random (programme, instant) pairs, half in a 300,000-event programme: p50 / p99 (ms) | $(v asof_p50_ms) / $(v asof_p99_ms) | | |"
+    echo "| as-of pairs view of a programme, the same pairs: p50 / p99 (ms) | $(v asof_pairs_p50_ms) / $(v asof_pairs_p99_ms) | | |"
     echo "| as-of models of a programme (what its other views start from), the same pairs: p50 / p99 (ms) | $(v asof_models_p50_ms) / $(v asof_models_p99_ms) | | |"
     echo "| as-of by a replay of the whole log to its middle, as before the programme snapshots (ms) | $(v asof_full_replay_ms) | | |"
     echo "| HTTP reads, 64 connections (requests/s) | $(v http_reads_per_s) | | |"
     echo "| inclusion / consistency proof over 1M events, p99 (ms) | $(v inclusion_proof_p99_ms) / $(v consistency_proof_p99_ms) | | |"
-    keys="raw_rocksdb_batch_eps ledger_batch_eps ledger_concurrent_eps ledger_single_eps replay_eps replay_peak_rss_mb asof_ms asof_p50_ms asof_p99_ms asof_models_p50_ms asof_models_p99_ms asof_full_replay_ms budget_query_ms inclusion_proof_p99_ms consistency_proof_p99_ms http_commands_per_s http_command_p99_ms http_reads_per_s http_read_p99_ms pg_single_eps pg_batch_eps pg_budget_query_ms"
+    keys="raw_rocksdb_batch_eps ledger_batch_eps ledger_concurrent_eps ledger_single_eps replay_eps replay_peak_rss_mb asof_ms asof_p50_ms asof_p99_ms asof_pairs_p50_ms asof_pairs_p99_ms asof_models_p50_ms asof_models_p99_ms asof_full_replay_ms budget_query_ms inclusion_proof_p99_ms consistency_proof_p99_ms http_commands_per_s http_command_p99_ms http_reads_per_s http_read_p99_ms pg_single_eps pg_batch_eps pg_budget_query_ms"
     json="{"
     for k in $keys; do json+="\"$k\": $(v "$k"), "; done
     echo "${json%, }}"
@@ -65,10 +66,10 @@ case "$part" in
     done
     f() { grep -ho "\"$2\": [0-9.]*" "$out/$1" | tail -1 | awk '{print $2}'; }
     echo
-    echo "| events | rebuild (events/s) | peak memory (MB) | as-of budget p50 / p99 (ms) | as-of models p50 / p99 (ms) | whole-log as-of (ms) | inclusion / consistency proof p99 (ms) |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| events | rebuild (events/s) | peak memory (MB) | as-of budget p50 / p99 (ms) | as-of pairs p50 / p99 (ms) | as-of models p50 / p99 (ms) | whole-log as-of (ms) | inclusion / consistency proof p99 (ms) |"
+    echo "|---|---|---|---|---|---|---|---|"
     for n in $sizes; do
-      echo "| $(f "$n" events) | $(f "$n" replay_eps) | $(f "$n" replay_peak_rss_mb) | $(f "$n" asof_p50_ms) / $(f "$n" asof_p99_ms) | $(f "$n" asof_models_p50_ms) / $(f "$n" asof_models_p99_ms) | $(f "$n" asof_full_replay_ms) | $(f "$n" inclusion_proof_p99_ms) / $(f "$n" consistency_proof_p99_ms) |"
+      echo "| $(f "$n" events) | $(f "$n" replay_eps) | $(f "$n" replay_peak_rss_mb) | $(f "$n" asof_p50_ms) / $(f "$n" asof_p99_ms) | $(f "$n" asof_pairs_p50_ms) / $(f "$n" asof_pairs_p99_ms) | $(f "$n" asof_models_p50_ms) / $(f "$n" asof_models_p99_ms) | $(f "$n" asof_full_replay_ms) | $(f "$n" inclusion_proof_p99_ms) / $(f "$n" consistency_proof_p99_ms) |"
     done
     rm -rf "$out"
     ;;

@@ -8,6 +8,12 @@
 # Under CI (CI set), each fuzz target also runs for a minute (scripts/fuzz.sh).
 #   LEDGER_SKIP_SANITIZERS=1   the first part only (quicker, by hand)
 #   LEDGER_SANITIZERS="address thread"   which sanitizer runs (default: both)
+#   LEDGER_SANITIZER_HISTORIES=N   random histories of test_projections under
+#                                  the sanitizers (default 250; the suite as
+#                                  shipped runs 1,000): the sanitizers look for
+#                                  memory errors and races, which the first
+#                                  hundreds of histories reach as well as the
+#                                  thousandth, at 3 to 10 times the time each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -18,6 +24,7 @@ ledger_build build
 bash scripts/lint.sh build
 ctest --test-dir build --output-on-failure -j 2 --timeout 600
 sanitizers="${LEDGER_SANITIZERS:-address thread}"
+export LEDGER_HISTORIES="${LEDGER_SANITIZER_HISTORIES:-250}"   # read by test_projections; the suite above ran 1,000
 if [[ "${LEDGER_SKIP_SANITIZERS:-0}" == "1" ]]; then sanitizers=""; fi
 for sanitizer in $sanitizers; do
   case "$sanitizer" in

@@ -32,6 +32,8 @@ struct Route;
 // The HTTP status of a failure kind (400, 404, 409, 422, 500, 503).
 int http_status(const Status& st);
 HttpResponse json_response(int status, const nlohmann::json& body);
+// An answer whose JSON text is already written.
+HttpResponse text_response(int status, std::string body);
 // {"error": {"code", "message", "details"}}
 HttpResponse error_response(int status, const std::string& code, const std::string& message,
                             nlohmann::json details = nlohmann::json::object());
@@ -145,9 +147,10 @@ class Api {
   // (on the as-of thread). A mentor is refused (403) here if the route's
   // entity is not its own in those models. For an as-of read of a path that
   // names a programme, `first` (when given) is tried on the as-of thread
-  // before that programme's models are made, with the programme and the
-  // position asked: it answers without them (true) or leaves it to fn.
-  using AsOfFirst = std::function<bool(Ctx&, const std::string& programme, std::uint64_t position)>;
+  // before that programme's models are made, with the programme, the
+  // position asked and the day the answer is of (the `today` fn would be
+  // given): it answers without them (true) or leaves it to fn.
+  using AsOfFirst = std::function<bool(Ctx&, const std::string& programme, std::uint64_t position, std::int32_t today)>;
   void with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::int32_t today)> fn, AsOfFirst first = {});
   // Runs the route's command: body and path ids to a command, then the writer;
   // answers 201 once reads see the write.

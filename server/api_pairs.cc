@@ -14,37 +14,70 @@ namespace pl {
 
 using nlohmann::json;
 
+namespace {
+
+// The filters of a programme's pairs view, as the request gives them (a
+// mentor: its own pairs only).
+struct PairsFilter {
+  std::string status, mentor, mentee, country;
+  explicit PairsFilter(const Api::Ctx& c)
+      : status(c.q("status")), mentor(c.q("mentor_id")), mentee(c.q("mentee_id")), country(c.q("country")) {
+    if (c.who.role == "mentor") mentor = c.who.mentor_id.empty() ? "-" : c.who.mentor_id;
+  }
+  bool valid() const {
+    return status.empty() || status == "assigned" || status == "active" || status == "completed" ||
+           status == "terminated";
+  }
+  bool keep(const PairLine& l) const {
+    return (mentor.empty() || l.mentor_id == mentor) && (mentee.empty() || l.mentee_id == mentee) &&
+           (status.empty() || l.standing.status == status) && (country.empty() || l.country == country);
+  }
+};
+constexpr const char* kBadStatus = "status must be assigned, active, completed or terminated";
+
+}  // namespace
+
+// Written straight to text (pairs_text), from the models or, as of a point,
+// from the programme's timeline: a large programme's pairs are megabytes.
 void Api::pairs(Ctx& c) {
-  with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t today) {
-    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
-    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
-    std::string status = c2.q("status"), mentor = c2.q("mentor_id"), mentee = c2.q("mentee_id"),
-                country = c2.q("country");
-    if (!status.empty() && status != "assigned" && status != "active" && status != "completed" &&
-        status != "terminated")
-      return c2.fail(400, "bad_request", "status must be assigned, active, completed or terminated");
-    if (c2.who.role == "mentor") mentor = c2.who.mentor_id.empty() ? "-" : c2.who.mentor_id;
-    json out = json::array();
-    // With a mentee, its own pairs (in the same order) rather than every pair
-    // of the programme looked up in turn.
-    static const std::vector<std::string> kNone;
-    const std::vector<std::string>* ids = &idx->pairs;
-    if (!mentee.empty()) {
-      const std::vector<std::string>* of_mentee = State::find(rm.pairs_of_mentee(), mentee);
-      ids = of_mentee ? of_mentee : &kNone;
-    }
-    for (auto& id : *ids) {
-      const PairState* p = State::find(rm.core().pairs(), id);
-      if (!p || p->programme_id != c2.params["pid"]) continue;
-      if (!mentor.empty() && p->mentor_id != mentor) continue;
-      if (!mentee.empty() && p->mentee_id != mentee) continue;
-      json j = pair_json(rm, *p, today);
-      if (!status.empty() && j["status"] != status) continue;
-      if (!country.empty() && j["country"] != country) continue;
-      out.push_back(std::move(j));
-    }
-    c2.reply(json_response(200, {{"pairs", out}, {"position", rm.position()}, {"today", format_date(today)}}));
-  });
+  with_models(
+      c,
+      [](Ctx& c2, const ReadModels& rm, std::int32_t today) {
+        const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
+        if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+        PairsFilter filter(c2);
+        if (!filter.valid()) return c2.fail(400, "bad_request", kBadStatus);
+        // With a mentee, its own pairs (in the same order) rather than every
+        // pair of the programme looked up in turn.
+        static const std::vector<std::string> kNone;
+        const std::vector<std::string>* ids = &idx->pairs;
+        if (!filter.mentee.empty()) {
+          const std::vector<std::string>* of_mentee = State::find(rm.pairs_of_mentee(), filter.mentee);
+          ids = of_mentee ? of_mentee : &kNone;
+        }
+        std::vector<PairLine> lines;
+        lines.reserve(ids->size());
+        for (auto& id : *ids) {
+          const PairState* p = State::find(rm.core().pairs(), id);
+          if (!p || p->programme_id != c2.params["pid"]) continue;
+          if (!filter.mentor.empty() && p->mentor_id != filter.mentor) continue;
+          PairLine l = pair_line(rm, *p, today);
+          if (filter.keep(l)) lines.push_back(l);
+        }
+        c2.reply(text_response(200, pairs_text(lines, rm.position(), today)));
+      },
+      [this](Ctx& c2, const std::string& programme, std::uint64_t position, std::int32_t today) {
+        if (programme != c2.params["pid"]) return false;
+        PairsFilter filter(c2);
+        auto answered = asof_models_->pairs_at(
+            programme, position, today, [&](const PairLine& l) { return filter.keep(l); },
+            [&](const BudgetTimeline::PairsAnswer& a) {
+              if (!a.known) return c2.fail(404, "not_found", "no programme '" + programme + "'");
+              if (!filter.valid()) return c2.fail(400, "bad_request", kBadStatus);
+              c2.reply(text_response(200, pairs_text(a.lines, position, today)));
+            });
+        return answered && *answered;  // no timeline (or it could not be read): from the models
+      });
 }
 
 void Api::pair(Ctx& c) {

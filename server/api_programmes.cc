@@ -71,9 +71,7 @@ void Api::caps(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const MenteeState* m = readable_mentee(c2, rm);
     if (!m) return;
-    json out = caps_json(rm, *m);
-    out["position"] = rm.position();
-    c2.reply(json_response(200, out));
+    c2.reply(text_response(200, caps_text(rm, *m, rm.position())));
   });
 }
 
@@ -105,10 +103,7 @@ void Api::application(Ctx& c) {
 
 namespace {
 HttpResponse budget_response(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position) {
-  HttpResponse r;
-  r.status = 200;
-  r.body = budget_text(b, months, position);
-  return r;
+  return text_response(200, budget_text(b, months, position));
 }
 }  // namespace
 
@@ -140,7 +135,7 @@ void Api::budget_view(Ctx& c) {
         }
         c2.reply(json_response(200, out));
       },
-      [this](Ctx& c2, const std::string& programme, std::uint64_t position) {
+      [this](Ctx& c2, const std::string& programme, std::uint64_t position, std::int32_t) {
         // The budget as of a point, without explanations, for those who see all
         // of it: from the programme's budget timeline, when it has one.
         std::string ex = c2.q("explain");

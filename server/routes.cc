@@ -74,6 +74,13 @@ HttpResponse json_response(int status, const json& body) {
   return r;
 }
 
+HttpResponse text_response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
 HttpResponse error_response(int status, const std::string& code, const std::string& message, json details) {
   return json_response(status, {{"error", {{"code", code}, {"message", message}, {"details", std::move(details)}}}});
 }
@@ -614,7 +621,17 @@ void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::i
         if (!p) return shared->fail(p.status());
         position = at.position ? std::min(at.position, *p) : *p;
       }
-      if (first && first(*shared, programme, position)) return;
+      if (first) {
+        // The day the answer is of: the instant asked, or the recording time
+        // of the event at the position asked (as the models would give it).
+        std::int32_t day = today;
+        if (!at.has_time) {
+          auto ev = parts_.store->read_one(position);
+          if (!ev) return shared->fail(ev.status());
+          day = day_of(ev->view().recorded_at_us());
+        }
+        if (first(*shared, programme, position, day)) return;
+      }
       if (position == 0) {
         rm = std::make_shared<const ReadModels>();
       } else {

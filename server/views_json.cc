@@ -655,6 +655,104 @@ std::string budget_text(const Budget& b, const std::vector<MonthFigure>& months,
   return out;
 }
 
+std::string pairs_text(const std::vector<PairLine>& lines, std::uint64_t position, std::int32_t today) {
+  // The keys in the order the JSON library writes them (sorted), as
+  // pair_json() names them.
+  std::string out;
+  out.reserve(64 + lines.size() * 700);
+  out += "{\"pairs\":[";
+  auto date = [&](TextObject& o, std::string_view k, std::int32_t d, bool nullable = false) {
+    o.key(k);
+    if (d == 0 && nullable) {
+      out += "null";
+      return;
+    }
+    out += '"';
+    out += format_date(d);
+    out += '"';
+  };
+  auto strings = [&](TextObject& o, std::string_view k, auto begin, auto end) {
+    o.key(k);
+    out += '[';
+    for (auto it = begin; it != end; ++it) {
+      if (it != begin) out += ',';
+      append_json_string(out, *it);
+    }
+    out += ']';
+  };
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const PairLine& l = lines[i];
+    out += i ? ",{" : "{";
+    TextObject o{out};
+    o.num("agreed_fee_cents", l.agreed_fee_cents);
+    o.str("cluster_name", l.cluster_name);
+    o.str("country", l.country);
+    o.num("credited_cents", l.credited_cents);
+    date(o, "end_date", l.end_date);
+    o.num("fee_left_cents", l.fee_left_cents);
+    o.str("id", l.id);
+    o.num("invoiced_cents", l.invoiced_cents);
+    date(o, "last_session_date", l.last_session_date, true);
+    o.str("mentee_id", l.mentee_id);
+    o.num("mentee_minutes_used", l.mentee_minutes_used);
+    o.str("mentee_name", l.mentee_name);
+    o.str("mentor_country", l.mentor_country);
+    o.str("mentor_id", l.mentor_id);
+    o.str("mentor_name", l.mentor_name);
+    o.num("minutes_left", l.minutes_left);
+    o.num("minutes_used", l.minutes_used);
+    o.str("override_reason", l.override_reason);
+    o.num("paid_cents", l.paid_cents);
+    o.str("programme_id", l.programme_id);
+    o.str("report", l.report_submitted ? "submitted" : "missing");
+    o.num("sessions", l.sessions);
+    date(o, "start_date", l.start_date);
+    o.str("status", l.standing.status);
+    if (l.topics) strings(o, "topics", l.topics->begin(), l.topics->end());
+    strings(o, "warnings", l.standing.warnings.begin(), l.standing.warnings.begin() + l.standing.warning_count);
+    out += '}';
+  }
+  out += "],\"position\":";
+  out += std::to_string(position);
+  out += ",\"today\":\"";
+  out += format_date(today);
+  out += "\"}";
+  return out;
+}
+
+std::string caps_text(const ReadModels& rm, const MenteeState& m, std::uint64_t position) {
+  const ProgrammeState* p = State::find(rm.core().programmes(), m.programme_id);
+  std::int64_t hour_cap = p ? p->rules.hour_cap_minutes : 0, fee_cap = p ? p->rules.fee_cap_cents : 0;
+  BudgetLine b = mentee_budget(rm, m, false);
+  // The keys in the order the JSON library writes them (sorted), as
+  // caps_json() names them.
+  std::string out;
+  out.reserve(400 + m.id.size());
+  out += "{\"fee\":{";
+  TextObject fee{out};
+  fee.num("agreed_cents", b.f.agreed);
+  fee.num("cap_cents", fee_cap);
+  fee.num("credited_cents", b.f.credited);
+  fee.num("invoiced_cents", b.f.invoiced);
+  fee.num("left_cents", fee_cap - b.f.net());
+  fee.num("net_invoiced_cents", b.f.net());
+  fee.num("outstanding_cents", b.f.net() - b.f.paid);
+  fee.num("paid_cents", b.f.paid);
+  out += "},\"hours\":{";
+  TextObject hours{out};
+  hours.str("cap", format_minutes(hour_cap));
+  hours.num("cap_minutes", hour_cap);
+  hours.num("left_minutes", std::max<std::int64_t>(0, hour_cap - m.minutes_used));
+  hours.str("used", format_minutes(m.minutes_used));
+  hours.num("used_minutes", m.minutes_used);
+  out += '}';
+  TextObject top{out, false};
+  top.str("mentee_id", m.id);
+  top.num("position", static_cast<std::int64_t>(position));
+  out += '}';
+  return out;
+}
+
 std::string outcome_text(const CommandOutcome& o) {
   // The keys in the order the JSON library writes them (sorted).
   std::string out = R"({"events":[)";

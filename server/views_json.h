@@ -28,6 +28,10 @@ nlohmann::json programme_json(const ReadModels& rm, const ProgrammeState& p);
 nlohmann::json mentee_json(const ReadModels& rm, const MenteeState& m);
 // A mentee's hours and fee against the caps.
 nlohmann::json caps_json(const ReadModels& rm, const MenteeState& m);
+// The answer of GET /v1/mentees/{mid}/caps: caps_json() with the position,
+// byte for byte the JSON library's text of it, written without building the
+// JSON value (one of the reads asked most).
+std::string caps_text(const ReadModels& rm, const MenteeState& m, std::uint64_t position);
 nlohmann::json application_json(const ReadModels& rm, const ApplicationState& a);
 nlohmann::json invoice_json(const ReadModels& rm, const InvoiceState& inv);
 // The control of spending: documents attached, samples, findings.
@@ -60,6 +64,11 @@ nlohmann::json budget_answer(const Budget& b, const std::vector<MonthFigure>& mo
 // text_of(budget_answer(b, months, position)), byte for byte, written without
 // building the JSON value: a large programme's budget is megabytes of it.
 std::string budget_text(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position);
+// The answer of GET /v1/programmes/{pid}/pairs: {"pairs": [pair_json() of
+// each line's pair, without detail], "position", "today"}, byte for byte the
+// JSON library's text of it, written without building the JSON value (a large
+// programme's pairs are megabytes of it).
+std::string pairs_text(const std::vector<PairLine>& lines, std::uint64_t position, std::int32_t today);
 // The answer of GET /v1/programmes/{pid}/hours?group_by=<by_name>: the groups
 // `keep` accepts (every group without it), their total and the position;
 // with `explain`, each group lists the sessions it sums.

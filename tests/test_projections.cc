@@ -26,6 +26,24 @@ using namespace pl;
 
 namespace {
 
+// The pairs view of `pid` as the JSON library writes it from the models
+// (pair_json of each pair the programme lists), the lines `keep` accepts.
+std::string pairs_library_text(const ReadModels& rm, const std::string& pid, std::int32_t today,
+                               const std::function<bool(const nlohmann::json&)>& keep = {}) {
+  nlohmann::json out = nlohmann::json::array();
+  if (const ProgrammeIndex* idx = State::find(rm.programmes(), pid))
+    for (auto& id : idx->pairs)
+      if (const PairState* p = State::find(rm.core().pairs(), id)) {
+        nlohmann::json j = pair_json(rm, *p, today);
+        if (!keep || keep(j)) out.push_back(std::move(j));
+      }
+  return text_of(nlohmann::json{{"pairs", out}, {"position", rm.position()}, {"today", format_date(today)}});
+}
+
+}  // namespace
+
+namespace {
+
 constexpr std::int64_t kStart = 1546300800LL * 1000000;  // 2019-01-01T00:00:00Z
 
 // A store, its writer and its projector, with a clock that moves 37 minutes
@@ -607,8 +625,8 @@ TEST_CASE("a programme's as-of models answer every view of it as a replay of the
   CHECK(loaded > 0);
 }
 
-TEST_CASE("a programme's budget timeline gives the budget of the models at every position, and grows with the log") {
-  std::uint64_t compared = 0, records = 0;
+TEST_CASE("a programme's timeline gives the budget and pairs of the models at every position, and grows with the log") {
+  std::uint64_t compared = 0, records = 0, pairs_compared = 0;
   int verified = 0, corrected = 0;
   for (int seed = 1; seed <= 16; ++seed) {
     CAPTURE(seed);
@@ -653,6 +671,17 @@ TEST_CASE("a programme's budget timeline gives the budget of the models at every
     auto all = l.store->programme_sizes();
     REQUIRE(all.is_ok());
     for (auto& [pid, n] : *all) REQUIRE(asof.prepare_one(pid).is_ok());
+    // Days inside the pairs' periods: a pair's start plus 70 days (sessions
+    // may be idle), and ten days before its end (the period ending).
+    // The filters below name that pair's mentor and mentee.
+    std::pair<std::int32_t, std::int32_t> pair_days{0, 0};
+    std::string a_mentee = "-", a_mentor = "-";
+    for (auto& [id, p] : l.settled()->core().pairs()) {
+      pair_days = {p.start_date + 70, p.end_date - 10};
+      a_mentee = p.mentee_id;
+      a_mentor = p.mentor_id;
+      break;
+    }
     // The whole log folded event by event: at each position, each
     // programme's budget and months from the models against the timeline
     // (asked outside the store's scan, which holds the store's read lock:
@@ -683,22 +712,81 @@ TEST_CASE("a programme's budget timeline gives the budget of the models at every
         CHECK(budget_text((*a)->budget, (*a)->months, pos) ==
               text_of(budget_answer(budget(rm, pid, false), net_invoiced_by_month(rm, pid), pos)));
         ++compared;
+        // The pairs view: the timeline's lines against the JSON library's
+        // text of the models' pairs, on the day of the position and on days
+        // inside the pairs' periods (where the warnings are), whole and
+        // filtered.
+        for (std::int32_t today : {day_of(rm.recorded_at_us()), pair_days.first, pair_days.second}) {
+          CAPTURE(today);
+          std::string timeline_text;
+          auto got = asof.pairs_at(pid, pos, today, {}, [&](const BudgetTimeline::PairsAnswer& p) {
+            CHECK(p.known);
+            timeline_text = pairs_text(p.lines, pos, today);
+          });
+          REQUIRE(got.is_ok());
+          REQUIRE(*got);
+          CHECK(timeline_text == pairs_library_text(rm, pid, today));
+          // One filter a position, in turn: by status, mentor, mentee, country.
+          const std::string status = pos % 2 ? "active" : "completed";
+          std::function<bool(const nlohmann::json&)> by_json;
+          std::function<bool(const PairLine&)> by_line;
+          switch (pos % 4) {
+            case 0:
+              by_json = [&](const nlohmann::json& j) { return j["status"] == status; };
+              by_line = [&](const PairLine& x) { return x.standing.status == status; };
+              break;
+            case 1:
+              by_json = [&](const nlohmann::json& j) { return j["mentor_id"] == a_mentor; };
+              by_line = [&](const PairLine& x) { return x.mentor_id == a_mentor; };
+              break;
+            case 2:
+              by_json = [&](const nlohmann::json& j) { return j["mentee_id"] == a_mentee; };
+              by_line = [&](const PairLine& x) { return x.mentee_id == a_mentee; };
+              break;
+            default:
+              by_json = [&](const nlohmann::json& j) { return j["country"] == "TN"; };
+              by_line = [&](const PairLine& x) { return x.country == "TN"; };
+          }
+          got = asof.pairs_at(pid, pos, today, by_line, [&](const BudgetTimeline::PairsAnswer& p) {
+            timeline_text = pairs_text(p.lines, pos, today);
+          });
+          REQUIRE(got.is_ok());
+          CHECK(timeline_text == pairs_library_text(rm, pid, today, by_json));
+          ++pairs_compared;
+        }
       }
     }
-    // Before the programme opened: no budget.
+    // Every mentee's caps, written directly, are the JSON library's text.
+    for (auto& [mid, m] : rm.core().mentees()) {
+      nlohmann::json caps = caps_json(rm, m);
+      caps["position"] = rm.position();
+      CHECK(caps_text(rm, m, rm.position()) == text_of(caps));
+    }
+    // Before the programme opened: no budget, no pairs.
     for (auto& [pid, n] : *programmes) {
       auto a = asof.budget_at(pid, 0);
       REQUIRE(a.is_ok());
       CHECK_FALSE((*a)->known);
+      bool known = true;
+      auto p = asof.pairs_at(pid, 0, 0, {}, [&](const BudgetTimeline::PairsAnswer& x) { known = x.known; });
+      REQUIRE(p.is_ok());
+      CHECK(*p);
+      CHECK_FALSE(known);
     }
     // A programme without a timeline: the models answer.
     auto none = asof.budget_at("no-such-programme", head);
     REQUIRE(none.is_ok());
     CHECK_FALSE(none->has_value());
+    auto no_pairs = asof.pairs_at("no-such-programme", head, 0, {}, [](const BudgetTimeline::PairsAnswer&) {
+      FAIL("a programme without a timeline has no pairs answer");
+    });
+    REQUIRE(no_pairs.is_ok());
+    CHECK_FALSE(*no_pairs);
     records += asof.stats().timeline_records;
   }
-  MESSAGE(compared << " budgets compared; " << records << " timeline records; " << verified << " verifications, "
-                   << corrected << " corrections");
+  MESSAGE(compared << " budgets and " << pairs_compared << " pairs views compared; " << records << " timeline records; "
+                   << verified << " verifications, " << corrected << " corrections");
+  CHECK(pairs_compared > 0);
   CHECK(records > 0);
   CHECK(verified > 0);
   CHECK(corrected > 0);
@@ -845,7 +933,7 @@ TEST_CASE("a command is answered once it is durable and the read models cover it
   CHECK(bytes_of(**saved) == replayed(service.store()));
 }
 
-TEST_CASE("the budget as of a point, over HTTP: the programme's timeline answers as its models do") {
+TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeline answers as its models do") {
   using nlohmann::json;
   test::TempDir dir;
   std::string tokens = dir.sub("tokens.json");
@@ -934,9 +1022,37 @@ TEST_CASE("the budget as of a point, over HTTP: the programme's timeline answers
       REQUIRE(r.status == 200);
       CHECK(json::parse(r.body) == budget_answer(*whole, "p", false));
     }
+    // The pairs view likewise, byte for byte, whole and filtered.
+    const std::int32_t today = day_of(whole->recorded_at_us());
+    for (int twice = 0; twice < 2; ++twice) {
+      HttpResponse r = call("GET", "/v1/programmes/p/pairs?at=" + std::to_string(at), nullptr, *coord);
+      if (!State::find(whole->core().programmes(), "p")) {
+        CHECK(r.status == 404);
+        continue;
+      }
+      REQUIRE(r.status == 200);
+      CHECK(r.body == pairs_library_text(*whole, "p", today));
+      r = call("GET", "/v1/programmes/p/pairs?status=active&mentor_id=e2&at=" + std::to_string(at), nullptr, *coord);
+      REQUIRE(r.status == 200);
+      CHECK(r.body == pairs_library_text(*whole, "p", today, [](const json& j) {
+              return j["status"] == "active" && j["mentor_id"] == "e2";
+            }));
+      CHECK(call("GET", "/v1/programmes/p/pairs?status=gone&at=" + std::to_string(at), nullptr, *coord).status == 400);
+    }
+  }
+  // At the head, the pairs view is the library's text of the models' pairs too.
+  {
+    HttpResponse r = call("GET", "/v1/programmes/p/pairs", nullptr, *coord);
+    REQUIRE(r.status == 200);
+    auto whole = replay<ReadModels>(service.store(), AsOf{head, 0, false});
+    REQUIRE(whole.is_ok());
+    auto today = parse_date(json::parse(r.body)["today"].get<std::string>());
+    REQUIRE(today);
+    CHECK(r.body == pairs_library_text(*whole, "p", *today));
   }
   // An unknown programme is still not found, as of any point.
   CHECK(call("GET", "/v1/programmes/nope/budget?at=3", nullptr, *coord).status == 404);
+  CHECK(call("GET", "/v1/programmes/nope/pairs?at=3", nullptr, *coord).status == 404);
   service.stop();
 }
 
@@ -973,6 +1089,81 @@ TEST_CASE("a budget's answer text is the JSON of its answer, whatever its string
     }
   }
   CHECK(budget_text(Budget{}, {}, 3) == text_of(budget_answer(Budget{}, {}, 3)));
+}
+
+TEST_CASE("a pairs view's text is the JSON of its lines, whatever their strings and figures") {
+  using nlohmann::json;
+  // The lines as the JSON library writes them, under the names pair_json()
+  // gives (the tests above hold the two to the same keys, from the models).
+  auto library = [](const std::vector<PairLine>& lines, std::uint64_t position, std::int32_t today) {
+    json pairs = json::array();
+    for (const PairLine& l : lines) {
+      std::vector<std::string> warnings(l.standing.warnings.begin(),
+                                        l.standing.warnings.begin() + static_cast<long>(l.standing.warning_count));
+      json j = {{"id", l.id},
+                {"programme_id", l.programme_id},
+                {"status", l.standing.status},
+                {"mentor_id", l.mentor_id},
+                {"mentor_name", l.mentor_name},
+                {"mentor_country", l.mentor_country},
+                {"mentee_id", l.mentee_id},
+                {"mentee_name", l.mentee_name},
+                {"cluster_name", l.cluster_name},
+                {"country", l.country},
+                {"start_date", format_date(l.start_date)},
+                {"end_date", format_date(l.end_date)},
+                {"sessions", l.sessions},
+                {"minutes_used", l.minutes_used},
+                {"mentee_minutes_used", l.mentee_minutes_used},
+                {"minutes_left", l.minutes_left},
+                {"last_session_date", l.last_session_date ? json(format_date(l.last_session_date)) : json(nullptr)},
+                {"report", l.report_submitted ? "submitted" : "missing"},
+                {"agreed_fee_cents", l.agreed_fee_cents},
+                {"invoiced_cents", l.invoiced_cents},
+                {"credited_cents", l.credited_cents},
+                {"paid_cents", l.paid_cents},
+                {"fee_left_cents", l.fee_left_cents},
+                {"warnings", warnings},
+                {"override_reason", l.override_reason}};
+      if (l.topics) j["topics"] = *l.topics;
+      pairs.push_back(j);
+    }
+    return text_of(json{{"pairs", pairs}, {"position", position}, {"today", format_date(today)}});
+  };
+  for (std::string odd : {std::string("plain"), std::string("quote\"back\\slash"), std::string("line\nfeed\x01\x7f"),
+                          std::string("caf\xc3\xa9"), std::string("bad\xff utf-8"), std::string()}) {
+    CAPTURE(odd);
+    std::vector<std::string> topics{odd, "strategy"}, none;
+    PairLine a;
+    a.id = odd;
+    a.programme_id = odd;
+    a.mentor_id = a.mentee_id = a.mentor_name = a.mentor_country = a.mentee_name = a.cluster_name = a.country =
+        a.override_reason = odd;
+    a.standing = pair_standing(PairStatus::active, 100, 400, 0, 390, 6000, 310000, 5500, 300000);
+    REQUIRE(a.standing.warning_count == 4);
+    a.start_date = 100;
+    a.end_date = 400;
+    a.sessions = 3;
+    a.minutes_used = -7;
+    a.mentee_minutes_used = std::numeric_limits<std::int64_t>::max();
+    a.minutes_left = std::numeric_limits<std::int64_t>::min();
+    a.report_submitted = true;
+    a.agreed_fee_cents = 310000;
+    a.invoiced_cents = 1;
+    a.credited_cents = -2;
+    a.paid_cents = 3;
+    a.fee_left_cents = -4;
+    a.topics = &topics;
+    PairLine b = a;
+    b.topics = nullptr;
+    b.last_session_date = 365;
+    b.standing = pair_standing(PairStatus::terminated, 100, 400, 365, 390, 0, 0, 0, 0);
+    PairLine c = a;
+    c.topics = &none;
+    c.standing = pair_standing(PairStatus::completed, 100, 400, 365, 50, 1920, 310000, 0, 0);
+    for (const auto& lines : {std::vector<PairLine>{a, b, c}, std::vector<PairLine>{}, std::vector<PairLine>{c}})
+      CHECK(pairs_text(lines, 77, 20000) == library(lines, 77, 20000));
+  }
 }
 
 TEST_CASE("a command's answer text is the JSON of its outcome, whatever its strings") {
