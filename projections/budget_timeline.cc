@@ -1,7 +1,7 @@
 #include "projections/budget_timeline.h"
 
 #include <algorithm>
-#include <map>
+#include <optional>
 
 namespace pl {
 
@@ -131,7 +131,13 @@ void BudgetTimeline::update_invoice(const ReadModels& rm, const std::string& id,
   if (!inv) return;
   auto [it, fresh] = invoice_index_.try_emplace(id, static_cast<std::uint32_t>(invoice_last_.size()));
   std::optional<MonthFigure> m = invoice_month_figure(*inv);
-  InvoiceRecord rec{position, it->second, m.has_value(), m ? m->month : std::string(), m ? m->net_invoiced_cents : 0};
+  std::uint32_t month = 0;
+  if (m) {
+    auto [mi, added] = month_index_.try_emplace(m->month, static_cast<std::uint32_t>(months_.size()));
+    if (added) months_.push_back(m->month);
+    month = mi->second;
+  }
+  InvoiceRecord rec{position, it->second, m.has_value(), month, m ? m->net_invoiced_cents : 0};
   if (fresh) {
     invoice_last_.push_back(rec);
   } else {
@@ -262,10 +268,19 @@ BudgetTimeline::Answer BudgetTimeline::at(std::uint64_t position) const {
     if (rec.position > position) break;
     inv[rec.invoice] = &rec;
   }
-  std::map<std::string, std::int64_t> months;
+  // Summed by month, in the months' order.
+  std::vector<std::int64_t> sums(months_.size(), 0);
+  std::vector<bool> seen(months_.size(), false);
   for (const InvoiceRecord* rec : inv)
-    if (rec && rec->counted) add_to(months[rec->month], rec->cents);
-  for (auto& [m, cents] : months) a.months.push_back({m, cents});
+    if (rec && rec->counted) {
+      add_to(sums[rec->month], rec->cents);
+      seen[rec->month] = true;
+    }
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t k = 0; k < months_.size(); ++k)
+    if (seen[k]) order.push_back(k);
+  std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return months_[x] < months_[y]; });
+  for (std::uint32_t k : order) a.months.push_back({months_[k], sums[k]});
   return a;
 }
 

@@ -151,8 +151,8 @@ class BudgetTimeline {
   struct InvoiceRecord {
     std::uint64_t position;
     std::uint32_t invoice;
-    bool counted;  // not cancelled
-    std::string month;
+    bool counted;         // not cancelled
+    std::uint32_t month;  // an index into months_
     std::int64_t cents;
   };
   struct RulesRecord {
@@ -189,6 +189,9 @@ class BudgetTimeline {
   std::vector<InvoiceRecord> invoice_last_;  // each invoice's last record
   std::vector<PairRecord> pair_records_;
   std::vector<InvoiceRecord> invoice_records_;
+  // The months the invoices name, each once.
+  std::vector<std::string> months_;
+  std::unordered_map<std::string, std::uint32_t> month_index_;
   // The pairs view: the pairs in the order the programme lists them (the
   // position each joined the list, its PairRef), their rows, the people.
   std::vector<std::pair<std::uint64_t, std::uint32_t>> pair_order_;

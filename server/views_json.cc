@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "ledger/checked.h"
 #include "ledger/commands.h"
@@ -536,10 +537,84 @@ json outcome_json(const CommandOutcome& o) {
 
 namespace {
 
+// Text written into a string through a cursor: each write makes room with
+// one comparison (the string doubles when it must), then copies. The answers
+// written so are megabytes, of short pieces: a std::string append per piece
+// was most of their time.
+class TextOut {
+ public:
+  explicit TextOut(std::size_t expect) { s_.resize(std::max<std::size_t>(expect, 64)); }
+  TextOut& operator+=(char c) {
+    room(1);
+    s_[n_++] = c;
+    return *this;
+  }
+  TextOut& operator+=(std::string_view v) {
+    room(v.size());
+    std::memcpy(s_.data() + n_, v.data(), v.size());
+    n_ += v.size();
+    return *this;
+  }
+  void num(std::int64_t v) {
+    room(24);
+    n_ = static_cast<std::size_t>(std::to_chars(s_.data() + n_, s_.data() + n_ + 24, v).ptr - s_.data());
+  }
+  // A date as "YYYY-MM-DD", quoted, as format_date() writes it.
+  void date(std::int32_t days) {
+    Ymd d = civil_from_days(days);
+    if (d.year < 0 || d.year > 9999) {
+      *this += '"';
+      *this += format_date(days);
+      *this += '"';
+      return;
+    }
+    room(12);
+    char* p = s_.data() + n_;
+    auto two = [](char* at, unsigned v) {
+      at[0] = static_cast<char>('0' + v / 10);
+      at[1] = static_cast<char>('0' + v % 10);
+    };
+    p[0] = '"';
+    two(p + 1, static_cast<unsigned>(d.year) / 100);
+    two(p + 3, static_cast<unsigned>(d.year) % 100);
+    p[5] = '-';
+    two(p + 6, d.month);
+    p[8] = '-';
+    two(p + 9, d.day);
+    p[11] = '"';
+    n_ += 12;
+  }
+  // ,"k": (without the comma for the first key of an object).
+  template <std::size_t N>
+  [[gnu::always_inline]] void key(const char (&k)[N], bool first) {
+    room(N + 3);
+    char* p = s_.data() + n_;
+    if (!first) *p++ = ',';
+    *p++ = '"';
+    std::memcpy(p, k, N - 1);
+    p += N - 1;
+    *p++ = '"';
+    *p++ = ':';
+    n_ = static_cast<std::size_t>(p - s_.data());
+  }
+  std::string take() {
+    s_.resize(n_);
+    return std::move(s_);
+  }
+
+ private:
+  void room(std::size_t k) {
+    if (s_.size() - n_ < k) s_.resize(std::max(s_.size() * 2, n_ + k));
+  }
+  std::string s_;
+  std::size_t n_ = 0;
+};
+
 // A JSON string as text_of() writes it. Ids and streams are plain ASCII; any
 // other text goes through the JSON library, so that escapes and the
 // replacement of invalid UTF-8 stay the library's.
-void append_json_string(std::string& out, std::string_view v) {
+template <class Out>
+void append_json_string(Out& out, std::string_view v) {
   bool plain =
       std::all_of(v.begin(), v.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\'; });
   if (!plain) {
@@ -551,23 +626,23 @@ void append_json_string(std::string& out, std::string_view v) {
   out += '"';
 }
 
-// "key":value pairs, each after a comma but the first.
+// "key":value pairs, each after a comma but the first. The keys are
+// literals: their copies are of sizes known when compiled.
 struct TextObject {
-  std::string& out;
+  TextOut& out;
   bool first = true;
-  void key(std::string_view k) {
-    out += first ? "\"" : ",\"";
+  template <std::size_t N>
+  [[gnu::always_inline]] void key(const char (&k)[N]) {
+    out.key(k, first);
     first = false;
-    out += k;
-    out += "\":";
   }
-  void num(std::string_view k, std::int64_t v) {
+  template <std::size_t N>
+  [[gnu::always_inline]] void num(const char (&k)[N], std::int64_t v) {
     key(k);
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
+    out.num(v);
   }
-  void str(std::string_view k, std::string_view v) {
+  template <std::size_t N>
+  [[gnu::always_inline]] void str(const char (&k)[N], std::string_view v) {
     key(k);
     append_json_string(out, v);
   }
@@ -578,8 +653,7 @@ struct TextObject {
 std::string budget_text(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position) {
   // The keys in the order the JSON library writes them (sorted), as
   // budget_json() and figures_json() name them.
-  std::string out;
-  out.reserve(512 + (b.mentees.size() + b.mentors.size() + b.countries.size()) * 560);
+  TextOut out(512 + (b.mentees.size() + b.mentors.size() + b.countries.size()) * 560);
   enum class Line { mentee, mentor, country, totals };
   auto object = [&](const Figures& f, const BudgetLine* l, Line kind) {
     out += '{';
@@ -652,26 +726,23 @@ std::string budget_text(const Budget& b, const std::vector<MonthFigure>& months,
   top.key("vat_eligible");
   out += b.vat_eligible ? "true" : "false";
   out += '}';
-  return out;
+  return out.take();
 }
 
 std::string pairs_text(const std::vector<PairLine>& lines, std::uint64_t position, std::int32_t today) {
   // The keys in the order the JSON library writes them (sorted), as
   // pair_json() names them.
-  std::string out;
-  out.reserve(64 + lines.size() * 700);
+  TextOut out(64 + lines.size() * 700);
   out += "{\"pairs\":[";
-  auto date = [&](TextObject& o, std::string_view k, std::int32_t d, bool nullable = false) {
+  auto date = [&]<std::size_t N>(TextObject& o, const char(&k)[N], std::int32_t d, bool nullable = false) {
     o.key(k);
     if (d == 0 && nullable) {
       out += "null";
       return;
     }
-    out += '"';
-    out += format_date(d);
-    out += '"';
+    out.date(d);
   };
-  auto strings = [&](TextObject& o, std::string_view k, auto begin, auto end) {
+  auto strings = [&]<std::size_t N>(TextObject& o, const char(&k)[N], auto begin, auto end) {
     o.key(k);
     out += '[';
     for (auto it = begin; it != end; ++it) {
@@ -717,7 +788,7 @@ std::string pairs_text(const std::vector<PairLine>& lines, std::uint64_t positio
   out += ",\"today\":\"";
   out += format_date(today);
   out += "\"}";
-  return out;
+  return out.take();
 }
 
 std::string caps_text(const ReadModels& rm, const MenteeState& m, std::uint64_t position) {
@@ -726,8 +797,7 @@ std::string caps_text(const ReadModels& rm, const MenteeState& m, std::uint64_t 
   BudgetLine b = mentee_budget(rm, m, false);
   // The keys in the order the JSON library writes them (sorted), as
   // caps_json() names them.
-  std::string out;
-  out.reserve(400 + m.id.size());
+  TextOut out(400 + m.id.size());
   out += "{\"fee\":{";
   TextObject fee{out};
   fee.num("agreed_cents", b.f.agreed);
@@ -750,7 +820,7 @@ std::string caps_text(const ReadModels& rm, const MenteeState& m, std::uint64_t 
   top.str("mentee_id", m.id);
   top.num("position", static_cast<std::int64_t>(position));
   out += '}';
-  return out;
+  return out.take();
 }
 
 std::string outcome_text(const CommandOutcome& o) {
