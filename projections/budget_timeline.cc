@@ -145,7 +145,7 @@ void BudgetTimeline::update_invoice(const ReadModels& rm, const std::string& id,
     if (last.counted == rec.counted && last.month == rec.month && last.cents == rec.cents) return;
     invoice_last_[it->second] = rec;
   }
-  invoice_records_.push_back(std::move(rec));
+  invoice_records_.push_back(rec);
 }
 
 void BudgetTimeline::observe(const ReadModels& rm, const EventView& e) {
