@@ -1040,6 +1040,19 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
       CHECK(call("GET", "/v1/programmes/p/pairs?status=gone&at=" + std::to_string(at), nullptr, *coord).status == 400);
     }
   }
+  // As of an instant (each event's recording time): the day of the instant is the day the
+  // warnings and statuses are worked out for.
+  for (std::uint64_t at = 1; at <= head; at += 3) {
+    auto ev = service.store().read_one(at);
+    REQUIRE(ev.is_ok());
+    const std::int64_t instant = ev->view().recorded_at_us();
+    CAPTURE(format_instant(instant));
+    auto whole = replay<ReadModels>(service.store(), AsOf{0, instant, true});
+    REQUIRE(whole.is_ok());
+    HttpResponse r = call("GET", "/v1/programmes/p/pairs?as_of=" + format_instant(instant), nullptr, *coord);
+    REQUIRE(r.status == 200);
+    CHECK(r.body == pairs_library_text(*whole, "p", day_of(instant)));
+  }
   // At the head, the pairs view is the library's text of the models' pairs too.
   {
     HttpResponse r = call("GET", "/v1/programmes/p/pairs", nullptr, *coord);
