@@ -456,30 +456,22 @@ PairStanding pair_standing(PairStatus status, std::int32_t start_date, std::int3
 }
 
 PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today) {
+  // The figures are the pairs view's line's; the row adds what the line's
+  // strings were read from.
+  PairLine l = pair_line(rm, pair, today);
   PairRow r;
   r.pair = &pair;
   r.extra = find(rm.pairs(), pair.id);
   r.mentee = find(rm.core().mentees(), pair.mentee_id);
   r.mentor = find(rm.core().mentors(), pair.mentor_id);
-  Figures f;
-  add_pair(rm, pair, f, nullptr);
-  r.invoiced_cents = f.invoiced;
-  r.credited_cents = f.credited;
-  r.paid_cents = f.paid;
-  r.fee_left_cents = pair.agreed_fee_cents - pair.net_invoiced_cents;
-  for (auto& s : pair.sessions)
-    if (!s.voided()) ++r.sessions;
-
-  const ProgrammeState* prog = find(rm.core().programmes(), pair.programme_id);
-  std::int64_t hour_cap = prog ? prog->rules.hour_cap_minutes : 0;
-  std::int64_t fee_cap = prog ? prog->rules.fee_cap_cents : 0;
-  std::int64_t mentee_used = r.mentee ? r.mentee->minutes_used : pair.minutes_used;
-  std::int64_t mentee_net = r.mentee ? r.mentee->net_invoiced_cents : pair.net_invoiced_cents;
-  r.mentee_minutes_left = std::max<std::int64_t>(0, hour_cap - mentee_used);
-  PairStanding s = pair_standing(pair.status, pair.start_date, pair.end_date, pair.last_session_date, today, hour_cap,
-                                 fee_cap, mentee_used, mentee_net);
-  r.status = s.status;
-  for (std::size_t i = 0; i < s.warning_count; ++i) r.warnings.emplace_back(s.warnings[i]);
+  r.status = l.standing.status;
+  r.sessions = l.sessions;
+  r.mentee_minutes_left = l.minutes_left;
+  r.invoiced_cents = l.invoiced_cents;
+  r.credited_cents = l.credited_cents;
+  r.paid_cents = l.paid_cents;
+  r.fee_left_cents = l.fee_left_cents;
+  for (std::size_t i = 0; i < l.standing.warning_count; ++i) r.warnings.emplace_back(l.standing.warnings[i]);
   return r;
 }
 
