@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/audit_watch.h"
+#include "ledger/build_paths.h"
 #include "ledger/dates.h"
 #include "ledger/note.h"
 #include "ledger/signer.h"
@@ -475,7 +476,7 @@ int main(int argc, char** argv) {
   serve->add_option("--threads", threads, "I/O threads")->capture_default_str();
   serve->add_option("--idle-timeout", idle_timeout, "Seconds before an idle connection is closed")
       ->capture_default_str();
-  std::string web = LEDGER_WEB_DIR;
+  std::string web = pl::build_paths::web_dir;
   serve->add_option("--web", web, "The dashboard's built assets")->capture_default_str();
   int max_connections = 0, max_live = 256;
   serve
@@ -534,7 +535,7 @@ int main(int argc, char** argv) {
   backup->add_flag("--copy", backup_copy,
                    "Copy every file, even on the same file system (no hard links to the ledger's files)");
 
-  std::string demo_file = LEDGER_DEMO_FILE;
+  std::string demo_file = pl::build_paths::demo_file;
   auto* demo = app.add_subcommand("demo", "Load the demonstration programme (once) and make demo tokens");
   demo->add_option("--data", dir, "Data directory")->capture_default_str();
   demo->add_option("--file", demo_file, "Demonstration history")->capture_default_str();

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "ledger/build_paths.h"
 #include "server/auth.h"
 #include "server/demo.h"
 #include "server/service.h"
@@ -31,7 +32,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   {
     auto store = pl::Store::open((dir / "ledger").string());
     if (!store) std::abort();
-    if (!pl::load_demo(**store, LEDGER_DEMO_FILE)) std::abort();
+    if (!pl::load_demo(**store, pl::build_paths::demo_file)) std::abort();
   }
   auto token = pl::Tokens::add((dir / "tokens.json").string(), pl::Principal{"fuzz", "coordinator", ""});
   if (!token) std::abort();

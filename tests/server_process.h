@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/build_paths.h"
 #include "util.h"
 
 namespace pl::test {
@@ -213,7 +214,7 @@ inline std::string read_file(const std::string& path) {
 // Runs the ledger binary to completion; returns its exit status and its
 // standard output (with its standard error after it when `with_stderr`).
 inline int run_ledger(const std::vector<std::string>& args, std::string* out = nullptr, bool with_stderr = false) {
-  std::string cmd = std::string(LEDGER_BIN);
+  std::string cmd = std::string(pl::build_paths::ledger_bin);
   for (auto& a : args) cmd += " '" + a + "'";
   cmd += with_stderr ? " 2>&1" : " 2>/dev/null";
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -273,12 +274,13 @@ class Server {
         rlimit rl{nofile_, nofile_};
         ::setrlimit(RLIMIT_NOFILE, &rl);
       }
-      std::vector<std::string> args = {LEDGER_BIN, "serve", "--data", data_, "--listen", "127.0.0.1:0"};
+      std::vector<std::string> args = {
+          pl::build_paths::ledger_bin, "serve", "--data", data_, "--listen", "127.0.0.1:0"};
       for (auto& a : extra_) args.push_back(a);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
-      ::execv(LEDGER_BIN, argv.data());
+      ::execv(pl::build_paths::ledger_bin, argv.data());
       ::_exit(127);
     }
     ::close(out_pipe[1]);

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "ledger/build_paths.h"
 #include "server_process.h"
 
 using namespace pl::test;
@@ -150,7 +151,9 @@ TEST_CASE("checkpoints and proofs pass the Go reference checks (golang.org/x/mod
   // The checker, built once.
   std::string tool = tmp.sub("tlogcheck");
   std::string env = go_env(tmp.sub("go-cache"));
-  REQUIRE_MESSAGE(sh(env + quote(GO_PROGRAM) + " build -o " + quote(tool) + " " + quote(TLOGCHECK_SRC), &out) == 0,
+  REQUIRE_MESSAGE(sh(env + quote(pl::build_paths::go_program) + " build -o " + quote(tool) + " " +
+                         quote(pl::build_paths::tlogcheck_src),
+                     &out) == 0,
                   out);
   std::string run = "LEDGER_TOKEN=" + quote(s.tokens.at("auditor")) + " " + quote(tool) + " ";
   std::string url = "http://127.0.0.1:" + std::to_string(s.port);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "ledger/build_paths.h"
 #include "ledger/note.h"
 #include "ledger/signer.h"
 #include "projections/replay.h"
@@ -30,7 +31,7 @@ struct Demo {
   std::unique_ptr<Signer> signer;
   Demo() {
     store = std::move(Store::open(dir.sub("ledger"))).value();
-    auto r = load_demo(*store, LEDGER_DEMO_FILE);
+    auto r = load_demo(*store, pl::build_paths::demo_file);
     REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
     auto s = Signer::open(dir.path(), *store);
     REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());

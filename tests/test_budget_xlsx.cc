@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "ledger/build_paths.h"
 #include "server_process.h"
 
 using namespace pl::test;
@@ -115,7 +116,8 @@ json check_workbook(const Server& s, const std::string& query, const std::string
   std::ofstream(stem + ".xlsx", std::ios::binary) << x.body;
   std::ofstream(stem + ".json") << api.dump(2);
   std::string out;
-  std::string cmd = std::string(PYTHON3) + " '" + CHECKER + "' '" + stem + ".xlsx' '" + stem + ".json' 2>&1";
+  std::string cmd = std::string(pl::build_paths::python3) + " '" + pl::build_paths::xlsx_checker + "' '" + stem +
+                    ".xlsx' '" + stem + ".json' 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p);
   char buf[4096];

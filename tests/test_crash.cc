@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ledger/build_paths.h"
 #include "ledger/store.h"
 #include "util.h"
 
@@ -32,7 +33,8 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged event") {
       ::close(fds[0]);
       ::close(fds[1]);
       std::string run = "r" + std::to_string(round);
-      ::execl(CRASH_CHILD, CRASH_CHILD, dir.path().c_str(), run.c_str(), static_cast<char*>(nullptr));
+      ::execl(pl::build_paths::crash_child, pl::build_paths::crash_child, dir.path().c_str(), run.c_str(),
+              static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(fds[1]);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "ledger/archive.h"
+#include "ledger/build_paths.h"
 #include "ledger/dates.h"
 #include "ledger/sampling.h"
 #include "ledger/state.h"
@@ -184,7 +185,7 @@ TEST_CASE("rules: every field of the schema's Rules table goes through the API, 
 
 namespace {
 json demo_steps() {
-  std::ifstream in(LEDGER_DEMO_FILE);
+  std::ifstream in(pl::build_paths::demo_file);
   std::stringstream text;
   text << in.rdbuf();
   return json::parse(text.str())["steps"];
@@ -194,7 +195,7 @@ json demo_steps() {
 TEST_CASE("the demonstration programme loads once, verifies, and its figures reconcile with its steps") {
   test::TempDir dir;
   auto store = std::move(Store::open(dir.path())).value();
-  auto r = load_demo(*store, LEDGER_DEMO_FILE);
+  auto r = load_demo(*store, pl::build_paths::demo_file);
   REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   CHECK(r->loaded);
   // Every step records one event, but an upload of a document, which records none.
@@ -205,13 +206,13 @@ TEST_CASE("the demonstration programme loads once, verifies, and its figures rec
   auto rep = store->verify();
   CHECK_MESSAGE(rep.ok, rep.detail);
 
-  auto again = load_demo(*store, LEDGER_DEMO_FILE);
+  auto again = load_demo(*store, pl::build_paths::demo_file);
   REQUIRE(again.is_ok());
   CHECK_FALSE(again->loaded);
   CHECK(store->head().position == r->head.position);
 
   // Independent sums over the demo's own steps.
-  std::ifstream in(LEDGER_DEMO_FILE);
+  std::ifstream in(pl::build_paths::demo_file);
   std::stringstream text;
   text << in.rdbuf();
   json doc = json::parse(text.str());
@@ -294,7 +295,7 @@ TEST_CASE("the demonstration programme loads once, verifies, and its figures rec
 namespace {
 
 json demo_document() {
-  std::ifstream in(LEDGER_DEMO_FILE);
+  std::ifstream in(pl::build_paths::demo_file);
   std::stringstream text;
   text << in.rdbuf();
   return json::parse(text.str());
@@ -307,7 +308,7 @@ bool contains(std::string_view text, std::string_view part) { return text.find(p
 TEST_CASE("the demonstration programme tells the facts of the programme's public sources (docs/PROGRAMME.md)") {
   test::TempDir dir;
   auto store = std::move(Store::open(dir.path())).value();
-  auto loaded = load_demo(*store, LEDGER_DEMO_FILE);
+  auto loaded = load_demo(*store, pl::build_paths::demo_file);
   REQUIRE_MESSAGE(loaded.is_ok(), loaded.status().to_string());
   auto rm = replay<ReadModels>(*store);
   REQUIRE(rm.is_ok());
@@ -502,7 +503,7 @@ TEST_CASE("the demonstration programme tells the facts of the programme's public
 TEST_CASE("the demonstration's control round: evidence, a sample drawn again, verifications, a finding corrected") {
   test::TempDir dir;
   auto store = std::move(Store::open(dir.path())).value();
-  auto loaded = load_demo(*store, LEDGER_DEMO_FILE);
+  auto loaded = load_demo(*store, pl::build_paths::demo_file);
   REQUIRE_MESSAGE(loaded.is_ok(), loaded.status().to_string());
   auto rm = replay<ReadModels>(*store).value();
 

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "ledger/build_paths.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "server_process.h"
@@ -329,7 +330,7 @@ TEST_CASE(
   Resp served = request(s.port, "GET", "/openapi.json");
   REQUIRE(served.status == 200);
   json doc = served.j();
-  CHECK(doc == json::parse(read_file(std::string(LEDGER_SOURCE_DIR) + "/docs/openapi.json")));
+  CHECK(doc == json::parse(read_file(std::string(pl::build_paths::source_dir) + "/docs/openapi.json")));
   REQUIRE(doc["paths"].size() > 30);
 
   // The mentor token is e1's: p1, m1, a1, i1 are its own; p2, m2, a2, i2 are not.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "history_gen.h"
+#include "ledger/build_paths.h"
 #include "ledger/dates.h"
 #include "ledger/decide.h"
 #include "ledger/writer.h"
@@ -266,7 +267,7 @@ namespace {
 // A store in `dir` with the demonstration programme loaded.
 std::unique_ptr<Store> demo_store(const test::TempDir& dir) {
   auto store = std::move(Store::open(dir.path())).value();
-  auto r = load_demo(*store, LEDGER_DEMO_FILE);
+  auto r = load_demo(*store, pl::build_paths::demo_file);
   REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   return store;
 }
