@@ -5,8 +5,12 @@
 #   scripts/bench.sh http [--duration S]     (wrk against the server on loopback; the 64-connection
 #                                            runs last S seconds, those of the table S/2)
 #   scripts/bench.sh peer [--duration S]     (PostgreSQL with pgbench, a throw-away server)
+#   scripts/bench.sh scale [--10m]           the replay part at 100,000 and 1,000,000 events
+#                                            (and 10,000,000), then one table of how it grows
 #   scripts/bench.sh                         every part, then one table with the ratios to
 #                                            PostgreSQL and one JSON line with every figure
+# Each part prints its figures as one JSON line; the tables are made from
+# those lines (scripts/bench_report.py), not from the text around them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -26,26 +30,8 @@ case "$part" in
       echo "=== $p"
       bash "$0" "$p" | tee "$out/$p"
     done
-    v() { grep -ho "\"$1\": [0-9.]*" "$out"/* | tail -1 | awk '{print $2}'; }
-    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
     echo
-    echo "| figure | ledger | PostgreSQL | ledger / PostgreSQL |"
-    echo "|---|---|---|---|"
-    echo "| one-event commands, 64 clients, durable (events/s) | $(v ledger_concurrent_eps) | $(v pg_single_eps) | $(ratio "$(v ledger_concurrent_eps)" "$(v pg_single_eps)") |"
-    echo "| the same over HTTP, 64 connections (commands/s) | $(v http_commands_per_s) | $(v pg_single_eps) | $(ratio "$(v http_commands_per_s)" "$(v pg_single_eps)") |"
-    echo "| 1,000 events per command / transaction (events/s) | $(v ledger_batch_eps) | $(v pg_batch_eps) | $(ratio "$(v ledger_batch_eps)" "$(v pg_batch_eps)") |"
-    echo "| budget totals of every programme, 1M events (ms; lower is better) | $(v budget_query_ms) | $(v pg_budget_query_ms) | $(ratio "$(v budget_query_ms)" "$(v pg_budget_query_ms)") |"
-    echo "| full rebuild of every read model (events/s) | $(v replay_eps) | | |"
-    echo "| as-of budget of a programme, 100 random (programme, instant) pairs, half in a 300,000-event programme: p50 / p99 (ms) | $(v asof_p50_ms) / $(v asof_p99_ms) | | |"
-    echo "| as-of pairs view of a programme, the same pairs: p50 / p99 (ms) | $(v asof_pairs_p50_ms) / $(v asof_pairs_p99_ms) | | |"
-    echo "| as-of models of a programme (what its other views start from), the same pairs: p50 / p99 (ms) | $(v asof_models_p50_ms) / $(v asof_models_p99_ms) | | |"
-    echo "| as-of by a replay of the whole log to its middle, as before the programme snapshots (ms) | $(v asof_full_replay_ms) | | |"
-    echo "| HTTP reads, 64 connections (requests/s) | $(v http_reads_per_s) | | |"
-    echo "| inclusion / consistency proof over 1M events, p99 (ms) | $(v inclusion_proof_p99_ms) / $(v consistency_proof_p99_ms) | | |"
-    keys="raw_rocksdb_batch_eps ledger_batch_eps ledger_concurrent_eps ledger_single_eps replay_eps replay_peak_rss_mb asof_ms asof_p50_ms asof_p99_ms asof_pairs_p50_ms asof_pairs_p99_ms asof_models_p50_ms asof_models_p99_ms asof_full_replay_ms budget_query_ms inclusion_proof_p99_ms consistency_proof_p99_ms http_commands_per_s http_command_p99_ms http_reads_per_s http_read_p99_ms pg_single_eps pg_batch_eps pg_budget_query_ms"
-    json="{"
-    for k in $keys; do json+="\"$k\": $(v "$k"), "; done
-    echo "${json%, }}"
+    python3 scripts/bench_report.py all "$out"/append "$out"/replay "$out"/http "$out"/peer
     rm -rf "$out"
     ;;
   append) $BUILD/bench/bench_append "$@" ;;
@@ -64,13 +50,10 @@ case "$part" in
       echo "=== replay --events $n"
       bash "$0" replay --events "$n" | tee "$out/$n"
     done
-    f() { grep -ho "\"$2\": [0-9.]*" "$out/$1" | tail -1 | awk '{print $2}'; }
     echo
-    echo "| events | rebuild (events/s) | peak memory (MB) | as-of budget p50 / p99 (ms) | as-of pairs p50 / p99 (ms) | as-of models p50 / p99 (ms) | whole-log as-of (ms) | inclusion / consistency proof p99 (ms) |"
-    echo "|---|---|---|---|---|---|---|---|"
-    for n in $sizes; do
-      echo "| $(f "$n" events) | $(f "$n" replay_eps) | $(f "$n" replay_peak_rss_mb) | $(f "$n" asof_p50_ms) / $(f "$n" asof_p99_ms) | $(f "$n" asof_pairs_p50_ms) / $(f "$n" asof_pairs_p99_ms) | $(f "$n" asof_models_p50_ms) / $(f "$n" asof_models_p99_ms) | $(f "$n" asof_full_replay_ms) | $(f "$n" inclusion_proof_p99_ms) / $(f "$n" consistency_proof_p99_ms) |"
-    done
+    files=()
+    for n in $sizes; do files+=("$n=$out/$n"); done
+    python3 scripts/bench_report.py scale "${files[@]}"
     rm -rf "$out"
     ;;
   http)
@@ -149,5 +132,5 @@ case "$part" in
     echo "budget totals of every programme over $rows events, with SQL: best of 3 $best ms"
     echo "{\"pg_single_eps\": $single, \"pg_batch_eps\": $batch, \"pg_budget_query_ms\": $best, \"pg_events\": $rows}"
     ;;
-  *) echo "unknown part: $part (known: append, replay, http, peer)" >&2; exit 2 ;;
+  *) echo "unknown part: $part (known: append, replay, scale, http, peer)" >&2; exit 2 ;;
 esac

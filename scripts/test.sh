@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test: first the tree's
-# hygiene (scripts/lint.sh: clang-format and clang-tidy), the suite built
-# as shipped (build/), then the same suite built with AddressSanitizer and
-# UndefinedBehaviorSanitizer (build-asan/), then the concurrency tests (label
-# "concurrency": writer, projector, the store's pipelined scan, HTTP) built
-# with ThreadSanitizer (build-tsan/, suppressions in tests/tsan.supp).
-# Under CI (CI set), each fuzz target also runs for a minute (scripts/fuzz.sh).
-#   LEDGER_SKIP_SANITIZERS=1   the first part only (quicker, by hand)
+# Installs what is missing, builds, and runs every test:
+#   scripts/test.sh         everything, as CI runs it (.ci/run):
+#     1. the suite built as shipped (build/), after the tree's hygiene
+#        (scripts/lint.sh: clang-format, and clang-tidy over the units that
+#        changed since they were last found clean);
+#     2. the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer
+#        (build-asan/);
+#     3. the concurrency tests (label "concurrency": writer, projector, the
+#        store's pipelined scan, HTTP) built with ThreadSanitizer (build-tsan/,
+#        suppressions in tests/tsan.supp);
+#     4. the fuzz targets built with libFuzzer (build-fuzz/): each replays its
+#        corpus and the inputs of past crashes, then fuzzes for
+#        LEDGER_FUZZ_SECONDS (default 30) seconds; the long runs are
+#        scripts/fuzz.sh's (docs/TESTING.md says when).
+#   scripts/test.sh quick   the inner loop: builds and runs the suite as shipped
+#                           (no lint, no sanitizers, no fuzzing)
+# It ends with a table of its stages and their minutes, and the compiler
+# cache's hits and misses over the run.
+#   LEDGER_SKIP_SANITIZERS=1   no sanitizer builds
 #   LEDGER_SANITIZERS="address thread"   which sanitizer runs (default: both)
+#   LEDGER_SKIP_FUZZ=1         no fuzzing
 #   LEDGER_SANITIZER_HISTORIES=N   random histories of test_projections under
 #                                  the sanitizers (default 250; the suite as
 #                                  shipped runs 1,000): the sanitizers look for
@@ -16,13 +28,36 @@
 #                                  thousandth, at 3 to 10 times the time each
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tier="${1:-all}"
+case "$tier" in
+  all | quick) ;;
+  *) echo "usage: scripts/test.sh [quick]" >&2; exit 2 ;;
+esac
 source scripts/deps.sh
-ledger_install_deps chromium wrk postgresql golang-go golang-golang-x-mod-dev python3-openpyxl   # browser tests; smoke runs of the benchmarks; the Go checks of the audit proofs; the workbook read back
+source scripts/stages.sh
+trap stages_report EXIT
+
+stage "install"
+extra=(chromium python3-openpyxl golang-go golang-golang-x-mod-dev)   # browser tests; the workbook read back; the Go checks of the audit proofs
+[[ "$tier" == all ]] && extra+=(wrk postgresql clang)                # smoke runs of the benchmarks; libFuzzer
+ledger_install_deps "${extra[@]}"
 ledger_install_node
 tests/api/install.sh npm   # the OpenAPI lint and contract test (ctest -L api)
+ledger_cache_begin
+
+stage "build"
 ledger_build build
-bash scripts/lint.sh build
+
+if [[ "$tier" == all ]]; then
+  stage "lint"
+  bash scripts/lint.sh build
+fi
+
+stage "suite"
 ctest --test-dir build --output-on-failure -j 2 --timeout 600
+
+if [[ "$tier" == quick ]]; then exit 0; fi
+
 sanitizers="${LEDGER_SANITIZERS:-address thread}"
 export LEDGER_HISTORIES="${LEDGER_SANITIZER_HISTORIES:-250}"   # read by test_projections; the suite above ran 1,000
 # The sanitizer builds at -O1 with line tables only (-g1), as the sanitizers'
@@ -33,16 +68,18 @@ if [[ "${LEDGER_SKIP_SANITIZERS:-0}" == "1" ]]; then sanitizers=""; fi
 for sanitizer in $sanitizers; do
   case "$sanitizer" in
     address)
-      echo "== the suite again, under AddressSanitizer and UndefinedBehaviorSanitizer"
+      stage "asan build"
       ledger_build build-asan "${sanitizer_flags[@]}" -DLEDGER_SANITIZE=address -DLEDGER_BUILD_BENCH=ON
+      stage "asan suite"
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
         ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1200
       ;;
     thread)
-      echo "== the concurrency tests again, under ThreadSanitizer"
+      stage "tsan build"
       cmake -S . -B build-tsan "${sanitizer_flags[@]}" -DLEDGER_SANITIZE=thread -DLEDGER_BUILD_BENCH=OFF >/dev/null
       cmake --build build-tsan -j "$(nproc)" --target test_writer test_projections test_store test_e2e test_hardening test_evidence_e2e ledger_cli
+      stage "tsan suite"
       # A race stops the process that saw it (a test, or the server it started),
       # which fails the test.
       TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
@@ -51,7 +88,7 @@ for sanitizer in $sanitizers; do
     *) echo "LEDGER_SANITIZERS: '$sanitizer' is neither address nor thread" >&2; exit 2 ;;
   esac
 done
-if [[ -n "${CI:-}" && "${LEDGER_SKIP_FUZZ:-0}" != "1" ]]; then
-  echo "== a minute of fuzzing for each target"
-  bash scripts/fuzz.sh "${LEDGER_FUZZ_SECONDS:-60}"
+if [[ "${LEDGER_SKIP_FUZZ:-0}" != "1" ]]; then
+  stage "fuzz"
+  bash scripts/fuzz.sh "${LEDGER_FUZZ_SECONDS:-30}"
 fi
