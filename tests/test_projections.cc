@@ -278,6 +278,15 @@ void run_history(Ledger& l, test::RandomHistory& gen, int count) {
     l.run(gen.next(snap->core(), l.now.load()));
   }
 }
+
+// A ledger in a fresh directory with the first `count` commands of the random
+// history `seed` run on it; `gen` goes on with the same history.
+struct HistoryLedger {
+  HistoryLedger(std::uint64_t seed, int count) : gen(seed) { run_history(l, gen, count); }
+  test::TempDir dir;
+  Ledger l{dir.path()};
+  test::RandomHistory gen;
+};
 }  // namespace
 
 TEST_CASE("checkpoint, restart, more events: the same as never restarting") {
@@ -586,10 +595,8 @@ TEST_CASE("a programme's as-of models answer every view of it as a replay of the
   std::uint64_t kept = 0, loaded = 0, compared = 0;
   for (int seed = 1; seed <= histories; ++seed) {
     CAPTURE(seed);
-    test::TempDir dir;
-    Ledger l(dir.path());
-    test::RandomHistory gen(static_cast<std::uint64_t>(seed) * 7919);
-    run_history(l, gen, 120 + seed % 5 * 40);
+    HistoryLedger h(static_cast<std::uint64_t>(seed) * 7919, 120 + seed % 5 * 40);
+    Ledger& l = h.l;
     // Snapshots every few events, so that loads, folds on and drops all
     // happen in histories this small.
     AsOfModels asof(*l.store, AsOfOptions{5, 3, kReadModelsVersion, true});
@@ -630,10 +637,8 @@ TEST_CASE("a programme's timeline gives the budget and pairs of the models at ev
   int verified = 0, corrected = 0;
   for (int seed = 1; seed <= 16; ++seed) {
     CAPTURE(seed);
-    test::TempDir dir;
-    Ledger l(dir.path());
-    test::RandomHistory gen(static_cast<std::uint64_t>(seed) * 104729);
-    run_history(l, gen, 100 + seed % 4 * 30);
+    HistoryLedger h(static_cast<std::uint64_t>(seed) * 104729, 100 + seed % 4 * 30);
+    Ledger& l = h.l;
     // Timelines made at this point; the rest of the history extends them
     // when an answer asks past where they stop.
     AsOfModels asof(*l.store, AsOfOptions{5, 3, kReadModelsVersion, true});
@@ -661,7 +666,7 @@ TEST_CASE("a programme's timeline gives the budget and pairs of the models at ev
       }
       if (k_inv == 12) break;
     }
-    run_history(l, gen, 100);
+    run_history(l, h.gen, 100);
     const std::uint64_t head = l.store->head().position;
     // Extended to the head by the first answer past their end (here, outside
     // the scan below: a fold may keep snapshots, which the store does not
@@ -793,10 +798,8 @@ TEST_CASE("a programme's timeline gives the budget and pairs of the models at ev
 }
 
 TEST_CASE("as-of snapshots: one that does not match the store or the code is not used") {
-  test::TempDir dir;
-  Ledger l(dir.path());
-  test::RandomHistory gen(4242);
-  run_history(l, gen, 200);
+  HistoryLedger h(4242, 200);
+  Ledger& l = h.l;
   const std::uint64_t head = l.store->head().position;
   auto sizes = l.store->programme_sizes();
   REQUIRE(sizes.is_ok());
