@@ -2,6 +2,8 @@
 
 #include <iterator>
 
+#include "programme_spec.h"
+
 namespace pl::test {
 namespace {
 const char* kTopics[] = {"strategy", "governance", "service portfolio", "internationalisation"};
@@ -11,18 +13,10 @@ constexpr std::int64_t kDay = 86'400'000'000LL;
 }  // namespace
 
 Rules lifecycle_rules(std::int64_t deadline_us) {
-  Rules r;
-  r.hour_cap_minutes = 32 * 60;
-  r.fee_cap_cents = 310000;
-  r.min_months = 6;
-  r.max_months = 12;
+  ProgrammeSpec spec = booster_track_2019();
+  spec.knowledge_areas.push_back("internationalisation");
+  Rules r = programme_rules(spec);
   r.application_deadline_us = deadline_us;
-  r.cofunding_bp = 9000;
-  r.mentee_countries = {"DZ", "EG", "JO", "LB", "MA", "PS", "TN"};
-  r.mentor_countries = {"FR", "IT", "ES", "BE", "DE", "PT", "GR"};
-  r.knowledge_areas = {"strategy", "governance", "service portfolio", "internationalisation"};
-  r.expert_min_years = 5;
-  r.max_tours_per_mentee = 2;
   return r;
 }
 

@@ -165,25 +165,6 @@ inline Resp request(int port, const std::string& method, const std::string& targ
   return r;
 }
 
-// The body that opens a test programme `id`: 32 hours and EUR 3,100 per
-// mentee, 6 to 12 months, mentees from TN and MA, mentors from FR and IT.
-inline json programme_body(const std::string& id) {
-  return {{"id", id},
-          {"name", "Test programme"},
-          {"coordinator", "France Clusters"},
-          {"hour_cap_minutes", 1920},
-          {"fee_cap_cents", 310000},
-          {"min_months", 6},
-          {"max_months", 12},
-          {"application_deadline", "2030-12-31T23:59:59+01:00"},
-          {"cofunding_bp", 9000},
-          {"mentee_countries", {"TN", "MA"}},
-          {"mentor_countries", {"FR", "IT"}},
-          {"knowledge_areas", {"strategy", "governance"}},
-          {"expert_min_years", 5},
-          {"max_tours_per_mentee", 2}};
-}
-
 // An invoice of EUR 1,000.00 without VAT, issued 2026-03-31.
 inline json invoice_body(const std::string& id, const std::string& number) {
   return {{"id", id}, {"number", number}, {"issue_date", "2026-03-31"}, {"net_cents", 100000}, {"vat_cents", 0}};

@@ -8,8 +8,8 @@
 #include <string>
 #include <thread>
 
+#include "fixtures.h"
 #include "ledger/build_paths.h"
-#include "server_process.h"
 
 using namespace pl::test;
 
@@ -70,52 +70,19 @@ bool checkpoint_reaches_head(const Server& s) {
   return false;
 }
 
-json session_body(const std::string& id, int minutes) {
-  return {{"id", id},
-          {"date", "2026-03-10"},
-          {"minutes", minutes},
-          {"mode", "remote"},
-          {"format", "bilateral"},
-          {"topics", {"strategy"}},
-          {"summary", "Worked on the plan."}};
-}
-
 // Next to the demonstration data: a programme "interop" with mentee
 // interop-m1, mentor interop-e1 and their active pair interop-p1.
 void open_pair(const Server& s) {
-  Resp r = s.post("/v1/programmes", programme_body("interop"));
-  REQUIRE_MESSAGE(r.status == 201, r.body);
-  r = s.post("/v1/programmes/interop/mentees", {{"id", "interop-m1"},
-                                                {"name", "Amina"},
-                                                {"cluster_name", "Olive Cluster"},
-                                                {"sectors", "agrifood"},
-                                                {"country", "TN"}});
-  REQUIRE_MESSAGE(r.status == 201, r.body);
-  r = s.post("/v1/programmes/interop/applications", {{"id", "interop-a1"},
-                                                     {"applicant_name", "Luca"},
-                                                     {"organisation", "Cluster Italia"},
-                                                     {"email", "luca@example.org"},
-                                                     {"country", "IT"},
-                                                     {"profile", "cluster_manager"},
-                                                     {"years_experience", 8},
-                                                     {"knowledge_areas", {"strategy"}},
-                                                     {"quotation_cents", 300000}});
-  REQUIRE_MESSAGE(r.status == 201, r.body);
-  r = s.post("/v1/applications/interop-a1/accept", {{"mentor_id", "interop-e1"}});
-  REQUIRE_MESSAGE(r.status == 201, r.body);
-  r = s.post("/v1/programmes/interop/pairs", {{"id", "interop-p1"},
-                                              {"mentor_id", "interop-e1"},
-                                              {"mentee_id", "interop-m1"},
-                                              {"start_date", "2026-01-01"},
-                                              {"end_date", "2026-12-31"},
-                                              {"agreed_fee_cents", 300000},
-                                              {"topics", {"strategy"}}});
-  REQUIRE_MESSAGE(r.status == 201, r.body);
+  set_up_pair(s, {.programme = {.id = "interop"},
+                  .mentee = {.id = "interop-m1", .website = ""},
+                  .mentor = {.application = "interop-a1", .mentor = "interop-e1", .email = "luca@example.org"},
+                  .pair = {.id = "interop-p1"}});
 }
 
 void log_sessions(const Server& s, int from, int count) {
   for (int i = from; i < from + count; ++i) {
-    Resp r = s.post("/v1/pairs/interop-p1/sessions", session_body("interop-s" + std::to_string(i), 30));
+    Resp r =
+        s.post("/v1/pairs/interop-p1/sessions", session_body({.id = "interop-s" + std::to_string(i), .minutes = 30}));
     REQUIRE_MESSAGE(r.status == 201, r.body);
   }
 }

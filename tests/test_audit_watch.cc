@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fixtures.h"
 #include "ledger/store.h"
 #include "ledger/store_format.h"
-#include "server_process.h"
 
 using namespace pl;
 using namespace pl::test;
@@ -37,7 +37,7 @@ std::string verifier_key(const Server& s) { return current_verifier(s.port); }
 // Events written, one programme each.
 void write_some(const Server& s, const std::string& prefix, int n) {
   for (int i = 0; i < n; ++i)
-    REQUIRE(s.post("/v1/programmes", programme_body(prefix + std::to_string(i))).status == 201);
+    REQUIRE(s.post("/v1/programmes", programme_body({.id = prefix + std::to_string(i)})).status == 201);
 }
 
 }  // namespace

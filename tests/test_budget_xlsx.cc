@@ -8,48 +8,21 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "fixtures.h"
 #include "ledger/build_paths.h"
-#include "server_process.h"
 
 using namespace pl::test;
 
 namespace {
 
-void enrol(const Server& s, const std::string& id, const std::string& name, const std::string& cluster,
-           const std::string& country) {
-  REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", id},
-                                              {"name", name},
-                                              {"cluster_name", cluster},
-                                              {"sectors", "agrifood"},
-                                              {"country", country},
-                                              {"website", "https://example.org"}})
-              .status == 201);
-}
-
+// Mentor `mentor_id` from `country`, by its accepted application `aid`.
 void mentor(const Server& s, const std::string& aid, const std::string& mentor_id, const std::string& country) {
-  REQUIRE(s.post("/v1/programmes/p/applications", {{"id", aid},
-                                                   {"applicant_name", "Expert " + mentor_id},
-                                                   {"organisation", "Cluster " + country},
-                                                   {"email", mentor_id + "@example.org"},
-                                                   {"country", country},
-                                                   {"profile", "cluster_manager"},
-                                                   {"years_experience", 8},
-                                                   {"knowledge_areas", {"strategy"}},
-                                                   {"quotation_cents", 300000}})
-              .status == 201);
-  REQUIRE(s.post("/v1/applications/" + aid + "/accept", {{"mentor_id", mentor_id}}).status == 201);
-}
-
-void pair(const Server& s, const std::string& id, const std::string& mentor_id, const std::string& mentee_id,
-          std::int64_t fee) {
-  Resp r = s.post("/v1/programmes/p/pairs", {{"id", id},
-                                             {"mentor_id", mentor_id},
-                                             {"mentee_id", mentee_id},
-                                             {"start_date", "2026-01-01"},
-                                             {"end_date", "2026-12-31"},
-                                             {"agreed_fee_cents", fee},
-                                             {"topics", {"strategy"}}});
-  REQUIRE_MESSAGE(r.status == 201, r.body);
+  accept_mentor(s, {.application = aid,
+                    .mentor = mentor_id,
+                    .applicant_name = "Expert " + mentor_id,
+                    .organisation = "Cluster " + country,
+                    .email = mentor_id + "@example.org",
+                    .country = country});
 }
 
 void invoice(const Server& s, const std::string& pair_id, const std::string& id, const std::string& number,
@@ -135,16 +108,17 @@ json check_workbook(const Server& s, const std::string& query, const std::string
 TEST_CASE("budget.xlsx: every cell read back with openpyxl is the JSON API's, now, as of and at") {
   Server s(false);
   // VAT is an eligible cost here: the EU share is of net invoiced plus VAT.
-  json programme = programme_body("p");
+  json programme = programme_body({.id = "p"});
   programme["vat_eligible"] = true;
   REQUIRE(s.post("/v1/programmes", programme).status == 201);
-  enrol(s, "m1", "Amina", "Olive Cluster", "TN");
-  enrol(s, "m2", "Omar", "Argan Cluster", "MA");
-  enrol(s, "m3", "Salma", "Dates Cluster", "TN");  // never paired: a line of zeros
+  enrol_mentee(s, {.id = "m1", .name = "Amina", .cluster_name = "Olive Cluster", .country = "TN"});
+  enrol_mentee(s, {.id = "m2", .name = "Omar", .cluster_name = "Argan Cluster", .country = "MA"});
+  // Never paired: a line of zeros.
+  enrol_mentee(s, {.id = "m3", .name = "Salma", .cluster_name = "Dates Cluster", .country = "TN"});
   mentor(s, "a1", "e1", "IT");
   mentor(s, "a2", "e2", "FR");
-  pair(s, "p1", "e1", "m1", 300000);
-  pair(s, "p2", "e2", "m2", 250000);
+  add_pair(s, {.id = "p1", .mentor = "e1", .mentee = "m1", .fee_cents = 300000});
+  add_pair(s, {.id = "p2", .mentor = "e2", .mentee = "m2", .fee_cents = 250000});
   // Odd cents, so that the EU shares (90%) are rounded down per mentee.
   invoice(s, "p1", "i1", "E1-2026-01", "2026-03-31", 123457, 27160);
   pay(s, "i1", "2026-04-15", 50000, 11000);

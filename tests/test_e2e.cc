@@ -8,10 +8,10 @@
 #include <random>
 #include <set>
 
+#include "fixtures.h"
 #include "ledger/build_paths.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
-#include "server_process.h"
 
 using namespace pl::test;
 namespace note = pl::note;
@@ -20,47 +20,9 @@ using pl::Hash;
 
 namespace {
 
-json session_body(const std::string& id, int minutes = 120, const std::string& date = "2026-03-10") {
-  return {{"id", id},
-          {"date", date},
-          {"minutes", minutes},
-          {"mode", "remote"},
-          {"format", "bilateral"},
-          {"topics", {"strategy"}},
-          {"summary", "Worked on the plan."}};
-}
-
 // A programme "p" with mentee m1, mentor e1 (from application a1) and the
 // active pair p1 between them, 2026-01-01 to 2026-12-31, fee 3,000.00.
-void setup(const Server& s) {
-  REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
-  REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m1"},
-                                              {"name", "Amina"},
-                                              {"cluster_name", "Olive Cluster"},
-                                              {"sectors", "agrifood"},
-                                              {"country", "TN"},
-                                              {"website", "https://example.org"}})
-              .status == 201);
-  REQUIRE(s.post("/v1/programmes/p/applications", {{"id", "a1"},
-                                                   {"applicant_name", "Luca"},
-                                                   {"organisation", "Cluster Italia"},
-                                                   {"email", "l@example.org"},
-                                                   {"country", "IT"},
-                                                   {"profile", "cluster_manager"},
-                                                   {"years_experience", 8},
-                                                   {"knowledge_areas", {"strategy"}},
-                                                   {"quotation_cents", 300000}})
-              .status == 201);
-  REQUIRE(s.post("/v1/applications/a1/accept", {{"mentor_id", "e1"}}).status == 201);
-  Resp r = s.post("/v1/programmes/p/pairs", {{"id", "p1"},
-                                             {"mentor_id", "e1"},
-                                             {"mentee_id", "m1"},
-                                             {"start_date", "2026-01-01"},
-                                             {"end_date", "2026-12-31"},
-                                             {"agreed_fee_cents", 300000},
-                                             {"topics", {"strategy"}}});
-  REQUIRE_MESSAGE(r.status == 201, r.body);
-}
+void setup(const Server& s) { set_up_pair(s); }
 
 }  // namespace
 
@@ -70,13 +32,13 @@ TEST_CASE("every endpoint answers, over a fresh programme") {
   CHECK(request(s.port, "GET", "/healthz").j()["status"] == "ok");
   CHECK(request(s.port, "GET", "/metrics").body.find("ledger_head_position") != std::string::npos);
 
-  Resp w = s.post("/v1/pairs/p1/sessions", session_body("s1"));
+  Resp w = s.post("/v1/pairs/p1/sessions", session_body({.id = "s1"}));
   REQUIRE(w.status == 201);
   json ev = w.j()["events"][0];
   CHECK(ev["type"] == "SessionLogged");
   CHECK(ev["stream"] == "pair-p1");
   CHECK(ev["hash"].get<std::string>().size() == 64);
-  CHECK(s.post("/v1/pairs/p1/sessions", session_body("s2", 60)).status == 201);
+  CHECK(s.post("/v1/pairs/p1/sessions", session_body({.id = "s2", .minutes = 60})).status == 201);
   CHECK(s.post("/v1/pairs/p1/sessions/s2/void", {{"reason", "logged twice"}}).status == 201);
   CHECK(s.post("/v1/pairs/p1/period", {{"end_date", "2026-11-30"}, {"reason", "holidays"}}).status == 201);
   CHECK(s.post("/v1/pairs/p1/invoices",
@@ -217,13 +179,13 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
   };
   refused(raw_post("/v1/pairs/p1/sessions", "{\"id\": \"s1\", "), 400, "bad_request");
   refused(raw_post("/v1/pairs/p1/sessions", "{\"minutes\": 1e999}"), 400, "bad_request");
-  json b = session_body("s1");
+  json b = session_body({.id = "s1"});
   b["minutes"] = "120";
   refused(s.post("/v1/pairs/p1/sessions", b), 400, "bad_request");
-  b = session_body("s1");
+  b = session_body({.id = "s1"});
   b.erase("date");
   refused(s.post("/v1/pairs/p1/sessions", b), 400, "bad_request");
-  b = session_body("s1");
+  b = session_body({.id = "s1"});
   b["mode"] = "telepathy";
   refused(s.post("/v1/pairs/p1/sessions", b), 400, "bad_request");
   refused(
@@ -231,9 +193,10 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
                R"({"id":"i9","number":"N","issue_date":"2026-04-01","net_cents":99999999999999999999,"vat_cents":0})",
                "finance"),
       400, "bad_request");
-  refused(s.post("/v1/pairs/p1/sessions", session_body("s1", 0)), 400, "bad_request");
-  refused(s.post("/v1/pairs/p1/sessions", session_body("s1", -30)), 400, "bad_request");
-  refused(s.post("/v1/pairs/p1/sessions", session_body("s1", 60, "2021-02-30")), 400, "bad_request");
+  refused(s.post("/v1/pairs/p1/sessions", session_body({.id = "s1", .minutes = 0})), 400, "bad_request");
+  refused(s.post("/v1/pairs/p1/sessions", session_body({.id = "s1", .minutes = -30})), 400, "bad_request");
+  refused(s.post("/v1/pairs/p1/sessions", session_body({.id = "s1", .minutes = 60, .date = "2021-02-30"})), 400,
+          "bad_request");
   json app = {{"id", "a9"},
               {"applicant_name", "X"},
               {"organisation", "Y"},
@@ -252,10 +215,10 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
   refused(raw_post("/v1/pairs/p1/sessions", std::string(1024 * 1024 + 10, ' ')), 413, "payload_too_large");
   refused(s.get("/v1/nothing/here"), 404, "not_found");
   refused(request(s.port, "DELETE", "/v1/programmes/p", "", {{"Authorization", auth}}), 405, "method_not_allowed");
-  refused(request(s.port, "POST", "/v1/pairs/p1/sessions", session_body("s1").dump()), 401, "unauthorized");
+  refused(request(s.port, "POST", "/v1/pairs/p1/sessions", session_body({.id = "s1"}).dump()), 401, "unauthorized");
   refused(request(s.port, "GET", "/v1/programmes", "", {{"Authorization", "Bearer not-a-token"}}), 401, "unauthorized");
   // Rules refused with their codes and figures.
-  Resp cap = s.post("/v1/pairs/p1/sessions", session_body("s1", 1921));
+  Resp cap = s.post("/v1/pairs/p1/sessions", session_body({.id = "s1", .minutes = 1921}));
   refused(cap, 422, "hour_cap_exceeded");
   CHECK(cap.j()["error"]["message"].get<std::string>().find("32h00") != std::string::npos);
   refused(
@@ -263,7 +226,8 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
              {{"id", "i9"}, {"number", "N9"}, {"issue_date", "2026-04-01"}, {"net_cents", 310001}, {"vat_cents", 0}},
              "finance"),
       422, "fee_cap_exceeded");
-  refused(s.post("/v1/pairs/p1/sessions", session_body("s1", 60, "2027-03-10")), 422, "outside_pair_period");
+  refused(s.post("/v1/pairs/p1/sessions", session_body({.id = "s1", .minutes = 60, .date = "2027-03-10"})), 422,
+          "outside_pair_period");
 
   // An idle connection is closed after the timeout (1 s here).
   int fd = connect_to(s.port);
@@ -278,32 +242,17 @@ TEST_CASE("bad input: the status and code of API.md, nothing written, the server
 // A second pair "p2": mentee m2 and mentor e2 (from application a2), the
 // mentor token's not being e1's.
 void second_pair(const Server& s) {
-  REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m2"},
-                                              {"name", "Omar"},
-                                              {"cluster_name", "Argan"},
-                                              {"sectors", "agri"},
-                                              {"country", "MA"},
-                                              {"website", "https://example.org"}})
-              .status == 201);
-  REQUIRE(s.post("/v1/programmes/p/applications", {{"id", "a2"},
-                                                   {"applicant_name", "Jean"},
-                                                   {"organisation", "Pôle"},
-                                                   {"email", "j@example.org"},
-                                                   {"country", "FR"},
-                                                   {"profile", "cluster_manager"},
-                                                   {"years_experience", 4},
-                                                   {"knowledge_areas", {"strategy"}},
-                                                   {"quotation_cents", 200000}})
-              .status == 201);
-  REQUIRE(s.post("/v1/applications/a2/accept", {{"mentor_id", "e2"}}).status == 201);
-  REQUIRE(s.post("/v1/programmes/p/pairs", {{"id", "p2"},
-                                            {"mentor_id", "e2"},
-                                            {"mentee_id", "m2"},
-                                            {"start_date", "2026-01-01"},
-                                            {"end_date", "2026-12-31"},
-                                            {"agreed_fee_cents", 200000},
-                                            {"topics", {"strategy"}}})
-              .status == 201);
+  set_up_pair(s, {.open_programme = false,
+                  .mentee = {.id = "m2", .name = "Omar", .cluster_name = "Argan", .sectors = "agri", .country = "MA"},
+                  .mentor = {.application = "a2",
+                             .mentor = "e2",
+                             .applicant_name = "Jean",
+                             .organisation = "Pôle",
+                             .email = "j@example.org",
+                             .country = "FR",
+                             .years_experience = 4,
+                             .quotation_cents = 200000},
+                  .pair = {.id = "p2", .fee_cents = 200000}});
 }
 
 // The path of an operation with its parameters filled from `ids`.
@@ -320,7 +269,7 @@ TEST_CASE(
   Server s(false);
   setup(s);
   second_pair(s);
-  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body("s1")).status == 201);
+  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body({.id = "s1"})).status == 201);
   REQUIRE(s.post("/v1/pairs/p1/invoices", invoice_body("i1", "E1-1"), "finance").status == 201);
   REQUIRE(s.post("/v1/pairs/p2/invoices", invoice_body("i2", "E2-1"), "finance").status == 201);
   REQUIRE(s.post("/v1/programmes/p/tours", tour_body()).status == 201);
@@ -423,9 +372,9 @@ TEST_CASE("roles: a mentor writes to its own pairs only") {
   std::uint64_t head = s.head();
 
   // The mentor token is bound to e1: its own pair p1, not p2.
-  Resp own = s.post("/v1/pairs/p1/sessions", session_body("s-own"), "mentor");
+  Resp own = s.post("/v1/pairs/p1/sessions", session_body({.id = "s-own"}), "mentor");
   CHECK(own.status == 201);
-  Resp other = s.post("/v1/pairs/p2/sessions", session_body("s-other"), "mentor");
+  Resp other = s.post("/v1/pairs/p2/sessions", session_body({.id = "s-other"}), "mentor");
   CHECK(other.status == 403);
   CHECK(other.code() == "forbidden");
   CHECK(s.post("/v1/pairs/p2/report",
@@ -447,14 +396,14 @@ TEST_CASE("idempotent retries, If-Match, and as-of answers") {
   Server s(false);
   setup(s);
   std::vector<std::pair<std::string, std::string>> key = {{"Idempotency-Key", "k-1"}};
-  Resp first = s.post("/v1/pairs/p1/sessions", session_body("s1"), "coordinator", key);
+  Resp first = s.post("/v1/pairs/p1/sessions", session_body({.id = "s1"}), "coordinator", key);
   REQUIRE(first.status == 201);
   std::uint64_t head = s.head();
-  Resp again = s.post("/v1/pairs/p1/sessions", session_body("s1"), "coordinator", key);
+  Resp again = s.post("/v1/pairs/p1/sessions", session_body({.id = "s1"}), "coordinator", key);
   CHECK(again.status == 201);
   CHECK(again.body == first.body);
   CHECK(s.head() == head);
-  Resp other = s.post("/v1/pairs/p1/sessions", session_body("s2"), "coordinator", key);
+  Resp other = s.post("/v1/pairs/p1/sessions", session_body({.id = "s2"}), "coordinator", key);
   CHECK(other.status == 409);
   CHECK(other.code() == "idempotency_key_reused");
   CHECK(s.head() == head);
@@ -462,11 +411,11 @@ TEST_CASE("idempotent retries, If-Match, and as-of answers") {
   // If-Match: the pair's stream is at version 2 (assigned, one session).
   std::uint64_t version = s.get("/v1/pairs/p1").j()["stream_version"];
   CHECK(version == 2);
-  Resp stale = s.post("/v1/pairs/p1/sessions", session_body("s3"), "coordinator", {{"If-Match", "\"1\""}});
+  Resp stale = s.post("/v1/pairs/p1/sessions", session_body({.id = "s3"}), "coordinator", {{"If-Match", "\"1\""}});
   CHECK(stale.status == 409);
   CHECK(stale.code() == "version_conflict");
   CHECK(s.head() == head);
-  Resp fresh = s.post("/v1/pairs/p1/sessions", session_body("s3"), "coordinator", {{"If-Match", "\"2\""}});
+  Resp fresh = s.post("/v1/pairs/p1/sessions", session_body({.id = "s3"}), "coordinator", {{"If-Match", "\"2\""}});
   CHECK(fresh.status == 201);
 
   // As of a position and of a time, before and after the last session.
@@ -494,15 +443,15 @@ TEST_CASE("the live feed: Server-Sent Events, resumed from Last-Event-ID") {
   CHECK(got.find("id: 1\n") != std::string::npos);
   CHECK(got.find("id: " + std::to_string(head) + "\n") != std::string::npos);
   // A write from another client arrives without asking.
-  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body("s1")).status == 201);
+  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body({.id = "s1"})).status == 201);
   got = recv_for(fd, 500);
   CHECK(got.find("id: " + std::to_string(head + 1) + "\n") != std::string::npos);
   CHECK(got.find("\"type\":\"eu.programme-ledger.SessionLogged\"") != std::string::npos);
   ::close(fd);
 
   // Disconnected; two more events; resume after the last one seen.
-  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body("s2")).status == 201);
-  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body("s3")).status == 201);
+  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body({.id = "s2"})).status == 201);
+  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body({.id = "s3"})).status == 201);
   fd = connect_to(s.port);
   send_all(fd, "GET /v1/events/live HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " + std::to_string(head + 1) +
                    "\r\nAuthorization: Bearer " + s.tokens.at("auditor") + "\r\n\r\n");
@@ -525,7 +474,8 @@ TEST_CASE("graceful shutdown with requests in flight; a restart keeps everything
   for (int c = 0; c < 8; ++c)
     clients.emplace_back([&, c] {
       for (int i = 0; go; ++i) {
-        Resp r = s.post("/v1/pairs/p1/sessions", session_body("c" + std::to_string(c) + "-" + std::to_string(i), 1));
+        Resp r = s.post("/v1/pairs/p1/sessions",
+                        session_body({.id = "c" + std::to_string(c) + "-" + std::to_string(i), .minutes = 1}));
         if (r.status == 201) {
           std::lock_guard lock(mu);
           acknowledged.push_back(r.j()["events"][0]["position"]);
@@ -665,7 +615,7 @@ TEST_CASE(
             std::lock_guard lock(mu);
             sid = "k" + std::to_string(next_id++);
           }
-          Resp r = s.post("/v1/pairs/p1/sessions", session_body(sid, 1));
+          Resp r = s.post("/v1/pairs/p1/sessions", session_body({.id = sid, .minutes = 1}));
           if (r.status == 201) {
             std::lock_guard lock(mu);
             acknowledged[sid] = r.j()["events"][0]["position"];

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "evidence_util.h"
+#include "fixtures.h"
 #include "ledger/store.h"
-#include "server_process.h"
 
 using namespace pl::test;
 using pl::Hash;
@@ -331,12 +331,7 @@ TEST_CASE("evidence: a changed byte under the server is an error, never the docu
 
 TEST_CASE("evidence: who reads a document; unknown and forbidden look alike") {
   Server s(false);
-  std::string out;
-  REQUIRE(run_ledger(
-              {"token", "add", "--data", s.data(), "--name", "t-other-mentor", "--role", "mentor", "--mentor-id", "e2"},
-              &out) == 0);
-  std::string other = out.substr(0, out.find('\n'));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the tokens file is looked at once a second
+  std::string other = add_mentor_token(s, "t-other-mentor", "e2");
 
   std::string mine = upload(s, pdf(500, 10), "application/pdf", "mentor").j()["sha256"];
   std::string finance = upload(s, pdf(500, 11)).j()["sha256"];
@@ -376,17 +371,13 @@ TEST_CASE("evidence: who reads a document; unknown and forbidden look alike") {
 
 TEST_CASE("evidence: a large upload while commands are committed; both go through") {
   Server s(false);
-  REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
+  REQUIRE(s.post("/v1/programmes", programme_body({.id = "p"})).status == 201);
   std::atomic<bool> uploading{true};
   std::atomic<int> written{0}, refused{0};
   std::thread commands([&] {
     for (int i = 0; uploading.load() || i < 10; ++i) {
-      Resp r = s.post("/v1/programmes/p/mentees", {{"id", "m" + std::to_string(i)},
-                                                   {"name", "Mentee"},
-                                                   {"cluster_name", "Cluster"},
-                                                   {"sectors", "agrifood"},
-                                                   {"country", "TN"},
-                                                   {"website", "https://example.org"}});
+      Resp r = s.post("/v1/programmes/p/mentees",
+                      mentee_body({.id = "m" + std::to_string(i), .name = "Mentee", .cluster_name = "Cluster"}));
       (r.status == 201 ? written : refused)++;
     }
   });
@@ -424,44 +415,15 @@ TEST_CASE("evidence: a backup holds the documents; served from it, a document is
 
 TEST_CASE("evidence: attached, a document is read by whoever reads its entity; an unknown one is refused") {
   Server s(false);
-  std::string out;
-  REQUIRE(run_ledger(
-              {"token", "add", "--data", s.data(), "--name", "t-other-mentor", "--role", "mentor", "--mentor-id", "e2"},
-              &out) == 0);
-  std::string other = out.substr(0, out.find('\n'));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the tokens file is looked at once a second
+  std::string other = add_mentor_token(s, "t-other-mentor", "e2");
   // Programme p; mentors e1 (the mentor token's) and e2, each with a pair
   // (p1 with m1, p2 with m2), and an invoice i1 of p1.
-  REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
-  for (const char* m : {"m1", "m2"})
-    REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", m},
-                                                {"name", "Amina"},
-                                                {"cluster_name", "Olive Cluster"},
-                                                {"sectors", "agrifood"},
-                                                {"country", "TN"},
-                                                {"website", "https://example.org"}})
-                .status == 201);
+  open_programme(s);
+  for (const char* m : {"m1", "m2"}) enrol_mentee(s, {.id = m});
   for (int i : {1, 2}) {
     std::string n = std::to_string(i);
-    REQUIRE(s.post("/v1/programmes/p/applications", {{"id", "a" + n},
-                                                     {"applicant_name", "Luca"},
-                                                     {"organisation", "Cluster Italia"},
-                                                     {"email", "l@example.org"},
-                                                     {"country", "IT"},
-                                                     {"profile", "cluster_manager"},
-                                                     {"years_experience", 8},
-                                                     {"knowledge_areas", {"strategy"}},
-                                                     {"quotation_cents", 300000}})
-                .status == 201);
-    REQUIRE(s.post("/v1/applications/a" + n + "/accept", {{"mentor_id", "e" + n}}).status == 201);
-    REQUIRE(s.post("/v1/programmes/p/pairs", {{"id", "p" + n},
-                                              {"mentor_id", "e" + n},
-                                              {"mentee_id", "m" + n},
-                                              {"start_date", "2026-01-01"},
-                                              {"end_date", "2026-12-31"},
-                                              {"agreed_fee_cents", 300000},
-                                              {"topics", {"strategy"}}})
-                .status == 201);
+    accept_mentor(s, {.application = "a" + n, .mentor = "e" + n});
+    add_pair(s, {.id = "p" + n, .mentor = "e" + n, .mentee = "m" + n});
   }
   REQUIRE(s.post("/v1/pairs/p1/invoices", invoice_body("i1", "E1-1"), "finance").status == 201);
 

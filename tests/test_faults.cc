@@ -11,13 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "fixtures.h"
 #include "ledger/commands.h"
 #include "ledger/dates.h"
 #include "ledger/decide.h"
 #include "ledger/writer.h"
 #include "server/service.h"
-#include "service_util.h"
-#include "util.h"
 
 using namespace pl;
 
@@ -84,15 +83,15 @@ class FaultFs : public rocksdb::FileSystemWrapper {
   std::atomic<Fault> fault{Fault::none};
 };
 
+// Any country and area, a deadline in 2030, hours that never run out.
 Rules rules() {
-  Rules r;
-  r.hour_cap_minutes = 100000;
-  r.fee_cap_cents = 310000;
-  r.min_months = 6;
-  r.max_months = 12;
-  r.application_deadline_us = parse_instant("2030-01-01T00:00:00Z").value();
-  r.cofunding_bp = 9000;
-  return r;
+  return test::programme_rules({.hour_cap_minutes = 100000,
+                                .application_deadline = "2030-01-01T00:00:00Z",
+                                .mentee_countries = {},
+                                .mentor_countries = {},
+                                .knowledge_areas = {},
+                                .expert_min_years = 0,
+                                .max_tours_per_mentee = 0});
 }
 
 // A temporary directory with the fault-injecting file system under it.
@@ -220,29 +219,23 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
     REQUIRE_MESSAGE(service.is_ok(), service.status().to_string());
     auto call = [&](const std::string& method, const std::string& target, const json& body = nullptr,
                     const std::string& key = "") {
-      HttpRequest req;
-      req.method = method;
-      req.target = target;
-      req.authorization = "Bearer " + *token;
-      req.idempotency_key = key;
-      if (!body.is_null()) req.body = body.dump();
-      auto answer = std::make_shared<std::promise<HttpResponse>>();
-      auto got = answer->get_future();
-      (*service)->handle(std::move(req), [answer](HttpResponse r) { answer->set_value(std::move(r)); });
+      std::optional<HttpResponse> answer = test::call_service(**service, {.method = method,
+                                                                          .target = target,
+                                                                          .body = body,
+                                                                          .token = *token,
+                                                                          .idempotency_key = key,
+                                                                          .wait = std::chrono::seconds(20)});
       // An answer that never comes is a failure, not a hung suite.
-      if (got.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
-        FAIL_CHECK("no answer to " << method << " " << target);
-        HttpResponse none;
-        none.status = 0;
-        return none;
-      }
-      return got.get();
+      if (answer) return std::move(*answer);
+      FAIL_CHECK("no answer to " << method << " " << target);
+      HttpResponse none;
+      none.status = 0;
+      return none;
     };
-    json programme = test::small_programme_body();
+    json programme = test::programme_body(test::small_programme());
     REQUIRE(call("POST", "/v1/programmes", programme).status == 201);
     auto mentee = [](const std::string& id) {
-      return json{{"id", id},       {"name", "N"},     {"cluster_name", "C"},
-                  {"sectors", "s"}, {"country", "TN"}, {"website", "w"}};
+      return test::mentee_body({.id = id, .name = "N", .cluster_name = "C", .sectors = "s", .website = "w"});
     };
     REQUIRE(call("POST", "/v1/programmes/p/mentees", mentee("m1"), "k1").status == 201);
     std::uint64_t head = (*service)->store().head().position;

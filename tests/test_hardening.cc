@@ -8,54 +8,30 @@
 #include <set>
 #include <thread>
 
-#include "server_process.h"
+#include "fixtures.h"
 
 using namespace pl::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-json session_body(const std::string& id, const std::string& summary = "Worked on the plan.", int minutes = 60) {
-  return {{"id", id},          {"date", "2026-03-10"},  {"minutes", minutes},
-          {"mode", "remote"},  {"format", "bilateral"}, {"topics", {"strategy"}},
-          {"summary", summary}};
-}
-
 // Programme p: mentors e1 and e2 (applications a1, a2), mentees m1 and m2,
 // pairs p1 (e1, m1) and p2 (e2, m2), each with one session; invoice i2 on p2;
 // tour t1 with both mentees. The server's mentor token is bound to e1.
 void setup(const Server& s) {
-  REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
+  open_programme(s);
   for (auto [m, name] : {std::pair{"m1", "Amina"}, std::pair{"m2", "Karim"}})
-    REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", m},
-                                                {"name", name},
-                                                {"cluster_name", std::string(name) + " Cluster"},
-                                                {"sectors", "agrifood"},
-                                                {"country", "TN"}})
-                .status == 201);
-  for (auto [a, e, mail] : {std::tuple{"a1", "e1", "luca@example.org"}, std::tuple{"a2", "e2", "marie@example.org"}}) {
-    REQUIRE(s.post("/v1/programmes/p/applications", {{"id", a},
-                                                     {"applicant_name", std::string("Applicant ") + a},
-                                                     {"organisation", "Cluster"},
-                                                     {"email", mail},
-                                                     {"country", "IT"},
-                                                     {"profile", "cluster_manager"},
-                                                     {"years_experience", 8},
-                                                     {"knowledge_areas", {"strategy"}},
-                                                     {"quotation_cents", 300000}})
-                .status == 201);
-    REQUIRE(s.post(std::string("/v1/applications/") + a + "/accept", {{"mentor_id", e}}).status == 201);
-  }
+    enrol_mentee(s, {.id = m, .name = name, .cluster_name = std::string(name) + " Cluster", .website = ""});
+  for (auto [a, e, mail] : {std::tuple{"a1", "e1", "luca@example.org"}, std::tuple{"a2", "e2", "marie@example.org"}})
+    accept_mentor(s, {.application = a,
+                      .mentor = e,
+                      .applicant_name = std::string("Applicant ") + a,
+                      .organisation = "Cluster",
+                      .email = mail});
   for (auto [p, e, m] : {std::tuple{"p1", "e1", "m1"}, std::tuple{"p2", "e2", "m2"}}) {
-    Resp r = s.post("/v1/programmes/p/pairs", {{"id", p},
-                                               {"mentor_id", e},
-                                               {"mentee_id", m},
-                                               {"start_date", "2026-01-01"},
-                                               {"end_date", "2026-12-31"},
-                                               {"agreed_fee_cents", 300000},
-                                               {"topics", {"strategy"}}});
-    REQUIRE_MESSAGE(r.status == 201, r.body);
-    REQUIRE(s.post(std::string("/v1/pairs/") + p + "/sessions", session_body("s1", std::string("Summary of ") + p))
+    add_pair(s, {.id = p, .mentor = e, .mentee = m});
+    REQUIRE(s.post(std::string("/v1/pairs/") + p + "/sessions",
+                   session_body({.id = "s1", .minutes = 60, .summary = std::string("Summary of ") + p}))
                 .status == 201);
   }
   REQUIRE(s.post("/v1/pairs/p2/invoices", invoice_body("i2", "E2-1"), "finance").status == 201);
@@ -125,7 +101,7 @@ TEST_CASE("a token removed or given another role stops working within two second
   { std::ofstream(file + ".edit") << doc.dump(2); }
   fs::rename(file + ".edit", file);
   CHECK(eventually([&] { return as_temp("GET", "/v1/me").j()["role"] == "auditor"; }, 2500));
-  Resp refused = as_temp("POST", "/v1/programmes", programme_body("q"));
+  Resp refused = as_temp("POST", "/v1/programmes", programme_body({.id = "q"}));
   CHECK(refused.status == 403);
 
   // Removed: refused as unknown within two seconds.
@@ -210,8 +186,11 @@ TEST_CASE("a mentor sees its own pairs and what belongs to them, in every read a
   REQUIRE(fd >= 0);
   send_all(fd, "GET /v1/events/live?from=1 HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth(s, "mentor") + "\r\n\r\n");
   std::string feed = recv_for(fd, 700);
-  REQUIRE(s.post("/v1/pairs/p2/sessions", session_body("s2", "Other pair, later")).status == 201);
-  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body("s2", "Own pair, later")).status == 201);
+  REQUIRE(s.post("/v1/pairs/p2/sessions", session_body({.id = "s2", .minutes = 60, .summary = "Other pair, later"}))
+              .status == 201);
+  REQUIRE(
+      s.post("/v1/pairs/p1/sessions", session_body({.id = "s2", .minutes = 60, .summary = "Own pair, later"})).status ==
+      201);
   feed += recv_for(fd, 1000);
   ::close(fd);
   CHECK(feed.find("Own pair, later") != std::string::npos);
@@ -224,7 +203,7 @@ TEST_CASE("a mentor sees its own pairs and what belongs to them, in every read a
 
 TEST_CASE("idempotency keys belong to their caller") {
   Server s(false);
-  REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
+  REQUIRE(s.post("/v1/programmes", programme_body({.id = "p"})).status == 201);
   json m1 = {{"id", "m1"}, {"name", "A"}, {"cluster_name", "C"}, {"sectors", "s"}, {"country", "TN"}};
   std::string out;
   REQUIRE(run_ledger({"token", "add", "--data", s.data(), "--name", "second", "--role", "coordinator"}, &out) == 0);
@@ -233,7 +212,7 @@ TEST_CASE("idempotency keys belong to their caller") {
   Resp first = s.post("/v1/programmes/p/mentees", m1, "coordinator", {{"Idempotency-Key", "k-1"}});
   REQUIRE(first.status == 201);
   // Another caller's unrelated command with the same key is its own command.
-  Resp other = s.post("/v1/programmes", programme_body("q"), "coordinator2", {{"Idempotency-Key", "k-1"}});
+  Resp other = s.post("/v1/programmes", programme_body({.id = "q"}), "coordinator2", {{"Idempotency-Key", "k-1"}});
   CHECK_MESSAGE(other.status == 201, other.body);
   CHECK(other.headers.count("idempotent-replayed") == 0);
   // The first caller's retry is still answered from its record.
@@ -242,7 +221,7 @@ TEST_CASE("idempotency keys belong to their caller") {
   CHECK(again.headers["idempotent-replayed"] == "true");
   CHECK(again.j()["events"] == first.j()["events"]);
   // And the first caller reusing its key for something else is still refused.
-  Resp reuse = s.post("/v1/programmes", programme_body("r"), "coordinator", {{"Idempotency-Key", "k-1"}});
+  Resp reuse = s.post("/v1/programmes", programme_body({.id = "r"}), "coordinator", {{"Idempotency-Key", "k-1"}});
   CHECK(reuse.status == 409);
   CHECK(reuse.code() == "idempotency_key_reused");
 }
@@ -250,7 +229,7 @@ TEST_CASE("idempotency keys belong to their caller") {
 TEST_CASE("a transfer coding other than chunked is refused and the connection closed: nothing smuggled") {
   Server s(false);
   std::uint64_t head = s.head();
-  std::string hidden_body = programme_body("smuggled").dump();
+  std::string hidden_body = programme_body({.id = "smuggled"}).dump();
   std::string hidden = "POST /v1/programmes HTTP/1.1\r\nHost: x\r\nAuthorization: " + auth(s, "coordinator") +
                        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(hidden_body.size()) +
                        "\r\n\r\n" + hidden_body;
@@ -268,7 +247,7 @@ TEST_CASE("a transfer coding other than chunked is refused and the connection cl
   CHECK(s.head() == head);
   CHECK(s.get("/v1/programmes/smuggled", "coordinator").status == 404);
   // Chunked bodies are still taken.
-  std::string body = programme_body("chunky").dump();
+  std::string body = programme_body({.id = "chunky"}).dump();
   char size[16];
   std::snprintf(size, sizeof size, "%zx", body.size());
   std::string chunked =
@@ -341,8 +320,10 @@ TEST_CASE("bounded work per client: live feeds capped, free text bounded, metric
   // Summaries, reasons and notes: 4,000 characters; report fields: 20,000.
   std::string at_limit;
   for (int i = 0; i < 4000; ++i) at_limit += "é";  // characters, not bytes
-  CHECK(s.post("/v1/pairs/p1/sessions", session_body("long-ok", at_limit)).status == 201);
-  Resp too_long = s.post("/v1/pairs/p1/sessions", session_body("long", at_limit + "x"));
+  CHECK(s.post("/v1/pairs/p1/sessions", session_body({.id = "long-ok", .minutes = 60, .summary = at_limit})).status ==
+        201);
+  Resp too_long =
+      s.post("/v1/pairs/p1/sessions", session_body({.id = "long", .minutes = 60, .summary = at_limit + "x"}));
   CHECK(too_long.status == 400);
   CHECK(too_long.code() == "too_long");
   Resp reason = s.post("/v1/pairs/p1/sessions/s1/void", {{"reason", std::string(4001, 'r')}});
@@ -370,7 +351,7 @@ TEST_CASE("text is stored whole or refused, never cut; totals cannot wrap; a top
   // NUL and other control characters: refused with 400, nothing written.
   for (const std::string& bad :
        {std::string("visible\0HIDDEN", 14), std::string("a\x01z"), std::string("del\x7f"), std::string("c1\xc2\x85")}) {
-    Resp r = s.post("/v1/pairs/p1/sessions", session_body("nul", bad));
+    Resp r = s.post("/v1/pairs/p1/sessions", session_body({.id = "nul", .minutes = 60, .summary = bad}));
     CHECK(r.status == 400);
     CHECK(r.code() == "bad_request");
   }
@@ -378,18 +359,21 @@ TEST_CASE("text is stored whole or refused, never cut; totals cannot wrap; a top
   CHECK(nul_reason.status == 400);
   CHECK(s.head() == head);
   // Tab, newline and carriage return are text.
-  CHECK(s.post("/v1/pairs/p1/sessions", session_body("tabs", "line one\r\n\tline two")).status == 201);
+  CHECK(
+      s.post("/v1/pairs/p1/sessions", session_body({.id = "tabs", .minutes = 60, .summary = "line one\r\n\tline two"}))
+          .status == 201);
   json sess = s.get("/v1/pairs/p1", "coordinator").j()["sessions"];
   CHECK(sess.back()["summary"] == "line one\r\n\tline two");
 
   // Caps, minutes and amounts are bounded at write.
-  json huge = programme_body("huge");
+  json huge = programme_body({.id = "huge"});
   huge["hour_cap_minutes"] = 5000000000000000000LL;
   CHECK(s.post("/v1/programmes", huge).status == 400);
-  huge = programme_body("huge");
+  huge = programme_body({.id = "huge"});
   huge["fee_cap_cents"] = 1000000000001LL;
   CHECK(s.post("/v1/programmes", huge).status == 400);
-  CHECK(s.post("/v1/pairs/p1/sessions", session_body("big", "x", 10000001)).status == 400);
+  CHECK(s.post("/v1/pairs/p1/sessions", session_body({.id = "big", .minutes = 10000001, .summary = "x"})).status ==
+        400);
   Resp inv = s.post("/v1/pairs/p1/invoices",
                     {{"id", "ibig"},
                      {"number", "X"},
@@ -404,12 +388,12 @@ TEST_CASE("text is stored whole or refused, never cut; totals cannot wrap; a top
   CHECK(counts["minutes"].get<std::int64_t>() >= 0);
 
   // A topic named twice would count twice: refused.
-  json dup = session_body("dup");
+  json dup = session_body({.id = "dup", .minutes = 60});
   dup["topics"] = {"strategy", "strategy", "strategy"};
   Resp d = s.post("/v1/pairs/p1/sessions", dup);
   CHECK(d.status == 400);
   CHECK(d.j()["error"]["message"].get<std::string>().find("twice") != std::string::npos);
-  json dup_rules = programme_body("dup");
+  json dup_rules = programme_body({.id = "dup"});
   dup_rules["knowledge_areas"] = {"strategy", "strategy"};
   CHECK(s.post("/v1/programmes", dup_rules).status == 400);
 }
@@ -438,7 +422,7 @@ TEST_CASE("If-Match versions and session texts come from the snapshot the answer
   json before = s.get("/v1/pairs/p1", "coordinator").j();
   std::uint64_t at = before["position"];
   std::uint64_t version = before["stream_version"];
-  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body("later")).status == 201);
+  REQUIRE(s.post("/v1/pairs/p1/sessions", session_body({.id = "later", .minutes = 60})).status == 201);
   json now = s.get("/v1/pairs/p1", "coordinator").j();
   CHECK(now["stream_version"] == version + 1);
   json then = s.get("/v1/pairs/p1?at=" + std::to_string(at), "coordinator").j();
@@ -446,10 +430,10 @@ TEST_CASE("If-Match versions and session texts come from the snapshot the answer
   CHECK(then["sessions"].size() == before["sessions"].size());
   CHECK(then["sessions"][0]["summary"] == "Summary of p1");
   // The version answered is the one If-Match takes.
-  Resp stale = s.post("/v1/pairs/p1/sessions", session_body("stale"), "coordinator",
+  Resp stale = s.post("/v1/pairs/p1/sessions", session_body({.id = "stale", .minutes = 60}), "coordinator",
                       {{"If-Match", "\"" + std::to_string(version) + "\""}});
   CHECK(stale.status == 409);
-  Resp fresh = s.post("/v1/pairs/p1/sessions", session_body("fresh"), "coordinator",
+  Resp fresh = s.post("/v1/pairs/p1/sessions", session_body({.id = "fresh", .minutes = 60}), "coordinator",
                       {{"If-Match", "\"" + std::to_string(version + 1) + "\""}});
   CHECK(fresh.status == 201);
   json inv = s.get("/v1/invoices/i2?at=" + std::to_string(at), "finance").j();
@@ -515,7 +499,7 @@ std::vector<fs::path> wal_files(const std::string& store) {
 // write-ahead log only. Returns the data directory and the acknowledged head.
 std::pair<std::string, std::uint64_t> killed_ledger(const TempDir& dir) {
   Server s(false);
-  REQUIRE(s.post("/v1/programmes", programme_body("p")).status == 201);
+  REQUIRE(s.post("/v1/programmes", programme_body({.id = "p"})).status == 201);
   for (int i = 0; i < 20; ++i)
     REQUIRE(s.post("/v1/programmes/p/mentees", {{"id", "m" + std::to_string(i)},
                                                 {"name", "N"},

@@ -12,6 +12,7 @@
 #include "ledger/decide.h"
 #include "ledger/sampling.h"
 #include "ledger/writer.h"
+#include "programme_spec.h"
 #include "projections/read_models.h"
 #include "projections/replay.h"
 #include "util.h"
@@ -23,21 +24,7 @@ namespace {
 std::int32_t D(const char* s) { return parse_date(s).value(); }
 std::int64_t T(const char* s) { return parse_instant(s).value(); }
 
-Rules rules_2019() {
-  Rules r;
-  r.hour_cap_minutes = 32 * 60;
-  r.fee_cap_cents = 310000;
-  r.min_months = 6;
-  r.max_months = 12;
-  r.application_deadline_us = T("2019-03-15T23:59:59+01:00");
-  r.cofunding_bp = 9000;
-  r.mentee_countries = {"DZ", "EG", "JO", "LB", "MA", "PS", "TN"};
-  r.mentor_countries = {"FR", "IT", "ES", "BE", "DE", "PT", "GR"};
-  r.knowledge_areas = {"strategy", "governance", "service portfolio"};
-  r.expert_min_years = 5;
-  r.max_tours_per_mentee = 2;
-  return r;
-}
+Rules rules_2019() { return test::programme_rules(test::booster_track_2019()); }
 
 struct Fixture {
   test::TempDir dir;

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "fixtures.h"
 #include "history_gen.h"
 #include "ledger/build_paths.h"
 #include "ledger/dates.h"
@@ -20,8 +21,6 @@
 #include "server/demo.h"
 #include "server/service.h"
 #include "server/views_json.h"
-#include "service_util.h"
-#include "util.h"
 
 using namespace pl;
 
@@ -279,6 +278,15 @@ void run_history(Ledger& l, test::RandomHistory& gen, int count) {
     l.run(gen.next(snap->core(), l.now.load()));
   }
 }
+
+// A ledger in a fresh directory with the first `count` commands of the random
+// history `seed` run on it; `gen` goes on with the same history.
+struct HistoryLedger {
+  HistoryLedger(std::uint64_t seed, int count) : gen(seed) { run_history(l, gen, count); }
+  test::TempDir dir;
+  Ledger l{dir.path()};
+  test::RandomHistory gen;
+};
 }  // namespace
 
 TEST_CASE("checkpoint, restart, more events: the same as never restarting") {
@@ -587,10 +595,8 @@ TEST_CASE("a programme's as-of models answer every view of it as a replay of the
   std::uint64_t kept = 0, loaded = 0, compared = 0;
   for (int seed = 1; seed <= histories; ++seed) {
     CAPTURE(seed);
-    test::TempDir dir;
-    Ledger l(dir.path());
-    test::RandomHistory gen(static_cast<std::uint64_t>(seed) * 7919);
-    run_history(l, gen, 120 + seed % 5 * 40);
+    HistoryLedger h(static_cast<std::uint64_t>(seed) * 7919, 120 + seed % 5 * 40);
+    Ledger& l = h.l;
     // Snapshots every few events, so that loads, folds on and drops all
     // happen in histories this small.
     AsOfModels asof(*l.store, AsOfOptions{5, 3, kReadModelsVersion, true});
@@ -631,10 +637,8 @@ TEST_CASE("a programme's timeline gives the budget and pairs of the models at ev
   int verified = 0, corrected = 0;
   for (int seed = 1; seed <= 16; ++seed) {
     CAPTURE(seed);
-    test::TempDir dir;
-    Ledger l(dir.path());
-    test::RandomHistory gen(static_cast<std::uint64_t>(seed) * 104729);
-    run_history(l, gen, 100 + seed % 4 * 30);
+    HistoryLedger h(static_cast<std::uint64_t>(seed) * 104729, 100 + seed % 4 * 30);
+    Ledger& l = h.l;
     // Timelines made at this point; the rest of the history extends them
     // when an answer asks past where they stop.
     AsOfModels asof(*l.store, AsOfOptions{5, 3, kReadModelsVersion, true});
@@ -662,7 +666,7 @@ TEST_CASE("a programme's timeline gives the budget and pairs of the models at ev
       }
       if (k_inv == 12) break;
     }
-    run_history(l, gen, 100);
+    run_history(l, h.gen, 100);
     const std::uint64_t head = l.store->head().position;
     // Extended to the head by the first answer past their end (here, outside
     // the scan below: a fold may keep snapshots, which the store does not
@@ -794,10 +798,8 @@ TEST_CASE("a programme's timeline gives the budget and pairs of the models at ev
 }
 
 TEST_CASE("as-of snapshots: one that does not match the store or the code is not used") {
-  test::TempDir dir;
-  Ledger l(dir.path());
-  test::RandomHistory gen(4242);
-  run_history(l, gen, 200);
+  HistoryLedger h(4242, 200);
+  Ledger& l = h.l;
   const std::uint64_t head = l.store->head().position;
   auto sizes = l.store->programme_sizes();
   REQUIRE(sizes.is_ok());
@@ -868,36 +870,27 @@ TEST_CASE("a command is answered once it is durable and the read models cover it
   std::vector<std::string> problems;
   // Calls the service; `at_answer` runs where the answer is given, before
   // anything else can happen on the caller's side.
-  auto call = [&](const std::string& method, const std::string& target, const json& body) {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    req.authorization = "Bearer " + *token;
-    if (!body.is_null()) req.body = body.dump();
-    auto answer = std::make_shared<std::promise<HttpResponse>>();
-    auto got = answer->get_future();
-    service.handle(std::move(req), [&, answer](HttpResponse r) {
-      if (r.status == 201) {
-        // The events it answers for: committed (the head covers them) and in
-        // the read models readers get from now on.
-        std::uint64_t last = 0;
-        json outcome = json::parse(r.body);  // kept: the loop below reads inside it
-        for (auto& e : outcome["events"]) last = std::max(last, e["position"].get<std::uint64_t>());
-        std::lock_guard lock(mu);
-        if (service.store().head().position < last) problems.push_back("answered before the commit: " + r.body);
-        if (service.published_position() < last) problems.push_back("answered before the read models: " + r.body);
-      }
-      answer->set_value(std::move(r));
-    });
-    // (Called on several threads: a missing answer is counted, not thrown.)
-    if (got.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-      HttpResponse none;
-      none.status = 0;
-      return none;
-    }
-    return got.get();
+  auto at_answer = [&](const HttpResponse& r) {
+    if (r.status != 201) return;
+    // The events it answers for: committed (the head covers them) and in the
+    // read models readers get from now on.
+    std::uint64_t last = 0;
+    json outcome = json::parse(r.body);  // kept: the loop below reads inside it
+    for (auto& e : outcome["events"]) last = std::max(last, e["position"].get<std::uint64_t>());
+    std::lock_guard lock(mu);
+    if (service.store().head().position < last) problems.push_back("answered before the commit: " + r.body);
+    if (service.published_position() < last) problems.push_back("answered before the read models: " + r.body);
   };
-  json programme = test::small_programme_body();
+  auto call = [&](const std::string& method, const std::string& target, const json& body) {
+    std::optional<HttpResponse> answer = test::call_service(
+        service, {.method = method, .target = target, .body = body, .token = *token, .at_answer = at_answer});
+    // (Called on several threads: a missing answer is counted, not thrown.)
+    if (answer) return std::move(*answer);
+    HttpResponse none;
+    none.status = 0;
+    return none;
+  };
+  json programme = test::programme_body(test::small_programme());
   REQUIRE(call("POST", "/v1/programmes", programme).status == 201);
   // Several clients at once, so that commands share commits: each reads what
   // it wrote right after the answer, through the published read models.
@@ -908,8 +901,7 @@ TEST_CASE("a command is answered once it is durable and the read models cover it
     clients.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         std::string id = "m" + std::to_string(t) + "-" + std::to_string(i);
-        json mentee = {{"id", id},       {"name", "N"},     {"cluster_name", "C"},
-                       {"sectors", "s"}, {"country", "TN"}, {"website", "w"}};
+        json mentee = test::mentee_body({.id = id, .name = "N", .cluster_name = "C", .sectors = "s", .website = "w"});
         HttpResponse w = call("POST", "/v1/programmes/p/mentees", mentee);
         if (w.status != 201 || json::parse(w.body)["id"] != id) {
           ++unread;
@@ -951,53 +943,31 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
   REQUIRE_MESSAGE(opened.is_ok(), opened.status().to_string());
   Service& service = **opened;
   auto call = [&](const std::string& method, const std::string& target, const json& body, const std::string& token) {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    req.authorization = "Bearer " + token;
-    if (!body.is_null()) req.body = body.dump();
-    auto answer = std::make_shared<std::promise<HttpResponse>>();
-    auto got = answer->get_future();
-    service.handle(std::move(req), [answer](HttpResponse r) { answer->set_value(std::move(r)); });
-    REQUIRE(got.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
-    return got.get();
+    std::optional<HttpResponse> answer =
+        test::call_service(service, {.method = method, .target = target, .body = body, .token = token});
+    REQUIRE(answer.has_value());
+    return std::move(*answer);
   };
   auto post = [&](const std::string& target, const json& body, const std::string& token) {
     HttpResponse r = call("POST", target, body, token);
     CHECK_MESSAGE(r.status == 201, target << ": " << r.body);
   };
-  post("/v1/programmes", test::small_programme_body(), *coord);
+  post("/v1/programmes", test::programme_body(test::small_programme()), *coord);
   for (int i = 1; i <= 3; ++i) {
     std::string k = std::to_string(i);
-    post("/v1/programmes/p/mentees",
-         {{"id", "m" + k},
-          {"name", "N"},
-          {"cluster_name", "Cluster " + k},
-          {"sectors", "s"},
-          {"country", "TN"},
-          {"website", "w"}},
-         *coord);
+    post(
+        "/v1/programmes/p/mentees",
+        test::mentee_body({.id = "m" + k, .name = "N", .cluster_name = "Cluster " + k, .sectors = "s", .website = "w"}),
+        *coord);
     post("/v1/programmes/p/applications",
-         {{"id", "a" + k},
-          {"applicant_name", "Expert " + k},
-          {"organisation", "O"},
-          {"email", "e@example.org"},
-          {"country", "FR"},
-          {"profile", "cluster_manager"},
-          {"years_experience", 8},
-          {"knowledge_areas", {"strategy"}},
-          {"quotation_cents", 300000}},
+         test::application_body({.application = "a" + k,
+                                 .applicant_name = "Expert " + k,
+                                 .organisation = "O",
+                                 .email = "e@example.org",
+                                 .country = "FR"}),
          *coord);
     post("/v1/applications/a" + k + "/accept", {{"mentor_id", "e" + k}}, *coord);
-    post("/v1/programmes/p/pairs",
-         {{"id", "p" + k},
-          {"mentor_id", "e" + k},
-          {"mentee_id", "m" + k},
-          {"start_date", "2026-01-01"},
-          {"end_date", "2026-12-31"},
-          {"agreed_fee_cents", 300000},
-          {"topics", {"strategy"}}},
-         *coord);
+    post("/v1/programmes/p/pairs", test::pair_body({.id = "p" + k, .mentor = "e" + k, .mentee = "m" + k}), *coord);
     post("/v1/pairs/p" + k + "/invoices",
          {{"id", "i" + k},
           {"number", "INV-" + k},

@@ -22,12 +22,10 @@
 //   the good ones must pass and the bad ones must fail.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { demoData, serve, stop } from '../js/ledger_server.mjs';
 
 const BIN = process.env.LEDGER_BIN;
 const OPENAPI = process.env.OPENAPI;
@@ -37,8 +35,7 @@ assert.ok(OPENAPI, 'OPENAPI must name the OpenAPI document');
 const DOC_ID = 'openapi.json';
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-let dir, server, base;
-const tokens = {};
+let dir, server, base, tokens;
 const doc = JSON.parse(readFileSync(OPENAPI, 'utf8'));
 const called = new Set(); // "METHOD template" of every route the test called
 
@@ -199,39 +196,14 @@ function bodyMatches(method, template, body) {
 
 // ---- the server
 
-async function startServer() {
-  server = spawn(BIN, ['serve', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /http:\/\/(127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(`http://${m[1]}`);
-    });
-    server.on('exit', (code) => reject(new Error('server exited ' + code)));
-  });
-}
-
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ledger-contract-'));
-  execFileSync(BIN, ['demo', '--data', join(dir, 'data')], { stdio: 'ignore' });
-  for (const line of readFileSync(join(dir, 'data', 'demo-tokens.txt'), 'utf8').trim().split('\n')) {
-    const parts = line.split(' ');
-    tokens[parts[0]] = parts[parts.length - 1];
-  }
-  await startServer();
+  let data;
+  ({ dir, data, tokens } = demoData(BIN, 'ledger-contract-'));
+  ({ server, base } = await serve(BIN, data));
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    // The server saves a checkpoint as it stops: wait for it before cleaning up.
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  await stop(server, dir);
 });
 
 // Calls a route: `template` as the document writes it, `params` filling its

@@ -3,66 +3,41 @@
 //   LEDGER_BIN, LEDGER_WEB_DIR, SCREENSHOT_DIR, CHROMIUM (paths) come from CTest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import * as tlog from '../src/tlog.js';
+import { demoData, serve, stop } from '../../tests/js/ledger_server.mjs';
 
 const BIN = process.env.LEDGER_BIN;
 const WEB = process.env.LEDGER_WEB_DIR;
 const SHOTS = process.env.SCREENSHOT_DIR || join(tmpdir(), 'ledger-screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-let dir, server, base, browser;
-const tokens = {};
-
-async function startServer() {
-  server = spawn(BIN, ['serve', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--web', WEB], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /http:\/\/(127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(`http://${m[1]}`);
-    });
-    server.on('exit', (code) => reject(new Error('server exited ' + code)));
-  });
-}
+let dir, server, base, browser, tokens;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ledger-dashboard-'));
+  let data;
+  ({ dir, data, tokens } = demoData(BIN, 'ledger-dashboard-'));
   mkdirSync(SHOTS, { recursive: true });
-  execFileSync(BIN, ['demo', '--data', join(dir, 'data')], { stdio: 'ignore' });
-  for (const line of readFileSync(join(dir, 'data', 'demo-tokens.txt'), 'utf8').trim().split('\n')) {
-    const parts = line.split(' ');
-    tokens[parts[0]] = parts[parts.length - 1];
-  }
   // The control of spending: a controller; the finance officer's second token,
   // as a controller (a person is the token's name, whatever its role); and the
   // controller's second token, as finance staff.
-  const addToken = (name, role) => execFileSync(BIN, ['token', 'add', '--data', join(dir, 'data'), '--name', name, '--role', role],
+  const addToken = (name, role) => execFileSync(BIN, ['token', 'add', '--data', data, '--name', name, '--role', role],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   tokens.controller = addToken('web-controller', 'controller');
   tokens.financeAsController = addToken('demo-finance', 'controller');
   tokens.controllerAsFinance = addToken('web-controller', 'finance');
-  await startServer();
+  ({ server, base } = await serve(BIN, data, ['--web', WEB]));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    // The server saves a checkpoint as it stops: wait for it before cleaning up.
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  await stop(server, dir);
 });
 
 async function apiGet(path, role = 'auditor') {
