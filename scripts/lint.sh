@@ -9,6 +9,8 @@
 #   scripts/lint.sh --fix-format     format the tree in place
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/deps.sh
+ledger_install_deps clang   # clang++ preprocesses each unit for the clang-tidy cache's key
 
 cxx_files() { git ls-files '*.cc' '*.h' '*.cc.in'; }
 

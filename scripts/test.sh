@@ -38,8 +38,9 @@ source scripts/stages.sh
 trap stages_report EXIT
 
 stage "install"
-extra=(chromium python3-openpyxl golang-go golang-golang-x-mod-dev)   # browser tests; the workbook read back; the Go checks of the audit proofs
-[[ "$tier" == all ]] && extra+=(wrk postgresql clang)                # smoke runs of the benchmarks; libFuzzer
+# Browser tests; the workbook read back; the Go checks of the audit proofs;
+# clang for the clang-tidy cache's key and libFuzzer; the benchmarks' smoke runs.
+extra=(chromium python3-openpyxl golang-go golang-golang-x-mod-dev clang wrk postgresql)
 ledger_install_deps "${extra[@]}"
 ledger_install_node
 tests/api/install.sh npm   # the OpenAPI lint and contract test (ctest -L api)

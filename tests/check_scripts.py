@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Tests of the scripts the test loop stands on (CTest: scripts_selftest).
+
+- scripts/tidy.py: a unit found clean is skipped in another clone of the tree
+  (another folder); a change in a header it includes, or in .clang-tidy, runs
+  it again; a unit with findings is never remembered.
+- scripts/bench_report.py: the figures come from each part's JSON line and
+  are merged, the later part winning; the tables show what is there.
+Each test works in its own temporary folders, with its own cache directory.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+
+CLANG_TIDY = "Checks: '-*,bugprone-*'\nWarningsAsErrors: '*'\n"
+HEADER = "#pragma once\ninline int twice(int x) { return 2 * x; }\n"
+SOURCE = '#include "a.h"\nint use() { return twice(2); }\n'
+# A finding of bugprone-suspicious-semicolon: an if whose body is an empty statement.
+FINDING = 'int bad(int x) {\n  if (x > 2);\n  return x;\n}\n'
+
+
+def make_clone(parent, name):
+    """A tree with scripts/tidy.py, .clang-tidy, src/a.h, src/a.cc and build/compile_commands.json."""
+    root = os.path.join(parent, name)
+    os.makedirs(os.path.join(root, "scripts"))
+    os.makedirs(os.path.join(root, "src"))
+    os.makedirs(os.path.join(root, "build"))
+    shutil.copy(os.path.join(SCRIPTS, "tidy.py"), os.path.join(root, "scripts"))
+    write(root, ".clang-tidy", CLANG_TIDY)
+    write(root, "src/a.h", HEADER)
+    write(root, "src/a.cc", SOURCE)
+    entries = [{"directory": os.path.join(root, "build"), "file": os.path.join(root, "src", "a.cc"),
+                "command": f"/usr/bin/c++ -I{root}/src -std=c++20 -o a.o -c {root}/src/a.cc"}]
+    write(root, "build/compile_commands.json", json.dumps(entries))
+    return root
+
+
+def write(root, rel, text):
+    with open(os.path.join(root, rel), "w") as f:
+        f.write(text)
+
+
+class TidyCache(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ledger-tidy-test-")
+        self.env = dict(os.environ, XDG_CACHE_HOME=os.path.join(self.tmp, "cache"))
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def tidy(self, root):
+        run = subprocess.run([sys.executable, os.path.join(root, "scripts", "tidy.py"), os.path.join(root, "build"),
+                              f"^{root}/src/"], env=self.env, capture_output=True, text=True)
+        return run.returncode, run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr
+
+    def test_clean_result_is_kept_across_clones_and_dropped_on_change(self):
+        one = make_clone(self.tmp, "one")
+        self.assertEqual(self.tidy(one), (0, "clang-tidy: 1 files: 0 clean before (cached), 1 checked clean, 0 with findings"))
+        self.assertEqual(self.tidy(one), (0, "clang-tidy: 1 files: 1 clean before (cached), 0 checked clean, 0 with findings"))
+        # Another folder with the same tree: the result holds.
+        two = make_clone(self.tmp, "two-elsewhere")
+        self.assertEqual(self.tidy(two), (0, "clang-tidy: 1 files: 1 clean before (cached), 0 checked clean, 0 with findings"))
+        # A change in a header the unit includes runs it again.
+        write(two, "src/a.h", HEADER + "inline int thrice(int x) { return 3 * x; }\n")
+        self.assertEqual(self.tidy(two), (0, "clang-tidy: 1 files: 0 clean before (cached), 1 checked clean, 0 with findings"))
+        # So does a change in .clang-tidy.
+        write(two, ".clang-tidy", CLANG_TIDY + "HeaderFilterRegex: ''\n")
+        self.assertEqual(self.tidy(two), (0, "clang-tidy: 1 files: 0 clean before (cached), 1 checked clean, 0 with findings"))
+
+    def test_findings_are_reported_and_never_kept(self):
+        one = make_clone(self.tmp, "one")
+        write(one, "src/a.cc", SOURCE + FINDING)
+        for _ in range(2):
+            code, last = self.tidy(one)
+            self.assertEqual(code, 1)
+            self.assertEqual(last, "clang-tidy: 1 files: 0 clean before (cached), 0 checked clean, 1 with findings")
+
+
+class BenchReport(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ledger-bench-report-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def part(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def report(self, *args):
+        run = subprocess.run([sys.executable, os.path.join(SCRIPTS, "bench_report.py"), *args],
+                             capture_output=True, text=True, check=True)
+        return run.stdout.splitlines()
+
+    def test_figures_merge_from_json_lines(self):
+        a = self.part("append", "a table | 12 |\n{\"ledger_concurrent_eps\": 56473, \"ledger_batch_eps\": 1}\n")
+        b = self.part("peer", "not json {\n{\"pg_single_eps\": 28000, \"pg_batch_eps\": 4}\n{\"ledger_batch_eps\": 151382}\n")
+        lines = self.report("all", a, b)
+        merged = json.loads(lines[-1])
+        self.assertEqual(merged, {"ledger_concurrent_eps": 56473, "ledger_batch_eps": 151382, "pg_single_eps": 28000,
+                                  "pg_batch_eps": 4})
+        self.assertIn("| one-event commands, 64 clients, durable (events/s) | 56473 | 28000 | 2.02 |", lines)
+        self.assertIn("| the same over HTTP, 64 connections (commands/s) | - | 28000 | - |", lines)
+
+    def test_scale_table_has_a_row_per_size(self):
+        small = self.part("100000", "{\"events\": 100387, \"replay_eps\": 1336353.5, \"asof_p50_ms\": 0.25, "
+                                    "\"asof_p99_ms\": 2.0}\n")
+        lines = self.report("scale", f"100000={small}")
+        self.assertEqual(lines[-1], "| 100387 | 1336353.5 | - | 0.25 / 2 | - / - | - / - | - | - / - |")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
