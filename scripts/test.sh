@@ -45,6 +45,9 @@ ledger_install_deps "${extra[@]}"
 ledger_install_node
 tests/api/install.sh npm   # the OpenAPI lint and contract test (ctest -L api)
 ledger_cache_begin
+# The tests mostly wait (on fsync, on servers they start, on a browser): CTest
+# runs twice as many at once as there are cores.
+jobs=$(($(nproc) * 2))
 
 stage "build"
 ledger_build build
@@ -55,7 +58,7 @@ if [[ "$tier" == all ]]; then
 fi
 
 stage "suite"
-ctest --test-dir build --output-on-failure -j 2 --timeout 600
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 
 if [[ "$tier" == quick ]]; then exit 0; fi
 
@@ -74,7 +77,7 @@ for sanitizer in $sanitizers; do
       stage "asan suite"
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
-        ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1200
+        ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1200
       ;;
     thread)
       stage "tsan build"
@@ -84,7 +87,7 @@ for sanitizer in $sanitizers; do
       # A race stops the process that saw it (a test, or the server it started),
       # which fails the test.
       TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
-        ctest --test-dir build-tsan -L concurrency --output-on-failure -j 2 --timeout 1800
+        ctest --test-dir build-tsan -L concurrency --output-on-failure -j "$jobs" --timeout 1800
       ;;
     *) echo "LEDGER_SANITIZERS: '$sanitizer' is neither address nor thread" >&2; exit 2 ;;
   esac
