@@ -1,10 +1,14 @@
 // ledger: the command line of Programme Ledger.
+#include <fcntl.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -244,23 +248,36 @@ int cmd_audit_pack(const std::string& dir, const std::string& to, std::uint64_t 
   if (!store) return fail(store.status());
   auto signer = pl::Signer::open(dir, **store);
   if (!signer) return fail(signer.status());
+  // The pack is written to a new file of its own (never through a link or
+  // over a file someone left there), synced, and then put in place under a
+  // name that must still be free.
   std::string tmp = to + ".part";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return fail(pl::Status::io_error("cannot write " + tmp));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return fail(pl::Status::io_error("cannot make " + tmp + ": " + std::strerror(errno) +
+                                     (errno == EEXIST ? " (left by an earlier run? remove it)" : "")));
   auto t0 = std::chrono::steady_clock::now();
   auto sum = pl::audit::build_pack(**store, **signer, at, [&](std::string_view piece) {
-    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
-    return out ? pl::Status::ok() : pl::Status::io_error("cannot write " + tmp);
+    while (!piece.empty()) {
+      ssize_t n = ::write(fd, piece.data(), piece.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return pl::Status::io_error("cannot write " + tmp + ": " + std::strerror(errno));
+      piece.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return pl::Status::ok();
   });
-  out.close();
-  if (sum && !out) sum = pl::Status::io_error("cannot write " + tmp);
+  if (sum && ::fsync(fd) != 0) sum = pl::Status::io_error("cannot sync " + tmp + ": " + std::strerror(errno));
+  ::close(fd);
   if (!sum) {
-    std::filesystem::remove(tmp);
+    ::unlink(tmp.c_str());
     return fail(sum.status());
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, to, ec);
-  if (ec) return fail(pl::Status::io_error("cannot put " + to + " in place: " + ec.message()));
+  if (::link(tmp.c_str(), to.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return fail(pl::Status::io_error("cannot put " + to + " in place: " + std::strerror(err)));
+  }
+  ::unlink(tmp.c_str());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   json files = json::array();
   for (auto& f : sum->files) files.push_back({{"path", f.path}, {"bytes", f.size}, {"sha256", pl::to_hex(f.sha256)}});

@@ -28,6 +28,11 @@ unsigned days_in_month(int y, unsigned m);
 // "YYYY-MM-DD", a real calendar date of the years 1 to 9999; nullopt
 // otherwise (2021-02-30 included).
 std::optional<std::int32_t> parse_date(std::string_view s);
+// The business dates and instants a command may give: 1990-01-01 to
+// 2099-12-31 (UTC), which every programme, retention period and spreadsheet
+// serial date fits in.
+inline constexpr std::int32_t kFirstBusinessDay = 7305;  // 1990-01-01
+inline constexpr std::int32_t kLastBusinessDay = 47481;  // 2099-12-31
 std::string format_date(std::int32_t days);
 
 // RFC 3339 with an explicit offset ("Z" or "+01:00"), optional fraction of

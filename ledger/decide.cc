@@ -10,6 +10,30 @@
 #include "ledger/sampling.h"
 
 namespace pl {
+
+std::string person_name(std::string_view name) {
+  std::string out;
+  bool space = false;
+  for (char c : name) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+bool same_person(std::string_view a, std::string_view b) {
+  std::string x = person_name(a), y = person_name(b);
+  return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](char p, char q) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+           return lower(p) == lower(q);
+         });
+}
+
 namespace {
 
 using FBB = flatbuffers::FlatBufferBuilder;
@@ -634,7 +658,7 @@ struct Decider {
 
   // Four eyes: who verified an invoice does not pay or credit it after.
   Status not_its_verifier(const InvoiceState& inv, std::string_view what) const {
-    if (!inv.verified_by.empty() && actor.name == inv.verified_by)
+    if (!inv.verified_by.empty() && same_person(actor.name, inv.verified_by))
       return Status::forbidden("four_eyes", "'" + actor.name + "' verified invoice " + inv.id + ": another person " +
                                                 std::string(what) + " it");
     return Status::ok();
@@ -674,6 +698,15 @@ struct Decider {
       return Status::rule("invoice_paid", "invoice " + c.invoice_id + " has " + format_cents(ip->first->paid_cents) +
                                               " paid and " + format_cents(ip->first->vat_paid_cents) +
                                               " of VAT paid; correct it with a credit note instead");
+    // What the control of spending found stays on the record: an invoice
+    // verified or corrected is not cancelled.
+    if (ip->first->verified || ip->first->corrected_cents > 0)
+      return Status::rule("invoice_controlled",
+                          "invoice " + c.invoice_id + " is " +
+                              (ip->first->corrected_cents > 0
+                                   ? "corrected by " + format_cents(ip->first->corrected_cents)
+                                   : "verified (certified " + format_cents(ip->first->certified_cents) + ")") +
+                              ": its control stays on the record; correct it with a credit note instead");
     Out out(c.invoice_id, expected);
     out.programme(*ip->second);
     out.emit(invoice_stream(c.invoice_id), fb::Event::InvoiceCancelled, [&](FBB& b) {
@@ -704,6 +737,13 @@ struct Decider {
                               " of VAT can still be credited (VAT " + format_cents(inv->vat_cents) + ", credited " +
                               format_cents(inv->vat_credited_cents) + ", paid " + format_cents(inv->vat_paid_cents) +
                               "), " + format_cents(c.vat_cents) + " asked");
+    // The corrections applied to it stay within what it declares.
+    if (inv->net_invoiced_cents() - c.amount_cents < inv->corrected_cents)
+      return Status::rule("credit_below_corrections",
+                          "invoice " + c.invoice_id + ": financial corrections of " +
+                              format_cents(inv->corrected_cents) + " were applied; a credit note of " +
+                              format_cents(c.amount_cents) + " would take its net invoiced (" +
+                              format_cents(inv->net_invoiced_cents()) + ") below them");
     Out out(c.id, expected);
     out.programme(*ip->second);
     out.emit(invoice_stream(c.invoice_id), fb::Event::CreditNoteIssued, [&](FBB& b) {
@@ -907,12 +947,7 @@ struct Decider {
       return Status::rule("sample_too_large", "a sample of " + std::to_string(c.size) +
                                                   " was asked of a population of " + std::to_string(items.size()) +
                                                   " " + c.population);
-    std::int64_t total = 0;
-    for (const auto& i : items)
-      if (add_overflows(total, i.amount_cents))
-        return bad("the population's total does not fit in 63 bits");
-      else
-        total += i.amount_cents;
+    if (auto why = undrawable(items, *method)) return bad(*why);
     const Hash& seed = s.head_hash();
     SampleDraw d = draw_sample(items, *method, c.size, seed);
     std::string listing_hash = population_sha256(items, *population_kind);
@@ -937,7 +972,8 @@ struct Decider {
     if (!ip) return ip.status();
     const InvoiceState* inv = ip->first;
     if (inv->cancelled) return Status::rule("invoice_cancelled", "invoice '" + c.invoice_id + "' is cancelled");
-    if (inv->recorded_by.count(actor.name))
+    if (std::any_of(inv->recorded_by.begin(), inv->recorded_by.end(),
+                    [&](const std::string& by) { return same_person(actor.name, by); }))
       return Status::forbidden("four_eyes", "'" + actor.name + "' recorded invoice " + c.invoice_id +
                                                 " or a payment of it: another person verifies it");
     if (c.certified_cents < 0) return bad("certified_cents must not be negative");
@@ -1001,6 +1037,10 @@ struct Decider {
         return bad("positions names " + std::to_string(c.positions[i]) + " twice");
     }
     if (c.amount_cents < 0) return bad("amount_cents must not be negative");
+    if (c.amount_cents > inv->net_cents)
+      return Status::rule("finding_exceeds_invoice", "a finding of " + format_cents(c.amount_cents) + " on invoice " +
+                                                         c.invoice_id + ", whose net is " +
+                                                         format_cents(inv->net_cents));
     PL_RETURN_IF_ERROR(check_text("description", c.description, 16384));
     Out out(c.id, expected);
     out.programme(**p);
@@ -1020,7 +1060,7 @@ struct Decider {
     if (!p) return p.status();
     PL_RETURN_IF_ERROR(check_id("correction", c.id));
     if (State::find(s.corrections(), c.id)) return exists("correction", c.id);
-    if (actor.name == f->recorded_by)
+    if (same_person(actor.name, f->recorded_by))
       return Status::forbidden("four_eyes", "'" + actor.name + "' recorded finding " + c.finding_id +
                                                 ": another person applies its correction");
     if (c.amount_cents <= 0) return bad("amount_cents must be positive");

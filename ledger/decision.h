@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/sha256.h"
@@ -21,6 +22,14 @@ struct Actor {
   std::string name;
   std::string role;
 };
+
+// A person's name as it is kept (a token's name): without white space at
+// either end, inner runs of white space as one space.
+std::string person_name(std::string_view name);
+// Whether two names are one person, for the four-eyes rule: their kept forms
+// equal but for the case of ASCII letters ("Demo-Finance" and "demo-finance "
+// are one person).
+bool same_person(std::string_view a, std::string_view b);
 
 // One event a decision wants appended. `payload` is a finished Payload
 // FlatBuffer (see make_payload in ledger/state.h).

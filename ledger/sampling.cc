@@ -75,6 +75,17 @@ std::uint64_t SampleRandom::below(std::uint64_t m) {
   }
 }
 
+std::optional<std::string> undrawable(const std::vector<PopulationItem>& items, SampleMethod m) {
+  std::int64_t total = 0;
+  for (const auto& i : items) {
+    if (m == SampleMethod::monetary_unit && i.amount_cents <= 0)
+      return "unit '" + i.id + "' has an amount of " + std::to_string(i.amount_cents) +
+             " cents; a monetary-unit draw needs amounts above 0";
+    if (__builtin_add_overflow(total, i.amount_cents, &total)) return "the population's total does not fit in 63 bits";
+  }
+  return std::nullopt;
+}
+
 SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m, std::int64_t size, const Hash& seed) {
   SampleDraw d;
   for (const auto& i : items) d.total_cents += i.amount_cents;
@@ -146,6 +157,7 @@ SampleRedraw redraw_sample(const State& before, const EventView& e) {
                 std::to_string(d->population_count()));
   if (r.size < 1 || static_cast<std::uint64_t>(r.size) > r.items.size())
     return fail("the size does not fit the population");
+  if (auto why = undrawable(r.items, *method)) return fail(*why);
   Hash seed{};
   std::copy_n(e.prev_hash_bytes().begin(), seed.size(), seed.begin());
   r.draw = draw_sample(r.items, *method, r.size, seed);

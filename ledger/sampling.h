@@ -46,8 +46,12 @@ struct SampleDraw {
   std::int64_t interval_cents = 0;  // monetary unit: total / size, rounded down
   std::vector<SampleUnit> units;    // in the order drawn
 };
-// Draws `size` units. REQUIRES: 1 <= size <= items.size(); for monetary
-// unit, amounts > 0 and their total fits in 63 bits (the caller checks).
+// Why `items` cannot be drawn by `m`, or nullopt when they can: their total
+// does not fit in 63 bits, or (monetary unit) a unit's amount is not above 0.
+// The writer refuses such a draw; a check of a pack refuses such an event.
+std::optional<std::string> undrawable(const std::vector<PopulationItem>& items, SampleMethod m);
+// Draws `size` units. REQUIRES: 1 <= size <= items.size(), and
+// undrawable(items, m) is nullopt (the caller checks).
 SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m, std::int64_t size, const Hash& seed);
 
 // A SampleDrawn drawn again from the State just before it (every event up

@@ -3,13 +3,16 @@
 // batches in batch.cc, the key and record grammar in store_format.{h,cc}.
 #include "ledger/store.h"
 
+#include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -393,6 +396,7 @@ Status Store::check_mark() {
                 " is not the one the ledger acknowledged (hash " + to_hex(mark.hash) + "): the store was changed";
   }
   durable_mark_ = mark;
+  mark_position_.store(mark.position);
   if (problem.empty()) return Status::ok();
   if (!options_.read_only)
     return Status::corruption(problem + ". The ledger in " + dir_ +
@@ -405,18 +409,49 @@ Status Store::check_mark() {
   return Status::ok();
 }
 
-void Store::write_mark(const Head& h) {
-  if (options_.read_only || h.position == 0) return;
+Status Store::write_mark(const Head& h) {
+  if (options_.read_only || h.position == 0) return Status::ok();
+  // Written whole to a file of its own, synced, renamed over the mark, and
+  // the folder synced: after a crash the mark is the old one or the new one.
   std::string file = dir_ + "/" + kMarkFile, tmp = file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << encode_mark(h);
-    out.flush();
-    if (!out) return;  // the mark is a safeguard; the events are durable without it
+  auto fail = [&](const std::string& what) {
+    return Status::io_error("the durable-head mark: cannot " + what + ": " + std::strerror(errno));
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return fail("write " + tmp);
+  std::string text = encode_mark(h);
+  std::string_view left = text;
+  while (!left.empty()) {
+    ssize_t n = ::write(fd, left.data(), left.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status st = fail("write " + tmp);
+      ::close(fd);
+      return st;
+    }
+    left.remove_prefix(static_cast<std::size_t>(n));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
+  if (::fsync(fd) != 0) {
+    Status st = fail("sync " + tmp);
+    ::close(fd);
+    return st;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), file.c_str()) != 0) return fail("rename " + tmp);
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return fail("open " + dir_);
+  int synced = ::fsync(dfd);
+  ::close(dfd);
+  if (synced != 0) return fail("sync " + dir_);
   mark_written_ = std::chrono::steady_clock::now();
+  mark_position_.store(h.position);
+  return Status::ok();
+}
+
+Status Store::write_trailing_mark() {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  return write_mark(head());
 }
 
 void Store::close_db() {
@@ -503,7 +538,10 @@ Status Store::commit(Batch& batch) {
     head_ = batch.head_;
     tree_size_ = frontier_->size();
   }
-  if (std::chrono::steady_clock::now() - mark_written_ >= std::chrono::seconds(1)) write_mark(batch.head_);
+  // The mark is a safeguard (the events are durable without it): one that
+  // cannot be written is tried again after the next commits or once idle.
+  if (std::chrono::steady_clock::now() - mark_written_ >= std::chrono::seconds(1))
+    static_cast<void>(write_mark(batch.head_));
   for (auto& [stream, version] : batch.versions_) version_cache_[stream] = version;
   batch.wb_->Clear();
   batch.versions_.clear();
@@ -565,7 +603,7 @@ Status Store::flush() {
 
   rocksdb::FlushOptions fo;
   Status st = from_rocks(db_->Flush(fo, handles_), "flush");
-  if (st) write_mark(head());
+  if (st) st = write_mark(head());
   return st;
 }
 

@@ -346,6 +346,11 @@ class Store {
   // unavailable until a reopen succeeds. Writer thread only.
   Status reopen();
 
+  // Whether the durable-head mark is behind the head (commits since the
+  // last mark), and writing it for the head. For the writer thread, once it
+  // is idle: a burst's last commits are marked within a moment of it.
+  bool mark_behind() const { return mark_position_.load() < head().position; }
+  Status write_trailing_mark();
   // Writes every memtable to sorted files, so that the next open has no
   // write-ahead log to replay (a clean shutdown does this), and rewrites the
   // durable-head mark. Not concurrently with commit().
@@ -484,11 +489,13 @@ class Store {
   // asks first (after a failed reopen there is none).
   Status usable() const;
   // The durable-head mark (see store.cc): checked at open, written after
-  // commits (at most once a second) and at every flush.
+  // commits (at most once a second), once the writer is idle
+  // (write_trailing_mark) and at every flush; file and folder synced.
   Status check_mark();
-  void write_mark(const Head& h);
+  Status write_mark(const Head& h);
   std::optional<Head> durable_mark_;
   std::chrono::steady_clock::time_point mark_written_{};
+  std::atomic<std::uint64_t> mark_position_{0};  // of the last mark written
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

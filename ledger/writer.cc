@@ -9,6 +9,12 @@
 
 namespace pl {
 
+namespace {
+// How long the writer is idle before it marks the commits since the last
+// durable-head mark.
+constexpr std::chrono::milliseconds kTrailingMarkWait{200};
+}  // namespace
+
 std::int64_t system_now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -100,6 +106,15 @@ void Writer::run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
+      // Idle with commits the durable-head mark does not cover yet: mark
+      // them after a moment without work (a burst's last commits are not
+      // left unmarked until the next one).
+      while (!stopping_ && queue_.empty() && store_.mark_behind()) {
+        if (cv_.wait_for(lock, kTrailingMarkWait, [&] { return stopping_ || !queue_.empty(); })) break;
+        lock.unlock();
+        static_cast<void>(store_.write_trailing_mark());  // a safeguard: tried again after the next commits
+        lock.lock();
+      }
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
       if (queue_.size() <= options_.max_group) {

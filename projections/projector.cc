@@ -222,6 +222,7 @@ void Projector::run() {
     Status st = Status::ok();
     if (head > spare_->position()) {
       st = catch_up(*spare_, head);
+      if (st && options_.fault) st = options_.fault(head);
       if (st) {
         // Publish the spare; the copy readers had becomes the spare once they
         // let go of it.
@@ -266,10 +267,13 @@ void Projector::run() {
       continue;
     }
     if (!st) {
-      std::lock_guard lock(mu_);
-      failed_ = st;
-      stopped_ = true;
-      published_cv_.notify_all();
+      {
+        std::lock_guard lock(mu_);
+        failed_ = st;
+        stopped_ = true;
+        published_cv_.notify_all();
+      }
+      if (options_.on_failure) options_.on_failure(st);
       return;
     }
     if (stopping) break;

@@ -67,6 +67,16 @@ struct ProjectorOptions {
   // The least time between two periodic checkpoints.
   // Default: 30 s
   std::chrono::milliseconds checkpoint_interval = std::chrono::seconds(30);
+  // Called on the projector's thread once, when it stops for good after a
+  // failed read of the store (status() says the same from then on). Keep it
+  // short. Empty: none.
+  // Default: empty
+  std::function<void(const Status&)> on_failure = nullptr;
+  // Tests only: called before each publication with the position about to
+  // be published; an error it returns is taken as a failed read of the store.
+  // Empty: none.
+  // Default: empty
+  std::function<Status(std::uint64_t)> fault = nullptr;
 };
 
 // What start() did.

@@ -342,20 +342,26 @@ void add_invoice(const InvoiceState& inv, const InvoiceExtra& x, Figures& f, Exp
     put(f.paid, l(&Explain::paid), {p.position, p.cents, E::InvoicePaid, p.date});
     put(f.vat_paid, l(&Explain::vat_paid), {p.position, p.vat_cents, E::InvoicePaid, p.date});
   }
-  // The control of spending: the last verification, and the corrections.
-  // A cancelled invoice declares nothing.
-  if (!inv.cancelled && x.verification.recorded.position != 0 && x.verification.stale_position == 0) {
-    const VerificationRow& v = x.verification;
-    std::int32_t day = day_of(v.recorded.at_us);
-    std::uint64_t at = v.recorded.position;
-    put(f.verified, l(&Explain::verified),
-        {at, sat_add(v.certified_cents, v.deducted_cents), E::ExpenditureVerified, day});
-    put(f.certified, l(&Explain::certified), {at, v.certified_cents, E::ExpenditureVerified, day});
-    put(f.deducted, l(&Explain::deducted), {at, v.deducted_cents, E::ExpenditureVerified, day});
+  // The control of spending: the last verification, while it holds, and the
+  // corrections, always (they are the findings register's: a credit note
+  // that makes the verification stale takes none of them back). A cancelled
+  // invoice declares nothing.
+  if (!inv.cancelled) {
+    bool holds = x.verification.recorded.position != 0 && x.verification.stale_position == 0;
+    if (holds) {
+      const VerificationRow& v = x.verification;
+      std::int32_t day = day_of(v.recorded.at_us);
+      std::uint64_t at = v.recorded.position;
+      put(f.verified, l(&Explain::verified),
+          {at, sat_add(v.certified_cents, v.deducted_cents), E::ExpenditureVerified, day});
+      put(f.certified, l(&Explain::certified), {at, v.certified_cents, E::ExpenditureVerified, day});
+      put(f.deducted, l(&Explain::deducted), {at, v.deducted_cents, E::ExpenditureVerified, day});
+    }
     for (auto& c : x.corrections) {
       std::int32_t cday = day_of(c.recorded.at_us);
-      put(f.certified, l(&Explain::certified),
-          {c.recorded.position, -c.amount_cents, E::FinancialCorrectionApplied, cday});
+      if (holds)
+        put(f.certified, l(&Explain::certified),
+            {c.recorded.position, -c.amount_cents, E::FinancialCorrectionApplied, cday});
       put(f.corrected, l(&Explain::corrected),
           {c.recorded.position, c.amount_cents, E::FinancialCorrectionApplied, cday});
     }

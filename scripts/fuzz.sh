@@ -32,7 +32,7 @@ for t in "${targets[@]}"; do
   ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/fuzz/"fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
     -artifact_prefix="build-fuzz/crashes/$t/" "build-fuzz/corpus/$t" "fuzz/corpus/$t" "fuzz/regressions/$t" \
     >"build-fuzz/fuzz_$t.log" 2>&1 || status=$?
-  grep -E "^#[0-9]+ *(DONE|INITED)|stat::number_of_executed_units|ERROR|SUMMARY|artifact" "build-fuzz/fuzz_$t.log" || true
+  grep -E "^#[0-9]+[[:space:]]+(DONE|INITED)|stat::number_of_executed_units|ERROR|SUMMARY|artifact" "build-fuzz/fuzz_$t.log" || true
   if ((status != 0)) || ls "build-fuzz/crashes/$t"/* >/dev/null 2>&1; then
     tail -30 "build-fuzz/fuzz_$t.log" >&2
     echo "fuzz_$t failed (exit status $status; its log: build-fuzz/fuzz_$t.log, its inputs: build-fuzz/crashes/$t/)" >&2

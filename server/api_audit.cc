@@ -30,24 +30,35 @@ void Api::events(Ctx& c) {
   std::uint64_t upto = s_.published_position();
   std::shared_ptr<const ReadModels> models;
   if (c.is_mentor()) models = parts_.projector->snapshot();
-  json out = json::array();
-  std::uint64_t next = 0;
-  constexpr std::uint64_t kScanBudget = 100'000;  // events looked at per page, when filtering
-  std::uint64_t scanned = 0, last = from - 1;
-  static const std::string kFull = "page_full";
-  Status st = parts_.store->scan(from, upto, [&](const EventView& e) {
-    if (out.size() >= limit || scanned >= kScanBudget) return Status::make(Kind::unavailable, kFull, "");
-    ++scanned;
-    last = e.position();
-    if (!stream.empty() && e.stream() != stream) return Status::ok();
-    if (!type.empty() && e.type_name() != type) return Status::ok();
-    if (models && !Service::mentor_sees_stream(*models, c.who.mentor_id, e.stream())) return Status::ok();
-    out.push_back(cloud_event(e));
-    return Status::ok();
-  });
-  if (!st && st.reason() != kFull) return c.fail(st);
-  if (last < upto) next = last + 1;
-  c.reply(json_response(200, {{"events", out}, {"next", next ? json(next) : json(nullptr)}, {"head", upto}}));
+  // One page: the events from `from` on that pass the filters, each read and
+  // checked from the store.
+  auto page = [this, from, limit, upto, stream, type, models](Ctx& c2) {
+    json out = json::array();
+    std::uint64_t next = 0;
+    constexpr std::uint64_t kScanBudget = 100'000;  // events looked at per page, when filtering
+    std::uint64_t scanned = 0, last = from - 1;
+    static const std::string kFull = "page_full";
+    Status st = parts_.store->scan(from, upto, [&](const EventView& e) {
+      if (out.size() >= limit || scanned >= kScanBudget) return Status::make(Kind::unavailable, kFull, "");
+      ++scanned;
+      last = e.position();
+      if (!stream.empty() && e.stream() != stream) return Status::ok();
+      if (!type.empty() && e.type_name() != type) return Status::ok();
+      if (models && !Service::mentor_sees_stream(*models, c2.who.mentor_id, e.stream())) return Status::ok();
+      out.push_back(cloud_event(e));
+      return Status::ok();
+    });
+    if (!st && st.reason() != kFull) return c2.fail(st);
+    if (last < upto) next = last + 1;
+    c2.reply(json_response(200, {{"events", out}, {"next", next ? json(next) : json(nullptr)}, {"head", upto}}));
+  };
+  // An unfiltered page reads at most `limit` events: on the I/O thread. A
+  // filtered one may look at up to 100,000: on the background thread of slow
+  // reads, as as-of replays are (past 64 waiting: 503 busy).
+  if (stream.empty() && type.empty() && !models) return page(c);
+  auto shared = std::make_shared<Ctx>(std::move(c));
+  bool posted = asof_worker_->post([shared, page] { page(*shared); });
+  if (!posted) shared->fail(503, "busy", "too many slow reads are waiting; retry in a moment");
 }
 
 void Api::stream(Ctx& c) {

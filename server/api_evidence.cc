@@ -24,18 +24,20 @@ namespace {
 
 // The types a document may have, with the bytes each must start with.
 struct DocType {
-  std::string_view media;   // as compared, lower case
-  std::string_view magic;   // the first bytes; empty: text (valid UTF-8, no NUL)
-  std::string_view stored;  // the type kept and served
+  std::string_view media;      // as compared, lower case
+  std::string_view magic;      // the first bytes; empty: text (valid UTF-8, no NUL)
+  std::string_view stored;     // the type kept and served
+  std::string_view extension;  // what a file name of this type ends with
+  std::string_view also;       // another ending taken for it ("" if none)
 };
 constexpr std::string_view kPdfMagic("%PDF-", 5);
 constexpr std::string_view kPngMagic("\x89PNG\r\n\x1a\n", 8);
 constexpr std::string_view kJpegMagic("\xFF\xD8\xFF", 3);
 constexpr DocType kDocTypes[] = {
-    {"application/pdf", kPdfMagic, "application/pdf"},
-    {"image/png", kPngMagic, "image/png"},
-    {"image/jpeg", kJpegMagic, "image/jpeg"},
-    {"text/plain", {}, "text/plain; charset=utf-8"},
+    {"application/pdf", kPdfMagic, "application/pdf", ".pdf", ""},
+    {"image/png", kPngMagic, "image/png", ".png", ""},
+    {"image/jpeg", kJpegMagic, "image/jpeg", ".jpg", ".jpeg"},
+    {"text/plain", {}, "text/plain; charset=utf-8", ".txt", ""},
 };
 
 std::string lower_trimmed(std::string_view v) {
@@ -150,6 +152,29 @@ std::string checked_filename(std::string_view header, std::string* why) {
     return {};
   }
   return name;
+}
+
+// The name kept for a document of `type`: without the spaces and dots a
+// desktop drops from the end of a name, and ending with the type's extension
+// (appended when it ends otherwise: "invoice.pdf.cmd" as text is kept as
+// "invoice.pdf.cmd.txt"), at most 255 bytes, cut between characters.
+std::string named_for_type(std::string name, const DocType& type) {
+  while (!name.empty() && (name.back() == ' ' || name.back() == '.')) name.pop_back();
+  auto ends_with = [&](std::string_view ext) {
+    if (ext.empty() || name.size() < ext.size()) return false;
+    for (std::size_t i = 0; i < ext.size(); ++i) {
+      char c = name[name.size() - ext.size() + i];
+      if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != ext[i]) return false;
+    }
+    return true;
+  };
+  if (ends_with(type.extension) || ends_with(type.also)) return name;
+  while (name.size() + type.extension.size() > 255) {
+    name.pop_back();
+    while (!name.empty() && (static_cast<unsigned char>(name.back()) & 0xC0) == 0x80) name.pop_back();
+    if (!name.empty() && static_cast<unsigned char>(name.back()) >= 0xC0) name.pop_back();
+  }
+  return (name.empty() ? std::string("document") : name) + std::string(type.extension);
 }
 
 // Content-Disposition for a download (RFC 6266): an ASCII name for old
@@ -276,6 +301,7 @@ StreamedBody Api::upload_evidence(Ctx& c) {
     c.fail(415, "unsupported_media_type", why);
     return out;
   }
+  filename = named_for_type(std::move(filename), *type);
   auto up = parts_.store->begin_evidence(std::string(type->stored), filename, c.who.name, parts_.clock());
   if (!up) {
     c.fail(up.status());

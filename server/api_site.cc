@@ -55,6 +55,8 @@ void Api::asset(Ctx& c) {
       r.body =
           "The dashboard's assets were not built (npm and node are needed: cmake --build build --target web).\n"
           "The API is at /v1; see README.md.\n";
+      r.headers.emplace_back("X-Frame-Options", "DENY");
+      r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
       return c.reply(std::move(r));
     }
     return c.fail(404, "not_found", "no asset '" + c.params["file"] + "'");
@@ -64,9 +66,11 @@ void Api::asset(Ctx& c) {
   r.body = it->second.second;
   r.headers.emplace_back("Cache-Control", "no-cache");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  // No other site may frame the dashboard (clickjacking).
+  r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src "
-                         "'self'; connect-src 'self'");
+                         "'self'; connect-src 'self'; frame-ancestors 'none'");
   c.reply(std::move(r));
 }
 

@@ -203,6 +203,42 @@ bool first_difference(const json& got, const json& want, const std::string& path
   return false;
 }
 
+// A pack's JSON is compared by recursion (first_difference): nesting deeper
+// than this is refused before it is parsed.
+constexpr int kMaxJsonDepth = 64;
+
+// Whether `text` nests arrays and objects deeper than `max` (strings skipped).
+bool nests_deeper(std::string_view text, int max) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// A file or line of the pack as JSON: not JSON, or nested too deep, is refused.
+Result<json> pack_json(std::string_view text) {
+  if (nests_deeper(text, kMaxJsonDepth))
+    return Status::invalid("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Status::invalid("not JSON");
+  return j;
+}
+
 bool is_hex64(std::string_view s) {
   return s.size() == 64 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
 }
@@ -426,8 +462,8 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
   }
 
   // 3. The events: each decodes, comes next, hashes to its stored hash and
-  // links to the one before; folded into fresh read models and the tree.
-  ReadModels rm;
+  // links to the one before; their hashes make the tree. Nothing of them is
+  // folded before the tree is found to be the signed one (4.).
   merkle::Frontier tree;
   {
     const Member& m = members.at(kEventsBin);
@@ -472,16 +508,6 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
                         std::to_string(expected - 1) + " is " + to_hex(prev));
       if (ev->recorded_at_us() < prev_us)
         return fail(kEventsBin, expected, "recorded_at_us", "recorded before the event before it");
-      // A sample is drawn again from the events before it: nobody chose
-      // its seed, and its selection follows from it.
-      if (ev->type() == fb::Event::SampleDrawn) {
-        SampleRedraw again = redraw_sample(rm.core(), *ev);
-        if (!again.matches)
-          return fail(kEventsBin, expected, "sample",
-                      "sample '" + again.id + "' drawn again does not give what the event records: " + again.mismatch);
-        r.samples.push_back(std::move(again));
-      }
-      rm.apply(*ev);
       tree.append(h, [](int, std::uint64_t, const Hash&) {});
       prev = h;
       prev_us = ev->recorded_at_us();
@@ -501,6 +527,36 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
         "the events' tree has root " + to_hex(tree.root()) + ", the signed checkpoint says " + to_hex(cp->root));
   r.tree_size = tree.size();
   r.root = tree.root();
+
+  // 4b. The signed events, folded into fresh read models; a sample is drawn
+  // again from the events before it: nobody chose its seed, and its
+  // selection follows from it. A key the caller trusts signed them, but what
+  // they hold is checked as the writer checks a command: a draw the writer
+  // would refuse is refused.
+  ReadModels rm;
+  {
+    const Member& mb = members.at(kEventsBin);
+    Reader bin(tar_src, mb.offset, mb.size);
+    Aligned buf;
+    for (std::uint64_t pos = 1; pos <= r.events; ++pos) {
+      char len[4];
+      auto got = bin.read(len, 4);
+      if (got) {
+        buf.set(get_u32(len));
+        got = bin.read(buf.data(), buf.view().size());
+      }
+      if (!got || !*got) return unusable("events.bin could not be read again");
+      EventView ev = view_of_verified(buf.view());  // decoded in step 3
+      if (ev.type() == fb::Event::SampleDrawn) {
+        SampleRedraw again = redraw_sample(rm.core(), ev);
+        if (!again.matches)
+          return fail(kEventsBin, pos, "sample",
+                      "sample '" + again.id + "' drawn again does not give what the event records: " + again.mismatch);
+        r.samples.push_back(std::move(again));
+      }
+      rm.apply(ev);
+    }
+  }
 
   // 5. events.ndjson: each line the CloudEvents JSON of its event's bytes.
   {
@@ -523,8 +579,10 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
       std::string want = ndjson_line(ev);
       if (**line == want) continue;
       json mine = cloud_event(ev);
-      json theirs = json::parse(**line, nullptr, false);
-      if (theirs.is_discarded()) return fail(kEventsNdjson, pos, "", "line " + std::to_string(pos) + " is not JSON");
+      auto parsed = pack_json(**line);
+      if (!parsed)
+        return fail(kEventsNdjson, pos, "", "line " + std::to_string(pos) + ": " + parsed.status().message());
+      const json& theirs = *parsed;
       std::string where, what;
       std::uint64_t leaves = 0, absent = 0;
       if (first_difference(theirs, mine, "", &where, &what, &leaves, &absent))
@@ -556,11 +614,11 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
     } else {
       auto evidence_text = read_small(kEvidence, 64 << 20);
       if (!evidence_text) return fail(kEvidence, 0, "", evidence_text.status().message());
-      json theirs = json::parse(*evidence_text, nullptr, false);
-      if (theirs.is_discarded()) return fail(kEvidence, 0, "", "not JSON");
+      auto theirs = pack_json(*evidence_text);
+      if (!theirs) return fail(kEvidence, 0, "", theirs.status().message());
       std::string where, what;
       std::uint64_t leaves = 0, absent = 0;
-      if (first_difference(theirs, want, "", &where, &what, &leaves, &absent)) return fail(kEvidence, 0, where, what);
+      if (first_difference(*theirs, want, "", &where, &what, &leaves, &absent)) return fail(kEvidence, 0, where, what);
     }
     std::set<std::string> attached;
     for (auto& d : docs) {
@@ -588,15 +646,13 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
 
   // 7. totals.json, recomputed from the read models the events folded into.
   {
-    const Member& m = members.at(kTotals);
-    std::string totals_text(static_cast<std::size_t>(m.size), '\0');
-    if (Status st = tar_src.read_at(m.offset, totals_text.data(), totals_text.size()); !st)
-      return unusable(st.message());
-    json theirs = json::parse(totals_text, nullptr, false);
-    if (theirs.is_discarded()) return fail(kTotals, 0, "", "not JSON");
+    auto totals_text = read_small(kTotals, 256 << 20);
+    if (!totals_text) return fail(kTotals, 0, "", totals_text.status().message());
+    auto theirs = pack_json(*totals_text);
+    if (!theirs) return fail(kTotals, 0, "", theirs.status().message());
     json mine = totals_json(rm);
     std::string where, what;
-    if (first_difference(theirs, mine, "", &where, &what, &r.totals_values, &r.totals_absent))
+    if (first_difference(*theirs, mine, "", &where, &what, &r.totals_values, &r.totals_absent))
       return fail(kTotals, 0, where, what);
     r.programmes = mine["programmes"].size();
     for (auto& p : mine["programmes"]) r.pairs += p["pairs"].size();

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ledger/decision.h"
+
 namespace pl {
 
 using nlohmann::json;
@@ -125,7 +127,10 @@ Result<Tokens::Listed> Tokens::remove(const std::string& file, const std::string
 }
 
 Result<std::string> Tokens::add(const std::string& file, const Principal& who) {
-  if (who.name.empty()) return Status::invalid("a token needs a name");
+  // The name is kept as a person's name is (ends trimmed, inner white space
+  // single), so that the four-eyes rule sees one person in it.
+  const std::string name = person_name(who.name);
+  if (name.empty()) return Status::invalid("a token needs a name");
   if (!known_role(who.role))
     return Status::invalid("unknown role '" + who.role + "' (coordinator, finance, auditor, controller or mentor)");
   if (who.role == "mentor" && who.mentor_id.empty()) return Status::invalid("a mentor token needs --mentor-id");
@@ -141,7 +146,7 @@ Result<std::string> Tokens::add(const std::string& file, const Principal& who) {
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof raw) != 1) return Status::internal("no random bytes for a token");
   std::string token = "plt_" + to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
-  json entry = {{"name", who.name}, {"role", who.role}, {"sha256", to_hex(sha256(token))}};
+  json entry = {{"name", name}, {"role", who.role}, {"sha256", to_hex(sha256(token))}};
   if (!who.mentor_id.empty()) entry["mentor_id"] = who.mentor_id;
   doc["tokens"].push_back(entry);
 

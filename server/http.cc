@@ -307,7 +307,8 @@ net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uin
     if (waiting_for != from) {
       // Woken as soon as the read models cover `from`.
       waiting_for = from;
-      sh.service.when_published(from, [timer] { net::post(timer->get_executor(), [timer] { timer->cancel(); }); });
+      sh.service.when_published(
+          from, [timer](const Status&) { net::post(timer->get_executor(), [timer] { timer->cancel(); }); });
     }
     co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
     if (peer_closed(stream)) co_return;

@@ -98,6 +98,8 @@ class Reader {
     if (!v->is_string()) return type_error(key, "a date (YYYY-MM-DD)"), 0;
     auto d = parse_date(v->get<std::string>());
     if (!d) return fail(std::string(key) + " '" + v->get<std::string>() + "' is not a calendar date (YYYY-MM-DD)"), 0;
+    if (*d < kFirstBusinessDay || *d > kLastBusinessDay)
+      return fail(std::string(key) + " '" + v->get<std::string>() + "' is outside 1990-01-01 to 2099-12-31"), 0;
     return *d;
   }
   std::optional<std::int64_t> instant(const char* key, bool required = true) {
@@ -108,6 +110,9 @@ class Reader {
     if (!t)
       return fail(std::string(key) + " '" + v->get<std::string>() +
                   "' is not an RFC 3339 instant with an offset (e.g. 2019-03-15T23:59:59+01:00)"),
+             std::nullopt;
+    if (day_of(*t) < kFirstBusinessDay || day_of(*t) > kLastBusinessDay)
+      return fail(std::string(key) + " '" + v->get<std::string>() + "' is outside 1990-01-01 to 2099-12-31 (UTC)"),
              std::nullopt;
     return t;
   }
@@ -561,8 +566,25 @@ Result<AnyCommand> parse_with(const json& params, const json& body) {
 }  // namespace
 
 Result<nlohmann::json> parse_json(std::string_view text) {
+  // The keys of each object being read: a key given twice is refused, not
+  // taken as its last value.
+  std::vector<std::set<std::string>> keys;
+  std::string twice;
+  auto watch = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!keys.empty()) keys.pop_back();
+    } else if (event == json::parse_event_t::key && !keys.empty()) {
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(key).second && twice.empty()) twice = key.substr(0, 100);
+    }
+    return true;
+  };
   try {
-    return json::parse(text.begin(), text.end());
+    json parsed = json::parse(text.begin(), text.end(), watch);
+    if (!twice.empty()) return Status::invalid("the body gives \"" + twice + "\" twice in one object");
+    return parsed;
   } catch (const json::exception& e) {
     // parse_error, and also out_of_range for a number beyond a double
     // (1e999): found by fuzzing, it used to end the process.
@@ -576,6 +598,22 @@ Status unknown_evidence(const std::string& sha256) {
 }
 
 Status complete_command(const Store& store, AnyCommand& command) {
+  if (auto* finding = std::get_if<RecordFinding>(&command)) {
+    // A finding names events of its own programme. (Positions past the head
+    // are refused by the rules, with the range.)
+    std::uint64_t head = store.head().position;
+    for (std::uint64_t pos : finding->positions) {
+      if (pos < 1 || pos > head) continue;
+      auto stored = store.read_one(pos);
+      if (!stored) return stored.status();
+      std::string_view of = stored->view().programme_id();
+      if (of != finding->programme_id)
+        return Status::invalid("position " + std::to_string(pos) + " is an event of " +
+                               (of.empty() ? std::string("no programme") : "programme '" + std::string(of) + "'") +
+                               ", not of programme '" + finding->programme_id + "'");
+    }
+    return Status::ok();
+  }
   auto* attach = std::get_if<AttachEvidence>(&command);
   if (!attach) return Status::ok();
   Hash sha{};

@@ -54,8 +54,8 @@ Result<nlohmann::json> parse_json(std::string_view text);
 // attachment's file name, type and size, from the record of the document its
 // sha256 names (422 unknown_evidence when the store holds none). A document
 // is durable before its hash is answered and never deleted, so what is found
-// here is still there when the writer decides. Other commands are left as
-// they are.
+// here is still there when the writer decides. A finding's positions must be
+// events of its programme (400 otherwise). Other commands are left as they are.
 Status complete_command(const Store& store, AnyCommand& command);
 // 422 unknown_evidence: the same answer for a hash not stored and for a
 // document the caller may not read, so that neither tells of the other.

@@ -767,18 +767,43 @@ void Api::command(Ctx& c) {
   command.fingerprint = sha256(c.req.method + " " + c.path + "\n" + c.req.body);
   command.correlation_id = c.req.request_id;
 
+  // The read models stopped for good: a command would be written but never
+  // shown, and its answer would wait for ever. Nothing is written.
+  if (auto stopped = s_.publication_failed()) {
+    parts_.metrics->command("read_models_stopped");
+    return c.fail(503, "read_models_stopped",
+                  "the read models stopped at position " + std::to_string(s_.published_position()) + " (" +
+                      stopped->message() +
+                      "): no command is taken until the ledger is restarted (ledger verify first)");
+  }
+
   auto shared = std::make_shared<Ctx>(std::move(c));
   // Called on the writer's thread (WriterOptions::answer_inline): it only
   // registers the wait; the answer is made once the read models cover it.
   parts_.writer->submit(std::move(command), [this, shared](Result<CommandOutcome> r) {
-    std::uint64_t last = 0;
+    std::uint64_t first = 0, last = 0;
     if (r)
-      for (auto& e : r->events) last = std::max(last, e.position);
+      for (auto& e : r->events) {
+        first = first == 0 ? e.position : std::min(first, e.position);
+        last = std::max(last, e.position);
+      }
     // Answer once reads see the write: a client that reads after a 201 sees it.
     // (A refusal wrote nothing: position 0 is covered at once.)
     auto result = std::make_shared<Result<CommandOutcome>>(std::move(r));
-    s_.when_published(last, [this, shared, result] {
+    s_.when_published(last, [this, shared, result, first, last](const Status& published) {
       const Result<CommandOutcome>& out = *result;
+      if (!published) {
+        // Durable, but the read models stopped before they covered it: say
+        // so, with its positions, rather than let the client wait (or retry
+        // and write it twice).
+        parts_.metrics->command("committed_not_visible");
+        return shared->fail(503, "committed_not_visible",
+                            "committed at position" +
+                                (first == last ? " " + std::to_string(last)
+                                               : "s " + std::to_string(first) + " to " + std::to_string(last)) +
+                                ", durable, but the read models stopped before they showed it (" + published.message() +
+                                "): do not send it again");
+      }
       if (!out) {
         parts_.metrics->command(out.status().reason());
         return shared->fail(out.status());

@@ -74,6 +74,8 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   po.checkpoint_every = options.checkpoint_every;
   Service* raw = s.get();
   po.on_publish = [raw](std::uint64_t position) { raw->on_published(position); };
+  po.on_failure = [raw](const Status& why) { raw->on_publication_failed(why); };
+  po.fault = options.projector_fault;
   auto projector = Projector::start(*s->store_, po);
   if (!projector) return projector.status();
   s->projector_ = std::move(projector).value();
@@ -196,7 +198,7 @@ std::optional<std::string> Service::unhealthy() const {
 }
 
 void Service::on_published(std::uint64_t position) {
-  std::vector<std::function<void()>> ready;
+  std::vector<std::function<void(const Status&)>> ready;
   {
     std::lock_guard lock(wait_mu_);
     published_ = std::max(published_, position);
@@ -205,18 +207,39 @@ void Service::on_published(std::uint64_t position) {
     waiters_.erase(waiters_.begin(), end);
   }
   metrics_.set_published(position);
-  for (auto& fn : ready) fn();
+  for (auto& fn : ready) fn(Status::ok());
 }
 
-void Service::when_published(std::uint64_t position, std::function<void()> fn) {
+void Service::on_publication_failed(const Status& why) {
+  spdlog::error("the read models stopped at position {}: {}; commands are refused from now on", published_position(),
+                why.to_string());
+  std::multimap<std::uint64_t, std::function<void(const Status&)>> left;
+  {
+    std::lock_guard lock(wait_mu_);
+    publication_failed_ = why;
+    left.swap(waiters_);
+  }
+  for (auto& [pos, fn] : left) fn(why);
+}
+
+std::optional<Status> Service::publication_failed() const {
+  std::lock_guard lock(wait_mu_);
+  return publication_failed_;
+}
+
+void Service::when_published(std::uint64_t position, std::function<void(const Status&)> fn) {
+  Status why = Status::ok();
   {
     std::lock_guard lock(wait_mu_);
     if (published_ < position) {
-      waiters_.emplace(position, std::move(fn));
-      return;
+      if (!publication_failed_) {
+        waiters_.emplace(position, std::move(fn));
+        return;
+      }
+      why = *publication_failed_;
     }
   }
-  fn();
+  fn(why);
 }
 
 std::uint64_t Service::published_position() const {
@@ -316,12 +339,12 @@ void Service::stop() {
   if (api_) api_->stop();
   if (projector_) projector_->stop();
   // Anyone still waiting for a publication will not get one: answer them.
-  std::multimap<std::uint64_t, std::function<void()>> left;
+  std::multimap<std::uint64_t, std::function<void(const Status&)>> left;
   {
     std::lock_guard lock(wait_mu_);
     left.swap(waiters_);
   }
-  for (auto& [pos, fn] : left) fn();
+  for (auto& [pos, fn] : left) fn(Status::ok());
   if (store_) {
     if (Status st = store_->flush(); !st) spdlog::warn("flush at shutdown: {}", st.to_string());
   }

@@ -133,6 +133,9 @@ struct ServiceOptions {
   // Not owned: it must outlive the Service. nullptr: RocksDB's default.
   // Default: nullptr
   rocksdb::Env* env = nullptr;
+  // Tests only: ProjectorOptions::fault.
+  // Default: empty
+  std::function<Status(std::uint64_t)> projector_fault;
 };
 
 class Service {
@@ -171,8 +174,14 @@ class Service {
   std::optional<std::string> unhealthy() const;
   // The position the read models and the live feed have reached.
   std::uint64_t published_position() const;
-  // Calls `fn` once the read models cover `position` (at once if they do).
-  void when_published(std::uint64_t position, std::function<void()> fn);
+  // Calls `fn` once the read models cover `position` (at once if they do),
+  // with ok; or, if the read models stopped for good before they covered it,
+  // with why (at once if they already have). At stop(), those still waiting
+  // are called with ok.
+  void when_published(std::uint64_t position, std::function<void(const Status&)> fn);
+  // Why the read models stopped for good (a failed read of the store), or
+  // nullopt while they go on. From then on commands are refused.
+  std::optional<Status> publication_failed() const;
 
   // Stops taking commands, commits and answers those queued (their callers
   // get their answers), then stops the projector (which saves a checkpoint)
@@ -192,6 +201,7 @@ class Service {
  private:
   Service() = default;
   void on_published(std::uint64_t position);
+  void on_publication_failed(const Status& why);
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<Signer> signer_;
@@ -208,7 +218,8 @@ class Service {
 
   mutable std::mutex wait_mu_;
   std::uint64_t published_ = 0;
-  std::multimap<std::uint64_t, std::function<void()>> waiters_;
+  std::multimap<std::uint64_t, std::function<void(const Status&)>> waiters_;
+  std::optional<Status> publication_failed_;
 
   mutable std::mutex health_mu_;
   std::optional<std::string> unhealthy_;

@@ -9,6 +9,7 @@
 
 #include "ledger/build_paths.h"
 #include "ledger/note.h"
+#include "ledger/sampling.h"
 #include "ledger/signer.h"
 #include "projections/replay.h"
 #include "server/audit_pack.h"
@@ -24,15 +25,13 @@ using json = nlohmann::json;
 
 namespace {
 
-// The demonstration ledger in a temporary directory, with its signer.
-struct Demo {
+// A ledger in a temporary directory, with its signer.
+struct SignedLedger {
   test::TempDir dir;
   std::unique_ptr<Store> store;
   std::unique_ptr<Signer> signer;
-  Demo() {
-    store = std::move(Store::open(dir.sub("ledger"))).value();
-    auto r = load_demo(*store, pl::build_paths::demo_file);
-    REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+  SignedLedger() { store = std::move(Store::open(dir.sub("ledger"))).value(); }
+  void sign() {
     auto s = Signer::open(dir.path(), *store);
     REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
     signer = std::move(s).value();
@@ -49,6 +48,80 @@ struct Demo {
     return out;
   }
   std::vector<note::Verifier> keys() const { return {note::parse_verifier(signer->verifier()).value()}; }
+};
+
+// The demonstration ledger.
+struct Demo : SignedLedger {
+  Demo() {
+    auto r = load_demo(*store, pl::build_paths::demo_file);
+    REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+    sign();
+  }
+};
+
+// Events no writer would accept, each hashed and chained to the one before
+// and signed by the ledger's own key (an operator who signs what they
+// invented): a programme, a pair, four invoices of 2^62 cents, and a
+// monetary-unit sample of them, whose population's total does not fit in 63
+// bits.
+struct Invented : SignedLedger {
+  static constexpr std::int64_t kAmount = std::int64_t{1} << 62;
+  Invented() {
+    std::int64_t now = 1'700'000'000'000'000;
+    auto add = [&](const std::string& stream, const fb::PayloadT& p) {
+      Batch b = store->begin(now++);
+      EventMeta meta;
+      meta.actor_name = "operator";
+      meta.actor_role = "coordinator";
+      meta.programme_id = "x";
+      auto added = b.add(stream, std::nullopt, p.event.type, test::pack(p), meta);
+      REQUIRE_MESSAGE(added.is_ok(), added.status().to_string());
+      REQUIRE(store->commit(b).is_ok());
+    };
+    fb::PayloadT opened;
+    fb::ProgrammeOpenedT o;
+    o.programme_id = "x";
+    o.name = "Invented";
+    o.coordinator = "operator";
+    o.rules = std::make_unique<fb::RulesT>();
+    opened.event.Set(std::move(o));
+    add("programme-x", opened);
+    fb::PayloadT assigned;
+    fb::PairAssignedT a;
+    a.programme_id = "x";
+    a.pair_id = "x-p1";
+    a.mentor_id = "e1";
+    a.mentee_id = "m1";
+    assigned.event.Set(std::move(a));
+    add("pair-x-p1", assigned);
+    std::vector<PopulationItem> items;
+    for (int i = 1; i <= 4; ++i) {
+      fb::PayloadT issued;
+      fb::InvoiceIssuedT inv;
+      inv.invoice_id = "x-i" + std::to_string(i);
+      inv.pair_id = "x-p1";
+      inv.mentor_id = "e1";
+      inv.mentee_id = "m1";
+      inv.net_cents = kAmount;
+      items.push_back({inv.invoice_id, kAmount});
+      issued.event.Set(std::move(inv));
+      add("invoice-x-i" + std::to_string(i), issued);
+    }
+    fb::PayloadT drawn;
+    fb::SampleDrawnT d;
+    d.programme_id = "x";
+    d.sample_id = "s1";
+    d.population = "invoices";
+    d.method = "monetary_unit";
+    d.size = 2;
+    Hash seed = store->head().hash;
+    d.seed.assign(seed.begin(), seed.end());
+    d.population_count = 4;
+    d.population_sha256 = population_sha256(items, Population::invoices);
+    drawn.event.Set(std::move(d));
+    add("programme-x", drawn);
+    sign();
+  }
 };
 
 const Demo& demo() {
@@ -417,6 +490,43 @@ TEST_CASE("audit check: a pack of an earlier version, without the figures and fi
   refused(check(repack(items), d.keys()), "totals.json", 0, "/programmes/1/budget/totals/paid_cents");
 }
 
+TEST_CASE("audit check: events are checked against the signed root before anything is folded from them") {
+  Invented invented;
+  auto invented_items = unpack(invented.pack());
+  const std::string invented_bin = file(invented_items, "events.bin");
+  // The demonstration's pack with the invented chain for events (the
+  // manifest follows): not the tree the checkpoint signs, said as such.
+  auto items = unpack(demo().pack());
+  file(items, "events.bin") = invented_bin;
+  update_manifest(items);
+  refused(check(repack(items), demo().keys()), "events.bin", 0, "");
+  // The invented ledger's own pack, signed with its own key: the chain and
+  // the tree hold, and the sample is refused as the writer would refuse it.
+  audit::CheckReport own = check(invented.pack(), invented.keys());
+  refused(own, "events.bin", 7, "sample");
+  CHECK_MESSAGE(own.message.find("does not fit in 63 bits") != std::string::npos, own.message);
+}
+
+TEST_CASE("audit check: JSON nested too deep, in totals.json, evidence.json or an NDJSON line, is refused") {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  for (const char* name : {audit::kTotals, audit::kEvidence}) {
+    CAPTURE(name);
+    auto items = unpack(demo().pack());
+    file(items, name) = deep;
+    update_manifest(items);
+    audit::CheckReport r = check(repack(items), demo().keys());
+    refused(r, name, 0, "");
+    CHECK_MESSAGE(r.message.find("nested deeper than") != std::string::npos, r.message);
+  }
+  auto items = unpack(demo().pack());
+  std::string& nd = file(items, audit::kEventsNdjson);
+  nd = "[" + deep + "]\n" + nd.substr(nd.find('\n') + 1);
+  update_manifest(items);
+  audit::CheckReport r = check(repack(items), demo().keys());
+  refused(r, audit::kEventsNdjson, 1, "");
+  CHECK_MESSAGE(r.message.find("nested deeper than") != std::string::npos, r.message);
+}
+
 TEST_CASE("audit check: files missing or extra, and an archive that is not a pack") {
   const Demo& d = demo();
   const std::string tar = d.pack();
@@ -444,6 +554,30 @@ TEST_CASE("audit check: files missing or extra, and an archive that is not a pac
   CHECK(cut.unusable);
   auto junk = check(std::string(4096, 'x'), d.keys());
   CHECK(junk.unusable);
+}
+
+TEST_CASE("audit pack: the file is written new, never through a link planted at its name or beside it") {
+  test::TempDir dir;
+  std::string data = dir.sub("data");
+  REQUIRE(test::run_ledger({"demo", "--data", data}) == 0);
+  std::string victim = dir.sub("victim"), to = dir.sub("pack.tar");
+  {
+    std::ofstream v(victim);
+    v << "not to be touched";
+  }
+  std::filesystem::create_symlink(victim, to + ".part");
+  std::string out;
+  CHECK(test::run_ledger({"audit", "pack", "--data", data, "--to", to}, &out, true) != 0);
+  CHECK_MESSAGE(out.find("pack.tar.part") != std::string::npos, out);
+  CHECK(test::read_file(victim) == "not to be touched");
+  CHECK_FALSE(std::filesystem::exists(to));
+  // Once the link is gone, the pack is written and checks out.
+  std::filesystem::remove(to + ".part");
+  REQUIRE(test::run_ledger({"audit", "pack", "--data", data, "--to", to}, &out, true) == 0);
+  CHECK(std::filesystem::is_regular_file(to));
+  CHECK_FALSE(std::filesystem::exists(to + ".part"));
+  CHECK((std::filesystem::status(to).permissions() & std::filesystem::perms::others_read) ==
+        std::filesystem::perms::none);
 }
 
 TEST_CASE("audit sample: the command line draws the pack's samples again, with their populations") {

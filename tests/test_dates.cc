@@ -39,6 +39,11 @@ TEST_CASE("instants: offsets, fractions, and what is refused") {
   CHECK_FALSE(parse_instant("2019-03-15 23:59:59Z"));
 }
 
+TEST_CASE("business dates: 1990-01-01 to 2099-12-31") {
+  CHECK(format_date(kFirstBusinessDay) == "1990-01-01");
+  CHECK(format_date(kLastBusinessDay) == "2099-12-31");
+}
+
 TEST_CASE("figures in messages") {
   CHECK(format_minutes(1890) == "31h30");
   CHECK(format_minutes(30) == "0h30");

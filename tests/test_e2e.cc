@@ -736,4 +736,32 @@ TEST_CASE("four eyes over HTTP: one person with two tokens may not verify what i
   CHECK(findings["findings"][0]["corrections"][0]["recorded_by"] == "t-finance");
   // A mentor sees none of the control's registers.
   CHECK(s.get("/v1/programmes/p/findings", "mentor").status == 403);
+  // A finding names events of its own programme only, and no more than its
+  // invoice's net; a token's name is kept trimmed, and its case does not make
+  // another person.
+  open_programme(s, {.id = "q"});
+  std::uint64_t foreign = s.head();
+  json finding = {{"id", "f2"},
+                  {"source", "commission"},
+                  {"invoice_id", "i1"},
+                  {"positions", {foreign}},
+                  {"error_type", "calculation"},
+                  {"amount_cents", 100},
+                  {"description", "a rounding"}};
+  Resp other = s.post("/v1/programmes/p/findings", finding, "controller");
+  CHECK(other.status == 400);
+  CHECK(other.code() == "bad_request");
+  CHECK_MESSAGE(other.body.find("is an event of programme 'q', not of programme 'p'") != std::string::npos, other.body);
+  finding["positions"] = {head};
+  finding["amount_cents"] = net.get<std::int64_t>() + 1;
+  CHECK(s.post("/v1/programmes/p/findings", finding, "controller").code() == "finding_exceeds_invoice");
+  CHECK(s.head() == foreign);  // nothing written
+  REQUIRE(run_ledger({"token", "add", "--data", s.data(), "--name", "  T-Controller ", "--role", "finance"}, &out) ==
+          0);
+  std::string shouted = out.substr(0, out.find('\n'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Resp loud = as(shouted, "/v1/findings/f1/corrections", {{"id", "c2"}, {"amount_cents", 1}, {"reason", "r"}});
+  CHECK(loud.status == 403);
+  CHECK(loud.code() == "four_eyes");
+  CHECK_MESSAGE(loud.body.find("'T-Controller' recorded finding f1") != std::string::npos, loud.body);
 }

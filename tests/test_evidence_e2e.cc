@@ -179,6 +179,35 @@ TEST_CASE("evidence: upload and read back, the same bytes stored once, the downl
   CHECK(after.status == 201);
 }
 
+TEST_CASE("evidence: a document's name ends as its type does, whatever it was sent as") {
+  Server s(false);
+  struct Case {
+    std::string body, type, sent, kept;
+  };
+  std::string pct_spaces;
+  for (int i = 0; i < 60; ++i) pct_spaces += "%20";
+  for (const Case& c : std::vector<Case>{
+           {"note 1", "text/plain", "invoice-2021-05A.pdf.cmd", "invoice-2021-05A.pdf.cmd.txt"},
+           {"note 2", "text/plain", "invoice.pdf" + pct_spaces + ".js",
+            "invoice.pdf" + std::string(60, ' ') + ".js.txt"},
+           {"note 3", "text/plain", "page.html", "page.html.txt"},
+           {"note 4", "text/plain", "minutes.TXT", "minutes.TXT"},
+           {"note 5", "text/plain", "minutes.txt.%20.%20.", "minutes.txt"},
+           {"note 6", "text/plain", "...", "document.txt"},
+           {"%PDF-1", "application/pdf", "scan", "scan.pdf"},
+           {std::string("\xFF\xD8\xFF\xE0", 4) + "j", "image/jpeg", "photo.JPEG", "photo.JPEG"},
+           {std::string("\xFF\xD8\xFF\xE0", 4) + "k", "image/jpeg", "photo.png", "photo.png.jpg"},
+           {"note 7", "text/plain", std::string(252, 'a') + ".js", std::string(251, 'a') + ".txt"},
+       }) {
+    CAPTURE(c.sent);
+    Resp up = upload(s, c.body, c.type, "finance", c.sent);
+    REQUIRE_MESSAGE(up.status == 201, up.body);
+    CHECK(up.j()["filename"] == c.kept);
+    Resp back = get(s, "/v1/evidence/" + up.j()["sha256"].get<std::string>(), "finance");
+    CHECK(back.headers["content-disposition"].find("filename=\"" + c.kept + "\"") != std::string::npos);
+  }
+}
+
 TEST_CASE("evidence: refusals, each before anything is kept") {
   Server s(false);
   std::string doc = pdf(3 * kMiB, 5);

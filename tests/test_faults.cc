@@ -293,3 +293,58 @@ TEST_CASE("a store whose reopen failed answers every call with unavailable, veri
   VerifyReport after = s.verify();
   CHECK_MESSAGE(after.ok, after.detail);
 }
+
+// The read models stop for good (a read of the store that fails otherwise
+// than while the store reopens): a command already committed is answered 503
+// committed_not_visible with its position, not left waiting; later commands
+// are refused before anything is written; /healthz says why.
+TEST_CASE("read models that stop: the waiting command is answered with its position, later ones are refused") {
+  using nlohmann::json;
+  test::TempDir dir;
+  std::string tokens = dir.sub("tokens.json");
+  auto token = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
+  REQUIRE(token.is_ok());
+  std::atomic<bool> fail_reads{false};
+  ServiceOptions so;
+  so.data_dir = dir.path();
+  so.tokens_file = tokens;
+  so.projector_fault = [&](std::uint64_t) {
+    return fail_reads ? Status::io_error("injected: the store could not be read") : Status::ok();
+  };
+  auto service = Service::open(so);
+  REQUIRE_MESSAGE(service.is_ok(), service.status().to_string());
+  auto call = [&](const std::string& method, const std::string& target, const json& body = nullptr) {
+    std::optional<HttpResponse> answer = test::call_service(
+        **service,
+        {.method = method, .target = target, .body = body, .token = *token, .wait = std::chrono::seconds(20)});
+    if (answer) return std::move(*answer);
+    FAIL_CHECK("no answer to " << method << " " << target);
+    HttpResponse none;
+    none.status = 0;
+    return none;
+  };
+  REQUIRE(call("POST", "/v1/programmes", test::programme_body(test::small_programme())).status == 201);
+  CHECK(call("GET", "/healthz").status == 200);
+  std::uint64_t head = (*service)->store().head().position;
+
+  fail_reads = true;
+  HttpResponse waiting = call("POST", "/v1/programmes/p/mentees", test::mentee_body({}));
+  CHECK(waiting.status == 503);
+  json err = json::parse(waiting.body)["error"];
+  CHECK(err["code"] == "committed_not_visible");
+  std::string message = err["message"];
+  CHECK_MESSAGE(message.find("committed at position " + std::to_string(head + 1) + ", durable") != std::string::npos,
+                message);
+  CHECK((*service)->store().head().position == head + 1);  // it is durable
+
+  HttpResponse refused = call("POST", "/v1/programmes/p/mentees", test::mentee_body({.id = "m2"}));
+  CHECK(refused.status == 503);
+  CHECK(json::parse(refused.body)["error"]["code"] == "read_models_stopped");
+  CHECK((*service)->store().head().position == head + 1);  // nothing written
+
+  HttpResponse health = call("GET", "/healthz");
+  CHECK(health.status == 503);
+  std::string reason = json::parse(health.body)["reason"];
+  CHECK_MESSAGE(reason.find("injected: the store could not be read") != std::string::npos, reason);
+  (*service)->stop();
+}

@@ -398,6 +398,36 @@ TEST_CASE("text is stored whole or refused, never cut; totals cannot wrap; a top
   CHECK(s.post("/v1/programmes", dup_rules).status == 400);
 }
 
+TEST_CASE("a key given twice in a body is refused; dates are bounded; the dashboard is not framed") {
+  Server s(false);
+  setup(s);
+  std::uint64_t head = s.head();
+  std::string body = session_body({.id = "twice", .minutes = 60, .summary = "a"}).dump();
+  body.insert(body.size() - 1, R"(,"summary":"b")");
+  Resp r = request(s.port, "POST", "/v1/pairs/p1/sessions", body, {{"Authorization", auth(s, "coordinator")}});
+  CHECK(r.status == 400);
+  CHECK(r.code() == "bad_request");
+  CHECK_MESSAGE(r.body.find(R"(gives \"summary\" twice)") != std::string::npos, r.body);
+  // A business date or instant outside 1990-01-01 to 2099-12-31 is refused.
+  for (const char* day : {"0001-01-01", "1989-12-31", "2100-01-01", "9999-12-31"}) {
+    CAPTURE(day);
+    json inv = invoice_body("iday", "D-1");
+    inv["issue_date"] = day;
+    Resp d = s.post("/v1/pairs/p2/invoices", inv, "finance");
+    CHECK(d.status == 400);
+    CHECK_MESSAGE(d.body.find("outside 1990-01-01 to 2099-12-31") != std::string::npos, d.body);
+  }
+  // The dashboard is not framed by another site, built or not.
+  Resp page = request(s.port, "GET", "/");
+  CHECK(page.headers["x-frame-options"] == "DENY");
+  CHECK_MESSAGE(page.headers["content-security-policy"].find("frame-ancestors 'none'") != std::string::npos,
+                page.headers["content-security-policy"]);
+  json late = programme_body({.id = "late"});
+  late["application_deadline"] = "9999-12-31T23:59:59Z";
+  CHECK(s.post("/v1/programmes", late).status == 400);
+  CHECK(s.head() == head);
+}
+
 TEST_CASE("verify: auditors and coordinators only, concurrent calls share a run, reads go on") {
   Server s(false);
   setup(s);
@@ -512,6 +542,8 @@ std::pair<std::string, std::uint64_t> killed_ledger(const TempDir& dir) {
                  {{"id", "last"}, {"name", "N"}, {"cluster_name", "C"}, {"sectors", "s"}, {"country", "TN"}})
               .status == 201);
   std::uint64_t head = s.head();
+  // The writer marks the last commits once idle (200 ms).
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
   s.stop(SIGKILL);
   std::string copy = dir.sub("copy");
   fs::copy(s.data(), copy, fs::copy_options::recursive);
@@ -554,7 +586,9 @@ TEST_CASE("a damaged write-ahead log stops the ledger from opening; only a torn 
     CHECK(run_ledger({"verify", "--data", data}, &out) == 2);
     json rep = json::parse(out);
     CHECK(rep["problem"] == "head_mismatch");
-    CHECK(rep["detail"].get<std::string>().find("acknowledged position " + std::to_string(head)) != std::string::npos);
+    CHECK_MESSAGE(
+        rep["detail"].get<std::string>().find("acknowledged position " + std::to_string(head)) != std::string::npos,
+        rep.dump());
   }
   SUBCASE("a torn tail (a write cut short, never acknowledged) is dropped; every acknowledged event stays") {
     auto [data, head] = killed_ledger(dir);

@@ -1,12 +1,16 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include "ledger/store_format.h"
 #include "ledger/writer.h"
 #include "util.h"
 
@@ -328,4 +332,39 @@ TEST_CASE("answer_inline: each answer on the writer's thread, after its commit i
     REQUIRE(ev.is_ok());
     CHECK(ev->bytes() == bytes);
   }
+}
+
+// The durable-head mark (DURABLE-HEAD) is what tells a reopened store that
+// acknowledged events were lost. Written at most once a second while commits
+// come, it must still cover the last commits of a burst once the writer is
+// idle: a commit, five more within half a second, then nothing.
+TEST_CASE("the durable-head mark covers a burst's last commits once the writer is idle") {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  auto w = start(*store);
+  auto mark = [&] {
+    Head h;
+    std::ifstream in(dir.sub(store_format::kMarkFile));
+    std::stringstream text;
+    text << in.rdbuf();
+    return store_format::decode_mark(text.str(), &h) ? h : Head{};
+  };
+  REQUIRE(w->execute(one_event("pair-p1", 1)).is_ok());
+  CHECK(mark().position == 1);  // the first commit is marked at once
+  for (int i = 2; i <= 6; ++i) {
+    REQUIRE(w->execute(one_event("pair-p1", i)).is_ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  }
+  Head head = store->head();
+  REQUIRE(head.position == 6);
+  bool covered = false;
+  for (int waited = 0; waited < 5000 && !covered; waited += 50) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    covered = mark().position == head.position;
+  }
+  CHECK(covered);
+  CHECK(mark().hash == head.hash);
+  CHECK_FALSE(std::filesystem::exists(dir.sub(std::string(store_format::kMarkFile) + ".tmp")));
+  CHECK_FALSE(store->mark_behind());
+  w->stop();
 }
