@@ -122,4 +122,35 @@ std::optional<HttpResponse> call_service(Service& service, const ServiceCall& ca
   return got.get();
 }
 
+InProcess::InProcess(ServiceOptions options, const std::vector<Principal>& others) {
+  std::string tokens = dir_.sub("tokens.json");
+  std::vector<Principal> who = {Principal{"coord", "coordinator", ""}};
+  who.insert(who.end(), others.begin(), others.end());
+  for (const Principal& p : who) {
+    auto token = Tokens::add(tokens, p);
+    REQUIRE_MESSAGE(token.is_ok(), token.status().to_string());
+    tokens_[p.name] = *token;
+  }
+  options.data_dir = dir_.sub("data");
+  options.tokens_file = tokens;
+  auto opened = Service::open(options);
+  REQUIRE_MESSAGE(opened.is_ok(), opened.status().to_string());
+  service_ = std::move(opened).value();
+}
+
+InProcess::~InProcess() {
+  if (service_) service_->stop();
+}
+
+HttpResponse InProcess::call(ServiceCall call) {
+  if (call.token.empty()) call.token = token();
+  std::optional<HttpResponse> answer = call_service(*service_, call);
+  // An answer that never comes is a failure, not a hung suite.
+  if (answer) return std::move(*answer);
+  FAIL_CHECK("no answer to " << call.method << " " << call.target);
+  HttpResponse none;
+  none.status = 0;
+  return none;
+}
+
 }  // namespace pl::test

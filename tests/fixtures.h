@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -108,5 +109,32 @@ struct ServiceCall {
 };
 // The answer, or none if it did not come within `call.wait`.
 std::optional<HttpResponse> call_service(Service& service, const ServiceCall& call);
+
+// A service in process over a new data directory (DIR/data), with the token
+// of a coordinator ("coord") in DIR/tokens.json: what the tests that call
+// the service's HTTP handler without a socket start from. Stopped when it
+// goes.
+class InProcess {
+ public:
+  // `options` as given (the store's environment, sync, as-of options...),
+  // with the data directory and the tokens file set here; a token for each
+  // of `others` too.
+  explicit InProcess(ServiceOptions options = {}, const std::vector<Principal>& others = {});
+  ~InProcess();
+  InProcess(const InProcess&) = delete;
+  InProcess& operator=(const InProcess&) = delete;
+  Service& service() { return *service_; }
+  // The token of `name`: "coord", or one of `others`.
+  const std::string& token(const std::string& name = "coord") const { return tokens_.at(name); }
+  // A call with the coordinator's token unless `call.token` gives one. An
+  // answer that does not come within `call.wait` fails the test case
+  // (FAIL_CHECK) and is given as status 0: not for calls on other threads.
+  HttpResponse call(ServiceCall call);
+
+ private:
+  TempDir dir_;
+  std::map<std::string, std::string> tokens_;
+  std::unique_ptr<Service> service_;
+};
 
 }  // namespace pl::test

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "ledger/build_paths.h"
@@ -204,6 +205,22 @@ std::string joined(const std::vector<std::string>& rs) {
   return out;
 }
 
+// The demonstration's pack with its file `rel` made `text` (its records
+// given to `change` when it is events.bin), the manifest following, checked.
+audit::CheckReport changed(const std::string& rel, const std::function<void(std::string&)>& change) {
+  auto items = unpack(demo().pack());
+  change(file(items, rel));
+  update_manifest(items);
+  return check(repack(items), demo().keys());
+}
+audit::CheckReport with_records(const std::function<void(std::vector<std::string>&)>& change) {
+  return changed("events.bin", [&](std::string& bin) {
+    auto rs = records(bin);
+    change(rs);
+    bin = joined(rs);
+  });
+}
+
 // The checks a changed pack must fail, with the file and field that failed.
 void refused(const audit::CheckReport& r, const std::string& file_name, std::uint64_t position,
              const std::string& field) {
@@ -347,36 +364,19 @@ TEST_CASE("audit check: a changed event is caught by the manifest, and by its ha
 }
 
 TEST_CASE("audit check: events swapped or missing") {
-  const Demo& d = demo();
-  const std::string tar = d.pack();
   {
-    auto items = unpack(tar);
-    auto rs = records(file(items, "events.bin"));
-    std::swap(rs[9], rs[10]);
-    file(items, "events.bin") = joined(rs);
-    update_manifest(items);
-    auto r = check(repack(items), d.keys());
+    auto r = with_records([](std::vector<std::string>& rs) { std::swap(rs[9], rs[10]); });
     refused(r, "events.bin", 10, "position");
     CHECK(r.message.find("holds position 11") != std::string::npos);
   }
   {
-    auto items = unpack(tar);
-    auto rs = records(file(items, "events.bin"));
-    rs.erase(rs.begin() + 20);
-    file(items, "events.bin") = joined(rs);
-    update_manifest(items);
-    auto r = check(repack(items), d.keys());
+    auto r = with_records([](std::vector<std::string>& rs) { rs.erase(rs.begin() + 20); });
     refused(r, "events.bin", 21, "position");
     CHECK(r.message.find("holds position 22") != std::string::npos);
   }
   {
     // The last event gone: the chain holds, the tree is one short.
-    auto items = unpack(tar);
-    auto rs = records(file(items, "events.bin"));
-    rs.pop_back();
-    file(items, "events.bin") = joined(rs);
-    update_manifest(items);
-    auto r = check(repack(items), d.keys());
+    auto r = with_records([](std::vector<std::string>& rs) { rs.pop_back(); });
     refused(r, "events.bin", 0, "");
     CHECK(r.message.find("checkpoint.txt is of a tree of") != std::string::npos);
   }
@@ -496,10 +496,7 @@ TEST_CASE("audit check: events are checked against the signed root before anythi
   const std::string invented_bin = file(invented_items, "events.bin");
   // The demonstration's pack with the invented chain for events (the
   // manifest follows): not the tree the checkpoint signs, said as such.
-  auto items = unpack(demo().pack());
-  file(items, "events.bin") = invented_bin;
-  update_manifest(items);
-  refused(check(repack(items), demo().keys()), "events.bin", 0, "");
+  refused(changed("events.bin", [&](std::string& bin) { bin = invented_bin; }), "events.bin", 0, "");
   // The invented ledger's own pack, signed with its own key: the chain and
   // the tree hold, and the sample is refused as the writer would refuse it.
   audit::CheckReport own = check(invented.pack(), invented.keys());
@@ -511,18 +508,12 @@ TEST_CASE("audit check: JSON nested too deep, in totals.json, evidence.json or a
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   for (const char* name : {audit::kTotals, audit::kEvidence}) {
     CAPTURE(name);
-    auto items = unpack(demo().pack());
-    file(items, name) = deep;
-    update_manifest(items);
-    audit::CheckReport r = check(repack(items), demo().keys());
+    audit::CheckReport r = changed(name, [&](std::string& text) { text = deep; });
     refused(r, name, 0, "");
     CHECK_MESSAGE(r.message.find("nested deeper than") != std::string::npos, r.message);
   }
-  auto items = unpack(demo().pack());
-  std::string& nd = file(items, audit::kEventsNdjson);
-  nd = "[" + deep + "]\n" + nd.substr(nd.find('\n') + 1);
-  update_manifest(items);
-  audit::CheckReport r = check(repack(items), demo().keys());
+  audit::CheckReport r =
+      changed(audit::kEventsNdjson, [&](std::string& nd) { nd = "[" + deep + "]\n" + nd.substr(nd.find('\n') + 1); });
   refused(r, audit::kEventsNdjson, 1, "");
   CHECK_MESSAGE(r.message.find("nested deeper than") != std::string::npos, r.message);
 }

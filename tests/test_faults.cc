@@ -207,30 +207,14 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
     CAPTURE(static_cast<int>(fault));
     FaultyDir d;
     auto& fs = d.fs;
-    auto& dir = d.dir;
-    std::string tokens = dir.sub("tokens.json");
-    auto token = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
-    REQUIRE(token.is_ok());
     ServiceOptions so;
-    so.data_dir = dir.path();
-    so.tokens_file = tokens;
     so.env = d.env.get();
-    auto service = Service::open(so);
-    REQUIRE_MESSAGE(service.is_ok(), service.status().to_string());
+    test::InProcess p(so);
+    Service* service = &p.service();
     auto call = [&](const std::string& method, const std::string& target, const json& body = nullptr,
                     const std::string& key = "") {
-      std::optional<HttpResponse> answer = test::call_service(**service, {.method = method,
-                                                                          .target = target,
-                                                                          .body = body,
-                                                                          .token = *token,
-                                                                          .idempotency_key = key,
-                                                                          .wait = std::chrono::seconds(20)});
-      // An answer that never comes is a failure, not a hung suite.
-      if (answer) return std::move(*answer);
-      FAIL_CHECK("no answer to " << method << " " << target);
-      HttpResponse none;
-      none.status = 0;
-      return none;
+      return p.call(
+          {.method = method, .target = target, .body = body, .idempotency_key = key, .wait = std::chrono::seconds(20)});
     };
     json programme = test::programme_body(test::small_programme());
     REQUIRE(call("POST", "/v1/programmes", programme).status == 201);
@@ -238,7 +222,7 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
       return test::mentee_body({.id = id, .name = "N", .cluster_name = "C", .sectors = "s", .website = "w"});
     };
     REQUIRE(call("POST", "/v1/programmes/p/mentees", mentee("m1"), "k1").status == 201);
-    std::uint64_t head = (*service)->store().head().position;
+    std::uint64_t head = service->store().head().position;
 
     fs->fault = fault;
     HttpResponse refused = call("POST", "/v1/programmes/p/mentees", mentee("m2"), "k2");
@@ -262,12 +246,12 @@ TEST_CASE("storage faults at the edge: 503 io_error with a clear message, reads 
     CHECK(call("POST", "/v1/programmes/p/mentees", mentee("m2"), "k2").status / 100 == 2);
     CHECK(call("POST", "/v1/programmes/p/mentees", mentee("m2"), "k2").status / 100 == 2);
     CHECK(call("POST", "/v1/programmes/p/mentees", mentee("m3"), "k3").status == 201);
-    CHECK((*service)->store().head().position == head + 2);
+    CHECK(service->store().head().position == head + 2);
     json listed = json::parse(call("GET", "/v1/programmes/p/mentees").body);
     CHECK(listed["mentees"].size() == 3);
-    auto rep = (*service)->store().verify();
+    auto rep = service->store().verify();
     CHECK_MESSAGE(rep.ok, rep.detail);
-    (*service)->stop();
+    service->stop();
   }
 }
 
@@ -300,32 +284,19 @@ TEST_CASE("a store whose reopen failed answers every call with unavailable, veri
 // are refused before anything is written; /healthz says why.
 TEST_CASE("read models that stop: the waiting command is answered with its position, later ones are refused") {
   using nlohmann::json;
-  test::TempDir dir;
-  std::string tokens = dir.sub("tokens.json");
-  auto token = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
-  REQUIRE(token.is_ok());
   std::atomic<bool> fail_reads{false};
   ServiceOptions so;
-  so.data_dir = dir.path();
-  so.tokens_file = tokens;
   so.projector_fault = [&](std::uint64_t) {
     return fail_reads ? Status::io_error("injected: the store could not be read") : Status::ok();
   };
-  auto service = Service::open(so);
-  REQUIRE_MESSAGE(service.is_ok(), service.status().to_string());
+  test::InProcess p(so);
+  Service* service = &p.service();
   auto call = [&](const std::string& method, const std::string& target, const json& body = nullptr) {
-    std::optional<HttpResponse> answer = test::call_service(
-        **service,
-        {.method = method, .target = target, .body = body, .token = *token, .wait = std::chrono::seconds(20)});
-    if (answer) return std::move(*answer);
-    FAIL_CHECK("no answer to " << method << " " << target);
-    HttpResponse none;
-    none.status = 0;
-    return none;
+    return p.call({.method = method, .target = target, .body = body, .wait = std::chrono::seconds(20)});
   };
   REQUIRE(call("POST", "/v1/programmes", test::programme_body(test::small_programme())).status == 201);
   CHECK(call("GET", "/healthz").status == 200);
-  std::uint64_t head = (*service)->store().head().position;
+  std::uint64_t head = service->store().head().position;
 
   fail_reads = true;
   HttpResponse waiting = call("POST", "/v1/programmes/p/mentees", test::mentee_body({}));
@@ -335,16 +306,16 @@ TEST_CASE("read models that stop: the waiting command is answered with its posit
   std::string message = err["message"];
   CHECK_MESSAGE(message.find("committed at position " + std::to_string(head + 1) + ", durable") != std::string::npos,
                 message);
-  CHECK((*service)->store().head().position == head + 1);  // it is durable
+  CHECK(service->store().head().position == head + 1);  // it is durable
 
   HttpResponse refused = call("POST", "/v1/programmes/p/mentees", test::mentee_body({.id = "m2"}));
   CHECK(refused.status == 503);
   CHECK(json::parse(refused.body)["error"]["code"] == "read_models_stopped");
-  CHECK((*service)->store().head().position == head + 1);  // nothing written
+  CHECK(service->store().head().position == head + 1);  // nothing written
 
   HttpResponse health = call("GET", "/healthz");
   CHECK(health.status == 503);
   std::string reason = json::parse(health.body)["reason"];
   CHECK_MESSAGE(reason.find("injected: the store could not be read") != std::string::npos, reason);
-  (*service)->stop();
+  service->stop();
 }

@@ -865,17 +865,11 @@ TEST_CASE("as-of snapshots: one that does not match the store or the code is not
 
 TEST_CASE("a command is answered once it is durable and the read models cover it: clients read their writes") {
   using nlohmann::json;
-  test::TempDir dir;
-  std::string tokens = dir.sub("tokens.json");
-  auto token = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
-  REQUIRE(token.is_ok());
   ServiceOptions so;
-  so.data_dir = dir.sub("data");
-  so.tokens_file = tokens;
   so.sync = false;
-  auto opened = Service::open(so);
-  REQUIRE_MESSAGE(opened.is_ok(), opened.status().to_string());
-  Service& service = **opened;
+  test::InProcess p(so);
+  Service& service = p.service();
+  const std::string token = p.token();
   std::mutex mu;
   std::vector<std::string> problems;
   // Calls the service; `at_answer` runs where the answer is given, before
@@ -893,7 +887,7 @@ TEST_CASE("a command is answered once it is durable and the read models cover it
   };
   auto call = [&](const std::string& method, const std::string& target, const json& body) {
     std::optional<HttpResponse> answer = test::call_service(
-        service, {.method = method, .target = target, .body = body, .token = *token, .at_answer = at_answer});
+        service, {.method = method, .target = target, .body = body, .token = token, .at_answer = at_answer});
     // (Called on several threads: a missing answer is counted, not thrown.)
     if (answer) return std::move(*answer);
     HttpResponse none;
@@ -923,7 +917,7 @@ TEST_CASE("a command is answered once it is durable and the read models cover it
   }
   for (auto& c : clients) c.join();
   CHECK(unread.load() == 0);
-  for (auto& p : problems) FAIL_CHECK(p);
+  for (auto& problem : problems) FAIL_CHECK(problem);
   CHECK(service.store().head().position == 1 + kClients * kEach);
   // What the read models folded from the handed envelopes is what a rebuild
   // from the store makes (the checkpoint saved at the stop is the models).
@@ -938,20 +932,12 @@ TEST_CASE("a command is answered once it is durable and the read models cover it
 
 TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeline answers as its models do") {
   using nlohmann::json;
-  test::TempDir dir;
-  std::string tokens = dir.sub("tokens.json");
-  auto coord = Tokens::add(tokens, Principal{"coord", "coordinator", ""});
-  auto finance = Tokens::add(tokens, Principal{"fin", "finance", ""});
-  REQUIRE(coord.is_ok());
-  REQUIRE(finance.is_ok());
   ServiceOptions so;
-  so.data_dir = dir.sub("data");
-  so.tokens_file = tokens;
   so.sync = false;
   so.asof = AsOfOptions{4, 3, kReadModelsVersion, true};  // timelines for programmes of 4 events and more
-  auto opened = Service::open(so);
-  REQUIRE_MESSAGE(opened.is_ok(), opened.status().to_string());
-  Service& service = **opened;
+  test::InProcess p(so, {Principal{"fin", "finance", ""}});
+  Service& service = p.service();
+  const std::string coord = p.token(), finance = p.token("fin");
   auto call = [&](const std::string& method, const std::string& target, const json& body, const std::string& token) {
     std::optional<HttpResponse> answer =
         test::call_service(service, {.method = method, .target = target, .body = body, .token = token});
@@ -962,34 +948,34 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
     HttpResponse r = call("POST", target, body, token);
     CHECK_MESSAGE(r.status == 201, target << ": " << r.body);
   };
-  post("/v1/programmes", test::programme_body(test::small_programme()), *coord);
+  post("/v1/programmes", test::programme_body(test::small_programme()), coord);
   for (int i = 1; i <= 3; ++i) {
     std::string k = std::to_string(i);
     post(
         "/v1/programmes/p/mentees",
         test::mentee_body({.id = "m" + k, .name = "N", .cluster_name = "Cluster " + k, .sectors = "s", .website = "w"}),
-        *coord);
+        coord);
     post("/v1/programmes/p/applications",
          test::application_body({.application = "a" + k,
                                  .applicant_name = "Expert " + k,
                                  .organisation = "O",
                                  .email = "e@example.org",
                                  .country = "FR"}),
-         *coord);
-    post("/v1/applications/a" + k + "/accept", {{"mentor_id", "e" + k}}, *coord);
-    post("/v1/programmes/p/pairs", test::pair_body({.id = "p" + k, .mentor = "e" + k, .mentee = "m" + k}), *coord);
+         coord);
+    post("/v1/applications/a" + k + "/accept", {{"mentor_id", "e" + k}}, coord);
+    post("/v1/programmes/p/pairs", test::pair_body({.id = "p" + k, .mentor = "e" + k, .mentee = "m" + k}), coord);
     post("/v1/pairs/p" + k + "/invoices",
          {{"id", "i" + k},
           {"number", "INV-" + k},
           {"issue_date", "2026-0" + k + "-01"},
           {"net_cents", 100000 * i},
           {"vat_cents", 20000}},
-         *finance);
+         finance);
     if (i < 3)
-      post("/v1/invoices/i" + k + "/payments", {{"paid_date", "2026-05-20"}, {"amount_cents", 50000}}, *finance);
+      post("/v1/invoices/i" + k + "/payments", {{"paid_date", "2026-05-20"}, {"amount_cents", 50000}}, finance);
   }
-  post("/v1/invoices/i2/credit-notes", {{"id", "cn1"}, {"amount_cents", 10000}, {"reason", "discount"}}, *finance);
-  post("/v1/invoices/i3/cancel", {{"reason", "wrong amount"}}, *finance);
+  post("/v1/invoices/i2/credit-notes", {{"id", "cn1"}, {"amount_cents", 10000}, {"reason", "discount"}}, finance);
+  post("/v1/invoices/i3/cancel", {{"reason", "wrong amount"}}, finance);
   const std::uint64_t head = service.store().head().position;
   REQUIRE(head > 16);
   // Each point asked twice: the first answer may come from the models (and
@@ -999,26 +985,26 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
     auto whole = replay<ReadModels>(service.store(), AsOf{at, 0, false});
     REQUIRE(whole.is_ok());
     for (int twice = 0; twice < 2; ++twice) {
-      HttpResponse r = call("GET", "/v1/programmes/p/budget?at=" + std::to_string(at), nullptr, *coord);
+      HttpResponse r = call("GET", "/v1/programmes/p/budget?at=" + std::to_string(at), nullptr, coord);
       REQUIRE(r.status == 200);
       CHECK(json::parse(r.body) == budget_answer(*whole, "p", false));
     }
     // The pairs view likewise, byte for byte, whole and filtered.
     const std::int32_t today = day_of(whole->recorded_at_us());
     for (int twice = 0; twice < 2; ++twice) {
-      HttpResponse r = call("GET", "/v1/programmes/p/pairs?at=" + std::to_string(at), nullptr, *coord);
+      HttpResponse r = call("GET", "/v1/programmes/p/pairs?at=" + std::to_string(at), nullptr, coord);
       if (!State::find(whole->core().programmes(), "p")) {
         CHECK(r.status == 404);
         continue;
       }
       REQUIRE(r.status == 200);
       CHECK(r.body == pairs_library_text(*whole, "p", today));
-      r = call("GET", "/v1/programmes/p/pairs?status=active&mentor_id=e2&at=" + std::to_string(at), nullptr, *coord);
+      r = call("GET", "/v1/programmes/p/pairs?status=active&mentor_id=e2&at=" + std::to_string(at), nullptr, coord);
       REQUIRE(r.status == 200);
       CHECK(r.body == pairs_library_text(*whole, "p", today, [](const json& j) {
               return j["status"] == "active" && j["mentor_id"] == "e2";
             }));
-      CHECK(call("GET", "/v1/programmes/p/pairs?status=gone&at=" + std::to_string(at), nullptr, *coord).status == 400);
+      CHECK(call("GET", "/v1/programmes/p/pairs?status=gone&at=" + std::to_string(at), nullptr, coord).status == 400);
     }
   }
   // As of an instant (each event's recording time): the day of the instant is the day the
@@ -1030,13 +1016,13 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
     CAPTURE(format_instant(instant));
     auto whole = replay<ReadModels>(service.store(), AsOf{0, instant, true});
     REQUIRE(whole.is_ok());
-    HttpResponse r = call("GET", "/v1/programmes/p/pairs?as_of=" + format_instant(instant), nullptr, *coord);
+    HttpResponse r = call("GET", "/v1/programmes/p/pairs?as_of=" + format_instant(instant), nullptr, coord);
     REQUIRE(r.status == 200);
     CHECK(r.body == pairs_library_text(*whole, "p", day_of(instant)));
   }
   // At the head, the pairs view is the library's text of the models' pairs too.
   {
-    HttpResponse r = call("GET", "/v1/programmes/p/pairs", nullptr, *coord);
+    HttpResponse r = call("GET", "/v1/programmes/p/pairs", nullptr, coord);
     REQUIRE(r.status == 200);
     auto whole = replay<ReadModels>(service.store(), AsOf{head, 0, false});
     REQUIRE(whole.is_ok());
@@ -1045,8 +1031,8 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
     CHECK(r.body == pairs_library_text(*whole, "p", *today));
   }
   // An unknown programme is still not found, as of any point.
-  CHECK(call("GET", "/v1/programmes/nope/budget?at=3", nullptr, *coord).status == 404);
-  CHECK(call("GET", "/v1/programmes/nope/pairs?at=3", nullptr, *coord).status == 404);
+  CHECK(call("GET", "/v1/programmes/nope/budget?at=3", nullptr, coord).status == 404);
+  CHECK(call("GET", "/v1/programmes/nope/pairs?at=3", nullptr, coord).status == 404);
   service.stop();
 }
 
