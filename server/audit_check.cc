@@ -146,6 +146,28 @@ std::uint32_t get_u32(const char* p) {
   return v;
 }
 
+// events.bin read again once step 3 has checked every record: its events in
+// order, each valid until the next is read.
+class CheckedEvents {
+ public:
+  CheckedEvents(const Source& src, const Member& m) : rd_(src, m.offset, m.size) {}
+  // The next event; nullopt when events.bin could not be read again.
+  std::optional<EventView> next() {
+    char len[4];
+    auto got = rd_.read(len, 4);
+    if (got && *got) {
+      buf_.set(get_u32(len));
+      got = rd_.read(buf_.data(), buf_.view().size());
+    }
+    if (!got || !*got) return std::nullopt;
+    return view_of_verified(buf_.view());  // decoded in step 3
+  }
+
+ private:
+  Reader rd_;
+  Aligned buf_;
+};
+
 // A JSON value for a message, cut when long.
 std::string shown(const json& j) {
   std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -535,18 +557,11 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
   // would refuse is refused.
   ReadModels rm;
   {
-    const Member& mb = members.at(kEventsBin);
-    Reader bin(tar_src, mb.offset, mb.size);
-    Aligned buf;
+    CheckedEvents events(tar_src, members.at(kEventsBin));
     for (std::uint64_t pos = 1; pos <= r.events; ++pos) {
-      char len[4];
-      auto got = bin.read(len, 4);
-      if (got) {
-        buf.set(get_u32(len));
-        got = bin.read(buf.data(), buf.view().size());
-      }
-      if (!got || !*got) return unusable("events.bin could not be read again");
-      EventView ev = view_of_verified(buf.view());  // decoded in step 3
+      auto next = events.next();
+      if (!next) return unusable("events.bin could not be read again");
+      const EventView& ev = *next;
       if (ev.type() == fb::Event::SampleDrawn) {
         SampleRedraw again = redraw_sample(rm.core(), ev);
         if (!again.matches)
@@ -560,19 +575,13 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
 
   // 5. events.ndjson: each line the CloudEvents JSON of its event's bytes.
   {
-    const Member& mb = members.at(kEventsBin);
     const Member& mn = members.at(kEventsNdjson);
-    Reader bin(tar_src, mb.offset, mb.size), nd(tar_src, mn.offset, mn.size);
-    Aligned buf;
+    CheckedEvents events(tar_src, members.at(kEventsBin));
+    Reader nd(tar_src, mn.offset, mn.size);
     for (std::uint64_t pos = 1; pos <= r.events; ++pos) {
-      char len[4];
-      auto got = bin.read(len, 4);
-      if (got) {
-        buf.set(get_u32(len));
-        got = bin.read(buf.data(), buf.view().size());
-      }
-      if (!got || !*got) return unusable("events.bin could not be read again");
-      EventView ev = view_of_verified(buf.view());  // decoded in step 3
+      auto next = events.next();
+      if (!next) return unusable("events.bin could not be read again");
+      const EventView& ev = *next;
       auto line = nd.line(64 << 20);
       if (!line) return fail(kEventsNdjson, pos, "", line.status().message());
       if (!*line) return fail(kEventsNdjson, pos, "", "it ends after " + std::to_string(pos - 1) + " lines");
