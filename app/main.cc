@@ -27,6 +27,7 @@
 #include "server/event_json.h"
 #include "server/http.h"
 #include "server/openapi.h"
+#include "server/sample_json.h"
 #include "server/service.h"
 #include "server/views_json.h"
 
@@ -320,8 +321,8 @@ int cmd_audit_check(const std::string& file, const std::vector<std::string>& key
 }
 
 // Every sample of a pack drawn again, after the whole pack is checked: its
-// population (with --population, each unit), seed, selection and whether it
-// is what the event records.
+// population (with --population, each unit), seed, selection, whether it is
+// what the event records, and every request of the same population.
 int cmd_audit_sample(const std::string& file, const std::vector<std::string>& key_texts, const std::string& only,
                      bool list_population) {
   pl::audit::CheckReport rep;
@@ -332,26 +333,7 @@ int cmd_audit_sample(const std::string& file, const std::vector<std::string>& ke
   json out = json::array();
   for (const auto& s : rep.samples) {
     if (!only.empty() && s.id != only) continue;
-    json units = json::array();
-    for (const auto& u : s.draw.units)
-      units.push_back({{"id", u.id}, {"amount_cents", u.amount_cents}, {"hits", u.hits}});
-    json j = {{"id", s.id},
-              {"programme_id", s.programme_id},
-              {"population", s.population},
-              {"method", s.method},
-              {"size", s.size},
-              {"population_count", s.items.size()},
-              {"population_total_cents", s.draw.total_cents},
-              {"population_sha256", s.population_sha256},
-              {"interval_cents", s.draw.interval_cents},
-              {"selection", units},
-              {"matches_the_event", s.matches}};
-    if (list_population) {
-      json items = json::array();
-      for (const auto& i : s.items) items.push_back({{"id", i.id}, {"amount_cents", i.amount_cents}});
-      j["population_units"] = items;
-    }
-    out.push_back(std::move(j));
+    out.push_back(pl::redraw_json(s, list_population));
   }
   if (!only.empty() && out.empty()) return fail(pl::Status::not_found("the pack has no sample '" + only + "'"));
   std::cout << out.dump(2) << "\n";

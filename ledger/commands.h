@@ -153,11 +153,17 @@ struct AttachEvidence {
   std::string filename{}, content_type{};
   std::int64_t size = 0;
 };
-// A sample drawn from a programme's population; the seed is the ledger's
-// head hash at the moment of deciding (ledger/sampling.h).
-struct DrawSample {
+// A sample asked for: the population is listed now, the seed is the hash of
+// the first event after the request (docs/CONTROL.md, ledger/sampling.h).
+struct RequestSample {
   std::string programme_id, id, population, method;
   std::int64_t size = 0;
+  std::string reason{};
+};
+// The draw of a requested sample, once its seed is fixed: nothing in it is
+// chosen, whoever sends it.
+struct DrawSample {
+  std::string programme_id, id;
 };
 struct VerifyExpenditure {
   std::string invoice_id;
@@ -182,7 +188,7 @@ using AnyCommand =
                  SubmitApplication, AcceptApplication, RejectApplication, AssignPair, ChangePairPeriod, LogSession,
                  VoidSession, SubmitReport, CompletePair, TerminatePair, IssueInvoice, PayInvoice, CancelInvoice,
                  IssueCreditNote, ScheduleTour, RegisterTourParticipant, CancelTourParticipant, DiagnoseNeeds,
-                 AttachEvidence, DrawSample, VerifyExpenditure, RecordFinding, ApplyCorrection>;
+                 AttachEvidence, DrawSample, VerifyExpenditure, RecordFinding, ApplyCorrection, RequestSample>;
 
 // The stream each entity lives in.
 inline std::string programme_stream(const std::string& id) { return "programme-" + id; }

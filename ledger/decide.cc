@@ -926,45 +926,17 @@ struct Decider {
     return out.take();
   }
 
-  Result<Decision> operator()(const DrawSample& c) const {
+  // Samples: ledger/decide_samples.cc.
+  Result<Decision> operator()(const RequestSample& c) const {
     auto p = any_programme(s, c.programme_id);
     if (!p) return p.status();
     PL_RETURN_IF_ERROR(check_id("sample", c.id));
-    auto population_kind = parse_population(c.population);
-    if (!population_kind)
-      return bad("population '" + c.population + "' is not one of: invoices_paid, invoices, sessions");
-    auto method = parse_sample_method(c.method);
-    if (!method) return bad("method '" + c.method + "' is not one of: monetary_unit, simple_random");
-    if (c.size < 1) return bad("size must be at least 1");
-    if ((*p)->samples.count(c.id)) return exists("sample", c.id);
-    if (*method == SampleMethod::monetary_unit && !has_amounts(*population_kind))
-      return Status::rule("method_not_applicable",
-                          "a population of " + c.population + " has no amounts: draw it with simple_random");
-    std::vector<PopulationItem> items = population(s, c.programme_id, *population_kind);
-    if (items.empty())
-      return Status::rule("empty_population", "programme '" + c.programme_id + "' has no " + c.population + " yet");
-    if (static_cast<std::uint64_t>(c.size) > items.size())
-      return Status::rule("sample_too_large", "a sample of " + std::to_string(c.size) +
-                                                  " was asked of a population of " + std::to_string(items.size()) +
-                                                  " " + c.population);
-    if (auto why = undrawable(items, *method)) return bad(*why);
-    const Hash& seed = s.head_hash();
-    SampleDraw d = draw_sample(items, *method, c.size, seed);
-    std::string listing_hash = population_sha256(items, *population_kind);
-    Out out(c.id, expected);
-    out.programme(**p);
-    out.emit(programme_stream(c.programme_id), fb::Event::SampleDrawn, [&](FBB& b) {
-      std::vector<flatbuffers::Offset<fb::SampleItem>> units;
-      for (const auto& u : d.units)
-        units.push_back(fb::CreateSampleItemDirect(b, u.id.c_str(), u.amount_cents, u.hits));
-      std::vector<std::uint8_t> seed_bytes(seed.begin(), seed.end());
-      return fb::CreateSampleDrawnDirect(b, c.programme_id.c_str(), c.id.c_str(), c.population.c_str(),
-                                         c.method.c_str(), static_cast<std::int32_t>(c.size), &seed_bytes,
-                                         static_cast<std::int64_t>(items.size()), d.total_cents, listing_hash.c_str(),
-                                         d.interval_cents, &units)
-          .Union();
-    });
-    return out.take();
+    return decide_sample_request(s, **p, c, expected);
+  }
+  Result<Decision> operator()(const DrawSample& c) const {
+    auto p = any_programme(s, c.programme_id);
+    if (!p) return p.status();
+    return decide_sample_draw(**p, c, expected);
   }
 
   Result<Decision> operator()(const VerifyExpenditure& c) const {

@@ -35,21 +35,21 @@ const std::string_view kZeroHash("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0
 
 }  // namespace
 
-Hash envelope_hash(const EnvelopeRef& e) {
-  // Hashed on every write and on every read, so the canonical bytes are laid
-  // out in one pass into a buffer of their exact size (on the stack when
-  // small), not appended byte by byte.
+namespace {
+
+// The size of e's canonical bytes.
+std::size_t canonical_size(const EnvelopeRef& e) {
   const std::string_view strs[] = {e.stream,         e.actor_name,   e.actor_role, e.idempotency_key,
                                    e.correlation_id, e.programme_id, e.payload};
   std::size_t size = 4 + 32 + 8 + 8 + 2 + 2 + 8 + 4;
   for (auto s : strs) size += 4 + s.size();
-  char stack[2048];
-  std::string heap;
-  char* out = stack;
-  if (size > sizeof stack) {
-    heap.resize(size);
-    out = heap.data();
-  }
+  return size;
+}
+
+// Lays out e's canonical bytes at `out`, which has room for
+// canonical_size(e) of them; one writer for the hash and for the bytes
+// served to clients (envelope_canonical), so the two cannot differ.
+void write_canonical(const EnvelopeRef& e, char* out) {
   char* p = out;
   auto raw = [&](std::string_view s) {
     if (s.empty()) return;  // an empty view may hold no pointer at all
@@ -78,7 +78,30 @@ Hash envelope_hash(const EnvelopeRef& e) {
   str(e.programme_id);
   be(e.rules_version, 4);
   str(e.payload);
-  return sha256(std::string_view(out, static_cast<std::size_t>(p - out)));
+}
+
+}  // namespace
+
+Hash envelope_hash(const EnvelopeRef& e) {
+  // Hashed on every write and on every read, so the canonical bytes are laid
+  // out in one pass into a buffer of their exact size (on the stack when
+  // small), not appended byte by byte.
+  std::size_t size = canonical_size(e);
+  char stack[2048];
+  std::string heap;
+  char* out = stack;
+  if (size > sizeof stack) {
+    heap.resize(size);
+    out = heap.data();
+  }
+  write_canonical(e, out);
+  return sha256(std::string_view(out, size));
+}
+
+std::string envelope_canonical(const EnvelopeRef& e) {
+  std::string out(canonical_size(e), '\0');
+  write_canonical(e, out.data());
+  return out;
 }
 
 std::string encode_envelope(const EnvelopeRef& e, Hash* hash) {

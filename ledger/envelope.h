@@ -53,6 +53,10 @@ struct EnvelopeRef {
 // hash = SHA-256(canonical bytes); see the grammar at the top of envelope.cc.
 // Depends on the field values only.
 Hash envelope_hash(const EnvelopeRef& e);
+// The canonical bytes themselves: envelope_hash(e) is their SHA-256, and that
+// hash is the event's Merkle leaf data (ledger/merkle.h). Served to clients
+// so that they hash what they are shown (docs/AUDIT.md).
+std::string envelope_canonical(const EnvelopeRef& e);
 
 // Returns the stored bytes (an Envelope FlatBuffer) of `e` with its hash,
 // which is also stored in *hash (required, non-null).

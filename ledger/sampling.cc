@@ -124,6 +124,36 @@ SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m,
   return d;
 }
 
+std::vector<SampleRequestRef> requests_of_population(const State& s, const std::string& programme_id,
+                                                     const std::string& population, const std::string& listing_sha256) {
+  std::vector<SampleRequestRef> out;
+  const ProgrammeState* p = State::find(s.programmes(), programme_id);
+  if (!p) return out;
+  for (const auto& [id, r] : p->sample_requests)
+    if (r.population == population)
+      out.push_back({id, r.position, r.drawn_position, r.requested_by, r.population_sha256 == listing_sha256});
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.position < y.position; });
+  return out;
+}
+
+std::optional<std::string> check_sample_request(const State& before, const EventView& e) {
+  const fb::SampleRequested* q = e.as<fb::SampleRequested>();
+  if (!q) return "the event is not a SampleRequested";
+  auto kind = parse_population(EventView::sv(q->population()));
+  if (!kind || !parse_sample_method(EventView::sv(q->method()))) return "unknown population or method";
+  auto items = population(before, std::string(EventView::sv(q->programme_id())), *kind);
+  std::int64_t total = 0;
+  for (const auto& i : items)
+    if (__builtin_add_overflow(total, i.amount_cents, &total)) return "the population's total does not fit in 63 bits";
+  std::string listing = population_sha256(items, *kind);
+  if (listing != EventView::sv(q->population_sha256()))
+    return "the population's listing hashes to " + listing + ", the request records " +
+           std::string(EventView::sv(q->population_sha256()));
+  if (static_cast<std::int64_t>(items.size()) != q->population_count() || total != q->population_total_cents())
+    return "the population's count or total differs from what the request records";
+  return std::nullopt;
+}
+
 SampleRedraw redraw_sample(const State& before, const EventView& e) {
   SampleRedraw r;
   const fb::SampleDrawn* d = e.as<fb::SampleDrawn>();
@@ -137,6 +167,8 @@ SampleRedraw redraw_sample(const State& before, const EventView& e) {
   r.population = std::string(sv(d->population()));
   r.method = std::string(sv(d->method()));
   r.size = d->size();
+  r.request_position = d->request_position();
+  r.seed_position = d->seed_position();
   auto fail = [&](std::string why) {
     r.mismatch = std::move(why);
     return r;
@@ -144,10 +176,38 @@ SampleRedraw redraw_sample(const State& before, const EventView& e) {
   auto kind = parse_population(r.population);
   auto method = parse_sample_method(r.method);
   if (!kind || !method) return fail("unknown population or method");
-  if (EventView::bytes(d->seed()) != e.prev_hash_bytes()) return fail("the seed is not the previous event's hash");
   if (e.prev_hash_bytes() != bytes_of(before.head_hash()))
     return fail("the state given is not the one just before the sample");
-  r.items = population(before, r.programme_id, *kind);
+  if (r.request_position == 0) {
+    // Drawn at once: the seed is the hash of the event before.
+    if (r.seed_position != 0) return fail("a sample drawn without a request names a seed position");
+    if (EventView::bytes(d->seed()) != e.prev_hash_bytes()) return fail("the seed is not the previous event's hash");
+    std::copy_n(e.prev_hash_bytes().begin(), r.seed.size(), r.seed.begin());
+    r.items = population(before, r.programme_id, *kind);
+  } else {
+    // Drawn on request: the request's population, and the hash of the first
+    // event after it, as the fold kept them.
+    const ProgrammeState* p = State::find(before.programmes(), r.programme_id);
+    const SampleRequestState* found = nullptr;
+    if (p)
+      if (auto q = p->sample_requests.find(r.id); q != p->sample_requests.end()) found = &q->second;
+    if (!found) return fail("no request for the sample comes before its draw");
+    const SampleRequestState& req = *found;
+    if (req.position != r.request_position)
+      return fail("the draw names the request at position " + std::to_string(r.request_position) +
+                  ", the request is at " + std::to_string(req.position));
+    if (req.drawn_position != 0) return fail("the sample was drawn before, at " + std::to_string(req.drawn_position));
+    if (req.population != r.population || req.method != r.method || req.size != r.size)
+      return fail("the draw's population, method or size is not the request's");
+    if (req.seed_position == 0 || req.seed_position != r.seed_position || req.seed_position != req.position + 1)
+      return fail("the seed is not the hash of the first event after the request");
+    if (EventView::bytes(d->seed()) != bytes_of(req.seed))
+      return fail("the seed is not the hash of the event at position " + std::to_string(req.seed_position));
+    r.seed = req.seed;
+    r.items = req.items;
+    if (population_sha256(r.items, *kind) != req.population_sha256)
+      return fail("the request records another population than the events before it give");
+  }
   r.population_sha256 = population_sha256(r.items, *kind);
   if (r.population_sha256 != sv(d->population_sha256()))
     return fail("the population's listing hashes to " + r.population_sha256 + ", the event records " +
@@ -158,9 +218,7 @@ SampleRedraw redraw_sample(const State& before, const EventView& e) {
   if (r.size < 1 || static_cast<std::uint64_t>(r.size) > r.items.size())
     return fail("the size does not fit the population");
   if (auto why = undrawable(r.items, *method)) return fail(*why);
-  Hash seed{};
-  std::copy_n(e.prev_hash_bytes().begin(), seed.size(), seed.begin());
-  r.draw = draw_sample(r.items, *method, r.size, seed);
+  r.draw = draw_sample(r.items, *method, r.size, r.seed);
   if (r.draw.total_cents != d->population_total_cents()) return fail("the population's total differs");
   if (r.draw.interval_cents != d->interval_cents()) return fail("the interval differs");
   const auto* units = d->items();

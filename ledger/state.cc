@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ledger/checked.h"
+#include "ledger/sampling.h"
 
 namespace pl {
 namespace {
@@ -38,6 +39,13 @@ void State::apply(const EventView& e) {
   position_ = e.position();
   ++counts_[static_cast<std::size_t>(e.type())];
   if (auto h = e.hash_bytes(); h.size() == head_hash_.size()) std::copy(h.begin(), h.end(), head_hash_.begin());
+  // The first event after a sample request fixes its seed: its own hash.
+  for (const auto& [programme, id] : awaiting_seed_) {
+    SampleRequestState& r = slot(programmes_, programme).sample_requests[id];
+    r.seed_position = e.position();
+    r.seed = head_hash_;
+  }
+  awaiting_seed_.clear();
   switch (e.type()) {
     case fb::Event::ProgrammeOpened: {
       auto* p = e.as<fb::ProgrammeOpened>();
@@ -271,11 +279,36 @@ void State::apply(const EventView& e) {
     }
     case fb::Event::EvidenceAttached:
       break;
+    case fb::Event::SampleRequested: {
+      auto* p = e.as<fb::SampleRequested>();
+      SampleRequestState r;
+      r.id = str(p->sample_id());
+      r.population = str(p->population());
+      r.method = str(p->method());
+      r.reason = str(p->reason());
+      r.requested_by = std::string(EventView::sv(e.env->actor_name()));
+      r.size = p->size();
+      r.position = e.position();
+      r.recorded_at_us = e.recorded_at_us();
+      r.population_count = p->population_count();
+      r.population_total_cents = p->population_total_cents();
+      r.population_sha256 = str(p->population_sha256());
+      // The units are this fold's own listing of the events before the
+      // request, not the request's word: a draw and a check of a pack draw
+      // from them (sampling.h).
+      if (auto kind = parse_population(r.population)) r.items = population(*this, str(p->programme_id()), *kind);
+      awaiting_seed_.emplace_back(str(p->programme_id()), r.id);
+      slot(programmes_, sv(p->programme_id())).sample_requests[r.id] = std::move(r);
+      break;
+    }
     case fb::Event::SampleDrawn: {
       auto* p = e.as<fb::SampleDrawn>();
-      auto& units = slot(programmes_, sv(p->programme_id())).samples[str(p->sample_id())];
+      auto& prog = slot(programmes_, sv(p->programme_id()));
+      auto& units = prog.samples[str(p->sample_id())];
       if (auto* items = p->items())
         for (auto* it : *items) units.insert(str(it->id()));
+      if (auto r = prog.sample_requests.find(str(p->sample_id())); r != prog.sample_requests.end())
+        r->second.drawn_position = e.position();
       break;
     }
     case fb::Event::ExpenditureVerified: {

@@ -20,6 +20,38 @@
 
 namespace pl {
 
+// One unit of a population a sample is drawn from (ledger/sampling.h).
+struct PopulationItem {
+  std::string id;  // an invoice id; a session as "pair_id/session_id"
+  std::int64_t amount_cents = 0;
+  template <class A>
+  void io(A& a) {
+    a(id, amount_cents);
+  }
+};
+
+// A SampleRequested, and what the log has fixed of it since: the seed (the
+// hash of the first event after it) and whether it was drawn.
+struct SampleRequestState {
+  std::string id, population, method, reason, requested_by;
+  std::int64_t size = 0;
+  std::uint64_t position = 0;  // of the SampleRequested
+  std::int64_t recorded_at_us = 0;
+  // As the request records them, and the population listed by this fold
+  // from the events before the request (the draw's units).
+  std::int64_t population_count = 0, population_total_cents = 0;
+  std::string population_sha256;
+  std::vector<PopulationItem> items;
+  std::uint64_t seed_position = 0;  // 0: no event after the request yet
+  Hash seed{};
+  std::uint64_t drawn_position = 0;  // 0: not drawn
+  template <class A>
+  void io(A& a) {
+    a(id, population, method, reason, requested_by, size, position, recorded_at_us, population_count,
+      population_total_cents, population_sha256, items, seed_position, seed, drawn_position);
+  }
+};
+
 struct ProgrammeState {
   std::string id, name, coordinator;
   Rules rules;
@@ -27,9 +59,11 @@ struct ProgrammeState {
   bool closed = false;
   // The samples drawn: id -> the ids of the units each selected.
   std::map<std::string, std::set<std::string>> samples;
+  // The samples requested, by id (docs/CONTROL.md: a request, then its draw).
+  std::map<std::string, SampleRequestState> sample_requests;
   template <class A>
   void io(A& a) {
-    a(id, name, coordinator, rules, rules_version, closed, samples);
+    a(id, name, coordinator, rules, rules_version, closed, samples, sample_requests);
   }
 };
 
@@ -213,7 +247,8 @@ class State {
   const Map<FindingState>& findings() const { return findings_; }
   // Correction id -> finding id.
   const Map<std::string>& corrections() const { return corrections_; }
-  // The hash of the last event applied (zeros before any): a sample's seed.
+  // The hash of the last event applied (zeros before any): the seed of a
+  // sample drawn at once, in the events before requests existed.
   const Hash& head_hash() const { return head_hash_; }
   // Session topics, interned: SessionState::topics index this.
   const std::vector<std::string>& topic_names() const { return topic_names_; }
@@ -223,7 +258,7 @@ class State {
   template <class A>
   void io(A& a) {
     a(position_, counts_, programmes_, mentees_, applications_, mentors_, pairs_, invoices_, tours_, credit_notes_,
-      topic_names_, findings_, corrections_, head_hash_);
+      topic_names_, findings_, corrections_, head_hash_, awaiting_seed_);
     if constexpr (!A::saving) {
       topic_index_.clear();
       for (std::uint32_t i = 0; i < topic_names_.size(); ++i) topic_index_.emplace(topic_names_[i], i);
@@ -258,6 +293,8 @@ class State {
   Map<FindingState> findings_;
   Map<std::string> corrections_;
   Hash head_hash_{};
+  // The sample requests whose seed is the next event's hash: (programme, id).
+  std::vector<std::pair<std::string, std::string>> awaiting_seed_;
   Map<std::uint32_t> topic_index_;  // derived from topic_names_
   std::uint32_t topic(std::string_view name);
 };

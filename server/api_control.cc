@@ -2,6 +2,7 @@
 // (docs/CONTROL.md). Commands go through the route table; these are reads.
 #include "ledger/dates.h"
 #include "server/api.h"
+#include "server/sample_json.h"
 
 namespace pl {
 
@@ -45,9 +46,7 @@ void Api::samples(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ProgrammeIndex* idx = programme_or_404(c2, rm);
     if (!idx) return;
-    json out = json::array();
-    for (auto& s : idx->samples) out.push_back(sample_json(s));
-    c2.reply(json_response(200, {{"samples", out}}));
+    c2.reply(json_response(200, {{"samples", samples_json(rm, c2.params["pid"], *idx)}}));
   });
 }
 
@@ -55,8 +54,8 @@ void Api::sample(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const ProgrammeIndex* idx = programme_or_404(c2, rm);
     if (!idx) return;
-    for (auto& s : idx->samples)
-      if (s.id == c2.params["sid"]) return c2.reply(json_response(200, sample_json(s)));
+    json s = sample_json(rm, c2.params["pid"], *idx, c2.params["sid"]);
+    if (!s.is_null()) return c2.reply(json_response(200, s));
     c2.fail(404, "not_found", "no sample '" + c2.params["sid"] + "' in programme '" + c2.params["pid"] + "'");
   });
 }

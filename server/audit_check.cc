@@ -562,6 +562,8 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
       auto next = events.next();
       if (!next) return unusable("events.bin could not be read again");
       const EventView& ev = *next;
+      if (ev.type() == fb::Event::SampleRequested)
+        if (auto why = check_sample_request(rm.core(), ev)) return fail(kEventsBin, pos, "sample", *why);
       if (ev.type() == fb::Event::SampleDrawn) {
         SampleRedraw again = redraw_sample(rm.core(), ev);
         if (!again.matches)
@@ -571,6 +573,8 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
       }
       rm.apply(ev);
     }
+    for (SampleRedraw& s : r.samples)  // every request of each sample's population, the later ones too
+      s.requests = requests_of_population(rm.core(), s.programme_id, s.population, s.population_sha256);
   }
 
   // 5. events.ndjson: each line the CloudEvents JSON of its event's bytes.

@@ -3,6 +3,7 @@
 #include <flatbuffers/minireflect.h>
 
 #include "ledger/dates.h"
+#include "ledger/note.h"
 #include "ledger/sha256.h"
 #include "server/views_json.h"
 
@@ -152,6 +153,12 @@ json cloud_event(const EventView& e) {
               {"rulesversion", e.env->rules_version()},
               {"prevhash", to_hex(e.prev_hash_bytes())},
               {"hash", to_hex(e.hash_bytes())}};
+  return out;
+}
+
+json proved_event(const EventView& e) {
+  json out = cloud_event(e);
+  out["canonical"] = note::base64(envelope_canonical(e.ref()));
   return out;
 }
 

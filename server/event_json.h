@@ -21,6 +21,14 @@ nlohmann::json event_data(const EventView& e);
 // A CloudEvents 1.0 structured event, with the extension attributes
 // position, streamversion, actor, prevhash, hash, rulesversion.
 nlohmann::json cloud_event(const EventView& e);
+// cloud_event() and `canonical`: the base64 of the event's canonical bytes
+// (ledger/envelope.h), whose SHA-256 is `hash`, the Merkle leaf's data. A
+// client hashes them itself, proves that leaf in a signed checkpoint, and
+// reads the envelope's fields (and the payload) from the same bytes, so the
+// proof binds what it is shown, not only a hash the server names. What
+// /v1/events and /v1/streams/{stream} answer (not the exports, whose lines
+// the pack keeps as they are).
+nlohmann::json proved_event(const EventView& e);
 
 // The event as one line of NDJSON (with its newline): cloud_event() as
 // compact JSON, bytes that are not UTF-8 replaced. What `ledger export

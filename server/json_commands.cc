@@ -509,14 +509,18 @@ AttachEvidence read_attach_application_evidence(Reader& b, Reader& p) {
   return read_attach(b, "application", p.text("aid"));
 }
 
-DrawSample read_draw_sample(Reader& b, Reader& p) {
-  DrawSample c;
+RequestSample read_request_sample(Reader& b, Reader& p) {
+  RequestSample c;
   c.programme_id = p.text("pid");
   c.id = b.text("id");
   c.population = b.text("population");
   c.method = b.text("method");
   c.size = b.integer("size");
+  c.reason = b.text("reason", false);
   return c;
+}
+DrawSample read_draw_sample(Reader& /*b: no body fields*/, Reader& p) {
+  return DrawSample{p.text("pid"), p.text("sid")};
 }
 
 VerifyExpenditure read_verify_expenditure(Reader& b, Reader& p) {
@@ -664,6 +668,7 @@ const CommandSpec attach_session_evidence{"attach_session_evidence",
                                           &parse_with<AttachEvidence, read_attach_session_evidence>};
 const CommandSpec attach_application_evidence{"attach_application_evidence",
                                               &parse_with<AttachEvidence, read_attach_application_evidence>};
+const CommandSpec request_sample{"request_sample", &parse_with<RequestSample, read_request_sample>};
 const CommandSpec draw_sample{"draw_sample", &parse_with<DrawSample, read_draw_sample>};
 const CommandSpec verify_expenditure{"verify_expenditure", &parse_with<VerifyExpenditure, read_verify_expenditure>};
 const CommandSpec record_finding{"record_finding", &parse_with<RecordFinding, read_record_finding>};
@@ -700,6 +705,7 @@ const std::vector<const CommandSpec*>& command_specs() {
       &commands::attach_pair_evidence,
       &commands::attach_session_evidence,
       &commands::attach_application_evidence,
+      &commands::request_sample,
       &commands::draw_sample,
       &commands::verify_expenditure,
       &commands::record_finding,

@@ -33,8 +33,8 @@ extern const CommandSpec open_programme, amend_rules, close_programme, hold_join
     withdraw_mentee, submit_application, accept_application, reject_application, assign_pair, change_pair_period,
     log_session, void_session, submit_report, complete_pair, terminate_pair, issue_invoice, pay_invoice, cancel_invoice,
     issue_credit_note, schedule_tour, register_tour_participant, cancel_tour_participant, diagnose_needs,
-    attach_invoice_evidence, attach_pair_evidence, attach_session_evidence, attach_application_evidence, draw_sample,
-    verify_expenditure, record_finding, apply_correction;
+    attach_invoice_evidence, attach_pair_evidence, attach_session_evidence, attach_application_evidence, request_sample,
+    draw_sample, verify_expenditure, record_finding, apply_correction;
 }  // namespace commands
 
 // All of the above, in API.md's order. The pointers live as long as the program.

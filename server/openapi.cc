@@ -125,7 +125,7 @@ json operation(const Route& r) {
     params.push_back(component_ref("parameters/idempotency_key"));
     params.push_back(component_ref("parameters/if_match"));
     // An empty body reads as {}: only a command without fields can do with one.
-    op["requestBody"]["required"] = r.command != &commands::complete_pair;
+    op["requestBody"]["required"] = r.command != &commands::complete_pair && r.command != &commands::draw_sample;
     op["requestBody"]["content"]["application/json"]["schema"] =
         component_ref("schemas/" + request_schema(r.command->name));
   }

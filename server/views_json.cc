@@ -97,23 +97,6 @@ json correction_json(const CorrectionRow& c) {
   return j;
 }
 
-json sample_json(const SampleRow& s) {
-  json units = json::array();
-  for (auto& u : s.units) units.push_back({{"id", u.id}, {"amount_cents", u.amount_cents}, {"hits", u.hits}});
-  json j = {{"id", s.id},
-            {"population", s.population},
-            {"method", s.method},
-            {"size", s.size},
-            {"seed", s.seed},
-            {"population_count", s.population_count},
-            {"population_total_cents", s.population_total_cents},
-            {"population_sha256", s.population_sha256},
-            {"interval_cents", s.interval_cents},
-            {"items", units}};
-  j.update(recorded_json(s.recorded));
-  return j;
-}
-
 json finding_json(const ReadModels& rm, const FindingRow& f) {
   json corrections = json::array();
   std::int64_t corrected = 0;

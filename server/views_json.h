@@ -34,9 +34,9 @@ nlohmann::json caps_json(const ReadModels& rm, const MenteeState& m);
 std::string caps_text(const ReadModels& rm, const MenteeState& m, std::uint64_t position);
 nlohmann::json application_json(const ReadModels& rm, const ApplicationState& a);
 nlohmann::json invoice_json(const ReadModels& rm, const InvoiceState& inv);
-// The control of spending: documents attached, samples, findings.
+// The control of spending: documents attached, findings (samples:
+// server/sample_json.h).
 nlohmann::json evidence_links_json(const std::vector<EvidenceLink>& links);
-nlohmann::json sample_json(const SampleRow& s);
 nlohmann::json finding_json(const ReadModels& rm, const FindingRow& f);
 // A pair as a row, or with `detail` whole: its sessions (with their summaries
 // and void reasons) and invoices. Answered from `rm` alone.

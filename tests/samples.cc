@@ -273,6 +273,22 @@ fb::PayloadT sample_event(fb::Event type, int seed) {
       item->amount_cents = 155000;
       item->hits = 1;
       e.items.push_back(std::move(item));
+      e.request_position = 40 + static_cast<std::uint64_t>(seed);
+      e.seed_position = 41 + static_cast<std::uint64_t>(seed);
+      p.event.Set(std::move(e));
+      break;
+    }
+    case fb::Event::SampleRequested: {
+      fb::SampleRequestedT e;
+      e.programme_id = "prog-" + n;
+      e.sample_id = "s-" + n;
+      e.population = "invoices_paid";
+      e.method = "monetary_unit";
+      e.size = 1;
+      e.reason = "the year's sample";
+      e.population_count = 2;
+      e.population_total_cents = 310000;
+      e.population_sha256 = std::string(64, 'b');
       p.event.Set(std::move(e));
       break;
     }

@@ -16,6 +16,7 @@
 #include "server/audit_pack.h"
 #include "server/demo.h"
 #include "server/event_json.h"
+#include "server/sample_json.h"
 #include "server/tar.h"
 #include "server/views_json.h"
 #include "server_process.h"
@@ -587,8 +588,8 @@ TEST_CASE("audit sample: the command line draws the pack's samples again, with t
   CHECK(s["matches_the_event"] == true);
   // The same selection as the ledger's own answer.
   auto rm = replay<ReadModels>(*d.store).value();
-  const SampleRow& row = State::find(rm.programmes(), "tnst-2019")->samples.at(0);
-  json api = sample_json(row);
+  const ProgrammeIndex* idx = State::find(rm.programmes(), "tnst-2019");
+  json api = sample_json(rm, "tnst-2019", *idx, idx->samples.at(0).id);
   CHECK(s["selection"] == api["items"]);
   CHECK(s["population_sha256"] == api["population_sha256"]);
   CHECK(s["population_units"].size() == api["population_count"]);

@@ -541,6 +541,8 @@ TEST_CASE("the demonstration's control round: evidence, a sample drawn again, ve
   auto before = replay<State>(*store, AsOf{sample.recorded.position - 1}).value();
   SampleRedraw again = redraw_sample(before, drawn.view());
   CHECK_MESSAGE(again.matches, again.mismatch);
+  CHECK(again.request_position > 0);  // requested, then drawn from the next event's hash
+  CHECK(again.seed_position == again.request_position + 1);
   CHECK(sample.recorded.by == "demo-controller");
 
   // Every paid invoice of 2019 verified by the controller; one deduction; the

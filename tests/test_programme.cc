@@ -730,34 +730,46 @@ TEST_CASE("findings and corrections: another person corrects, up to what is cert
   CHECK(row->recorded.by == "carla");
 }
 
-TEST_CASE("samples: the seed is the hash before, the draw is reproducible, sizes and methods at their edges") {
+TEST_CASE("samples: requested, seeded by the event after the request, drawn once and reproducibly; edges") {
   Fixture f;
   control_setup(f);
-  f.refused(DrawSample{"tns", "s0", "sessions", "monetary_unit", 1}, "method_not_applicable", kController);
-  f.refused(DrawSample{"tns", "s0", "invoices_paid", "simple_random", 2}, "sample_too_large", kController);
-  f.refused(DrawSample{"tns", "s0", "invoices_paid", "simple_random", 0}, "bad_request", kController);
-  f.refused(DrawSample{"tns", "s0", "payments", "simple_random", 1}, "bad_request", kController);
-  f.refused(DrawSample{"tns", "s0", "invoices_paid", "stratified", 1}, "bad_request", kController);
+  f.refused(RequestSample{"tns", "s0", "sessions", "monetary_unit", 1}, "method_not_applicable", kController);
+  f.refused(RequestSample{"tns", "s0", "invoices_paid", "simple_random", 2}, "sample_too_large", kController);
+  f.refused(RequestSample{"tns", "s0", "invoices_paid", "simple_random", 0}, "bad_request", kController);
+  f.refused(RequestSample{"tns", "s0", "payments", "simple_random", 1}, "bad_request", kController);
+  f.refused(RequestSample{"tns", "s0", "invoices_paid", "stratified", 1}, "bad_request", kController);
   f.ok(PayInvoice{"i2", D("2019-07-15"), 100000, 0}, kFinance);
-  f.ok(DrawSample{"tns", "s1", "invoices_paid", "monetary_unit", 2}, kController);
-  f.refused(DrawSample{"tns", "s1", "invoices_paid", "monetary_unit", 1}, "conflict", kController);
-  f.ok(DrawSample{"tns", "s2", "sessions", "simple_random", 1}, kController);
+  f.ok(RequestSample{"tns", "s1", "invoices_paid", "monetary_unit", 2, "the year's sample"}, kController);
+  // Nothing follows the request yet: its seed does not exist.
+  f.refused(DrawSample{"tns", "s1"}, "seed_pending", kController);
+  f.refused(RequestSample{"tns", "s1", "invoices_paid", "monetary_unit", 1}, "conflict", kController);
+  f.ok(RequestSample{"tns", "s2", "sessions", "simple_random", 1}, kController);  // the event after s1
+  f.ok(DrawSample{"tns", "s1"}, kController);
+  f.refused(DrawSample{"tns", "s1"}, "sample_drawn", kController);
+  f.ok(DrawSample{"tns", "s2"}, kController);
+  f.refused(DrawSample{"tns", "s9"}, "not_found", kController);
 
   auto events = f.store->read(1, 1000).value();
+  int drawn_events = 0;
   for (auto& ev : events) {
     EventView v = ev.view();
     auto* drawn = v.as<fb::SampleDrawn>();
     if (!drawn) continue;
+    ++drawn_events;
     CAPTURE(EventView::sv(drawn->sample_id()));
-    // The seed is the previous event's hash.
-    CHECK(EventView::bytes(drawn->seed()) == v.prev_hash_bytes());
-    // The same population and seed draw the same selection again.
-    auto state = replay<State>(*f.store, AsOf{v.position() - 1}).value();
+    // The seed is the hash of the event after the request.
+    REQUIRE(drawn->request_position() > 0);
+    CHECK(drawn->seed_position() == drawn->request_position() + 1);
+    const EventView after = events.at(drawn->seed_position() - 1).view();
+    CHECK(EventView::bytes(drawn->seed()) == after.hash_bytes());
+    // The population of the events before the request, and its seed, draw
+    // the same selection again.
+    auto state = replay<State>(*f.store, AsOf{drawn->request_position() - 1}).value();
     auto kind = parse_population(EventView::sv(drawn->population())).value();
     auto items = population(state, "tns", kind);
     CHECK(population_sha256(items, kind) == EventView::sv(drawn->population_sha256()));
     Hash seed{};
-    std::copy_n(v.prev_hash_bytes().begin(), 32, seed.begin());
+    std::copy_n(after.hash_bytes().begin(), 32, seed.begin());
     SampleDraw again =
         draw_sample(items, parse_sample_method(EventView::sv(drawn->method())).value(), drawn->size(), seed);
     REQUIRE(again.units.size() == drawn->items()->size());
@@ -766,7 +778,17 @@ TEST_CASE("samples: the seed is the hash before, the draw is reproducible, sizes
       CHECK(again.units[i].hits == drawn->items()->Get(static_cast<flatbuffers::uoffset_t>(i))->hits());
     }
     CHECK(drawn->population_count() == static_cast<std::int64_t>(items.size()));
+    // And so does the check of a pack, from the State just before the draw.
+    auto before = replay<State>(*f.store, AsOf{v.position() - 1}).value();
+    SampleRedraw r = redraw_sample(before, v);
+    CHECK_MESSAGE(r.matches, r.mismatch);
   }
+  CHECK(drawn_events == 2);
+  auto core = replay<State>(*f.store).value();
+  auto requests = requests_of_population(core, "tns", "invoices_paid", "");
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].id == "s1");
+  CHECK(requests[0].drawn_position > 0);
   auto rm = replay<ReadModels>(*f.store).value();
   const ProgrammeIndex* idx = State::find(rm.programmes(), "tns");
   REQUIRE(idx->samples.size() == 2);
@@ -999,8 +1021,9 @@ TEST_CASE("control after review: it goes on once the programme is closed; sample
   f.ok(CloseProgramme{"tns", D("2020-01-31"), "the programme ended"});
   f.refused(PayInvoice{"i2", D("2020-02-10"), 1000, 0}, "programme_closed", kFinance);
   // Findings come years later: the control of spending is not closed.
+  f.ok(RequestSample{"tns", "s1", "invoices_paid", "simple_random", 1}, kController);
   f.ok(attach("invoice", "i1", "invoice"), kFinance);
-  f.ok(DrawSample{"tns", "s1", "invoices_paid", "simple_random", 1}, kController);
+  f.ok(DrawSample{"tns", "s1"}, kController);
   f.refused(VerifyExpenditure{"i2", 100000, 0, "", "", "s1"}, "not_in_sample", kController);  // only i1 is paid
   f.ok(VerifyExpenditure{"i1", 200000, 0, "", "", "s1"}, kController);
   f.ok(RecordFinding{"tns", "f1", "olaf", "i1", {1}, "double_funding", 500, "x"}, kController);

@@ -20,6 +20,7 @@
 #include "projections/asof.h"
 #include "projections/projector.h"
 #include "server/demo.h"
+#include "server/sample_json.h"
 #include "server/service.h"
 #include "server/views_json.h"
 
@@ -586,7 +587,7 @@ nlohmann::json programme_views(const ReadModels& rm, const std::string& pid, std
     }
   for (auto& id : idx->invoices)
     if (auto* inv = State::find(rm.core().invoices(), id)) out["invoices"].push_back(invoice_json(rm, *inv));
-  for (auto& s : idx->samples) out["samples"].push_back(sample_json(s));
+  out["samples"] = samples_json(rm, pid, *idx);
   for (auto& id : idx->findings)
     if (auto* f = State::find(rm.findings(), id)) out["findings"].push_back(finding_json(rm, *f));
   for (auto& g : evidence_gaps(rm, pid))

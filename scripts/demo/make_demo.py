@@ -396,8 +396,12 @@ def control_2019(pid):
         elif c == "pay_invoice" and s["params"]["iid"] in net:
             paid.add(s["params"]["iid"])
     verified = sorted(i for i in paid if i in net)
-    step("2020-04-14T09:12:40Z", "controller", "draw_sample", {"pid": pid},
-         {"id": f"{pid}-s1", "population": "invoices_paid", "method": "monetary_unit", "size": 6})
+    # The sample is requested, and drawn once an event has followed the
+    # request: its seed is that event's hash (docs/CONTROL.md).
+    step("2020-04-14T09:12:40Z", "controller", "request_sample", {"pid": pid},
+         {"id": f"{pid}-s1", "population": "invoices_paid", "method": "monetary_unit", "size": 6,
+          "reason": "the yearly sample of the expenditure paid, before the first declaration to the funder"})
+    step("2020-04-15T09:30:00Z", "controller", "draw_sample", {"pid": pid, "sid": f"{pid}-s1"}, {})
     deduct = verified[3]
     for k, iid in enumerate(verified):
         when = (dt.datetime(2020, 4, 15, 9, 0, tzinfo=dt.timezone.utc) + dt.timedelta(hours=5 * k)).strftime(

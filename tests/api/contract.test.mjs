@@ -498,8 +498,13 @@ test('every command once, on a programme of its own, and what it left', async ()
   await run('/v1/tours/{tid}/participants', { tid: 'contract-t1' },
     { kind: 'cluster_representative', participant_id: 'contract-cr1', name: 'Omar Test', organisation: 'Cluster x', country: 'MA' });
   // The control of spending: a sample, a verification, a finding and its correction.
+  // A sample is requested, a second request follows (its hash is the first
+  // one's seed), and the first is drawn.
   await run('/v1/programmes/{pid}/samples', { pid },
-    { id: 'contract-s1', population: 'invoices_paid', method: 'monetary_unit', size: 1 }, 'controller');
+    { id: 'contract-s1', population: 'invoices_paid', method: 'monetary_unit', size: 1, reason: 'the year\'s sample' }, 'controller');
+  await run('/v1/programmes/{pid}/samples', { pid },
+    { id: 'contract-s2', population: 'invoices_paid', method: 'simple_random', size: 1 }, 'controller');
+  await run('/v1/programmes/{pid}/samples/{sid}/draw', { pid, sid: 'contract-s1' }, {}, 'controller');
   await run('/v1/invoices/{iid}/verification', { iid: 'contract-i1' },
     { certified_cents: 120000, deducted_cents: 10000, error_type: 'ineligible_cost', note: 'one day outside the period', sample_id: 'contract-s1' },
     'controller');
@@ -546,6 +551,9 @@ test('every command once, on a programme of its own, and what it left', async ()
   check(await get('/v1/streams/{stream}', { stream: 'pair-contract-p1' }), 200);
   const sample = check(await get('/v1/programmes/{pid}/samples/{sid}', { pid, sid: 'contract-s1' }), 200);
   assert.deepEqual(sample.items.map((x) => x.id), ['contract-i1']);
+  assert.deepEqual(sample.population_requests.requests.map((x) => x.id), ['contract-s1', 'contract-s2']);
+  const requested = check(await get('/v1/programmes/{pid}/samples/{sid}', { pid, sid: 'contract-s2' }), 200);
+  assert.equal(requested.status, 'seeded');
   check(await get('/v1/programmes/{pid}/samples', { pid }), 200);
   const findings = check(await get('/v1/programmes/{pid}/findings', { pid }), 200);
   assert.equal(findings.corrected_cents, 5000);

@@ -16,7 +16,10 @@
 // TLOGCHECK_SEED, when set, fixes the random choices.
 //
 // The leaves are the events in position order (leaf index = position - 1);
-// a leaf's data is the event's 32-byte chain hash.
+// a leaf's data is the event's 32-byte chain hash, the SHA-256 of the
+// event's canonical bytes. The checker hashes the bytes /v1/events serves
+// (its "canonical", base64) itself, and requires them to name the position
+// asked and to hash to the "hash" the event shows.
 //
 // Each subcommand also makes sure that its checks can fail: a proof with one
 // hash changed, a checkpoint with one byte changed, or a key other than
@@ -29,7 +32,9 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -398,7 +403,8 @@ func decodeHashes(list []string) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// leafData fetches the event at position and returns its chain hash.
+// leafData fetches the event at position and returns its chain hash,
+// computed here from the canonical bytes the server serves.
 func (c *checker) leafData(position int64) ([]byte, error) {
 	var page struct {
 		Events []map[string]json.RawMessage `json:"events"`
@@ -415,7 +421,7 @@ func (c *checker) leafData(position int64) ([]byte, error) {
 	if err := json.Unmarshal(ev["position"], &pos); err != nil || pos != position {
 		return nil, fmt.Errorf("GET %s: the event is at position %s", path, ev["position"])
 	}
-	var h string
+	var h, canon string
 	if err := json.Unmarshal(ev["hash"], &h); err != nil {
 		return nil, fmt.Errorf("GET %s: the event has no string \"hash\"", path)
 	}
@@ -423,7 +429,22 @@ func (c *checker) leafData(position int64) ([]byte, error) {
 	if err != nil || len(raw) != 32 || hex.EncodeToString(raw) != h {
 		return nil, fmt.Errorf("GET %s: \"hash\" %q is not 64 lowercase hex digits", path, h)
 	}
-	return raw, nil
+	if err := json.Unmarshal(ev["canonical"], &canon); err != nil {
+		return nil, fmt.Errorf("GET %s: the event has no string \"canonical\"", path)
+	}
+	served, err := base64.StdEncoding.DecodeString(canon)
+	// "PLE1", the previous hash (32 bytes), the position (8 bytes, big-endian).
+	if err != nil || len(served) < 44 || string(served[:4]) != "PLE1" {
+		return nil, fmt.Errorf("GET %s: \"canonical\" is not the base64 of an event's canonical bytes", path)
+	}
+	if at := int64(binary.BigEndian.Uint64(served[36:44])); at != position {
+		return nil, fmt.Errorf("GET %s: \"canonical\" is the event at position %d", path, at)
+	}
+	sum := sha256.Sum256(served)
+	if hex.EncodeToString(sum[:]) != h {
+		return nil, fmt.Errorf("GET %s: \"canonical\" hashes to %x, the event shows \"hash\" %s", path, sum, h)
+	}
+	return sum[:], nil
 }
 
 // checkInclusion checks the proof of the event at position in the tree of

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -47,12 +48,15 @@ const (
 	plainHashNodes       // interior nodes SHA-256(left || right), without the 0x01
 	noCharset            // Content-Type: text/plain
 	upperHex             // the event hash in upper-case hex
+	canonAltered         // the canonical bytes with one byte changed
+	canonOther           // the canonical bytes of another event
 )
 
 type fakeLog struct {
 	t      *testing.T
 	mu     sync.Mutex
 	data   [][]byte // leaf data (event chain hashes), index = position - 1
+	canon  [][]byte // the canonical bytes each leaf's data is the SHA-256 of
 	stored []tlog.Hash
 	signer note.Signer
 	other  note.Signer
@@ -86,7 +90,16 @@ func (l *fakeLog) grow(n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := 0; i < n; i++ {
-		d := sha256.Sum256([]byte(fmt.Sprintf("event %d", len(l.data)+1)))
+		// "PLE1", the previous hash, the position, then the rest of an event.
+		prev := make([]byte, 32)
+		if len(l.data) > 0 {
+			prev = l.data[len(l.data)-1]
+		}
+		c := append([]byte("PLE1"), prev...)
+		c = binary.BigEndian.AppendUint64(c, uint64(len(l.data)+1))
+		c = append(c, fmt.Sprintf("event %d", len(l.data)+1)...)
+		d := sha256.Sum256(c)
+		l.canon = append(l.canon, c)
 		hs, err := tlog.StoredHashes(int64(len(l.data)), d[:], l.reader())
 		if err != nil {
 			l.t.Fatal(err)
@@ -203,10 +216,17 @@ func (l *fakeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if l.fault == upperHex {
 			h = strings.ToUpper(h)
 		}
+		canon := append([]byte(nil), l.canon[from-1]...)
+		switch l.fault {
+		case canonAltered:
+			canon[len(canon)-1] ^= 1
+		case canonOther:
+			canon = l.canon[(from)%n]
+		}
 		writeJSON(map[string]interface{}{
 			"events": []interface{}{map[string]interface{}{
 				"specversion": "1.0", "id": strconv.FormatInt(from, 10), "type": "eu.programme-ledger.SessionLogged",
-				"position": from, "hash": h,
+				"position": from, "hash": h, "canonical": base64.StdEncoding.EncodeToString(canon),
 			}},
 			"next": nil, "head": n,
 		})
@@ -325,6 +345,8 @@ func TestRefusesWhatIsWrong(t *testing.T) {
 		{"interior nodes without 0x01", plainHashNodes, "inclusion", "tlog.CheckRecord refuses"},
 		{"no charset", noCharset, "checkpoint", "Content-Type"},
 		{"upper-case hex", upperHex, "inclusion", "lowercase hex"},
+		{"canonical bytes changed", canonAltered, "inclusion", `"canonical" hashes to`},
+		{"canonical bytes of another event", canonOther, "inclusion", `"canonical" is the event at position`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

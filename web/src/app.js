@@ -5,7 +5,7 @@
 // the rules and their amendments; every figure opens the events it was summed
 // from. The token lives in session storage.
 import { Chart, BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend } from 'chart.js';
-import { fromBase64, toBase64, parseVerifier, parseNote, verifyNote, parseCheckpoint, verifyConsistency } from './tlog.js';
+import { fromBase64, toBase64, parseVerifier, parseNote, verifyNote, parseCheckpoint, verifyConsistency, checkServedEvent, leafHash, verifyInclusion } from './tlog.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
 
@@ -690,20 +690,35 @@ const METHODS = { monetary_unit: 'monetary-unit sampling', simple_random: 'simpl
 
 function sampleWhy(s) {
   const mus = s.method === 'monetary_unit';
-  const drawn = s.recorded_at || s.drawn_at || '';
-  const by = s.recorded_by || s.drawn_by || '';
+  const req = s.request;
+  const seedWhy = req
+    ? `the hash of event #${s.seed_position}, the first written after the request #${req.position}: unknown when the sample was asked for, and fixed for good once written`
+    : `the hash of event #${s.position - 1}, the one just before the draw (a sample drawn at once, before requests existed)`;
   return `<dl class="facts" id="sample-why">
-      <dt>Drawn</dt><dd>${esc(drawn)}${by ? ' by ' + esc(by) : ''}, event #${s.position}</dd>
-      <dt>Seed</dt><dd><span class="receipt" id="sample-seed">${esc(s.seed)}</span><br><span class="who">the hash of event #${s.position - 1}, the one just before the draw: nobody chose it</span></dd>
-      <dt>Population</dt><dd id="sample-population">${s.population_count} ${esc(words(s.population))}${s.population !== 'sessions' ? `, in total <b>${euro(s.population_total_cents)}</b>` : ''}, listed in the order of their ids<br>
+      ${req ? `<dt>Requested</dt><dd id="sample-request">${esc(req.recorded_at)} by ${esc(req.recorded_by)}, event #${req.position}${s.reason ? `: ${esc(s.reason)}` : ''}</dd>` : ''}
+      <dt>Drawn</dt><dd id="sample-drawn">${s.status === 'drawn' ? `${esc(s.recorded_at)} by ${esc(s.recorded_by)}, event #${s.position}` : 'not yet'}</dd>
+      <dt>Seed</dt><dd>${s.seed ? `<span class="receipt" id="sample-seed">${esc(s.seed)}</span><br><span class="who">${seedWhy}</span>` : '<span id="sample-seed" class="who">not known yet: it will be the hash of the first event written after the request</span>'}</dd>
+      <dt>Population</dt><dd id="sample-population">${s.population_count} ${esc(words(s.population))}${s.population !== 'sessions' ? `, in total <b>${euro(s.population_total_cents)}</b>` : ''}, listed in the order of their ids${req ? ' as they stood at the request' : ''}<br>
         <span class="who">SHA-256 of the listing</span> <span class="receipt" id="sample-population-sha256">${esc(s.population_sha256)}</span></dd>
       <dt>Method</dt><dd>${esc(METHODS[s.method] || s.method)}: ${s.size} asked, ${s.items.length} item${s.items.length === 1 ? '' : 's'} selected</dd>
-      ${mus ? `<dt>Interval</dt><dd id="sample-interval"><b>${euro(s.interval_cents)}</b> = ${euro(s.population_total_cents)} / ${s.size}${s.start !== undefined ? `; start at cent ${s.start}` : ''}</dd>` : ''}
+      ${mus && s.status === 'drawn' ? `<dt>Interval</dt><dd id="sample-interval"><b>${euro(s.interval_cents)}</b> = ${euro(s.population_total_cents)} / ${s.size}${s.start !== undefined ? `; start at cent ${s.start}` : ''}</dd>` : ''}
     </dl>
+    ${sampleRequests(s)}
     <p class="who">${mus
       ? 'The cents of the population are laid end to end in the order of the ids; a start in the first interval comes from the seed, and a point falls every interval after it. An item is selected when a point falls among its cents, as many times (hits) as points fall in it: an item larger than the interval is always selected.'
       : 'The items are shuffled from the seed (a partial Fisher–Yates shuffle driven by SHA-256 of the seed), and the first ones drawn are the sample, in the order drawn.'}
       The same seed and population give the same selection: <code>ledger audit sample --pack FILE --sample ${esc(s.id)}</code> draws it again offline.</p>`;
+}
+
+// Every request for the sample's population in the programme: a population
+// asked for again is shown, whoever reads any of its samples.
+function sampleRequests(s) {
+  const all = s.population_requests?.requests || [];
+  const others = all.filter((r) => r.id !== s.id);
+  const item = (r) => `<li data-request="${esc(r.id)}" data-same-listing="${r.same_listing}"><a href="#control/${encodeURIComponent(r.id)}">${esc(r.id)}</a> requested by ${esc(r.requested_by)} at event #${r.position}, ${r.drawn_position ? `drawn at #${r.drawn_position}` : 'not drawn'}${r.same_listing ? ', the same listing' : ', another listing'}</li>`;
+  return `<div id="sample-requests" data-count="${all.length}" class="${others.length ? 'warn' : ''}">
+      <p>${others.length ? `<b>${all.length} requests</b> for ${esc(words(s.population))} in this programme: this one and ${others.length} other${others.length === 1 ? '' : 's'}` : `The only request for ${esc(words(s.population))} in this programme.`}</p>
+      ${others.length ? `<ul class="plain">${others.map(item).join('')}</ul>` : ''}</div>`;
 }
 
 async function controlView(main, sampleId) {
@@ -737,22 +752,24 @@ async function controlView(main, sampleId) {
     <p class="who">A control round: draw a sample, verify each invoice it selects against its documents, record what is found, and finance staff apply the correction.${can.views().includes('audit') ? ' Evidence gaps and late entries are in the <a href="#audit">Audit</a> view.' : ''}</p>
     <section class="card" aria-label="Samples">
       <h3>Samples</h3>
-      ${writable && can.control() ? `<form class="card" id="draw-sample" aria-label="Draw a sample">
+      ${writable && can.control() ? `<form class="card" id="draw-sample" aria-label="Request a sample">
         <label>Sample id <input name="id" required value="${esc(nextId(samples.map((s) => s.id), 'S-'))}"></label>
         <label>Population <select name="population">${Object.entries(POPULATIONS).map(([k, l]) => `<option value="${k}">${esc(l)}</option>`).join('')}</select></label>
         <label>Method <select name="method">${Object.entries(METHODS).map(([k, l]) => `<option value="${k}">${esc(l)}</option>`).join('')}</select></label>
         <label>Size <input name="size" type="number" min="1" step="1" required value="5"></label>
-        <button type="submit">Draw the sample</button>
-        <p class="who wide">Invoices paid are weighed by the amount paid (VAT excluded), invoices by the net invoiced; sessions have no amounts and are drawn at random only. The seed is the hash of the ledger's last event when the sample is drawn: nobody chooses it.</p>
+        <label class="wide">Reason <input name="reason" placeholder="the yearly sample of the expenditure paid"></label>
+        <button type="submit">Request the sample</button>
+        <p class="who wide">Invoices paid are weighed by the amount paid (VAT excluded), invoices by the net invoiced; sessions have no amounts and are drawn at random only. The population is listed when the sample is requested; the seed is the hash of the first event written after the request, unknown when you ask. Every request is listed with the others of its population.</p>
       </form>` : ''}
-      <div class="scroll"><table id="samples-table"><thead><tr><th>Sample</th><th>Population</th><th>Method</th><th class="num">Size</th><th class="num">Selected</th><th>Drawn</th><th class="num">Position</th></tr></thead>
+      <div class="scroll"><table id="samples-table"><thead><tr><th>Sample</th><th>Population</th><th>Method</th><th class="num">Size</th><th class="num">Selected</th><th>Status</th><th>Last event</th><th class="num">Position</th></tr></thead>
       <tbody>${samples.map((s) => `<tr data-sample="${esc(s.id)}"${s === chosen ? ' aria-current="true" class="current"' : ''}><td><a href="#control/${encodeURIComponent(s.id)}">${esc(s.id)}</a></td>
-        <td>${esc(words(s.population))}</td><td>${esc(METHODS[s.method] || s.method)}</td><td class="num">${s.size}</td><td class="num">${s.items.length}</td>
-        <td>${esc((s.recorded_at || s.drawn_at || '').slice(0, 10))} ${esc(s.recorded_by || s.drawn_by || '')}</td><td class="num">${s.position}</td></tr>`).join('') || '<tr><td colspan="7">No sample drawn yet.</td></tr>'}</tbody></table></div>
+        <td>${esc(words(s.population))}</td><td>${esc(METHODS[s.method] || s.method)}</td><td class="num">${s.size}</td><td class="num">${s.items.length}</td><td class="status">${esc(s.status)}${s.population_requests.count > 1 ? ` <span class="warn" title="requests for this population">${s.population_requests.count} requests</span>` : ''}</td>
+        <td>${esc((s.recorded_at || '').slice(0, 10))} ${esc(s.recorded_by || '')}</td><td class="num">${s.position}</td></tr>`).join('') || '<tr><td colspan="8">No sample requested yet.</td></tr>'}</tbody></table></div>
     </section>
     ${chosen ? `<section class="card" id="sample" data-sample="${esc(chosen.id)}" aria-labelledby="sample-title">
       <h3 id="sample-title">Sample ${esc(chosen.id)}: what was selected, and why</h3>
       ${sampleWhy(chosen)}
+      ${chosen.status !== 'drawn' && writable && can.control() ? `<p><button type="button" id="draw-requested"${chosen.status === 'seeded' ? '' : ' disabled'}>Draw the sample</button> <span class="who">${chosen.status === 'seeded' ? 'its seed is fixed: the draw follows from it, whoever makes it' : 'waiting for the first event after the request'}</span></p>` : ''}
       <div class="scroll"><table id="sample-items"><thead><tr><th class="num">#</th><th>${chosen.population === 'sessions' ? 'Session (pair/session)' : 'Invoice'}</th><th class="num">Amount</th><th class="num">Hits</th><th>Verification</th><th></th></tr></thead>
       <tbody>${chosen.items.map((u, n) => `<tr data-item="${esc(u.id)}" data-hits="${u.hits}" data-amount="${u.amount_cents}"><td class="num">${n + 1}</td><td>${itemLink(chosen, u)}</td>
         <td class="num">${chosen.population === 'sessions' ? '' : euro(u.amount_cents)}</td><td class="num">${u.hits}</td><td class="verified">${verifiedCell(chosen, u)}</td>
@@ -797,10 +814,10 @@ async function controlView(main, sampleId) {
       e.preventDefault();
       formErrors(draw, null);
       const d = new FormData(draw);
-      const body = { id: String(d.get('id')).trim(), population: d.get('population'), method: d.get('method'), size: Number(d.get('size')) };
+      const body = { id: String(d.get('id')).trim(), population: d.get('population'), method: d.get('method'), size: Number(d.get('size')), reason: String(d.get('reason') || '') };
       try {
         await api(`${pidPath()}/samples`, { method: 'POST', body });
-        toast('Sample drawn');
+        toast('Sample requested');
         if (location.hash === '#control/' + encodeURIComponent(body.id)) await route();
         else location.hash = '#control/' + encodeURIComponent(body.id);
       } catch (err) {
@@ -808,6 +825,16 @@ async function controlView(main, sampleId) {
       }
     });
   }
+  const drawRequested = $('#draw-requested');
+  if (drawRequested) drawRequested.addEventListener('click', async () => {
+    try {
+      await api(`${pidPath()}/samples/${encodeURIComponent(chosen.id)}/draw`, { method: 'POST', body: {} });
+      toast('Sample drawn');
+      await route();
+    } catch (err) {
+      toast(err.message);
+    }
+  });
   const rf = $('#record-finding');
   if (rf) onSubmit(rf, (d) => api(`${pidPath()}/findings`, { method: 'POST', body: {
     id: String(d.get('id')).trim(), source: d.get('source'), invoice_id: String(d.get('invoice_id')).trim(),
@@ -1375,8 +1402,9 @@ async function auditView(main) {
       <label>From position <input name="from" type="number" min="1" value="${auditUi.from}"></label>
       <button type="submit">Show</button>
     </form>
-    <div class="scroll"><table id="timeline"><thead><tr><th>Position</th><th>Recorded</th><th>Type</th><th>Stream</th><th>Actor</th><th>Hash</th></tr></thead>
-    <tbody>${page.events.map((e) => `<tr><td>${e.position}</td><td>${esc(e.time)}</td><td>${esc(e.type.replace('eu.programme-ledger.', ''))}</td><td>${esc(e.subject)}</td><td>${esc(e.actor)}</td><td class="receipt">${esc(e.hash.slice(0, 16))}…</td></tr>`).join('')}</tbody></table></div>
+    <p id="timeline-proof" data-state="unchecked" aria-live="polite" class="who">Each event below is proved once the signed checkpoint is verified with your key.</p>
+    <div class="scroll"><table id="timeline"><thead><tr><th>Position</th><th>Recorded</th><th>Type</th><th>Stream</th><th>Actor</th><th>Hash</th><th>Proved</th></tr></thead>
+    <tbody>${page.events.map((e) => `<tr data-position="${e.position}"><td>${e.position}</td><td>${esc(e.time)}</td><td>${esc(e.type.replace('eu.programme-ledger.', ''))}</td><td>${esc(e.subject)}</td><td>${esc(e.actor)}</td><td class="receipt">${esc(e.hash.slice(0, 16))}…</td><td class="proved"></td></tr>`).join('')}</tbody></table></div>
     ${page.next ? `<button type="button" class="quiet" id="more">Next page</button>` : ''}`));
   $('#verify').addEventListener('click', async () => {
     $('#verify-result').textContent = 'verifying…';
@@ -1433,6 +1461,7 @@ async function auditView(main) {
   checkLog({
     origin: $('#cp-origin'), size: $('#cp-size'), root: $('#cp-root'), note: $('#checkpoint'),
     signature: $('#cp-signature'), consistency: $('#cp-consistency'), pack,
+    events: page.events, proof: $('#timeline-proof'),
   });
   main.querySelectorAll('[data-export]').forEach((b) => b.addEventListener('click', async () => {
     const res = await fetch('/v1/audit/export?format=' + b.dataset.export, { headers: { Authorization: 'Bearer ' + state.token } });
@@ -1515,6 +1544,9 @@ async function checkLogNow(ui) {
     return say(ui.consistency, 'unchecked', '', '');
   }
   say(ui.signature, 'valid', `signature valid: signed by ${keyLabel}, size ${cp.size}`, 'ok');
+  // The timeline's events, proved beside the consistency check (not waited
+  // for: it fetches a proof per event).
+  if (ui.events) proveTimeline(ui, cp).catch((err) => say(ui.proof, 'error', esc(err.message), 'error'));
 
   // Consistency with the last checkpoint verified here.
   let seen = null;
@@ -1540,6 +1572,40 @@ async function checkLogNow(ui) {
   const was = seen.size;
   remember();
   say(ui.consistency, 'consistent', `consistent with the checkpoint of size ${was} you last saw`, 'ok');
+}
+
+// Each event of the timeline proved here, from what the page was shown: its
+// bytes (`canonical`) hashed with WebCrypto give the leaf, whose inclusion
+// proof must lead to the root of the checkpoint just verified, and the fields
+// shown must be those of the bytes. The server's `hash` and `leaf_hash` are
+// not taken on trust (docs/AUDIT.md).
+async function proveTimeline(ui, cp) {
+  const results = await Promise.all(ui.events.map(async (ev) => {
+    if (ev.position > cp.size) return { ev, state: 'later', why: 'after the checkpoint' };
+    try {
+      const { data } = await checkServedEvent(ev);
+      const res = await fetch(`/v1/audit/proof/inclusion?position=${ev.position}&size=${cp.size}`);
+      if (!res.ok) throw new Error(`the inclusion proof could not be fetched (HTTP ${res.status})`);
+      const proof = (await res.json()).hashes.map(fromBase64);
+      if (!(await verifyInclusion(ev.position - 1, cp.size, await leafHash(data), proof, cp.root)))
+        throw new Error('its bytes are not in the signed tree');
+      return { ev, state: 'proved' };
+    } catch (err) {
+      return { ev, state: 'not-proved', why: err.message };
+    }
+  }));
+  if (!ui.proof.isConnected) return;
+  for (const r of results) {
+    const cell = ui.proof.parentElement.querySelector(`#timeline tr[data-position="${r.ev.position}"] td.proved`);
+    if (!cell) continue;
+    cell.parentElement.dataset.proved = r.state;
+    cell.innerHTML = r.state === 'proved' ? '<span class="ok">✓</span>' : r.state === 'later' ? '<span class="who">later</span>' : `<span class="error">NOT proved: ${esc(r.why)}</span>`;
+  }
+  const bad = results.filter((r) => r.state === 'not-proved');
+  const proved = results.filter((r) => r.state === 'proved').length;
+  if (bad.length)
+    return say(ui.proof, 'not-proved', `${bad.length} event${bad.length === 1 ? '' : 's'} shown NOT proved in the signed checkpoint: #${bad[0].ev.position}: ${esc(bad[0].why)}`, 'alarm');
+  say(ui.proof, 'proved', `${proved} event${proved === 1 ? '' : 's'} shown, each hashed here from its bytes and proved in the signed checkpoint of size ${cp.size}`, 'ok');
 }
 
 // ---- live updates: the event stream, read with fetch so the token stays in a header

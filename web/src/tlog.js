@@ -168,3 +168,97 @@ export async function verifyConsistency(first, second, firstRoot, secondRoot, pr
   }
   return sn === 0n && equalBytes(fr, firstRoot) && equalBytes(sr, secondRoot);
 }
+
+// ---- inclusion proofs (RFC 6962 §2.1.1), verified by RFC 9162 §2.1.3.2
+
+// The leaf hash of an event: SHA-256(0x00 ‖ its 32-byte chain hash).
+export const leafHash = (data) => sha256(concat(Uint8Array.of(0), data));
+
+// True if `proof` (an array of 32-byte arrays) proves that `leaf` is the leaf
+// at `index` of the tree of size `size` with root `root`.
+export async function verifyInclusion(index, size, leaf, proof, root) {
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false;
+  if (proof.some((p) => !(p instanceof Uint8Array) || p.length !== 32)) return false;
+  let fn = BigInt(index);
+  let sn = BigInt(size - 1);
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0n) return false;
+    if (fn & 1n || fn === sn) {
+      r = await nodeHash(p, r);
+      if (!(fn & 1n)) while (!(fn & 1n) && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && equalBytes(r, root);
+}
+
+// ---- an event's canonical bytes (docs/STORAGE.md, the hash chain): what its
+// hash is the SHA-256 of, served by /v1/events as `canonical`
+
+// The event types by tag (1 = the first): the union Event of schemas/events.fbs,
+// append-only (the dashboard's test compares it with the API's list).
+export const EVENT_TYPES = ['ProgrammeOpened', 'ProgrammeRulesAmended', 'JointMeetingHeld', 'ProgrammeClosed',
+  'MenteeEnrolled', 'MenteeWithdrawn', 'ApplicationSubmitted', 'ApplicationAccepted', 'ApplicationRejected',
+  'PairAssigned', 'PairPeriodChanged', 'SessionLogged', 'SessionVoided', 'ReportSubmitted', 'PairCompleted',
+  'PairTerminated', 'InvoiceIssued', 'InvoicePaid', 'InvoiceCancelled', 'CreditNoteIssued', 'TourScheduled',
+  'TourParticipantRegistered', 'TourParticipantCancelled', 'NeedsDiagnosed', 'EvidenceAttached', 'SampleDrawn',
+  'ExpenditureVerified', 'FindingRecorded', 'FinancialCorrectionApplied', 'SampleRequested'];
+
+// The envelope's fields read from the bytes; throws if they are not canonical bytes.
+export function parseCanonical(bytes) {
+  let at = 0;
+  const take = (n) => {
+    if (at + n > bytes.length) throw new Error('the canonical bytes end early');
+    const out = bytes.subarray(at, at + n);
+    at += n;
+    return out;
+  };
+  const be = (n) => take(n).reduce((v, b) => (v << 8n) | BigInt(b), 0n);
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  const bytesOf = () => take(Number(be(4)));
+  const str = () => dec.decode(bytesOf());
+  if (dec.decode(take(4)) !== 'PLE1') throw new Error('the canonical bytes do not start with PLE1');
+  const e = { prevHash: take(32) };
+  e.position = be(8);
+  e.stream = str();
+  e.streamVersion = be(8);
+  e.type = Number(be(2));
+  e.schemaVersion = Number(be(2));
+  e.recordedAtUs = BigInt.asIntN(64, be(8));
+  e.actorName = str();
+  e.actorRole = str();
+  e.idempotencyKey = str();
+  e.correlationId = str();
+  e.programmeId = str();
+  e.rulesVersion = Number(be(4));
+  e.payload = bytesOf();
+  if (at !== bytes.length) throw new Error('bytes follow the payload');
+  return e;
+}
+
+// Checks an event as /v1/events serves it against the bytes it carries: they
+// hash to its `hash`, and the fields shown are the fields of those bytes.
+// Returns {data, fields} (the 32-byte leaf data and the parsed fields), or
+// throws with the first difference.
+export async function checkServedEvent(ev, typeNames = EVENT_TYPES) {
+  if (typeof ev.canonical !== 'string') throw new Error('no canonical bytes');
+  const bytes = fromBase64(ev.canonical);
+  const data = await sha256(bytes);
+  if (toHex(data) !== ev.hash) throw new Error(`the bytes hash to ${toHex(data)}, not to the hash shown`);
+  const f = parseCanonical(bytes);
+  const differ = (what) => { throw new Error(`the ${what} shown is not the one in the bytes`); };
+  if (f.position !== BigInt(ev.position)) differ('position');
+  if (toHex(f.prevHash) !== ev.prevhash) differ('previous hash');
+  if (f.stream !== ev.subject) differ('stream');
+  if (f.streamVersion !== BigInt(ev.streamversion)) differ('stream version');
+  if (`${f.actorRole}:${f.actorName}` !== ev.actor) differ('actor');
+  if (f.rulesVersion !== ev.rulesversion) differ('rules version');
+  if (ev.source !== (f.programmeId ? `/programmes/${f.programmeId}` : '/ledger')) differ('programme');
+  if (ev.type !== `eu.programme-ledger.${typeNames[f.type - 1]}`) differ('type');
+  if (Number(f.recordedAtUs / 1000n) !== Date.parse(ev.time)) differ('time');
+  return { data, fields: f };
+}

@@ -347,6 +347,61 @@ test('the auditor checks the signed checkpoint with the key they pasted, and the
   await fin.close();
 });
 
+test('the audit page proves each event it shows from the bytes served, and not when they are changed on the way', async () => {
+  // The event types by tag, as the page reads them from the bytes: the API's list, in the schema's order.
+  const spec = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));
+  assert.deepEqual(tlog.EVENT_TYPES.map((t) => 'eu.programme-ledger.' + t), spec.components.schemas.Event.properties.type.enum);
+  const page = await signIn('auditor');
+  await page.waitForSelector('#timeline tbody tr');
+  assert.equal(await stateOf(page, '#timeline-proof'), 'unchecked');
+  await enterKey(page, await serverVerifier());
+  await page.waitForSelector('#cp-signature[data-state="valid"]');
+  await page.waitForSelector('#timeline-proof[data-state="proved"]');
+  const size = Number(await page.textContent('#cp-size'));
+  assert.match(await page.textContent('#timeline-proof'), new RegExp(`^50 events shown, each hashed here from its bytes and proved in the signed checkpoint of size ${size}$`));
+  const proved = await page.$$eval('#timeline tbody tr', (trs) => trs.map((t) => t.dataset.proved));
+  assert.equal(proved.length, 50);
+  assert.ok(proved.every((x) => x === 'proved'), proved.join());
+
+  // One event's bytes changed on the way (a byte of its payload): its leaf
+  // is not in the signed tree, whatever hash is shown beside it.
+  const tamper = (alsoHash) => async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    const ev = body.events[3];
+    const bytes = tlog.fromBase64(ev.canonical);
+    bytes[bytes.length - 9] ^= 1;
+    ev.canonical = tlog.toBase64(bytes);
+    if (alsoHash) ev.hash = createHash('sha256').update(bytes).digest('hex');
+    await route.fulfill({ response: res, json: body });
+  };
+  const eventsPage = (url) => url.pathname === '/v1/events';
+  for (const [alsoHash, why] of [[false, /the bytes hash to [0-9a-f]{64}, not to the hash shown/], [true, /its bytes are not in the signed tree/]]) {
+    await page.route(eventsPage, tamper(alsoHash));
+    await page.reload();
+    await page.waitForSelector('#timeline-proof[data-state="not-proved"]');
+    assert.match(await page.textContent('#timeline-proof'), /^1 event shown NOT proved in the signed checkpoint: #4: /);
+    assert.match(await page.textContent('#timeline-proof'), why);
+    assert.equal(await page.getAttribute('#timeline tr[data-position="4"]', 'data-proved'), 'not-proved');
+    assert.match(await page.textContent('#timeline tr[data-position="4"] td.proved'), /NOT proved/);
+    assert.equal(await page.getAttribute('#timeline tr[data-position="5"]', 'data-proved'), 'proved');
+    await page.unroute(eventsPage);
+  }
+  await page.locator('#timeline-proof').screenshot({ path: join(SHOTS, 'audit-not-proved.png') });
+  // A field shown that the bytes do not say: refused as well.
+  await page.route(eventsPage, async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    body.events[3].actor = 'finance:someone-else';
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.reload();
+  await page.waitForSelector('#timeline-proof[data-state="not-proved"]');
+  assert.match(await page.textContent('#timeline-proof'), /#4: the actor shown is not the one in the bytes/);
+  await page.unroute(eventsPage);
+  await page.close();
+});
+
 test('a wrong verifier key, a malformed one, or a tampered checkpoint is not taken as valid', async () => {
   const origin = (await (await fetch(base + '/v1/audit/key')).json()).origin;
   const { publicKey } = generateKeyPairSync('ed25519');
@@ -973,15 +1028,38 @@ test('control: a controller draws a sample, sees what it selected and why, and v
   assert.match(await page.textContent('#draw-sample .error'), /sample_too_large/);
   assert.equal(await headNow(), head);
   // Monetary-unit sampling of the invoices paid: two points over EUR 1,800.00.
+  // The request first: nothing drawn, no seed yet, the draw not possible.
   await page.fill('#draw-sample [name=size]', '2');
+  await page.fill('#draw-sample [name=reason]', 'the first look at the paid invoices');
   await page.click('#draw-sample button[type=submit]');
-  await page.waitForSelector('#sample[data-sample="S-01"] #sample-items tbody tr');
+  await page.waitForSelector('#sample[data-sample="S-01"] #draw-requested');
   assert.equal(page.url(), `${base}/#control/S-01`);
+  const asked = await apiGet(`/v1/programmes/${C}/samples/S-01`);
+  assert.equal(asked.status, 'requested');
+  assert.equal(asked.seed, null);
+  assert.equal(asked.request.position, await headNow(), 'the request is the last event: the seed does not exist yet');
+  assert.ok(await page.isDisabled('#draw-requested'));
+  assert.match(await page.textContent('#sample-seed'), /not known yet/);
+  assert.match(await page.textContent('#sample-request'), /web-controller.*the first look at the paid invoices/);
+  // A second request for the same population: the event after the first
+  // one, whose hash is its seed; each shows the other.
+  assert.equal((await apiPost(`/v1/programmes/${C}/samples`, { id: 'S-02', population: 'invoices_paid', method: 'monetary_unit', size: 1 }, 'controller')).status, 201);
+  await page.reload();
+  await page.waitForSelector('#draw-requested:not([disabled])');
+  assert.equal(await page.getAttribute('#sample-requests', 'data-count'), '2');
+  assert.match(await page.textContent('#sample-requests'), /2 requests for invoices paid in this programme/);
+  assert.equal(await page.getAttribute('#sample-requests li[data-request="S-02"]', 'data-same-listing'), 'true');
+  await page.click('#draw-requested');
+  await page.waitForSelector('#sample[data-sample="S-01"] #sample-items tbody tr');
   const s = await apiGet(`/v1/programmes/${C}/samples/S-01`);
-  assert.equal(s.recorded_by ?? s.drawn_by, 'web-controller');
+  assert.equal(s.status, 'drawn');
+  assert.equal(s.recorded_by, 'web-controller');
   assert.equal(await page.textContent('#sample-seed'), s.seed);
-  const before = (await apiGet(`/v1/events?from=${s.position - 1}&limit=1`)).events[0];
-  assert.equal(s.seed, before.hash, 'the seed is the hash of the event before the draw');
+  const after = (await apiGet(`/v1/events?from=${s.request.position + 1}&limit=1`)).events[0];
+  assert.equal(s.seed, after.hash, 'the seed is the hash of the event after the request');
+  assert.equal(s.seed_position, after.position);
+  assert.deepEqual(s.population_requests.requests.map((r) => r.id), ['S-01', 'S-02']);
+  assert.equal(await page.textContent('#samples-table tr[data-sample="S-01"] .status'), 'drawn 2 requests');
   assert.match(await page.textContent('#sample-population'), /^2 invoices paid, in total EUR 1,800\.00/);
   assert.equal(await page.textContent('#sample-population-sha256'), s.population_sha256);
   assert.match(await page.textContent('#sample-interval'), /^EUR 900\.00 = EUR 1,800\.00 \/ 2/);
@@ -1013,7 +1091,7 @@ test('control: a controller draws a sample, sees what it selected and why, and v
   await page.fill('#verify-invoice [name=certified]', '1150');
   await page.click('#verify-invoice button[type=submit]');
   await page.waitForFunction(() => /verification_mismatch/.test(document.querySelector('#verify-invoice .error')?.textContent));
-  assert.equal(await headNow(), head + 1);
+  assert.equal(await headNow(), head + 3);  // the two requests and the draw, nothing more
   await page.fill('#verify-invoice [name=certified]', '1100');
   await page.fill('#verify-invoice [name=note]', 'One session outside the eligibility period.');
   await page.click('#verify-invoice button[type=submit]');
