@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/audit_watch.h"
+#include "app/serve_options.h"
 #include "ledger/build_paths.h"
 #include "ledger/dates.h"
 #include "ledger/note.h"
@@ -430,8 +431,8 @@ int cmd_demo(const std::string& dir, const std::string& file) {
   return 0;
 }
 
-int cmd_serve(const std::string& dir, const std::string& listen, const std::string& tokens, int threads,
-              int idle_timeout, bool no_sync, const std::string& web, int max_connections, int max_live) {
+int cmd_serve(const std::string& dir, const std::string& tokens, bool no_sync, const std::string& web,
+              pl::HttpOptions ho) {
   pl::ServiceOptions so;
   so.data_dir = dir;
   so.web_dir = web;
@@ -439,12 +440,6 @@ int cmd_serve(const std::string& dir, const std::string& listen, const std::stri
   so.sync = !no_sync;
   auto service = pl::Service::open(so);
   if (!service) return fail(service.status());
-  pl::HttpOptions ho;
-  ho.listen = listen;
-  ho.threads = threads;
-  ho.idle_timeout_s = idle_timeout;
-  ho.max_connections = max_connections;
-  ho.max_live_subscribers = max_live;
   ho.on_listening = [&](const std::string& where) {
     std::cout << "serving the ledger in " << dir << " on http://" << where << "/ (" << (*service)->tokens()
               << " tokens)" << std::endl;
@@ -466,25 +461,14 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 
   auto* serve = app.add_subcommand("serve", "Serve the HTTP API");
-  std::string listen = "127.0.0.1:8080", tokens;
-  int threads = 2, idle_timeout = 30;
+  std::string tokens;
   bool no_sync = false;
   serve->add_option("--data", dir, "Data directory")->capture_default_str();
-  serve->add_option("--listen", listen, "Address and port (port 0: any free one)")->capture_default_str();
   serve->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
-  serve->add_option("--threads", threads, "I/O threads")->capture_default_str();
-  serve->add_option("--idle-timeout", idle_timeout, "Seconds before an idle connection is closed")
-      ->capture_default_str();
+  pl::HttpOptions http_options;
+  pl::cli::add_http_options(serve, &http_options);
   std::string web = pl::build_paths::web_dir;
   serve->add_option("--web", web, "The dashboard's built assets")->capture_default_str();
-  int max_connections = 0, max_live = 256;
-  serve
-      ->add_option("--max-connections", max_connections,
-                   "Connections open at once; more wait (default: the open-file limit less 128, at most 4096)")
-      ->check(CLI::NonNegativeNumber);
-  serve->add_option("--max-live", max_live, "Live feeds open at once; more are answered 503")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
   serve->add_flag("--no-sync", no_sync, "Do not fsync commits (tests only: acknowledged commands may be lost)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 
@@ -596,7 +580,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("ledger"));  // stdout is for answers
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
-  if (*serve) return cmd_serve(dir, listen, tokens, threads, idle_timeout, no_sync, web, max_connections, max_live);
+  if (*serve) return cmd_serve(dir, tokens, no_sync, web, http_options);
   if (*token_add) return cmd_token_add(dir, tokens, name, role, mentor_id);
   if (*token_list) return cmd_token_list(dir, tokens);
   if (*token_remove) return cmd_token_remove(dir, tokens, token_id);

@@ -284,7 +284,9 @@ Status EvidenceUpload::put_chunk() {
   wb.Put(store_->evidence_, evidence_chunk_key(id_, chunks_), pending_);
   PL_RETURN_IF_ERROR(store_->write_evidence(wb, false));
   ++chunks_;
-  pending_.clear();
+  // Its room goes too: an upload that stalls after a piece holds what came
+  // since, not a piece's worth of memory.
+  std::string().swap(pending_);
   return Status::ok();
 }
 

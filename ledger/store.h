@@ -193,6 +193,32 @@ class EvidenceUpload {
   bool done_ = false;  // finished or aborted
 };
 
+// A stored document's bytes, read a piece (kEvidenceChunkBytes, the last
+// one less) at a time, each from the store when it is asked for: a reader
+// holds one piece, and no lock between two. The bytes are hashed as they
+// come: the end (an empty piece) comes only once they hash to the document's
+// name and have its size; corruption otherwise (a piece missing, changed or
+// of another size). Made by Store::evidence_reader(); it keeps a pointer to
+// its Store, which must outlive it. One thread at a time.
+class EvidenceReader {
+ public:
+  ~EvidenceReader();
+  EvidenceReader(const EvidenceReader&) = delete;
+  EvidenceReader& operator=(const EvidenceReader&) = delete;
+  const EvidenceMeta& meta() const { return meta_; }
+  // The next piece; empty at the end.
+  Result<std::string> next();
+
+ private:
+  friend class Store;
+  EvidenceReader(const Store* store, EvidenceMeta meta);
+  const Store* store_;
+  EvidenceMeta meta_;
+  std::uint32_t index_ = 0;  // the next piece
+  std::uint64_t read_ = 0;   // bytes read so far
+  std::unique_ptr<struct EvidenceReadHash> sha_;
+};
+
 // Events about to be committed together. Made by Store::begin(); nothing in
 // it is stored until Store::commit() succeeds, and a Batch dropped without a
 // commit leaves no trace. It keeps a pointer to its Store, which must outlive
@@ -450,6 +476,9 @@ class Store {
   // stored under that hash (a piece missing, changed or of another size);
   // not_found if there is no such document.
   Result<std::string> read_evidence(const Hash& sha256) const;
+  // The same bytes, a piece at a time (EvidenceReader); not_found if there
+  // is no such document.
+  Result<std::unique_ptr<EvidenceReader>> evidence_reader(const Hash& sha256) const;
   // Everyone who uploaded the document, by name (empty if none or unknown).
   Result<std::vector<EvidenceUploader>> evidence_uploaders(const Hash& sha256) const;
   // Every stored document's hash, in hash order.
@@ -474,6 +503,7 @@ class Store {
  private:
   friend class Batch;
   friend class EvidenceUpload;
+  friend class EvidenceReader;
   Store() = default;
   // Removes what uploads cut by a crash left (open for writing only).
   Status remove_unfinished_uploads();

@@ -279,6 +279,18 @@ class EvidenceSink final : public BodySink {
   Worker* worker_;
 };
 
+// Reads a stored document through, a piece at a time: corruption if its
+// bytes are not those its hash names.
+Status check_evidence(const Store& store, const Hash& sha256) {
+  auto reader = store.evidence_reader(sha256);
+  if (!reader) return reader.status();
+  for (;;) {
+    auto piece = (*reader)->next();
+    if (!piece) return piece.status();
+    if (piece->empty()) return Status::ok();
+  }
+}
+
 // The hash a path names, or nullopt (answered as an unknown document).
 std::optional<Hash> path_hash(const std::string& hex) {
   Hash h;
@@ -374,19 +386,26 @@ void Api::evidence_document(Ctx& c) {
     if (!meta && meta.status().is(Kind::not_found)) return cx.reply(unknown_document(hex));
     if (!meta) return cx.fail(meta.status());
     if (!may_read_evidence(cx, *models, h)) return cx.reply(unknown_document(hex));
-    auto bytes = parts_.store->read_evidence(h);
-    if (!bytes) {
-      if (bytes.status().is(Kind::corruption)) {
+    // Read through once to check it (a piece at a time, none kept): a
+    // document whose bytes changed is refused before any of it is sent. The
+    // answer then reads it again, a piece at a time, as the socket takes it,
+    // hashing again: a change in between cuts it before its end.
+    Status checked = check_evidence(*parts_.store, h);
+    auto reader = parts_.store->evidence_reader(h);
+    if (!reader) checked = reader.status();
+    if (!checked) {
+      if (checked.is(Kind::corruption)) {
         // Nothing of the document is sent: a changed byte is never served.
-        spdlog::error("evidence {}: {}", hex, bytes.status().message());
-        s_.mark_unhealthy(bytes.status().message());
-        return cx.reply(error_response(500, "corrupt", bytes.status().message()));
+        spdlog::error("evidence {}: {}", hex, checked.message());
+        s_.mark_unhealthy(checked.message());
+        return cx.reply(error_response(500, "corrupt", checked.message()));
       }
-      return cx.fail(bytes.status());
+      return cx.fail(checked);
     }
     HttpResponse r;
+    r.stream = HttpResponse::Stream::pieces;
+    r.next_piece = [reader = std::shared_ptr<EvidenceReader>(std::move(reader).value())] { return reader->next(); };
     r.content_type = meta->content_type;
-    r.body = std::move(bytes).value();
     // A document never runs in the dashboard's origin: downloaded, not shown;
     // its type as stored, not sniffed; and sandboxed if a browser shows it.
     r.headers.emplace_back("Content-Disposition", disposition(meta->filename));

@@ -1,64 +1,31 @@
-// Boost 1.74's asio/awaitable.hpp needs <utility> first with g++ 12.
-// clang-format off
-#include <utility>
-// clang-format on
-
 #include "server/http.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 
-#include <array>
-#include <atomic>
-#include <boost/asio/awaitable.hpp>
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <future>
 #include <limits>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
-#include "server/event_json.h"
+#include "server/http_internal.h"
 
 namespace pl {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-constexpr std::size_t kLiveBatch = 500;     // events per write of the live feed
-constexpr std::size_t kExportBatch = 1000;  // events per write of an export
-constexpr auto kHeartbeat = std::chrono::seconds(15);
-
-struct Shared {
-  Service& service;
-  HttpOptions options;
-  std::atomic<bool> stopping{false};
-  std::atomic<int> in_flight{0};    // requests read and not yet answered
-  std::atomic<int> connections{0};  // sessions open
-  std::atomic<int> live_subscribers{0};
-  std::atomic<std::uint64_t> next_id{1};
-};
+namespace http_impl {
 
 // Gives back one unit of a counter (open connections, live feeds) when it
 // goes; the unit was taken by whoever checked the cap.
@@ -82,6 +49,8 @@ http::response<http::string_body> closing_error(http::status status, std::string
   res.keep_alive(false);
   return res;
 }
+
+namespace {
 
 std::string lower_trimmed(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -118,98 +87,6 @@ std::string method_label(std::string_view m) {
   return "other";
 }
 
-// An answer of the Service that may come before handle() returns (reads are
-// answered on the calling thread) or later on another thread (commands).
-struct PendingAnswer {
-  std::mutex mu;
-  std::optional<HttpResponse> early;  // answered before anyone waited
-  bool waiting = false;
-  std::function<void(HttpResponse)> resume;
-};
-
-// Resumes the coroutine with the answer of `pending` once it comes (the
-// answer that came before the wait is taken by the caller, not here).
-template <typename Token>
-auto async_pending(std::shared_ptr<PendingAnswer> pending, Token&& token);
-
-// A completion handler as a callback that may be called on any thread: it
-// resumes the coroutine on its own executor.
-template <typename R, typename Handler>
-std::function<void(R)> resume_with(Handler handler) {
-  auto h = std::make_shared<Handler>(std::move(handler));
-  auto work = std::make_shared<net::executor_work_guard<net::any_io_executor>>(net::get_associated_executor(*h));
-  return [h, work](R r) {
-    auto ex = work->get_executor();
-    net::post(ex, [h, work, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-  };
-}
-
-template <typename Token>
-auto async_pending(std::shared_ptr<PendingAnswer> pending, Token&& token) {
-  return net::async_initiate<Token, void(HttpResponse)>(
-      // NOLINTNEXTLINE(performance-unnecessary-value-param): a shared owner for the call
-      [](auto handler, std::shared_ptr<PendingAnswer> p) {
-        auto resume = resume_with<HttpResponse>(std::move(handler));
-        std::unique_lock lock(p->mu);
-        if (p->early) {  // came between the look and the wait
-          HttpResponse r = std::move(*p->early);
-          p->early.reset();
-          lock.unlock();
-          return resume(std::move(r));
-        }
-        p->waiting = true;
-        p->resume = std::move(resume);
-      },
-      token, std::move(pending));
-}
-
-// Hands a request to the Service. An answer given before handle() returns
-// is used as it is, without a trip through the executor's queue (a read's
-// answer); a later one resumes the coroutine on its own executor.
-net::awaitable<HttpResponse> handle_request(Service& service, HttpRequest req) {
-  auto pending = std::make_shared<PendingAnswer>();
-  service.handle(std::move(req), [pending](HttpResponse r) {
-    std::unique_lock lock(pending->mu);
-    if (!pending->waiting) {
-      pending->early = std::move(r);
-      return;
-    }
-    auto resume = std::move(pending->resume);
-    lock.unlock();
-    resume(std::move(r));
-  });
-  {
-    std::lock_guard lock(pending->mu);
-    if (pending->early) co_return std::move(*pending->early);
-  }
-  co_return co_await async_pending(pending, net::use_awaitable);
-}
-
-// Gives a piece of a streamed body to its sink; resumes with the sink's
-// refusal, if it refuses.
-template <typename Token>
-auto async_sink_write(std::shared_ptr<BodySink> sink, std::string piece, Token&& token) {
-  return net::async_initiate<Token, void(std::optional<HttpResponse>)>(
-      // NOLINTNEXTLINE(performance-unnecessary-value-param): moved into write()
-      [](auto handler, std::shared_ptr<BodySink> s, std::string p) {
-        s->write(std::move(p), resume_with<std::optional<HttpResponse>>(std::move(handler)));
-      },
-      token, std::move(sink), std::move(piece));
-}
-
-// Tells the sink the body is whole; resumes with its answer.
-template <typename Token>
-auto async_sink_finish(std::shared_ptr<BodySink> sink, Token&& token) {
-  return net::async_initiate<Token, void(HttpResponse)>(
-      // NOLINTNEXTLINE(performance-unnecessary-value-param): a shared owner for the call
-      [](auto handler, std::shared_ptr<BodySink> s) { s->finish(resume_with<HttpResponse>(std::move(handler))); },
-      token, std::move(sink));
-}
-
-// A streamed body is handed over in pieces of at least this much (the last
-// one less).
-constexpr std::size_t kStreamPiece = 256 * 1024;
-
 // Answers `res` (which closes the connection) to a request whose body was
 // not read whole, then reads and drops what the client is still sending (a
 // little while, at most `drain` bytes), so that closing does not reset the
@@ -239,151 +116,77 @@ http::response<http::string_body> beast_response(HttpResponse& r, unsigned versi
   return res;
 }
 
-std::string reason_phrase(int status) { return std::string(http::obsolete_reason(static_cast<http::status>(status))); }
-
-// The head of a streamed answer. An export is sent in chunks (RFC 9112
-// section 7.1), so that a client knows it has it whole only when the last,
-// empty chunk arrives: a failure midway aborts the connection without it. The
-// live feed runs until the connection closes.
-std::string stream_head(const HttpResponse& r, const std::string& request_id) {
-  std::string h = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
-  h += "Content-Type: " + r.content_type + "\r\n";
-  h += "Cache-Control: no-store\r\nConnection: close\r\nX-Request-Id: " + request_id + "\r\n";
-  if (r.stream == HttpResponse::Stream::live)
-    h += "X-Accel-Buffering: no\r\n";
-  else
-    h += "Transfer-Encoding: chunked\r\n";
-  for (auto& [k, v] : r.headers) h += k + ": " + v + "\r\n";
-  h += "\r\n";
-  return h;
-}
-
-// Ends a connection so that the client sees an error (a reset), not an end.
-void abort_connection(beast::tcp_stream& stream) {
-  beast::error_code ignored;
-  stream.socket().set_option(net::socket_base::linger(true, 0), ignored);
-  stream.socket().close(ignored);
-}
-
-// Whether the client of a live feed closed its side: the end of its stream,
-// or an error on it. (Bytes it sends are left unread.)
-bool peer_closed(beast::tcp_stream& stream) {
-  char c;
-  ssize_t n = ::recv(stream.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
-// At most one batch of text is held per subscriber: the next is read from the
-// log only once the socket took the last one, so a client that does not read
-// holds the feed still, and costs one batch of memory.
-net::awaitable<void> stream_live(beast::tcp_stream& stream, Shared& sh, std::uint64_t from,
-                                 const std::string& mentor_id) {
+// The address of a connection's client, as the per-client limit counts it.
+std::string client_address(const tcp::socket& socket) {
   beast::error_code ec;
-  auto ex = co_await net::this_coro::executor;
-  auto timer = std::make_shared<net::steady_timer>(ex);
-  std::uint64_t waiting_for = 0;
-  auto next_heartbeat = Clock::now() + kHeartbeat;
-  while (!sh.stopping) {
-    std::string text;
-    StreamChunk chunk = sh.service.live_chunk(from, kLiveBatch, mentor_id, &text);
-    if (!chunk.status) {
-      abort_connection(stream);
-      co_return;
-    }
-    if (!text.empty()) {
-      stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
-      co_await net::async_write(stream, net::buffer(text), net::redirect_error(net::use_awaitable, ec));
-      if (ec) co_return;
-    }
-    if (chunk.next > from) {
-      from = chunk.next;
-      continue;
-    }
-    // Wake for new events, for the heartbeat, and once a second to see
-    // whether the client went away (so that it stops counting).
-    auto now = Clock::now();
-    if (now >= next_heartbeat) next_heartbeat = now + kHeartbeat;
-    timer->expires_at(std::min(next_heartbeat, now + std::chrono::seconds(1)));
-    if (waiting_for != from) {
-      // Woken as soon as the read models cover `from`.
-      waiting_for = from;
-      sh.service.when_published(
-          from, [timer](const Status&) { net::post(timer->get_executor(), [timer] { timer->cancel(); }); });
-    }
-    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
-    if (peer_closed(stream)) co_return;
-    if (!ec && Clock::now() >= next_heartbeat) {  // the heartbeat: also finds out whether the client is gone
-      stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
-      co_await net::async_write(stream, net::buffer(std::string_view(": keep-alive\n\n")),
-                                net::redirect_error(net::use_awaitable, ec));
-      if (ec) co_return;
-    }
-  }
+  auto remote = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : remote.address().to_string();
 }
 
-net::awaitable<void> stream_export(beast::tcp_stream& stream, Shared& sh, const HttpResponse& r) {
-  beast::error_code ec;
-  std::uint64_t from = r.from;
-  std::string text;
-  if (r.to == 0 && r.stream == HttpResponse::Stream::csv) text = csv_header();  // an empty ledger
-  auto write_chunk = [&](std::string_view data) -> net::awaitable<bool> {
-    char size[24];
-    int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-    std::array<net::const_buffer, 3> parts = {net::buffer(size, static_cast<std::size_t>(n)), net::buffer(data),
-                                              net::buffer(std::string_view("\r\n"))};
-    stream.expires_after(std::chrono::seconds(std::max(sh.options.idle_timeout_s, 30)));
-    co_await net::async_write(stream, parts, net::redirect_error(net::use_awaitable, ec));
-    co_return !ec;
-  };
-  for (;;) {
-    StreamChunk chunk{from, Status::ok()};
-    if (from <= r.to) chunk = sh.service.export_chunk(r.stream, from, r.to, kExportBatch, r.mentor_id, &text);
-    if (!chunk.status) {
-      // Whatever was read is not sent: the client sees a cut, never a short
-      // export that looks whole.
-      abort_connection(stream);
-      co_return;
-    }
-    if (!text.empty()) {
-      if (!co_await write_chunk(text)) co_return;
-      text.clear();
-    }
-    if (chunk.next <= from || chunk.next > r.to) break;
-    from = chunk.next;
-  }
-  co_await write_chunk({});  // the last chunk, empty: the export is whole
-}
+// A session as others may close it (an idle one at the cap, every one at
+// shutdown): the close runs on the session's strand, and does nothing once
+// the session ended.
+struct SessionHandle {
+  beast::tcp_stream* stream = nullptr;  // null once the session ended; used on its strand only
+};
 
-// A file's bytes, in chunks of at most 256 KiB; a read error cuts the answer.
-net::awaitable<void> stream_file(beast::tcp_stream& stream, Shared& sh, const HttpResponse& r) {
-  beast::error_code ec;
-  std::vector<char> buf(256 * 1024);
-  for (;;) {
-    std::size_t n = std::fread(buf.data(), 1, buf.size(), r.file.get());
-    if (n == 0) {
-      if (std::ferror(r.file.get())) {
-        abort_connection(stream);
-        co_return;
-      }
-      break;
-    }
-    char size[24];
-    int len = std::snprintf(size, sizeof size, "%zx\r\n", n);
-    std::array<net::const_buffer, 3> parts = {net::buffer(size, static_cast<std::size_t>(len)),
-                                              net::buffer(buf.data(), n), net::buffer(std::string_view("\r\n"))};
-    stream.expires_after(std::chrono::seconds(std::max(sh.options.idle_timeout_s, 30)));
-    co_await net::async_write(stream, parts, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return;
+// A session's place in the table, given back when it ends.
+struct TableEntry {
+  Shared& sh;
+  std::shared_ptr<SessionHandle> handle = std::make_shared<SessionHandle>();
+  std::uint64_t id = 0;
+  explicit TableEntry(Shared& s) : sh(s) {}
+  ~TableEntry() {
+    handle->stream = nullptr;
+    if (id) sh.table.leave(id);
   }
-  co_await net::async_write(stream, net::buffer(std::string_view("0\r\n\r\n")),
-                            net::redirect_error(net::use_awaitable, ec));
+  TableEntry(const TableEntry&) = delete;
+  TableEntry& operator=(const TableEntry&) = delete;
+};
+
+// An upload's slot, given back when it ends.
+struct UploadSlot {
+  SessionTable& table;
+  std::string token;
+  UploadSlot(SessionTable& t, std::string tok) : table(t), token(std::move(tok)) {}
+  ~UploadSlot() { table.give_upload(token); }
+  UploadSlot(const UploadSlot&) = delete;
+  UploadSlot& operator=(const UploadSlot&) = delete;
+};
+
+// Answers `res` and closes: a session refused before its request is served.
+net::awaitable<void> refuse(beast::tcp_stream& stream, Shared& sh, http::response<http::string_body>& res,
+                            std::string_view label, std::string_view route, std::string_view why, std::size_t drain) {
+  co_await answer_unread(stream, res, drain);
+  sh.service.metrics().request(std::string(label), std::string(route), static_cast<int>(res.result_int()), 0);
+  spdlog::info("{} {} {}", label, res.result_int(), why);
 }
 
 net::awaitable<void> session(tcp::socket socket, Shared& sh) {
   CountedUnit connection(sh.connections);  // taken by the listener
+  std::string address = client_address(socket);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   beast::error_code ec;
+  TableEntry entry(sh);
+  entry.handle->stream = &stream;
+  entry.id = sh.table.join(address, [handle = entry.handle, ex = stream.get_executor()] {
+    net::post(ex, [handle] {
+      if (handle->stream) handle->stream->close();
+    });
+  });
+  if (entry.id == 0) {
+    // One client may not hold every connection.
+    auto res = closing_error(http::status::too_many_requests, "too_many_connections",
+                             "this address has its most connections open (--max-connections-per-client); "
+                             "retry once one is closed");
+    res.set(http::field::retry_after, "1");
+    stream.expires_after(std::chrono::seconds(2));
+    co_await refuse(stream, sh, res, "other", "too_many_connections", "connections from " + address + " at the cap",
+                    kMaxBodyBytes);
+    co_return;
+  }
+  bool served = false;  // a request was answered: between two requests, the connection is idle
   for (;;) {
     http::request_parser<http::string_body> parser;
     // No limit while the header is read: a Content-Length over the route's
@@ -394,7 +197,10 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // (boost::none would refuse every body)
     parser.header_limit(64 * 1024);
     stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
+    bool idle = served && buffer.size() == 0;
+    if (idle) sh.table.set_idle(entry.id, true);
     co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (idle) sh.table.set_idle(entry.id, false);
     // For the logs and metrics of the refusals below, before a Service sees it.
     auto early = [&parser] {
       return std::pair(method_label(std::string(parser.get().method_string())),
@@ -404,6 +210,7 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     // A route that reads its body as a stream: the token, the role and the
     // headers are checked now, before any of the body is read.
     std::optional<StreamedBody> streamed;
+    std::optional<UploadSlot> upload;  // a streamed body's slot among those in progress
     std::size_t limit = kMaxBodyBytes;
     if (!ec) {
       if (std::string problem = transfer_coding_problem(parser); !problem.empty()) {
@@ -447,6 +254,27 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
                      r.route, req.request_id);
         break;
       }
+      if (streamed) {
+        // Uploads in progress are capped per token and in all: each holds a
+        // piece of memory and the store's work, however slowly it sends.
+        auto taken = sh.table.take_upload(req.authorization);
+        if (taken != SessionTable::Upload::taken) {
+          bool token_full = taken == SessionTable::Upload::token_full;
+          streamed->sink.reset();  // nothing kept
+          auto res = token_full ? closing_error(http::status::too_many_requests, "too_many_uploads",
+                                                "this token has its most uploads in progress "
+                                                "(--max-uploads-per-token); retry once one is done")
+                                : closing_error(http::status::service_unavailable, "busy",
+                                                "the server has its most uploads in progress (--max-uploads); "
+                                                "retry in a moment");
+          res.set(http::field::retry_after, "5");
+          co_await refuse(stream, sh, res, method_label(req.method), streamed->refusal.route,
+                          token_full ? "uploads of this token at the cap" : "uploads at the cap",
+                          limit + kMaxBodyBytes);
+          break;
+        }
+        upload.emplace(sh.table, req.authorization);
+      }
       if (length && *length > limit) {
         ec = http::error::body_limit;
       } else if (!streamed) {
@@ -486,7 +314,9 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     auto& msg = parser.get();
     bool keep_alive = msg.keep_alive();
     bool head = msg.method() == http::verb::head;
+    unsigned version = msg.version();  // msg is given up to read a streamed body
     std::string method = req.method, target = req.target, request_id = req.request_id;
+    std::string authorization = req.authorization;
 
     HttpResponse r;
     // A streamed body refused midway is not read to its end: the answer
@@ -501,22 +331,11 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
         if (ec) break;
       }
       std::shared_ptr<BodySink> sink = std::move(streamed->sink);
-      parser.body_limit(limit);
-      std::optional<HttpResponse> refused;
-      std::string& body = msg.body();
-      while (!refused) {
-        if (!parser.is_done()) {
-          stream.expires_after(std::chrono::seconds(sh.options.idle_timeout_s));
-          co_await http::async_read_some(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
-          if (ec) break;
-          if (body.size() < kStreamPiece && !parser.is_done()) continue;
-        }
-        if (body.empty()) break;
-        std::string piece(body);
-        body.clear();  // keeps its room for the next piece
-        refused = co_await async_sink_write(sink, std::move(piece), net::use_awaitable);
-        if (parser.is_done()) break;
-      }
+      auto deadline = started + std::chrono::seconds(sh.options.upload_timeout_s);
+      BodyRead got =
+          co_await read_streamed_body(stream, buffer, parser, sink, limit, deadline, sh.options.idle_timeout_s);
+      ec = got.ec;
+      std::optional<HttpResponse>& refused = got.refused;
       if (ec == http::error::body_limit) {
         auto res = closing_error(http::status::payload_too_large, "payload_too_large",
                                  "the body is larger than " + std::to_string(limit >> 20) + " MiB");
@@ -527,8 +346,20 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
         break;
       }
       if (ec) {
-        // The client went, or stopped sending: nothing of the body is kept.
+        // The client went, or stopped sending, or sends too slowly: nothing
+        // of the body is kept.
         sink.reset();
+        if (ec == beast::error::timeout) {
+          // Said if the socket is still open (a read that waited out its
+          // time closed it).
+          auto res = closing_error(http::status::request_timeout, "upload_timeout",
+                                   "the body did not come whole within " + std::to_string(sh.options.upload_timeout_s) +
+                                       " s (--upload-timeout), nor may a read of it wait more than " +
+                                       std::to_string(sh.options.idle_timeout_s) + " s (--idle-timeout)");
+          stream.expires_after(std::chrono::seconds(2));
+          beast::error_code ignored;
+          co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ignored));
+        }
         sh.service.metrics().request(method_label(method), streamed->refusal.route, 499, 0);
         spdlog::info("{} {} body cut ({}) {} id={}", method, target, ec.message(), streamed->refusal.route, request_id);
         break;
@@ -536,9 +367,9 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       ++sh.in_flight;
       if (refused) {
         r = std::move(*refused);
-        unread = !parser.is_done();
+        unread = !got.whole;
       } else {
-        r = co_await async_sink_finish(sink, net::use_awaitable);
+        r = co_await finish_body(sink);
       }
       sink.reset();
       if (r.route.empty()) r.route = streamed->refusal.route;
@@ -567,18 +398,11 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
       }
       std::string head_text = stream_head(r, request_id);
       co_await net::async_write(stream, net::buffer(head_text), net::redirect_error(net::use_awaitable, ec));
-      if (!ec && !head) {
-        if (r.stream == HttpResponse::Stream::live)
-          co_await stream_live(stream, sh, r.from, r.mentor_id);
-        else if (r.stream == HttpResponse::Stream::file)
-          co_await stream_file(stream, sh, r);
-        else
-          co_await stream_export(stream, sh, r);
-      }
+      if (!ec && !head) co_await write_stream(stream, sh, r, stream_token(sh.service, authorization));
       break;
     }
 
-    auto res = beast_response(r, msg.version(), request_id);
+    auto res = beast_response(r, version, request_id);
     if (head) res.body().clear();
     if (unread) {
       res.keep_alive(false);
@@ -592,9 +416,16 @@ net::awaitable<void> session(tcp::socket socket, Shared& sh) {
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
     --sh.in_flight;
     if (ec || close) break;
+    served = true;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+// Whether a connection waits in the listen queue to be accepted.
+bool client_waiting(tcp::acceptor& acceptor) {
+  pollfd p{acceptor.native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
 }
 
 net::awaitable<void> listener(tcp::acceptor& acceptor, Shared& sh) {
@@ -610,6 +441,12 @@ net::awaitable<void> listener(tcp::acceptor& acceptor, Shared& sh) {
   for (;;) {
     if (sh.connections.load() >= sh.options.max_connections) {
       // At the cap: new connections wait in the listen queue until one ends.
+      // One that waits there takes the place of a connection idle between
+      // two requests (the one idle longest), if there is one: holding a
+      // connection open costs a client nothing.
+      if (client_waiting(acceptor) && sh.connections.load() - sh.table.closing() >= sh.options.max_connections &&
+          sh.table.close_longest_idle())
+        spdlog::debug("at the cap: an idle connection closed for a new one");
       if (Clock::now() - full_logged > std::chrono::seconds(10)) {
         spdlog::warn("{} connections open, the most allowed (--max-connections): new ones wait", sh.connections.load());
         full_logged = Clock::now();
@@ -664,7 +501,10 @@ std::uint64_t raise_file_limit() {
 
 }  // namespace
 
+}  // namespace http_impl
+
 Status serve_http(Service& service, const HttpOptions& options) {
+  using namespace http_impl;  // NOLINT(google-build-using-namespace): this file's own
   auto colon = options.listen.rfind(':');
   if (colon == std::string::npos) return Status::invalid("--listen must be host:port, as 127.0.0.1:8080");
   std::string host = options.listen.substr(0, colon);
@@ -680,6 +520,22 @@ Status serve_http(Service& service, const HttpOptions& options) {
   auto address = net::ip::make_address(host, ec);
   if (ec) return Status::invalid("--listen: '" + host + "' is not an IP address");
 
+  HttpOptions opts = options;
+  // The cap on connections stays below the file limit: the store, the logs
+  // and accept itself need descriptors too.
+  std::uint64_t files = raise_file_limit();
+  std::uint64_t room = files > 128 ? files - 128 : files / 2;
+  if (opts.max_connections <= 0) opts.max_connections = static_cast<int>(std::min<std::uint64_t>(room, 4096));
+  if (static_cast<std::uint64_t>(opts.max_connections) > room)
+    spdlog::warn("--max-connections {} is close to the limit of {} open files: accept will fail before the cap",
+                 opts.max_connections, files);
+  if (opts.max_connections_per_client <= 0) opts.max_connections_per_client = std::max(8, opts.max_connections / 4);
+  // What the sessions use lives longer than the I/O context: a session
+  // still open when the context goes is destroyed with it, and its
+  // destructors touch this state (the counts, the table).
+  Shared sh{service, opts,
+            SessionTable::Limits{opts.max_connections_per_client, opts.max_uploads, opts.max_uploads_per_token}};
+
   net::io_context ioc(options.threads);
   tcp::acceptor acceptor(ioc);
   tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
@@ -693,16 +549,6 @@ Status serve_http(Service& service, const HttpOptions& options) {
       (bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string()) + ":" +
       std::to_string(bound.port());
 
-  Shared sh{service, options};
-  // The cap on connections stays below the file limit: the store, the logs
-  // and accept itself need descriptors too.
-  std::uint64_t files = raise_file_limit();
-  std::uint64_t room = files > 128 ? files - 128 : files / 2;
-  if (sh.options.max_connections <= 0)
-    sh.options.max_connections = static_cast<int>(std::min<std::uint64_t>(room, 4096));
-  if (static_cast<std::uint64_t>(sh.options.max_connections) > room)
-    spdlog::warn("--max-connections {} is close to the limit of {} open files: accept will fail before the cap",
-                 sh.options.max_connections, files);
   net::co_spawn(ioc, listener(acceptor, sh), net::detached);
 
   std::promise<int> signalled;
@@ -731,6 +577,12 @@ Status serve_http(Service& service, const HttpOptions& options) {
   while (sh.in_flight.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (sh.in_flight.load() > 0)
     spdlog::warn("{} requests still in flight at the end of the grace time", sh.in_flight.load());
+  // The sessions left (idle, streaming, or past the grace) are closed, and
+  // given a moment to end, each on its own strand.
+  sh.table.close_all();
+  auto closed_by = Clock::now() + std::chrono::seconds(2);
+  while (sh.connections.load() > 0 && Clock::now() < closed_by)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ioc.stop();
   for (auto& t : threads) t.join();
   service.stop();

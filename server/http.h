@@ -2,7 +2,8 @@
 // Beast's awaitable examples). A listener accepts connections; each has a
 // session coroutine that reads a request with a deadline, hands it to the
 // Service and writes the answer, keeping the connection alive when asked.
-// This is the only translation unit that includes Beast and Asio.
+// server/http.cc and server/http_stream.cc (the streamed answers) are the
+// only translation units that include Beast and Asio.
 #pragma once
 
 #include <cstdint>
@@ -30,10 +31,27 @@ struct HttpOptions {
   // cut.
   // Default: 10
   int shutdown_grace_s = 10;
-  // Connections open at once; more wait in the listen queue. 0: the file
-  // limit (raised to its hard value) less 128, at most 4,096.
+  // Connections open at once; more wait in the listen queue, and one that
+  // waits there takes the place of the connection idle longest between two
+  // requests, if there is one. 0: the file limit (raised to its hard value)
+  // less 128, at most 4,096.
   // Default: 0
   int max_connections = 0;
+  // Connections open at once from one client address; more are answered
+  // 429 too_many_connections and closed. 0: a quarter of max_connections,
+  // at least 8.
+  // Default: 0
+  int max_connections_per_client = 0;
+  // Uploads (streamed bodies) in progress at once, in all and per token;
+  // more are answered 503 busy and 429 too_many_uploads. 0: no limit.
+  // Default: 32, 4
+  int max_uploads = 32;
+  int max_uploads_per_token = 4;
+  // Seconds in which the whole body of an upload must come, from its
+  // header; a slower one is cut off (408 upload_timeout, if the client
+  // still listens) and nothing of it kept.
+  // Default: 300
+  int upload_timeout_s = 300;
   // Live feeds open at once; more are answered 503.
   // Default: 256
   int max_live_subscribers = 256;

@@ -157,8 +157,10 @@ json operation(const Route& r) {
   }
   if (r.streamed) {
     res["413"] = component_ref("responses/Error413");
+    res["408"] = component_ref("responses/Error408");
     res["415"] = component_ref("responses/Error415");
     res["422"] = component_ref("responses/Error422");
+    res["429"] = component_ref("responses/Error429");
   }
   // Corruption found on a read, or an internal fault: any route of the API.
   if (r.roles != kNoToken) res["500"] = component_ref("responses/Error500");

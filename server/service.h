@@ -57,7 +57,7 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string route;  // the route's pattern, for logs and metrics
   // Streamed answers, written piece by piece by the HTTP layer.
-  enum class Stream { none, live, ndjson, csv, file };
+  enum class Stream { none, live, ndjson, csv, file, pieces };
   Stream stream = Stream::none;
   std::uint64_t from = 0;  // first position
   std::uint64_t to = 0;    // export: last position
@@ -67,6 +67,11 @@ struct HttpResponse {
   // Stream::file: the bytes of this open file, from its start (the audit
   // pack, built into an unnamed temporary file before the answer starts).
   std::shared_ptr<std::FILE> file;
+  // Stream::pieces: the bytes `next_piece` gives, a piece a call, until it
+  // gives an empty one (the end) or fails (then the answer is cut before its
+  // last chunk: a client never takes a part for the whole). Called on an I/O
+  // thread, once the last piece was written: one piece is held at a time.
+  std::function<Result<std::string>()> next_piece;
 };
 
 // Takes the body of a request whose route reads it as a stream (an evidence

@@ -1,0 +1,78 @@
+// A stored document read a piece at a time (store.h: EvidenceReader), so
+// that a download holds one piece of it, not the whole document. The pieces
+// are the keys evidence_chunk_key(upload, 0..chunks-1) of the document's
+// record (ledger/evidence.cc has the layout).
+#include <openssl/sha.h>
+#include <rocksdb/db.h>
+
+#include "ledger/store.h"
+#include "ledger/store_format.h"
+
+namespace pl {
+
+using namespace store_format;  // NOLINT(google-build-using-namespace): as the store's other files
+
+// OpenSSL's incremental SHA-256 (the same functions as sha256()).
+struct EvidenceReadHash {
+  SHA256_CTX ctx;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  EvidenceReadHash() { SHA256_Init(&ctx); }
+  void update(std::string_view b) { SHA256_Update(&ctx, b.data(), b.size()); }
+  Hash finish() {
+    Hash h{};
+    SHA256_Final(h.data(), &ctx);
+    return h;
+  }
+#pragma GCC diagnostic pop
+};
+
+EvidenceReader::EvidenceReader(const Store* store, EvidenceMeta meta)
+    : store_(store), meta_(std::move(meta)), sha_(std::make_unique<EvidenceReadHash>()) {}
+
+EvidenceReader::~EvidenceReader() = default;
+
+Result<std::unique_ptr<EvidenceReader>> Store::evidence_reader(const Hash& sha256) const {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  auto found = find_evidence(sha256);
+  if (!found) return found.status();
+  if (!*found) return Status::not_found("no evidence document " + to_hex(sha256));
+  const EvidenceMeta& m = **found;
+  if (m.size > std::uint64_t{m.chunks} * kEvidenceChunkBytes)
+    return Status::corruption("evidence " + to_hex(sha256) + ": its record is malformed");
+  return std::unique_ptr<EvidenceReader>(new EvidenceReader(this, m));
+}
+
+Result<std::string> EvidenceReader::next() {
+  std::string name = "evidence " + to_hex(meta_.sha256);
+  if (index_ == meta_.chunks) {
+    if (read_ != meta_.size || sha_->finish() != meta_.sha256)
+      return Status::corruption(name +
+                                ": the stored bytes do not hash to it; the store was altered outside the ledger");
+    ++index_;  // the end was given; asking again is an error
+    return std::string();
+  }
+  if (index_ > meta_.chunks) return Status::invalid(name + ": read past its end");
+  std::string piece;
+  {
+    std::shared_lock db_lock(store_->db_mu_);
+    PL_RETURN_IF_ERROR(store_->usable());
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;  // documents are read rarely, and whole
+    rocksdb::Status s = store_->db_->Get(ro, store_->evidence_, evidence_chunk_key(meta_.upload, index_), &piece);
+    if (s.IsNotFound()) return Status::corruption(name + ": piece " + std::to_string(index_) + " is missing");
+    if (!s.ok()) return from_rocks(s, "read " + name);
+  }
+  bool last = index_ + 1 == meta_.chunks;
+  if (piece.empty() || piece.size() > kEvidenceChunkBytes || (!last && piece.size() != kEvidenceChunkBytes) ||
+      read_ + piece.size() > meta_.size)
+    return Status::corruption(name + ": piece " + std::to_string(index_) + " has " + std::to_string(piece.size()) +
+                              " bytes, not what the record says; the store was altered outside the ledger");
+  read_ += piece.size();
+  sha_->update(piece);
+  ++index_;
+  return piece;
+}
+
+}  // namespace pl
