@@ -16,6 +16,7 @@
 
 #include "app/audit_watch.h"
 #include "app/serve_options.h"
+#include "app/store_cli.h"
 #include "ledger/build_paths.h"
 #include "ledger/dates.h"
 #include "ledger/note.h"
@@ -38,50 +39,18 @@ using nlohmann::json;
 
 using pl::head_json;
 
-// The RocksDB store lives in DIR/ledger, beside DIR/tokens.json.
-std::string store_dir(const std::string& dir) { return dir + "/ledger"; }
-std::string tokens_file(const std::string& dir, const std::string& given) {
-  return given.empty() ? dir + "/tokens.json" : given;
-}
-
-int fail(const pl::Status& st) {
-  std::cerr << "ledger: " << st.message() << "\n";
-  return 1;
-}
-
-// Opens the store to read. While a server holds it open for writing, a
-// read-only view of it as it stands now.
-pl::Result<std::unique_ptr<pl::Store>> open_for_reading(const std::string& dir) {
-  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT"))
-    return pl::Status::not_found("no ledger in " + dir + " (expected " + store_dir(dir) + ")");
-  pl::StoreOptions opts;
-  opts.create_if_missing = false;
-  opts.read_only = true;
-  return pl::Store::open(store_dir(dir), opts);
-}
+using pl::cli::cmd_backup;
+using pl::cli::cmd_verify;
+using pl::cli::fail;
+using pl::cli::open_for_reading;
+using pl::cli::store_dir;
+using pl::cli::tokens_file;
 
 int cmd_head(const std::string& dir) {
   auto store = open_for_reading(dir);
   if (!store) return fail(store.status());
   std::cout << head_json((*store)->head()).dump() << "\n";
   return 0;
-}
-
-int cmd_verify(const std::string& dir) {
-  auto store = open_for_reading(dir);
-  if (!store) return fail(store.status());
-  auto rep = (*store)->verify([](std::uint64_t done, std::uint64_t total) {
-    std::cerr << "\rverified " << done << " of " << total << std::flush;
-  });
-  std::cerr << "\n";
-  json out = {{"ok", rep.ok}, {"checked", rep.checked}, {"head", head_json(rep.head)}};
-  if (!rep.ok) {
-    out["first_bad_position"] = rep.first_bad_position;
-    out["problem"] = std::string(pl::verify_problem_name(rep.problem));
-    out["detail"] = rep.detail;
-  }
-  std::cout << out.dump(2) << "\n";
-  return rep.ok ? 0 : 2;
 }
 
 int cmd_replay(const std::string& dir, const std::string& as_of, std::uint64_t at) {
@@ -122,24 +91,6 @@ int cmd_export(const std::string& dir, const std::string& format) {
   return 0;
 }
 
-// Replaces every hard link in `dir` by a copy of its own, so that the backup
-// shares no file with the ledger; returns how many were copied.
-pl::Result<std::size_t> unlink_shared_files(const std::string& dir) {
-  std::size_t copied = 0;
-  std::error_code ec;
-  for (auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    struct stat st {};
-    if (!entry.is_regular_file() || ::stat(entry.path().c_str(), &st) != 0 || st.st_nlink < 2) continue;
-    std::string tmp = entry.path().string() + ".copy";
-    std::filesystem::copy_file(entry.path(), tmp, std::filesystem::copy_options::overwrite_existing, ec);
-    if (!ec) std::filesystem::rename(tmp, entry.path(), ec);
-    if (ec) return pl::Status::io_error("cannot copy " + entry.path().string() + ": " + ec.message());
-    ++copied;
-  }
-  if (ec) return pl::Status::io_error("cannot list " + dir + ": " + ec.message());
-  return copied;
-}
-
 // The verifier key of the ledger's signed checkpoints (made with the ledger,
 // or now for a ledger from before them), or a new signing key (rotate).
 int cmd_key(const std::string& dir, bool rotate) {
@@ -172,67 +123,6 @@ int cmd_key(const std::string& dir, bool rotate) {
             << " verifier key(s) listed, the current one below\n";
   std::cout << (*signer)->verifier() << "\n";
   return 0;
-}
-
-int cmd_backup(const std::string& dir, const std::string& to, bool independent, bool with_key) {
-  if (std::filesystem::exists(to)) return fail(pl::Status::invalid(to + " already exists; give a new directory"));
-  // The writer's store when no server runs; otherwise a read-only view of
-  // the ledger as it stands, which RocksDB can copy while the server writes.
-  pl::StoreOptions opts;
-  opts.create_if_missing = false;
-  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(pl::Status::not_found("no ledger in " + dir));
-  auto store = pl::Store::open(store_dir(dir), opts);
-  if (!store) store = open_for_reading(dir);
-  if (!store) return fail(store.status());
-  std::filesystem::create_directories(to);
-  std::string target = store_dir(to);
-  if (pl::Status st = (*store)->backup(target); !st) return fail(st);
-  // On the same file system RocksDB hard-links the table files: the backup
-  // then shares them with the ledger (the files never change, but a damaged
-  // disk block is damaged in both). --copy makes every file its own.
-  std::size_t linked = 0;
-  if (independent) {
-    auto copied = unlink_shared_files(target);
-    if (!copied) return fail(copied.status());
-  } else {
-    std::error_code lec;
-    for (auto& entry : std::filesystem::recursive_directory_iterator(target, lec)) {
-      struct stat st {};
-      if (entry.is_regular_file() && ::stat(entry.path().c_str(), &st) == 0 && st.st_nlink > 1) ++linked;
-    }
-  }
-  // The copy must open and verify on its own.
-  pl::StoreOptions ro;
-  ro.read_only = true;
-  ro.create_if_missing = false;
-  auto copy = pl::Store::open(target, ro);
-  if (!copy) return fail(copy.status());
-  auto rep = (*copy)->verify();
-  json out = {{"backup", to},
-              {"ok", rep.ok},
-              {"checked", rep.checked},
-              {"head", head_json(rep.head)},
-              {"independent", linked == 0},
-              {"hard_linked_files", linked}};
-  // The signing key stays with the ledger unless asked for: a backup in other
-  // hands could otherwise sign checkpoints in the ledger's name.
-  std::string key_file = dir + "/" + pl::kSigningKeyFile;
-  if (with_key && std::filesystem::exists(key_file)) {
-    std::error_code kec;
-    std::filesystem::copy_file(key_file, to + "/" + pl::kSigningKeyFile, kec);
-    if (kec) return fail(pl::Status::io_error("copying the signing key: " + kec.message()));
-    ::chmod((to + "/" + pl::kSigningKeyFile).c_str(), 0600);
-    out["signing_key"] = "copied";
-  } else {
-    out["signing_key"] = with_key ? "none to copy" : "not copied (give --with-key to copy it)";
-    std::cerr << "note: the signing key is not in the backup" << (with_key ? " (the ledger has none yet)" : "")
-              << "; a ledger restored from it makes a new one, and the old verifier key stays listed\n";
-  }
-  if (linked)
-    std::cerr << "note: " << linked << " table files of the backup are hard links to the ledger's own (same file "
-              << "system); give --copy for a copy that shares no file\n";
-  std::cout << out.dump(2) << "\n";
-  return rep.ok ? 0 : 2;
 }
 
 // The auditor's pack of events 1..at (0: the head), written to `to` (a new
@@ -432,8 +322,7 @@ int cmd_demo(const std::string& dir, const std::string& file) {
 }
 
 int cmd_serve(const std::string& dir, const std::string& tokens, bool no_sync, const std::string& web,
-              pl::HttpOptions ho) {
-  pl::ServiceOptions so;
+              pl::HttpOptions ho, pl::ServiceOptions so) {
   so.data_dir = dir;
   so.web_dir = web;
   so.tokens_file = tokens;
@@ -469,6 +358,15 @@ int main(int argc, char** argv) {
   pl::cli::add_http_options(serve, &http_options);
   std::string web = pl::build_paths::web_dir;
   serve->add_option("--web", web, "The dashboard's built assets")->capture_default_str();
+  pl::ServiceOptions limits;
+  std::uint64_t quota_mib = limits.evidence_quota_bytes >> 20, total_mib = limits.evidence_total_bytes >> 20,
+                disk_low_mib = limits.disk_low_bytes >> 20;
+  serve->add_option("--evidence-quota-mib", quota_mib, "MiB of documents attached to nothing one uploader may keep")
+      ->capture_default_str();
+  serve->add_option("--evidence-total-mib", total_mib, "MiB of documents the ledger keeps in all")
+      ->capture_default_str();
+  serve->add_option("--disk-low-mib", disk_low_mib, "Free MiB under which no document is taken and /healthz fails")
+      ->capture_default_str();
   serve->add_flag("--no-sync", no_sync, "Do not fsync commits (tests only: acknowledged commands may be lost)");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
 
@@ -517,6 +415,18 @@ int main(int argc, char** argv) {
                    "Copy the signing key too (it can sign checkpoints in the ledger's name)");
   backup->add_flag("--copy", backup_copy,
                    "Copy every file, even on the same file system (no hard links to the ledger's files)");
+
+  auto* evidence = app.add_subcommand("evidence", "Evidence documents kept beside the log");
+  evidence->require_subcommand(1);
+  auto* evidence_purge = evidence->add_subcommand(
+      "purge", "Remove the documents no event attaches whose last upload is older than --expire-days (server stopped)");
+  std::int64_t expire_days = 7;
+  bool purge_dry_run = false;
+  evidence_purge->add_option("--data", dir, "Data directory")->capture_default_str();
+  evidence_purge->add_option("--expire-days", expire_days, "Days an unattached document is kept")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  evidence_purge->add_flag("--dry-run", purge_dry_run, "List what would be removed; remove nothing");
 
   std::string demo_file = pl::build_paths::demo_file;
   auto* demo = app.add_subcommand("demo", "Load the demonstration programme (once) and make demo tokens");
@@ -580,7 +490,10 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("ledger"));  // stdout is for answers
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
-  if (*serve) return cmd_serve(dir, tokens, no_sync, web, http_options);
+  limits.evidence_quota_bytes = quota_mib << 20;
+  limits.evidence_total_bytes = total_mib << 20;
+  limits.disk_low_bytes = disk_low_mib << 20;
+  if (*serve) return cmd_serve(dir, tokens, no_sync, web, http_options, limits);
   if (*token_add) return cmd_token_add(dir, tokens, name, role, mentor_id);
   if (*token_list) return cmd_token_list(dir, tokens);
   if (*token_remove) return cmd_token_remove(dir, tokens, token_id);
@@ -589,6 +502,7 @@ int main(int argc, char** argv) {
   if (*replay) return cmd_replay(dir, as_of, at);
   if (*exp) return cmd_export(dir, format);
   if (*backup) return cmd_backup(dir, to, backup_copy, backup_with_key);
+  if (*evidence_purge) return pl::cli::cmd_evidence_purge(dir, expire_days, purge_dry_run);
   if (*key_show) return cmd_key(dir, false);
   if (*watch) return pl::audit::watch(wopts);
   if (*key_rotate) return cmd_key(dir, true);

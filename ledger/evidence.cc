@@ -29,7 +29,9 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "ledger/store.h"
 #include "ledger/store_format.h"
@@ -152,12 +154,23 @@ Status Store::remove_unfinished_uploads() {
       ++removed;
     }
     if (!it->status().ok()) return from_rocks(it->status(), "read evidence upload marks");
-    // The next upload's id: after the last one that left pieces.
-    it->SeekForPrev(std::string(1, kDoc));  // the last key before the records: the last piece
-    std::uint64_t next = 1;
-    if (it->Valid() && it->key()[0] == kChunk && it->key().size() == 13) next = get_u64(it->key().data() + 1) + 1;
-    if (!it->status().ok()) return from_rocks(it->status(), "read evidence");
-    next_upload_ = std::max(next_upload_.load(), next);
+  }
+  {
+    // The next upload's id: after the last one that left pieces, a document
+    // or a mark. Read from the records, never from the pieces: an iterator
+    // on a piece reads its value from a blob file, and one damaged byte of
+    // one document would then keep the whole ledger from opening.
+    std::uint64_t next = next_upload_.load();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(once, evidence_));
+    for (it->Seek(std::string(1, kDoc)); it->Valid() && it->key()[0] == kDoc; it->Next()) {
+      EvidenceMeta m;
+      if (decode_doc(view(it->value()), &m)) next = std::max(next, m.upload + 1);
+    }
+    if (!it->status().ok()) return from_rocks(it->status(), "read evidence records");
+    for (it->Seek(std::string(1, kPending)); it->Valid() && it->key()[0] == kPending; it->Next())
+      if (it->key().size() == 9) next = std::max(next, get_u64(it->key().data() + 1) + 1);
+    if (!it->status().ok()) return from_rocks(it->status(), "read evidence upload marks");
+    next_upload_ = next;
   }
   if (removed == 0) return Status::ok();
   return write_evidence(wb, true);
@@ -196,6 +209,45 @@ Result<EvidenceMeta> Store::evidence_meta(const Hash& sha256) const {
 }
 
 Result<std::string> Store::read_evidence(const Hash& sha256) const {
+  auto out = read_evidence_unchecked(sha256);
+  // A damaged document is remembered until it is read whole again (health
+  // reports it, whatever else is fine).
+  std::lock_guard lock(faults_mu_);
+  if (out.is_ok())
+    evidence_faults_.erase(sha256);
+  else if (out.status().is(Kind::corruption))
+    evidence_faults_[sha256] = out.status().message();
+  return out;
+}
+
+std::map<Hash, std::string> Store::evidence_faults() const {
+  std::lock_guard lock(faults_mu_);
+  return evidence_faults_;
+}
+
+Status Store::remove_evidence(const Hash& sha256) {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (options_.read_only || !evidence_) return Status::unavailable("the store is open read-only");
+  std::lock_guard one_at_a_time(evidence_mu_);
+  auto found = find_evidence(sha256);
+  if (!found) return found.status();
+  if (!*found) return Status::not_found("no evidence document " + to_hex(sha256));
+  rocksdb::WriteBatch wb;
+  wb.Delete(evidence_, evidence_doc_key(sha256));
+  // Keys only: the uploader records are read, never the pieces.
+  std::string prefix = evidence_uploader_key(sha256, "");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), evidence_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) wb.Delete(evidence_, it->key());
+  if (!it->status().ok()) return from_rocks(it->status(), "read evidence uploaders");
+  wb.DeleteRange(evidence_, evidence_chunk_key((*found)->upload, 0), chunks_end((*found)->upload));
+  PL_RETURN_IF_ERROR(write_evidence(wb, true));
+  std::lock_guard lock(faults_mu_);
+  evidence_faults_.erase(sha256);
+  return Status::ok();
+}
+
+Result<std::string> Store::read_evidence_unchecked(const Hash& sha256) const {
   std::shared_lock db_lock(db_mu_);
   PL_RETURN_IF_ERROR(usable());
   auto found = find_evidence(sha256);
@@ -262,6 +314,57 @@ Result<std::vector<Hash>> Store::evidence_list() const {
   return out;
 }
 
+Status Store::flush_evidence() {
+  // The caller holds db_mu_ (shared) and evidence_mu_. RocksDB's own wait
+  // for a flush has no bound: on a full or stuck disk it held the evidence
+  // worker, and with it every upload and download, for as long as the disk
+  // did. So the flush is started without waiting (nor waiting for a write
+  // stall to clear), and its end watched here: the immutable memtables of
+  // the column family gone (their pieces in synced table and blob files),
+  // a background error (the flush failed), or the bound passed.
+  if (flush_overdue_.load() && !evidence_flushed())
+    return Status::io_error(
+        "the storage has not finished writing earlier documents to disk; no document is taken until it has");
+  flush_overdue_ = false;
+  std::uint64_t errors_before = 0, errors = 0;
+  (void)db_->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &errors_before);
+  rocksdb::FlushOptions fo;
+  fo.wait = false;
+  fo.allow_write_stall = true;
+  PL_RETURN_IF_ERROR(from_rocks(db_->Flush(fo, evidence_), "flush evidence"));
+  auto deadline = std::chrono::steady_clock::now() + options_.evidence_flush_bound;
+  for (;;) {
+    if (evidence_flushed()) return Status::ok();
+    if (db_->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &errors) && errors > errors_before)
+      return Status::io_error("the storage failed while writing the document to disk (is the disk full?)");
+    if (std::chrono::steady_clock::now() >= deadline) {
+      flush_overdue_ = true;
+      return Status::io_error("the storage did not write the document to disk within " +
+                              std::to_string(options_.evidence_flush_bound.count()) +
+                              " ms; nothing was kept, send it again later");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+bool Store::evidence_flushed() const {
+  std::uint64_t unflushed = 1;
+  return db_->GetIntProperty(evidence_, rocksdb::DB::Properties::kNumImmutableMemTable, &unflushed) && unflushed == 0;
+}
+
+std::optional<std::string> Store::evidence_write_failure() const {
+  std::lock_guard lock(faults_mu_);
+  return write_failure_;
+}
+
+void Store::note_evidence_write(const Status& st) const {
+  std::lock_guard lock(faults_mu_);
+  if (st.is_ok())
+    write_failure_.reset();
+  else if (st.is(Kind::io_error))
+    write_failure_ = st.message();
+}
+
 // ---- an upload
 
 EvidenceUpload::EvidenceUpload(Store* store, std::uint64_t id, std::uint64_t generation, std::string content_type,
@@ -308,6 +411,7 @@ Status EvidenceUpload::write(std::string_view bytes) {
       if (st) st = put_chunk();
     }
     if (!st) {
+      store_->note_evidence_write(st);
       abort();
       return st;
     }
@@ -343,7 +447,18 @@ Result<EvidenceStored> EvidenceUpload::finish() {
     rocksdb::WriteBatch wb;
     wb.Delete(cf, evidence_pending_key(id_));
     if (*existing) {
-      // Stored already: this copy goes; the uploader is recorded, synced.
+      // Stored already, under one name and type: an upload that names the
+      // bytes otherwise is refused, rather than answered with a name the
+      // store does not keep (a download and every attachment give the kept one).
+      const EvidenceMeta& kept = **existing;
+      if (kept.content_type != content_type_ || kept.filename != filename_)
+        return Status::conflict("evidence_conflict",
+                                "these bytes are stored already as '" + kept.filename + "' (" + kept.content_type +
+                                    "), not as '" + filename_ + "' (" + content_type_ +
+                                    "): a document keeps one name and type; upload it as '" + kept.filename + "' (" +
+                                    kept.content_type + "), or attach the stored one by its hash " +
+                                    to_hex(out.sha256));
+      // This copy goes; the uploader is recorded, synced.
       wb.DeleteRange(cf, evidence_chunk_key(id_, 0), chunks_end(id_));
       if (!known_uploader) wb.Put(cf, uploader_key, when);
       return store_->write_evidence(wb, true);
@@ -354,9 +469,7 @@ Result<EvidenceStored> EvidenceUpload::finish() {
     // log, with the mark's removal. A crash between the two leaves the mark,
     // and the pieces go at the next open; a record is never seen, by a
     // reader or an attachment, before its pieces are on disk.
-    rocksdb::FlushOptions fo;
-    fo.wait = true;
-    PL_RETURN_IF_ERROR(from_rocks(store_->db_->Flush(fo, cf), "flush evidence"));
+    PL_RETURN_IF_ERROR(store_->flush_evidence());
     EvidenceMeta m;
     m.size = size_;
     m.content_type = content_type_;
@@ -370,6 +483,7 @@ Result<EvidenceStored> EvidenceUpload::finish() {
     out.stored = true;
     return Status::ok();
   }();
+  store_->note_evidence_write(st);
   if (!st) {
     abort();
     return st;

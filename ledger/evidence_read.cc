@@ -1,4 +1,4 @@
-// A stored document read a piece at a time (store.h: EvidenceReader), so
+// A stored document read a piece at a time (evidence.h: EvidenceReader), so
 // that a download holds one piece of it, not the whole document. The pieces
 // are the keys evidence_chunk_key(upload, 0..chunks-1) of the document's
 // record (ledger/evidence.cc has the layout).
@@ -45,6 +45,19 @@ Result<std::unique_ptr<EvidenceReader>> Store::evidence_reader(const Hash& sha25
 }
 
 Result<std::string> EvidenceReader::next() {
+  auto out = read_next();
+  // As Store::read_evidence(): a damaged document is remembered until it is
+  // read whole again (health reports it, whatever else is fine).
+  if (out.is_ok() && !out->empty()) return out;
+  std::lock_guard lock(store_->faults_mu_);
+  if (out.is_ok())
+    store_->evidence_faults_.erase(meta_.sha256);
+  else if (out.status().is(Kind::corruption))
+    store_->evidence_faults_[meta_.sha256] = out.status().message();
+  return out;
+}
+
+Result<std::string> EvidenceReader::read_next() {
   std::string name = "evidence " + to_hex(meta_.sha256);
   if (index_ == meta_.chunks) {
     if (read_ != meta_.size || sha_->finish() != meta_.sha256)

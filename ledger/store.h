@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "ledger/envelope.h"
+#include "ledger/evidence.h"
 #include "ledger/merkle.h"
 #include "ledger/status.h"
 
@@ -92,6 +93,10 @@ struct StoreOptions {
   // it must outlive the Store. nullptr: rocksdb::Env::Default().
   // Default: nullptr
   rocksdb::Env* env = nullptr;
+  // How long finishing an evidence upload waits for its pieces to reach the
+  // disk before it fails (io_error) rather than hold its caller.
+  // Default: 10 s
+  std::chrono::milliseconds evidence_flush_bound{10'000};
 };
 
 enum class VerifyProblem : std::uint8_t {
@@ -121,103 +126,6 @@ struct VerifyReport {
 };
 
 class Store;
-
-// A document kept beside the log (evidence: an invoice's PDF, a scanned
-// attendance sheet), content-addressed by the SHA-256 of its bytes.
-struct EvidenceMeta {
-  Hash sha256{};
-  std::uint64_t size = 0;
-  std::string content_type;  // as declared when it was first uploaded
-  std::string filename;      // likewise
-  std::int64_t uploaded_at_us = 0;
-  // Where its bytes are: the upload that stored them, in `chunks` pieces
-  // (evidence_chunk_key; for tools and tests).
-  std::uint64_t upload = 0;
-  std::uint32_t chunks = 0;
-};
-
-// One uploader of a document: the token's name, and when it first uploaded it.
-struct EvidenceUploader {
-  std::string name;
-  std::int64_t uploaded_at_us = 0;
-};
-
-// What finishing an upload found.
-struct EvidenceStored {
-  Hash sha256{};
-  std::uint64_t size = 0;
-  bool stored = false;  // false: the same bytes were stored already (they are kept once)
-};
-
-// A document being uploaded: made by Store::begin_evidence(), fed with
-// write(), ended by finish() or abort(). Its bytes go to the store in pieces
-// of kEvidenceChunkBytes as they come, outside the writer's synced batch
-// (without the write-ahead log); finish() makes them durable. Nothing of an
-// upload that is aborted, dropped unfinished, or cut by a crash is kept (a
-// crash's leftovers are removed at the next open for writing). It keeps a
-// pointer to its Store, which must outlive it. One thread at a time.
-class EvidenceUpload {
- public:
-  ~EvidenceUpload();  // aborts an upload not finished
-  EvidenceUpload(const EvidenceUpload&) = delete;
-  EvidenceUpload& operator=(const EvidenceUpload&) = delete;
-
-  // Adds bytes at the end. Fails (and the upload is then aborted) with
-  // unavailable or io_error when the store cannot take them;
-  // invalid_argument after finish() or abort().
-  Status write(std::string_view bytes);
-  // Stores the document under the SHA-256 of its bytes, unless those bytes
-  // are stored already (then the copy is dropped and `stored` is false), and
-  // records the uploader; durable when it returns. invalid_argument for an
-  // upload without bytes; the store's errors otherwise (nothing then kept).
-  Result<EvidenceStored> finish();
-  // Drops what was written. Idempotent.
-  void abort();
-  // The bytes written so far.
-  std::uint64_t size() const { return size_; }
-
- private:
-  friend class Store;
-  EvidenceUpload(Store* store, std::uint64_t id, std::uint64_t generation, std::string content_type,
-                 std::string filename, std::string uploader, std::int64_t now_us);
-  Status put_chunk();
-  Store* store_;
-  std::uint64_t id_;
-  std::uint64_t generation_;  // the store's reopen count when it began
-  std::string content_type_, filename_, uploader_;
-  std::int64_t now_us_;
-  std::string pending_;       // bytes not yet written, less than one chunk
-  std::uint32_t chunks_ = 0;  // chunks written
-  std::uint64_t size_ = 0;
-  std::unique_ptr<struct Sha256State> sha_;
-  bool done_ = false;  // finished or aborted
-};
-
-// A stored document's bytes, read a piece (kEvidenceChunkBytes, the last
-// one less) at a time, each from the store when it is asked for: a reader
-// holds one piece, and no lock between two. The bytes are hashed as they
-// come: the end (an empty piece) comes only once they hash to the document's
-// name and have its size; corruption otherwise (a piece missing, changed or
-// of another size). Made by Store::evidence_reader(); it keeps a pointer to
-// its Store, which must outlive it. One thread at a time.
-class EvidenceReader {
- public:
-  ~EvidenceReader();
-  EvidenceReader(const EvidenceReader&) = delete;
-  EvidenceReader& operator=(const EvidenceReader&) = delete;
-  const EvidenceMeta& meta() const { return meta_; }
-  // The next piece; empty at the end.
-  Result<std::string> next();
-
- private:
-  friend class Store;
-  EvidenceReader(const Store* store, EvidenceMeta meta);
-  const Store* store_;
-  EvidenceMeta meta_;
-  std::uint32_t index_ = 0;  // the next piece
-  std::uint64_t read_ = 0;   // bytes read so far
-  std::unique_ptr<struct EvidenceReadHash> sha_;
-};
 
 // Events about to be committed together. Made by Store::begin(); nothing in
 // it is stored until Store::commit() succeeds, and a Batch dropped without a
@@ -483,6 +391,16 @@ class Store {
   Result<std::vector<EvidenceUploader>> evidence_uploaders(const Hash& sha256) const;
   // Every stored document's hash, in hash order.
   Result<std::vector<Hash>> evidence_list() const;
+  // The documents whose last read found them damaged (corruption), each with
+  // what was found; a document leaves the list when it is next read whole.
+  std::map<Hash, std::string> evidence_faults() const;
+  // Why the last write of an evidence document failed (the storage), until
+  // one succeeds; nullopt when the last one succeeded.
+  std::optional<std::string> evidence_write_failure() const;
+  // Removes a document: its record, its uploaders and its bytes (synced).
+  // For `ledger evidence purge`, which removes only documents no event names;
+  // not_found if there is none; unavailable on a read-only store.
+  Status remove_evidence(const Hash& sha256);
 
   // Raw access, for tools and tests that need to look under the ledger:
   // writing through it bypasses every check. The pointers are owned by the
@@ -510,6 +428,14 @@ class Store {
   // Writes evidence records without the write-ahead log, under write_mu_.
   Status write_evidence(rocksdb::WriteBatch& wb, bool wal);
   Result<std::optional<EvidenceMeta>> find_evidence(const Hash& sha256) const;
+  // Makes the pieces written so far durable (a flush of the column family),
+  // within StoreOptions::evidence_flush_bound; io_error otherwise.
+  Status flush_evidence();
+  bool evidence_flushed() const;
+  void note_evidence_write(const Status& st) const;
+  std::atomic<bool> flush_overdue_{false};  // the last flush passed its bound
+  // read_evidence() without keeping its faults.
+  Result<std::string> read_evidence_unchecked(const Hash& sha256) const;
   Result<std::uint64_t> cached_version(std::string_view stream);
   struct EventCursor;
   Status open_db();
@@ -551,6 +477,9 @@ class Store {
   std::atomic<std::uint64_t> next_upload_{1};
   std::atomic<std::uint64_t> generation_{0};
   std::mutex evidence_mu_;
+  mutable std::mutex faults_mu_;
+  mutable std::map<Hash, std::string> evidence_faults_;  // under faults_mu_
+  mutable std::optional<std::string> write_failure_;     // under faults_mu_
   // Back-fills the tree of a store from before it (open for writing only).
   Status backfill_tree();
   // Calls fn with each stored event's hash, in order, until it returns false

@@ -21,6 +21,7 @@
 
 #include "ledger/commands.h"
 #include "projections/asof.h"
+#include "server/evidence_quota.h"
 #include "server/service.h"
 #include "server/views_json.h"
 #include "server/worker.h"
@@ -54,6 +55,7 @@ class Api {
     const Signer* signer = nullptr;
     std::function<std::int64_t()> clock;
     AsOfOptions asof;
+    EvidenceQuota::Limits quota;
     // The dashboard's files: name -> (content type, bytes).
     std::map<std::string, std::pair<std::string, std::string>> assets;
   };
@@ -228,6 +230,7 @@ class Api {
   std::unique_ptr<Worker> asof_worker_, verify_worker_;
   // Evidence documents' pieces, flushes and reads, off the I/O threads.
   std::unique_ptr<Worker> evidence_worker_;
+  std::unique_ptr<EvidenceQuota> quota_;  // what documents may take of the disk
   std::mutex verify_mu_;
   bool verify_running_ = false;
   std::vector<std::function<void(const Result<VerifyReport>&)>> verify_waiters_;

@@ -122,6 +122,9 @@ void Api::verify(Ctx& c) {
   };
   bool posted = verify_worker_->post([this, finish] {
     VerifyReport rep = parts_.store->verify();
+    // The documents found damaged are read again: one that is whole now
+    // (restored under the server) leaves the faults /healthz reports.
+    for (const auto& fault : parts_.store->evidence_faults()) (void)parts_.store->read_evidence(fault.first);
     if (!rep.ok)
       s_.mark_unhealthy("verify found a problem at position " + std::to_string(rep.first_bad_position) + ": " +
                         rep.detail);

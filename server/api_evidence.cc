@@ -213,6 +213,12 @@ struct UploadState {
   const DocType* type = nullptr;
   std::string filename, uploader;
   std::unique_ptr<EvidenceUpload> upload;
+  // The bytes taken of the uploader's quota while the upload goes on.
+  EvidenceQuota* quota = nullptr;
+  std::uint64_t taken = 0;
+  ~UploadState() {
+    if (quota) quota->give_back(uploader, taken);
+  }
   std::string head;  // the first bytes, until the type's magic is checked
   Utf8 utf8;
   std::uint64_t size = 0;
@@ -234,7 +240,8 @@ struct UploadState {
 
 class EvidenceSink final : public BodySink {
  public:
-  EvidenceSink(std::shared_ptr<UploadState> state, Worker* worker) : state_(std::move(state)), worker_(worker) {}
+  EvidenceSink(std::shared_ptr<UploadState> state, Worker* worker, Projector* projector)
+      : state_(std::move(state)), worker_(worker), projector_(projector) {}
   ~EvidenceSink() override {
     // Not finished: the pieces stored go, on the worker (a write to the store).
     if (state_ && state_->upload && !worker_->post([st = state_] { st->upload.reset(); })) state_->upload.reset();
@@ -244,6 +251,11 @@ class EvidenceSink final : public BodySink {
 
   void write(std::string piece, std::function<void(std::optional<HttpResponse>)> done) override {
     if (!state_->check(piece)) return done(mismatch(*state_->type));
+    // Counted as the bytes come: the upload is refused the moment it would
+    // pass a limit, and nothing of it is kept.
+    if (auto refusal = state_->quota->take(state_->uploader, piece.size(), *projector_->snapshot()))
+      return done(std::move(*refusal));
+    state_->taken += piece.size();
     bool posted = worker_->post([st = state_, piece = std::move(piece), done] {
       Status s = st->upload->write(piece);
       if (!s) spdlog::warn("evidence upload by {}: {}", st->uploader, s.to_string());
@@ -262,6 +274,7 @@ class EvidenceSink final : public BodySink {
         return done(error_response(r.status()));
       }
       st->upload.reset();
+      if (r->stored) st->quota->stored(r->sha256, r->size, st->uploader);
       auto meta = std::string(st->type->stored);
       spdlog::info("evidence {} {} ({} bytes, {}) by {}", to_hex(r->sha256), r->stored ? "stored" : "already stored",
                    r->size, meta, st->uploader);
@@ -277,6 +290,7 @@ class EvidenceSink final : public BodySink {
  private:
   std::shared_ptr<UploadState> state_;
   Worker* worker_;
+  Projector* projector_;
 };
 
 // Reads a stored document through, a piece at a time: corruption if its
@@ -314,6 +328,11 @@ StreamedBody Api::upload_evidence(Ctx& c) {
     return out;
   }
   filename = named_for_type(std::move(filename), *type);
+  // Over a limit already: refused before the body is read.
+  if (auto refusal = quota_->take(c.who.name, 0, *parts_.projector->snapshot())) {
+    c.reply(std::move(*refusal));
+    return out;
+  }
   auto up = parts_.store->begin_evidence(std::string(type->stored), filename, c.who.name, parts_.clock());
   if (!up) {
     c.fail(up.status());
@@ -324,7 +343,8 @@ StreamedBody Api::upload_evidence(Ctx& c) {
   state->filename = std::move(filename);
   state->uploader = c.who.name;
   state->upload = std::move(up).value();
-  out.sink = std::make_unique<EvidenceSink>(std::move(state), evidence_worker_.get());
+  state->quota = quota_.get();
+  out.sink = std::make_unique<EvidenceSink>(std::move(state), evidence_worker_.get(), parts_.projector);
   return out;
 }
 

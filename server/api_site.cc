@@ -22,6 +22,17 @@ void Api::healthz(Ctx& c) {
   std::optional<std::string> why = s_.unhealthy();
   if (!why)
     if (Status st = parts_.projector->status(); !st) why = "the read models stopped: " + st.message();
+  auto free = quota_->disk_free();
+  if (free) out["disk_free_bytes"] = *free;
+  if (!why && free && quota_->disk_low(*free))
+    why = "low disk: " + std::to_string(*free >> 20) + " MiB free under the data directory, below the threshold set";
+  if (auto failing = parts_.store->evidence_write_failure(); !why && failing)
+    why = "writing evidence documents fails: " + *failing;
+  // A damaged document stays a fault until it is read whole again: a verify
+  // of the events says nothing of it.
+  if (auto faults = parts_.store->evidence_faults(); !why && !faults.empty())
+    why = std::to_string(faults.size()) + " damaged evidence document" + (faults.size() > 1 ? "s" : "") + ", " +
+          faults.begin()->second;
   if (why) {
     // After a failed read or verify: the ledger needs a look (ledger verify).
     out["status"] = "failing";

@@ -156,11 +156,13 @@ json operation(const Route& r) {
     res["422"] = component_ref("responses/Error422");
   }
   if (r.streamed) {
+    res["409"] = component_ref("responses/Error409");
     res["413"] = component_ref("responses/Error413");
     res["408"] = component_ref("responses/Error408");
     res["415"] = component_ref("responses/Error415");
     res["422"] = component_ref("responses/Error422");
     res["429"] = component_ref("responses/Error429");
+    res["507"] = component_ref("responses/Error507");
   }
   // Corruption found on a read, or an internal fault: any route of the API.
   if (r.roles != kNoToken) res["500"] = component_ref("responses/Error500");

@@ -33,6 +33,8 @@ Api::Api(Service& service, Parts parts)
       verify_worker_(std::make_unique<Worker>(1)),
       evidence_worker_(std::make_unique<Worker>(kMaxQueuedEvidence)) {
   asof_worker_->post([this] { prepare_snapshots(nullptr, 0); });
+  quota_ = std::make_unique<EvidenceQuota>(parts_.quota);
+  if (Status st = quota_->load(*parts_.store); !st) spdlog::error("evidence quotas: {}", st.message());
 }
 
 Api::~Api() { stop(); }

@@ -131,6 +131,7 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   parts.signer = s->signer_.get();
   parts.clock = s->clock_;
   parts.asof = options.asof;
+  parts.quota = {options.evidence_quota_bytes, options.evidence_total_bytes, options.disk_low_bytes, options.data_dir};
   parts.assets = std::move(assets);
   s->api_ = std::make_unique<Api>(*s, std::move(parts));
   return s;

@@ -138,6 +138,14 @@ struct ServiceOptions {
   // Not owned: it must outlive the Service. nullptr: RocksDB's default.
   // Default: nullptr
   rocksdb::Env* env = nullptr;
+  // Evidence documents: the bytes of one uploader's documents attached to
+  // nothing (413 evidence_quota_exceeded beyond), of every document stored
+  // (507 evidence_storage_full), and the free space of the disk under which
+  // no document is taken (507 disk_low) and /healthz fails.
+  // Default: 256 MiB, 16 GiB, 512 MiB
+  std::uint64_t evidence_quota_bytes = std::uint64_t{256} << 20;
+  std::uint64_t evidence_total_bytes = std::uint64_t{16} << 30;
+  std::uint64_t disk_low_bytes = std::uint64_t{512} << 20;
   // Tests only: ProjectorOptions::fault.
   // Default: empty
   std::function<Status(std::uint64_t)> projector_fault;

@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "evidence_util.h"
+#include "evidence_http.h"
 #include "fixtures.h"
 #include "ledger/store.h"
 
@@ -18,49 +18,6 @@ using pl::Hash;
 using pl::Store;
 
 namespace {
-
-constexpr std::size_t kMiB = 1 << 20;
-
-std::string pdf(std::size_t n, unsigned seed) { return "%PDF-1.7\n" + random_bytes(n - 9, seed); }
-std::string png(std::size_t n, unsigned seed) {
-  return std::string("\x89PNG\r\n\x1a\n", 8) + random_bytes(n - 8, seed);
-}
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// The head of a request, without its body.
-std::string request_head(const std::string& method, const std::string& target, const Headers& headers,
-                         bool close = true) {
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  if (close) req += "Connection: close\r\n";
-  for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  return req + "\r\n";
-}
-
-// An upload on its own connection. Headers given replace the defaults.
-Resp upload(const Server& s, const std::string& body, const std::string& type = "application/pdf",
-            const std::string& role = "finance", const std::string& filename = "invoice.pdf",
-            const Headers& more = {}) {
-  Headers h = {{"Authorization", "Bearer " + s.tokens.at(role)}, {"Content-Length", std::to_string(body.size())}};
-  if (!type.empty()) h.emplace_back("Content-Type", type);
-  if (!filename.empty()) h.emplace_back("X-Filename", filename);
-  for (auto& m : more) h.push_back(m);
-  Resp r;
-  int fd = connect_to(s.port);
-  if (fd < 0) return r;
-  // The body is sent from another thread: the server may answer before it
-  // reads all of it.
-  std::thread sender([&] {
-    send_all(fd, request_head("POST", "/v1/evidence", h) + body);
-    ::shutdown(fd, SHUT_WR);  // all sent: a server still reading sees the end
-  });
-  std::string raw = recv_for(fd, 30000);
-  ::shutdown(fd, SHUT_RDWR);
-  sender.join();
-  ::close(fd);
-  parse_response(raw, &r, true);
-  return r;
-}
 
 Resp get(const Server& s, const std::string& target, const std::string& role) {
   return request(s.port, "GET", target, "", {{"Authorization", "Bearer " + s.tokens.at(role)}});
@@ -118,7 +75,7 @@ TEST_CASE("evidence: upload and read back, the same bytes stored once, the downl
   CHECK(back.headers["cache-control"] == "private, no-store");
 
   // The same bytes again, by someone else: not stored twice.
-  Resp again = upload(s, doc, "application/pdf; charset=binary", "coordinator", "copy.pdf");
+  Resp again = upload(s, doc, "application/pdf; charset=binary", "coordinator", "facture%20n%C2%B01.pdf");
   REQUIRE(again.status == 201);
   CHECK(again.j()["sha256"] == hex);
   CHECK(again.j()["stored"] == false);

@@ -10,6 +10,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "fixtures.h"
 #include "ledger/commands.h"
@@ -22,7 +23,7 @@ using namespace pl;
 
 namespace {
 
-enum class Fault { none, sync, write, full };
+enum class Fault { none, sync, write, full, stall };
 
 class FaultFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
@@ -49,6 +50,8 @@ class FaultFile : public rocksdb::FSWritableFileOwnerWrapper {
 
  private:
   rocksdb::IOStatus write_fault() {
+    // A disk that takes nothing and says nothing, until the fault ends.
+    while (fault_ == Fault::stall) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (fault_ == Fault::write) return rocksdb::IOStatus::IOError("injected: write failed");
     if (fault_ == Fault::full) return rocksdb::IOStatus::NoSpace("injected: no space left on device");
     return rocksdb::IOStatus::OK();
@@ -318,4 +321,95 @@ TEST_CASE("read models that stop: the waiting command is answered with its posit
   std::string reason = json::parse(health.body)["reason"];
   CHECK_MESSAGE(reason.find("injected: the store could not be read") != std::string::npos, reason);
   service->stop();
+}
+
+namespace {
+
+// An evidence upload of `bytes` as text, through the service's streamed
+// body, as the HTTP layer gives it. An answer that does not come within 30 s
+// is the failure the tests below are about: the test fails, and the process
+// ends (a worker stuck in the store cannot be stopped).
+HttpResponse upload_text(test::InProcess& p, const std::string& bytes) {
+  HttpRequest head;
+  head.method = "POST";
+  head.target = "/v1/evidence";
+  head.authorization = "Bearer " + p.token();
+  head.content_type = "text/plain";
+  head.filename = "notes.txt";
+  auto opened = p.service().open_stream(head);
+  REQUIRE(opened.has_value());
+  REQUIRE(opened->sink != nullptr);
+  auto wait = [](auto& future) {
+    if (future.wait_for(std::chrono::seconds(30)) == std::future_status::ready) return;
+    FAIL_CHECK("the upload was not answered within 30 s");
+    std::_Exit(1);
+  };
+  auto step = std::make_shared<std::promise<std::optional<HttpResponse>>>();
+  auto written = step->get_future();
+  opened->sink->write(bytes, [step](std::optional<HttpResponse> r) { step->set_value(std::move(r)); });
+  wait(written);
+  if (auto refused = written.get()) return *refused;
+  auto answer = std::make_shared<std::promise<HttpResponse>>();
+  auto got = answer->get_future();
+  opened->sink->finish([answer](HttpResponse r) { answer->set_value(std::move(r)); });
+  wait(got);
+  return got.get();
+}
+
+}  // namespace
+
+// A disk that fills while a document is uploaded: the upload is answered 503,
+// and /healthz says that writes fail until one succeeds again.
+TEST_CASE("evidence upload on a full disk: 503, and health says writes fail until one succeeds") {
+  using nlohmann::json;
+  FaultyDir d;
+  ServiceOptions so;
+  so.env = d.env.get();
+  test::InProcess p(so);
+  REQUIRE(upload_text(p, std::string(5000, 'a')).status == 201);
+
+  d.fs->fault = Fault::full;
+  HttpResponse full = upload_text(p, std::string(300'000, 'b'));
+  CHECK(full.status == 503);
+  CHECK(json::parse(full.body)["error"]["code"] == "storage_error");
+  HttpResponse health = p.call({.method = "GET", .target = "/healthz"});
+  CHECK(health.status == 503);
+  std::string reason = json::parse(health.body).value("reason", "");
+  CHECK_MESSAGE(reason.find("writing evidence documents fails") != std::string::npos, reason);
+  d.fs->fault = Fault::none;
+  p.service().stop();
+}
+
+// A disk that stops answering while a document is made durable: the upload
+// is answered 503 within the flush's bound rather than held for as long as
+// the disk is, and the next upload is refused at once while the disk still
+// holds the earlier flush; once it answers again, uploads are taken.
+TEST_CASE("evidence upload on a stuck disk: 503 within the bound, the next one at once, then taken again") {
+  using nlohmann::json;
+  FaultyDir d;
+  ServiceOptions so;
+  so.env = d.env.get();
+  test::InProcess p(so);
+  REQUIRE(upload_text(p, std::string(5000, 'a')).status == 201);
+
+  d.fs->fault = Fault::stall;
+  HttpResponse stuck = upload_text(p, std::string(300'000, 'b'));
+  CHECK(stuck.status == 503);
+  CHECK(json::parse(stuck.body)["error"]["code"] == "storage_error");
+  HttpResponse next = upload_text(p, std::string(300'000, 'c'));
+  CHECK(next.status == 503);
+  std::string message = json::parse(next.body)["error"]["message"];
+  CHECK_MESSAGE(message.find("has not finished writing earlier documents") != std::string::npos, message);
+  CHECK(p.call({.method = "GET", .target = "/healthz"}).status == 503);
+
+  d.fs->fault = Fault::none;
+  HttpResponse taken;
+  for (int i = 0; i < 100; ++i) {  // the earlier flush ends first
+    taken = upload_text(p, std::string(300'000, 'd'));
+    if (taken.status == 201) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(taken.status == 201);
+  CHECK(p.call({.method = "GET", .target = "/healthz"}).status == 200);
+  p.service().stop();
 }

@@ -677,7 +677,9 @@ test('evidence documents: the upload, its refusals, the record and the download'
   const stored = check(await upload(pdf, 'application/pdf', encodeURIComponent('contrat n°1.pdf')), 201);
   assert.equal(stored.filename, 'contrat n°1.pdf');
   assert.equal(stored.stored, true);
-  assert.equal(check(await upload(pdf, 'application/pdf', 'again.pdf', 'coordinator'), 201).stored, false);
+  // The same bytes under another name: refused, naming the one kept; under that name, taken once.
+  assert.equal(check(await upload(pdf, 'application/pdf', 'again.pdf', 'coordinator'), 409).error.code, 'evidence_conflict');
+  assert.equal(check(await upload(pdf, 'application/pdf', encodeURIComponent('contrat n°1.pdf'), 'coordinator'), 201).stored, false);
   assert.equal(check(await upload(pdf, 'text/html', 'a.html'), 415).error.code, 'unsupported_media_type');
   assert.equal(check(await upload(pdf, 'image/png', 'a.png'), 422).error.code, 'content_mismatch');
   assert.equal(check(await upload(pdf, 'application/pdf', undefined), 400).error.code, 'bad_request');
