@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/audit_watch.h"
+#include "app/store_copy.h"
 #include "ledger/build_paths.h"
 #include "ledger/dates.h"
 #include "ledger/note.h"
@@ -120,24 +121,6 @@ int cmd_export(const std::string& dir, const std::string& format) {
   return 0;
 }
 
-// Replaces every hard link in `dir` by a copy of its own, so that the backup
-// shares no file with the ledger; returns how many were copied.
-pl::Result<std::size_t> unlink_shared_files(const std::string& dir) {
-  std::size_t copied = 0;
-  std::error_code ec;
-  for (auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    struct stat st {};
-    if (!entry.is_regular_file() || ::stat(entry.path().c_str(), &st) != 0 || st.st_nlink < 2) continue;
-    std::string tmp = entry.path().string() + ".copy";
-    std::filesystem::copy_file(entry.path(), tmp, std::filesystem::copy_options::overwrite_existing, ec);
-    if (!ec) std::filesystem::rename(tmp, entry.path(), ec);
-    if (ec) return pl::Status::io_error("cannot copy " + entry.path().string() + ": " + ec.message());
-    ++copied;
-  }
-  if (ec) return pl::Status::io_error("cannot list " + dir + ": " + ec.message());
-  return copied;
-}
-
 // The verifier key of the ledger's signed checkpoints (made with the ledger,
 // or now for a ledger from before them), or a new signing key (rotate).
 int cmd_key(const std::string& dir, bool rotate) {
@@ -176,21 +159,21 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent, 
   if (std::filesystem::exists(to)) return fail(pl::Status::invalid(to + " already exists; give a new directory"));
   // The writer's store when no server runs; otherwise a read-only view of
   // the ledger as it stands, which RocksDB can copy while the server writes.
-  pl::StoreOptions opts;
-  opts.create_if_missing = false;
   if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(pl::Status::not_found("no ledger in " + dir));
-  auto store = pl::Store::open(store_dir(dir), opts);
-  if (!store) store = open_for_reading(dir);
+  auto store = pl::app::open_to_copy(store_dir(dir));
   if (!store) return fail(store.status());
   std::filesystem::create_directories(to);
   std::string target = store_dir(to);
   if (pl::Status st = (*store)->backup(target); !st) return fail(st);
+  // After the copy: what it copied of the write-ahead log is synced in the ledger too.
+  auto synced = (*store)->sync_view();
+  if (!synced) return fail(synced.status());
   // On the same file system RocksDB hard-links the table files: the backup
   // then shares them with the ledger (the files never change, but a damaged
   // disk block is damaged in both). --copy makes every file its own.
   std::size_t linked = 0;
   if (independent) {
-    auto copied = unlink_shared_files(target);
+    auto copied = pl::app::unlink_shared_files(target);
     if (!copied) return fail(copied.status());
   } else {
     std::error_code lec;
@@ -211,7 +194,8 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent, 
               {"checked", rep.checked},
               {"head", head_json(rep.head)},
               {"independent", linked == 0},
-              {"hard_linked_files", linked}};
+              {"hard_linked_files", linked},
+              {"holds", pl::app::copy_note(**store, *synced)}};
   // The signing key stays with the ledger unless asked for: a backup in other
   // hands could otherwise sign checkpoints in the ledger's name.
   std::string key_file = dir + "/" + pl::kSigningKeyFile;
@@ -240,12 +224,12 @@ int cmd_audit_pack(const std::string& dir, const std::string& to, std::uint64_t 
   if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(pl::Status::not_found("no ledger in " + dir));
   // The writer's store when no server runs (the signer may have to make the
   // key of a ledger from before signed checkpoints); otherwise a read-only
-  // view of the ledger as it stands, whose key is made already.
-  pl::StoreOptions opts;
-  opts.create_if_missing = false;
-  auto store = pl::Store::open(store_dir(dir), opts);
-  if (!store) store = open_for_reading(dir);
+  // view of the ledger as it stands, whose key is made already. What it
+  // holds is synced before a checkpoint of it is signed.
+  auto store = pl::app::open_to_copy(store_dir(dir));
   if (!store) return fail(store.status());
+  auto synced = (*store)->sync_view();
+  if (!synced) return fail(synced.status());
   auto signer = pl::Signer::open(dir, **store);
   if (!signer) return fail(signer.status());
   // The pack is written to a new file of its own (never through a link or
@@ -288,6 +272,7 @@ int cmd_audit_pack(const std::string& dir, const std::string& to, std::uint64_t 
                     {"origin", sum->origin},
                     {"programmes", sum->programmes},
                     {"bytes", sum->bytes},
+                    {"holds", pl::app::copy_note(**store, *synced)},
                     {"files", files}}
                    .dump(2)
             << "\n";
