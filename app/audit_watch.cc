@@ -9,13 +9,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <optional>
 #include <thread>
 
 #include "ledger/merkle.h"
@@ -86,28 +87,64 @@ int unusable(const Status& st) {
   return 1;
 }
 
+// A signed checkpoint opened with one of `keys`, whose origin is the name of
+// the key that signed it: a C2SP verifier key names the log it signs for, so
+// a key's signature on another log's checkpoint proves nothing of it.
+Result<note::Checkpoint> open_checkpoint(std::string_view text, const std::vector<note::Verifier>& keys) {
+  note::Verifier signer;
+  auto body = note::open(text, keys, &signer);
+  if (!body) return Status::make(Kind::invalid_argument, "signature", "its signature: " + body.status().message());
+  auto cp = note::parse_checkpoint(*body);
+  if (!cp) return Status::invalid("not a checkpoint: " + cp.status().message());
+  if (cp->origin != signer.name)
+    return Status::make(Kind::invalid_argument, "origin",
+                        "it is a checkpoint of origin '" + cp->origin + "', signed by the key of '" + signer.name +
+                            "': a checkpoint's origin is the name of the key that signs it");
+  return cp;
+}
+
+// The state file's checkpoint; nullopt when there is no file. Anything else
+// that is not a checkpoint signed by a key given is an error that names the
+// file: the witness then stops, and leaves the file as it is.
+constexpr std::uintmax_t kMaxStateBytes = 1 << 16;
+Result<std::optional<note::Checkpoint>> read_state(const std::string& file, const std::vector<note::Verifier>& keys) {
+  std::error_code ec;
+  auto st = std::filesystem::status(file, ec);
+  if (st.type() == std::filesystem::file_type::not_found) return std::optional<note::Checkpoint>();
+  auto bad = [&](const std::string& why) {
+    return Status::invalid("the state file " + file + " " + why +
+                           "; restore it from a copy, or remove it to keep the ledger's current checkpoint as "
+                           "the first (what was kept before is then not compared)");
+  };
+  if (ec) return bad("cannot be read: " + ec.message());
+  if (st.type() != std::filesystem::file_type::regular) return bad("is not a file");
+  std::uintmax_t size = std::filesystem::file_size(file, ec);
+  if (ec) return bad("cannot be read: " + ec.message());
+  if (size > kMaxStateBytes) return bad("holds " + std::to_string(size) + " bytes, not one signed checkpoint");
+  std::ifstream in(file, std::ios::binary);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  if (!in || !in.read(text.data(), static_cast<std::streamsize>(text.size())))
+    return bad("cannot be read: " + std::string(std::strerror(errno)));
+  auto cp = open_checkpoint(text, keys);
+  if (!cp) return bad("holds no checkpoint of a key given: " + cp.status().message());
+  return std::optional<note::Checkpoint>(*cp);
+}
+
 // One look: 0 good (the state moved on or stayed), 2 refused, 1 unusable.
 int look(const WatchOptions& o, const Url& u, const std::vector<note::Verifier>& keys) {
   auto text = get(u, "/v1/audit/checkpoint", o.token);
   if (!text) return unusable(text.status());
-  auto body = note::open(*text, keys);
-  if (!body) return refuse("the checkpoint's signature: " + body.status().message() + "\n" + *text);
-  auto now = note::parse_checkpoint(*body);
-  if (!now) return refuse("the checkpoint: " + now.status().message());
+  auto now = open_checkpoint(*text, keys);
+  if (!now) return refuse("the ledger's checkpoint: " + now.status().message() + "\n" + *text);
 
-  std::ifstream in(o.state_file, std::ios::binary);
-  if (!in) {
+  auto state = read_state(o.state_file, keys);
+  if (!state) return unusable(state.status());
+  if (!*state) {
     std::cerr << "audit watch: no earlier checkpoint in " << o.state_file
               << "; this one is kept as the first: " << now->origin << " size " << now->size << " root "
               << b64(now->root) << "\n";
   } else {
-    std::stringstream kept_text;
-    kept_text << in.rdbuf();
-    auto kept_body = note::open(kept_text.str(), keys);
-    if (!kept_body)
-      return unusable(Status::invalid(o.state_file +
-                                      " holds no checkpoint signed by a key given: " + kept_body.status().message()));
-    auto kept = note::parse_checkpoint(*kept_body).value();
+    const note::Checkpoint& kept = **state;
     if (kept.origin != now->origin)
       return refuse("the origin changed: " + kept.origin + " before, " + now->origin + " now");
     if (now->size < kept.size)
@@ -170,7 +207,12 @@ int watch(const WatchOptions& o) {
   }
   if (keys.empty()) return unusable(Status::invalid("--key is needed: the verifier key you trust (ledger key show)"));
   for (;;) {
-    int rc = look(o, *u, keys);
+    int rc = 1;
+    try {
+      rc = look(o, *u, keys);
+    } catch (const std::exception& e) {  // nothing expected; a message and exit 1, never an abort
+      rc = unusable(Status::internal(std::string("unexpected: ") + e.what()));
+    }
     if (rc == 2 || o.interval_s <= 0) return rc;
     std::this_thread::sleep_for(std::chrono::seconds(o.interval_s));
   }

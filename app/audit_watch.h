@@ -25,10 +25,12 @@ struct WatchOptions {
   std::string token;
 };
 
-// Exit status: 0 when every look was good; 2 on a bad signature, a smaller
-// tree, a different root for the same size, or a failed proof (the message
-// on standard error says which, with the sizes and both roots); 1 when the
-// ledger could not be reached or the input is unusable.
+// Exit status: 0 when every look was good; 2 on a bad signature, an origin
+// that is not the signing key's name, a smaller tree, a different root for
+// the same size, or a failed proof (the message on standard error says
+// which, with the sizes and both roots); 1 when the ledger could not be
+// reached or the input is unusable (a state file that is not a checkpoint
+// signed by a key given: left as it is).
 int watch(const WatchOptions& options);
 
 }  // namespace pl::audit

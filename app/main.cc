@@ -17,6 +17,7 @@
 #include "app/audit_watch.h"
 #include "app/serve_options.h"
 #include "app/store_cli.h"
+#include "app/store_copy.h"
 #include "ledger/build_paths.h"
 #include "ledger/dates.h"
 #include "ledger/note.h"
@@ -132,12 +133,12 @@ int cmd_audit_pack(const std::string& dir, const std::string& to, std::uint64_t 
   if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(pl::Status::not_found("no ledger in " + dir));
   // The writer's store when no server runs (the signer may have to make the
   // key of a ledger from before signed checkpoints); otherwise a read-only
-  // view of the ledger as it stands, whose key is made already.
-  pl::StoreOptions opts;
-  opts.create_if_missing = false;
-  auto store = pl::Store::open(store_dir(dir), opts);
-  if (!store) store = open_for_reading(dir);
+  // view of the ledger as it stands, whose key is made already. What it
+  // holds is synced before a checkpoint of it is signed.
+  auto store = pl::app::open_to_copy(store_dir(dir));
   if (!store) return fail(store.status());
+  auto synced = (*store)->sync_view();
+  if (!synced) return fail(synced.status());
   auto signer = pl::Signer::open(dir, **store);
   if (!signer) return fail(signer.status());
   // The pack is written to a new file of its own (never through a link or
@@ -180,6 +181,7 @@ int cmd_audit_pack(const std::string& dir, const std::string& to, std::uint64_t 
                     {"origin", sum->origin},
                     {"programmes", sum->programmes},
                     {"bytes", sum->bytes},
+                    {"holds", pl::app::copy_note(**store, *synced)},
                     {"files", files}}
                    .dump(2)
             << "\n";

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <set>
 
+#include "app/store_copy.h"
 #include "ledger/dates.h"
 #include "ledger/signer.h"
 #include "server/event_json.h"
@@ -50,28 +51,6 @@ json check_documents(const Store& store, bool* ok) {
   return {{"checked", checked}, {"corrupt", corrupt}};
 }
 
-namespace {
-
-// Replaces every hard link in `dir` by a copy of its own, so that the backup
-// shares no file with the ledger; returns how many were copied.
-Result<std::size_t> unlink_shared_files(const std::string& dir) {
-  std::size_t copied = 0;
-  std::error_code ec;
-  for (auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    struct stat st {};
-    if (!entry.is_regular_file() || ::stat(entry.path().c_str(), &st) != 0 || st.st_nlink < 2) continue;
-    std::string tmp = entry.path().string() + ".copy";
-    std::filesystem::copy_file(entry.path(), tmp, std::filesystem::copy_options::overwrite_existing, ec);
-    if (!ec) std::filesystem::rename(tmp, entry.path(), ec);
-    if (ec) return Status::io_error("cannot copy " + entry.path().string() + ": " + ec.message());
-    ++copied;
-  }
-  if (ec) return Status::io_error("cannot list " + dir + ": " + ec.message());
-  return copied;
-}
-
-}  // namespace
-
 int cmd_verify(const std::string& dir) {
   auto store = open_for_reading(dir);
   if (!store) return fail(store.status());
@@ -97,21 +76,21 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent, 
   if (std::filesystem::exists(to)) return fail(Status::invalid(to + " already exists; give a new directory"));
   // The writer's store when no server runs; otherwise a read-only view of
   // the ledger as it stands, which RocksDB can copy while the server writes.
-  StoreOptions opts;
-  opts.create_if_missing = false;
   if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(Status::not_found("no ledger in " + dir));
-  auto store = Store::open(store_dir(dir), opts);
-  if (!store) store = open_for_reading(dir);
+  auto store = app::open_to_copy(store_dir(dir));
   if (!store) return fail(store.status());
   std::filesystem::create_directories(to);
   std::string target = store_dir(to);
   if (Status st = (*store)->backup(target); !st) return fail(st);
+  // After the copy: what it copied of the write-ahead log is synced in the ledger too.
+  auto synced = (*store)->sync_view();
+  if (!synced) return fail(synced.status());
   // On the same file system RocksDB hard-links the table files: the backup
   // then shares them with the ledger (the files never change, but a damaged
   // disk block is damaged in both). --copy makes every file its own.
   std::size_t linked = 0;
   if (independent) {
-    auto copied = unlink_shared_files(target);
+    auto copied = app::unlink_shared_files(target);
     if (!copied) return fail(copied.status());
   } else {
     std::error_code lec;
@@ -135,7 +114,8 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent, 
               {"head", head_json(rep.head)},
               {"documents", documents},
               {"independent", linked == 0},
-              {"hard_linked_files", linked}};
+              {"hard_linked_files", linked},
+              {"holds", app::copy_note(**store, *synced)}};
   if (!rep.ok) {
     out["first_bad_position"] = rep.first_bad_position;
     out["problem"] = std::string(verify_problem_name(rep.problem));

@@ -81,6 +81,41 @@ bool verify_ed25519(const std::array<std::uint8_t, 32>& pub, std::string_view ms
                           reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
 }
 
+// Whether `s` is well-formed UTF-8 (RFC 3629): no overlong form, no
+// surrogate, nothing above U+10FFFF; as Go's utf8.Valid.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+    if (b >= 0xc2 && b <= 0xdf) {
+      n = 1;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      n = 2;
+      if (b == 0xe0) lo = 0xa0;  // overlong
+      if (b == 0xed) hi = 0x9f;  // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      n = 3;
+      if (b == 0xf0) lo = 0x90;  // overlong
+      if (b == 0xf4) hi = 0x8f;  // above U+10FFFF
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xbf)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 Result<SigningKey> from_seed(std::string_view name, const std::uint8_t* seed) {
   std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed, 32));
   if (!key) return Status::internal("OpenSSL refused an Ed25519 seed");
@@ -200,6 +235,9 @@ Result<std::string> open(std::string_view signed_note, const std::vector<Verifie
   if (signed_note.empty() || signed_note.back() != '\n') return Status::invalid("a signed note ends with a newline");
   for (unsigned char c : signed_note)
     if (c < 0x20 && c != '\n') return Status::invalid("a signed note holds no control characters but newlines");
+  // c2sp.org/signed-note: the note is UTF-8 text (Go's note.Open refuses
+  // anything else, so a note this opens opens there too).
+  if (!valid_utf8(signed_note)) return Status::invalid("a signed note is valid UTF-8");
   std::size_t split_at = signed_note.rfind("\n\n");
   if (split_at == std::string_view::npos)
     return Status::invalid("a signed note has a blank line before its signatures");
@@ -259,6 +297,10 @@ Result<Checkpoint> parse_checkpoint(std::string_view text) {
   auto root = unbase64(lines[2]);
   if (!root || root->size() != 32) return Status::invalid("a checkpoint's third line is its root hash in base64");
   std::memcpy(c.root.data(), root->data(), 32);
+  // c2sp.org/tlog-checkpoint: the text is three or more non-empty lines; an
+  // extension line may be anything but empty.
+  for (std::size_t i = 3; i + 1 < lines.size(); ++i)
+    if (lines[i].empty()) return Status::invalid("a checkpoint's extension lines are not empty");
   return c;
 }
 

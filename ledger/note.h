@@ -60,13 +60,17 @@ std::string sign(std::string_view text, const SigningKey& key);
 
 // The text of a signed note if a signature line verifies with one of
 // `verifiers`; otherwise an error that says why (malformed, no signature by a
-// known key, a signature that does not verify). `signer`, when given,
-// receives the verifier that matched.
+// known key, a signature that does not verify). Malformed: not ending in a
+// newline, a control character other than a newline, not valid UTF-8
+// (c2sp.org/signed-note), no blank line before the signatures, a signature
+// line not "— <name> <base64>". `signer`, when given, receives the verifier
+// that matched.
 Result<std::string> open(std::string_view signed_note, const std::vector<Verifier>& verifiers,
                          Verifier* signer = nullptr);
 
 // A tlog checkpoint's text, and its parse (origin, size, root; any further
-// lines, which C2SP allows as extensions, are kept aside).
+// lines, which c2sp.org/tlog-checkpoint allows as extensions, are passed
+// over, but must not be empty: the text is three or more non-empty lines).
 struct Checkpoint {
   std::string origin;
   std::uint64_t size = 0;

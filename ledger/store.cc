@@ -4,13 +4,16 @@
 // store_format.{h,cc}.
 #include "ledger/store.h"
 
+#include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -495,6 +498,38 @@ Result<std::uint64_t> Store::stream_version(std::string_view stream) const {
 Status Store::usable() const {
   if (!db_) return Status::unavailable("the store is being reopened after a storage failure");
   return Status::ok();
+}
+
+Result<std::size_t> Store::sync_view() {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (!options_.read_only) {
+    PL_RETURN_IF_ERROR(from_rocks(db_->FlushWAL(true), "sync the write-ahead log"));
+    return std::size_t{1};
+  }
+  std::size_t synced = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    if (entry.path().extension() != ".log") continue;
+    int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) continue;  // flushed into table files and removed
+    if (fd < 0 || ::fsync(fd) != 0) {
+      int err = errno;
+      if (fd >= 0) ::close(fd);
+      return Status::io_error("cannot sync " + entry.path().string() + ": " + std::strerror(err));
+    }
+    ::close(fd);
+    ++synced;
+  }
+  if (ec) return Status::io_error("cannot list " + dir_ + ": " + ec.message());
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || ::fsync(dfd) != 0) {
+    int err = errno;
+    if (dfd >= 0) ::close(dfd);
+    return Status::io_error("cannot sync " + dir_ + ": " + std::strerror(err));
+  }
+  ::close(dfd);
+  return synced;
 }
 
 Status Store::backup(const std::string& dir) const {

@@ -290,6 +290,18 @@ class Store {
   // durable-head mark. Not concurrently with commit().
   Status flush();
 
+  // Makes durable every write this store's view holds, before a copy of it
+  // (backup, audit pack) is taken: writable, the write-ahead log flushed and
+  // synced; read-only (a server holds the ledger for writing), the view was
+  // read from the files as they stood, write-ahead log included, and may hold
+  // records the server has written but not yet synced (it acknowledges
+  // nothing before its sync, but a reader sees the bytes at once): every log
+  // file is synced from here (fsync syncs a file whoever wrote it; a log gone
+  // meanwhile was flushed into synced table files first), and the folder.
+  // Returns how many log files were synced.
+  Result<std::size_t> sync_view();
+  bool read_only() const { return options_.read_only; }
+
   // A consistent copy of the store in `dir`, which must not exist. Table files
   // may be hard-linked when `dir` is on the same file system. May run while
   // the store is written.

@@ -82,7 +82,7 @@ for sanitizer in $sanitizers; do
     thread)
       stage "tsan build"
       cmake -S . -B build-tsan "${sanitizer_flags[@]}" -DLEDGER_SANITIZE=thread -DLEDGER_BUILD_BENCH=OFF >/dev/null
-      cmake --build build-tsan -j "$(nproc)" --target test_writer test_projections test_store test_e2e test_hardening test_evidence_e2e ledger_cli
+      cmake --build build-tsan -j "$(nproc)" --target test_writer test_projections test_store test_e2e test_hardening test_evidence_e2e test_http_limits test_slow_reads ledger_cli
       stage "tsan suite"
       # A race stops the process that saw it (a test, or the server it started),
       # which fails the test.

@@ -35,7 +35,9 @@ int http_status(const Status& st);
 HttpResponse json_response(int status, const nlohmann::json& body);
 // An answer whose JSON text is already written.
 HttpResponse text_response(int status, std::string body);
-// {"error": {"code", "message", "details"}}
+// {"error": {"code", "message", "details"}}; a 503 busy also carries
+// Retry-After: kBusyRetryAfter (seconds).
+inline constexpr const char* kBusyRetryAfter = "5";
 HttpResponse error_response(int status, const std::string& code, const std::string& message,
                             nlohmann::json details = nlohmann::json::object());
 HttpResponse error_response(const Status& st);

@@ -132,7 +132,12 @@ void Api::verify(Ctx& c) {
       s_.clear_unhealthy();
     finish(rep);
   });
-  if (!posted) finish(Status::unavailable("the server is stopping"));
+  // Refused: the worker stops, or it builds a pack with a job waiting
+  // behind it (the verify lane holds one): busy, with Retry-After.
+  if (!posted)
+    finish(verify_worker_->stopping()
+               ? Status::unavailable("the server is stopping")
+               : Status::make(Kind::unavailable, "busy", "an audit pack is being built; retry in a moment"));
 }
 
 void Api::export_log(Ctx& c) {

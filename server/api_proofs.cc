@@ -118,7 +118,10 @@ void Api::audit_pack(Ctx& c) {
                            "attachment; filename=\"ledger-pack-" + std::to_string(at) + ".tar\"");
     shared->reply(std::move(r));
   });
-  if (!posted) shared->fail(503, "busy", "a verify or another pack is running; retry in a moment");
+  if (!posted) {
+    if (verify_worker_->stopping()) return shared->fail(Status::unavailable("the server is stopping"));
+    shared->fail(503, "busy", "a verify or another pack is running; retry in a moment");
+  }
 }
 
 }  // namespace pl

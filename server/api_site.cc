@@ -48,6 +48,18 @@ void Api::metrics(Ctx& c) {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = parts_.metrics->render();
+  // The background lanes of slow work: as-of reads, workbooks and filtered
+  // event pages (asof); verify and audit packs (verify).
+  r.body +=
+      "# HELP ledger_worker_jobs_total Jobs started on a background lane of slow reads.\n"
+      "# TYPE ledger_worker_jobs_total counter\n";
+  for (auto [lane, w] : {std::pair{"asof", asof_worker_.get()}, std::pair{"verify", verify_worker_.get()}})
+    r.body += std::string("ledger_worker_jobs_total{lane=\"") + lane + "\"} " + std::to_string(w->started()) + "\n";
+  r.body +=
+      "# HELP ledger_worker_refused_total Jobs a full or stopping background lane refused (503 busy or unavailable).\n"
+      "# TYPE ledger_worker_refused_total counter\n";
+  for (auto [lane, w] : {std::pair{"asof", asof_worker_.get()}, std::pair{"verify", verify_worker_.get()}})
+    r.body += std::string("ledger_worker_refused_total{lane=\"") + lane + "\"} " + std::to_string(w->refused()) + "\n";
   c.reply(std::move(r));
 }
 

@@ -14,6 +14,7 @@
 
 #include "ledger/merkle.h"
 #include "ledger/sampling.h"
+#include "server/audit_compare.h"
 #include "server/audit_pack.h"
 #include "server/event_json.h"
 #include "server/tar.h"
@@ -168,99 +169,6 @@ class CheckedEvents {
   Aligned buf_;
 };
 
-// A JSON value for a message, cut when long.
-std::string shown(const json& j) {
-  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  return s.size() > 160 ? s.substr(0, 160) + "..." : s;
-}
-
-std::string pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return out;
-}
-
-// The first place where `got` (from the pack) differs from `want` (from the
-// events), as a JSON pointer and a sentence; counts the leaves that agree.
-// A key of an object the pack does not have is counted in `absent`, not a
-// difference: a pack written by an earlier version lacks the figures added
-// since (the VAT, say), and every figure it does give is still compared.
-bool first_difference(const json& got, const json& want, const std::string& path, std::string* where, std::string* what,
-                      std::uint64_t* leaves, std::uint64_t* absent) {
-  auto differ = [&](std::string sentence) {
-    *where = path.empty() ? "/" : path;
-    *what = std::move(sentence);
-    return true;
-  };
-  if (got.type() != want.type() && !(got.is_number() && want.is_number()))
-    return differ("the pack has " + shown(got) + ", the events give " + shown(want));
-  if (want.is_object()) {
-    for (auto& [key, value] : want.items()) {
-      auto it = got.find(key);
-      if (it == got.end()) {
-        ++*absent;
-        continue;
-      }
-      if (first_difference(*it, value, path + "/" + pointer_token(key), where, what, leaves, absent)) return true;
-    }
-    for (auto& [key, value] : got.items())
-      if (!want.contains(key)) {
-        *where = path + "/" + pointer_token(key);
-        *what = "the pack has " + shown(value) + ", which the events do not give";
-        return true;
-      }
-    return false;
-  }
-  if (want.is_array()) {
-    std::size_t n = std::min(got.size(), want.size());
-    for (std::size_t i = 0; i < n; ++i)
-      if (first_difference(got[i], want[i], path + "/" + std::to_string(i), where, what, leaves, absent)) return true;
-    if (got.size() != want.size())
-      return differ("the pack has " + std::to_string(got.size()) + " entries, the events give " +
-                    std::to_string(want.size()));
-    return false;
-  }
-  if (got != want) return differ("the pack has " + shown(got) + ", the events give " + shown(want));
-  ++*leaves;
-  return false;
-}
-
-// A pack's JSON is compared by recursion (first_difference): nesting deeper
-// than this is refused before it is parsed.
-constexpr int kMaxJsonDepth = 64;
-
-// Whether `text` nests arrays and objects deeper than `max` (strings skipped).
-bool nests_deeper(std::string_view text, int max) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
-// A file or line of the pack as JSON: not JSON, or nested too deep, is refused.
-Result<json> pack_json(std::string_view text) {
-  if (nests_deeper(text, kMaxJsonDepth))
-    return Status::invalid("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return Status::invalid("not JSON");
-  return j;
-}
-
 bool is_hex64(std::string_view s) {
   return s.size() == 64 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
 }
@@ -300,7 +208,7 @@ std::string CheckReport::text() const {
     out << ": " << message << "\n";
     return out.str();
   }
-  out << "ok: " << dir << " checks out\n"
+  out << "ok: " << dir << " checks out (pack format " << format << ")\n"
       << "  files   " << files << ", each with the SHA-256 MANIFEST.sha256 gives\n"
       << "  events  " << events << " (positions 1 to " << events
       << "): each decodes, hashes to its stored hash and links to the one before\n"
@@ -314,9 +222,10 @@ std::string CheckReport::text() const {
   if (!samples.empty())
     out << "  samples " << samples.size()
         << " drawn again from the events before each, with the previous hash as seed: the same selection\n";
-  if (totals_absent + ndjson_absent > 0)
-    out << "  note    the pack was written by an earlier version: " << ndjson_absent << " fields of its events and "
-        << totals_absent << " figures of its totals added since are not in it (every one it has was compared)\n";
+  if (format < kPackFormat)
+    out << "  note    a pack of format " << format << ", written by an earlier version: " << ndjson_absent
+        << " fields of its events and " << totals_absent
+        << " figures of its totals added since are not in it (every one it has was compared)\n";
   return out.str();
 }
 
@@ -577,6 +486,22 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
       s.requests = requests_of_population(rm.core(), s.programme_id, s.population, s.population_sha256);
   }
 
+  // The format the pack declares (totals.json's pack_format; none: format 1)
+  // says which of the keys the events give it may lack (audit_compare.h).
+  auto totals_text = read_small(kTotals, 256 << 20);
+  if (!totals_text) return fail(kTotals, 0, "", totals_text.status().message());
+  auto totals = pack_json(*totals_text);
+  std::string().swap(*totals_text);
+  if (!totals) return fail(kTotals, 0, "", totals.status().message());
+  if (!totals->is_object()) return fail(kTotals, 0, "/", "not a JSON object");
+  auto format = declared_format(*totals);
+  if (!format) return fail(kTotals, 0, "/pack_format", format.status().message());
+  if (*format > kPackFormat)
+    return unusable("a pack of format " + std::to_string(*format) + "; this ledger reads formats 1 to " +
+                    std::to_string(kPackFormat));
+  totals->erase("pack_format");
+  r.format = *format;
+
   // 5. events.ndjson: each line the CloudEvents JSON of its event's bytes.
   {
     const Member& mn = members.at(kEventsNdjson);
@@ -598,9 +523,10 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
       const json& theirs = *parsed;
       std::string where, what;
       std::uint64_t leaves = 0, absent = 0;
-      if (first_difference(theirs, mine, "", &where, &what, &leaves, &absent))
+      if (first_difference(theirs, mine, ndjson_may_lack(r.format, ev.type_name()), "", &where, &what, &leaves,
+                           &absent))
         return fail(kEventsNdjson, pos, where, "line " + std::to_string(pos) + ": " + what);
-      if (absent > 0) {  // a line of an earlier version: fields of the event added since are left out
+      if (absent > 0) {  // a line of format 1: fields of the event added since are left out
         r.ndjson_absent += absent;
         continue;
       }
@@ -631,7 +557,9 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
       if (!theirs) return fail(kEvidence, 0, "", theirs.status().message());
       std::string where, what;
       std::uint64_t leaves = 0, absent = 0;
-      if (first_difference(*theirs, want, "", &where, &what, &leaves, &absent)) return fail(kEvidence, 0, where, what);
+      // evidence.json has not changed since it came: a pack that has it lacks nothing of it.
+      if (first_difference(*theirs, want, lacks_nothing, "", &where, &what, &leaves, &absent))
+        return fail(kEvidence, 0, where, what);
     }
     std::set<std::string> attached;
     for (auto& d : docs) {
@@ -659,13 +587,10 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
 
   // 7. totals.json, recomputed from the read models the events folded into.
   {
-    auto totals_text = read_small(kTotals, 256 << 20);
-    if (!totals_text) return fail(kTotals, 0, "", totals_text.status().message());
-    auto theirs = pack_json(*totals_text);
-    if (!theirs) return fail(kTotals, 0, "", theirs.status().message());
     json mine = totals_json(rm);
     std::string where, what;
-    if (first_difference(*theirs, mine, "", &where, &what, &r.totals_values, &r.totals_absent))
+    if (first_difference(*totals, mine, totals_may_lack(r.format), "", &where, &what, &r.totals_values,
+                         &r.totals_absent))
       return fail(kTotals, 0, where, what);
     r.programmes = mine["programmes"].size();
     for (auto& p : mine["programmes"]) r.pairs += p["pairs"].size();

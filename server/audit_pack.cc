@@ -89,7 +89,7 @@ nothing.
 | `events.ndjson` | the same events as CloudEvents 1.0 JSON, one a line, exactly as `ledger export --format ndjson` prints them |
 | `evidence.json` | every document the events attach (event `EvidenceAttached`), in hash order: its `sha256`, `size`, `content_type` and `filename` as the events give them, its `file` in this pack and its `attachments` (the entity, the kind, the event's position) |
 | `evidence/<sha256>` | each of those documents, its bytes as uploaded, named by their SHA-256: `sha256sum evidence/*` shows each name again |
-| `totals.json` | the ledger's figures at position {P}, for each programme: its rules and counts (`programme`), its `pairs`, its hours by mentee (`hours_by_mentee`) and its `budget` with, for each figure, the events it was summed from (`explain`). Each is the JSON the API answers at `?at={P}`: an entry of `GET /v1/programmes`, the pairs of `/v1/programmes/{pid}/pairs`, `/v1/programmes/{pid}/hours?group_by=mentee` and `/v1/programmes/{pid}/budget?explain=1`. Warnings are those of the day of event {P} (`today`) |
+| `totals.json` | the ledger's figures at position {P}, for each programme: its rules and counts (`programme`), its `pairs`, its hours by mentee (`hours_by_mentee`) and its `budget` with, for each figure, the events it was summed from (`explain`). Each is the JSON the API answers at `?at={P}`: an entry of `GET /v1/programmes`, the pairs of `/v1/programmes/{pid}/pairs`, `/v1/programmes/{pid}/hours?group_by=mentee` and `/v1/programmes/{pid}/budget?explain=1`. Warnings are those of the day of event {P} (`today`). `pack_format` is the format of this pack (2) |
 
 ## Checking it all
 
@@ -280,6 +280,7 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
     if (!st) return st;
     mtime = rm.recorded_at_us() / 1'000'000;
     json totals = totals_json(rm);
+    totals["pack_format"] = kPackFormat;
     sum.programmes = totals["programmes"].size();
     totals_text = totals.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
     json evidence = evidence_json(rm);

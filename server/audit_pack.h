@@ -70,6 +70,12 @@ inline constexpr const char* kEvidence = "evidence.json";
 // The directory of the documents, each under its SHA-256 (64 lower-case hex digits).
 inline constexpr const char* kEvidenceDir = "evidence/";
 
+// The format of the packs this ledger writes, declared in totals.json as
+// "pack_format" (a pack without it is of format 1, written before packs
+// declared one). Format 2 holds every figure and field this ledger gives;
+// audit_compare.h says what a pack of format 1 may lack.
+inline constexpr int kPackFormat = 2;
+
 // The pack's top directory: "ledger-pack-<P>".
 std::string pack_dir(std::uint64_t at);
 // schemas/events.fbs, compiled in.
@@ -151,11 +157,13 @@ struct CheckReport {
   std::uint64_t documents = 0;  // evidence documents, each hashing to the hash its events name
   std::uint64_t document_bytes = 0;
   std::uint64_t totals_values = 0;  // JSON leaves of totals.json compared
+  int format = 0;                   // the format the pack declares (1: none declared)
+  // Figures of totals.json and fields of events.ndjson's lines that the
+  // events give and a pack of format 1 lacks (added since).
   std::uint64_t totals_absent = 0;
   std::uint64_t ndjson_absent = 0;
   // Every sample of the pack, drawn again (ledger/sampling.h).
-  std::vector<SampleRedraw> samples;  // likewise, fields of events.ndjson's lines  // figures the events give that the
-                                      // pack does not (an earlier version's pack)
+  std::vector<SampleRedraw> samples;
 
   // "ok ..." with the figures, or "FAILED ..." naming the discrepancy.
   std::string text() const;

@@ -84,7 +84,12 @@ HttpResponse text_response(int status, std::string body) {
 }
 
 HttpResponse error_response(int status, const std::string& code, const std::string& message, json details) {
-  return json_response(status, {{"error", {{"code", code}, {"message", message}, {"details", std::move(details)}}}});
+  HttpResponse r =
+      json_response(status, {{"error", {{"code", code}, {"message", message}, {"details", std::move(details)}}}});
+  // Every 503 busy says when to come back (RFC 9110 §10.2.3), as a full
+  // live feed does.
+  if (status == 503 && code == "busy") r.headers.emplace_back("Retry-After", kBusyRetryAfter);
+  return r;
 }
 
 HttpResponse error_response(const Status& st) { return error_response(http_status(st), st.reason(), st.message()); }
@@ -389,7 +394,7 @@ std::vector<Route> make_table() {
             {"consistency_from", "consistency_to"}),
       other("/v1/audit/key", "audit_key", "The verifier keys of the signed checkpoints", "proofs", kNoToken,
             &Api::audit_key, Body::json, "AuditKeys"),
-      // Personal data: auditors and coordinators, in the verify lane.
+      // Personal data: coordinators, auditors and controllers, in the verify lane.
       other("/v1/audit/pack", "audit_pack",
             "The auditor's pack: events 1..at, the signed checkpoint, the totals, to check offline (a tar)", "audit",
             kCoord | kAuditor | kController, &Api::audit_pack, Body::tar, {}, {"pack_at"}),

@@ -6,8 +6,10 @@
 // from one thread at a time, never from a job (it joins the worker's thread).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -29,12 +31,27 @@ class Worker {
   bool post(std::function<void()> job) {
     {
       std::lock_guard lock(mu_);
-      if (stopping_ || queue_.size() >= max_queued_) return false;
+      if (stopping_ || queue_.size() >= max_queued_) {
+        ++refused_;
+        return false;
+      }
       queue_.push_back(std::move(job));
     }
     cv_.notify_one();
     return true;
   }
+
+  // Whether stop() was called: a refused post() is then the server
+  // stopping, not a full queue (busy).
+  bool stopping() const {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+
+  // Jobs started on the worker's thread, and posts refused, since it began
+  // (GET /metrics): what the service sends to the worker shows here.
+  std::uint64_t started() const { return started_.load(); }
+  std::uint64_t refused() const { return refused_.load(); }
 
   // Refuses new jobs, runs those queued, then joins. Idempotent.
   void stop() {
@@ -57,15 +74,17 @@ class Worker {
         job = std::move(queue_.front());
         queue_.pop_front();
       }
+      ++started_;  // before the job: a reply the job sends is counted already
       job();
     }
   }
 
   std::size_t max_queued_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stopping_ = false;
+  std::atomic<std::uint64_t> started_{0}, refused_{0};
   std::thread thread_;  // last: starts once the rest is made
 };
 

@@ -3,14 +3,20 @@
 // and one rewritten by an operator who holds the signing key, recomputed
 // every later hash and every tree node, and removed the durable-head mark.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "fixtures.h"
+#include "ledger/note.h"
 #include "ledger/store.h"
 #include "ledger/store_format.h"
 
@@ -38,6 +44,69 @@ std::string verifier_key(const Server& s) { return current_verifier(s.port); }
 void write_some(const Server& s, const std::string& prefix, int n) {
   for (int i = 0; i < n; ++i)
     REQUIRE(s.post("/v1/programmes", programme_body({.id = prefix + std::to_string(i)})).status == 201);
+}
+
+// A stand-in for a ledger that answers every request 200 with `body`: what a
+// server that signs what it likes would serve.
+class FakeLedger {
+ public:
+  explicit FakeLedger(std::string body) : body_(std::move(body)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd_, 8) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0 || stop_) {
+          if (c >= 0) ::close(c);
+          return;
+        }
+        std::string req;
+        while (req.find("\r\n\r\n") == std::string::npos) {
+          std::string got = recv_for(c, 5000);
+          if (got.empty()) break;
+          req += got;
+        }
+        send_all(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+                        std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" + body_);
+        ::close(c);
+      }
+    });
+  }
+  ~FakeLedger() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  FakeLedger(const FakeLedger&) = delete;
+  FakeLedger& operator=(const FakeLedger&) = delete;
+  int port = 0;
+
+ private:
+  std::string body_;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+Watch watch_port(int port, const std::string& key, const std::string& state) {
+  Watch w;
+  w.rc = run_ledger(
+      {"audit", "watch", "--url", "http://127.0.0.1:" + std::to_string(port), "--key", key, "--state", state}, &w.out,
+      true);
+  return w;
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
 }
 
 }  // namespace
@@ -180,4 +249,113 @@ TEST_CASE("GET /v1/audit/pack: auditors and coordinators download the tar that a
   CHECK(s.get("/v1/audit/pack", "finance").status == 403);
   CHECK(s.get("/v1/audit/pack?at=0", "auditor").code() == "bad_request");
   CHECK(s.get("/v1/audit/pack?at=" + std::to_string(head + 1), "coordinator").code() == "beyond_head");
+}
+
+TEST_CASE("audit watch refuses a checkpoint whose origin is not its key's name") {
+  // The key of "programme-ledger/a" signs a checkpoint of another log: a
+  // C2SP verifier key names the log it signs for.
+  auto key = note::generate("programme-ledger/a").value();
+  std::string root = note::base64(bytes_of(sha256("root")));
+  test::TempDir dir;
+  {
+    FakeLedger fake(note::sign("programme-ledger/b\n5\n" + root + "\n", key));
+    Watch w = watch_port(fake.port, key.verifier(), dir.sub("state"));
+    CHECK(w.rc == 2);
+    CHECK_MESSAGE(w.out.find("REFUSED") != std::string::npos, w.out);
+    CHECK_MESSAGE(w.out.find("origin 'programme-ledger/b'") != std::string::npos, w.out);
+    CHECK(w.out.find("key of 'programme-ledger/a'") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.sub("state")));  // nothing kept
+  }
+  // A state file that holds such a checkpoint is refused as well.
+  FakeLedger fake(note::sign("programme-ledger/a\n5\n" + root + "\n", key));
+  write_file(dir.sub("state"), note::sign("programme-ledger/b\n4\n" + root + "\n", key));
+  Watch w = watch_port(fake.port, key.verifier(), dir.sub("state"));
+  CHECK(w.rc == 1);
+  CHECK_MESSAGE(w.out.find("origin 'programme-ledger/b'") != std::string::npos, w.out);
+  // The same checkpoint of the right origin is kept.
+  std::filesystem::remove(dir.sub("state"));
+  Watch good = watch_port(fake.port, key.verifier(), dir.sub("state"));
+  CHECK_MESSAGE(good.rc == 0, good.out);
+}
+
+TEST_CASE("audit watch says what is wrong with a bad state file and exits 1, never aborts") {
+  Server s;
+  std::string key = verifier_key(s), state = s.dir().sub("watch-state");
+  Watch first = watch(s, key, state);
+  REQUIRE_MESSAGE(first.rc == 0, first.out);
+  const std::string kept = read_file(state);
+  REQUIRE(kept.size() > 40);
+  auto signing = note::parse_private(read_file(s.data() + "/signing.key")).value();
+  std::string root = note::base64(bytes_of(sha256("root")));
+  struct Bad {
+    const char* what;
+    std::string bytes;
+  };
+  std::vector<Bad> bads = {
+      {"empty", ""},
+      {"cut short", kept.substr(0, kept.size() / 2)},
+      {"cut before the signature's end", kept.substr(0, kept.size() - 5)},
+      {"not text", std::string("\0\x01\xff\xfe garbage\n", 13)},
+      {"a byte changed",
+       [&] {
+         std::string b = kept;
+         b[2] ^= 1;
+         return b;
+       }()},
+      // Signed with the ledger's own key, but not a checkpoint.
+      {"signed, not a checkpoint", note::sign("hello\n", signing)},
+      {"signed, an empty extension line", note::sign(signing.name + "\n3\n" + root + "\n\n", signing)},
+  };
+  for (auto& bad : bads) {
+    INFO(bad.what);
+    write_file(state, bad.bytes);
+    Watch w = watch(s, key, state);
+    CHECK_MESSAGE(w.rc == 1, w.out);
+    CHECK(w.out.find("watch-state") != std::string::npos);
+    CHECK(read_file(state) == bad.bytes);  // left as it was, for whoever looks into it
+  }
+  // A directory where the file should be.
+  std::filesystem::remove(state);
+  std::filesystem::create_directory(state);
+  Watch dir = watch(s, key, state);
+  CHECK_MESSAGE(dir.rc == 1, dir.out);
+  CHECK(dir.out.find("watch-state") != std::string::npos);
+  std::filesystem::remove(state);
+  // The good file again: the watch goes on.
+  write_file(state, kept);
+  Watch again = watch(s, key, state);
+  CHECK_MESSAGE(again.rc == 0, again.out);
+}
+
+TEST_CASE("ledger audit pack and ledger backup beside a running server hold every event it acknowledged") {
+  // Without fsync on the server's side: what it acknowledged is in its
+  // write-ahead log, written but not synced, when the copies are taken.
+  Server s(true, {"--no-sync"});
+  std::string key = verifier_key(s);
+  write_some(s, "a", 5);
+  std::uint64_t head = s.head();
+  std::string pack = s.dir().sub("pack.tar"), out;
+  REQUIRE(run_ledger({"audit", "pack", "--data", s.data(), "--to", pack}, &out) == 0);
+  json made = json::parse(out);
+  CHECK(made["position"] == head);  // every acknowledged event, the last five included
+  std::string holds = made["holds"];
+  CHECK_MESSAGE(holds.find("a server held the ledger") != std::string::npos, holds);
+  CHECK(holds.find("synced to disk first") != std::string::npos);
+  CHECK(holds.find("; the 0 write-ahead") == std::string::npos);  // at least one log file was synced
+  CHECK(run_ledger({"audit", "check", pack, "--key", key}, &out, true) == 0);
+
+  write_some(s, "b", 3);
+  std::string backup = s.dir().sub("backup");
+  REQUIRE(run_ledger({"backup", "--data", s.data(), "--to", backup}, &out) == 0);
+  json copied = json::parse(out);
+  CHECK(copied["ok"] == true);
+  CHECK(copied["head"]["position"] == head + 3);
+  CHECK(copied["holds"].get<std::string>().find("a server held the ledger") != std::string::npos);
+  CHECK(copied["holds"].get<std::string>().find("; the 0 write-ahead") == std::string::npos);
+
+  // With the server stopped, the ledger itself is read.
+  s.stop();
+  REQUIRE(run_ledger({"audit", "pack", "--data", s.data(), "--to", s.dir().sub("pack2.tar")}, &out) == 0);
+  CHECK(json::parse(out)["holds"].get<std::string>().find("no server held the ledger") != std::string::npos);
+  CHECK(json::parse(out)["position"] == head + 3);
 }

@@ -60,3 +60,34 @@ TEST_CASE("a signed checkpoint opens with its verifier key only, and only unchan
   CHECK_FALSE(parse_checkpoint("o\n012\n" + base64(bytes_of(c.root)) + "\n"));
   CHECK_FALSE(parse_checkpoint("o\n12\nnot base64\n"));
 }
+
+TEST_CASE("a note that is not UTF-8, or a checkpoint with an empty extension line, is refused (C2SP)") {
+  auto key = generate("programme-ledger/abc").value();
+  Verifier v = parse_verifier(key.verifier()).value();
+  std::string root = base64(bytes_of(sha256("root")));
+  std::string text = "programme-ledger/abc\n684\n" + root + "\n";
+  // Well-formed UTF-8 beyond ASCII opens (the signature line's dash is some).
+  auto with_extension = open(sign(text + "caf\xc3\xa9 \xf0\x9f\x93\x9c\n", key), {v});
+  REQUIRE(with_extension);
+  CHECK(parse_checkpoint(*with_extension));
+  // Bytes that are not UTF-8, each signed by the real key: a lone
+  // continuation byte, a cut sequence, an overlong '/', a surrogate, a code
+  // point above U+10FFFF, a byte never used.
+  for (std::string bad : {"\x80", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff"}) {
+    auto opened = open(sign(text + "x" + bad + "\n", key), {v});
+    REQUIRE_FALSE(opened);
+    CHECK(opened.status().message().find("UTF-8") != std::string::npos);
+    auto in_origin = open(sign("programme-ledger/abc" + bad + "\n684\n" + root + "\n", key), {v});
+    CHECK_FALSE(in_origin);
+  }
+  // An empty extension line: the note opens (a signed note's text may hold
+  // one), the checkpoint does not parse.
+  for (std::string ext : {"\n", "\nnext\n", "first\n\n"}) {
+    auto opened = open(sign(text + ext, key), {v});
+    REQUIRE(opened);
+    auto parsed = parse_checkpoint(*opened);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.status().message().find("extension") != std::string::npos);
+  }
+  CHECK(parse_checkpoint(text + "one\ntwo\n"));
+}
