@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+
 #include "ledger/dates.h"
 
 using namespace pl;
@@ -14,6 +16,21 @@ TEST_CASE("dates: parse and format round trip, impossible dates refused") {
   CHECK_FALSE(parse_date("2021-1-01"));
   CHECK(parse_date("2020-02-29"));
   CHECK_FALSE(parse_date("2100-02-29"));
+}
+
+// A decoded record may hold any 32-bit day count: the calendar of each is
+// defined (the sanitizer builds stop on a signed overflow).
+TEST_CASE("dates: every 32-bit day count has its calendar date") {
+  auto max = civil_from_days(INT32_MAX);
+  CHECK(max.year == 5881580);
+  CHECK(max.month == 7);
+  CHECK(max.day == 11);
+  auto min = civil_from_days(INT32_MIN);
+  CHECK(min.year == -5877641);
+  CHECK(min.month == 6);
+  CHECK(min.day == 23);
+  auto epoch = civil_from_days(0);
+  CHECK((epoch.year == 1970 && epoch.month == 1 && epoch.day == 1));
 }
 
 TEST_CASE("dates: calendar months") {
