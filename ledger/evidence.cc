@@ -25,7 +25,6 @@
 // mark left names an upload a crash cut: its pieces and the mark are
 // deleted. So the pieces of a document are reachable only from its record,
 // and a record is durable only with all its pieces.
-#include <openssl/sha.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -33,6 +32,7 @@
 #include <cstring>
 #include <thread>
 
+#include "ledger/sha256_state.h"
 #include "ledger/store.h"
 #include "ledger/store_format.h"
 
@@ -107,21 +107,6 @@ std::string evidence_pending_key(std::uint64_t upload) {
   put_u64(k, upload);
   return k;
 }
-
-// OpenSSL's incremental SHA-256 (the same functions as sha256()).
-struct Sha256State {
-  SHA256_CTX ctx;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  Sha256State() { SHA256_Init(&ctx); }
-  void update(std::string_view b) { SHA256_Update(&ctx, b.data(), b.size()); }
-  Hash finish() {
-    Hash h{};
-    SHA256_Final(h.data(), &ctx);
-    return h;
-  }
-#pragma GCC diagnostic pop
-};
 
 // ---- the store's side
 

@@ -112,7 +112,7 @@ class EvidenceReader {
   EvidenceMeta meta_;
   std::uint32_t index_ = 0;  // the next piece
   std::uint64_t read_ = 0;   // bytes read so far
-  std::unique_ptr<struct EvidenceReadHash> sha_;
+  std::unique_ptr<struct Sha256State> sha_;
 };
 
 }  // namespace pl

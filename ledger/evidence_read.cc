@@ -2,9 +2,9 @@
 // that a download holds one piece of it, not the whole document. The pieces
 // are the keys evidence_chunk_key(upload, 0..chunks-1) of the document's
 // record (ledger/evidence.cc has the layout).
-#include <openssl/sha.h>
 #include <rocksdb/db.h>
 
+#include "ledger/sha256_state.h"
 #include "ledger/store.h"
 #include "ledger/store_format.h"
 
@@ -12,23 +12,8 @@ namespace pl {
 
 using namespace store_format;  // NOLINT(google-build-using-namespace): as the store's other files
 
-// OpenSSL's incremental SHA-256 (the same functions as sha256()).
-struct EvidenceReadHash {
-  SHA256_CTX ctx;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  EvidenceReadHash() { SHA256_Init(&ctx); }
-  void update(std::string_view b) { SHA256_Update(&ctx, b.data(), b.size()); }
-  Hash finish() {
-    Hash h{};
-    SHA256_Final(h.data(), &ctx);
-    return h;
-  }
-#pragma GCC diagnostic pop
-};
-
 EvidenceReader::EvidenceReader(const Store* store, EvidenceMeta meta)
-    : store_(store), meta_(std::move(meta)), sha_(std::make_unique<EvidenceReadHash>()) {}
+    : store_(store), meta_(std::move(meta)), sha_(std::make_unique<Sha256State>()) {}
 
 EvidenceReader::~EvidenceReader() = default;
 
