@@ -1,10 +1,10 @@
-// The options of `ledger serve` that shape its HTTP server (server/http.h):
+// The options of `ledger serve` that shape its HTTP server (http/http.h):
 // where it listens and what one client, one token or all of them may hold.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
-#include "server/http.h"
+#include "http/http.h"
 
 namespace pl::cli {
 

@@ -10,10 +10,10 @@
 #include <set>
 
 #include "app/store_copy.h"
-#include "ledger/dates.h"
-#include "ledger/signer.h"
-#include "server/event_json.h"
-#include "server/views_json.h"
+#include "base/dates.h"
+#include "log/signer.h"
+#include "render/event_json.h"
+#include "render/views_json.h"
 
 namespace pl::cli {
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "ledger/store.h"
+#include "log/store.h"
 
 namespace pl::cli {
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "ledger/store.h"
+#include "log/store.h"
 
 namespace pl::app {
 

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/writer.h"
+#include "writer/writer.h"
 
 using namespace pl;
 using Clock = std::chrono::steady_clock;

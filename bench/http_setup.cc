@@ -9,11 +9,11 @@
 #include <filesystem>
 #include <string>
 
-#include "ledger/commands.h"
-#include "ledger/dates.h"
-#include "ledger/decide.h"
-#include "ledger/writer.h"
-#include "server/auth.h"
+#include "base/dates.h"
+#include "domain/commands.h"
+#include "domain/decide.h"
+#include "http/auth.h"
+#include "writer/writer.h"
 
 using namespace pl;
 

@@ -20,12 +20,12 @@
 #include <random>
 #include <string>
 
+#include "domain/decide.h"
 #include "history_gen.h"
-#include "ledger/decide.h"
-#include "ledger/writer.h"
-#include "projections/asof.h"
-#include "projections/projector.h"
-#include "server/views_json.h"
+#include "read/asof.h"
+#include "read/projector.h"
+#include "render/views_json.h"
+#include "writer/writer.h"
 
 using namespace pl;
 using Clock = std::chrono::steady_clock;

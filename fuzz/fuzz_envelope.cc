@@ -5,8 +5,8 @@
 #include <cstring>
 #include <string>
 
-#include "ledger/envelope.h"
-#include "server/event_json.h"
+#include "log/envelope.h"
+#include "render/event_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // FlatBuffers are read at the alignment RocksDB values get (see store.cc).

@@ -11,10 +11,10 @@
 #include <string>
 #include <utility>
 
-#include "ledger/build_paths.h"
-#include "server/auth.h"
-#include "server/demo.h"
-#include "server/service.h"
+#include "app/demo.h"
+#include "base/build_paths.h"
+#include "http/auth.h"
+#include "http/service.h"
 
 namespace http = boost::beast::http;
 

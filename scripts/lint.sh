@@ -29,7 +29,7 @@ echo "== clang-tidy over $build/compile_commands.json"
 # are there. Generated files and the fuzz targets (clang-only flags) are left
 # out. A file found clean before, with the same preprocessed text, flags,
 # .clang-tidy and clang-tidy, is not run again (scripts/tidy.py).
-python3 scripts/tidy.py "$build" "^$PWD/(ledger|projections|server|app|tests|bench)/" \
+python3 scripts/tidy.py "$build" "^$PWD/(base|log|domain|writer|read|render|audit|http|app|tests|bench)/" \
   --extra-arg=-Wno-unknown-warning-option \
   --extra-arg=-DBOOST_ASIO_HAS_CO_AWAIT=1 --extra-arg=-DBOOST_ASIO_HAS_STD_COROUTINE=1 > "$build/clang-tidy.log" 2>&1 || {
   cat "$build/clang-tidy.log" >&2

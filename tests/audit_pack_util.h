@@ -12,16 +12,16 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "ledger/build_paths.h"
-#include "ledger/note.h"
-#include "ledger/sampling.h"
-#include "ledger/signer.h"
-#include "projections/replay.h"
-#include "server/audit_pack.h"
-#include "server/demo.h"
-#include "server/event_json.h"
-#include "server/tar.h"
-#include "server/views_json.h"
+#include "app/demo.h"
+#include "audit/audit_pack.h"
+#include "audit/tar.h"
+#include "base/build_paths.h"
+#include "domain/sampling.h"
+#include "log/note.h"
+#include "log/signer.h"
+#include "read/replay.h"
+#include "render/event_json.h"
+#include "render/views_json.h"
 #include "server_process.h"
 #include "util.h"
 

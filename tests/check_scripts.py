@@ -4,6 +4,9 @@
 - scripts/tidy.py: a unit found clean is skipped in another clone of the tree
   (another folder); a change in a header it includes, or in .clang-tidy, runs
   it again; a unit with findings is never remembered.
+- scripts/check_layers.py: an include or a library linked that runs back up,
+  or across between siblings, is found with its file and line; so are an
+  include of a file that does not exist and a folder of code with no layer.
 - scripts/bench_report.py: the figures come from each part's JSON line and
   are merged, the later part winning; the tables show what is there.
 Each test works in its own temporary folders, with its own cache directory.
@@ -42,6 +45,7 @@ def make_clone(parent, name):
 
 
 def write(root, rel, text):
+    os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
     with open(os.path.join(root, rel), "w") as f:
         f.write(text)
 
@@ -115,6 +119,73 @@ class BenchReport(unittest.TestCase):
                                     "\"asof_p99_ms\": 2.0}\n")
         lines = self.report("scale", f"100000={small}")
         self.assertEqual(lines[-1], "| 100387 | 1336353.5 | - | 0.25 / 2 | - / - | - / - | - | - / - |")
+
+
+LAYERS_DOC = """# How it works
+
+```layers
+base:
+log: base
+writer: base log
+read: base log   # siblings of writer
+app: base log writer read
+```
+"""
+
+
+class Layers(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.root)
+        write(self.root, "docs/ARCHITECTURE.md", LAYERS_DOC)
+        write(self.root, "base/a.h", "#pragma once\n#include <string>\n")
+        write(self.root, "log/store.h", '#pragma once\n#include "base/a.h"\n#include "events_generated.h"\n')
+        write(self.root, "writer/writer.cc", '#include "log/store.h"\n')
+        write(self.root, "read/models.cc", '#include "log/store.h"\n#include "base/a.h"\n')
+        write(self.root, "app/main.cc", '#include "writer/writer.cc"\n#include "read/models.cc"\n')
+        write(self.root, "tests/t.cc", '#include "app/main.cc"\n')
+        write(self.root, "log/CMakeLists.txt", "add_library(pl_log store.cc)\ntarget_link_libraries(pl_log PUBLIC pl_base)\n")
+
+    def run_check(self):
+        r = subprocess.run([sys.executable, os.path.join(SCRIPTS, "check_layers.py"), self.root],
+                           capture_output=True, text=True)
+        return r.returncode, r.stdout
+
+    def test_clean_tree(self):
+        code, out = self.run_check()
+        self.assertEqual(code, 0, out)
+        self.assertIn("layers: clean (base, log, writer, read, app)", out)
+
+    def test_back_up(self):
+        write(self.root, "base/b.cc", '#include "base/a.h"\n\n#include "log/store.h"\n')
+        code, out = self.run_check()
+        self.assertEqual(code, 1)
+        self.assertIn("base/b.cc:3: includes log/store.h, but base may use only: nothing", out)
+
+    def test_across_siblings(self):
+        write(self.root, "read/models.cc", '#include "writer/writer.cc"\n')
+        code, out = self.run_check()
+        self.assertEqual(code, 1)
+        self.assertIn("read/models.cc:1: includes writer/writer.cc, but read may use only: base log", out)
+
+    def test_missing_file_and_tests_folder(self):
+        write(self.root, "log/x.cc", '#include "base/gone.h"\n#include "tests/t.cc"\n')
+        code, out = self.run_check()
+        self.assertEqual(code, 1)
+        self.assertIn("log/x.cc:1: includes base/gone.h, which does not exist", out)
+        self.assertIn("log/x.cc:2: includes tests/t.cc: a layer may not use tests/", out)
+
+    def test_library_linked_back_up(self):
+        write(self.root, "log/CMakeLists.txt", "target_link_libraries(pl_log PUBLIC pl_base PRIVATE pl_app)\n")
+        code, out = self.run_check()
+        self.assertEqual(code, 1)
+        self.assertIn("log/CMakeLists.txt: pl_log links pl_app", out)
+
+    def test_folder_without_layer(self):
+        write(self.root, "extra/y.cc", "int y;\n")
+        code, out = self.run_check()
+        self.assertEqual(code, 1)
+        self.assertIn("extra/: a folder of C++ code that docs/ARCHITECTURE.md's layers do not name", out)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/writer.h"
+#include "writer/writer.h"
 
 using namespace pl;
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "http/service.h"
 #include "programme_spec.h"
-#include "server/service.h"
 #include "server_process.h"
 
 namespace pl::test {

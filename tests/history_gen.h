@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "ledger/commands.h"
+#include "domain/commands.h"
 
 namespace pl::test {
 

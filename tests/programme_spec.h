@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "ledger/dates.h"
-#include "ledger/rules.h"
+#include "base/dates.h"
+#include "domain/rules.h"
 
 namespace pl::test {
 

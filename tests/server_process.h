@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/build_paths.h"
+#include "base/build_paths.h"
 #include "util.h"
 
 namespace pl::test {

@@ -7,8 +7,8 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "audit/audit_pack.h"
 #include "audit_pack_util.h"
-#include "server/audit_pack.h"
 #include "server_process.h"
 #include "util.h"
 

@@ -16,9 +16,9 @@
 #include <thread>
 
 #include "fixtures.h"
-#include "ledger/note.h"
-#include "ledger/store.h"
-#include "ledger/store_format.h"
+#include "log/note.h"
+#include "log/store.h"
+#include "log/store_format.h"
 
 using namespace pl;
 using namespace pl::test;

@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "base/build_paths.h"
 #include "fixtures.h"
-#include "ledger/build_paths.h"
 
 using namespace pl::test;
 

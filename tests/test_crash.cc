@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include "ledger/build_paths.h"
-#include "ledger/store.h"
+#include "base/build_paths.h"
+#include "log/store.h"
 #include "util.h"
 
 using namespace pl;

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "ledger/dates.h"
+#include "base/dates.h"
 
 using namespace pl;
 

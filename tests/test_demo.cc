@@ -7,16 +7,16 @@
 #include <set>
 #include <sstream>
 
-#include "ledger/archive.h"
-#include "ledger/build_paths.h"
-#include "ledger/dates.h"
-#include "ledger/sampling.h"
-#include "ledger/state.h"
-#include "projections/read_models.h"
-#include "projections/replay.h"
-#include "server/demo.h"
-#include "server/json_commands.h"
-#include "server/views_json.h"
+#include "app/demo.h"
+#include "base/archive.h"
+#include "base/build_paths.h"
+#include "base/dates.h"
+#include "domain/sampling.h"
+#include "domain/state.h"
+#include "http/json_commands.h"
+#include "read/read_models.h"
+#include "read/replay.h"
+#include "render/views_json.h"
 #include "util.h"
 
 using namespace pl;

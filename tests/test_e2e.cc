@@ -8,10 +8,10 @@
 #include <random>
 #include <set>
 
+#include "base/build_paths.h"
 #include "fixtures.h"
-#include "ledger/build_paths.h"
-#include "ledger/merkle.h"
-#include "ledger/note.h"
+#include "log/merkle.h"
+#include "log/note.h"
 
 using namespace pl::test;
 namespace note = pl::note;

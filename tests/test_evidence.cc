@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "evidence_util.h"
-#include "ledger/store.h"
+#include "log/store.h"
 #include "util.h"
 
 using namespace pl;

@@ -11,7 +11,7 @@
 
 #include "evidence_http.h"
 #include "fixtures.h"
-#include "ledger/store.h"
+#include "log/store.h"
 
 using namespace pl::test;
 using pl::Hash;

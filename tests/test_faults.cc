@@ -12,12 +12,12 @@
 #include <set>
 #include <thread>
 
+#include "base/dates.h"
+#include "domain/commands.h"
+#include "domain/decide.h"
 #include "fixtures.h"
-#include "ledger/commands.h"
-#include "ledger/dates.h"
-#include "ledger/decide.h"
-#include "ledger/writer.h"
-#include "server/service.h"
+#include "http/service.h"
+#include "writer/writer.h"
 
 using namespace pl;
 

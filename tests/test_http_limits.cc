@@ -9,7 +9,7 @@
 
 #include "evidence_util.h"
 #include "fixtures.h"
-#include "ledger/store.h"
+#include "log/store.h"
 
 using namespace pl::test;
 

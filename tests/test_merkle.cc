@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "ledger/merkle.h"
+#include "log/merkle.h"
 
 using namespace pl;
 using namespace pl::merkle;

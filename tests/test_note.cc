@@ -2,7 +2,7 @@
 // opens only with its signer's verifier key and only unchanged.
 #include <doctest/doctest.h>
 
-#include "ledger/note.h"
+#include "log/note.h"
 
 using namespace pl;
 using namespace pl::note;

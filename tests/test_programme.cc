@@ -7,15 +7,15 @@
 #include <set>
 #include <thread>
 
-#include "ledger/commands.h"
-#include "ledger/dates.h"
-#include "ledger/decide.h"
-#include "ledger/sampling.h"
-#include "ledger/writer.h"
+#include "base/dates.h"
+#include "domain/commands.h"
+#include "domain/decide.h"
+#include "domain/sampling.h"
 #include "programme_spec.h"
-#include "projections/read_models.h"
-#include "projections/replay.h"
+#include "read/read_models.h"
+#include "read/replay.h"
 #include "util.h"
+#include "writer/writer.h"
 
 using namespace pl;
 

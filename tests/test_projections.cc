@@ -11,18 +11,18 @@
 #include <set>
 #include <thread>
 
+#include "app/demo.h"
+#include "base/build_paths.h"
+#include "base/dates.h"
+#include "domain/decide.h"
 #include "fixtures.h"
 #include "history_gen.h"
-#include "ledger/build_paths.h"
-#include "ledger/dates.h"
-#include "ledger/decide.h"
-#include "ledger/writer.h"
-#include "projections/asof.h"
-#include "projections/projector.h"
-#include "server/demo.h"
-#include "server/sample_json.h"
-#include "server/service.h"
-#include "server/views_json.h"
+#include "http/service.h"
+#include "read/asof.h"
+#include "read/projector.h"
+#include "render/sample_json.h"
+#include "render/views_json.h"
+#include "writer/writer.h"
 
 using namespace pl;
 

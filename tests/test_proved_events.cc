@@ -12,9 +12,9 @@
 #include <thread>
 
 #include "fixtures.h"
-#include "ledger/envelope.h"
-#include "ledger/merkle.h"
-#include "ledger/note.h"
+#include "log/envelope.h"
+#include "log/merkle.h"
+#include "log/note.h"
 
 using namespace pl::test;
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <thread>
 
-#include "ledger/store.h"
+#include "log/store.h"
 #include "util.h"
 
 using namespace pl;

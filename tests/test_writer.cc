@@ -10,9 +10,9 @@
 #include <sstream>
 #include <thread>
 
-#include "ledger/store_format.h"
-#include "ledger/writer.h"
+#include "log/store_format.h"
 #include "util.h"
+#include "writer/writer.h"
 
 using namespace pl;
 using pl::test::TempDir;

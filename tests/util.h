@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <string>
 
+#include "domain/state.h"
 #include "events_generated.h"
-#include "ledger/state.h"
-#include "ledger/store.h"
+#include "log/store.h"
 
 namespace pl::test {
 

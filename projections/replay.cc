@@ -1,1 +1,0 @@
-#include "projections/replay.h"

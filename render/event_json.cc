@@ -1,0 +1,186 @@
+#include "render/event_json.h"
+
+#include <flatbuffers/minireflect.h>
+
+#include "base/dates.h"
+#include "base/sha256.h"
+#include "log/note.h"
+#include "render/views_json.h"
+
+namespace pl {
+namespace {
+
+using nlohmann::json;
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Builds JSON from minireflect's walk. Each table or vector is a frame that
+// remembers the key it will be stored under in its parent.
+class JsonVisitor : public flatbuffers::IterationVisitor {
+ public:
+  json result;
+
+  void StartSequence() override { frames_.push_back({json::object(), key_, conv_}); }
+  void EndSequence() override { close(); }
+  void StartVector() override { frames_.push_back({json::array(), key_, conv_}); }
+  void EndVector() override { close(); }
+
+  void Field(size_t, size_t, flatbuffers::ElementaryType type, bool is_vector, const flatbuffers::TypeTable* ref,
+             const char* name, const uint8_t* val) override {
+    key_ = name ? name : "";
+    conv_ = Conv::none;
+    if (key_ == "date" || ends_with(key_, "_date")) conv_ = Conv::date;
+    if (ends_with(key_, "_us")) {
+      conv_ = Conv::instant;
+      key_.resize(key_.size() - 3);
+    }
+    if (val) return;
+    // Absent: FlatBuffers leaves out scalars equal to their default.
+    if (is_vector) return put(json::array());
+    switch (type) {
+      case flatbuffers::ET_UTYPE:
+        return;
+      case flatbuffers::ET_BOOL:
+        return put(false);
+      case flatbuffers::ET_STRING:
+        return put("");
+      case flatbuffers::ET_SEQUENCE:
+        return put(nullptr);
+      default:
+        if (ref && ref->names && ref->num_elems > 0) return put(ref->names[0]);  // an enum's first value
+        return put(conv_ == Conv::date      ? json(format_date(0))
+                   : conv_ == Conv::instant ? json(format_instant(0))
+                                            : json(0));
+    }
+  }
+  void UType(uint8_t, const char*) override {}
+  void Bool(bool v) override { put(v); }
+  void Char(int8_t v, const char* n) override { integer(v, n); }
+  void UChar(uint8_t v, const char* n) override { integer(v, n); }
+  void Short(int16_t v, const char* n) override { integer(v, n); }
+  void UShort(uint16_t v, const char* n) override { integer(v, n); }
+  void Int(int32_t v, const char* n) override { integer(v, n); }
+  void UInt(uint32_t v, const char* n) override { integer(v, n); }
+  void Long(int64_t v) override { integer(v, nullptr); }
+  void ULong(uint64_t v) override { put(v); }
+  void Float(float v) override { put(v); }
+  void Double(double v) override { put(v); }
+  void String(const flatbuffers::String* s) override { put(s ? s->str() : std::string()); }
+
+ private:
+  enum class Conv { none, date, instant };
+  struct Frame {
+    json value;
+    std::string key;
+    Conv conv;
+  };
+
+  void integer(std::int64_t v, const char* enum_name) {
+    if (enum_name) return put(enum_name);
+    if (conv_ == Conv::date && v >= INT32_MIN && v <= INT32_MAX) return put(format_date(static_cast<std::int32_t>(v)));
+    if (conv_ == Conv::instant) return put(format_instant(v));
+    put(v);
+  }
+  void put(json v) {
+    if (frames_.empty()) return;
+    json& top = frames_.back().value;
+    if (top.is_array())
+      top.push_back(std::move(v));
+    else
+      top[key_] = std::move(v);
+  }
+  void close() {
+    Frame f = std::move(frames_.back());
+    frames_.pop_back();
+    if (frames_.empty()) {
+      result = std::move(f.value);
+      return;
+    }
+    key_ = f.key;
+    conv_ = f.conv;
+    put(std::move(f.value));
+  }
+
+  std::vector<Frame> frames_;
+  std::string key_;
+  Conv conv_ = Conv::none;
+};
+
+std::string csv_field(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+json event_data(const EventView& e) {
+  JsonVisitor v;
+  auto bytes = e.payload_bytes();
+  flatbuffers::IterateFlatBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), fb::PayloadTypeTable(), &v);
+  if (!v.result.is_object() || !v.result.contains("event")) return json::object();
+  json data = std::move(v.result["event"]);
+  // A table's absent scalar is its schema default, which the walk above does
+  // not know: the rules are rendered as the API shows them (retention_years
+  // of an event written before the rule existed is its default, 5).
+  if (auto* o = e.as<fb::ProgrammeOpened>())
+    data["rules"] = rules_json(Rules::from(o->rules()));
+  else if (auto* a = e.as<fb::ProgrammeRulesAmended>())
+    data["rules"] = rules_json(Rules::from(a->rules()));
+  return data;
+}
+
+json cloud_event(const EventView& e) {
+  std::string programme(e.programme_id());
+  json out = {{"specversion", "1.0"},
+              {"id", std::to_string(e.position())},
+              {"source", programme.empty() ? std::string("/ledger") : "/programmes/" + programme},
+              {"type", "eu.programme-ledger." + std::string(e.type_name())},
+              {"subject", std::string(e.stream())},
+              {"time", format_instant(e.recorded_at_us())},
+              {"datacontenttype", "application/json"},
+              {"data", event_data(e)},
+              {"position", e.position()},
+              {"streamversion", e.version()},
+              {"actor",
+               std::string(EventView::sv(e.env->actor_role())) + ":" + std::string(EventView::sv(e.env->actor_name()))},
+              {"rulesversion", e.env->rules_version()},
+              {"prevhash", to_hex(e.prev_hash_bytes())},
+              {"hash", to_hex(e.hash_bytes())}};
+  return out;
+}
+
+json proved_event(const EventView& e) {
+  json out = cloud_event(e);
+  out["canonical"] = note::base64(envelope_canonical(e.ref()));
+  return out;
+}
+
+std::string ndjson_line(const EventView& e) {
+  std::string line = cloud_event(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  line += '\n';
+  return line;
+}
+
+std::string csv_header() {
+  return "position,stream,version,type,recorded_at,actor,programme_id,prev_hash,hash,data\r\n";
+}
+
+std::string csv_line(const EventView& e) {
+  std::string line = std::to_string(e.position()) + "," + csv_field(e.stream()) + "," + std::to_string(e.version()) +
+                     "," + std::string(e.type_name()) + "," + format_instant(e.recorded_at_us()) + "," +
+                     csv_field(std::string(EventView::sv(e.env->actor_role())) + ":" +
+                               std::string(EventView::sv(e.env->actor_name()))) +
+                     "," + csv_field(e.programme_id()) + "," + to_hex(e.prev_hash_bytes()) + "," +
+                     to_hex(e.hash_bytes()) + "," +
+                     csv_field(event_data(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + "\r\n";
+  return line;
+}
+
+}  // namespace pl
