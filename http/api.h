@@ -1,6 +1,11 @@
 // The HTTP API inside the service: the request context, the router and the
 // handlers, one file per resource:
-//   routes.h/.cc       the table of every endpoint, the router, as-of reads, commands
+//   route_table.h/.cc  the table of every endpoint
+//   router.cc          the router: the table's row, the token and role, then the row's handler
+//   asof_reads.cc      the read models a read is answered from (published, or as of a point)
+//   mentor_scope.h/.cc what a mentor may reach
+//   command.cc         running a route's command
+//   responses.h/.cc    JSON and error answers, the target's readers
 //   openapi.cc         the OpenAPI document, made from the table
 //   api_site.cc        outside /v1: health, metrics, the dashboard's files, /v1/me
 //   api_programmes.cc  programmes, mentees, applications, budget, hours, tours, meetings
@@ -8,7 +13,7 @@
 //   api_audit.cc       the log, streams, the live feed, head, verify, export
 //   api_proofs.cc      signed checkpoints, inclusion and consistency proofs, verifier keys
 //   api_evidence.cc    evidence documents: the streamed upload, the download
-// Internal to server/: the Service is its only user.
+// Internal to http/: the Service is its only user.
 #pragma once
 
 #include <functional>
@@ -21,30 +26,22 @@
 
 #include "domain/commands.h"
 #include "http/evidence_quota.h"
-#include "http/service.h"
+#include "http/health.h"
+#include "http/message.h"
+#include "http/metrics.h"
+#include "http/publication.h"
+#include "http/responses.h"
+#include "http/token_file.h"
 #include "http/worker.h"
+#include "log/signer.h"
 #include "read/asof.h"
+#include "read/projector.h"
 #include "render/views_json.h"
+#include "writer/writer.h"
 
 namespace pl {
 
 struct Route;
-
-// The HTTP status of a failure kind (400, 404, 409, 422, 500, 503).
-int http_status(const Status& st);
-HttpResponse json_response(int status, const nlohmann::json& body);
-// An answer whose JSON text is already written.
-HttpResponse text_response(int status, std::string body);
-// {"error": {"code", "message", "details"}}; a 503 busy also carries
-// Retry-After: kBusyRetryAfter (seconds).
-inline constexpr const char* kBusyRetryAfter = "5";
-HttpResponse error_response(int status, const std::string& code, const std::string& message,
-                            nlohmann::json details = nlohmann::json::object());
-HttpResponse error_response(const Status& st);
-// Percent-decoding; false on a malformed escape.
-bool url_decode(std::string_view in, std::string* out, bool plus_is_space);
-// A decimal whole number of at most 19 digits; false otherwise.
-bool parse_u64(const std::string& s, std::uint64_t* out);
 
 class Api {
  public:
@@ -60,10 +57,11 @@ class Api {
     EvidenceQuota::Limits quota;
     // The dashboard's files: name -> (content type, bytes).
     std::map<std::string, std::pair<std::string, std::string>> assets;
+    TokenFile* tokens = nullptr;         // who calls
+    Publication* publication = nullptr;  // how far reads see, and the wait for a write to be seen
+    Health* health = nullptr;            // what /healthz says; failed reads mark it
   };
-  // `service` answers the calls that are its own (tokens, publication,
-  // health); it must outlive the Api.
-  Api(Service& service, Parts parts);
+  explicit Api(Parts parts);
   ~Api();
 
   struct Ctx {
@@ -75,7 +73,7 @@ class Api {
     std::string route;            // "METHOD pattern", for logs and metrics
     const Route* spec = nullptr;  // the row of the route table
     std::function<void(HttpResponse)> done;
-    Service* svc = nullptr;
+    Health* health = nullptr;
 
     void reply(HttpResponse r) {
       r.route = route;
@@ -86,7 +84,7 @@ class Api {
       // (A command refused by a failing disk is not: the writer reopens the
       // store and says so in its answer.)
       bool read = req.method == "GET" || req.method == "HEAD";
-      if (svc && (st.is(Kind::corruption) || (read && st.is(Kind::io_error)))) svc->mark_unhealthy(st.message());
+      if (health && (st.is(Kind::corruption) || (read && st.is(Kind::io_error)))) health->mark_unhealthy(st.message());
       reply(error_response(st));
     }
     bool is_mentor() const { return who.role == "mentor"; }
@@ -220,7 +218,6 @@ class Api {
   // read the document it would attach.
   Status may_attach(const Ctx& c, const AttachEvidence& a);
 
-  Service& s_;
   Parts parts_;
 
   // As-of replays run on their own thread, verify on another, neither on the

@@ -8,6 +8,7 @@
 #include "base/dates.h"
 #include "domain/commands.h"
 #include "http/api.h"
+#include "http/mentor_scope.h"
 #include "render/event_json.h"
 
 namespace pl {
@@ -27,7 +28,7 @@ void Api::events(Ctx& c) {
       known = known || event_type_name(static_cast<fb::Event>(t)) == type;
     if (!known) return c.fail(400, "bad_request", "unknown event type '" + type + "'");
   }
-  std::uint64_t upto = s_.published_position();
+  std::uint64_t upto = parts_.publication->published_position();
   std::shared_ptr<const ReadModels> models;
   if (c.is_mentor()) models = parts_.projector->snapshot();
   // One page: the events from `from` on that pass the filters, each read and
@@ -44,7 +45,7 @@ void Api::events(Ctx& c) {
       last = e.position();
       if (!stream.empty() && e.stream() != stream) return Status::ok();
       if (!type.empty() && e.type_name() != type) return Status::ok();
-      if (models && !Service::mentor_sees_stream(*models, c2.who.mentor_id, e.stream())) return Status::ok();
+      if (models && !mentor_sees_stream(*models, c2.who.mentor_id, e.stream())) return Status::ok();
       out.push_back(proved_event(e));
       return Status::ok();
     });
@@ -63,7 +64,7 @@ void Api::events(Ctx& c) {
 
 void Api::stream(Ctx& c) {
   std::string name = c.params["stream"];
-  std::uint64_t upto = s_.published_position();
+  std::uint64_t upto = parts_.publication->published_position();
   auto evs = parts_.store->read_stream(name);
   if (!evs) return c.fail(evs.status());
   json out = json::array();
@@ -82,7 +83,7 @@ void Api::live(Ctx& c) {
   } else if (c.has("from")) {
     if (!parse_u64(c.q("from"), &from)) return c.fail(400, "bad_request", "from must be a position");
   } else {
-    from = s_.published_position() + 1;  // from now on
+    from = parts_.publication->published_position() + 1;  // from now on
   }
   HttpResponse r;
   r.stream = HttpResponse::Stream::live;
@@ -126,10 +127,10 @@ void Api::verify(Ctx& c) {
     // (restored under the server) leaves the faults /healthz reports.
     for (const auto& fault : parts_.store->evidence_faults()) (void)parts_.store->read_evidence(fault.first);
     if (!rep.ok)
-      s_.mark_unhealthy("verify found a problem at position " + std::to_string(rep.first_bad_position) + ": " +
-                        rep.detail);
+      parts_.health->mark_unhealthy("verify found a problem at position " + std::to_string(rep.first_bad_position) +
+                                    ": " + rep.detail);
     else
-      s_.clear_unhealthy();
+      parts_.health->clear_unhealthy();
     finish(rep);
   });
   // Refused: the worker stops, or it builds a pack with a job waiting
@@ -154,7 +155,7 @@ void Api::export_log(Ctx& c) {
   }
   r.mentor_id = c.stream_mentor();
   r.from = 1;
-  r.to = s_.published_position();  // a fixed extent: the log as it stood when asked
+  r.to = parts_.publication->published_position();  // a fixed extent: the log as it stood when asked
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"ledger-" + std::to_string(r.to) + "." +
                                                     (format == "csv" ? "csv" : "ndjson") + "\"");
   c.reply(std::move(r));

@@ -14,7 +14,8 @@
 #include "base/dates.h"
 #include "domain/commands.h"
 #include "http/api.h"
-#include "http/routes.h"
+#include "http/mentor_scope.h"
+#include "http/route_table.h"
 
 namespace pl {
 
@@ -365,7 +366,7 @@ std::vector<EvidenceLink> visible_links(const Api::Ctx& c, const ReadModels& rm,
   const auto* links = State::find(rm.evidence(), hex);
   if (!links) return out;
   for (const EvidenceLink& l : *links)
-    if (!c.is_mentor() || Service::mentor_sees_stream(rm, c.who.mentor_id, link_stream(l))) out.push_back(l);
+    if (!c.is_mentor() || mentor_sees_stream(rm, c.who.mentor_id, link_stream(l))) out.push_back(l);
   return out;
 }
 
@@ -417,7 +418,7 @@ void Api::evidence_document(Ctx& c) {
       if (checked.is(Kind::corruption)) {
         // Nothing of the document is sent: a changed byte is never served.
         spdlog::error("evidence {}: {}", hex, checked.message());
-        s_.mark_unhealthy(checked.message());
+        parts_.health->mark_unhealthy(checked.message());
         return cx.reply(error_response(500, "corrupt", checked.message()));
       }
       return cx.fail(checked);

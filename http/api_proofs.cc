@@ -41,7 +41,7 @@ bool Api::tree_arg(Ctx& c, const char* name, std::uint64_t fallback, std::uint64
 }
 
 void Api::checkpoint(Ctx& c) {
-  std::uint64_t head = s_.published_position(), size = 0;
+  std::uint64_t head = parts_.publication->published_position(), size = 0;
   if (head == 0 && !c.has("size")) return c.fail(404, "not_found", "the log is empty: there is no checkpoint yet");
   if (!tree_arg(c, "size", head, head, &size)) return;
   auto text = parts_.signer->checkpoint(size);
@@ -53,7 +53,7 @@ void Api::checkpoint(Ctx& c) {
 }
 
 void Api::inclusion_proof(Ctx& c) {
-  std::uint64_t head = s_.published_position(), position = 0, size = 0;
+  std::uint64_t head = parts_.publication->published_position(), position = 0, size = 0;
   if (!tree_arg(c, "position", 0, head, &position) || !tree_arg(c, "size", head, head, &size)) return;
   if (position > size)
     return c.fail(400, "bad_request",
@@ -72,7 +72,7 @@ void Api::inclusion_proof(Ctx& c) {
 }
 
 void Api::consistency_proof(Ctx& c) {
-  std::uint64_t head = s_.published_position(), from = 0, to = 0;
+  std::uint64_t head = parts_.publication->published_position(), from = 0, to = 0;
   if (!tree_arg(c, "from", 0, head, &from) || !tree_arg(c, "to", head, head, &to)) return;
   if (from > to)
     return c.fail(400, "bad_request",
@@ -90,7 +90,7 @@ void Api::audit_key(Ctx& c) {
 }
 
 void Api::audit_pack(Ctx& c) {
-  std::uint64_t head = s_.published_position(), at = 0;
+  std::uint64_t head = parts_.publication->published_position(), at = 0;
   if (head == 0) return c.fail(404, "not_found", "the log is empty: there is nothing to pack");
   if (!tree_arg(c, "at", head, head, &at)) return;
   // Built whole into an unnamed temporary file on the verify thread (the lane

@@ -18,8 +18,8 @@ using nlohmann::json;
 void Api::healthz(Ctx& c) {
   json out = {{"status", "ok"},
               {"head_position", parts_.store->head().position},
-              {"published_position", s_.published_position()}};
-  std::optional<std::string> why = s_.unhealthy();
+              {"published_position", parts_.publication->published_position()}};
+  std::optional<std::string> why = parts_.health->unhealthy();
   if (!why)
     if (Status st = parts_.projector->status(); !st) why = "the read models stopped: " + st.message();
   auto free = quota_->disk_free();
@@ -44,7 +44,7 @@ void Api::healthz(Ctx& c) {
 
 void Api::metrics(Ctx& c) {
   parts_.metrics->set_head(parts_.store->head().position);
-  parts_.metrics->set_published(s_.published_position());
+  parts_.metrics->set_published(parts_.publication->published_position());
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = parts_.metrics->render();

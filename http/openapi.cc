@@ -3,7 +3,7 @@
 #include <map>
 #include <string>
 
-#include "http/routes.h"
+#include "http/route_table.h"
 #include "render/budget_xlsx.h"
 
 namespace pl {

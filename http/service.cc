@@ -15,6 +15,7 @@
 #include "domain/commands.h"
 #include "http/api.h"
 #include "http/json_commands.h"
+#include "http/mentor_scope.h"
 #include "read/replay.h"
 #include "render/event_json.h"
 
@@ -22,34 +23,12 @@ namespace pl {
 
 using nlohmann::json;
 
-namespace {
-
-// What tells that the tokens file changed: a rename (ledger token add and
-// remove) makes a new inode; an edit in place changes the time or the size.
-TokensFileStamp tokens_stamp(const std::string& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return TokensFileStamp{};
-  return TokensFileStamp{true, static_cast<std::uint64_t>(st.st_ino), static_cast<std::int64_t>(st.st_size),
-                         static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   std::unique_ptr<Service> s(new Service());
   std::string tokens_file = options.tokens_file.empty() ? options.data_dir + "/tokens.json" : options.tokens_file;
-  auto tokens = Tokens::load(tokens_file);
-  if (!tokens) {
-    if (tokens.status().is(Kind::not_found))
-      return Status::not_found("no tokens file at " + tokens_file + "; make one with: ledger token add --data " +
-                               options.data_dir + " --name NAME --role coordinator (or run ledger demo)");
-    return tokens.status();
-  }
-  if (tokens->size() == 0)
-    return Status::invalid("the tokens file " + tokens_file + " holds no token; add one with: ledger token add");
+  auto tokens = TokenFile::open(tokens_file, options.data_dir);
+  if (!tokens) return tokens.status();
   s->tokens_ = std::move(tokens).value();
-  s->tokens_file_ = tokens_file;
-  s->tokens_stamp_ = tokens_stamp(tokens_file);
   s->clock_ = options.clock ? options.clock : system_now_us;
 
   std::error_code ec;
@@ -83,7 +62,7 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   if (!info.checkpoint_ignored.empty()) spdlog::warn("read models checkpoint not used: {}", info.checkpoint_ignored);
   spdlog::info("read models at position {} (checkpoint {}, {} events replayed)", s->projector_->published_position(),
                info.checkpoint_position, info.replayed);
-  s->published_ = s->projector_->published_position();
+  s->publication_.published(s->projector_->published_position());
 
   WriterOptions wo;
   wo.clock = s->clock_;
@@ -133,47 +112,18 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   parts.asof = options.asof;
   parts.quota = {options.evidence_quota_bytes, options.evidence_total_bytes, options.disk_low_bytes, options.data_dir};
   parts.assets = std::move(assets);
-  s->api_ = std::make_unique<Api>(*s, std::move(parts));
+  parts.tokens = s->tokens_.get();
+  parts.publication = &s->publication_;
+  parts.health = &s->health_;
+  s->api_ = std::make_unique<Api>(std::move(parts));
   return s;
 }
 
 Service::~Service() { stop(); }
 
-std::size_t Service::tokens() const {
-  std::lock_guard lock(tokens_mu_);
-  return tokens_.size();
-}
+std::size_t Service::tokens() const { return tokens_->size(); }
 
-void Service::reload_tokens_if_changed() {
-  // Called with tokens_mu_ held.
-  auto now = std::chrono::steady_clock::now();
-  if (now - tokens_checked_ < kTokensRecheck) return;
-  tokens_checked_ = now;
-  TokensFileStamp stamp = tokens_stamp(tokens_file_);
-  if (stamp == tokens_stamp_) return;
-  if (!stamp.exists) {
-    // Revoking every token by removing the file must not leave them working.
-    tokens_ = Tokens();
-    tokens_stamp_ = stamp;
-    spdlog::error("the tokens file {} is gone: every token is refused until it is back", tokens_file_);
-    return;
-  }
-  auto fresh = Tokens::load(tokens_file_);
-  if (!fresh) {
-    // Half edited by hand, say: keep what was loaded and look again later.
-    spdlog::warn("the tokens file changed but cannot be read; keeping the tokens loaded: {}", fresh.status().message());
-    return;
-  }
-  tokens_ = std::move(fresh).value();
-  tokens_stamp_ = stamp;
-  spdlog::info("tokens reloaded from {}: {} tokens", tokens_file_, tokens_.size());
-}
-
-std::optional<Principal> Service::authenticate(std::string_view token) {
-  std::lock_guard lock(tokens_mu_);
-  reload_tokens_if_changed();
-  return tokens_.authenticate(token);
-}
+std::optional<Principal> Service::authenticate(std::string_view token) { return tokens_->authenticate(token); }
 
 void Service::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
   api_->handle(std::move(req), std::move(done));
@@ -181,94 +131,28 @@ void Service::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
 
 std::optional<StreamedBody> Service::open_stream(const HttpRequest& head) { return api_->open_stream(head); }
 
-void Service::mark_unhealthy(const std::string& reason) {
-  std::lock_guard lock(health_mu_);
-  if (!unhealthy_) spdlog::error("health: {}", reason);
-  unhealthy_ = reason;
-}
-
-void Service::clear_unhealthy() {
-  std::lock_guard lock(health_mu_);
-  if (unhealthy_) spdlog::info("health: a verify passed; ok again");
-  unhealthy_.reset();
-}
-
-std::optional<std::string> Service::unhealthy() const {
-  std::lock_guard lock(health_mu_);
-  return unhealthy_;
-}
+void Service::mark_unhealthy(const std::string& reason) { health_.mark_unhealthy(reason); }
+void Service::clear_unhealthy() { health_.clear_unhealthy(); }
+std::optional<std::string> Service::unhealthy() const { return health_.unhealthy(); }
 
 void Service::on_published(std::uint64_t position) {
-  std::vector<std::function<void(const Status&)>> ready;
-  {
-    std::lock_guard lock(wait_mu_);
-    published_ = std::max(published_, position);
-    auto end = waiters_.upper_bound(published_);
-    for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
-    waiters_.erase(waiters_.begin(), end);
-  }
   metrics_.set_published(position);
-  for (auto& fn : ready) fn(Status::ok());
+  publication_.published(position);
 }
 
 void Service::on_publication_failed(const Status& why) {
   spdlog::error("the read models stopped at position {}: {}; commands are refused from now on", published_position(),
                 why.to_string());
-  std::multimap<std::uint64_t, std::function<void(const Status&)>> left;
-  {
-    std::lock_guard lock(wait_mu_);
-    publication_failed_ = why;
-    left.swap(waiters_);
-  }
-  for (auto& [pos, fn] : left) fn(why);
+  publication_.failed(why);
 }
 
-std::optional<Status> Service::publication_failed() const {
-  std::lock_guard lock(wait_mu_);
-  return publication_failed_;
-}
+std::optional<Status> Service::publication_failed() const { return publication_.publication_failed(); }
 
 void Service::when_published(std::uint64_t position, std::function<void(const Status&)> fn) {
-  Status why = Status::ok();
-  {
-    std::lock_guard lock(wait_mu_);
-    if (published_ < position) {
-      if (!publication_failed_) {
-        waiters_.emplace(position, std::move(fn));
-        return;
-      }
-      why = *publication_failed_;
-    }
-  }
-  fn(why);
+  publication_.when_published(position, std::move(fn));
 }
 
-std::uint64_t Service::published_position() const {
-  std::lock_guard lock(wait_mu_);
-  return published_;
-}
-
-bool Service::mentor_sees_stream(const ReadModels& rm, const std::string& mentor_id, std::string_view stream) {
-  auto under = [&](std::string_view prefix, std::string_view* id) {
-    if (stream.substr(0, prefix.size()) != prefix) return false;
-    *id = stream.substr(prefix.size());
-    return true;
-  };
-  std::string_view id;
-  if (under("pair-", &id)) {
-    const PairState* p = State::find(rm.core().pairs(), id);
-    return p && p->mentor_id == mentor_id;
-  }
-  if (under("invoice-", &id)) {
-    const InvoiceState* inv = State::find(rm.core().invoices(), id);
-    return inv && inv->mentor_id == mentor_id;
-  }
-  if (under("application-", &id)) {
-    const ApplicationState* a = State::find(rm.core().applications(), id);
-    return a && !a->mentor_id.empty() && a->mentor_id == mentor_id;
-  }
-  return false;  // programmes, mentees, tours: other people's data
-}
+std::uint64_t Service::published_position() const { return publication_.published_position(); }
 
 namespace {
 
@@ -340,12 +224,7 @@ void Service::stop() {
   if (api_) api_->stop();
   if (projector_) projector_->stop();
   // Anyone still waiting for a publication will not get one: answer them.
-  std::multimap<std::uint64_t, std::function<void(const Status&)>> left;
-  {
-    std::lock_guard lock(wait_mu_);
-    left.swap(waiters_);
-  }
-  for (auto& [pos, fn] : left) fn(Status::ok());
+  publication_.stop();
   if (store_) {
     if (Status st = store_->flush(); !st) spdlog::warn("flush at shutdown: {}", st.to_string());
   }

@@ -20,7 +20,11 @@
 #include <vector>
 
 #include "http/auth.h"
+#include "http/health.h"
+#include "http/message.h"
 #include "http/metrics.h"
+#include "http/publication.h"
+#include "http/token_file.h"
 #include "http/worker.h"
 #include "log/signer.h"
 #include "read/asof.h"
@@ -28,80 +32,6 @@
 #include "writer/writer.h"
 
 namespace pl {
-
-inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
-// The body of an evidence upload (POST /v1/evidence), the only larger one.
-inline constexpr std::size_t kMaxEvidenceBytes = 20 << 20;
-
-struct TokensFileStamp {
-  bool exists = false;
-  std::uint64_t inode = 0;
-  std::int64_t size = 0, mtime_ns = 0;
-  bool operator==(const TokensFileStamp&) const = default;
-};
-inline constexpr auto kTokensRecheck = std::chrono::milliseconds(1000);
-
-struct HttpRequest {
-  std::string method;  // GET, POST, ...
-  std::string target;  // path and query
-  std::string authorization, idempotency_key, if_match, last_event_id, request_id;
-  std::string content_type;  // the Content-Type header, as sent
-  std::string filename;      // the X-Filename header, as sent
-  std::string body;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string route;  // the route's pattern, for logs and metrics
-  // Streamed answers, written piece by piece by the HTTP layer.
-  enum class Stream { none, live, ndjson, csv, file, pieces };
-  Stream stream = Stream::none;
-  std::uint64_t from = 0;  // first position
-  std::uint64_t to = 0;    // export: last position
-  // Streams for a mentor carry only the events of its own pairs (and their
-  // invoices, and its own application); empty: every event.
-  std::string mentor_id;
-  // Stream::file: the bytes of this open file, from its start (the audit
-  // pack, built into an unnamed temporary file before the answer starts).
-  std::shared_ptr<std::FILE> file;
-  // Stream::pieces: the bytes `next_piece` gives, a piece a call, until it
-  // gives an empty one (the end) or fails (then the answer is cut before its
-  // last chunk: a client never takes a part for the whole). Called on an I/O
-  // thread, once the last piece was written: one piece is held at a time.
-  std::function<Result<std::string>()> next_piece;
-};
-
-// Takes the body of a request whose route reads it as a stream (an evidence
-// upload), piece by piece, as the HTTP layer reads it. Each call's `done` is
-// called exactly once, possibly on another thread; the next call waits for
-// it. Dropping the sink before finish() answered drops what it took.
-class BodySink {
- public:
-  virtual ~BodySink() = default;
-  // A piece of the body, in order. `done` gets nullopt to go on, or the
-  // answer that ends the request (a refusal: the rest is not read).
-  virtual void write(std::string piece, std::function<void(std::optional<HttpResponse>)> done) = 0;
-  // The body is whole; `done` gets the answer.
-  virtual void finish(std::function<void(HttpResponse)> done) = 0;
-};
-
-// What the service makes of the header of a request whose body it reads as
-// a stream.
-struct StreamedBody {
-  std::size_t body_limit = 0;      // the most bytes the body may have
-  std::unique_ptr<BodySink> sink;  // null: refused before the body is read
-  HttpResponse refusal;            // the answer, when there is no sink; its route names the route
-};
-
-// A piece of a streamed answer: the position to read next, and whether the
-// reading failed (then the stream must end in a way the client sees).
-struct StreamChunk {
-  std::uint64_t next = 0;
-  Status status;
-};
 
 struct ServiceOptions {
   // The data directory (created if missing, made mode 0700); the store lives
@@ -177,9 +107,6 @@ class Service {
   // bound), leaving out what the mentor may not see.
   StreamChunk stream_chunk(std::uint64_t from, std::uint64_t to, const std::string& mentor_id, std::string* out,
                            const std::function<void(const EventView&, std::string*)>& render);
-  // Whether mentor `mentor_id` may see the events of `stream`: its own pairs,
-  // their invoices and its own application.
-  static bool mentor_sees_stream(const ReadModels& rm, const std::string& mentor_id, std::string_view stream);
   // After a failed read of the store (corruption, storage error) or a failed
   // verify, /healthz answers 503 with the reason, until a verify passes.
   void mark_unhealthy(const std::string& reason);
@@ -220,22 +147,11 @@ class Service {
   std::unique_ptr<Signer> signer_;
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<Writer> writer_;
-  mutable std::mutex tokens_mu_;
-  Tokens tokens_;
-  std::string tokens_file_;
-  TokensFileStamp tokens_stamp_{};
-  std::chrono::steady_clock::time_point tokens_checked_{};
-  void reload_tokens_if_changed();
+  std::unique_ptr<TokenFile> tokens_;
   Metrics metrics_;
   std::function<std::int64_t()> clock_;
-
-  mutable std::mutex wait_mu_;
-  std::uint64_t published_ = 0;
-  std::multimap<std::uint64_t, std::function<void(const Status&)>> waiters_;
-  std::optional<Status> publication_failed_;
-
-  mutable std::mutex health_mu_;
-  std::optional<std::string> unhealthy_;
+  Publication publication_;
+  Health health_;
 
   std::unique_ptr<class Api> api_;
 };
