@@ -112,6 +112,15 @@ class Api {
       return it == query.end() ? std::string() : it->second;
     }
     bool has(const std::string& k) const { return query.count(k) > 0; }
+    // The programme the path's {pid} names, as of `rm`: its index; null, with
+    // 404 not_found answered, when there is no such programme.
+    const ProgrammeIndex* programme_or_404(const ReadModels& rm);
+    void fail_no_programme(const std::string& id) { fail(404, "not_found", "no programme '" + id + "'"); }
+    // Whether the answer is asked with its explanations (?explain=1 or true).
+    bool explain() const {
+      std::string ex = q("explain");
+      return ex == "1" || ex == "true";
+    }
     // The path's value named `name` (pair, mid, ...); null if the path has none.
     const std::string* param(const char* name) const {
       auto it = params.find(name);

@@ -8,21 +8,9 @@ namespace pl {
 
 using nlohmann::json;
 
-namespace {
-
-// The programme the path names in `rm`, or a 404 answered.
-const ProgrammeIndex* programme_or_404(Api::Ctx& c, const ReadModels& rm) {
-  const ProgrammeIndex* idx = State::find(rm.programmes(), c.params["pid"]);
-  if (!idx || !State::find(rm.core().programmes(), c.params["pid"]))
-    c.fail(404, "not_found", "no programme '" + c.params["pid"] + "'");
-  return idx;
-}
-
-}  // namespace
-
 void Api::evidence_gaps(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    if (!programme_or_404(c2, rm)) return;
+    if (!c2.programme_or_404(rm)) return;
     const ProgrammeState* p = State::find(rm.core().programmes(), c2.params["pid"]);
     json gaps = json::array();
     for (auto& g : pl::evidence_gaps(rm, p->id)) {
@@ -44,7 +32,7 @@ void Api::evidence_gaps(Ctx& c) {
 
 void Api::samples(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const ProgrammeIndex* idx = programme_or_404(c2, rm);
+    const ProgrammeIndex* idx = c2.programme_or_404(rm);
     if (!idx) return;
     c2.reply(json_response(200, {{"samples", samples_json(rm, c2.params["pid"], *idx)}}));
   });
@@ -52,7 +40,7 @@ void Api::samples(Ctx& c) {
 
 void Api::sample(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const ProgrammeIndex* idx = programme_or_404(c2, rm);
+    const ProgrammeIndex* idx = c2.programme_or_404(rm);
     if (!idx) return;
     json s = sample_json(rm, c2.params["pid"], *idx, c2.params["sid"]);
     if (!s.is_null()) return c2.reply(json_response(200, s));
@@ -62,7 +50,7 @@ void Api::sample(Ctx& c) {
 
 void Api::findings(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const ProgrammeIndex* idx = programme_or_404(c2, rm);
+    const ProgrammeIndex* idx = c2.programme_or_404(rm);
     if (!idx) return;
     json out = json::array();
     std::int64_t found = 0, corrected = 0;
@@ -86,7 +74,7 @@ void Api::late_entries(Ctx& c) {
     days = static_cast<std::int64_t>(d);
   }
   with_models(c, [days](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    if (!programme_or_404(c2, rm)) return;
+    if (!c2.programme_or_404(rm)) return;
     json out = json::array();
     for (auto& e : pl::late_entries(rm, c2.params["pid"], static_cast<std::int32_t>(days))) {
       json j = {{"type", e.type},           {"entity", e.entity},

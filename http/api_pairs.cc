@@ -43,8 +43,8 @@ void Api::pairs(Ctx& c) {
   with_models(
       c,
       [](Ctx& c2, const ReadModels& rm, std::int32_t today) {
-        const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
-        if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+        const ProgrammeIndex* idx = c2.programme_or_404(rm);
+        if (!idx) return;
         PairsFilter filter(c2);
         if (!filter.valid()) return c2.fail(400, "bad_request", kBadStatus);
         // With a mentee, its own pairs (in the same order) rather than every
@@ -72,7 +72,7 @@ void Api::pairs(Ctx& c) {
         auto answered = asof_models_->pairs_at(
             programme, position, today, [&](const PairLine& l) { return filter.keep(l); },
             [&](const BudgetTimeline::PairsAnswer& a) {
-              if (!a.known) return c2.fail(404, "not_found", "no programme '" + programme + "'");
+              if (!a.known) return c2.fail_no_programme(programme);
               if (!filter.valid()) return c2.fail(400, "bad_request", kBadStatus);
               c2.reply(text_response(200, pairs_text(a.lines, position, today)));
             });
@@ -84,8 +84,7 @@ void Api::pair(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t today) {
     const PairState* p = State::find(rm.core().pairs(), c2.params["pair"]);
     if (!p) return c2.fail(404, "not_found", "no pair '" + c2.params["pair"] + "'");
-    std::string ex = c2.q("explain");
-    json out = pair_json(rm, *p, today, true, ex == "1" || ex == "true");
+    json out = pair_json(rm, *p, today, true, c2.explain());
     out["position"] = rm.position();
     const PairExtra* x = State::find(rm.pairs(), p->id);
     out["stream_version"] = x ? x->stream_version : 0;  // as of the snapshot, like the rest

@@ -28,8 +28,8 @@ void Api::programmes(Ctx& c) {
 
 void Api::programme(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
+    if (!c2.programme_or_404(rm)) return;
     const ProgrammeState* p = State::find(rm.core().programmes(), c2.params["pid"]);
-    if (!p) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
     json out = programme_json(rm, *p);
     out["position"] = rm.position();
     c2.reply(json_response(200, out));
@@ -38,8 +38,8 @@ void Api::programme(Ctx& c) {
 
 void Api::mentees(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
-    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    const ProgrammeIndex* idx = c2.programme_or_404(rm);
+    if (!idx) return;
     std::optional<MentorScope> scope = c2.mentor_scope(rm);
     json out = json::array();
     for (auto& id : idx->mentees)
@@ -77,8 +77,8 @@ void Api::caps(Ctx& c) {
 
 void Api::applications(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
-    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    const ProgrammeIndex* idx = c2.programme_or_404(rm);
+    if (!idx) return;
     std::string status = c2.q("status");
     if (!status.empty() && status != "submitted" && status != "accepted" && status != "rejected")
       return c2.fail(400, "bad_request", "status must be submitted, accepted or rejected");
@@ -111,10 +111,8 @@ void Api::budget_view(Ctx& c) {
   with_models(
       c,
       [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-        if (!State::find(rm.core().programmes(), c2.params["pid"]))
-          return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
-        std::string ex = c2.q("explain");
-        bool explain = ex == "1" || ex == "true";
+        if (!c2.programme_or_404(rm)) return;
+        bool explain = c2.explain();
         if (!explain && !c2.is_mentor()) {
           // Written straight to text: a large programme's budget is megabytes.
           const std::string& pid = c2.params["pid"];
@@ -138,12 +136,11 @@ void Api::budget_view(Ctx& c) {
       [this](Ctx& c2, const std::string& programme, std::uint64_t position, std::int32_t) {
         // The budget as of a point, without explanations, for those who see all
         // of it: from the programme's budget timeline, when it has one.
-        std::string ex = c2.q("explain");
-        if (ex == "1" || ex == "true" || c2.is_mentor() || programme != c2.params["pid"]) return false;
+        if (c2.explain() || c2.is_mentor() || programme != c2.params["pid"]) return false;
         auto a = asof_models_->budget_at(programme, position);
         if (!a || !*a) return false;  // no timeline (or it could not be read): from the models
         if (!(*a)->known) {
-          c2.fail(404, "not_found", "no programme '" + programme + "'");
+          c2.fail_no_programme(programme);
           return true;
         }
         c2.reply(budget_response((*a)->budget, (*a)->months, position));
@@ -172,7 +169,7 @@ std::string file_name_part(const std::string& id) {
 void Api::budget_xlsx(Ctx& c) {
   with_models(c, [this](Ctx& c2, const ReadModels& rm, std::int32_t) {
     const std::string pid = c2.params["pid"];
-    if (!State::find(rm.core().programmes(), pid)) return c2.fail(404, "not_found", "no programme '" + pid + "'");
+    if (!c2.programme_or_404(rm)) return;
     auto src = std::make_shared<BudgetWorkbookSource>(budget_workbook_source(rm, pid));
     src->as_of = c2.has("as_of") ? c2.q("as_of") : c2.has("at") ? "position " + c2.q("at") : std::string();
     src->written_at_us = parts_.clock();
@@ -196,8 +193,7 @@ void Api::budget_xlsx(Ctx& c) {
 
 void Api::hours_view(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    if (!State::find(rm.core().programmes(), c2.params["pid"]))
-      return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    if (!c2.programme_or_404(rm)) return;
     std::string by_name = c2.has("group_by") ? c2.q("group_by") : "mentee";
     auto by = parse_hours_by(by_name);
     if (!by) return c2.fail(400, "bad_request", "group_by must be mentee, mentor, pair, month, topic, mode or format");
@@ -211,8 +207,7 @@ void Api::hours_view(Ctx& c) {
                : *by == HoursBy::pair ? scope->pairs.count(g.key) > 0
                                       : g.key == c2.who.mentor_id;
       };
-    std::string ex = c2.q("explain");
-    bool explain = ex == "1" || ex == "true";
+    bool explain = c2.explain();
     // A month's, a topic's, a mode's or a format's sessions are every
     // mentor's: a mentor has their totals, not the sessions behind them.
     if (explain && c2.is_mentor() && !scope)
@@ -251,8 +246,8 @@ void Api::mentor_suggestions(Ctx& c) {
 
 void Api::tours(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
-    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    const ProgrammeIndex* idx = c2.programme_or_404(rm);
+    if (!idx) return;
     std::optional<MentorScope> scope = c2.mentor_scope(rm);
     json out = json::array();
     for (auto& id : idx->tours)  // a mentor: its own mentees only
@@ -266,8 +261,8 @@ void Api::tours(Ctx& c) {
 
 void Api::meetings(Ctx& c) {
   with_models(c, [](Ctx& c2, const ReadModels& rm, std::int32_t) {
-    const ProgrammeIndex* idx = State::find(rm.programmes(), c2.params["pid"]);
-    if (!idx) return c2.fail(404, "not_found", "no programme '" + c2.params["pid"] + "'");
+    const ProgrammeIndex* idx = c2.programme_or_404(rm);
+    if (!idx) return;
     std::optional<MentorScope> scope = c2.mentor_scope(rm);
     json out = json::array();
     for (auto& m : idx->meetings) {

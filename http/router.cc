@@ -37,6 +37,16 @@ void Api::stop() {
   evidence_worker_->stop();
 }
 
+const ProgrammeIndex* Api::Ctx::programme_or_404(const ReadModels& rm) {
+  const std::string& pid = params["pid"];
+  const ProgrammeIndex* idx = State::find(rm.programmes(), pid);
+  if (!idx || !State::find(rm.core().programmes(), pid)) {
+    fail_no_programme(pid);
+    return nullptr;
+  }
+  return idx;
+}
+
 void Api::handle(HttpRequest req, std::function<void(HttpResponse)> done) {
   Ctx c;
   c.health = parts_.health;
