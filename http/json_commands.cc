@@ -1,227 +1,18 @@
 #include "http/json_commands.h"
 
-#include <cstdio>
-#include <limits>
 #include <set>
 
 #include "base/dates.h"
+#include "http/json_reader.h"
 
 namespace pl {
 namespace {
 
 using json = nlohmann::json;
 
-// Free text: summaries, reasons, names and notes at most 4,000 characters;
-// each field of a final report at most 20,000.
-constexpr std::size_t kMaxText = 4000;
-constexpr std::size_t kMaxReportField = 20000;
-// Amounts and caps in cents, durations in minutes: far above any programme,
-// far below where a sum of a million of them could wrap a signed 64-bit total.
-constexpr std::int64_t kMaxCents = 1'000'000'000'000;  // 10^12 cents: EUR 10 billion
-constexpr std::int64_t kMaxMinutes = 10'000'000;       // 10^7 minutes: 19 years
-
-// Why a string may not be stored as given: a control character other than tab,
-// newline and carriage return (C0, DEL, C1), which some readers cut at or hide;
-// or more than `max` characters (code points). Empty when it may.
-std::string text_problem(const std::string& s, std::size_t max, std::string* code) {
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = c;
-    std::size_t len = 1;
-    if (c >= 0xF0)
-      len = 4, cp = c & 0x07;
-    else if (c >= 0xE0)
-      len = 3, cp = c & 0x0F;
-    else if (c >= 0xC0)
-      len = 2, cp = c & 0x1F;
-    for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
-      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7F && cp <= 0x9F)) {
-      char hex[16];
-      std::snprintf(hex, sizeof hex, "U+%04X", cp);
-      *code = "bad_request";
-      return std::string("holds the control character ") + hex + " at character " + std::to_string(chars + 1) +
-             " (only tab, newline and carriage return are allowed)";
-    }
-    i += len;
-    ++chars;
-  }
-  if (chars > max) {
-    *code = "too_long";
-    return "is " + std::to_string(chars) + " characters long, more than the " + std::to_string(max) + " allowed";
-  }
-  return {};
-}
-
-// Reads the fields of one JSON object, keeping the first error.
-class Reader {
- public:
-  Reader(const json& j, std::string_view what) : j_(j), what_(what) {
-    if (!j_.is_object()) fail("the " + std::string(what) + " must be a JSON object");
-  }
-
-  std::string text(const char* key, bool required = true, std::size_t max = kMaxText) {
-    const json* v = get(key, required);
-    if (!v) return {};
-    if (!v->is_string()) return type_error(key, "a string"), std::string();
-    std::string out = v->get<std::string>();
-    std::string code;
-    if (std::string why = text_problem(out, max, &code); !why.empty()) fail(std::string(key) + " " + why, code);
-    return out;
-  }
-  // Cents: an amount or a cap, at most 10^12 either way.
-  std::int64_t cents(const char* key, bool required = true) { return bounded(key, required, kMaxCents, "cents"); }
-  // Minutes: a duration or a cap, at most 10^7 either way.
-  std::int64_t minutes(const char* key, bool required = true) { return bounded(key, required, kMaxMinutes, "minutes"); }
-  std::int64_t integer(const char* key, bool required = true) {
-    const json* v = get(key, required);
-    if (!v) return 0;
-    if (v->is_number_unsigned()) {
-      if (v->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        return fail(std::string(key) + " does not fit in a signed 64-bit integer"), 0;
-      return static_cast<std::int64_t>(v->get<std::uint64_t>());
-    }
-    if (v->is_number_integer()) return v->get<std::int64_t>();
-    if (v->is_number_float()) return fail(std::string(key) + " must be an integer that fits in 64 bits"), 0;
-    return type_error(key, "an integer"), 0;
-  }
-  std::int32_t int32(const char* key, bool required = true) {
-    std::int64_t v = integer(key, required);
-    if (v < std::numeric_limits<std::int32_t>::min() || v > std::numeric_limits<std::int32_t>::max())
-      return fail(std::string(key) + " is out of range"), 0;
-    return static_cast<std::int32_t>(v);
-  }
-  std::int32_t date(const char* key, bool required = true) {
-    const json* v = get(key, required);
-    if (!v) return 0;
-    if (!v->is_string()) return type_error(key, "a date (YYYY-MM-DD)"), 0;
-    auto d = parse_date(v->get<std::string>());
-    if (!d) return fail(std::string(key) + " '" + v->get<std::string>() + "' is not a calendar date (YYYY-MM-DD)"), 0;
-    if (*d < kFirstBusinessDay || *d > kLastBusinessDay)
-      return fail(std::string(key) + " '" + v->get<std::string>() + "' is outside 1990-01-01 to 2099-12-31"), 0;
-    return *d;
-  }
-  std::optional<std::int64_t> instant(const char* key, bool required = true) {
-    const json* v = get(key, required);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) return type_error(key, "an RFC 3339 instant"), std::nullopt;
-    auto t = parse_instant(v->get<std::string>());
-    if (!t)
-      return fail(std::string(key) + " '" + v->get<std::string>() +
-                  "' is not an RFC 3339 instant with an offset (e.g. 2019-03-15T23:59:59+01:00)"),
-             std::nullopt;
-    if (day_of(*t) < kFirstBusinessDay || day_of(*t) > kLastBusinessDay)
-      return fail(std::string(key) + " '" + v->get<std::string>() + "' is outside 1990-01-01 to 2099-12-31 (UTC)"),
-             std::nullopt;
-    return t;
-  }
-  std::vector<std::string> strings(const char* key, bool required = true) {
-    std::vector<std::string> out;
-    const json* v = get(key, required);
-    if (!v) return out;
-    if (!v->is_array()) return type_error(key, "an array of strings"), out;
-    std::set<std::string> seen;
-    for (const auto& e : *v) {
-      if (!e.is_string()) return type_error(key, "an array of strings"), out;
-      out.push_back(e.get<std::string>());
-      std::string code;
-      if (std::string why = text_problem(out.back(), kMaxText, &code); !why.empty())
-        return fail(std::string(key) + ": an entry " + why, code), out;
-      // A topic named twice would count its minutes twice.
-      if (!seen.insert(out.back()).second) return fail(std::string(key) + " names '" + out.back() + "' twice"), out;
-    }
-    return out;
-  }
-  // Whether the body gives `key` (not null).
-  // A list of event positions: whole numbers from 1, none twice.
-  std::vector<std::uint64_t> positions(const char* key, bool required = true) {
-    std::vector<std::uint64_t> out;
-    const json* v = get(key, required);
-    if (!v) return out;
-    if (!v->is_array()) return type_error(key, "an array of positions"), out;
-    for (const auto& e : *v) {
-      if (!e.is_number_unsigned() || e.get<std::uint64_t>() == 0)
-        return fail(std::string(key) + " must hold event positions: whole numbers from 1"), out;
-      if (std::find(out.begin(), out.end(), e.get<std::uint64_t>()) != out.end())
-        return fail(std::string(key) + " names position " + std::to_string(e.get<std::uint64_t>()) + " twice"), out;
-      out.push_back(e.get<std::uint64_t>());
-    }
-    if (out.size() > 1000) return fail(std::string(key) + " names more than 1000 positions"), out;
-    return out;
-  }
-  bool has(const char* key) const {
-    if (!j_.is_object()) return false;
-    auto it = j_.find(key);
-    return it != j_.end() && !it->is_null();
-  }
-  // A yes or no; false when absent.
-  bool boolean(const char* key, bool required = false) {
-    const json* v = get(key, required);
-    if (!v) return false;
-    if (!v->is_boolean()) return type_error(key, "true or false"), false;
-    return v->get<bool>();
-  }
-  // One of `allowed`; returns its index.
-  std::size_t one_of(const char* key, std::initializer_list<const char*> allowed, bool required = true) {
-    const json* v = get(key, required);
-    if (!v) return 0;
-    if (!v->is_string()) return type_error(key, "a string"), 0;
-    std::string s = v->get<std::string>();
-    std::size_t i = 0;
-    std::string list;
-    for (const char* a : allowed) {
-      if (s == a) return i;
-      list += (i ? ", " : "") + std::string(a);
-      ++i;
-    }
-    return fail(std::string(key) + " '" + s + "' is not one of: " + list), 0;
-  }
-
-  // Refuses fields that were never read.
-  Status finish() {
-    if (error_.empty() && j_.is_object())
-      for (auto it = j_.begin(); it != j_.end(); ++it)
-        if (!seen_.count(it.key())) fail("unknown field '" + it.key() + "' in the " + what_);
-    return error_.empty() ? Status::ok() : Status::make(Kind::invalid_argument, code_, error_);
-  }
-
- private:
-  const json* get(const char* key, bool required) {
-    seen_.insert(key);
-    if (!j_.is_object()) return nullptr;
-    auto it = j_.find(key);
-    if (it == j_.end() || it->is_null()) {
-      if (required) fail("missing field '" + std::string(key) + "' in the " + what_);
-      return nullptr;
-    }
-    return &*it;
-  }
-  void type_error(const char* key, const char* expected) { fail(std::string(key) + " must be " + expected); }
-  void fail(std::string m, const std::string& code = "bad_request") {
-    if (!error_.empty()) return;
-    error_ = std::move(m);
-    code_ = code;
-  }
-  std::int64_t bounded(const char* key, bool required, std::int64_t max, const char* unit) {
-    std::int64_t v = integer(key, required);
-    if (v > max || v < -max)
-      return fail(std::string(key) + " " + std::to_string(v) + " is beyond the " + std::to_string(max) + " " + unit +
-                  " a ledger takes"),
-             0;
-    return v;
-  }
-
-  const json& j_;
-  std::string what_;
-  std::set<std::string> seen_;
-  std::string error_;
-  std::string code_ = "bad_request";
-};
-
 // The rules' fields, as the schema lists them (domain/rules.h): each read by
 // its unit, an instant under its name less _us.
-Rules read_rules(Reader& r) {
+Rules read_rules(BodyReader& r) {
   std::vector<RuleValue> values;
   for (const RuleField& f : rule_fields()) {
     RuleValue v;
@@ -254,7 +45,7 @@ Rules read_rules(Reader& r) {
 }
 
 // ---- one reader per command: path ids from `p`, body fields from `b`
-OpenProgramme read_open_programme(Reader& b, Reader& /*p: no path ids*/) {
+OpenProgramme read_open_programme(BodyReader& b, BodyReader& /*p: no path ids*/) {
   OpenProgramme c;
   c.id = b.text("id");
   c.name = b.text("name");
@@ -263,7 +54,7 @@ OpenProgramme read_open_programme(Reader& b, Reader& /*p: no path ids*/) {
   return c;
 }
 
-AmendRules read_amend_rules(Reader& b, Reader& p) {
+AmendRules read_amend_rules(BodyReader& b, BodyReader& p) {
   AmendRules c;
   c.programme_id = p.text("pid");
   c.rules = read_rules(b);
@@ -273,7 +64,7 @@ AmendRules read_amend_rules(Reader& b, Reader& p) {
   return c;
 }
 
-CloseProgramme read_close_programme(Reader& b, Reader& p) {
+CloseProgramme read_close_programme(BodyReader& b, BodyReader& p) {
   CloseProgramme c;
   c.programme_id = p.text("pid");
   c.date = b.date("date");
@@ -281,7 +72,7 @@ CloseProgramme read_close_programme(Reader& b, Reader& p) {
   return c;
 }
 
-HoldJointMeeting read_hold_joint_meeting(Reader& b, Reader& p) {
+HoldJointMeeting read_hold_joint_meeting(BodyReader& b, BodyReader& p) {
   HoldJointMeeting c;
   c.programme_id = p.text("pid");
   c.id = b.text("id", false);
@@ -291,7 +82,7 @@ HoldJointMeeting read_hold_joint_meeting(Reader& b, Reader& p) {
   return c;
 }
 
-EnrolMentee read_enrol_mentee(Reader& b, Reader& p) {
+EnrolMentee read_enrol_mentee(BodyReader& b, BodyReader& p) {
   EnrolMentee c;
   c.programme_id = p.text("pid");
   c.id = b.text("id");
@@ -303,7 +94,7 @@ EnrolMentee read_enrol_mentee(Reader& b, Reader& p) {
   return c;
 }
 
-WithdrawMentee read_withdraw_mentee(Reader& b, Reader& p) {
+WithdrawMentee read_withdraw_mentee(BodyReader& b, BodyReader& p) {
   WithdrawMentee c;
   c.mentee_id = p.text("mid");
   c.date = b.date("date");
@@ -311,7 +102,7 @@ WithdrawMentee read_withdraw_mentee(Reader& b, Reader& p) {
   return c;
 }
 
-SubmitApplication read_submit_application(Reader& b, Reader& p) {
+SubmitApplication read_submit_application(BodyReader& b, BodyReader& p) {
   SubmitApplication c;
   c.programme_id = p.text("pid");
   c.id = b.text("id");
@@ -328,21 +119,21 @@ SubmitApplication read_submit_application(Reader& b, Reader& p) {
   return c;
 }
 
-AcceptApplication read_accept_application(Reader& b, Reader& p) {
+AcceptApplication read_accept_application(BodyReader& b, BodyReader& p) {
   AcceptApplication c;
   c.application_id = p.text("aid");
   c.mentor_id = b.text("mentor_id");
   return c;
 }
 
-RejectApplication read_reject_application(Reader& b, Reader& p) {
+RejectApplication read_reject_application(BodyReader& b, BodyReader& p) {
   RejectApplication c;
   c.application_id = p.text("aid");
   c.reason = b.text("reason");
   return c;
 }
 
-AssignPair read_assign_pair(Reader& b, Reader& p) {
+AssignPair read_assign_pair(BodyReader& b, BodyReader& p) {
   AssignPair c;
   c.programme_id = p.text("pid");
   c.id = b.text("id");
@@ -356,7 +147,7 @@ AssignPair read_assign_pair(Reader& b, Reader& p) {
   return c;
 }
 
-ChangePairPeriod read_change_pair_period(Reader& b, Reader& p) {
+ChangePairPeriod read_change_pair_period(BodyReader& b, BodyReader& p) {
   ChangePairPeriod c;
   c.pair_id = p.text("pair");
   c.end_date = b.date("end_date");
@@ -364,7 +155,7 @@ ChangePairPeriod read_change_pair_period(Reader& b, Reader& p) {
   return c;
 }
 
-LogSession read_log_session(Reader& b, Reader& p) {
+LogSession read_log_session(BodyReader& b, BodyReader& p) {
   LogSession c;
   c.pair_id = p.text("pair");
   c.id = b.text("id");
@@ -377,7 +168,7 @@ LogSession read_log_session(Reader& b, Reader& p) {
   return c;
 }
 
-VoidSession read_void_session(Reader& b, Reader& p) {
+VoidSession read_void_session(BodyReader& b, BodyReader& p) {
   VoidSession c;
   c.pair_id = p.text("pair");
   c.session_id = p.text("sid");
@@ -385,7 +176,7 @@ VoidSession read_void_session(Reader& b, Reader& p) {
   return c;
 }
 
-SubmitReport read_submit_report(Reader& b, Reader& p) {
+SubmitReport read_submit_report(BodyReader& b, BodyReader& p) {
   SubmitReport c;
   c.pair_id = p.text("pair");
   c.language = b.text("language");
@@ -395,20 +186,20 @@ SubmitReport read_submit_report(Reader& b, Reader& p) {
   return c;
 }
 
-CompletePair read_complete_pair(Reader& /*b: no body fields*/, Reader& p) {
+CompletePair read_complete_pair(BodyReader& /*b: no body fields*/, BodyReader& p) {
   CompletePair c;
   c.pair_id = p.text("pair");
   return c;
 }
 
-TerminatePair read_terminate_pair(Reader& b, Reader& p) {
+TerminatePair read_terminate_pair(BodyReader& b, BodyReader& p) {
   TerminatePair c;
   c.pair_id = p.text("pair");
   c.reason = b.text("reason");
   return c;
 }
 
-IssueInvoice read_issue_invoice(Reader& b, Reader& p) {
+IssueInvoice read_issue_invoice(BodyReader& b, BodyReader& p) {
   IssueInvoice c;
   c.pair_id = p.text("pair");
   c.id = b.text("id");
@@ -419,7 +210,7 @@ IssueInvoice read_issue_invoice(Reader& b, Reader& p) {
   return c;
 }
 
-PayInvoice read_pay_invoice(Reader& b, Reader& p) {
+PayInvoice read_pay_invoice(BodyReader& b, BodyReader& p) {
   PayInvoice c;
   c.invoice_id = p.text("iid");
   c.paid_date = b.date("paid_date");
@@ -428,14 +219,14 @@ PayInvoice read_pay_invoice(Reader& b, Reader& p) {
   return c;
 }
 
-CancelInvoice read_cancel_invoice(Reader& b, Reader& p) {
+CancelInvoice read_cancel_invoice(BodyReader& b, BodyReader& p) {
   CancelInvoice c;
   c.invoice_id = p.text("iid");
   c.reason = b.text("reason");
   return c;
 }
 
-IssueCreditNote read_issue_credit_note(Reader& b, Reader& p) {
+IssueCreditNote read_issue_credit_note(BodyReader& b, BodyReader& p) {
   IssueCreditNote c;
   c.invoice_id = p.text("iid");
   c.id = b.text("id");
@@ -445,7 +236,7 @@ IssueCreditNote read_issue_credit_note(Reader& b, Reader& p) {
   return c;
 }
 
-ScheduleTour read_schedule_tour(Reader& b, Reader& p) {
+ScheduleTour read_schedule_tour(BodyReader& b, BodyReader& p) {
   ScheduleTour c;
   c.programme_id = p.text("pid");
   c.id = b.text("id");
@@ -457,7 +248,7 @@ ScheduleTour read_schedule_tour(Reader& b, Reader& p) {
   return c;
 }
 
-RegisterTourParticipant read_register_tour_participant(Reader& b, Reader& p) {
+RegisterTourParticipant read_register_tour_participant(BodyReader& b, BodyReader& p) {
   RegisterTourParticipant c;
   c.tour_id = p.text("tid");
   c.kind = b.text("kind", false);
@@ -469,7 +260,7 @@ RegisterTourParticipant read_register_tour_participant(Reader& b, Reader& p) {
   return c;
 }
 
-CancelTourParticipant read_cancel_tour_participant(Reader& b, Reader& p) {
+CancelTourParticipant read_cancel_tour_participant(BodyReader& b, BodyReader& p) {
   CancelTourParticipant c;
   c.tour_id = p.text("tid");
   c.mentee_id = b.text("mentee_id", false);
@@ -478,7 +269,7 @@ CancelTourParticipant read_cancel_tour_participant(Reader& b, Reader& p) {
   return c;
 }
 
-DiagnoseNeeds read_diagnose_needs(Reader& b, Reader& p) {
+DiagnoseNeeds read_diagnose_needs(BodyReader& b, BodyReader& p) {
   DiagnoseNeeds c;
   c.mentee_id = p.text("mid");
   c.areas = b.strings("areas");
@@ -489,7 +280,7 @@ DiagnoseNeeds read_diagnose_needs(Reader& b, Reader& p) {
 // ---- control of spending
 // The document's file name, type and size are the store's: Api::command
 // fills them in from the hash.
-AttachEvidence read_attach(Reader& b, std::string entity, std::string id) {
+AttachEvidence read_attach(BodyReader& b, std::string entity, std::string id) {
   AttachEvidence c;
   c.entity = std::move(entity);
   c.entity_id = std::move(id);
@@ -498,18 +289,22 @@ AttachEvidence read_attach(Reader& b, std::string entity, std::string id) {
   c.note = b.text("note", false);
   return c;
 }
-AttachEvidence read_attach_invoice_evidence(Reader& b, Reader& p) { return read_attach(b, "invoice", p.text("iid")); }
-AttachEvidence read_attach_pair_evidence(Reader& b, Reader& p) { return read_attach(b, "pair", p.text("pair")); }
-AttachEvidence read_attach_session_evidence(Reader& b, Reader& p) {
+AttachEvidence read_attach_invoice_evidence(BodyReader& b, BodyReader& p) {
+  return read_attach(b, "invoice", p.text("iid"));
+}
+AttachEvidence read_attach_pair_evidence(BodyReader& b, BodyReader& p) {
+  return read_attach(b, "pair", p.text("pair"));
+}
+AttachEvidence read_attach_session_evidence(BodyReader& b, BodyReader& p) {
   AttachEvidence c = read_attach(b, "session", p.text("pair"));
   c.session_id = p.text("sid");
   return c;
 }
-AttachEvidence read_attach_application_evidence(Reader& b, Reader& p) {
+AttachEvidence read_attach_application_evidence(BodyReader& b, BodyReader& p) {
   return read_attach(b, "application", p.text("aid"));
 }
 
-RequestSample read_request_sample(Reader& b, Reader& p) {
+RequestSample read_request_sample(BodyReader& b, BodyReader& p) {
   RequestSample c;
   c.programme_id = p.text("pid");
   c.id = b.text("id");
@@ -519,11 +314,11 @@ RequestSample read_request_sample(Reader& b, Reader& p) {
   c.reason = b.text("reason", false);
   return c;
 }
-DrawSample read_draw_sample(Reader& /*b: no body fields*/, Reader& p) {
+DrawSample read_draw_sample(BodyReader& /*b: no body fields*/, BodyReader& p) {
   return DrawSample{p.text("pid"), p.text("sid")};
 }
 
-VerifyExpenditure read_verify_expenditure(Reader& b, Reader& p) {
+VerifyExpenditure read_verify_expenditure(BodyReader& b, BodyReader& p) {
   VerifyExpenditure c;
   c.invoice_id = p.text("iid");
   c.certified_cents = b.cents("certified_cents");
@@ -534,7 +329,7 @@ VerifyExpenditure read_verify_expenditure(Reader& b, Reader& p) {
   return c;
 }
 
-RecordFinding read_record_finding(Reader& b, Reader& p) {
+RecordFinding read_record_finding(BodyReader& b, BodyReader& p) {
   RecordFinding c;
   c.programme_id = p.text("pid");
   c.id = b.text("id");
@@ -547,7 +342,7 @@ RecordFinding read_record_finding(Reader& b, Reader& p) {
   return c;
 }
 
-ApplyCorrection read_apply_correction(Reader& b, Reader& p) {
+ApplyCorrection read_apply_correction(BodyReader& b, BodyReader& p) {
   ApplyCorrection c;
   c.finding_id = p.text("fid");
   c.id = b.text("id");
@@ -556,11 +351,11 @@ ApplyCorrection read_apply_correction(Reader& b, Reader& p) {
   return c;
 }
 
-template <class T, T (*Read)(Reader&, Reader&)>
+template <class T, T (*Read)(BodyReader&, BodyReader&)>
 Result<AnyCommand> parse_with(const json& params, const json& body) {
   static const json kEmpty = json::object();
-  Reader b(body.is_null() ? kEmpty : body, "request body");
-  Reader p(params.is_null() ? kEmpty : params, "path");
+  BodyReader b(body.is_null() ? kEmpty : body, "request body");
+  BodyReader p(params.is_null() ? kEmpty : params, "path");
   T command = Read(b, p);
   PL_RETURN_IF_ERROR(p.finish());
   PL_RETURN_IF_ERROR(b.finish());
