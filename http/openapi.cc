@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "base/refusals.h"
 #include "http/route_table.h"
 #include "render/budget_xlsx.h"
 
@@ -185,6 +186,18 @@ json make_document() {
               {"tags", base.at("tags")},
               {"paths", json::object()},
               {"components", base.at("components")}};
+  // The codes, from their one list (base/refusals.h).
+  json codes = json::array();
+  std::string rules;
+  for (const RefusalInfo& r : refusals()) {
+    if (r.http_status != 0) codes.push_back(r.code);
+    if (r.http_status == 422 && r.refusal != Refusal::content_mismatch)
+      rules += (rules.empty() ? "`" : ", `") + std::string(r.code) + "`";
+  }
+  doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"] = codes;
+  doc["components"]["responses"]["Error422"]["description"] =
+      "A programme rule refused the command; nothing was written. The code names the rule: " + rules +
+      "; or `content_mismatch` (a document's bytes are not of the type it is declared as).";
   for (const Route& r : route_table()) {
     json& item = doc["paths"][std::string(r.pattern)];
     if (!item.contains("parameters")) {

@@ -7,6 +7,9 @@
 - scripts/check_layers.py: an include or a library linked that runs back up,
   or across between siblings, is found with its file and line; so are an
   include of a file that does not exist and a folder of code with no layer.
+- scripts/check_refusals.py: a code the sources answer with that
+  base/refusals.h lacks, a code answered with another status than the list's,
+  a listed code no source writes, and docs drifted from the list are found.
 - scripts/bench_report.py: the figures come from each part's JSON line and
   are merged, the later part winning; the tables show what is there.
 Each test works in its own temporary folders, with its own cache directory.
@@ -186,6 +189,63 @@ class Layers(unittest.TestCase):
         code, out = self.run_check()
         self.assertEqual(code, 1)
         self.assertIn("extra/: a folder of C++ code that docs/ARCHITECTURE.md's layers do not name", out)
+
+
+REFUSALS_H = """#define PL_REFUSALS(X) \\
+  X(bad_request, 400, "the request is malformed") \\
+  X(four_eyes, 403, \\
+    "whoever recorded it " \\
+    "may not verify it") \\
+  X(hour_cap_exceeded, 422, "past the hour cap") \\
+  X(chunk_full, 0, "a piece is full (never answered)")
+"""
+
+
+class Refusals(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.root)
+        write(self.root, "base/refusals.h", REFUSALS_H)
+        write(self.root, "base/status.h", 'Status invalid() { return make(Kind::invalid_argument, "bad_request", m); }\n')
+        write(self.root, "domain/decide.cc", 'Status a() { return Status::rule("hour_cap_exceeded", "m"); }\n'
+                                             'Status b() { return Status::forbidden(\n    "four_eyes", "m"); }\n')
+        write(self.root, "http/service.cc", 'const std::string kChunkFull = "chunk_full";\n')
+        write(self.root, "docs/API.md", "# API\n<!-- refusals -->\n<!-- /refusals -->\n")
+        write(self.root, "docs/openapi.json", json.dumps({"components": {"schemas": {"Error": {"properties": {
+            "error": {"properties": {"code": {"enum": ["bad_request", "four_eyes", "hour_cap_exceeded"]}}}}}}}}))
+        self.script = os.path.join(SCRIPTS, "check_refusals.py")
+        subprocess.run([sys.executable, self.script, "--write", self.root], check=True)
+
+    def run_check(self):
+        r = subprocess.run([sys.executable, self.script, self.root], capture_output=True, text=True)
+        return r.returncode, r.stdout
+
+    def test_clean_tree_and_the_table(self):
+        code, out = self.run_check()
+        self.assertEqual(code, 0, out)
+        api = open(os.path.join(self.root, "docs/API.md")).read()
+        self.assertIn("| `four_eyes` | 403 | whoever recorded it may not verify it |", api)
+        self.assertNotIn("chunk_full", api)
+
+    def test_unlisted_code(self):
+        write(self.root, "http/api.cc", 'void f(Ctx& c) { c.fail(409, "already_there", "m"); }\n')
+        code, out = self.run_check()
+        self.assertEqual(code, 1)
+        self.assertIn("http/api.cc:1: the code already_there is not in base/refusals.h", out)
+
+    def test_wrong_status(self):
+        write(self.root, "http/api.cc", 'auto r = error_response(409, "hour_cap_exceeded", "m");\n')
+        code, out = self.run_check()
+        self.assertEqual(code, 1)
+        self.assertIn("hour_cap_exceeded answered with 409, but base/refusals.h gives 422", out)
+
+    def test_unused_code_and_drifted_docs(self):
+        write(self.root, "domain/decide.cc", 'Status a() { return Status::rule("hour_cap_exceeded", "m"); }\n')
+        write(self.root, "docs/API.md", "# API\n<!-- refusals -->\n| old |\n<!-- /refusals -->\n")
+        code, out = self.run_check()
+        self.assertEqual(code, 1)
+        self.assertIn("base/refusals.h: four_eyes is written nowhere in the sources", out)
+        self.assertIn("docs/API.md: the table of codes is not the one base/refusals.h makes", out)
 
 
 if __name__ == "__main__":
