@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "base/assert.h"
 #include "log/store_format.h"
 
 namespace pl {
@@ -417,6 +418,9 @@ Status Store::commit(Batch& batch) {
   if (batch.count_ == 0 && batch.commands_.empty()) return Status::ok();
   if (needs_reopen_ || !db_ || !frontier_)
     return Status::io_error("the store must be reopened after a storage failure; nothing was written");
+  // The batch's events follow the head, one position each, each with its hash.
+  PL_ASSERT(batch.hashes_.size() == batch.count_);
+  PL_ASSERT(batch.head_.position == head().position + batch.count_);
   for (const auto& [key, rec] : batch.commands_) batch.wb_->Put(commands_, key, encode_command(rec));
   batch.wb_->Put(meta_, kHeadKey, encode_head(batch.head_));
   // The tree's new leaves and every node they complete, in the same write.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/assert.h"
 #include "base/coding.h"
 
 namespace pl {
@@ -150,8 +151,11 @@ std::shared_ptr<Projector::Lease> Projector::publish(std::unique_ptr<ReadModels>
   });
   std::shared_ptr<const ReadModels> old;
   std::shared_ptr<Lease> old_lease;
+  // Published models only move forward, and never past the log's head.
+  PL_ASSERT(raw->position() <= store_.head().position);
   {
     std::lock_guard lock(mu_);
+    PL_ASSERT(raw->position() >= published_position_);
     old = std::move(published_);
     old_lease = std::move(published_lease_);
     published_ = std::move(snapshot);

@@ -5,6 +5,7 @@
 #include <exception>
 #include <unordered_map>
 
+#include "base/assert.h"
 #include "domain/decide.h"
 
 namespace pl {
@@ -323,7 +324,11 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     // The State is rebuilt once the store is reopened (next group); until
     // then it must not decide anything.
     broken_ = Status::unavailable("the store is being reopened after a storage failure; nothing was written");
-  } else if (options_.on_commit && events > 0) {
+  } else {
+    // The write-side state folded exactly the events the store now holds.
+    PL_ASSERT(state_->position() == store_.head().position);
+  }
+  if (committed && options_.on_commit && events > 0) {
     committed_events.count = events;
     options_.on_commit(*state_, committed_events);
   }
