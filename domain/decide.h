@@ -1,5 +1,6 @@
 // The programme's rules: a command decided against the write-side State.
-// Every rule lives in domain/decide.cc; eligibility in domain/eligibility.h.
+// Every rule lives in domain/decide*.cc, a file a family of commands (listed
+// in domain/decide_internal.h); eligibility in domain/eligibility.h.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Samples decided: a request lists the population and records it; the draw,
 // once an event has followed the request, draws from that population with
 // that event's hash as the seed (docs/CONTROL.md). decide() in
-// domain/decide.cc has checked the programme and the sample's id.
+// domain/decide_control.cc has checked the programme and the sample's id.
 #include "domain/sampling.h"
 
 namespace pl {

@@ -1,6 +1,7 @@
 // Who may be a mentor: the one definition of an application's eligibility,
-// used where the application is decided (domain/decide.cc: the first reason
-// refuses it) and where it is shown (projections: every reason is listed).
+// used where the application is decided (domain/decide_enrolment.cc: the
+// first reason refuses it) and where it is shown (projections: every reason
+// is listed).
 #pragma once
 
 #include <cstdint>

@@ -7,7 +7,7 @@
 // lists the fields by name (the API's JSON in and out, the read models'
 // checkpoints) walks the table's generated reflection through rule_fields().
 // A field added to the table is thereby taken by the API, stored, shown and
-// checkpointed; only a rule that uses it is written by hand (domain/decide.cc).
+// checkpointed; only a rule that uses it is written by hand (domain/decide_*.cc).
 #pragma once
 
 #include <cstdint>

@@ -71,8 +71,8 @@ struct SampleRequestRef {
 std::vector<SampleRequestRef> requests_of_population(const State& s, const std::string& programme_id,
                                                      const std::string& population, const std::string& listing_sha256);
 
-// The decisions (called by decide() in domain/decide.cc, which has checked
-// the programme and the sample's id): a request lists the population and
+// The decisions (called by decide(), from domain/decide_control.cc, which has
+// checked the programme and the sample's id): a request lists the population and
 // records it; a draw needs its request's seed fixed (409 seed_pending before
 // an event follows the request) and draws from the request's population.
 Result<Decision> decide_sample_request(const State& s, const ProgrammeState& p, const RequestSample& c,
