@@ -5,8 +5,8 @@
 #include "domain/decide.h"
 
 #include <algorithm>
-#include <cassert>
 
+#include "base/assert.h"
 #include "domain/decide_internal.h"
 
 namespace pl {
@@ -109,7 +109,7 @@ Result<Decision> decide(const State& state, std::int64_t now_us, const AnyComman
                         std::optional<std::uint64_t> expected_version, const Actor& actor) {
   Result<Decision> d = std::visit(decide_internal::Decider{state, now_us, expected_version, actor}, command);
   // An accepted command appends its events, the first at the expected version.
-  assert(!d || (!d->events.empty() && d->events.front().expected_version == expected_version));
+  PL_ASSERT(!d || (!d->events.empty() && d->events.front().expected_version == expected_version));
   return d;
 }
 

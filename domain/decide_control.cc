@@ -3,8 +3,8 @@
 // (domain/decide_samples.cc); expenditure verified; findings recorded and
 // their financial corrections applied. It goes on once a programme closes.
 #include <algorithm>
-#include <cassert>
 
+#include "base/assert.h"
 #include "base/dates.h"
 #include "domain/decide_internal.h"
 #include "domain/sampling.h"
@@ -56,7 +56,7 @@ Result<Decision> Decider::operator()(const AttachEvidence& c) const {
   } else {
     return bad("entity '" + c.entity + "' is not one of: invoice, pair, session, application");
   }
-  assert(programme != nullptr);  // each entity above has found its programme
+  PL_ASSERT(programme != nullptr);  // each entity above has found its programme
   return one_event(c.entity_id, *programme, stream, fb::Event::EvidenceAttached, [&](FBB& b) {
     return fb::CreateEvidenceAttachedDirect(
                b, c.entity.c_str(), c.entity_id.c_str(), c.entity == "session" ? c.session_id.c_str() : nullptr,

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cassert>
 #include <cstdint>
 #include <iterator>
 #include <optional>
@@ -24,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/assert.h"
 #include "domain/commands.h"
 #include "domain/decision.h"
 
@@ -60,7 +60,7 @@ std::string listed(const auto& list) {
 // Whether `list[i]` stands before position i already.
 template <typename T>
 bool twice(const std::vector<T>& list, std::size_t i) {
-  assert(i < list.size());
+  PL_ASSERT(i < list.size());
   auto at = list.begin() + static_cast<std::ptrdiff_t>(i);
   return std::find(list.begin(), at, *at) != at;
 }
@@ -85,12 +85,12 @@ class Out {
   }
   template <typename BuildFn>
   void emit(std::string stream, fb::Event type, BuildFn&& build) {
-    assert(type != fb::Event::NONE);
+    PL_ASSERT(type != fb::Event::NONE);
     d_.events.push_back({std::move(stream), first_ ? expected_ : std::nullopt, type, make_payload(type, build)});
     first_ = false;
   }
   Decision take() {
-    assert(!d_.events.empty());  // a decision appends at least one event
+    PL_ASSERT(!d_.events.empty());  // a decision appends at least one event
     return std::move(d_);
   }
 

@@ -1,8 +1,8 @@
 // A programme decided: opened with its rules, the rules amended, the
 // programme closed; the joint meetings held in it.
 #include <algorithm>
-#include <cassert>
 
+#include "base/assert.h"
 #include "domain/decide_internal.h"
 
 namespace pl::decide_internal {
@@ -65,7 +65,7 @@ Result<Decision> Decider::operator()(const AmendRules& given) const {
   if (!c.kept.empty()) {
     std::vector<RuleValue> values = rule_values(c.rules), in_force = rule_values((*p)->rules);
     const auto& fields = rule_fields();
-    assert(values.size() == fields.size() && in_force.size() == fields.size());  // one value a rule
+    PL_ASSERT(values.size() == fields.size() && in_force.size() == fields.size());  // one value a rule
     for (std::size_t i = 0; i < fields.size(); ++i)
       if (fields[i].optional() && std::find(c.kept.begin(), c.kept.end(), fields[i].name) != c.kept.end())
         values[i] = in_force[i];

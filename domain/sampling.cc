@@ -1,8 +1,9 @@
 #include "domain/sampling.h"
 
 #include <algorithm>
-#include <cassert>
 #include <numeric>
+
+#include "base/assert.h"
 
 namespace pl {
 namespace {
@@ -67,7 +68,7 @@ std::uint64_t SampleRandom::next() {
 }
 
 std::uint64_t SampleRandom::below(std::uint64_t m) {
-  assert(m > 0);
+  PL_ASSERT(m > 0);
   // The largest multiple of m not above 2^64, less one: numbers above it
   // would favour the low remainders.
   std::uint64_t limit = UINT64_MAX - (UINT64_MAX % m + 1) % m;
@@ -89,7 +90,7 @@ std::optional<std::string> undrawable(const std::vector<PopulationItem>& items, 
 }
 
 SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m, std::int64_t size, const Hash& seed) {
-  assert(size >= 1 && static_cast<std::uint64_t>(size) <= items.size());  // REQUIRES
+  PL_ASSERT(size >= 1 && static_cast<std::uint64_t>(size) <= items.size());  // REQUIRES
   SampleDraw d;
   for (const auto& i : items) d.total_cents += i.amount_cents;
   SampleRandom rnd(seed);
@@ -105,14 +106,14 @@ SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m,
       const auto& it = items[idx[i]];
       d.units.push_back({it.id, it.amount_cents, 1});
     }
-    assert(d.units.size() == n);
+    PL_ASSERT(d.units.size() == n);
     return d;
   }
   // Monetary unit (systematic): the population's cents laid end to end in
   // its order, a random start u in [0, T), and the points
   // floor((u + k*T) / n) for k = 0..n-1, spaced T/n apart (the interval);
   // a unit is selected when a point falls among its cents.
-  assert(d.total_cents > 0);  // size >= 1 unit, each above 0 (undrawable)
+  PL_ASSERT(d.total_cents > 0);  // size >= 1 unit, each above 0 (undrawable)
   const auto total = static_cast<Wide>(d.total_cents);
   d.interval_cents = d.total_cents / size;
   const std::uint64_t u = rnd.below(static_cast<std::uint64_t>(d.total_cents));
@@ -120,7 +121,7 @@ SampleDraw draw_sample(const std::vector<PopulationItem>& items, SampleMethod m,
   std::int64_t before = 0;  // cents of the units before `at`
   for (std::uint64_t k = 0; k < n; ++k) {
     auto point = static_cast<std::int64_t>((u + k * total) / n);
-    assert(point < d.total_cents);  // u < T and k < n: a point falls among the units' cents
+    PL_ASSERT(point < d.total_cents);  // u < T and k < n: a point falls among the units' cents
     while (point >= before + items[at].amount_cents) before += items[at++].amount_cents;
     if (!d.units.empty() && d.units.back().id == items[at].id)
       ++d.units.back().hits;
