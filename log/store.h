@@ -440,6 +440,9 @@ class Store {
   // Writes evidence records without the write-ahead log, under write_mu_.
   Status write_evidence(rocksdb::WriteBatch& wb, bool wal);
   Result<std::optional<EvidenceMeta>> find_evidence(const Hash& sha256) const;
+  // The record of a document to read: not_found when there is none,
+  // corruption when its size does not fit its pieces. With db_mu_ held.
+  Result<EvidenceMeta> readable_evidence(const Hash& sha256) const;
   // Makes the pieces written so far durable (a flush of the column family),
   // within StoreOptions::evidence_flush_bound; io_error otherwise.
   Status flush_evidence();

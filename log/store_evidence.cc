@@ -231,16 +231,22 @@ Status Store::remove_evidence(const Hash& sha256) {
   return Status::ok();
 }
 
-Result<std::string> Store::read_evidence_unchecked(const Hash& sha256) const {
-  std::shared_lock db_lock(db_mu_);
-  PL_RETURN_IF_ERROR(usable());
+Result<EvidenceMeta> Store::readable_evidence(const Hash& sha256) const {
   auto found = find_evidence(sha256);
   if (!found) return found.status();
   if (!*found) return Status::not_found("no evidence document " + to_hex(sha256));
-  const EvidenceMeta& m = **found;
+  if ((*found)->size > std::uint64_t{(*found)->chunks} * kEvidenceChunkBytes)
+    return Status::corruption("evidence " + to_hex(sha256) + ": its record is malformed");
+  return std::move(**found);
+}
+
+Result<std::string> Store::read_evidence_unchecked(const Hash& sha256) const {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  auto found = readable_evidence(sha256);
+  if (!found) return found.status();
+  const EvidenceMeta& m = *found;
   std::string name = "evidence " + to_hex(sha256);
-  if (m.size > std::uint64_t{m.chunks} * kEvidenceChunkBytes)
-    return Status::corruption(name + ": its record is malformed");
   std::string out;
   out.reserve(m.size);
   rocksdb::ReadOptions ro;

@@ -11,21 +11,16 @@ namespace pl {
 
 using namespace store_format;  // NOLINT(google-build-using-namespace): as the store's other files
 
-EvidenceReader::EvidenceReader(const Store* store, EvidenceMeta meta)
-    : store_(store), meta_(std::move(meta)) {}
+EvidenceReader::EvidenceReader(const Store* store, EvidenceMeta meta) : store_(store), meta_(std::move(meta)) {}
 
 EvidenceReader::~EvidenceReader() = default;
 
 Result<std::unique_ptr<EvidenceReader>> Store::evidence_reader(const Hash& sha256) const {
   std::shared_lock db_lock(db_mu_);
   PL_RETURN_IF_ERROR(usable());
-  auto found = find_evidence(sha256);
+  auto found = readable_evidence(sha256);
   if (!found) return found.status();
-  if (!*found) return Status::not_found("no evidence document " + to_hex(sha256));
-  const EvidenceMeta& m = **found;
-  if (m.size > std::uint64_t{m.chunks} * kEvidenceChunkBytes)
-    return Status::corruption("evidence " + to_hex(sha256) + ": its record is malformed");
-  return std::unique_ptr<EvidenceReader>(new EvidenceReader(this, m));
+  return std::unique_ptr<EvidenceReader>(new EvidenceReader(this, std::move(found).value()));
 }
 
 Result<std::string> EvidenceReader::next() {
