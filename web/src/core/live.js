@@ -4,6 +4,15 @@ import { $ } from './dom.js';
 import { route } from './router.js';
 
 let liveAbort = null;
+
+// The view drawn again for new events; not under a form being filled in or a
+// list being read (asked when the redraw is due, not when the event came: one
+// may have been opened since), but after it.
+const busy = () => document.querySelector('form:focus-within, details[open], dialog[open]');
+function refresh() {
+  if (busy()) live.pending = true;
+  else route();
+}
 export async function live() {
   if (liveAbort) liveAbort.abort();
   liveAbort = new AbortController();
@@ -32,12 +41,8 @@ export async function live() {
           if (id) { last = id[1]; changed = true; }
         }
         if (changed && !state.asOf) {
-          // Not under a form being filled in or a list being read: after it.
-          if (document.querySelector('form:focus-within, details[open], dialog[open]')) live.pending = true;
-          else {
-            clearTimeout(live.timer);
-            live.timer = setTimeout(route, 150);
-          }
+          clearTimeout(live.timer);
+          live.timer = setTimeout(refresh, 150);
         }
       }
     } catch (err) {
