@@ -46,5 +46,4 @@ std::string trailer();
 // ustar header (magic, checksum, a number that does not parse).
 Result<std::optional<Entry>> parse_header(std::string_view block);
 
-
 }  // namespace pl::tar
