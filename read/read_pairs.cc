@@ -65,50 +65,85 @@ PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today
   return r;
 }
 
-PairLine pair_line(const ReadModels& rm, const PairState& pair, std::int32_t today) {
-  PairLine l;
-  const PairExtra* extra = State::find(rm.pairs(), pair.id);
-  const MenteeState* mentee = State::find(rm.core().mentees(), pair.mentee_id);
-  const MentorState* mentor = State::find(rm.core().mentors(), pair.mentor_id);
-  l.id = pair.id;
-  l.programme_id = pair.programme_id;
-  l.mentor_id = pair.mentor_id;
-  l.mentee_id = pair.mentee_id;
-  if (mentor) {
-    l.mentor_name = mentor->name;
-    l.mentor_country = mentor->country;
-  }
-  if (mentee) {
-    l.mentee_name = mentee->name;
-    l.cluster_name = mentee->cluster_name;
-    l.country = mentee->country;
-  }
-  if (extra) {
-    l.override_reason = extra->override_reason;
-    l.topics = &extra->topics;
-  }
-  Figures f = pair_figures(rm, pair, nullptr);
-  l.invoiced_cents = f.invoiced;
-  l.credited_cents = f.credited;
-  l.paid_cents = f.paid;
-  l.agreed_fee_cents = pair.agreed_fee_cents;
-  l.fee_left_cents = pair.agreed_fee_cents - pair.net_invoiced_cents;
+PairLineFigures pair_line_figures(const PairState& pair, const Figures& f) {
+  PairLineFigures own;
+  own.status = pair.status;
+  own.report_submitted = pair.report_submitted;
+  own.start_date = pair.start_date;
+  own.end_date = pair.end_date;
+  own.last_session_date = pair.last_session_date;
   for (auto& s : pair.sessions)
-    if (!s.voided()) ++l.sessions;
-  l.start_date = pair.start_date;
-  l.end_date = pair.end_date;
-  l.last_session_date = pair.last_session_date;
-  l.minutes_used = pair.minutes_used;
-  l.report_submitted = pair.report_submitted;
-  const ProgrammeState* prog = State::find(rm.core().programmes(), pair.programme_id);
-  std::int64_t hour_cap = prog ? prog->rules.hour_cap_minutes : 0;
-  std::int64_t fee_cap = prog ? prog->rules.fee_cap_cents : 0;
-  l.mentee_minutes_used = mentee ? mentee->minutes_used : pair.minutes_used;
-  std::int64_t mentee_net = mentee ? mentee->net_invoiced_cents : pair.net_invoiced_cents;
-  l.minutes_left = std::max<std::int64_t>(0, hour_cap - l.mentee_minutes_used);
-  l.standing = pair_standing(pair.status, pair.start_date, pair.end_date, pair.last_session_date, today, hour_cap,
-                             fee_cap, l.mentee_minutes_used, mentee_net);
+    if (!s.voided()) ++own.sessions;
+  own.minutes_used = pair.minutes_used;
+  own.agreed_fee_cents = pair.agreed_fee_cents;
+  own.net_invoiced_cents = pair.net_invoiced_cents;
+  own.invoiced_cents = f.invoiced;
+  own.credited_cents = f.credited;
+  own.paid_cents = f.paid;
+  return own;
+}
+
+PairLine assemble_pair_line(const PairFacts& facts, std::int32_t today) {
+  const PairLineFigures& own = facts.own;
+  PairLine l;
+  l.id = facts.id;
+  l.programme_id = facts.programme_id;
+  l.mentor_id = facts.mentor_id;
+  l.mentor_name = facts.mentor_name;
+  l.mentor_country = facts.mentor_country;
+  l.mentee_id = facts.mentee_id;
+  l.mentee_name = facts.mentee_name;
+  l.cluster_name = facts.cluster_name;
+  l.country = facts.country;
+  l.override_reason = facts.override_reason;
+  l.topics = facts.topics;
+  l.start_date = own.start_date;
+  l.end_date = own.end_date;
+  l.last_session_date = own.last_session_date;
+  l.sessions = own.sessions;
+  l.minutes_used = own.minutes_used;
+  l.report_submitted = own.report_submitted;
+  l.agreed_fee_cents = own.agreed_fee_cents;
+  l.invoiced_cents = own.invoiced_cents;
+  l.credited_cents = own.credited_cents;
+  l.paid_cents = own.paid_cents;
+  l.fee_left_cents = own.agreed_fee_cents - own.net_invoiced_cents;
+  l.mentee_minutes_used = facts.has_mentee_figures ? facts.mentee_minutes_used : own.minutes_used;
+  const std::int64_t mentee_net = facts.has_mentee_figures ? facts.mentee_net_invoiced_cents : own.net_invoiced_cents;
+  l.minutes_left = std::max<std::int64_t>(0, facts.hour_cap_minutes - l.mentee_minutes_used);
+  l.standing = pair_standing(own.status, own.start_date, own.end_date, own.last_session_date, today,
+                             facts.hour_cap_minutes, facts.fee_cap_cents, l.mentee_minutes_used, mentee_net);
   return l;
+}
+
+PairLine pair_line(const ReadModels& rm, const PairState& pair, std::int32_t today) {
+  PairFacts facts;
+  facts.id = pair.id;
+  facts.programme_id = pair.programme_id;
+  facts.mentor_id = pair.mentor_id;
+  facts.mentee_id = pair.mentee_id;
+  if (const MentorState* mentor = State::find(rm.core().mentors(), pair.mentor_id)) {
+    facts.mentor_name = mentor->name;
+    facts.mentor_country = mentor->country;
+  }
+  if (const MenteeState* mentee = State::find(rm.core().mentees(), pair.mentee_id)) {
+    facts.mentee_name = mentee->name;
+    facts.cluster_name = mentee->cluster_name;
+    facts.country = mentee->country;
+    facts.has_mentee_figures = true;
+    facts.mentee_minutes_used = mentee->minutes_used;
+    facts.mentee_net_invoiced_cents = mentee->net_invoiced_cents;
+  }
+  if (const PairExtra* extra = State::find(rm.pairs(), pair.id)) {
+    facts.override_reason = extra->override_reason;
+    facts.topics = &extra->topics;
+  }
+  facts.own = pair_line_figures(pair, pair_figures(rm, pair, nullptr));
+  if (const ProgrammeState* prog = State::find(rm.core().programmes(), pair.programme_id)) {
+    facts.hour_cap_minutes = prog->rules.hour_cap_minutes;
+    facts.fee_cap_cents = prog->rules.fee_cap_cents;
+  }
+  return assemble_pair_line(facts, today);
 }
 
 std::vector<PairLine> pair_lines(const ReadModels& rm, const std::string& programme_id, std::int32_t today) {
