@@ -67,9 +67,10 @@ void write_explain(TextOut& out, const Explain& ex) {
 
 // The budget (budget_json()); with `months`, its months and the position too
 // (budget_answer()). With `explain`, each line and the totals list the events
-// each figure was summed from.
-std::string write_budget(const Budget& b, bool explain, const std::vector<MonthFigure>* months,
-                         std::uint64_t position) {
+// each figure was summed from (a parameter of the template: the answer
+// without them is the one asked most, and largest).
+template <bool explain>
+std::string write_budget(const Budget& b, const std::vector<MonthFigure>* months, std::uint64_t position) {
   // The keys in the order the JSON library writes them (sorted).
   TextOut out(512 + (b.mentees.size() + b.mentors.size() + b.countries.size()) * 560);
   enum class Line { mentee, mentor, country, totals };
@@ -87,7 +88,7 @@ std::string write_budget(const Budget& b, bool explain, const std::vector<MonthF
     o.num("deducted_cents", f.deducted);
     o.num("eligible_cents", f.eligible(b.vat_eligible));
     o.num("eu_share_cents", l ? l->eu_share_cents : b.eu_share_cents);
-    if (explain) {
+    if constexpr (explain) {
       o.key("explain");
       write_explain(out, l ? l->explain : b.explain);
     }
@@ -192,11 +193,15 @@ json explain_entries_json(const std::vector<Entry>& es) {
   return json::parse(out.take());
 }
 
-json budget_json(const Budget& b, bool explain) { return json::parse(write_budget(b, explain, nullptr, 0)); }
+json budget_json(const Budget& b, bool explain) {
+  return json::parse(explain ? write_budget<true>(b, nullptr, 0) : write_budget<false>(b, nullptr, 0));
+}
 
 json budget_answer(const ReadModels& rm, const std::string& programme_id, bool explain) {
   const std::vector<MonthFigure> months = net_invoiced_by_month(rm, programme_id);
-  return json::parse(write_budget(budget(rm, programme_id, explain), explain, &months, rm.position()));
+  const Budget b = budget(rm, programme_id, explain);
+  return json::parse(explain ? write_budget<true>(b, &months, rm.position())
+                             : write_budget<false>(b, &months, rm.position()));
 }
 
 json budget_answer(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position) {
@@ -204,7 +209,7 @@ json budget_answer(const Budget& b, const std::vector<MonthFigure>& months, std:
 }
 
 std::string budget_text(const Budget& b, const std::vector<MonthFigure>& months, std::uint64_t position) {
-  return write_budget(b, false, &months, position);
+  return write_budget<false>(b, &months, position);
 }
 
 json caps_json(const ReadModels& rm, const MenteeState& m) { return json::parse(write_caps(rm, m, nullptr)); }
