@@ -66,21 +66,21 @@ PairRow pair_row(const ReadModels& rm, const PairState& pair, std::int32_t today
 }
 
 PairLineFigures pair_line_figures(const PairState& pair, const Figures& f) {
-  PairLineFigures own;
-  own.status = pair.status;
-  own.report_submitted = pair.report_submitted;
-  own.start_date = pair.start_date;
-  own.end_date = pair.end_date;
-  own.last_session_date = pair.last_session_date;
+  std::int64_t sessions = 0;
   for (auto& s : pair.sessions)
-    if (!s.voided()) ++own.sessions;
-  own.minutes_used = pair.minutes_used;
-  own.agreed_fee_cents = pair.agreed_fee_cents;
-  own.net_invoiced_cents = pair.net_invoiced_cents;
-  own.invoiced_cents = f.invoiced;
-  own.credited_cents = f.credited;
-  own.paid_cents = f.paid;
-  return own;
+    if (!s.voided()) ++sessions;
+  return {.status = pair.status,
+          .report_submitted = pair.report_submitted,
+          .start_date = pair.start_date,
+          .end_date = pair.end_date,
+          .last_session_date = pair.last_session_date,
+          .sessions = sessions,
+          .minutes_used = pair.minutes_used,
+          .agreed_fee_cents = pair.agreed_fee_cents,
+          .net_invoiced_cents = pair.net_invoiced_cents,
+          .invoiced_cents = f.invoiced,
+          .credited_cents = f.credited,
+          .paid_cents = f.paid};
 }
 
 PairLine assemble_pair_line(const PairFacts& facts, std::int32_t today) {
