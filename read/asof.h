@@ -77,7 +77,7 @@ class AsOfModels {
 
   // The budget of `programme` (without explanations) and its net invoiced by
   // month as of `position` (clamped to the head), from the programme's budget
-  // timeline (budget_timeline.h), brought up to the head first if it does
+  // timeline (read/timeline.h), brought up to the head first if it does
   // not reach the position. A programme without one gets it here if it has
   // a snapshot kept (it has at least `every` events). nullopt for one that
   // has neither: at() answers for it.

@@ -67,20 +67,7 @@ void BudgetTimeline::update_pair(const ReadModels& rm, const std::string& id, st
     }
   Figures f = pair_figures(rm, *pr, nullptr);
   // The pair's row, and the people it names.
-  Row row;
-  row.status = pr->status;
-  row.report_submitted = pr->report_submitted;
-  row.start_date = pr->start_date;
-  row.end_date = pr->end_date;
-  row.last_session_date = pr->last_session_date;
-  for (auto& s : pr->sessions)
-    if (!s.voided()) ++row.sessions;
-  row.minutes_used = pr->minutes_used;
-  row.agreed_fee_cents = pr->agreed_fee_cents;
-  row.net_invoiced_cents = pr->net_invoiced_cents;
-  row.invoiced_cents = f.invoiced;
-  row.credited_cents = f.credited;
-  row.paid_cents = f.paid;
+  const Row row = pair_line_figures(*pr, f);
   if (ref.last_row < 0 || !(row_records_[static_cast<std::size_t>(ref.last_row)].row == row)) {
     ref.last_row = static_cast<std::int64_t>(row_records_.size());
     row_records_.push_back({position, it->second, row});
@@ -322,42 +309,33 @@ BudgetTimeline::PairsAnswer BudgetTimeline::pairs_at(std::uint64_t position, std
     const Row* row = rows[k];
     if (!row) continue;
     const PairRef& ref = pairs_[k];
-    PairLine l;
-    l.id = ref.id;
-    l.programme_id = programme_;
-    l.mentor_id = ref.mentor_id;
-    l.mentee_id = ref.mentee_id;
-    const Person::Text* mentee = text(ref.mentee_person);
-    if (mentee) {
-      l.mentee_name = mentee->name;
-      l.cluster_name = mentee->cluster_name;
-      l.country = mentee->country;
+    PairFacts facts;
+    facts.id = ref.id;
+    facts.programme_id = programme_;
+    facts.mentor_id = ref.mentor_id;
+    facts.mentee_id = ref.mentee_id;
+    if (const Person::Text* mentee = text(ref.mentee_person)) {
+      facts.mentee_name = mentee->name;
+      facts.cluster_name = mentee->cluster_name;
+      facts.country = mentee->country;
+      if (const PersonRecord* f = figures[static_cast<std::size_t>(ref.mentee_person)]) {
+        facts.has_mentee_figures = true;
+        facts.mentee_minutes_used = f->minutes_used;
+        facts.mentee_net_invoiced_cents = f->net_invoiced_cents;
+      }
     }
     if (const Person::Text* mentor = text(ref.mentor_person)) {
-      l.mentor_name = mentor->name;
-      l.mentor_country = mentor->country;
+      facts.mentor_name = mentor->name;
+      facts.mentor_country = mentor->country;
     }
     if (ref.has_extra && ref.extra_since <= position) {
-      l.override_reason = ref.override_reason;
-      l.topics = &ref.topics;
+      facts.override_reason = ref.override_reason;
+      facts.topics = &ref.topics;
     }
-    l.start_date = row->start_date;
-    l.end_date = row->end_date;
-    l.last_session_date = row->last_session_date;
-    l.sessions = row->sessions;
-    l.minutes_used = row->minutes_used;
-    l.report_submitted = row->report_submitted;
-    l.agreed_fee_cents = row->agreed_fee_cents;
-    l.invoiced_cents = row->invoiced_cents;
-    l.credited_cents = row->credited_cents;
-    l.paid_cents = row->paid_cents;
-    l.fee_left_cents = row->agreed_fee_cents - row->net_invoiced_cents;
-    const PersonRecord* f = mentee ? figures[static_cast<std::size_t>(ref.mentee_person)] : nullptr;
-    l.mentee_minutes_used = f ? f->minutes_used : row->minutes_used;
-    const std::int64_t mentee_net = f ? f->net_invoiced_cents : row->net_invoiced_cents;
-    l.minutes_left = std::max<std::int64_t>(0, hour_cap - l.mentee_minutes_used);
-    l.standing = pair_standing(row->status, row->start_date, row->end_date, row->last_session_date, today, hour_cap,
-                               fee_cap, l.mentee_minutes_used, mentee_net);
+    facts.own = *row;
+    facts.hour_cap_minutes = hour_cap;
+    facts.fee_cap_cents = fee_cap;
+    const PairLine l = assemble_pair_line(facts, today);
     if (keep && !keep(l)) continue;
     a.lines.push_back(l);
   }

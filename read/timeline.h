@@ -19,10 +19,10 @@
 // sessions, minutes, report, fee figures) are recorded when an event changes
 // them, each mentee's minutes and net invoiced over all its pairs likewise,
 // the names and countries of the people the pairs name by version, and the
-// order in which the programme lists its pairs. The lines as of X are each
-// listed pair's last records at or before X, with its status and warnings
-// worked out for the day asked (pair_standing), as pair_line() does from the
-// models; the tests compare the two at every position too.
+// order in which the programme lists its pairs. The lines as of X are made of
+// each listed pair's last records at or before X by assemble_pair_line(), for
+// the day asked, which makes pair_line()'s from the models too; the tests
+// compare the two at every position.
 //
 // Thread safety: observe() needs exclusive access; at() may be called from
 // any number of threads while no one observes.
@@ -108,14 +108,7 @@ class BudgetTimeline {
     std::int64_t last_row = -1;
   };
   // A pair's own figures in the pairs view, as of a record.
-  struct Row {
-    PairStatus status = PairStatus::active;
-    bool report_submitted = false;
-    std::int32_t start_date = 0, end_date = 0, last_session_date = 0;
-    std::int64_t sessions = 0, minutes_used = 0, agreed_fee_cents = 0, net_invoiced_cents = 0;
-    std::int64_t invoiced_cents = 0, credited_cents = 0, paid_cents = 0;
-    bool operator==(const Row&) const = default;
-  };
+  using Row = PairLineFigures;
   struct RowRecord {
     std::uint64_t position;
     std::uint32_t pair;
