@@ -17,7 +17,7 @@ import { $, h } from './core/dom.js';
 import { esc } from './core/format.js';
 import { setRender, route } from './core/router.js';
 import { can } from './core/permissions.js';
-import { wireExplain } from './core/explain.js';
+import { wireExplain, figureMark, forgetFiguresBefore } from './core/explain.js';
 import { wireEvidenceLinks } from './core/evidence.js';
 import { live, stopLive } from './core/live.js';
 import { signInView, start } from './views/signin.js';
@@ -43,7 +43,7 @@ async function render() {
   document.querySelectorAll('#nav a').forEach((a) => a.toggleAttribute('aria-current', a.dataset.view === view) && a.setAttribute('aria-current', 'page'));
   state.charts.forEach((c) => c.destroy());
   state.charts = [];
-  state.explained.clear();
+  const mark = figureMark();
   const main = $('#main');
   const allowed = (v) => can.views().includes(v);
   try {
@@ -63,6 +63,8 @@ async function render() {
   } catch (err) {
     if (err.status === 401) return signInView('The token is no longer valid.');
     main.replaceChildren(h(`<p class="error" role="alert">${esc(err.message)}</p>`));
+  } finally {
+    forgetFiguresBefore(mark);
   }
 }
 setRender(render);

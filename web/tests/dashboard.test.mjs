@@ -751,6 +751,29 @@ test('explain: each euro amount and hour total opens the events it was summed fr
   await page.close();
 });
 
+test('explain: a figure still on screen opens while the view is being drawn again', async () => {
+  const page = await ownPage('finance', 'budget');
+  await page.waitForSelector('#total-agreed button.fig');
+  // The next budget asked for is held until the figure has been clicked.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let asked;
+  const askedNow = new Promise((r) => { asked = r; });
+  await page.route('**/budget?explain=1', async (r) => { asked(); await held; await r.continue(); });
+  await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+  await askedNow;
+  await page.click('#total-agreed button');
+  await page.waitForSelector('#explain[open] #explain-table', { timeout: 5000 });
+  const b = await apiGet(`/v1/programmes/${P}/budget`);
+  assert.equal(Number(await page.getAttribute('#explain-sum', 'data-sum')), b.totals.agreed_cents);
+  release();
+  await closeExplain(page);
+  await page.waitForSelector('#total-agreed button.fig');
+  const x = await explainOf(page, '#total-agreed button');
+  assert.equal(x.sum, b.totals.agreed_cents, 'the figures of the view drawn again open too');
+  await page.close();
+});
+
 test('hours: each total, by any grouping, opens the sessions it was summed from', async () => {
   const page = await ownPage('auditor', 'hours');
   await page.waitForSelector('#hours-table');

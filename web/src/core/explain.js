@@ -19,8 +19,16 @@ export function fig(value, x, unit = 'cents') {
   if (!x || !x.rows) return esc(text);
   fig.seq = (fig.seq || 0) + 1;
   const id = 'x' + fig.seq;
-  state.explained.set(id, { ...x, value, unit });
+  state.explained.set(id, { ...x, value, unit, seq: fig.seq });
   return `<button type="button" class="fig" data-explain="${id}" aria-haspopup="dialog" title="Show the events this figure was summed from">${esc(text)}</button>`;
+}
+
+// Where the figures drawn from now on begin; forgetFiguresBefore(mark) forgets
+// the figures drawn before it, once the view that showed them is gone (not
+// before: until the new view is drawn, the old one's figures can be clicked).
+export const figureMark = () => (fig.seq || 0) + 1;
+export function forgetFiguresBefore(mark) {
+  for (const [id, x] of state.explained) if (x.seq < mark) state.explained.delete(id);
 }
 
 const eventCache = new Map();  // position -> event (events never change)
