@@ -147,6 +147,7 @@ Status Store::open_db() {
       {"programmes", programmes_cf},
       {"snapshots", snapshots_cf},
       {"snapshot_catalogue", rocksdb::ColumnFamilyOptions()},
+      {"keys", rocksdb::ColumnFamilyOptions()},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -188,6 +189,7 @@ Status Store::open_db() {
   programmes_ = handle("programmes");
   snapshots_ = handle("snapshots");
   catalogue_ = handle("snapshot_catalogue");
+  keys_ = handle("keys");
 
   std::string head_value;
   // One-off reads leave the block cache alone: a block only they touched is
@@ -373,6 +375,70 @@ Result<std::optional<std::string>> Store::get_setting(std::string_view name) con
   return std::optional<std::string>(std::move(value));
 }
 
+Status Store::put_key_record(std::string_view name, std::string_view value) {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (options_.read_only || !keys_) return Status::unavailable("the store is open read-only");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;  // a key is durable before anything is sealed under it
+  std::lock_guard write_lock(write_mu_);
+  return from_rocks(db_->Put(wo, keys_, name, value), "write key");
+}
+
+Status Store::put_key_records(const std::vector<std::pair<std::string, std::string>>& records) {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (options_.read_only || !keys_) return Status::unavailable("the store is open read-only");
+  rocksdb::WriteBatch wb;
+  for (auto& [name, value] : records) wb.Put(keys_, name, value);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  std::lock_guard write_lock(write_mu_);
+  return from_rocks(db_->Write(wo, &wb), "write keys");
+}
+
+Result<std::optional<std::string>> Store::get_key_record(std::string_view name) const {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (!keys_) return std::optional<std::string>();
+  std::string value;
+  rocksdb::ReadOptions once;
+  once.fill_cache = false;
+  rocksdb::Status s = db_->Get(once, keys_, name, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return from_rocks(s, "read key");
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Store::scan_key_records(const std::function<Status(std::string_view, std::string_view)>& fn) const {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (!keys_) return Status::ok();
+  rocksdb::ReadOptions once;
+  once.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(once, keys_));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    PL_RETURN_IF_ERROR(fn(std::string_view(it->key().data(), it->key().size()),
+                          std::string_view(it->value().data(), it->value().size())));
+  return from_rocks(it->status(), "read keys");
+}
+
+Status Store::purge_key_records() {
+  std::shared_lock db_lock(db_mu_);
+  PL_RETURN_IF_ERROR(usable());
+  if (options_.read_only || !keys_) return Status::unavailable("the store is open read-only");
+  // The memtable to a new table file, then every table file of the family
+  // rewritten: a value replaced (a destroyed key) is then in none of them,
+  // and the write-ahead log that held it is no longer needed.
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  PL_RETURN_IF_ERROR(from_rocks(db_->Flush(fo, keys_), "flush keys"));
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  PL_RETURN_IF_ERROR(from_rocks(db_->CompactRange(co, keys_, nullptr, nullptr), "compact keys"));
+  return from_rocks(db_->FlushWAL(true), "sync the write-ahead log");
+}
+
 void Store::close_db() {
   if (!db_) return;
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -415,7 +481,7 @@ Batch Store::begin(std::int64_t now_us) { return Batch(this, now_us); }
 Status Store::commit(Batch& batch) {
   if (options_.read_only) return Status::unavailable("the store is open read-only");
   if (!consistent_) return Status::corruption("refusing to write: " + inconsistency_);
-  if (batch.count_ == 0 && batch.commands_.empty()) return Status::ok();
+  if (batch.count_ == 0 && batch.commands_.empty() && batch.key_records_ == 0) return Status::ok();
   if (needs_reopen_ || !db_ || !frontier_)
     return Status::io_error("the store must be reopened after a storage failure; nothing was written");
   // The batch's events follow the head, one position each, each with its hash.

@@ -150,6 +150,9 @@ class Batch {
   // not at `expected_version`; or the error of reading the stream's version.
   Result<EventRef> add(std::string_view stream, std::optional<std::uint64_t> expected_version, fb::Event type,
                        std::string_view payload, const EventMeta& meta, std::string* bytes_out = nullptr);
+  // Replaces the key record `name` (Store::put_key_record) with the events:
+  // a key destroyed lands with the event that says so, or neither does.
+  void put_key_record(std::string_view name, std::string_view value);
   // Records the outcome of an idempotent command under `key`, to be written
   // with the events. A later record under the same key replaces it.
   void record_command(std::string_view key, const CommandRecord& record);
@@ -184,12 +187,14 @@ class Batch {
     std::size_t count;
     std::size_t undo_size;
     std::size_t commands_size;
+    std::size_t key_records;
   };
   Store* store_;
   std::unique_ptr<rocksdb::WriteBatch> wb_;
   Head head_;
   std::int64_t recorded_at_us_;
   std::size_t count_ = 0;
+  std::size_t key_records_ = 0;                              // put_key_record calls
   std::unordered_map<std::string, std::uint64_t> versions_;  // streams touched
   std::vector<std::pair<std::string, std::uint64_t>> undo_;  // (stream, version before)
   std::vector<std::pair<std::string, CommandRecord>> commands_;
@@ -331,6 +336,19 @@ class Store {
   // there is none.
   Status put_setting(std::string_view name, std::string_view value);
   Result<std::optional<std::string>> get_setting(std::string_view name) const;
+
+  // The data keys of the people the ledger names (column family "keys",
+  // log/vault.h), each wrapped by the master key, under a name. put_key_record
+  // writes one at once, synced; Batch::put_key_record with a commit.
+  // get_key_record returns nullopt when there is none. purge_key_records
+  // rewrites the family's files so that a value replaced or deleted is in
+  // none of them (after a key is destroyed).
+  Status put_key_record(std::string_view name, std::string_view value);
+  // Several at once, in one synced write (all or none).
+  Status put_key_records(const std::vector<std::pair<std::string, std::string>>& records);
+  Result<std::optional<std::string>> get_key_record(std::string_view name) const;
+  Status scan_key_records(const std::function<Status(std::string_view name, std::string_view value)>& fn) const;
+  Status purge_key_records();
 
   // Projection checkpoints: an opaque value under a name. put_checkpoint
   // replaces any value under `name` (synced per StoreOptions::sync);
@@ -482,6 +500,7 @@ class Store {
   // Which snapshots there are, apart from their values: finding one reads
   // no block of values (each one a snapshot, decompressed whole).
   rocksdb::ColumnFamilyHandle* catalogue_ = nullptr;
+  rocksdb::ColumnFamilyHandle* keys_ = nullptr;  // null: a read-only store from before them
   // The position up to which the programme index is complete: set at open
   // and by the writer's commits, read by scan_programme.
   std::atomic<std::uint64_t> programme_index_size_{0};

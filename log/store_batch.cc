@@ -94,6 +94,11 @@ Result<EventRef> Batch::add(std::string_view stream, std::optional<std::uint64_t
   return ref;
 }
 
+void Batch::put_key_record(std::string_view name, std::string_view value) {
+  wb_->Put(store_->keys_, name, value);
+  ++key_records_;
+}
+
 void Batch::record_command(std::string_view key, const CommandRecord& record) {
   commands_.emplace_back(std::string(key), record);
   command_index_[commands_.back().first] = commands_.size() - 1;
@@ -112,7 +117,7 @@ void Batch::release() {
 
 void Batch::mark() {
   wb_->SetSavePoint();
-  saved_ = Saved{head_, count_, undo_.size(), commands_.size()};
+  saved_ = Saved{head_, count_, undo_.size(), commands_.size(), key_records_};
 }
 
 void Batch::rollback() {
@@ -129,6 +134,7 @@ void Batch::rollback() {
   }
   head_ = saved_->head;
   count_ = saved_->count;
+  key_records_ = saved_->key_records;
   hashes_.resize(count_);
   saved_.reset();
 }

@@ -1,0 +1,390 @@
+#include "log/vault.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/sha256.h"
+#include "log/note.h"
+
+namespace pl {
+namespace {
+
+constexpr std::size_t kNonce = 12, kTag = 16;
+constexpr std::string_view kMasterTag = "pl-master-key-1";
+constexpr std::string_view kPseudonymRecord = "p";
+
+std::string_view chars(const unsigned char* p, std::size_t n) { return {reinterpret_cast<const char*>(p), n}; }
+const unsigned char* uchars(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+void be(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>(v >> (8 * i));
+}
+void str(std::string& out, std::string_view s) {
+  be(out, s.size(), 4);
+  out += s;
+}
+
+Status random_bytes(unsigned char* out, std::size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) return Status::internal("no random bytes from OpenSSL");
+  return Status::ok();
+}
+
+struct CipherCtx {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
+};
+
+// nonce ‖ AES-256-GCM(key, text, aad) ‖ tag.
+Result<std::string> aead_seal(const DataKey& key, std::string_view aad, std::string_view text) {
+  std::string out(kNonce + text.size() + kTag, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  PL_RETURN_IF_ERROR(random_bytes(o, kNonce));
+  CipherCtx c;
+  int len = 0;
+  if (!c.ctx || EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), o) != 1 ||
+      EVP_EncryptUpdate(c.ctx, nullptr, &len, uchars(aad), static_cast<int>(aad.size())) != 1 ||
+      EVP_EncryptUpdate(c.ctx, o + kNonce, &len, uchars(text), static_cast<int>(text.size())) != 1 ||
+      EVP_EncryptFinal_ex(c.ctx, o + kNonce + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, kTag, o + kNonce + text.size()) != 1)
+    return Status::internal("AES-256-GCM sealing failed");
+  return out;
+}
+
+// The text of a box, or corruption when its tag does not hold.
+Result<std::string> aead_open(const DataKey& key, std::string_view aad, std::string_view box) {
+  if (box.size() < kNonce + kTag) return Status::corruption("a sealed field is shorter than its nonce and tag");
+  std::size_t n = box.size() - kNonce - kTag;
+  std::string out(n, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const unsigned char* b = uchars(box);
+  CipherCtx c;
+  int len = 0;
+  unsigned char tag[kTag];
+  std::memcpy(tag, b + kNonce + n, kTag);
+  if (!c.ctx || EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), b) != 1 ||
+      EVP_DecryptUpdate(c.ctx, nullptr, &len, uchars(aad), static_cast<int>(aad.size())) != 1 ||
+      EVP_DecryptUpdate(c.ctx, o, &len, b + kNonce, static_cast<int>(n)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, kTag, tag) != 1)
+    return Status::internal("AES-256-GCM opening failed");
+  if (EVP_DecryptFinal_ex(c.ctx, o + len, &len) != 1)
+    return Status::corruption("a sealed field does not open under its key: it was changed, or sealed elsewhere");
+  return out;
+}
+
+std::string subject_record(std::string_view subject) { return "s" + std::string(subject); }
+
+std::string wrap_aad(std::string_view record) { return "pl-key-1" + std::string(record); }
+
+// The id's 4 bytes: the first of SHA-256("pl-master-key-1" ‖ key).
+std::string id_bytes(const DataKey& key) {
+  Hash h = sha256(std::string(kMasterTag) + std::string(chars(key.data(), key.size())));
+  return std::string(chars(h.data(), 4));
+}
+
+Result<std::string> wrap(const MasterKey& m, std::string_view record, const DataKey& key) {
+  auto box = aead_seal(m.key, wrap_aad(record), chars(key.data(), key.size()));
+  if (!box) return box.status();
+  return "\x01" + id_bytes(m.key) + *box;
+}
+
+// nullopt: the destroyed mark.
+Result<std::optional<DataKey>> unwrap(const MasterKey& m, std::string_view record, std::string_view value) {
+  if (!value.empty() && value[0] == '\0') return std::optional<DataKey>();
+  if (value.size() != 1 + 4 + kNonce + 32 + kTag || value[0] != '\x01')
+    return Status::corruption("the key record " + to_hex(record) + " is not a wrapped key");
+  if (to_hex(value.substr(1, 4)) != m.id)
+    return Status::invalid("the key record " + to_hex(record) + " is wrapped by master key " +
+                           to_hex(value.substr(1, 4)) + ", not by " + m.id +
+                           " (DATA_DIR/master.key is another ledger's, or an older one)");
+  auto key = aead_open(m.key, wrap_aad(record), value.substr(5));
+  if (!key) return key.status();
+  DataKey k;
+  std::memcpy(k.data(), key->data(), k.size());
+  return std::optional<DataKey>(k);
+}
+
+std::string field_aad(const FieldPlace& at, std::span<const std::string> subjects) {
+  std::string aad = "pl-field-1";
+  be(aad, at.position, 8);
+  be(aad, at.type, 2);
+  be(aad, at.field, 2);
+  be(aad, subjects.size(), 4);
+  for (auto& s : subjects) str(aad, s);
+  return aad;
+}
+
+// HKDF-Extract(salt "pl-seal-1", IKM = the keys in order) = HMAC-SHA-256(salt, IKM).
+DataKey set_key(std::span<const DataKey> keys) {
+  std::string ikm;
+  for (auto& k : keys) ikm += chars(k.data(), k.size());
+  DataKey out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), "pl-seal-1", 9, uchars(ikm), ikm.size(), out.data(), &len);
+  OPENSSL_cleanse(ikm.data(), ikm.size());
+  return out;
+}
+
+Status check_subjects(std::span<const std::string> subjects) {
+  if (subjects.empty() || subjects.size() > 8) return Status::invalid("a field is sealed for 1 to 8 subjects");
+  for (std::size_t i = 0; i < subjects.size(); ++i) {
+    if (subjects[i].empty() || subjects[i].find('\0') != std::string::npos)
+      return Status::invalid("a subject's id is not empty and holds no NUL byte");
+    if (i > 0 && !(subjects[i - 1] < subjects[i])) return Status::invalid("a field's subjects are sorted, each once");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::vector<std::string> subject_set(std::vector<std::string> subjects) {
+  std::sort(subjects.begin(), subjects.end());
+  subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+  return subjects;
+}
+
+// ---- the master key
+
+Result<MasterKey> MasterKey::generate() {
+  MasterKey m;
+  PL_RETURN_IF_ERROR(random_bytes(m.key.data(), m.key.size()));
+  m.id = to_hex(id_bytes(m.key));
+  return m;
+}
+
+std::string MasterKey::text() const {
+  return std::string(kMasterTag) + " " + id + " " + note::base64(chars(key.data(), key.size())) + "\n";
+}
+
+Result<MasterKey> MasterKey::parse(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  std::istringstream in{std::string(text)};
+  std::string tag, id, b64, extra;
+  in >> tag >> id >> b64;
+  if (tag != kMasterTag || id.size() != 8 || b64.empty() || (in >> extra))
+    return Status::invalid("not a master key (\"pl-master-key-1 <id> <base64 key>\")");
+  auto raw = note::unbase64(b64);
+  if (!raw || raw->size() != 32) return Status::invalid("a master key is 32 bytes in base64");
+  MasterKey m;
+  std::memcpy(m.key.data(), raw->data(), 32);
+  m.id = to_hex(id_bytes(m.key));
+  if (m.id != id) return Status::invalid("the master key's id " + id + " is not its own (" + m.id + ")");
+  return m;
+}
+
+Result<MasterKey> MasterKey::load(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::not_found("no master key in " + file);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto m = parse(text.str());
+  if (!m) return Status::invalid(file + ": " + m.status().message());
+  return m;
+}
+
+Status MasterKey::save(const std::string& file) const {
+  std::string tmp = file + ".tmp";
+  std::string body = text();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::io_error("cannot write " + tmp);
+  ::fchmod(fd, 0600);
+  bool ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::io_error("cannot write " + tmp);
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return Status::io_error("cannot put the master key in place: " + ec.message());
+  std::string dir = std::filesystem::path(file).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::ok();
+}
+
+// ---- the vault
+
+Vault::Vault(Store& store, MasterKey master) : store_(store), master_(std::move(master)) {}
+
+Result<std::unique_ptr<Vault>> Vault::open(const std::string& data_dir, Store& store, bool create) {
+  std::string file = data_dir + "/" + kMasterKeyFile;
+  auto m = MasterKey::load(file);
+  if (!m && m.status().kind() == Kind::not_found && create) {
+    // A ledger that seals under a new key must not hold keys wrapped by
+    // another: its master key would have been lost.
+    bool any = false;
+    PL_RETURN_IF_ERROR(store.scan_key_records([&](std::string_view, std::string_view) {
+      any = true;
+      return Status::ok();
+    }));
+    if (any)
+      return Status::invalid(file +
+                             " is missing, and this ledger holds data keys wrapped by a master key: put "
+                             "its master.key back (from where it was kept); without it no personal "
+                             "field can be read");
+    m = MasterKey::generate();
+    if (!m) return m.status();
+    PL_RETURN_IF_ERROR(m->save(file));
+  }
+  if (!m) return m.status();
+  return std::make_unique<Vault>(store, std::move(m).value());
+}
+
+Result<std::optional<DataKey>> Vault::key_of(std::string_view subject) const {
+  {
+    std::shared_lock lock(mu_);
+    auto it = keys_.find(subject);
+    if (it != keys_.end()) return std::optional<DataKey>(it->second);
+  }
+  std::string record = subject_record(subject);
+  auto value = store_.get_key_record(record);
+  if (!value) return value.status();
+  if (!*value) return std::optional<DataKey>();
+  auto key = unwrap(master_, record, **value);
+  if (!key) return key.status();
+  if (*key) {
+    std::unique_lock lock(mu_);
+    keys_.emplace(std::string(subject), **key);
+  }
+  return key;
+}
+
+Result<DataKey> Vault::key_of_new(std::string_view subject) {
+  auto have = key_of(subject);
+  if (!have) return have.status();
+  if (*have) return **have;
+  std::string record = subject_record(subject);
+  auto value = store_.get_key_record(record);
+  if (!value) return value.status();
+  if (*value)
+    return Status::conflict("subject_erased", "the personal data of " + std::string(subject) +
+                                                  " was erased: nothing more can be recorded about them");
+  DataKey k;
+  PL_RETURN_IF_ERROR(random_bytes(k.data(), k.size()));
+  auto wrapped = wrap(master_, record, k);
+  if (!wrapped) return wrapped.status();
+  PL_RETURN_IF_ERROR(store_.put_key_record(record, *wrapped));
+  std::unique_lock lock(mu_);
+  keys_.emplace(std::string(subject), k);
+  return k;
+}
+
+Result<std::string> Vault::seal(const FieldPlace& place, std::span<const std::string> subjects, std::string_view text) {
+  PL_RETURN_IF_ERROR(check_subjects(subjects));
+  std::vector<DataKey> keys;
+  for (auto& s : subjects) {
+    auto k = key_of_new(s);
+    if (!k) return k.status();
+    keys.push_back(*k);
+  }
+  return aead_seal(set_key(keys), field_aad(place, subjects), text);
+}
+
+Result<std::optional<std::string>> Vault::open(const FieldPlace& place, std::span<const std::string> subjects,
+                                               std::string_view box) const {
+  PL_RETURN_IF_ERROR(check_subjects(subjects));
+  std::vector<DataKey> keys;
+  for (auto& s : subjects) {
+    auto k = key_of(s);
+    if (!k) return k.status();
+    if (!*k) return std::optional<std::string>();
+    keys.push_back(**k);
+  }
+  auto text = aead_open(set_key(keys), field_aad(place, subjects), box);
+  if (!text) return text.status();
+  return std::optional<std::string>(std::move(text).value());
+}
+
+void Vault::destroy(Batch& batch, std::string_view subject, std::int64_t at_us) const {
+  std::string mark(1, '\0');
+  be(mark, static_cast<std::uint64_t>(at_us), 8);
+  batch.put_key_record(subject_record(subject), mark);
+}
+
+void Vault::forget(std::string_view subject) {
+  std::unique_lock lock(mu_);
+  auto it = keys_.find(subject);
+  if (it == keys_.end()) return;
+  OPENSSL_cleanse(it->second.data(), it->second.size());
+  keys_.erase(it);
+}
+
+Result<bool> Vault::erased(std::string_view subject) const {
+  auto value = store_.get_key_record(subject_record(subject));
+  if (!value) return value.status();
+  return *value && !(*value)->empty() && (**value)[0] == '\0';
+}
+
+Result<DataKey> Vault::pseudonym_secret() {
+  if (pseudonym_) return *pseudonym_;
+  auto value = store_.get_key_record(kPseudonymRecord);
+  if (!value) return value.status();
+  if (*value) {
+    auto key = unwrap(master_, kPseudonymRecord, **value);
+    if (!key) return key.status();
+    if (!*key) return Status::corruption("the staff pseudonym secret is marked destroyed");
+    pseudonym_ = **key;
+    return *pseudonym_;
+  }
+  DataKey k;
+  PL_RETURN_IF_ERROR(random_bytes(k.data(), k.size()));
+  auto wrapped = wrap(master_, kPseudonymRecord, k);
+  if (!wrapped) return wrapped.status();
+  PL_RETURN_IF_ERROR(store_.put_key_record(kPseudonymRecord, *wrapped));
+  pseudonym_ = k;
+  return k;
+}
+
+Result<std::string> Vault::staff_id(std::string_view name) {
+  auto secret = pseudonym_secret();
+  if (!secret) return secret.status();
+  std::string kept;
+  bool space = false;
+  for (char c : name) {
+    bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    if (ws) {
+      space = !kept.empty();
+      continue;
+    }
+    if (space) kept += ' ';
+    space = false;
+    kept += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  unsigned char mac[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret->data(), static_cast<int>(secret->size()), uchars(kept), kept.size(), mac, &len);
+  return "staff:" + to_hex(chars(mac, 10));
+}
+
+Status Vault::rewrap(const MasterKey& next) {
+  // Every record read and unwrapped under the current key first: a record
+  // that does not unwrap stops the rotation before anything is written.
+  std::vector<std::pair<std::string, std::string>> rewrapped;
+  PL_RETURN_IF_ERROR(store_.scan_key_records([&](std::string_view record, std::string_view value) -> Status {
+    auto key = unwrap(master_, record, value);
+    if (!key) return key.status();
+    if (!*key) return Status::ok();  // destroyed: the mark stays as it is
+    auto wrapped = wrap(next, record, **key);
+    if (!wrapped) return wrapped.status();
+    rewrapped.emplace_back(std::string(record), std::move(wrapped).value());
+    return Status::ok();
+  }));
+  PL_RETURN_IF_ERROR(store_.put_key_records(rewrapped));
+  PL_RETURN_IF_ERROR(store_.purge_key_records());
+  master_ = next;
+  return Status::ok();
+}
+
+}  // namespace pl
