@@ -32,7 +32,7 @@
   X(sample_drawn, 409, "a sample drawn again")                                                                    \
   X(evidence_conflict, 409, "the same bytes are stored already under another file name or type")                  \
   X(mentee_already_paired, 409, "the mentee has an active pair already")                                          \
-  X(subject_erased, 409, "a person the command names was erased: nothing more is recorded about them")          \
+  X(subject_erased, 409, "a person the command names was erased: nothing more is recorded about them")            \
   X(payload_too_large, 413, "the body is larger than the route takes")                                            \
   X(evidence_quota_exceeded, 413, "the uploader's documents attached to nothing would pass its quota")            \
   X(unsupported_media_type, 415, "the body's Content-Type is not one the route takes")                            \
