@@ -1,5 +1,8 @@
 // Appends in a loop from several threads and prints "<position> <session id>"
-// for each acknowledged command, flushed, until killed.
+// for each acknowledged command, flushed, until killed. The first line,
+// "ready", says the store is open and the writer started: the parent's
+// random moment to kill is counted from it, not from the start of a process
+// whose opening a sanitizer or a busy machine may slow past it.
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -21,6 +24,8 @@ int main(int argc, char** argv) {
   }
   auto w = Writer::start(**store);
   if (!w) return 1;
+  std::printf("ready\n");
+  std::fflush(stdout);
   std::string run = argv[2];
   std::vector<std::thread> threads;
   std::mutex out_mu;

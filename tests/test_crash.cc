@@ -38,13 +38,20 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged event") {
       ::_exit(127);
     }
     ::close(fds[1]);
+    // The random moment is counted from the child's "ready" (its store open,
+    // its writer started), however long its start took.
+    std::string out;
+    char buf[65536];
+    while (out.find("ready\n") == std::string::npos) {
+      ssize_t n = ::read(fds[0], buf, sizeof buf);
+      if (n <= 0) break;  // it ended before it was ready: its status says how
+      out.append(buf, static_cast<std::size_t>(n));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 250)(rng)));
     REQUIRE(::kill(pid, SIGKILL) == 0);
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     CHECK(WIFSIGNALED(status));
-    std::string out;
-    char buf[65536];
     for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
     ::close(fds[0]);
     std::istringstream lines(out);
