@@ -16,6 +16,7 @@
 // Internal to http/: the Service is its only user.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -232,6 +233,9 @@ class Api {
   // As-of replays run on their own thread, verify on another, neither on the
   // I/O threads that answer ordinary reads. One verify at a time: callers
   // that come while one runs are answered with its report.
+  // Whether the snapshots prepared at start (prepare_snapshots) are done:
+  // until then the as-of lane runs that chain between the requests' jobs.
+  std::atomic<bool> asof_prepared_{false};
   // The models of one programme as of a point, from its kept snapshots; used
   // on the as-of worker's thread (declared first: destroyed after it).
   std::unique_ptr<AsOfModels> asof_models_;

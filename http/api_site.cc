@@ -60,6 +60,12 @@ void Api::metrics(Ctx& c) {
       "# TYPE ledger_worker_refused_total counter\n";
   for (auto [lane, w] : {std::pair{"asof", asof_worker_.get()}, std::pair{"verify", verify_worker_.get()}})
     r.body += std::string("ledger_worker_refused_total{lane=\"") + lane + "\"} " + std::to_string(w->refused()) + "\n";
+  r.body +=
+      "# HELP ledger_asof_prepared Whether the as-of snapshots and timelines prepared at start are done (1) or "
+      "being made on the as-of lane (0).\n"
+      "# TYPE ledger_asof_prepared gauge\n"
+      "ledger_asof_prepared " +
+      std::string(asof_prepared_ ? "1" : "0") + "\n";
   c.reply(std::move(r));
 }
 

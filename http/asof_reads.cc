@@ -113,12 +113,20 @@ void Api::with_models(Ctx& c, std::function<void(Ctx&, const ReadModels&, std::i
 void Api::prepare_snapshots(std::shared_ptr<std::vector<std::string>> programmes, std::size_t i) {
   if (!programmes) {
     auto list = asof_models_->worth_preparing();
-    if (!list) return spdlog::warn("as-of snapshots not prepared: {}", list.status().to_string());
+    if (!list) {
+      asof_prepared_ = true;
+      return spdlog::warn("as-of snapshots not prepared: {}", list.status().to_string());
+    }
     programmes = std::make_shared<std::vector<std::string>>(std::move(list).value());
   }
-  if (i >= programmes->size()) return;
-  if (Status st = asof_models_->prepare_one((*programmes)[i]); !st)
+  if (i >= programmes->size()) {
+    asof_prepared_ = true;
+    return;
+  }
+  if (Status st = asof_models_->prepare_one((*programmes)[i]); !st) {
+    asof_prepared_ = true;
     return spdlog::warn("as-of snapshots of {} not prepared: {}", (*programmes)[i], st.to_string());
+  }
   spdlog::info("as-of budget timeline and snapshots of programme {} ready ({} of {})", (*programmes)[i], i + 1,
                programmes->size());
   asof_worker_->post([this, programmes, i] { prepare_snapshots(programmes, i + 1); });

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <regex>
+#include <thread>
 
 #include "fixtures.h"
 
@@ -23,6 +24,16 @@ std::uint64_t lane_metric(const Server& s, const std::string& name, const std::s
   std::smatch got;
   std::regex line(name + "\\{lane=\"" + lane + "\"\\} ([0-9]+)");
   REQUIRE_MESSAGE(std::regex_search(m.body, got, line), name << " for " << lane << " is not in /metrics");
+  return std::stoull(got[1]);
+}
+
+// The value of the metric `name` (a line without labels).
+std::uint64_t metric(const Server& s, const std::string& name) {
+  Resp m = request(s.port, "GET", "/metrics");
+  REQUIRE(m.status == 200);
+  std::smatch got;
+  std::regex line("\n" + name + " ([0-9]+)");
+  REQUIRE_MESSAGE(std::regex_search(m.body, got, line), name << " is not in /metrics");
   return std::stoull(got[1]);
 }
 
@@ -55,6 +66,11 @@ Resp answer(int fd) {
 
 TEST_CASE("a filtered page of /v1/events is scanned on the as-of lane; an unfiltered page on the I/O thread") {
   Server s;
+  // The snapshots prepared at start run on the same lane: counted from when
+  // they are done, the lane's jobs are the requests' alone.
+  for (int i = 0; i < 600 && metric(s, "ledger_asof_prepared") != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(metric(s, "ledger_asof_prepared") == 1);
   std::uint64_t before = lane_metric(s, "ledger_worker_jobs_total", "asof");
   // Each filter, and a mentor's page (filtered to its own streams).
   for (std::string target : {"/v1/events?type=SessionLogged&limit=5", "/v1/events?stream=programme-tnst-2019",
