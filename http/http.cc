@@ -549,7 +549,11 @@ Status serve_http(Service& service, const HttpOptions& options) {
       (bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string()) + ":" +
       std::to_string(bound.port());
 
-  net::co_spawn(ioc, listener(acceptor, sh), net::detached);
+  // The acceptor is used on one strand only: the accept loop runs there,
+  // and the close at shutdown is posted there, never run beside an accept
+  // on another of the I/O threads.
+  auto accept_strand = net::make_strand(ioc);
+  net::co_spawn(accept_strand, listener(acceptor, sh), net::detached);
 
   std::promise<int> signalled;
   net::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -566,7 +570,7 @@ Status serve_http(Service& service, const HttpOptions& options) {
   int sig = signalled.get_future().get();
   spdlog::info("signal {}: shutting down", sig);
   sh.stopping = true;
-  net::post(ioc, [&acceptor] {
+  net::post(accept_strand, [&acceptor] {
     beast::error_code ignored;
     acceptor.close(ignored);
   });

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -281,7 +282,12 @@ class Server {
     int st = 0;
     ::waitpid(pid_, &st, 0);
     pid_ = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    // A stop that was asked for and did not end cleanly (a sanitizer's report,
+    // an error on the way out) shows what the server wrote, so the failing
+    // test's output says why.
+    if (rc != 0 && sig != SIGKILL) std::cerr << "server exited " << rc << "; its log:\n" << log() << std::endl;
+    return rc;
   }
 
   Resp get(const std::string& target, const std::string& role = "auditor") const {
