@@ -27,7 +27,7 @@ Status upload(Store& store, const nlohmann::json& body, const std::string& uploa
 
 }  // namespace
 
-Result<DemoResult> load_demo(Store& store, const std::string& file,
+Result<DemoResult> load_demo(Store& store, Vault& vault, const std::string& file,
                              const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   DemoResult out;
   if (store.head().position > 0) {
@@ -45,6 +45,7 @@ Result<DemoResult> load_demo(Store& store, const std::string& file,
 
   std::atomic<std::int64_t> clock{0};
   WriterOptions wo;
+  wo.vault = &vault;
   wo.clock = [&clock] { return clock.load(); };
   auto writer = Writer::start(store, wo);
   if (!writer) return writer.status();
@@ -60,7 +61,7 @@ Result<DemoResult> load_demo(Store& store, const std::string& file,
     if (!at) return where(Status::invalid("no valid 'at' instant"));
     clock = *at;
     std::string actor = s.value("actor", std::string("coordinator"));
-    Actor who{"demo-" + actor, actor};
+    Actor who{"demo-" + actor, actor, {}};
     if (s.value("command", std::string()) == "upload_evidence") {
       // A document for the steps after it (no event: POST /v1/evidence).
       if (Status st = upload(store, s.value("body", nlohmann::json::object()), who.name, *at); !st) return where(st);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "log/store.h"
+#include "log/vault.h"
 
 namespace pl {
 
@@ -19,7 +20,7 @@ struct DemoResult {
 // recorded at its step's instant: the simulated clock lives here and only
 // here. A store that already holds events is left untouched. A step the
 // ledger refuses stops the load with that refusal and its step number.
-Result<DemoResult> load_demo(Store& store, const std::string& file,
+Result<DemoResult> load_demo(Store& store, Vault& vault, const std::string& file,
                              const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
 
 }  // namespace pl

@@ -44,6 +44,7 @@ using pl::cli::cmd_backup;
 using pl::cli::cmd_verify;
 using pl::cli::fail;
 using pl::cli::open_for_reading;
+using pl::cli::readers_vault;
 using pl::cli::store_dir;
 using pl::cli::tokens_file;
 
@@ -69,6 +70,9 @@ int cmd_replay(const std::string& dir, const std::string& as_of, std::uint64_t a
   point.position = at;
   auto rm = pl::replay<pl::ReadModels>(**store, point);
   if (!rm) return fail(rm.status());
+  auto vault = readers_vault(dir, **store);
+  if (!vault) return fail(vault.status());
+  rm->set_vault(vault->get());
   std::int32_t today = pl::day_of(point.has_time ? point.recorded_at_us : rm->recorded_at_us());
   std::cout << pl::read_models_json(*rm, today).dump(2) << "\n";
   return 0;
@@ -78,13 +82,16 @@ int cmd_export(const std::string& dir, const std::string& format) {
   if (format != "ndjson" && format != "csv") return fail(pl::Status::invalid("--format must be ndjson or csv"));
   auto store = open_for_reading(dir);
   if (!store) return fail(store.status());
+  auto vault = readers_vault(dir, **store);
+  if (!vault) return fail(vault.status());
+  const pl::Vault* v = vault->get();
   std::ios::sync_with_stdio(false);
   if (format == "csv") std::cout << pl::csv_header();
   pl::Status st = (*store)->scan(1, (*store)->head().position, [&](const pl::EventView& e) {
     if (format == "csv")
-      std::cout << pl::csv_line(e);
+      std::cout << pl::csv_line(e, v);
     else
-      std::cout << pl::ndjson_line(e);
+      std::cout << pl::ndjson_line(e, v);
     return pl::Status::ok();
   });
   std::cout.flush();
@@ -224,9 +231,10 @@ int cmd_audit_sample(const std::string& file, const std::vector<std::string>& ke
     return code;
   }
   json out = json::array();
+  const pl::ReadModels sealed;  // a pack holds no personal data: who asked reads as sealed
   for (const auto& s : rep.samples) {
     if (!only.empty() && s.id != only) continue;
-    out.push_back(pl::redraw_json(s, list_population));
+    out.push_back(pl::redraw_json(sealed, s, list_population));
   }
   if (!only.empty() && out.empty()) return fail(pl::Status::not_found("the pack has no sample '" + only + "'"));
   std::cout << out.dump(2) << "\n";
@@ -271,7 +279,9 @@ int cmd_demo(const std::string& dir, const std::string& file) {
   {
     auto store = pl::Store::open(store_dir(dir));
     if (!store) return fail(store.status());
-    auto r = pl::load_demo(**store, file, [](std::uint64_t done, std::uint64_t total) {
+    auto vault = pl::Vault::open(dir, **store, true);
+    if (!vault) return fail(vault.status());
+    auto r = pl::load_demo(**store, **vault, file, [](std::uint64_t done, std::uint64_t total) {
       std::cerr << "\rloading the demonstration programme: " << done << " of " << total << " steps" << std::flush;
     });
     if (!r) {
@@ -414,7 +424,8 @@ int main(int argc, char** argv) {
   backup->add_option("--to", to, "A new directory for the copy")->required();
   bool backup_copy = false, backup_with_key = false;
   backup->add_flag("--with-key", backup_with_key,
-                   "Copy the signing key too (it can sign checkpoints in the ledger's name)");
+                   "Copy the signing key and the master key too (the one signs checkpoints in the ledger's "
+                   "name, the other opens every personal field)");
   backup->add_flag("--copy", backup_copy,
                    "Copy every file, even on the same file system (no hard links to the ledger's files)");
 

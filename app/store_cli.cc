@@ -24,6 +24,12 @@ int fail(const Status& st) {
   return 1;
 }
 
+Result<std::unique_ptr<Vault>> readers_vault(const std::string& dir, Store& store) {
+  auto vault = Vault::open(dir, store, false);
+  if (!vault && vault.status().is(Kind::not_found)) return std::unique_ptr<Vault>();
+  return vault;
+}
+
 Result<std::unique_ptr<Store>> open_for_reading(const std::string& dir) {
   if (!std::filesystem::exists(store_dir(dir) + "/CURRENT"))
     return Status::not_found("no ledger in " + dir + " (expected " + store_dir(dir) + ")");
@@ -135,6 +141,27 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent, 
     std::cerr << "note: the signing key is not in the backup" << (with_key ? " (the ledger has none yet)" : "")
               << "; a ledger restored from it makes a new one, and the old verifier key stays listed\n";
   }
+  // The master key likewise: with it, the backup's personal fields can be
+  // read; without it, only by whoever has DATA_DIR/master.key.
+  std::string master_file = dir + "/" + kMasterKeyFile;
+  if (with_key && std::filesystem::exists(master_file)) {
+    std::error_code kec;
+    std::filesystem::copy_file(master_file, to + "/" + kMasterKeyFile, kec);
+    if (kec) return fail(Status::io_error("copying the master key: " + kec.message()));
+    ::chmod((to + "/" + kMasterKeyFile).c_str(), 0600);
+    out["master_key"] = "copied";
+  } else {
+    out["master_key"] = with_key ? "none to copy" : "not copied (give --with-key to copy it)";
+  }
+  // What a backup means for erasure (docs/PRIVACY.md): it keeps the data key
+  // of every person not erased now, so a person erased later can still be
+  // read from it, with the master key, for as long as it is kept.
+  out["personal_data"] =
+      "this backup holds the wrapped data keys of every person not erased at its head; a person erased "
+      "later stays readable from it (with the master key) until it is destroyed: keep backups no longer "
+      "than the retention you promise";
+  std::cerr << "note: the backup holds the data keys of every person not yet erased; erasing someone later "
+               "does not reach this copy: destroy it when your backup retention ends (docs/PRIVACY.md)\n";
   if (linked)
     std::cerr << "note: " << linked << " table files of the backup are hard links to the ledger's own (same file "
               << "system); give --copy for a copy that shares no file\n";

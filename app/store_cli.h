@@ -8,6 +8,7 @@
 #include <string>
 
 #include "log/store.h"
+#include "log/vault.h"
 
 namespace pl::cli {
 
@@ -23,6 +24,10 @@ int fail(const Status& st);
 // Opens the store to read. While a server holds it open for writing, a
 // read-only view of it as it stands now.
 Result<std::unique_ptr<Store>> open_for_reading(const std::string& dir);
+// The vault of the ledger in `dir` for a reader: null when it has no master
+// key (its personal fields then read as sealed); the key file's error when it
+// is not a key.
+Result<std::unique_ptr<Vault>> readers_vault(const std::string& dir, Store& store);
 
 // Every stored document read and hashed again:
 // {"checked": n, "corrupt": [{"sha256", "detail"}]}; `*ok` false when one

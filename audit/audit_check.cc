@@ -458,9 +458,9 @@ CheckReport check_pack(const Source& tar_src, const std::vector<note::Verifier>&
       auto line = nd.line(64 << 20);
       if (!line) return fail(kEventsNdjson, pos, "", line.status().message());
       if (!*line) return fail(kEventsNdjson, pos, "", "it ends after " + std::to_string(pos - 1) + " lines");
-      std::string want = ndjson_line(ev);
+      std::string want = ndjson_line(ev, nullptr);
       if (**line == want) continue;
-      json mine = cloud_event(ev);
+      json mine = cloud_event(ev, nullptr);
       auto parsed = pack_json(**line);
       if (!parsed)
         return fail(kEventsNdjson, pos, "", "line " + std::to_string(pos) + ": " + parsed.status().message());

@@ -54,9 +54,9 @@ json evidence_json(const ReadModels& rm) {
     documents.push_back({{"sha256", *hex},
                          {"size", first.size},
                          {"content_type", first.content_type},
-                         {"filename", first.filename},
+                         {"filename", rm.text(first.filename)},
                          {"file", std::string(kEvidenceDir) + *hex},
-                         {"attachments", evidence_links_json(links)}});
+                         {"attachments", evidence_links_json(rm, links)}});
   }
   return {{"position", rm.position()}, {"documents", documents}};
 }
@@ -121,10 +121,11 @@ Nothing here needs the ledger's code; docs/AUDIT.md in the project says the same
 
    ```
    hash      := SHA-256(canonical)
-   canonical := "PLE1" ‖ prev_hash (32 bytes) ‖ u64 position ‖ str stream ‖ u64 stream_version
-                ‖ u16 type ‖ u16 schema_version ‖ i64 recorded_at_us ‖ str actor_name ‖ str actor_role
+   canonical := "PLE2" ‖ prev_hash (32 bytes) ‖ u64 position ‖ str stream ‖ u64 stream_version
+                ‖ u16 type ‖ u16 schema_version ‖ i64 recorded_at_us ‖ str actor_id ‖ str actor_role
                 ‖ str idempotency_key ‖ str correlation_id ‖ str programme_id ‖ u32 rules_version
-                ‖ str payload
+                ‖ str payload ‖ u32 n ‖ sealed × n
+   sealed    := u16 field ‖ u32 m ‖ str subject × m ‖ str box
    str       := u32 length ‖ bytes; every integer big-endian; payload: the bytes of the
                 envelope's field `payload` as they are
    ```
@@ -274,7 +275,7 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
       put_u32(len, static_cast<std::uint32_t>(e.stored.size()));
       bin1.add(std::string_view(len, 4));
       bin1.add(e.stored);
-      nd1.add(ndjson_line(e));
+      nd1.add(ndjson_line(e, nullptr));
       return Status::ok();
     });
     if (!st) return st;
@@ -343,7 +344,7 @@ Result<PackSummary> build_pack(const Store& store, const Signer& signer, std::ui
   });
   if (!bin) return bin;
   Status ndjson = stream(sum.files[6], [&](const EventView& e, Measure& m) {
-    std::string line = ndjson_line(e);
+    std::string line = ndjson_line(e, nullptr);
     m.add(line);
     return out.put(line);
   });

@@ -55,13 +55,13 @@ int main(int argc, char** argv) {
   auto n = [&](double full) { return std::max<long>(1, static_cast<long>(full * scale)); };
 
   // A typical envelope, to size the raw loop's values alike.
-  EventMeta meta{"coordinator-demo", "coordinator", "", "corr-0123456789", "tns-2019", 1};
+  EventMeta meta{"staff:0123456789abcdef0123", "coordinator", "", "corr-0123456789", "tns-2019", 1, {}};
   EnvelopeRef ref;
   ref.position = 1;
   ref.stream = "pair-p07";
   ref.stream_version = 1;
   ref.type = static_cast<std::uint16_t>(fb::Event::SessionLogged);
-  ref.actor_name = meta.actor_name;
+  ref.actor_id = meta.actor_id;
   ref.actor_role = meta.actor_role;
   ref.correlation_id = meta.correlation_id;
   ref.programme_id = meta.programme_id;
@@ -99,7 +99,10 @@ int main(int argc, char** argv) {
     wo.sync = true;
     std::uint64_t key = 0;
     auto store = open("batch");
-    auto w = std::move(Writer::start(*store)).value();
+    Vault vault(*store, MasterKey::generate().value());
+    WriterOptions writer_options;
+    writer_options.vault = &vault;
+    auto w = std::move(Writer::start(*store, writer_options)).value();
     const long total = n(300), rounds = std::min<long>(total, 10);
     long c = 0;
     double raw_s = 0, batch_s = 0;
@@ -121,7 +124,7 @@ int main(int argc, char** argv) {
       for (long b = 0; b < batches; ++b, ++c) {
         Command cmd;
         cmd.actor = {"bench", "coordinator"};
-        cmd.decide = [&payloads, c](const State&, std::int64_t) -> Result<Decision> {
+        cmd.decide = [&payloads, c](const State&, std::int64_t, const Actor&) -> Result<Decision> {
           Decision d;
           d.events.reserve(1000);
           for (int i = 0; i < 1000; ++i)
@@ -147,7 +150,10 @@ int main(int argc, char** argv) {
   double mean_group;
   {
     auto store = open("concurrent");
-    auto w = std::move(Writer::start(*store)).value();
+    Vault vault(*store, MasterKey::generate().value());
+    WriterOptions writer_options;
+    writer_options.vault = &vault;
+    auto w = std::move(Writer::start(*store, writer_options)).value();
     const int threads = 64;
     long each = n(3000);
     std::vector<std::thread> ts;
@@ -160,7 +166,7 @@ int main(int argc, char** argv) {
           cmd.actor = {"bench", "coordinator"};
           const std::string* p = &payloads[static_cast<std::size_t>((k * 7 + i) % 1000)];
           std::string stream = "pair-" + std::to_string(k);
-          cmd.decide = [p, stream](const State&, std::int64_t) -> Result<Decision> {
+          cmd.decide = [p, stream](const State&, std::int64_t, const Actor&) -> Result<Decision> {
             Decision d;
             d.events.push_back({stream, std::nullopt, fb::Event::SessionLogged, *p});
             return d;
@@ -185,14 +191,17 @@ int main(int argc, char** argv) {
   double single_eps;
   {
     auto store = open("single");
-    auto w = std::move(Writer::start(*store)).value();
+    Vault vault(*store, MasterKey::generate().value());
+    WriterOptions writer_options;
+    writer_options.vault = &vault;
+    auto w = std::move(Writer::start(*store, writer_options)).value();
     long commands = n(3000);
     auto t = Clock::now();
     for (long i = 0; i < commands; ++i) {
       Command cmd;
       cmd.actor = {"bench", "coordinator"};
       const std::string* p = &payloads[static_cast<std::size_t>(i % 1000)];
-      cmd.decide = [p](const State&, std::int64_t) -> Result<Decision> {
+      cmd.decide = [p](const State&, std::int64_t, const Actor&) -> Result<Decision> {
         Decision d;
         d.events.push_back({"pair-p07", std::nullopt, fb::Event::SessionLogged, *p});
         return d;

@@ -33,7 +33,12 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   auto store = Store::open(dir + "/ledger");
   if (!store) return std::fprintf(stderr, "%s\n", store.status().to_string().c_str()), 1;
-  auto writer = Writer::start(**store);
+  // The master key is kept in DIR/master.key, where the server finds it.
+  auto vault = Vault::open(dir, **store, true);
+  if (!vault) return std::fprintf(stderr, "%s\n", vault.status().to_string().c_str()), 1;
+  WriterOptions wo;
+  wo.vault = vault->get();
+  auto writer = Writer::start(**store, wo);
   if (!writer) return std::fprintf(stderr, "%s\n", writer.status().to_string().c_str()), 1;
   Actor who{"bench", "coordinator"};
   auto run = [&](AnyCommand c) {

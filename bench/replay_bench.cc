@@ -59,7 +59,10 @@ int build(const std::string& dir, std::uint64_t events) {
   }
   if ((*store)->head().position != 0)
     return std::fprintf(stderr, "%s holds a shorter history; remove it\n", dir.c_str()), 1;
-  auto writer = Writer::start(**store);
+  Vault vault(**store, MasterKey::generate().value());
+  WriterOptions wo;
+  wo.vault = &vault;
+  auto writer = Writer::start(**store, wo);
   if (!writer) return std::fprintf(stderr, "%s\n", writer.status().to_string().c_str()), 1;
   // Three tenths of the events in one large programme (at least 300,000 of a
   // 1M-event history), the rest in programmes of 26 mentees; the large

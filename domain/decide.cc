@@ -116,7 +116,7 @@ Result<Decision> decide(const State& state, std::int64_t now_us, const AnyComman
 Command make_command(AnyCommand command, Actor actor, std::optional<std::uint64_t> expected_version) {
   Command c;
   c.actor = std::move(actor);
-  c.decide = [cmd = std::move(command), expected_version, who = c.actor](const State& s, std::int64_t now) {
+  c.decide = [cmd = std::move(command), expected_version](const State& s, std::int64_t now, const Actor& who) {
     return decide(s, now, cmd, expected_version, who);
   };
   return c;

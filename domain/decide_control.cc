@@ -28,11 +28,13 @@ Result<Decision> Decider::operator()(const AttachEvidence& c) const {
   if (c.note.size() > 4096) return bad("note is longer than 4096 bytes");
   const ProgrammeState* programme = nullptr;
   std::string stream;
+  std::vector<std::string> people;  // whom the file's name and the note belong to
   if (c.entity == "invoice") {
     auto ip = invoice_any(c.entity_id);
     if (!ip) return ip.status();
     programme = ip->second;
     stream = invoice_stream(c.entity_id);
+    people = invoice_subjects(s, *ip->first);
   } else if (c.entity == "pair" || c.entity == "session") {
     const auto* pair = State::find(s.pairs(), c.entity_id);
     if (!pair) return missing("pair", c.entity_id);
@@ -46,6 +48,7 @@ Result<Decision> Decider::operator()(const AttachEvidence& c) const {
         return Status::rule("session_voided", "session '" + c.session_id + "' of pair '" + c.entity_id + "' is voided");
     }
     stream = pair_stream(c.entity_id);
+    people = pair_subjects(s, *pair);
   } else if (c.entity == "application") {
     const auto* app = State::find(s.applications(), c.entity_id);
     if (!app) return missing("application", c.entity_id);
@@ -53,16 +56,21 @@ Result<Decision> Decider::operator()(const AttachEvidence& c) const {
     if (!p) return p.status();
     programme = *p;
     stream = application_stream(c.entity_id);
+    people = {applicant_subject(c.entity_id)};
   } else {
     return bad("entity '" + c.entity + "' is not one of: invoice, pair, session, application");
   }
   PL_ASSERT(programme != nullptr);  // each entity above has found its programme
-  return one_event(c.entity_id, *programme, stream, fb::Event::EvidenceAttached, [&](FBB& b) {
-    return fb::CreateEvidenceAttachedDirect(
-               b, c.entity.c_str(), c.entity_id.c_str(), c.entity == "session" ? c.session_id.c_str() : nullptr,
-               c.sha256.c_str(), c.kind.c_str(), c.filename.c_str(), c.content_type.c_str(), c.size, c.note.c_str())
-        .Union();
-  });
+  return one_event(c.entity_id, *programme, stream, fb::Event::EvidenceAttached,
+                   [&](FBB& b) {
+                     return fb::CreateEvidenceAttachedDirect(b, c.entity.c_str(), c.entity_id.c_str(),
+                                                             c.entity == "session" ? c.session_id.c_str() : nullptr,
+                                                             c.sha256.c_str(), c.kind.c_str(), nullptr,
+                                                             c.content_type.c_str(), c.size)
+                         .Union();
+                   },
+                   {personal(fb::EvidenceAttached::VT_FILENAME, people, c.filename),
+                    personal(fb::EvidenceAttached::VT_NOTE, people, c.note)});
 }
 
 // Samples: domain/decide_samples.cc, once the programme and the id are checked.
@@ -84,7 +92,7 @@ Result<Decision> Decider::operator()(const VerifyExpenditure& c) const {
   const InvoiceState* inv = ip->first;
   if (inv->cancelled) return Status::rule("invoice_cancelled", "invoice '" + c.invoice_id + "' is cancelled");
   if (std::any_of(inv->recorded_by.begin(), inv->recorded_by.end(),
-                  [&](const std::string& by) { return same_person(actor.name, by); }))
+                  [&](const std::string& by) { return actor.id == by; }))
     return Status::forbidden("four_eyes", "'" + actor.name + "' recorded invoice " + c.invoice_id +
                                               " or a payment of it: another person verifies it");
   if (c.certified_cents < 0) return bad("certified_cents must not be negative");
@@ -115,12 +123,14 @@ Result<Decision> Decider::operator()(const VerifyExpenditure& c) const {
       return Status::rule("not_in_sample", "sample '" + c.sample_id + "' did not select invoice " + c.invoice_id);
   }
   if (c.note.size() > 4096) return bad("note is longer than 4096 bytes");
-  return one_event(
-      c.invoice_id, *ip->second, invoice_stream(c.invoice_id), fb::Event::ExpenditureVerified, [&](FBB& b) {
-        return fb::CreateExpenditureVerifiedDirect(b, c.invoice_id.c_str(), c.certified_cents, c.deducted_cents,
-                                                   c.error_type.c_str(), c.note.c_str(), c.sample_id.c_str())
-            .Union();
-      });
+  return one_event(c.invoice_id, *ip->second, invoice_stream(c.invoice_id), fb::Event::ExpenditureVerified,
+                   [&](FBB& b) {
+                     return fb::CreateExpenditureVerifiedDirect(b, c.invoice_id.c_str(), c.certified_cents,
+                                                                c.deducted_cents, c.error_type.c_str(), nullptr,
+                                                                c.sample_id.c_str())
+                         .Union();
+                   },
+                   {personal(fb::ExpenditureVerified::VT_NOTE, invoice_subjects(s, *inv), c.note)});
 }
 
 Result<Decision> Decider::operator()(const RecordFinding& c) const {
@@ -148,12 +158,14 @@ Result<Decision> Decider::operator()(const RecordFinding& c) const {
     return Status::rule("finding_exceeds_invoice", "a finding of " + format_cents(c.amount_cents) + " on invoice " +
                                                        c.invoice_id + ", whose net is " + format_cents(inv->net_cents));
   PL_RETURN_IF_ERROR(check_text("description", c.description, 16384));
-  return one_event(c.id, **p, finding_stream(c.id), fb::Event::FindingRecorded, [&](FBB& b) {
-    return fb::CreateFindingRecordedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.source.c_str(),
-                                           c.invoice_id.c_str(), &c.positions, c.error_type.c_str(), c.amount_cents,
-                                           c.description.c_str())
-        .Union();
-  });
+  return one_event(c.id, **p, finding_stream(c.id), fb::Event::FindingRecorded,
+                   [&](FBB& b) {
+                     return fb::CreateFindingRecordedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.source.c_str(),
+                                                            c.invoice_id.c_str(), &c.positions, c.error_type.c_str(),
+                                                            c.amount_cents)
+                         .Union();
+                   },
+                   {personal(fb::FindingRecorded::VT_DESCRIPTION, invoice_subjects(s, *inv), c.description)});
 }
 
 Result<Decision> Decider::operator()(const ApplyCorrection& c) const {
@@ -163,7 +175,7 @@ Result<Decision> Decider::operator()(const ApplyCorrection& c) const {
   if (!p) return p.status();
   PL_RETURN_IF_ERROR(check_id("correction", c.id));
   if (State::find(s.corrections(), c.id)) return exists("correction", c.id);
-  if (same_person(actor.name, f->recorded_by))
+  if (actor.id == f->recorded_by)
     return Status::forbidden("four_eyes", "'" + actor.name + "' recorded finding " + c.finding_id +
                                               ": another person applies its correction");
   if (c.amount_cents <= 0) return bad("amount_cents must be positive");
@@ -183,11 +195,14 @@ Result<Decision> Decider::operator()(const ApplyCorrection& c) const {
                  ? ""
                  : "; the invoice is not verified, or a credit note since made its verification stale") +
             "), " + format_cents(c.amount_cents) + " asked");
-  return one_event(c.id, **p, finding_stream(c.finding_id), fb::Event::FinancialCorrectionApplied, [&](FBB& b) {
-    return fb::CreateFinancialCorrectionAppliedDirect(b, c.finding_id.c_str(), c.id.c_str(), f->invoice_id.c_str(),
-                                                      c.amount_cents, c.reason.c_str())
-        .Union();
-  });
+  return one_event(c.id, **p, finding_stream(c.finding_id), fb::Event::FinancialCorrectionApplied,
+                   [&](FBB& b) {
+                     return fb::CreateFinancialCorrectionAppliedDirect(b, c.finding_id.c_str(), c.id.c_str(),
+                                                                       f->invoice_id.c_str(), c.amount_cents)
+                         .Union();
+                   },
+                   {personal(fb::FinancialCorrectionApplied::VT_REASON,
+                             inv ? invoice_subjects(s, *inv) : std::vector<std::string>(), c.reason)});
 }
 
 }  // namespace pl::decide_internal

@@ -29,12 +29,15 @@ Result<Decision> Decider::operator()(const EnrolMentee& c) const {
     return Status::rule("not_eligible",
                         "mentee country " + c.country + " is not eligible in programme " + c.programme_id);
   if (State::find(s.mentees(), c.id)) return exists("mentee", c.id);
-  return one_event(c.id, **p, mentee_stream(c.id), fb::Event::MenteeEnrolled, [&](FBB& b) {
-    return fb::CreateMenteeEnrolledDirect(b, c.programme_id.c_str(), c.id.c_str(), c.name.c_str(),
-                                          c.cluster_name.c_str(), c.sectors.c_str(), c.country.c_str(),
-                                          c.website.c_str())
-        .Union();
-  });
+  return one_event(c.id, **p, mentee_stream(c.id), fb::Event::MenteeEnrolled,
+                   [&](FBB& b) {
+                     return fb::CreateMenteeEnrolledDirect(b, c.programme_id.c_str(), c.id.c_str(), nullptr, nullptr,
+                                                           c.sectors.c_str(), c.country.c_str())
+                         .Union();
+                   },
+                   {personal(fb::MenteeEnrolled::VT_NAME, {mentee_subject(c.id)}, c.name),
+                    personal(fb::MenteeEnrolled::VT_CLUSTER_NAME, {mentee_subject(c.id)}, c.cluster_name),
+                    personal(fb::MenteeEnrolled::VT_WEBSITE, {mentee_subject(c.id)}, c.website)});
 }
 
 Result<Decision> Decider::operator()(const WithdrawMentee& c) const {
@@ -47,9 +50,9 @@ Result<Decision> Decider::operator()(const WithdrawMentee& c) const {
   PL_RETURN_IF_ERROR(check_text("reason", c.reason));
   auto p = open_programme(s, m->programme_id);
   if (!p) return p.status();
-  return one_event(c.mentee_id, **p, mentee_stream(c.mentee_id), fb::Event::MenteeWithdrawn, [&](FBB& b) {
-    return fb::CreateMenteeWithdrawnDirect(b, c.mentee_id.c_str(), c.date, c.reason.c_str()).Union();
-  });
+  return one_event(c.mentee_id, **p, mentee_stream(c.mentee_id), fb::Event::MenteeWithdrawn,
+                   [&](FBB& b) { return fb::CreateMenteeWithdrawnDirect(b, c.mentee_id.c_str(), c.date).Union(); },
+                   {personal(fb::MenteeWithdrawn::VT_REASON, {mentee_subject(c.mentee_id)}, c.reason)});
 }
 
 Result<Decision> Decider::operator()(const DiagnoseNeeds& c) const {
@@ -63,10 +66,12 @@ Result<Decision> Decider::operator()(const DiagnoseNeeds& c) const {
     if (twice(c.areas, i)) return bad("areas names '" + c.areas[i] + "' twice");
   PL_RETURN_IF_ERROR(check_topics((*p)->rules, c.areas));
   if (c.note.size() > 16384) return bad("note is longer than 16384 bytes");
-  return one_event(c.mentee_id, **p, mentee_stream(c.mentee_id), fb::Event::NeedsDiagnosed, [&](FBB& b) {
-    auto areas = fb_strings(b, c.areas);
-    return fb::CreateNeedsDiagnosedDirect(b, c.mentee_id.c_str(), &areas, c.note.c_str()).Union();
-  });
+  return one_event(c.mentee_id, **p, mentee_stream(c.mentee_id), fb::Event::NeedsDiagnosed,
+                   [&](FBB& b) {
+                     auto areas = fb_strings(b, c.areas);
+                     return fb::CreateNeedsDiagnosedDirect(b, c.mentee_id.c_str(), &areas).Union();
+                   },
+                   {personal(fb::NeedsDiagnosed::VT_NOTE, {mentee_subject(c.mentee_id)}, c.note)});
 }
 
 Result<Decision> Decider::operator()(const SubmitApplication& c) const {
@@ -90,13 +95,17 @@ Result<Decision> Decider::operator()(const SubmitApplication& c) const {
   auto reasons = eligibility(r, {c.country, c.profile, c.years_experience, c.quotation_cents, received});
   if (!reasons.empty()) return Status::rule(reasons.front().code, reasons.front().message);
   PL_RETURN_IF_ERROR(check_topics(r, c.knowledge_areas));
-  return one_event(c.id, **p, application_stream(c.id), fb::Event::ApplicationSubmitted, [&](FBB& b) {
-    auto areas = fb_strings(b, c.knowledge_areas);
-    return fb::CreateApplicationSubmittedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.applicant_name.c_str(),
-                                                c.organisation.c_str(), c.email.c_str(), c.country.c_str(), c.profile,
-                                                c.years_experience, &areas, c.quotation_cents, received)
-        .Union();
-  });
+  return one_event(c.id, **p, application_stream(c.id), fb::Event::ApplicationSubmitted,
+                   [&](FBB& b) {
+                     auto areas = fb_strings(b, c.knowledge_areas);
+                     return fb::CreateApplicationSubmittedDirect(
+                                b, c.programme_id.c_str(), c.id.c_str(), nullptr, nullptr, nullptr, c.country.c_str(),
+                                c.profile, c.years_experience, &areas, c.quotation_cents, received)
+                         .Union();
+                   },
+                   {personal(fb::ApplicationSubmitted::VT_APPLICANT_NAME, {applicant_subject(c.id)}, c.applicant_name),
+                    personal(fb::ApplicationSubmitted::VT_ORGANISATION, {applicant_subject(c.id)}, c.organisation),
+                    personal(fb::ApplicationSubmitted::VT_EMAIL, {applicant_subject(c.id)}, c.email)});
 }
 
 Result<Decision> Decider::operator()(const AcceptApplication& c) const {
@@ -121,9 +130,8 @@ Result<Decision> Decider::operator()(const RejectApplication& c) const {
   PL_RETURN_IF_ERROR(check_text("reason", c.reason));
   PL_RETURN_IF_ERROR(not_decided(*a, c.application_id));
   return one_event(c.application_id, **p, application_stream(c.application_id), fb::Event::ApplicationRejected,
-                   [&](FBB& b) {
-                     return fb::CreateApplicationRejectedDirect(b, c.application_id.c_str(), c.reason.c_str()).Union();
-                   });
+                   [&](FBB& b) { return fb::CreateApplicationRejectedDirect(b, c.application_id.c_str()).Union(); },
+                   {personal(fb::ApplicationRejected::VT_REASON, {applicant_subject(c.application_id)}, c.reason)});
 }
 
 }  // namespace pl::decide_internal

@@ -26,6 +26,7 @@
 #include "base/assert.h"
 #include "domain/commands.h"
 #include "domain/decision.h"
+#include "domain/subjects.h"
 
 namespace pl::decide_internal {
 
@@ -83,10 +84,13 @@ class Out {
     d_.programme_id = p.id;
     d_.rules_version = p.rules_version;
   }
+  // An event of `type` built by `build`, without its personal fields, which
+  // are `personal` (domain/subjects.h), in increasing field order.
   template <typename BuildFn>
-  void emit(std::string stream, fb::Event type, BuildFn&& build) {
+  void emit(std::string stream, fb::Event type, BuildFn&& build, std::vector<PersonalText> personal = {}) {
     PL_ASSERT(type != fb::Event::NONE);
-    d_.events.push_back({std::move(stream), first_ ? expected_ : std::nullopt, type, make_payload(type, build)});
+    d_.events.push_back(
+        {std::move(stream), first_ ? expected_ : std::nullopt, type, make_payload(type, build), std::move(personal)});
     first_ = false;
   }
   Decision take() {
@@ -111,11 +115,11 @@ struct Decider {
 
   // A decision of one event, checked against the rules of programme `p`.
   template <typename BuildFn>
-  Decision one_event(std::string id, const ProgrammeState& p, std::string stream, fb::Event type,
-                     BuildFn&& build) const {
+  Decision one_event(std::string id, const ProgrammeState& p, std::string stream, fb::Event type, BuildFn&& build,
+                     std::vector<PersonalText> personal = {}) const {
     Out out(std::move(id), expected);
     out.programme(p);
-    out.emit(std::move(stream), type, build);
+    out.emit(std::move(stream), type, build, std::move(personal));
     return out.take();
   }
 

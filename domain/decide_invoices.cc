@@ -42,7 +42,7 @@ Result<InvoiceOf> Decider::invoice(const std::string& id) const {
 Result<InvoiceOf> Decider::invoice_any(const std::string& id) const { return invoice_in(s, id, any_programme); }
 
 Status Decider::not_its_verifier(const InvoiceState& inv, std::string_view what) const {
-  if (!inv.verified_by.empty() && same_person(actor.name, inv.verified_by))
+  if (!inv.verified_by.empty() && actor.id == inv.verified_by)
     return Status::forbidden("four_eyes", "'" + actor.name + "' verified invoice " + inv.id + ": another person " +
                                               std::string(what) + " it");
   return Status::ok();
@@ -127,9 +127,9 @@ Result<Decision> Decider::operator()(const CancelInvoice& c) const {
             (ip->first->corrected_cents > 0 ? "corrected by " + format_cents(ip->first->corrected_cents)
                                             : "verified (certified " + format_cents(ip->first->certified_cents) + ")") +
             ": its control stays on the record; correct it with a credit note instead");
-  return one_event(c.invoice_id, *ip->second, invoice_stream(c.invoice_id), fb::Event::InvoiceCancelled, [&](FBB& b) {
-    return fb::CreateInvoiceCancelledDirect(b, c.invoice_id.c_str(), c.reason.c_str()).Union();
-  });
+  return one_event(c.invoice_id, *ip->second, invoice_stream(c.invoice_id), fb::Event::InvoiceCancelled,
+                   [&](FBB& b) { return fb::CreateInvoiceCancelledDirect(b, c.invoice_id.c_str()).Union(); },
+                   {personal(fb::InvoiceCancelled::VT_REASON, invoice_subjects(s, *ip->first), c.reason)});
 }
 
 Result<Decision> Decider::operator()(const IssueCreditNote& c) const {
@@ -161,11 +161,13 @@ Result<Decision> Decider::operator()(const IssueCreditNote& c) const {
                             " were applied; a credit note of " + format_cents(c.amount_cents) +
                             " would take its net invoiced (" + format_cents(inv->net_invoiced_cents()) +
                             ") below them");
-  return one_event(c.id, *ip->second, invoice_stream(c.invoice_id), fb::Event::CreditNoteIssued, [&](FBB& b) {
-    return fb::CreateCreditNoteIssuedDirect(b, c.invoice_id.c_str(), c.id.c_str(), c.amount_cents, c.reason.c_str(),
-                                            c.vat_cents)
-        .Union();
-  });
+  return one_event(c.id, *ip->second, invoice_stream(c.invoice_id), fb::Event::CreditNoteIssued,
+                   [&](FBB& b) {
+                     return fb::CreateCreditNoteIssuedDirect(b, c.invoice_id.c_str(), c.id.c_str(), c.amount_cents,
+                                                             nullptr, c.vat_cents)
+                         .Union();
+                   },
+                   {personal(fb::CreditNoteIssued::VT_REASON, invoice_subjects(s, *ip->first), c.reason)});
 }
 
 }  // namespace pl::decide_internal

@@ -89,13 +89,17 @@ Result<Decision> Decider::operator()(const AssignPair& c) const {
                                                   "offered by mentor " +
                                                   c.mentor_id + " and among the mentee's needs: " + unmatched +
                                                   "; give override_reason to assign it anyway");
-  return one_event(c.id, **p, pair_stream(c.id), fb::Event::PairAssigned, [&](FBB& b) {
-    auto topics = fb_strings(b, c.topics);
-    return fb::CreatePairAssignedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.mentor_id.c_str(),
-                                        c.mentee_id.c_str(), c.start_date, c.end_date, c.agreed_fee_cents, &topics,
-                                        c.override_reason.empty() ? nullptr : c.override_reason.c_str())
-        .Union();
-  });
+  auto people = mentor_subjects(s, c.mentor_id);
+  people.push_back(mentee_subject(c.mentee_id));
+  return one_event(c.id, **p, pair_stream(c.id), fb::Event::PairAssigned,
+                   [&](FBB& b) {
+                     auto topics = fb_strings(b, c.topics);
+                     return fb::CreatePairAssignedDirect(b, c.programme_id.c_str(), c.id.c_str(), c.mentor_id.c_str(),
+                                                         c.mentee_id.c_str(), c.start_date, c.end_date,
+                                                         c.agreed_fee_cents, &topics)
+                         .Union();
+                   },
+                   {personal(fb::PairAssigned::VT_OVERRIDE_REASON, subject_set(people), c.override_reason)});
 }
 
 Result<Decision> Decider::operator()(const ChangePairPeriod& c) const {
@@ -110,10 +114,12 @@ Result<Decision> Decider::operator()(const ChangePairPeriod& c) const {
     if (!sess.voided() && sess.date > c.end_date)
       return Status::rule("outside_pair_period", "session '" + sess.id + "' of " + format_date(sess.date) +
                                                      " would fall after the new end date " + format_date(c.end_date));
-  return one_event(c.pair_id, *prog, pair_stream(c.pair_id), fb::Event::PairPeriodChanged, [&](FBB& b) {
-    return fb::CreatePairPeriodChangedDirect(b, c.pair_id.c_str(), pair->start_date, c.end_date, c.reason.c_str())
-        .Union();
-  });
+  return one_event(
+      c.pair_id, *prog, pair_stream(c.pair_id), fb::Event::PairPeriodChanged,
+      [&](FBB& b) {
+        return fb::CreatePairPeriodChangedDirect(b, c.pair_id.c_str(), pair->start_date, c.end_date).Union();
+      },
+      {personal(fb::PairPeriodChanged::VT_REASON, pair_subjects(s, *pair), c.reason)});
 }
 
 Result<Decision> Decider::operator()(const LogSession& c) const {
@@ -146,12 +152,14 @@ Result<Decision> Decider::operator()(const LogSession& c) const {
                                                  format_minutes(r.hour_cap_minutes) + ", " + format_minutes(c.minutes) +
                                                  " asked, " + format_minutes(std::max<std::int64_t>(left, 0)) +
                                                  " left");
-  return one_event(c.id, *prog, pair_stream(c.pair_id), fb::Event::SessionLogged, [&](FBB& b) {
-    auto topics = fb_strings(b, c.topics);
-    return fb::CreateSessionLoggedDirect(b, c.pair_id.c_str(), c.id.c_str(), c.date, c.minutes, c.mode, c.format,
-                                         &topics, c.summary.c_str())
-        .Union();
-  });
+  return one_event(c.id, *prog, pair_stream(c.pair_id), fb::Event::SessionLogged,
+                   [&](FBB& b) {
+                     auto topics = fb_strings(b, c.topics);
+                     return fb::CreateSessionLoggedDirect(b, c.pair_id.c_str(), c.id.c_str(), c.date, c.minutes, c.mode,
+                                                          c.format, &topics)
+                         .Union();
+                   },
+                   {personal(fb::SessionLogged::VT_SUMMARY, pair_subjects(s, *pair), c.summary)});
 }
 
 Result<Decision> Decider::operator()(const VoidSession& c) const {
@@ -163,9 +171,10 @@ Result<Decision> Decider::operator()(const VoidSession& c) const {
   if (!sess) return missing("session", c.session_id);
   if (sess->voided()) return Status::conflict("conflict", "session '" + c.session_id + "' is already voided");
   PL_RETURN_IF_ERROR(check_text("reason", c.reason));
-  return one_event(c.session_id, **p, pair_stream(c.pair_id), fb::Event::SessionVoided, [&](FBB& b) {
-    return fb::CreateSessionVoidedDirect(b, c.pair_id.c_str(), c.session_id.c_str(), c.reason.c_str()).Union();
-  });
+  return one_event(
+      c.session_id, **p, pair_stream(c.pair_id), fb::Event::SessionVoided,
+      [&](FBB& b) { return fb::CreateSessionVoidedDirect(b, c.pair_id.c_str(), c.session_id.c_str()).Union(); },
+      {personal(fb::SessionVoided::VT_REASON, pair_subjects(s, *pair), c.reason)});
 }
 
 Result<Decision> Decider::operator()(const SubmitReport& c) const {
@@ -179,12 +188,13 @@ Result<Decision> Decider::operator()(const SubmitReport& c) const {
   if (c.topics.empty())
     return Status::rule("report_incomplete", "the final report must name the main topics discussed (topics is empty)");
   PL_RETURN_IF_ERROR(check_topics(prog->rules, c.topics));
-  return one_event(c.pair_id, *prog, pair_stream(c.pair_id), fb::Event::ReportSubmitted, [&](FBB& b) {
-    auto topics = fb_strings(b, c.topics);
-    return fb::CreateReportSubmittedDirect(b, c.pair_id.c_str(), c.language.c_str(), &topics, c.progress.c_str(),
-                                           c.outcomes.c_str())
-        .Union();
-  });
+  return one_event(c.pair_id, *prog, pair_stream(c.pair_id), fb::Event::ReportSubmitted,
+                   [&](FBB& b) {
+                     auto topics = fb_strings(b, c.topics);
+                     return fb::CreateReportSubmittedDirect(b, c.pair_id.c_str(), c.language.c_str(), &topics).Union();
+                   },
+                   {personal(fb::ReportSubmitted::VT_PROGRESS, pair_subjects(s, *pp->first), c.progress),
+                    personal(fb::ReportSubmitted::VT_OUTCOMES, pair_subjects(s, *pp->first), c.outcomes)});
 }
 
 Result<Decision> Decider::operator()(const CompletePair& c) const {
@@ -203,9 +213,9 @@ Result<Decision> Decider::operator()(const TerminatePair& c) const {
   auto pp = active_pair(c.pair_id);
   if (!pp) return pp.status();
   PL_RETURN_IF_ERROR(check_text("reason", c.reason));
-  return one_event(c.pair_id, *pp->second, pair_stream(c.pair_id), fb::Event::PairTerminated, [&](FBB& b) {
-    return fb::CreatePairTerminatedDirect(b, c.pair_id.c_str(), c.reason.c_str()).Union();
-  });
+  return one_event(c.pair_id, *pp->second, pair_stream(c.pair_id), fb::Event::PairTerminated,
+                   [&](FBB& b) { return fb::CreatePairTerminatedDirect(b, c.pair_id.c_str()).Union(); },
+                   {personal(fb::PairTerminated::VT_REASON, pair_subjects(s, *pp->first), c.reason)});
 }
 
 }  // namespace pl::decide_internal

@@ -47,11 +47,13 @@ Result<Decision> Decider::operator()(const OpenProgramme& c) const {
   PL_RETURN_IF_ERROR(check_rules(c.rules));
   if (State::find(s.programmes(), c.id)) return exists("programme", c.id);
   Out out(c.id, expected);
-  out.emit(programme_stream(c.id), fb::Event::ProgrammeOpened, [&](FBB& b) {
-    auto id = b.CreateString(c.id), name = b.CreateString(c.name), coord = b.CreateString(c.coordinator);
-    auto rules = c.rules.pack(b);
-    return fb::CreateProgrammeOpened(b, id, name, coord, rules).Union();
-  });
+  out.emit(programme_stream(c.id), fb::Event::ProgrammeOpened,
+           [&](FBB& b) {
+             auto id = b.CreateString(c.id), name = b.CreateString(c.name);
+             auto rules = c.rules.pack(b);
+             return fb::CreateProgrammeOpened(b, id, name, 0, rules).Union();
+           },
+           {personal(fb::ProgrammeOpened::VT_COORDINATOR, {coordinator_subject(c.id)}, c.coordinator)});
   Decision d = out.take();
   d.programme_id = c.id;
   d.rules_version = 1;
@@ -74,12 +76,13 @@ Result<Decision> Decider::operator()(const AmendRules& given) const {
   PL_RETURN_IF_ERROR(check_rules(c.rules));
   PL_RETURN_IF_ERROR(check_text("reason", c.reason));
   Out out(c.programme_id, expected);
-  out.emit(programme_stream(c.programme_id), fb::Event::ProgrammeRulesAmended, [&](FBB& b) {
-    auto id = b.CreateString(c.programme_id);
-    auto rules = c.rules.pack(b);
-    auto reason = b.CreateString(c.reason);
-    return fb::CreateProgrammeRulesAmended(b, id, rules, reason).Union();
-  });
+  out.emit(programme_stream(c.programme_id), fb::Event::ProgrammeRulesAmended,
+           [&](FBB& b) {
+             auto id = b.CreateString(c.programme_id);
+             auto rules = c.rules.pack(b);
+             return fb::CreateProgrammeRulesAmended(b, id, rules).Union();
+           },
+           {personal(fb::ProgrammeRulesAmended::VT_REASON, {}, c.reason)});
   Decision d = out.take();
   d.programme_id = c.programme_id;
   d.rules_version = (*p)->rules_version + 1;  // the rules this event puts in force
@@ -92,9 +95,9 @@ Result<Decision> Decider::operator()(const CloseProgramme& c) const {
   for (const auto& [id, pair] : s.pairs())
     if (pair.programme_id == c.programme_id && pair.status == PairStatus::active)
       return Status::conflict("conflict", "pair '" + id + "' is still active; complete or terminate it first");
-  return one_event(c.programme_id, **p, programme_stream(c.programme_id), fb::Event::ProgrammeClosed, [&](FBB& b) {
-    return fb::CreateProgrammeClosedDirect(b, c.programme_id.c_str(), c.date, c.reason.c_str()).Union();
-  });
+  return one_event(c.programme_id, **p, programme_stream(c.programme_id), fb::Event::ProgrammeClosed,
+                   [&](FBB& b) { return fb::CreateProgrammeClosedDirect(b, c.programme_id.c_str(), c.date).Union(); },
+                   {personal(fb::ProgrammeClosed::VT_REASON, {}, c.reason)});
 }
 
 Result<Decision> Decider::operator()(const HoldJointMeeting& c) const {

@@ -10,12 +10,12 @@ namespace {
 Status bad(std::string m) { return Status::invalid(std::move(m)); }
 
 Decision one_event(const ProgrammeState& p, const std::string& id, std::optional<std::uint64_t> expected,
-                   fb::Event type, std::string payload) {
+                   fb::Event type, std::string payload, std::vector<PersonalText> personal = {}) {
   Decision d;
   d.id = id;
   d.programme_id = p.id;
   d.rules_version = p.rules_version;
-  d.events.push_back({programme_stream(p.id), expected, type, std::move(payload)});
+  d.events.push_back({programme_stream(p.id), expected, type, std::move(payload), std::move(personal)});
   return d;
 }
 
@@ -46,13 +46,15 @@ Result<Decision> decide_sample_request(const State& s, const ProgrammeState& p, 
   for (const auto& i : items) total += i.amount_cents;  // undrawable() has checked it fits
   std::string listing_hash = population_sha256(items, *population_kind);
   return one_event(p, c.id, expected, fb::Event::SampleRequested,
-                   make_payload(fb::Event::SampleRequested, [&](flatbuffers::FlatBufferBuilder& b) {
-                     return fb::CreateSampleRequestedDirect(
-                                b, c.programme_id.c_str(), c.id.c_str(), c.population.c_str(), c.method.c_str(),
-                                static_cast<std::int32_t>(c.size), c.reason.c_str(),
-                                static_cast<std::int64_t>(items.size()), total, listing_hash.c_str())
-                         .Union();
-                   }));
+                   make_payload(fb::Event::SampleRequested,
+                                [&](flatbuffers::FlatBufferBuilder& b) {
+                                  return fb::CreateSampleRequestedDirect(
+                                             b, c.programme_id.c_str(), c.id.c_str(), c.population.c_str(),
+                                             c.method.c_str(), static_cast<std::int32_t>(c.size), nullptr,
+                                             static_cast<std::int64_t>(items.size()), total, listing_hash.c_str())
+                                      .Union();
+                                }),
+                   {PersonalText{fb::SampleRequested::VT_REASON, {}, c.reason}});
 }
 
 Result<Decision> decide_sample_draw(const ProgrammeState& p, const DrawSample& c,

@@ -46,12 +46,17 @@ Result<Decision> Decider::operator()(const RegisterTourParticipant& c) const {
     if (tour->participants.count(c.participant_id) || tour->others.count(c.participant_id))
       return Status::conflict(
           "conflict", "participant '" + c.participant_id + "' is already registered for tour '" + c.tour_id + "'");
-    return one_event(c.tour_id, **p, tour_stream(c.tour_id), fb::Event::TourParticipantRegistered, [&](FBB& b) {
-      return fb::CreateTourParticipantRegisteredDirect(b, c.tour_id.c_str(), nullptr, c.kind.c_str(),
-                                                       c.participant_id.c_str(), c.name.c_str(), c.organisation.c_str(),
-                                                       c.country.c_str())
-          .Union();
-    });
+    return one_event(
+        c.tour_id, **p, tour_stream(c.tour_id), fb::Event::TourParticipantRegistered,
+        [&](FBB& b) {
+          return fb::CreateTourParticipantRegisteredDirect(b, c.tour_id.c_str(), nullptr, c.kind.c_str(),
+                                                           c.participant_id.c_str(), nullptr, nullptr,
+                                                           c.country.c_str())
+              .Union();
+        },
+        {personal(fb::TourParticipantRegistered::VT_NAME, {participant_subject(c.tour_id, c.participant_id)}, c.name),
+         personal(fb::TourParticipantRegistered::VT_ORGANISATION, {participant_subject(c.tour_id, c.participant_id)},
+                  c.organisation)});
   }
   if (!c.participant_id.empty() || !c.name.empty() || !c.organisation.empty() || !c.country.empty())
     return bad(
@@ -85,11 +90,16 @@ Result<Decision> Decider::operator()(const CancelTourParticipant& c) const {
   if (!c.participant_id.empty() && !tour->others.count(c.participant_id))
     return missing("registration of participant", c.participant_id);
   PL_RETURN_IF_ERROR(check_text("reason", c.reason));
-  return one_event(c.tour_id, **p, tour_stream(c.tour_id), fb::Event::TourParticipantCancelled, [&](FBB& b) {
-    return fb::CreateTourParticipantCancelledDirect(b, c.tour_id.c_str(), c.mentee_id.c_str(), c.reason.c_str(),
-                                                    c.participant_id.empty() ? nullptr : c.participant_id.c_str())
-        .Union();
-  });
+  return one_event(
+      c.tour_id, **p, tour_stream(c.tour_id), fb::Event::TourParticipantCancelled,
+      [&](FBB& b) {
+        return fb::CreateTourParticipantCancelledDirect(b, c.tour_id.c_str(), c.mentee_id.c_str(), nullptr,
+                                                        c.participant_id.empty() ? nullptr : c.participant_id.c_str())
+            .Union();
+      },
+      {personal(fb::TourParticipantCancelled::VT_REASON,
+                {c.mentee_id.empty() ? participant_subject(c.tour_id, c.participant_id) : mentee_subject(c.mentee_id)},
+                c.reason)});
 }
 
 }  // namespace pl::decide_internal

@@ -17,10 +17,13 @@
 
 namespace pl {
 
-// Who sends a command: the caller's name and role (a token's, for the API).
+// Who sends a command: the caller's name and role (a token's, for the API),
+// and the subject id the writer gives the name (Vault::staff_id) before it
+// decides: the id is what the log keeps in clear, and what four eyes compare.
 struct Actor {
   std::string name;
   std::string role;
+  std::string id{};
 };
 
 // A person's name as it is kept (a token's name): without white space at
@@ -31,13 +34,24 @@ std::string person_name(std::string_view name);
 // are one person).
 bool same_person(std::string_view a, std::string_view b);
 
+// A personal field of an event: the payload leaves it out, and the writer
+// seals `text` for `subjects` (log/vault.h). `field` is the field's vtable
+// offset in the event's table (fb::SessionLogged::VT_SUMMARY).
+struct PersonalText {
+  std::uint16_t field = 0;
+  std::vector<std::string> subjects;  // sorted, each once (subject_set); empty: the actor's own
+  std::string text;                   // empty: nothing is sealed
+};
+
 // One event a decision wants appended. `payload` is a finished Payload
-// FlatBuffer (see make_payload in domain/state.h).
+// FlatBuffer (see make_payload in domain/state.h), without its personal
+// fields, which are in `personal`, in increasing field order.
 struct NewEvent {
   std::string stream;
   std::optional<std::uint64_t> expected_version;  // the stream's version before this event
   fb::Event type = fb::Event::NONE;
   std::string payload;
+  std::vector<PersonalText> personal{};
 };
 
 // An accepted command: its events, appended together or not at all.
@@ -53,7 +67,8 @@ struct Decision {
 // writer thread; the State is valid during the call only and must not be
 // kept. Returns the events to append, or the refusal (nothing is written).
 // An exception it throws is answered as internal.
-using Decide = std::function<Result<Decision>(const State&, std::int64_t now_us)>;
+// `actor` is the command's, its id given.
+using Decide = std::function<Result<Decision>(const State&, std::int64_t now_us, const Actor& actor)>;
 
 struct Command {
   Actor actor;

@@ -63,8 +63,8 @@ struct SampleRequestRef {
   std::string id;
   std::uint64_t position = 0;        // of the SampleRequested
   std::uint64_t drawn_position = 0;  // 0: not drawn
-  std::string requested_by;
-  bool same_listing = false;  // the same units and amounts (listing hash) as the sample's
+  SealedText requested_by;           // the actor's name
+  bool same_listing = false;         // the same units and amounts (listing hash) as the sample's
 };
 // Every request of `programme_id` for `population` (the kind), in the order
 // asked, each marked whether its listing hashes to `listing_sha256`.

@@ -52,7 +52,7 @@ void State::apply(const EventView& e) {
       auto& s = slot(programmes_, sv(p->programme_id()));
       s.id = str(p->programme_id());
       s.name = str(p->name());
-      s.coordinator = str(p->coordinator());
+      s.coordinator = e.text(fb::ProgrammeOpened::VT_COORDINATOR);
       s.rules = Rules::from(p->rules());
       s.rules_version = 1;
       break;
@@ -74,8 +74,8 @@ void State::apply(const EventView& e) {
       auto& m = slot(mentees_, sv(p->mentee_id()));
       m.id = str(p->mentee_id());
       m.programme_id = str(p->programme_id());
-      m.name = str(p->name());
-      m.cluster_name = str(p->cluster_name());
+      m.name = e.text(fb::MenteeEnrolled::VT_NAME);
+      m.cluster_name = e.text(fb::MenteeEnrolled::VT_CLUSTER_NAME);
       m.country = str(p->country());
       break;
     }
@@ -87,8 +87,8 @@ void State::apply(const EventView& e) {
       auto& a = slot(applications_, sv(p->application_id()));
       a.id = str(p->application_id());
       a.programme_id = str(p->programme_id());
-      a.applicant_name = str(p->applicant_name());
-      a.organisation = str(p->organisation());
+      a.applicant_name = e.text(fb::ApplicationSubmitted::VT_APPLICANT_NAME);
+      a.organisation = e.text(fb::ApplicationSubmitted::VT_ORGANISATION);
       a.country = str(p->country());
       a.profile = p->profile();
       a.years_experience = p->years_experience();
@@ -200,7 +200,7 @@ void State::apply(const EventView& e) {
       inv.issue_date = p->issue_date();
       inv.net_cents = p->net_cents();
       inv.vat_cents = p->vat_cents();
-      inv.recorded_by.insert(std::string(EventView::sv(e.env->actor_name())));
+      inv.recorded_by.insert(std::string(e.actor_id()));
       add_to(pairs_[inv.pair_id].net_invoiced_cents, inv.net_cents);
       add_to(mentees_[inv.mentee_id].net_invoiced_cents, inv.net_cents);
       mentors_[inv.mentor_id].invoice_numbers.insert(inv.number);
@@ -211,7 +211,7 @@ void State::apply(const EventView& e) {
       auto& inv = slot(invoices_, sv(p->invoice_id()));
       add_to(inv.paid_cents, p->amount_cents());
       add_to(inv.vat_paid_cents, p->vat_cents());
-      inv.recorded_by.insert(std::string(EventView::sv(e.env->actor_name())));
+      inv.recorded_by.insert(std::string(e.actor_id()));
       break;
     }
     case fb::Event::InvoiceCancelled: {
@@ -229,7 +229,7 @@ void State::apply(const EventView& e) {
       auto& inv = slot(invoices_, sv(p->invoice_id()));
       add_to(inv.credited_cents, p->amount_cents());
       add_to(inv.vat_credited_cents, p->vat_cents());
-      inv.recorded_by.insert(std::string(EventView::sv(e.env->actor_name())));
+      inv.recorded_by.insert(std::string(e.actor_id()));
       if (inv.verified && p->amount_cents() != 0) {
         // The net it was verified against is gone: verified again or not at all.
         inv.verified = false;
@@ -285,8 +285,8 @@ void State::apply(const EventView& e) {
       r.id = str(p->sample_id());
       r.population = str(p->population());
       r.method = str(p->method());
-      r.reason = str(p->reason());
-      r.requested_by = std::string(EventView::sv(e.env->actor_name()));
+      r.reason = e.text(fb::SampleRequested::VT_REASON);
+      r.requested_by = e.actor_name();
       r.size = p->size();
       r.position = e.position();
       r.recorded_at_us = e.recorded_at_us();
@@ -315,7 +315,7 @@ void State::apply(const EventView& e) {
       auto* p = e.as<fb::ExpenditureVerified>();
       auto& inv = slot(invoices_, sv(p->invoice_id()));
       inv.verified = true;
-      inv.verified_by = std::string(EventView::sv(e.env->actor_name()));
+      inv.verified_by = std::string(e.actor_id());
       inv.certified_cents = p->certified_cents();
       inv.deducted_cents = p->deducted_cents();
       // A new verification certifies afresh: the corrections already
@@ -328,7 +328,7 @@ void State::apply(const EventView& e) {
       f.id = str(p->finding_id());
       f.programme_id = str(p->programme_id());
       f.invoice_id = str(p->invoice_id());
-      f.recorded_by = std::string(EventView::sv(e.env->actor_name()));
+      f.recorded_by = std::string(e.actor_id());
       f.amount_cents = p->amount_cents();
       break;
     }

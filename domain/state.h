@@ -33,7 +33,8 @@ struct PopulationItem {
 // A SampleRequested, and what the log has fixed of it since: the seed (the
 // hash of the first event after it) and whether it was drawn.
 struct SampleRequestState {
-  std::string id, population, method, reason, requested_by;
+  std::string id, population, method;
+  SealedText reason, requested_by;  // requested_by: the actor's name
   std::int64_t size = 0;
   std::uint64_t position = 0;  // of the SampleRequested
   std::int64_t recorded_at_us = 0;
@@ -53,7 +54,8 @@ struct SampleRequestState {
 };
 
 struct ProgrammeState {
-  std::string id, name, coordinator;
+  std::string id, name;
+  SealedText coordinator;
   Rules rules;
   std::uint32_t rules_version = 0;  // 1 when opened, +1 per amendment
   bool closed = false;
@@ -68,7 +70,8 @@ struct ProgrammeState {
 };
 
 struct MenteeState {
-  std::string id, programme_id, name, cluster_name, country;
+  std::string id, programme_id, country;
+  SealedText name, cluster_name;
   bool withdrawn = false;
   std::int64_t minutes_used = 0;        // every pair, voided sessions excluded
   std::int64_t agreed_cents = 0;        // agreed fees of pairs not terminated
@@ -87,7 +90,8 @@ struct MenteeState {
 enum class ApplicationStatus : std::uint8_t { submitted = 0, accepted = 1, rejected = 2 };
 
 struct ApplicationState {
-  std::string id, programme_id, applicant_name, organisation, country;
+  std::string id, programme_id, country;
+  SealedText applicant_name, organisation;
   fb::Profile profile = fb::Profile::cluster_manager;
   std::int32_t years_experience = 0;
   std::int64_t quotation_cents = 0;
@@ -103,7 +107,8 @@ struct ApplicationState {
 };
 
 struct MentorState {
-  std::string id, programme_id, application_id, name, country;
+  std::string id, programme_id, application_id, country;
+  SealedText name;  // its application's applicant_name
   std::int64_t quotation_cents = 0;
   std::set<std::string> invoice_numbers;
   std::vector<std::string> areas;  // the knowledge areas its application offered
@@ -162,7 +167,7 @@ struct InvoiceState {
   std::int64_t vat_paid_cents = 0, vat_credited_cents = 0;
   bool cancelled = false;
   std::set<std::string> credit_notes;
-  // The people (actor names) who recorded the invoice or a payment of it:
+  // The people (actor subject ids) who recorded the invoice or a payment of it:
   // none of them may verify it (four eyes).
   std::set<std::string> recorded_by;
   // The last verification, and the corrections since taken off what it
@@ -189,7 +194,7 @@ struct InvoiceState {
 // A finding on an invoice's expenditure, and the corrections that answer it.
 struct FindingState {
   std::string id, programme_id, invoice_id;
-  std::string recorded_by;  // the actor's name: not the one to correct it (four eyes)
+  std::string recorded_by;  // the actor's subject id: not the one to correct it (four eyes)
   std::int64_t amount_cents = 0, corrected_cents = 0;
   std::set<std::string> corrections;
   template <class A>

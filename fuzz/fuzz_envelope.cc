@@ -13,9 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string bytes(reinterpret_cast<const char*>(data), size);
   auto ev = pl::decode_event(bytes);
   if (!ev) return 0;
-  auto j = pl::cloud_event(*ev);
+  auto j = pl::cloud_event(*ev, nullptr);
   (void)j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  (void)pl::csv_line(*ev);
+  (void)pl::csv_line(*ev, nullptr);
   (void)pl::envelope_hash(ev->ref());
   return 0;
 }

@@ -32,7 +32,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   {
     auto store = pl::Store::open((dir / "ledger").string());
     if (!store) std::abort();
-    if (!pl::load_demo(**store, pl::build_paths::demo_file)) std::abort();
+    auto vault = pl::Vault::open(dir.string(), **store, true);
+    if (!vault) std::abort();
+    if (!pl::load_demo(**store, **vault, pl::build_paths::demo_file)) std::abort();
   }
   auto token = pl::Tokens::add((dir / "tokens.json").string(), pl::Principal{"fuzz", "coordinator", ""});
   if (!token) std::abort();

@@ -53,6 +53,7 @@ class Api {
     Writer* writer = nullptr;
     Metrics* metrics = nullptr;
     const Signer* signer = nullptr;
+    const Vault* vault = nullptr;  // opens the personal fields of what is served
     std::function<std::int64_t()> clock;
     AsOfOptions asof;
     EvidenceQuota::Limits quota;

@@ -46,7 +46,7 @@ void Api::events(Ctx& c) {
       if (!stream.empty() && e.stream() != stream) return Status::ok();
       if (!type.empty() && e.type_name() != type) return Status::ok();
       if (models && !mentor_sees_stream(*models, c2.who.mentor_id, e.stream())) return Status::ok();
-      out.push_back(proved_event(e));
+      out.push_back(proved_event(e, parts_.vault));
       return Status::ok();
     });
     if (!st && st.reason() != kFull) return c2.fail(st);
@@ -69,7 +69,7 @@ void Api::stream(Ctx& c) {
   if (!evs) return c.fail(evs.status());
   json out = json::array();
   for (auto& e : *evs)
-    if (e.view().position() <= upto) out.push_back(proved_event(e.view()));
+    if (e.view().position() <= upto) out.push_back(proved_event(e.view(), parts_.vault));
   if (out.empty()) return c.fail(404, "not_found", "no stream '" + name + "'");
   c.reply(json_response(200, {{"stream", name}, {"events", out}}));
 }

@@ -460,7 +460,7 @@ void Api::evidence_meta(Ctx& c) {
     for (auto& u : *uploaders) by.push_back(u.name);
     out["uploaded_by"] = by;
   }
-  out["attachments"] = evidence_links_json(visible_links(c, *models, hex));
+  out["attachments"] = evidence_links_json(*models, visible_links(c, *models, hex));
   c.reply(json_response(200, out));
 }
 

@@ -227,7 +227,7 @@ void Api::mentor_suggestions(Ctx& c) {
       json parts = json::array();
       for (auto& p : s.parts) parts.push_back({{"name", p.name}, {"points", p.points}, {"why", p.why}});
       out.push_back({{"mentor_id", s.mentor->id},
-                     {"name", s.mentor->name},
+                     {"name", rm.text(s.mentor->name)},
                      {"organisation", s.organisation},
                      {"country", s.mentor->country},
                      {"offered", s.offered},

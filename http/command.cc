@@ -54,7 +54,7 @@ void Api::command(Ctx& c) {
   if (!key.empty() && key.size() > 128)
     return c.fail(400, "bad_request", "Idempotency-Key must be 1 to 128 characters");
 
-  Command command = make_command(std::move(cmd).value(), Actor{c.who.name, c.who.role}, expected);
+  Command command = make_command(std::move(cmd).value(), Actor{c.who.name, c.who.role, {}}, expected);
   command.idempotency_key = key;
   command.fingerprint = sha256(c.req.method + " " + c.path + "\n" + c.req.body);
   command.correlation_id = c.req.request_id;

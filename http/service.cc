@@ -48,8 +48,13 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   if (!signer) return signer.status();
   s->signer_ = std::move(signer).value();
   spdlog::info("signed checkpoints: origin {}, verifier key {}", s->signer_->origin(), s->signer_->verifier());
+  // The keys of personal data: the master key made with the ledger.
+  auto vault = Vault::open(options.data_dir, *s->store_, true);
+  if (!vault) return vault.status();
+  s->vault_ = std::move(vault).value();
 
   ProjectorOptions po;
+  po.vault = s->vault_.get();
   po.checkpoint_every = options.checkpoint_every;
   Service* raw = s.get();
   po.on_publish = [raw](std::uint64_t position) { raw->on_published(position); };
@@ -65,6 +70,7 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   s->publication_.published(s->projector_->published_position());
 
   WriterOptions wo;
+  wo.vault = s->vault_.get();
   wo.clock = s->clock_;
   wo.on_commit = [raw](const State& st, Committed& c) {
     raw->metrics_.commit(c.count);
@@ -108,8 +114,10 @@ Result<std::unique_ptr<Service>> Service::open(const ServiceOptions& options) {
   parts.writer = s->writer_.get();
   parts.metrics = &s->metrics_;
   parts.signer = s->signer_.get();
+  parts.vault = s->vault_.get();
   parts.clock = s->clock_;
   parts.asof = options.asof;
+  parts.asof.vault = s->vault_.get();
   parts.quota = {options.evidence_quota_bytes, options.evidence_total_bytes, options.disk_low_bytes, options.data_dir};
   parts.assets = std::move(assets);
   parts.tokens = s->tokens_.get();
@@ -184,9 +192,9 @@ StreamChunk Service::live_chunk(std::uint64_t from, std::size_t max, const std::
   std::uint64_t upto = published_position();
   if (from > upto) return {from, Status::ok()};
   std::uint64_t to = std::min<std::uint64_t>(upto, from + max - 1);
-  StreamChunk chunk = stream_chunk(from, to, mentor_id, out, [](const EventView& e, std::string* text) {
+  StreamChunk chunk = stream_chunk(from, to, mentor_id, out, [this](const EventView& e, std::string* text) {
     *text += "id: " + std::to_string(e.position()) + "\nevent: " + std::string(e.type_name()) +
-             "\ndata: " + text_of(cloud_event(e)) + "\n\n";
+             "\ndata: " + text_of(cloud_event(e, vault_.get())) + "\n\n";
   });
   if (!chunk.status) {
     spdlog::error("live feed: reading from {}: {}", from, chunk.status.to_string());
@@ -201,11 +209,11 @@ StreamChunk Service::export_chunk(HttpResponse::Stream kind, std::uint64_t from,
   if (from > to) return {from, Status::ok()};
   if (from == 1 && kind == HttpResponse::Stream::csv) *out += csv_header();
   std::uint64_t last = std::min<std::uint64_t>(to, from + max - 1);
-  StreamChunk chunk = stream_chunk(from, last, mentor_id, out, [kind](const EventView& e, std::string* text) {
+  StreamChunk chunk = stream_chunk(from, last, mentor_id, out, [this, kind](const EventView& e, std::string* text) {
     if (kind == HttpResponse::Stream::csv)
-      *text += csv_line(e);
+      *text += csv_line(e, vault_.get());
     else
-      *text += text_of(cloud_event(e)) + "\n";
+      *text += text_of(cloud_event(e, vault_.get())) + "\n";
   });
   if (!chunk.status) {
     spdlog::error("export: reading from {}: {}", from, chunk.status.to_string());

@@ -27,6 +27,7 @@
 #include "http/token_file.h"
 #include "http/worker.h"
 #include "log/signer.h"
+#include "log/vault.h"
 #include "read/asof.h"
 #include "read/projector.h"
 #include "writer/writer.h"
@@ -131,6 +132,8 @@ class Service {
 
   Metrics& metrics() { return metrics_; }
   const Store& store() const { return *store_; }
+  // The vault that opens the personal fields (null: none was given).
+  const Vault* vault() const { return vault_.get(); }
   std::size_t tokens() const;
   // The principal of a bearer token. The tokens file is looked at again at
   // most once a second and reread when it changed, so a token added, removed
@@ -145,6 +148,7 @@ class Service {
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<Signer> signer_;
+  std::unique_ptr<Vault> vault_;
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<TokenFile> tokens_;

@@ -3,7 +3,7 @@
 // The hash of an event is
 //
 //   hash := SHA-256(canonical)
-//   canonical := "PLE1"
+//   canonical := "PLE2"
 //                prev_hash            32 bytes (zeros before position 1)
 //                u64 position
 //                str stream
@@ -11,13 +11,17 @@
 //                u16 type             the Event union tag
 //                u16 schema_version
 //                i64 recorded_at_us
-//                str actor_name
+//                str actor_id         the actor's subject id (the name is sealed)
 //                str actor_role
 //                str idempotency_key
 //                str correlation_id
 //                str programme_id
 //                u32 rules_version
 //                str payload          the Payload FlatBuffer, byte for byte as stored
+//                u32 n                the sealed personal fields, then each:
+//                  u16 field            its vtable offset in the event's table (0: the actor's name)
+//                  u32 m                its subjects, then each: str subject
+//                  str box              nonce ‖ AES-256-GCM ciphertext ‖ tag
 //   str := u32 length, then the bytes;  all integers big-endian.
 //
 // So hash = SHA-256(previous hash ‖ canonical bytes of the envelope without its
@@ -26,6 +30,7 @@
 // without breaking the chain; the payload's bytes are hashed as stored.
 #include "log/envelope.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pl {
@@ -39,10 +44,14 @@ namespace {
 
 // The size of e's canonical bytes.
 std::size_t canonical_size(const EnvelopeRef& e) {
-  const std::string_view strs[] = {e.stream,         e.actor_name,   e.actor_role, e.idempotency_key,
+  const std::string_view strs[] = {e.stream,         e.actor_id,     e.actor_role, e.idempotency_key,
                                    e.correlation_id, e.programme_id, e.payload};
-  std::size_t size = 4 + 32 + 8 + 8 + 2 + 2 + 8 + 4;
+  std::size_t size = 4 + 32 + 8 + 8 + 2 + 2 + 8 + 4 + 4;
   for (auto s : strs) size += 4 + s.size();
+  for (const auto& f : e.sealed) {
+    size += 2 + 4 + 4 + f.box.size();
+    for (auto s : f.subjects) size += 4 + s.size();
+  }
   return size;
 }
 
@@ -63,7 +72,7 @@ void write_canonical(const EnvelopeRef& e, char* out) {
     be(s.size(), 4);
     raw(s);
   };
-  raw("PLE1");
+  raw("PLE2");
   raw(e.prev_hash.size() == 32 ? e.prev_hash : kZeroHash);
   be(e.position, 8);
   str(e.stream);
@@ -71,13 +80,20 @@ void write_canonical(const EnvelopeRef& e, char* out) {
   be(e.type, 2);
   be(e.schema_version, 2);
   be(static_cast<std::uint64_t>(e.recorded_at_us), 8);
-  str(e.actor_name);
+  str(e.actor_id);
   str(e.actor_role);
   str(e.idempotency_key);
   str(e.correlation_id);
   str(e.programme_id);
   be(e.rules_version, 4);
   str(e.payload);
+  be(e.sealed.size(), 4);
+  for (const auto& f : e.sealed) {
+    be(f.field, 2);
+    be(f.subjects.size(), 4);
+    for (auto s : f.subjects) str(s);
+    str(f.box);
+  }
 }
 
 }  // namespace
@@ -110,7 +126,7 @@ std::string encode_envelope(const EnvelopeRef& e, Hash* hash) {
   b.Clear();
   auto u8 = [](std::string_view s) { return reinterpret_cast<const std::uint8_t*>(s.data()); };
   auto stream = b.CreateString(e.stream.data(), e.stream.size());
-  auto actor_name = b.CreateString(e.actor_name.data(), e.actor_name.size());
+  auto actor_id = b.CreateString(e.actor_id.data(), e.actor_id.size());
   auto actor_role = b.CreateString(e.actor_role.data(), e.actor_role.size());
   auto key = b.CreateString(e.idempotency_key.data(), e.idempotency_key.size());
   auto corr = b.CreateString(e.correlation_id.data(), e.correlation_id.size());
@@ -120,6 +136,19 @@ std::string encode_envelope(const EnvelopeRef& e, Hash* hash) {
   auto hash_v = b.CreateVector(hash->data(), hash->size());
   b.ForceVectorAlignment(e.payload.size(), 1, 8);  // nested buffers keep their alignment
   auto payload_v = b.CreateVector(u8(e.payload), e.payload.size());
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SealedField>>> sealed_v;
+  if (!e.sealed.empty()) {
+    std::vector<flatbuffers::Offset<fb::SealedField>> fields;
+    fields.reserve(e.sealed.size());
+    for (const auto& f : e.sealed) {
+      std::vector<flatbuffers::Offset<flatbuffers::String>> subjects;
+      for (auto s : f.subjects) subjects.push_back(b.CreateString(s.data(), s.size()));
+      auto subjects_v = b.CreateVector(subjects);
+      auto box_v = b.CreateVector(u8(f.box), f.box.size());
+      fields.push_back(fb::CreateSealedField(b, f.field, subjects_v, box_v));
+    }
+    sealed_v = b.CreateVector(fields);
+  }
   fb::EnvelopeBuilder eb(b);
   eb.add_position(e.position);
   eb.add_stream(stream);
@@ -127,7 +156,7 @@ std::string encode_envelope(const EnvelopeRef& e, Hash* hash) {
   eb.add_type(e.type);
   eb.add_schema_version(e.schema_version);
   eb.add_recorded_at_us(e.recorded_at_us);
-  eb.add_actor_name(actor_name);
+  eb.add_actor_id(actor_id);
   eb.add_actor_role(actor_role);
   eb.add_idempotency_key(key);
   eb.add_correlation_id(corr);
@@ -136,6 +165,7 @@ std::string encode_envelope(const EnvelopeRef& e, Hash* hash) {
   eb.add_prev_hash(prev_v);
   eb.add_hash(hash_v);
   eb.add_payload(payload_v);
+  if (!e.sealed.empty()) eb.add_sealed(sealed_v);
   b.Finish(eb.Finish());
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
@@ -148,7 +178,7 @@ EnvelopeRef EventView::ref() const {
   r.type = env->type();
   r.schema_version = env->schema_version();
   r.recorded_at_us = env->recorded_at_us();
-  r.actor_name = sv(env->actor_name());
+  r.actor_id = sv(env->actor_id());
   r.actor_role = sv(env->actor_role());
   r.idempotency_key = sv(env->idempotency_key());
   r.correlation_id = sv(env->correlation_id());
@@ -156,7 +186,42 @@ EnvelopeRef EventView::ref() const {
   r.rules_version = env->rules_version();
   r.prev_hash = prev_hash_bytes();
   r.payload = payload_bytes();
+  if (const auto* sealed = env->sealed()) {
+    r.sealed.reserve(sealed->size());
+    for (const auto* f : *sealed) {
+      SealedRef s;
+      s.field = f->field();
+      for (const auto* subject : *f->subjects()) s.subjects.push_back(sv(subject));
+      s.box = bytes(f->box());
+      r.sealed.push_back(std::move(s));
+    }
+  }
   return r;
+}
+
+std::vector<std::string> subject_set(std::vector<std::string> subjects) {
+  std::sort(subjects.begin(), subjects.end());
+  subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+  return subjects;
+}
+
+SealedText EventView::text(std::uint16_t field) const {
+  SealedText t;
+  const fb::SealedField* f = sealed(field);
+  if (!f) return t;
+  t.position = position();
+  t.type = env->type();
+  t.field = field;
+  for (const auto* s : *f->subjects()) t.subjects.push_back(s->str());
+  t.box = std::string(bytes(f->box()));
+  return t;
+}
+
+const fb::SealedField* EventView::sealed(std::uint16_t field) const {
+  if (const auto* all = env->sealed())
+    for (const auto* f : *all)
+      if (f->field() == field) return f;
+  return nullptr;
 }
 
 Status verify_payload(std::string_view payload) {
@@ -179,6 +244,18 @@ Result<EventView> decode_event(std::string_view bytes) {
       ev.env->hash()->size() != 32)
     return Status::corruption("envelope hashes are not 32 bytes");
   if (ev.env->payload() == nullptr) return Status::corruption("envelope has no payload");
+  if (const auto* sealed = ev.env->sealed()) {
+    int last = -1;
+    for (const auto* f : *sealed) {
+      if (f->subjects() == nullptr || f->subjects()->size() == 0 || f->box() == nullptr)
+        return Status::corruption("a sealed field has no subjects or no box");
+      for (const auto* s : *f->subjects())
+        if (s == nullptr) return Status::corruption("a sealed field names an empty subject");
+      if (static_cast<int>(f->field()) <= last)
+        return Status::corruption("the sealed fields are not in increasing field order");
+      last = f->field();
+    }
+  }
   ev.payload = ev.env->payload_nested_root();
   if (static_cast<std::uint16_t>(ev.payload->event_type()) != ev.env->type())
     return Status::corruption("envelope type does not match its payload");

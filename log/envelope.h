@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/sha256.h"
 #include "base/status.h"
@@ -18,17 +19,48 @@
 
 namespace pl {
 
-inline constexpr std::uint16_t kSchemaVersion = 1;
+inline constexpr std::uint16_t kSchemaVersion = 2;
 
-// Who caused an event and in which command.
+// A personal field as stored (fb::SealedField), borrowed: `field` is the
+// field's vtable offset in the event's table (0: the actor's name), `box` the
+// sealed bytes (log/vault.h).
+struct SealedRef {
+  std::uint16_t field = 0;
+  std::vector<std::string_view> subjects;
+  std::string_view box;
+};
+
+// Who caused an event and in which command. `actor_id` is the actor's
+// subject id (a pseudonym); the actor's name, like every personal field, is
+// sealed, in `sealed`.
 struct EventMeta {
-  std::string actor_name;
+  std::string actor_id;
   std::string actor_role;
   std::string idempotency_key;
   std::string correlation_id;
   std::string programme_id;
   std::uint32_t rules_version = 0;
+  std::vector<SealedRef> sealed{};  // in increasing field order; views valid until the event is added
 };
+
+// A personal field as a fold keeps it: where it is, for whom, and its sealed
+// bytes, never its text. A reader opens it with the vault (Vault::text);
+// empty when the event had none.
+struct SealedText {
+  std::uint64_t position = 0;
+  std::uint16_t type = 0, field = 0;
+  std::vector<std::string> subjects;
+  std::string box;
+  bool empty() const { return box.empty(); }
+  bool operator==(const SealedText&) const = default;
+  template <class A>
+  void io(A& a) {
+    a(position, type, field, subjects, box);
+  }
+};
+
+// The canonical order of a sealed field's subjects: sorted, each once.
+std::vector<std::string> subject_set(std::vector<std::string> subjects);
 
 // The fields of an envelope, borrowed: the views must outlive the struct's
 // use. `prev_hash` and `payload` are raw bytes; a `prev_hash` that is not 32
@@ -40,7 +72,7 @@ struct EnvelopeRef {
   std::uint16_t type = 0;
   std::uint16_t schema_version = kSchemaVersion;
   std::int64_t recorded_at_us = 0;
-  std::string_view actor_name;
+  std::string_view actor_id;
   std::string_view actor_role;
   std::string_view idempotency_key;
   std::string_view correlation_id;
@@ -48,6 +80,7 @@ struct EnvelopeRef {
   std::uint32_t rules_version = 0;
   std::string_view prev_hash;
   std::string_view payload;
+  std::vector<SealedRef> sealed;
 };
 
 // hash = SHA-256(canonical bytes); see the grammar at the top of envelope.cc.
@@ -83,7 +116,16 @@ struct EventView {
   std::string_view prev_hash_bytes() const { return bytes(env->prev_hash()); }
   std::string_view payload_bytes() const { return bytes(env->payload()); }
   std::string_view programme_id() const { return sv(env->programme_id()); }
+  std::string_view actor_id() const { return sv(env->actor_id()); }
+  std::string_view actor_role() const { return sv(env->actor_role()); }
   EnvelopeRef ref() const;
+  // The sealed field `field` (a vtable offset of the event's table; 0: the
+  // actor's name), or nullptr when the event has none.
+  const fb::SealedField* sealed(std::uint16_t field) const;
+  // The same, as a fold keeps it (empty when there is none).
+  SealedText text(std::uint16_t field) const;
+  // The actor's name, sealed (field 0).
+  SealedText actor_name() const { return text(0); }
 
   // The event as table T (fb::SessionLogged, ...); nullptr when the event is
   // of another type.

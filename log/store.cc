@@ -417,7 +417,7 @@ Batch Store::begin(std::int64_t now_us) { return Batch(this, now_us); }
 Status Store::commit(Batch& batch) {
   if (options_.read_only) return Status::unavailable("the store is open read-only");
   if (!consistent_) return Status::corruption("refusing to write: " + inconsistency_);
-  if (batch.count_ == 0 && batch.commands_.empty() && batch.key_records_ == 0) return Status::ok();
+  if (batch.count_ == 0 && batch.commands_.empty() && batch.key_records_.empty()) return Status::ok();
   if (needs_reopen_ || !db_ || !frontier_)
     return Status::io_error("the store must be reopened after a storage failure; nothing was written");
   // The batch's events follow the head, one position each, each with its hash.

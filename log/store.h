@@ -153,6 +153,9 @@ class Batch {
   // Replaces the key record `name` (Store::put_key_record) with the events:
   // a key destroyed lands with the event that says so, or neither does.
   void put_key_record(std::string_view name, std::string_view value);
+  // The value this batch puts under the key record `name` (the latest), or
+  // nullopt. Valid until the next put_key_record(), rollback() or commit.
+  std::optional<std::string_view> pending_key_record(std::string_view name) const;
   // Records the outcome of an idempotent command under `key`, to be written
   // with the events. A later record under the same key replaces it.
   void record_command(std::string_view key, const CommandRecord& record);
@@ -194,9 +197,9 @@ class Batch {
   Head head_;
   std::int64_t recorded_at_us_;
   std::size_t count_ = 0;
-  std::size_t key_records_ = 0;                              // put_key_record calls
-  std::unordered_map<std::string, std::uint64_t> versions_;  // streams touched
-  std::vector<std::pair<std::string, std::uint64_t>> undo_;  // (stream, version before)
+  std::vector<std::pair<std::string, std::string>> key_records_;  // put_key_record calls, in order
+  std::unordered_map<std::string, std::uint64_t> versions_;       // streams touched
+  std::vector<std::pair<std::string, std::uint64_t>> undo_;       // (stream, version before)
   std::vector<std::pair<std::string, CommandRecord>> commands_;
   std::unordered_map<std::string, std::size_t> command_index_;  // key -> index in commands_
   std::vector<Hash> hashes_;                                    // of the events added, in order: the tree's new leaves

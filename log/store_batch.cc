@@ -62,7 +62,7 @@ Result<EventRef> Batch::add(std::string_view stream, std::optional<std::uint64_t
   e.stream_version = *current + 1;
   e.type = static_cast<std::uint16_t>(type);
   e.recorded_at_us = recorded_at_us_;
-  e.actor_name = meta.actor_name;
+  e.actor_id = meta.actor_id;
   e.actor_role = meta.actor_role;
   e.idempotency_key = meta.idempotency_key;
   e.correlation_id = meta.correlation_id;
@@ -70,6 +70,7 @@ Result<EventRef> Batch::add(std::string_view stream, std::optional<std::uint64_t
   e.rules_version = meta.rules_version;
   e.prev_hash = bytes_of(head_.hash);
   e.payload = payload;
+  e.sealed = meta.sealed;
   EventRef ref;
   std::string bytes = encode_envelope(e, &ref.hash);
   wb_->Put(store_->events_, position_key(e.position), bytes);
@@ -96,7 +97,13 @@ Result<EventRef> Batch::add(std::string_view stream, std::optional<std::uint64_t
 
 void Batch::put_key_record(std::string_view name, std::string_view value) {
   wb_->Put(store_->keys_, name, value);
-  ++key_records_;
+  key_records_.emplace_back(std::string(name), std::string(value));
+}
+
+std::optional<std::string_view> Batch::pending_key_record(std::string_view name) const {
+  for (auto it = key_records_.rbegin(); it != key_records_.rend(); ++it)
+    if (it->first == name) return std::string_view(it->second);
+  return std::nullopt;
 }
 
 void Batch::record_command(std::string_view key, const CommandRecord& record) {
@@ -117,7 +124,7 @@ void Batch::release() {
 
 void Batch::mark() {
   wb_->SetSavePoint();
-  saved_ = Saved{head_, count_, undo_.size(), commands_.size(), key_records_};
+  saved_ = Saved{head_, count_, undo_.size(), commands_.size(), key_records_.size()};
 }
 
 void Batch::rollback() {
@@ -134,7 +141,7 @@ void Batch::rollback() {
   }
   head_ = saved_->head;
   count_ = saved_->count;
-  key_records_ = saved_->key_records;
+  key_records_.resize(saved_->key_records);
   hashes_.resize(count_);
   saved_.reset();
 }

@@ -46,11 +46,26 @@ struct CipherCtx {
   ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
 };
 
-// nonce ‖ AES-256-GCM(key, text, aad) ‖ tag.
-Result<std::string> aead_seal(const DataKey& key, std::string_view aad, std::string_view text) {
+// nonce ‖ AES-256-GCM(key, text, aad) ‖ tag. The nonce is random, or with
+// `synthetic` the first 12 bytes of HMAC-SHA-256(key, "pl-nonce-1" ‖ aad ‖
+// text): one (aad, text) under one key gives one box, and two texts share a
+// nonce only when their MACs collide.
+Result<std::string> aead_seal(const DataKey& key, std::string_view aad, std::string_view text, bool synthetic = false) {
   std::string out(kNonce + text.size() + kTag, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  PL_RETURN_IF_ERROR(random_bytes(o, kNonce));
+  if (synthetic) {
+    std::string input = "pl-nonce-1";
+    input += aad;
+    input += text;
+    unsigned char mac[32];
+    unsigned int len = 0;
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), uchars(input), input.size(), mac, &len) == nullptr)
+      return Status::internal("HMAC-SHA-256 failed");
+    std::memcpy(o, mac, kNonce);
+    OPENSSL_cleanse(input.data(), input.size());
+  } else {
+    PL_RETURN_IF_ERROR(random_bytes(o, kNonce));
+  }
   CipherCtx c;
   int len = 0;
   if (!c.ctx || EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), o) != 1 ||
@@ -148,17 +163,18 @@ Status check_subjects(std::span<const std::string> subjects) {
 
 }  // namespace
 
-std::vector<std::string> subject_set(std::vector<std::string> subjects) {
-  std::sort(subjects.begin(), subjects.end());
-  subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
-  return subjects;
-}
-
 // ---- the master key
 
 Result<MasterKey> MasterKey::generate() {
   MasterKey m;
   PL_RETURN_IF_ERROR(random_bytes(m.key.data(), m.key.size()));
+  m.id = to_hex(id_bytes(m.key));
+  return m;
+}
+
+MasterKey MasterKey::of(const DataKey& bytes) {
+  MasterKey m;
+  m.key = bytes;
   m.id = to_hex(id_bytes(m.key));
   return m;
 }
@@ -216,7 +232,10 @@ Status MasterKey::save(const std::string& file) const {
 
 // ---- the vault
 
-Vault::Vault(Store& store, MasterKey master) : store_(store), master_(std::move(master)) {}
+Vault::Vault(Store& store, MasterKey master, KeySource new_key)
+    : store_(store), master_(std::move(master)), new_key_(std::move(new_key)) {
+  if (!new_key_) new_key_ = [](std::string_view, DataKey& out) { return random_bytes(out.data(), out.size()); };
+}
 
 Result<std::unique_ptr<Vault>> Vault::open(const std::string& data_dir, Store& store, bool create) {
   std::string file = data_dir + "/" + kMasterKeyFile;
@@ -256,40 +275,49 @@ Result<std::optional<DataKey>> Vault::key_of(std::string_view subject) const {
   if (!key) return key.status();
   if (*key) {
     std::unique_lock lock(mu_);
-    keys_.emplace(std::string(subject), **key);
+    // A key read before its subject was forgotten is not kept after.
+    if (!forgotten_.contains(subject)) keys_.emplace(std::string(subject), **key);
   }
   return key;
 }
 
-Result<DataKey> Vault::key_of_new(std::string_view subject) {
+Result<DataKey> Vault::key_of_new(std::string_view subject, Batch& batch) {
+  std::string record = subject_record(subject);
+  auto erased_refusal = [&] {
+    return Status::conflict("subject_erased", "the personal data of " + std::string(subject) +
+                                                  " was erased: nothing more can be recorded about them");
+  };
+  // A key this batch already holds (made, or destroyed, for an earlier event).
+  if (auto pending = batch.pending_key_record(record)) {
+    auto key = unwrap(master_, record, *pending);
+    if (!key) return key.status();
+    if (!*key) return erased_refusal();
+    return **key;
+  }
   auto have = key_of(subject);
   if (!have) return have.status();
   if (*have) return **have;
-  std::string record = subject_record(subject);
   auto value = store_.get_key_record(record);
   if (!value) return value.status();
-  if (*value)
-    return Status::conflict("subject_erased", "the personal data of " + std::string(subject) +
-                                                  " was erased: nothing more can be recorded about them");
+  if (*value) return erased_refusal();
   DataKey k;
-  PL_RETURN_IF_ERROR(random_bytes(k.data(), k.size()));
+  PL_RETURN_IF_ERROR(new_key_(record, k));
   auto wrapped = wrap(master_, record, k);
   if (!wrapped) return wrapped.status();
-  PL_RETURN_IF_ERROR(store_.put_key_record(record, *wrapped));
-  std::unique_lock lock(mu_);
-  keys_.emplace(std::string(subject), k);
+  batch.put_key_record(record, *wrapped);
   return k;
 }
 
-Result<std::string> Vault::seal(const FieldPlace& place, std::span<const std::string> subjects, std::string_view text) {
+Result<std::string> Vault::seal(const FieldPlace& place, std::span<const std::string> subjects, std::string_view text,
+                                Batch& batch) {
   PL_RETURN_IF_ERROR(check_subjects(subjects));
   std::vector<DataKey> keys;
   for (auto& s : subjects) {
-    auto k = key_of_new(s);
+    auto k = key_of_new(s, batch);
     if (!k) return k.status();
     keys.push_back(*k);
   }
-  return aead_seal(set_key(keys), field_aad(place, subjects), text);
+  return aead_seal(set_key(keys), field_aad(place, subjects), text, /*synthetic=*/true);
 }
 
 Result<std::optional<std::string>> Vault::open(const FieldPlace& place, std::span<const std::string> subjects,
@@ -307,6 +335,13 @@ Result<std::optional<std::string>> Vault::open(const FieldPlace& place, std::spa
   return std::optional<std::string>(std::move(text).value());
 }
 
+std::string Vault::text(const SealedText& t) const {
+  if (t.empty()) return {};
+  auto opened = open(FieldPlace{t.position, t.type, t.field}, t.subjects, t.box);
+  if (!opened) return std::string(kUnreadableText);
+  return *opened ? std::move(**opened) : std::string(kErasedText);
+}
+
 void Vault::destroy(Batch& batch, std::string_view subject, std::int64_t at_us) const {
   std::string mark(1, '\0');
   be(mark, static_cast<std::uint64_t>(at_us), 8);
@@ -315,6 +350,7 @@ void Vault::destroy(Batch& batch, std::string_view subject, std::int64_t at_us) 
 
 void Vault::forget(std::string_view subject) {
   std::unique_lock lock(mu_);
+  forgotten_.emplace(subject);
   auto it = keys_.find(subject);
   if (it == keys_.end()) return;
   OPENSSL_cleanse(it->second.data(), it->second.size());
@@ -339,7 +375,7 @@ Result<DataKey> Vault::pseudonym_secret() {
     return *pseudonym_;
   }
   DataKey k;
-  PL_RETURN_IF_ERROR(random_bytes(k.data(), k.size()));
+  PL_RETURN_IF_ERROR(new_key_(kPseudonymRecord, k));
   auto wrapped = wrap(master_, kPseudonymRecord, k);
   if (!wrapped) return wrapped.status();
   PL_RETURN_IF_ERROR(store_.put_key_record(kPseudonymRecord, *wrapped));

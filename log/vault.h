@@ -12,8 +12,16 @@
 //
 //   set key   := HKDF-Extract(salt = "pl-seal-1", IKM = k(s1) ‖ … ‖ k(sn))
 //                (RFC 5869; s1 … sn the subjects in byte order, each once)
-//   box       := nonce (12 random bytes) ‖ AES-256-GCM(set key, text) ‖ tag (16)
+//   box       := nonce (12) ‖ AES-256-GCM(set key, text) ‖ tag (16)
+//   nonce     := the first 12 bytes of HMAC-SHA-256(set key, "pl-nonce-1" ‖ aad ‖ text)
 //   aad       := "pl-field-1" ‖ u64 position ‖ u16 type ‖ u16 field ‖ u32 n ‖ str s1 ‖ … ‖ str sn
+//
+// The nonce is synthetic (derived, as in SIV): the same text at the same
+// place under the same keys is sealed to the same box, so the same commands
+// give the same events, and sealing never depends on the random generator
+// for a nonce. Two different texts get one nonce only if their MACs collide;
+// the position in the associated data keeps equal texts at different places
+// apart.
 //   str       := u32 length ‖ bytes;  integers big-endian
 //
 // A text sealed for several subjects (a session's summary: its mentor's and
@@ -29,16 +37,18 @@
 //   "p"            -> the staff pseudonym secret, wrapped as a key (aad "pl-key-1" ‖ "p")
 //
 // Thread safety: open(), erased() and the const members may be called from
-// any thread; the members that write (key_of_new, destroy, rewrap) from the
+// any thread; the members that write (seal, destroy, forget, rewrap) from the
 // writer's thread, or with the server stopped.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -54,6 +64,10 @@ inline constexpr char kMasterKeyFile[] = "master.key";
 // What a reader is shown in place of a field it may not read, or that can no
 // longer be read.
 inline constexpr std::string_view kErasedText = "[erased]";
+inline constexpr std::string_view kUnreadableText = "[unreadable]";
+// What is shown of a personal field where no vault opens it: an audit pack,
+// which holds no personal data, and whatever is rendered without the keys.
+inline constexpr std::string_view kSealedText = "[sealed]";
 
 using DataKey = std::array<unsigned char, 32>;
 
@@ -65,6 +79,8 @@ struct MasterKey {
 
   // A new random key.
   static Result<MasterKey> generate();
+  // The key of these bytes, its id computed.
+  static MasterKey of(const DataKey& bytes);
   // Its file's text: "pl-master-key-1 <id> <base64 of the 32 bytes>\n".
   std::string text() const;
   // Parses that text; invalid_argument (naming what is wrong) otherwise.
@@ -92,7 +108,11 @@ class Vault {
  public:
   // The vault of `store` (open for writing, or read-only: then nothing new
   // is made) under `master`. The store must outlive the vault.
-  Vault(Store& store, MasterKey master);
+  // Where a new data key (or the pseudonym secret) comes from: given the
+  // key record's name ("s" ‖ subject, or "p"), fills the key. Random unless
+  // given (tests give a fixed function, to get the same events twice).
+  using KeySource = std::function<Status(std::string_view record, DataKey& out)>;
+  Vault(Store& store, MasterKey master, KeySource new_key = {});
   // Opens the master key in DATA_DIR/master.key, making one when there is
   // none and `create` is set; not_found when there is none and it is not.
   static Result<std::unique_ptr<Vault>> open(const std::string& data_dir, Store& store, bool create);
@@ -100,14 +120,21 @@ class Vault {
   const MasterKey& master() const { return master_; }
 
   // Seals `text` for `subjects` (1 to 8, each a non-empty id without NUL)
-  // at `place`. A subject without a key gets one first, written at once and
-  // synced (a key exists before anything is sealed under it). Refuses
+  // at `place`, for an event of `batch`. A subject without a key gets one,
+  // put in `batch`: the key is stored with the first event sealed under it,
+  // or neither is (a rollback of the batch's mark drops both). Refuses
   // (conflict, "subject_erased") a subject whose key was destroyed.
-  Result<std::string> seal(const FieldPlace& place, std::span<const std::string> subjects, std::string_view text);
+  Result<std::string> seal(const FieldPlace& place, std::span<const std::string> subjects, std::string_view text,
+                           Batch& batch);
   // Opens a box sealed so: its text, or nullopt when a subject's key has been
   // destroyed (or never existed). corruption when the box fails its tag.
   Result<std::optional<std::string>> open(const FieldPlace& place, std::span<const std::string> subjects,
                                           std::string_view box) const;
+
+  // What a reader is shown of a field a fold kept: its text; kErasedText when
+  // a subject's key has been destroyed; "" when it is empty; kUnreadableText
+  // when it does not open (a key wrapped by another master key, a damaged box).
+  std::string text(const SealedText& t) const;
 
   // Destroys `subject`'s key with `batch`: its record becomes the destroyed
   // mark when the batch commits. Call forget(subject) once it has, then
@@ -128,17 +155,16 @@ class Vault {
 
  private:
   Result<std::optional<DataKey>> key_of(std::string_view subject) const;  // nullopt: none, or destroyed
-  Result<DataKey> key_of_new(std::string_view subject);
+  Result<DataKey> key_of_new(std::string_view subject, Batch& batch);
   Result<DataKey> pseudonym_secret();
 
   Store& store_;
   MasterKey master_;
+  KeySource new_key_;
   mutable std::shared_mutex mu_;
   mutable std::map<std::string, DataKey, std::less<>> keys_;  // unwrapped, as read
+  std::set<std::string, std::less<>> forgotten_;              // never kept in keys_ again
   std::optional<DataKey> pseudonym_;
 };
-
-// The canonical order of a field's subjects: sorted, each once.
-std::vector<std::string> subject_set(std::vector<std::string> subjects);
 
 }  // namespace pl

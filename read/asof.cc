@@ -48,6 +48,7 @@ Result<std::optional<AsOfModels::Loaded>> AsOfModels::load(std::string_view prog
     // Usable: written by this code, for the event the store holds there.
     bool usable = false;
     auto rm = std::make_unique<ReadModels>();
+    rm->set_vault(options_.vault);
     if (*value && (*value)->size() >= kHeaderSize) {
       const std::string& v = **value;
       auto ev = store_.read_one(at);
@@ -103,7 +104,10 @@ Result<AsOfModels::Loaded> AsOfModels::fold_to(const std::string& programme, std
   }
   // Loaded straight into the models to fold on: decoding a snapshot costs
   // about what copying decoded models would, so none are kept decoded.
-  if (!m.models) m.models = std::make_unique<ReadModels>();
+  if (!m.models) {
+    m.models = std::make_unique<ReadModels>();
+    m.models->set_vault(options_.vault);
+  }
   stats_.load_us += us_since(t0);
   PL_RETURN_IF_ERROR(fold_on(programme, m, position, timeline, from_start));
   return m;

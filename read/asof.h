@@ -50,6 +50,10 @@ struct AsOfOptions {
   // False: snapshots are read and used, never written (a read-only store).
   // Default: true
   bool write = true;
+  // The vault the models open personal fields with (not owned). Null: they
+  // read as sealed.
+  // Default: null
+  const Vault* vault = nullptr;
 };
 
 struct AsOfStats {

@@ -28,17 +28,18 @@
 
 #include "base/archive.h"
 #include "domain/state.h"
+#include "log/vault.h"
 
 namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 8;
+inline constexpr std::uint32_t kReadModelsVersion = 9;
 
 // The texts of one session, which the write-side State does not keep.
 struct SessionText {
-  std::string summary;      // as logged
-  std::string void_reason;  // empty while the session is not voided
+  SealedText summary;      // as logged
+  SealedText void_reason;  // empty while the session is not voided
   std::int64_t recorded_at_us = 0;
   template <class A>
   void io(A& a) {
@@ -51,11 +52,12 @@ struct EvidenceLink {
   std::string entity;      // invoice, pair, session, application
   std::string entity_id;   // the invoice's, pair's or application's id
   std::string session_id;  // entity session only
-  std::string sha256, kind, filename, content_type, note;
+  std::string sha256, kind, content_type;
+  SealedText filename, note;
   std::int64_t size = 0;
   std::uint64_t position = 0;
   std::int64_t recorded_at_us = 0;
-  std::string recorded_by;
+  SealedText recorded_by;  // the actor's name
   template <class A>
   void io(A& a) {
     a(entity, entity_id, session_id, sha256, kind, filename, content_type, note, size, position, recorded_at_us,
@@ -67,7 +69,7 @@ struct EvidenceLink {
 struct Recorded {
   std::uint64_t position = 0;
   std::int64_t at_us = 0;
-  std::string by;  // the actor's name
+  SealedText by;  // the actor's name
   template <class A>
   void io(A& a) {
     a(position, at_us, by);
@@ -78,8 +80,8 @@ struct PairExtra {
   std::uint64_t assigned_position = 0;
   std::uint64_t ended_position = 0;              // PairCompleted or PairTerminated
   std::int32_t assigned_day = 0, ended_day = 0;  // the days (UTC) they were recorded
-  std::string end_reason;
-  std::string override_reason;  // why the topics depart from the diagnosis; empty: they do not
+  SealedText end_reason;
+  SealedText override_reason;  // why the topics depart from the diagnosis; empty: they do not
   std::vector<std::string> topics;
   std::vector<std::string> invoices;  // in the order issued
   std::string report_language;
@@ -110,7 +112,7 @@ struct Movement {  // a payment or a credit note
   std::string id;          // credit note id; empty for payments
   std::int32_t date = 0;   // a payment's date; a credit note's recording day (UTC)
   std::int64_t cents = 0;  // the VAT-excluded part
-  std::string reason;
+  SealedText reason;
   std::int64_t vat_cents = 0;
   template <class A>
   void io(A& a) {
@@ -121,7 +123,8 @@ struct Movement {  // a payment or a credit note
 // The last ExpenditureVerified of an invoice.
 struct VerificationRow {
   std::int64_t certified_cents = 0, deducted_cents = 0;
-  std::string error_type, note, sample_id;
+  std::string error_type, sample_id;
+  SealedText note;
   Recorded recorded;  // position 0: not verified
   // The credit note after it that changed the net it verified (0: none):
   // a stale verification counts for nothing until the invoice is verified again.
@@ -133,7 +136,8 @@ struct VerificationRow {
 };
 
 struct CorrectionRow {
-  std::string id, finding_id, invoice_id, reason;
+  std::string id, finding_id, invoice_id;
+  SealedText reason;
   std::int64_t amount_cents = 0;
   Recorded recorded;
   template <class A>
@@ -146,7 +150,7 @@ struct InvoiceExtra {
   std::uint64_t issued_position = 0;
   std::uint64_t cancelled_position = 0;  // 0: not cancelled
   std::int32_t cancelled_day = 0;        // the day (UTC) the cancellation was recorded
-  std::string cancel_reason;
+  SealedText cancel_reason;
   std::vector<Movement> payments, credits;
   std::uint64_t stream_version = 0;  // of invoice-<id>, for If-Match
   std::vector<EvidenceLink> evidence;
@@ -182,7 +186,8 @@ struct SampleRow {
 };
 
 struct FindingRow {
-  std::string id, source, invoice_id, error_type, description;
+  std::string id, source, invoice_id, error_type;
+  SealedText description;
   std::vector<std::uint64_t> positions;
   std::int64_t amount_cents = 0;
   Recorded recorded;
@@ -195,7 +200,7 @@ struct FindingRow {
 
 // A mentee's last needs diagnosis (the areas are in MenteeState::needs).
 struct NeedsExtra {
-  std::string note;
+  SealedText note;
   std::uint64_t position = 0;
   template <class A>
   void io(A& a) {
@@ -206,9 +211,9 @@ struct NeedsExtra {
 struct ApplicationExtra {
   std::uint64_t submitted_position = 0;
   std::uint64_t decided_position = 0;
-  std::string email;
+  SealedText email;
   std::vector<std::string> knowledge_areas;
-  std::string rejection_reason;
+  SealedText rejection_reason;
   std::int64_t recorded_at_us = 0;  // when the submission was recorded (received_at may be earlier)
   std::vector<EvidenceLink> evidence;
   template <class A>
@@ -233,7 +238,8 @@ struct TourPerson {
   std::string kind;       // cluster_manager (a mentee), cluster_representative, network_manager
   std::string id;         // the mentee's id, or the participant id of another kind
   std::string mentee_id;  // empty for another kind
-  std::string name, organisation, country;
+  SealedText name, organisation;
+  std::string country;
   std::uint64_t position = 0;
   template <class A>
   void io(A& a) {
@@ -283,6 +289,14 @@ class ReadModels {
 
   const State& core() const { return core_; }
   std::uint64_t position() const { return core_.position(); }
+
+  // The vault the personal fields are opened with (not kept in checkpoints:
+  // the models hold sealed fields only). Without one, every personal field
+  // reads as kSealedText (an audit pack's models).
+  void set_vault(const Vault* vault) { vault_ = vault; }
+  const Vault* vault() const { return vault_; }
+  // What a reader is shown of a personal field (Vault::text).
+  std::string text(const SealedText& t) const;
   std::int64_t recorded_at_us() const { return recorded_at_us_; }
 
   template <typename T>
@@ -318,6 +332,7 @@ class ReadModels {
   Map<NeedsExtra> needs_;
   Map<std::vector<EvidenceLink>> evidence_;
   Map<FindingRow> findings_;
+  const Vault* vault_ = nullptr;
 };
 
 }  // namespace pl

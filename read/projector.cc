@@ -124,6 +124,7 @@ Result<std::unique_ptr<Projector>> Projector::start(Store& store, ProjectorOptio
     *rm = std::move(**loaded);
     p->start_info_.checkpoint_position = rm->position();
   }
+  rm->set_vault(p->options_.vault);
   std::uint64_t from = rm->position();
   PL_RETURN_IF_ERROR(p->catch_up(*rm, store.head().position));
   p->start_info_.replayed = rm->position() - from;

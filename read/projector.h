@@ -77,6 +77,10 @@ struct ProjectorOptions {
   // Empty: none.
   // Default: empty
   std::function<Status(std::uint64_t)> fault = nullptr;
+  // The vault the published models open personal fields with (not owned;
+  // it outlives the projector). Null: they read as sealed.
+  // Default: null
+  const Vault* vault = nullptr;
 };
 
 // What start() did.

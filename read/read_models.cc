@@ -44,6 +44,11 @@ void ReadModels::reserve(std::uint64_t events) {
   pairs_of_mentor_.reserve(n);
 }
 
+std::string ReadModels::text(const SealedText& t) const {
+  if (t.empty()) return {};
+  return vault_ ? vault_->text(t) : std::string(kSealedText);
+}
+
 void ReadModels::apply(const EventView& e) {
   core_.apply(e);
   recorded_at_us_ = e.recorded_at_us();
@@ -91,7 +96,7 @@ void ReadModels::apply(const EventView& e) {
       slot(programmes_, sv(p->programme_id())).applications.push_back(id);
       auto& a = applications_[id];
       a.submitted_position = pos;
-      a.email = str(p->email());
+      a.email = e.text(fb::ApplicationSubmitted::VT_EMAIL);
       a.knowledge_areas = strs(p->knowledge_areas());
       a.recorded_at_us = e.recorded_at_us();
       break;
@@ -108,7 +113,7 @@ void ReadModels::apply(const EventView& e) {
       auto* p = e.as<fb::ApplicationRejected>();
       auto& a = slot(applications_, sv(p->application_id()));
       a.decided_position = pos;
-      a.rejection_reason = str(p->reason());
+      a.rejection_reason = e.text(fb::ApplicationRejected::VT_REASON);
       break;
     }
     case fb::Event::PairAssigned: {
@@ -121,12 +126,13 @@ void ReadModels::apply(const EventView& e) {
       x.assigned_position = pos;
       x.assigned_day = day;
       x.topics = strs(p->topics());
-      x.override_reason = str(p->override_reason());
+      x.override_reason = e.text(fb::PairAssigned::VT_OVERRIDE_REASON);
       break;
     }
     case fb::Event::SessionLogged: {
       auto* p = e.as<fb::SessionLogged>();
-      pair_extra(sv(p->pair_id())).sessions.push_back(SessionText{str(p->summary()), {}, e.recorded_at_us()});
+      pair_extra(sv(p->pair_id()))
+          .sessions.push_back(SessionText{e.text(fb::SessionLogged::VT_SUMMARY), {}, e.recorded_at_us()});
       break;
     }
     case fb::Event::SessionVoided: {
@@ -136,7 +142,7 @@ void ReadModels::apply(const EventView& e) {
       auto& x = pair_extra(sv(p->pair_id()));
       if (const PairState* pr = State::find(core_.pairs(), sv(p->pair_id())))
         for (std::size_t i = 0; i < pr->sessions.size() && i < x.sessions.size(); ++i)
-          if (pr->sessions[i].voided_position == pos) x.sessions[i].void_reason = str(p->reason());
+          if (pr->sessions[i].voided_position == pos) x.sessions[i].void_reason = e.text(fb::SessionVoided::VT_REASON);
       break;
     }
     case fb::Event::ReportSubmitted: {
@@ -157,7 +163,7 @@ void ReadModels::apply(const EventView& e) {
       auto& x = pair_extra(sv(p->pair_id()));
       x.ended_position = pos;
       x.ended_day = day;
-      x.end_reason = str(p->reason());
+      x.end_reason = e.text(fb::PairTerminated::VT_REASON);
       break;
     }
     case fb::Event::InvoiceIssued: {
@@ -181,15 +187,15 @@ void ReadModels::apply(const EventView& e) {
       if (x.cancelled_position == 0) {
         x.cancelled_position = pos;
         x.cancelled_day = day;
-        x.cancel_reason = str(p->reason());
+        x.cancel_reason = e.text(fb::InvoiceCancelled::VT_REASON);
       }
       break;
     }
     case fb::Event::CreditNoteIssued: {
       auto* p = e.as<fb::CreditNoteIssued>();
       auto& x = invoice_extra(sv(p->invoice_id()));
-      x.credits.push_back(
-          Movement{pos, str(p->credit_note_id()), day, p->amount_cents(), str(p->reason()), p->vat_cents()});
+      x.credits.push_back(Movement{pos, str(p->credit_note_id()), day, p->amount_cents(),
+                                   e.text(fb::CreditNoteIssued::VT_REASON), p->vat_cents()});
       if (x.verification.recorded.position != 0 && x.verification.stale_position == 0 && p->amount_cents() != 0)
         x.verification.stale_position = pos;
       break;
@@ -216,8 +222,8 @@ void ReadModels::apply(const EventView& e) {
       } else {
         person.kind = str(p->kind());
         person.id = str(p->participant_id());
-        person.name = str(p->name());
-        person.organisation = str(p->organisation());
+        person.name = e.text(fb::TourParticipantRegistered::VT_NAME);
+        person.organisation = e.text(fb::TourParticipantRegistered::VT_ORGANISATION);
         person.country = str(p->country());
       }
       person.position = pos;
@@ -235,7 +241,7 @@ void ReadModels::apply(const EventView& e) {
     }
     case fb::Event::NeedsDiagnosed: {
       auto* p = e.as<fb::NeedsDiagnosed>();
-      slot(needs_, sv(p->mentee_id())) = NeedsExtra{str(p->note()), pos};
+      slot(needs_, sv(p->mentee_id())) = NeedsExtra{e.text(fb::NeedsDiagnosed::VT_NOTE), pos};
       break;
     }
     case fb::Event::EvidenceAttached: {
@@ -246,13 +252,13 @@ void ReadModels::apply(const EventView& e) {
       link.session_id = str(p->session_id());
       link.sha256 = str(p->sha256());
       link.kind = str(p->kind());
-      link.filename = str(p->filename());
+      link.filename = e.text(fb::EvidenceAttached::VT_FILENAME);
       link.content_type = str(p->content_type());
-      link.note = str(p->note());
+      link.note = e.text(fb::EvidenceAttached::VT_NOTE);
       link.size = p->size();
       link.position = pos;
       link.recorded_at_us = e.recorded_at_us();
-      link.recorded_by = std::string(EventView::sv(e.env->actor_name()));
+      link.recorded_by = e.actor_name();
       if (link.entity == "invoice")
         slot(invoices_, link.entity_id).evidence.push_back(link);
       else if (link.entity == "application")
@@ -276,16 +282,18 @@ void ReadModels::apply(const EventView& e) {
       row.population_sha256 = str(p->population_sha256());
       if (auto* items = p->items())
         for (auto* it : *items) row.units.push_back({str(it->id()), it->amount_cents(), it->hits()});
-      row.recorded = {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))};
+      row.recorded = {pos, e.recorded_at_us(), e.actor_name()};
       slot(programmes_, sv(p->programme_id())).samples.push_back(std::move(row));
       break;
     }
     case fb::Event::ExpenditureVerified: {
       auto* p = e.as<fb::ExpenditureVerified>();
-      slot(invoices_, sv(p->invoice_id())).verification = VerificationRow{
-          p->certified_cents(), p->deducted_cents(),
-          str(p->error_type()), str(p->note()),
-          str(p->sample_id()),  {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))}};
+      slot(invoices_, sv(p->invoice_id())).verification = VerificationRow{p->certified_cents(),
+                                                                          p->deducted_cents(),
+                                                                          str(p->error_type()),
+                                                                          str(p->sample_id()),
+                                                                          e.text(fb::ExpenditureVerified::VT_NOTE),
+                                                                          {pos, e.recorded_at_us(), e.actor_name()}};
       break;
     }
     case fb::Event::FindingRecorded: {
@@ -295,20 +303,19 @@ void ReadModels::apply(const EventView& e) {
       row.source = str(p->source());
       row.invoice_id = str(p->invoice_id());
       row.error_type = str(p->error_type());
-      row.description = str(p->description());
+      row.description = e.text(fb::FindingRecorded::VT_DESCRIPTION);
       if (auto* ps = p->positions()) row.positions.assign(ps->begin(), ps->end());
       row.amount_cents = p->amount_cents();
-      row.recorded = {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))};
+      row.recorded = {pos, e.recorded_at_us(), e.actor_name()};
       slot(programmes_, sv(p->programme_id())).findings.push_back(row.id);
       findings_[row.id] = std::move(row);
       break;
     }
     case fb::Event::FinancialCorrectionApplied: {
       auto* p = e.as<fb::FinancialCorrectionApplied>();
-      CorrectionRow row{
-          str(p->correction_id()), str(p->finding_id()),
-          str(p->invoice_id()),    str(p->reason()),
-          p->amount_cents(),       {pos, e.recorded_at_us(), std::string(EventView::sv(e.env->actor_name()))}};
+      CorrectionRow row{str(p->correction_id()), str(p->finding_id()),
+                        str(p->invoice_id()),    e.text(fb::FinancialCorrectionApplied::VT_REASON),
+                        p->amount_cents(),       {pos, e.recorded_at_us(), e.actor_name()}};
       slot(invoices_, row.invoice_id).corrections.push_back(row);
       slot(findings_, row.finding_id).corrections.push_back(std::move(row));
       break;

@@ -66,8 +66,8 @@ PairStanding pair_standing(PairStatus status, std::int32_t start_date, std::int3
 // into what made the line (the read models, or a timeline), which must outlive
 // it.
 struct PairLine {
-  std::string_view id, programme_id, mentor_id, mentor_name, mentor_country, mentee_id, mentee_name, cluster_name,
-      country, override_reason;
+  std::string_view id, programme_id, mentor_id, mentor_country, mentee_id, country;
+  std::string mentor_name, mentee_name, cluster_name, override_reason;  // opened (Vault::text)
   PairStanding standing;
   std::int32_t start_date = 0, end_date = 0, last_session_date = 0;  // last_session_date 0: none
   std::int64_t sessions = 0, minutes_used = 0, mentee_minutes_used = 0, minutes_left = 0;
@@ -97,8 +97,10 @@ PairLineFigures pair_line_figures(const PairState& pair, const Figures& f);
 // the facts were read.
 struct PairFacts {
   std::string_view id, programme_id, mentor_id, mentee_id;
-  std::string_view mentor_name, mentor_country, mentee_name, cluster_name, country;
-  std::string_view override_reason;
+  std::string_view mentor_country, country;
+  // The personal texts, sealed (null: none), and the vault that opens them.
+  const SealedText *mentor_name = nullptr, *mentee_name = nullptr, *cluster_name = nullptr, *override_reason = nullptr;
+  const Vault* vault = nullptr;
   const std::vector<std::string>* topics = nullptr;
   PairLineFigures own;
   bool has_mentee_figures = false;

@@ -128,7 +128,7 @@ std::int64_t eu_share(std::int64_t net_cents, std::int32_t cofunding_bp) {
 BudgetLine mentee_budget(const ReadModels& rm, const MenteeState& mentee, bool explain) {
   BudgetLine line;
   line.key = mentee.id;
-  line.name = mentee.cluster_name;
+  line.name = rm.text(mentee.cluster_name);
   line.country = mentee.country;
   if (auto* pairs = State::find(rm.pairs_of_mentee(), mentee.id))
     for (auto& pid : *pairs)
@@ -156,7 +156,7 @@ Budget budget(const ReadModels& rm, const std::string& programme_id, bool explai
     if (!m) continue;
     BudgetLine line;
     line.key = m->id;
-    line.name = m->name;
+    line.name = rm.text(m->name);
     line.country = m->country;
     if (auto* pairs = State::find(rm.pairs_of_mentor(), m->id))
       for (auto& pid : *pairs)

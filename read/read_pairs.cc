@@ -89,13 +89,17 @@ PairLine assemble_pair_line(const PairFacts& facts, std::int32_t today) {
   l.id = facts.id;
   l.programme_id = facts.programme_id;
   l.mentor_id = facts.mentor_id;
-  l.mentor_name = facts.mentor_name;
+  auto open = [&](const SealedText* t) {
+    if (!t || t->empty()) return std::string();
+    return facts.vault ? facts.vault->text(*t) : std::string(kSealedText);
+  };
+  l.mentor_name = open(facts.mentor_name);
   l.mentor_country = facts.mentor_country;
   l.mentee_id = facts.mentee_id;
-  l.mentee_name = facts.mentee_name;
-  l.cluster_name = facts.cluster_name;
+  l.mentee_name = open(facts.mentee_name);
+  l.cluster_name = open(facts.cluster_name);
   l.country = facts.country;
-  l.override_reason = facts.override_reason;
+  l.override_reason = open(facts.override_reason);
   l.topics = facts.topics;
   l.start_date = own.start_date;
   l.end_date = own.end_date;
@@ -123,21 +127,22 @@ PairLine pair_line(const ReadModels& rm, const PairState& pair, std::int32_t tod
   facts.mentor_id = pair.mentor_id;
   facts.mentee_id = pair.mentee_id;
   if (const MentorState* mentor = State::find(rm.core().mentors(), pair.mentor_id)) {
-    facts.mentor_name = mentor->name;
+    facts.mentor_name = &mentor->name;
     facts.mentor_country = mentor->country;
   }
   if (const MenteeState* mentee = State::find(rm.core().mentees(), pair.mentee_id)) {
-    facts.mentee_name = mentee->name;
-    facts.cluster_name = mentee->cluster_name;
+    facts.mentee_name = &mentee->name;
+    facts.cluster_name = &mentee->cluster_name;
     facts.country = mentee->country;
     facts.has_mentee_figures = true;
     facts.mentee_minutes_used = mentee->minutes_used;
     facts.mentee_net_invoiced_cents = mentee->net_invoiced_cents;
   }
   if (const PairExtra* extra = State::find(rm.pairs(), pair.id)) {
-    facts.override_reason = extra->override_reason;
+    facts.override_reason = &extra->override_reason;
     facts.topics = &extra->topics;
   }
+  facts.vault = rm.vault();
   facts.own = pair_line_figures(pair, pair_figures(rm, pair, nullptr));
   if (const ProgrammeState* prog = State::find(rm.core().programmes(), pair.programme_id)) {
     facts.hour_cap_minutes = prog->rules.hour_cap_minutes;
@@ -224,7 +229,7 @@ std::vector<Suggestion> mentor_suggestions(const ReadModels& rm, const MenteeSta
     Suggestion s;
     s.mentor = m;
     s.offered = m->areas;
-    if (auto* a = State::find(rm.core().applications(), m->application_id)) s.organisation = a->organisation;
+    if (auto* a = State::find(rm.core().applications(), m->application_id)) s.organisation = rm.text(a->organisation);
     for (auto& need : mentee.needs)
       if (std::find(m->areas.begin(), m->areas.end(), need) != m->areas.end()) s.matched.push_back(need);
     if (auto* pairs = State::find(rm.pairs_of_mentor(), mid))

@@ -23,7 +23,7 @@ auto last_at(const V& list, std::uint64_t position, Pos pos) -> decltype(&list.f
 }  // namespace
 
 void BudgetTimeline::update_party(std::vector<Party>& list, std::unordered_map<std::string, std::int32_t>& index,
-                                  const std::string& id, std::uint64_t position, bool known, const std::string& name,
+                                  const std::string& id, std::uint64_t position, bool known, const SealedText& name,
                                   const std::string& country) {
   auto it = index.find(id);
   if (it == index.end()) return;
@@ -138,6 +138,7 @@ void BudgetTimeline::update_invoice(const ReadModels& rm, const std::string& id,
 void BudgetTimeline::observe(const ReadModels& rm, const EventView& e) {
   const std::uint64_t pos = e.position();
   covers_ = std::max(covers_, pos);
+  vault_ = rm.vault();
   const ProgrammeState* prog = find(rm.core().programmes(), programme_);
   const ProgrammeIndex* idx = find(rm.programmes(), programme_);
   if (!prog || !idx) return;
@@ -160,10 +161,10 @@ void BudgetTimeline::observe(const ReadModels& rm, const EventView& e) {
       index.try_emplace(p.key, n);
       if (mentee) {
         const MenteeState* m = find(rm.core().mentees(), p.key);
-        p.versions.push_back({pos, m != nullptr, m ? m->cluster_name : "", m ? m->country : ""});
+        p.versions.push_back({pos, m != nullptr, m ? m->cluster_name : SealedText{}, m ? m->country : ""});
       } else {
         const MentorState* m = find(rm.core().mentors(), p.key);
-        p.versions.push_back({pos, m != nullptr, m ? m->name : "", m ? m->country : ""});
+        p.versions.push_back({pos, m != nullptr, m ? m->name : SealedText{}, m ? m->country : ""});
       }
       // Pairs that named it before it joined.
       auto& waiting = mentee ? waiting_mentee_ : waiting_mentor_;
@@ -195,12 +196,14 @@ void BudgetTimeline::observe(const ReadModels& rm, const EventView& e) {
   } else if (st.substr(0, 7) == "mentee-") {
     std::string id(st.substr(7));
     const MenteeState* m = find(rm.core().mentees(), id);
-    update_party(mentees_, mentee_index_, id, pos, m != nullptr, m ? m->cluster_name : "", m ? m->country : "");
+    update_party(mentees_, mentee_index_, id, pos, m != nullptr, m ? m->cluster_name : SealedText{},
+                 m ? m->country : "");
     if (auto p = person_index_.find(id); p != person_index_.end()) update_mentee(rm, p->second, pos);
   } else if (st.substr(0, 12) == "application-") {
     if (const ApplicationState* a = find(rm.core().applications(), st.substr(12)); a && !a->mentor_id.empty()) {
       const MentorState* m = find(rm.core().mentors(), a->mentor_id);
-      update_party(mentors_, mentor_index_, a->mentor_id, pos, m != nullptr, m ? m->name : "", m ? m->country : "");
+      update_party(mentors_, mentor_index_, a->mentor_id, pos, m != nullptr, m ? m->name : SealedText{},
+                   m ? m->country : "");
       if (auto p = person_index_.find(a->mentor_id); p != person_index_.end()) update_mentor(rm, p->second, pos);
     }
   }
@@ -236,7 +239,7 @@ BudgetTimeline::Answer BudgetTimeline::at(std::uint64_t position) const {
       line_of[i] = static_cast<std::int32_t>(out.size());
       BudgetLine line;
       line.key = list[i].key;
-      line.name = v->name;
+      line.name = v->name.empty() ? std::string() : vault_ ? vault_->text(v->name) : std::string(kSealedText);
       line.country = v->country;
       out.push_back(std::move(line));
     }
@@ -315,8 +318,8 @@ BudgetTimeline::PairsAnswer BudgetTimeline::pairs_at(std::uint64_t position, std
     facts.mentor_id = ref.mentor_id;
     facts.mentee_id = ref.mentee_id;
     if (const Person::Text* mentee = text(ref.mentee_person)) {
-      facts.mentee_name = mentee->name;
-      facts.cluster_name = mentee->cluster_name;
+      facts.mentee_name = &mentee->name;
+      facts.cluster_name = &mentee->cluster_name;
       facts.country = mentee->country;
       if (const PersonRecord* f = figures[static_cast<std::size_t>(ref.mentee_person)]) {
         facts.has_mentee_figures = true;
@@ -325,14 +328,15 @@ BudgetTimeline::PairsAnswer BudgetTimeline::pairs_at(std::uint64_t position, std
       }
     }
     if (const Person::Text* mentor = text(ref.mentor_person)) {
-      facts.mentor_name = mentor->name;
+      facts.mentor_name = &mentor->name;
       facts.mentor_country = mentor->country;
     }
     if (ref.has_extra && ref.extra_since <= position) {
-      facts.override_reason = ref.override_reason;
+      facts.override_reason = &ref.override_reason;
       facts.topics = &ref.topics;
     }
     facts.own = *row;
+    facts.vault = vault_;
     facts.hour_cap_minutes = hour_cap;
     facts.fee_cap_cents = fee_cap;
     const PairLine l = assemble_pair_line(facts, today);

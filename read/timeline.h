@@ -88,7 +88,8 @@ class BudgetTimeline {
     struct Version {
       std::uint64_t since;
       bool known;  // the state held an entity of that id
-      std::string name, country;
+      SealedText name;
+      std::string country;
     };
     std::vector<Version> versions;
   };
@@ -102,7 +103,7 @@ class BudgetTimeline {
     std::string id;
     bool has_extra = false;
     std::uint64_t extra_since = 0;
-    std::string override_reason;
+    SealedText override_reason;
     std::vector<std::string> topics;
     std::int32_t mentee_person = -1, mentor_person = -1;
     std::int64_t last_row = -1;
@@ -121,7 +122,8 @@ class BudgetTimeline {
     struct Text {
       std::uint64_t since;
       bool known;
-      std::string name, cluster_name, country;
+      SealedText name, cluster_name;
+      std::string country;
       bool operator==(const Text& o) const {
         return known == o.known && name == o.name && cluster_name == o.cluster_name && country == o.country;
       }
@@ -157,7 +159,7 @@ class BudgetTimeline {
   };
 
   void update_party(std::vector<Party>& list, std::unordered_map<std::string, std::int32_t>& index,
-                    const std::string& id, std::uint64_t position, bool known, const std::string& name,
+                    const std::string& id, std::uint64_t position, bool known, const SealedText& name,
                     const std::string& country);
   void update_pair(const ReadModels& rm, const std::string& id, std::uint64_t position);
   void update_invoice(const ReadModels& rm, const std::string& id, std::uint64_t position);
@@ -169,6 +171,7 @@ class BudgetTimeline {
   void update_text(Person& who, Person::Text t);
 
   std::string programme_;
+  const Vault* vault_ = nullptr;  // the read models' (observe): it opens the names
   std::uint64_t covers_ = 0;
   std::uint64_t known_since_ = 0;  // the first position with the programme opened
   std::vector<RulesRecord> rules_;

@@ -120,7 +120,27 @@ std::string csv_field(std::string_view s) {
 
 }  // namespace
 
-json event_data(const EventView& e) {
+namespace {
+
+// The name of field `field` (a vtable offset) of the table of event type `type`.
+const char* field_name(fb::Event type, std::uint16_t field) {
+  const flatbuffers::TypeTable* events = fb::EventTypeTable();
+  auto tag = static_cast<std::size_t>(type);
+  if (tag == 0 || tag >= events->num_elems || field < 4) return nullptr;
+  const flatbuffers::TypeTable* table = events->type_refs[events->type_codes[tag].sequence_ref]();
+  std::size_t i = (field - 4) / 2;
+  return i < table->num_elems && table->names ? table->names[i] : nullptr;
+}
+
+std::string actor_text(const EventView& e, const Vault* vault) {
+  SealedText name = e.actor_name();
+  std::string shown = name.empty() ? std::string() : vault ? vault->text(name) : std::string(kSealedText);
+  return std::string(e.actor_role()) + ":" + shown;
+}
+
+}  // namespace
+
+json event_data(const EventView& e, const Vault* vault) {
   JsonVisitor v;
   auto bytes = e.payload_bytes();
   flatbuffers::IterateFlatBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), fb::PayloadTypeTable(), &v);
@@ -133,10 +153,18 @@ json event_data(const EventView& e) {
     data["rules"] = rules_json(Rules::from(o->rules()));
   else if (auto* a = e.as<fb::ProgrammeRulesAmended>())
     data["rules"] = rules_json(Rules::from(a->rules()));
+  // The personal fields, opened for the reader (or shown as erased).
+  if (const auto* sealed = e.env->sealed())
+    for (const auto* f : *sealed)
+      if (f->field() != 0)
+        if (const char* name = field_name(e.type(), f->field())) {
+          SealedText t = e.text(f->field());
+          data[name] = vault ? vault->text(t) : std::string(kSealedText);
+        }
   return data;
 }
 
-json cloud_event(const EventView& e) {
+json cloud_event(const EventView& e, const Vault* vault) {
   std::string programme(e.programme_id());
   json out = {{"specversion", "1.0"},
               {"id", std::to_string(e.position())},
@@ -145,25 +173,36 @@ json cloud_event(const EventView& e) {
               {"subject", std::string(e.stream())},
               {"time", format_instant(e.recorded_at_us())},
               {"datacontenttype", "application/json"},
-              {"data", event_data(e)},
+              {"data", event_data(e, vault)},
               {"position", e.position()},
               {"streamversion", e.version()},
-              {"actor",
-               std::string(EventView::sv(e.env->actor_role())) + ":" + std::string(EventView::sv(e.env->actor_name()))},
+              {"actor", actor_text(e, vault)},
+              {"actorid", std::string(e.actor_id())},
               {"rulesversion", e.env->rules_version()},
               {"prevhash", to_hex(e.prev_hash_bytes())},
               {"hash", to_hex(e.hash_bytes())}};
+  // The CloudEvents data classification extension: events whose data holds
+  // personal fields say so, with the regulation and GDPR's category
+  // (ordinary personal data); the others are internal (docs/PRIVACY.md).
+  bool personal = false;
+  if (const auto* sealed = e.env->sealed())
+    for (const auto* f : *sealed) personal = personal || f->field() != 0;
+  out["dataclassification"] = personal ? "confidential" : "internal";
+  if (personal) {
+    out["dataregulation"] = "GDPR";
+    out["datacategory"] = "standard";
+  }
   return out;
 }
 
-json proved_event(const EventView& e) {
-  json out = cloud_event(e);
+json proved_event(const EventView& e, const Vault* vault) {
+  json out = cloud_event(e, vault);
   out["canonical"] = note::base64(envelope_canonical(e.ref()));
   return out;
 }
 
-std::string ndjson_line(const EventView& e) {
-  std::string line = cloud_event(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string ndjson_line(const EventView& e, const Vault* vault) {
+  std::string line = cloud_event(e, vault).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
   return line;
 }
@@ -172,14 +211,12 @@ std::string csv_header() {
   return "position,stream,version,type,recorded_at,actor,programme_id,prev_hash,hash,data\r\n";
 }
 
-std::string csv_line(const EventView& e) {
-  std::string line = std::to_string(e.position()) + "," + csv_field(e.stream()) + "," + std::to_string(e.version()) +
-                     "," + std::string(e.type_name()) + "," + format_instant(e.recorded_at_us()) + "," +
-                     csv_field(std::string(EventView::sv(e.env->actor_role())) + ":" +
-                               std::string(EventView::sv(e.env->actor_name()))) +
-                     "," + csv_field(e.programme_id()) + "," + to_hex(e.prev_hash_bytes()) + "," +
-                     to_hex(e.hash_bytes()) + "," +
-                     csv_field(event_data(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + "\r\n";
+std::string csv_line(const EventView& e, const Vault* vault) {
+  std::string line =
+      std::to_string(e.position()) + "," + csv_field(e.stream()) + "," + std::to_string(e.version()) + "," +
+      std::string(e.type_name()) + "," + format_instant(e.recorded_at_us()) + "," + csv_field(actor_text(e, vault)) +
+      "," + csv_field(e.programme_id()) + "," + to_hex(e.prev_hash_bytes()) + "," + to_hex(e.hash_bytes()) + "," +
+      csv_field(event_data(e, vault).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) + "\r\n";
   return line;
 }
 

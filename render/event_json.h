@@ -12,15 +12,16 @@
 #include <string>
 
 #include "log/envelope.h"
+#include "log/vault.h"
 
 namespace pl {
 
 // The payload's event table as JSON.
-nlohmann::json event_data(const EventView& e);
+nlohmann::json event_data(const EventView& e, const Vault* vault);
 
 // A CloudEvents 1.0 structured event, with the extension attributes
 // position, streamversion, actor, prevhash, hash, rulesversion.
-nlohmann::json cloud_event(const EventView& e);
+nlohmann::json cloud_event(const EventView& e, const Vault* vault);
 // cloud_event() and `canonical`: the base64 of the event's canonical bytes
 // (log/envelope.h), whose SHA-256 is `hash`, the Merkle leaf's data. A
 // client hashes them itself, proves that leaf in a signed checkpoint, and
@@ -28,15 +29,15 @@ nlohmann::json cloud_event(const EventView& e);
 // proof binds what it is shown, not only a hash the server names. What
 // /v1/events and /v1/streams/{stream} answer (not the exports, whose lines
 // the pack keeps as they are).
-nlohmann::json proved_event(const EventView& e);
+nlohmann::json proved_event(const EventView& e, const Vault* vault);
 
 // The event as one line of NDJSON (with its newline): cloud_event() as
 // compact JSON, bytes that are not UTF-8 replaced. What `ledger export
 // --format ndjson` prints and the auditor's pack holds.
-std::string ndjson_line(const EventView& e);
+std::string ndjson_line(const EventView& e, const Vault* vault);
 
 // The CSV header and one line (RFC 4180 quoting, data as JSON).
 std::string csv_header();
-std::string csv_line(const EventView& e);
+std::string csv_line(const EventView& e, const Vault* vault);
 
 }  // namespace pl

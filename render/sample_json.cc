@@ -30,10 +30,10 @@ json one_sample(const ReadModels& rm, const std::string& programme_id, const Sam
     j["population"] = req->population;
     j["method"] = req->method;
     j["size"] = req->size;
-    j["reason"] = req->reason;
+    j["reason"] = rm.text(req->reason);
     j["request"] = {{"position", req->position},
                     {"recorded_at", format_instant(req->recorded_at_us)},
-                    {"recorded_by", req->requested_by}};
+                    {"recorded_by", rm.text(req->requested_by)}};
     j["seed"] = req->seed_position ? json(to_hex(bytes_of(req->seed))) : json(nullptr);
     j["seed_position"] = or_null(req->seed_position);
     j["population_count"] = req->population_count;
@@ -58,14 +58,15 @@ json one_sample(const ReadModels& rm, const std::string& programme_id, const Sam
   if (drawn) {
     j["position"] = drawn->recorded.position;
     j["recorded_at"] = format_instant(drawn->recorded.at_us);
-    j["recorded_by"] = drawn->recorded.by;
+    j["recorded_by"] = rm.text(drawn->recorded.by);
   } else {
     j["position"] = req->position;
     j["recorded_at"] = format_instant(req->recorded_at_us);
-    j["recorded_by"] = req->requested_by;
+    j["recorded_by"] = rm.text(req->requested_by);
   }
-  j["population_requests"] = population_requests_json(requests_of_population(
-      rm.core(), programme_id, j["population"].get<std::string>(), j["population_sha256"].get<std::string>()));
+  j["population_requests"] =
+      population_requests_json(rm, requests_of_population(rm.core(), programme_id, j["population"].get<std::string>(),
+                                                          j["population_sha256"].get<std::string>()));
   return j;
 }
 
@@ -84,12 +85,12 @@ const SampleRow* drawn_of(const ProgrammeIndex& idx, const std::string& id) {
 
 }  // namespace
 
-json population_requests_json(const std::vector<SampleRequestRef>& requests) {
+json population_requests_json(const ReadModels& rm, const std::vector<SampleRequestRef>& requests) {
   json list = json::array();
   for (const auto& r : requests)
     list.push_back({{"id", r.id},
                     {"position", r.position},
-                    {"requested_by", r.requested_by},
+                    {"requested_by", rm.text(r.requested_by)},
                     {"drawn_position", or_null(r.drawn_position)},
                     {"same_listing", r.same_listing}});
   return {{"count", requests.size()}, {"requests", list}};
@@ -116,7 +117,7 @@ json sample_json(const ReadModels& rm, const std::string& programme_id, const Pr
   return one_sample(rm, programme_id, req, drawn);
 }
 
-json redraw_json(const SampleRedraw& s, bool list_population) {
+json redraw_json(const ReadModels& rm, const SampleRedraw& s, bool list_population) {
   json units = json::array();
   for (const auto& u : s.draw.units)
     units.push_back({{"id", u.id}, {"amount_cents", u.amount_cents}, {"hits", u.hits}});
@@ -134,7 +135,7 @@ json redraw_json(const SampleRedraw& s, bool list_population) {
             {"interval_cents", s.draw.interval_cents},
             {"selection", units},
             {"matches_the_event", s.matches},
-            {"population_requests", population_requests_json(s.requests)}};
+            {"population_requests", population_requests_json(rm, s.requests)}};
   if (list_population) {
     json items = json::array();
     for (const auto& i : s.items) items.push_back({{"id", i.id}, {"amount_cents", i.amount_cents}});

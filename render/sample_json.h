@@ -21,10 +21,10 @@ nlohmann::json sample_json(const ReadModels& rm, const std::string& programme_id
 
 // The requests of one population as the answers show them:
 // {"count", "requests": [{"id", "position", "requested_by", "drawn_position", "same_listing"}]}.
-nlohmann::json population_requests_json(const std::vector<SampleRequestRef>& requests);
+nlohmann::json population_requests_json(const ReadModels& rm, const std::vector<SampleRequestRef>& requests);
 
 // A sample drawn again from a pack; with `list_population`, every unit of
 // its population.
-nlohmann::json redraw_json(const SampleRedraw& s, bool list_population);
+nlohmann::json redraw_json(const ReadModels& rm, const SampleRedraw& s, bool list_population);
 
 }  // namespace pl

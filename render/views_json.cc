@@ -43,7 +43,7 @@ json rules_json(const Rules& r) {
 json programme_json(const ReadModels& rm, const ProgrammeState& p) {
   json out = {{"id", p.id},
               {"name", p.name},
-              {"coordinator", p.coordinator},
+              {"coordinator", rm.text(p.coordinator)},
               {"rules_version", p.rules_version},
               {"closed", p.closed},
               {"rules", rules_json(p.rules)}};
@@ -65,37 +65,37 @@ json programme_json(const ReadModels& rm, const ProgrammeState& p) {
   return out;
 }
 
-json recorded_json(const Recorded& r) {
-  return {{"position", r.position}, {"recorded_at", format_instant(r.at_us)}, {"recorded_by", r.by}};
+json recorded_json(const ReadModels& rm, const Recorded& r) {
+  return {{"position", r.position}, {"recorded_at", format_instant(r.at_us)}, {"recorded_by", rm.text(r.by)}};
 }
 
-json evidence_links_json(const std::vector<EvidenceLink>& links) {
+json evidence_links_json(const ReadModels& rm, const std::vector<EvidenceLink>& links) {
   json out = json::array();
   for (auto& l : links) {
     json j = {{"sha256", l.sha256},
               {"kind", l.kind},
               {"entity", l.entity},
               {"entity_id", l.entity_id},
-              {"filename", l.filename},
+              {"filename", rm.text(l.filename)},
               {"content_type", l.content_type},
               {"size", l.size},
               {"position", l.position},
               {"recorded_at", format_instant(l.recorded_at_us)},
-              {"recorded_by", l.recorded_by}};
+              {"recorded_by", rm.text(l.recorded_by)}};
     if (!l.session_id.empty()) j["session_id"] = l.session_id;
-    if (!l.note.empty()) j["note"] = l.note;
+    if (!l.note.empty()) j["note"] = rm.text(l.note);
     out.push_back(std::move(j));
   }
   return out;
 }
 
-json correction_json(const CorrectionRow& c) {
+json correction_json(const ReadModels& rm, const CorrectionRow& c) {
   json j = {{"id", c.id},
             {"finding_id", c.finding_id},
             {"invoice_id", c.invoice_id},
             {"amount_cents", c.amount_cents},
-            {"reason", c.reason}};
-  j.update(recorded_json(c.recorded));
+            {"reason", rm.text(c.reason)}};
+  j.update(recorded_json(rm, c.recorded));
   return j;
 }
 
@@ -103,7 +103,7 @@ json finding_json(const ReadModels& rm, const FindingRow& f) {
   json corrections = json::array();
   std::int64_t corrected = 0;
   for (auto& c : f.corrections) {
-    corrections.push_back(correction_json(c));
+    corrections.push_back(correction_json(rm, c));
     corrected = sat_add(corrected, c.amount_cents);
   }
   const InvoiceState* inv = State::find(rm.core().invoices(), f.invoice_id);
@@ -115,10 +115,10 @@ json finding_json(const ReadModels& rm, const FindingRow& f) {
             {"positions", f.positions},
             {"error_type", f.error_type},
             {"amount_cents", f.amount_cents},
-            {"description", f.description},
+            {"description", rm.text(f.description)},
             {"corrected_cents", corrected},
             {"corrections", corrections}};
-  j.update(recorded_json(f.recorded));
+  j.update(recorded_json(rm, f.recorded));
   return j;
 }
 
@@ -131,9 +131,9 @@ json tour_json(const ReadModels& rm, const std::string& id, const std::set<std::
     if (!mentees || mentees->count(m)) participants.push_back(m);
   for (auto& person : x->people) {
     if (mentees && !mentees->count(person.mentee_id)) continue;
-    json j = {{"kind", person.kind},       {"id", person.id},
-              {"name", person.name},       {"organisation", person.organisation},
-              {"country", person.country}, {"position", person.position}};
+    json j = {{"kind", person.kind},          {"id", person.id},
+              {"name", rm.text(person.name)}, {"organisation", rm.text(person.organisation)},
+              {"country", person.country},    {"position", person.position}};
     if (!person.mentee_id.empty()) j["mentee_id"] = person.mentee_id;
     people.push_back(std::move(j));
   }
@@ -150,7 +150,7 @@ json tour_json(const ReadModels& rm, const std::string& id, const std::set<std::
 json needs_json(const ReadModels& rm, const MenteeState& m) {
   if (!m.diagnosed) return nullptr;
   const NeedsExtra* x = State::find(rm.needs(), m.id);
-  return {{"areas", m.needs}, {"note", x ? x->note : ""}, {"position", x ? x->position : 0}};
+  return {{"areas", m.needs}, {"note", x ? rm.text(x->note) : std::string()}, {"position", x ? x->position : 0}};
 }
 
 json mentee_json(const ReadModels& rm, const MenteeState& m) {
@@ -160,8 +160,8 @@ json mentee_json(const ReadModels& rm, const MenteeState& m) {
   if (auto* ps = State::find(rm.pairs_of_mentee(), m.id)) pairs = *ps;
   return {{"id", m.id},
           {"programme_id", m.programme_id},
-          {"name", m.name},
-          {"cluster_name", m.cluster_name},
+          {"name", rm.text(m.name)},
+          {"cluster_name", rm.text(m.cluster_name)},
           {"country", m.country},
           {"withdrawn", m.withdrawn},
           {"minutes_used", m.minutes_used},
@@ -180,8 +180,8 @@ json application_json(const ReadModels& rm, const ApplicationState& a) {
   static const char* kStatus[] = {"submitted", "accepted", "rejected"};
   json out = {{"id", a.id},
               {"programme_id", a.programme_id},
-              {"applicant_name", a.applicant_name},
-              {"organisation", a.organisation},
+              {"applicant_name", rm.text(a.applicant_name)},
+              {"organisation", rm.text(a.organisation)},
               {"country", a.country},
               {"profile", fb::EnumNameProfile(a.profile)},
               {"years_experience", a.years_experience},
@@ -192,10 +192,10 @@ json application_json(const ReadModels& rm, const ApplicationState& a) {
               {"eligible", row.eligible},
               {"not_eligible_because", row.reasons}};
   if (row.extra) {
-    out["email"] = row.extra->email;
+    out["email"] = rm.text(row.extra->email);
     out["knowledge_areas"] = row.extra->knowledge_areas;
-    if (!row.extra->rejection_reason.empty()) out["rejection_reason"] = row.extra->rejection_reason;
-    out["evidence"] = evidence_links_json(row.extra->evidence);
+    if (!row.extra->rejection_reason.empty()) out["rejection_reason"] = rm.text(row.extra->rejection_reason);
+    out["evidence"] = evidence_links_json(rm, row.extra->evidence);
   }
   return out;
 }
@@ -229,28 +229,28 @@ json invoice_json(const ReadModels& rm, const InvoiceState& inv) {
                          {"date", format_date(c.date)},
                          {"amount_cents", c.cents},
                          {"vat_cents", c.vat_cents},
-                         {"reason", c.reason},
+                         {"reason", rm.text(c.reason)},
                          {"position", c.position}});
     if (x->cancelled_position) {
       out["cancelled_position"] = x->cancelled_position;
-      out["cancel_reason"] = x->cancel_reason;
+      out["cancel_reason"] = rm.text(x->cancel_reason);
     }
-    out["evidence"] = evidence_links_json(x->evidence);
+    out["evidence"] = evidence_links_json(rm, x->evidence);
     const VerificationRow& v = x->verification;
     if (v.recorded.position) {
       json vj = {{"certified_cents", v.certified_cents},
                  {"deducted_cents", v.deducted_cents},
                  {"error_type", v.error_type.empty() ? json(nullptr) : json(v.error_type)},
-                 {"note", v.note},
+                 {"note", rm.text(v.note)},
                  {"sample_id", v.sample_id.empty() ? json(nullptr) : json(v.sample_id)}};
-      vj.update(recorded_json(v.recorded));
+      vj.update(recorded_json(rm, v.recorded));
       vj["stale_position"] = v.stale_position ? json(v.stale_position) : json(nullptr);
       out["verification"] = vj;
     } else {
       out["verification"] = nullptr;
     }
     json corrections = json::array();
-    for (auto& c : x->corrections) corrections.push_back(correction_json(c));
+    for (auto& c : x->corrections) corrections.push_back(correction_json(rm, c));
     out["corrections"] = corrections;
   }
   out["corrected_cents"] = inv.corrected_cents;

@@ -43,7 +43,7 @@ nlohmann::json application_json(const ReadModels& rm, const ApplicationState& a)
 nlohmann::json invoice_json(const ReadModels& rm, const InvoiceState& inv);
 // The control of spending: documents attached, findings (samples:
 // render/sample_json.h).
-nlohmann::json evidence_links_json(const std::vector<EvidenceLink>& links);
+nlohmann::json evidence_links_json(const ReadModels& rm, const std::vector<EvidenceLink>& links);
 nlohmann::json finding_json(const ReadModels& rm, const FindingRow& f);
 // A pair as a row (its line, pair_line(), as pairs_text() writes it, parsed),
 // or with `detail` whole: its sessions (with their summaries and void reasons)

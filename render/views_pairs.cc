@@ -103,12 +103,12 @@ json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, boo
                 {"mode", fb::EnumNameMode(s.mode)},
                 {"format", fb::EnumNameFormat(s.format)},
                 {"topics", topics},
-                {"summary", text ? text->summary : std::string()},
+                {"summary", text ? rm.text(text->summary) : std::string()},
                 {"position", s.position},
                 {"voided", s.voided()}};
     if (s.voided()) {
       row["voided_position"] = s.voided_position;
-      row["void_reason"] = text ? text->void_reason : std::string();
+      row["void_reason"] = text ? rm.text(text->void_reason) : std::string();
     }
     sessions.push_back(std::move(row));
   }
@@ -120,8 +120,8 @@ json pair_json(const ReadModels& rm, const PairState& p, std::int32_t today, boo
       out["report_position"] = extra->report_position;
     }
     if (extra->ended_position) out["ended_position"] = extra->ended_position;
-    if (!extra->end_reason.empty()) out["end_reason"] = extra->end_reason;
-    out["evidence"] = evidence_links_json(extra->evidence);
+    if (!extra->end_reason.empty()) out["end_reason"] = rm.text(extra->end_reason);
+    out["evidence"] = evidence_links_json(rm, extra->evidence);
   }
   out["sessions"] = sessions;
   out["invoices"] = invoices;

@@ -87,11 +87,11 @@ inline nlohmann::json pair_of_models(const ReadModels& rm, const PairState& p, s
       {"programme_id", p.programme_id},
       {"status", status},
       {"mentor_id", p.mentor_id},
-      {"mentor_name", mentor ? mentor->name : ""},
+      {"mentor_name", mentor ? rm.text(mentor->name) : ""},
       {"mentor_country", mentor ? mentor->country : ""},
       {"mentee_id", p.mentee_id},
-      {"mentee_name", mentee ? mentee->name : ""},
-      {"cluster_name", mentee ? mentee->cluster_name : ""},
+      {"mentee_name", mentee ? rm.text(mentee->name) : ""},
+      {"cluster_name", mentee ? rm.text(mentee->cluster_name) : ""},
       {"country", mentee ? mentee->country : ""},
       {"start_date", format_date(p.start_date)},
       {"end_date", format_date(p.end_date)},
@@ -107,7 +107,7 @@ inline nlohmann::json pair_of_models(const ReadModels& rm, const PairState& p, s
       {"paid_cents", sums.paid},
       {"fee_left_cents", p.agreed_fee_cents - p.net_invoiced_cents},
       {"warnings", warnings},
-      {"override_reason", extra ? extra->override_reason : ""}};
+      {"override_reason", extra ? rm.text(extra->override_reason) : ""}};
   if (extra) j["topics"] = extra->topics;
   return j;
 }

@@ -58,7 +58,7 @@ struct SignedLedger {
 // The demonstration ledger.
 struct Demo : SignedLedger {
   Demo() {
-    auto r = load_demo(*store, pl::build_paths::demo_file);
+    auto r = load_demo(*store, *test::test_vault(*store), pl::build_paths::demo_file);
     REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
     sign();
   }
@@ -76,7 +76,7 @@ struct Invented : SignedLedger {
     auto add = [&](const std::string& stream, const fb::PayloadT& p) {
       Batch b = store->begin(now++);
       EventMeta meta;
-      meta.actor_name = "operator";
+      meta.actor_id = "staff:operator";
       meta.actor_role = "coordinator";
       meta.programme_id = "x";
       auto added = b.add(stream, std::nullopt, p.event.type, test::pack(p), meta);

@@ -22,7 +22,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", store.status().to_string().c_str());
     return 1;
   }
-  auto w = Writer::start(**store);
+  // A vault under a fixed master key, the same in every run over the store:
+  // the parent checks the events, not their personal fields.
+  pl::DataKey fixed{};
+  fixed.fill(7);
+  pl::Vault vault(**store, pl::MasterKey::of(fixed));
+  pl::WriterOptions wo;
+  wo.vault = &vault;
+  auto w = Writer::start(**store, wo);
   if (!w) return 1;
   std::printf("ready\n");
   std::fflush(stdout);
@@ -35,7 +42,7 @@ int main(int argc, char** argv) {
         std::string id = run + "-" + std::to_string(t) + "-" + std::to_string(i);
         Command c;
         c.actor = {"crash", "coordinator"};
-        c.decide = [id, t](const State&, std::int64_t) -> Result<Decision> {
+        c.decide = [id, t](const State&, std::int64_t, const Actor&) -> Result<Decision> {
           flatbuffers::FlatBufferBuilder b;
           Decision d;
           d.id = id;

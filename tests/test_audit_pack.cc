@@ -90,7 +90,7 @@ TEST_CASE("audit pack: the demonstration ledger's pack checks out offline") {
   CHECK(records(file(items, "events.bin")).front().substr(4) == first.bytes());
   CHECK(records(file(items, "events.bin")).size() == head);
   const std::string& nd = file(items, "events.ndjson");
-  CHECK(nd.substr(0, nd.find('\n') + 1) == ndjson_line(first.view()));
+  CHECK(nd.substr(0, nd.find('\n') + 1) == ndjson_line(first.view(), nullptr));
 
   // totals.json is the API's JSON at the head.
   auto rm = replay<ReadModels>(*d.store).value();

@@ -123,6 +123,15 @@ TEST_CASE("audit watch keeps the newer checkpoint while the log grows, and catch
   std::string out;
   REQUIRE(run_ledger({"backup", "--data", s.data(), "--to", backup, "--with-key"}, &out) == 0);
   CHECK(json::parse(out)["signing_key"] == "copied");
+  CHECK(json::parse(out)["master_key"] == "copied");
+  {
+    // The copy's master key opens its personal fields: the demo's names.
+    std::string names;
+    REQUIRE(run_ledger({"export", "--data", backup, "--format", "ndjson"}, &names) == 0);
+    CHECK(names.find("Cluster North-West Olive Oil") != std::string::npos);
+    CHECK(names.find("[unreadable]") == std::string::npos);
+    CHECK(names.find("[sealed]") == std::string::npos);
+  }
 
   Watch first = watch(s, key, state);
   CHECK_MESSAGE(first.rc == 0, first.out);
@@ -181,9 +190,9 @@ TEST_CASE("audit watch catches a log rewritten with the real key, every hash and
       auto ev = decode_event(store_format::aligned(value, buf));
       REQUIRE(ev);
       EnvelopeRef ref = ev->ref();
-      std::string actor(ref.actor_name);
-      if (p == 10) actor = "someone-else";
-      ref.actor_name = actor;
+      std::string actor(ref.actor_id);
+      if (p == 10) actor = "staff:someone-else";
+      ref.actor_id = actor;
       ref.prev_hash = bytes_of(prev);
       Hash h;
       std::string bytes = encode_envelope(ref, &h);

@@ -529,6 +529,11 @@ TEST_CASE("command line: no tokens no server, token add, replay, export, backup 
   json b = json::parse(out);
   CHECK(b["ok"] == true);
   CHECK(b["checked"] == head);
+  // Without --with-key, neither key goes with the copy, and it says what the
+  // copy means for erasure.
+  CHECK(b["master_key"] == "not copied (give --with-key to copy it)");
+  CHECK_FALSE(std::filesystem::exists(backup + "/master.key"));
+  CHECK(b["personal_data"].get<std::string>().find("erased") != std::string::npos);
   CHECK(run_ledger({"verify", "--data", backup}, &out) == 0);
   CHECK(run_ledger({"backup", "--data", s.data(), "--to", backup}, &out) == 1);  // not over an existing directory
 
@@ -552,7 +557,7 @@ TEST_CASE(
   Server s(true);
   std::uint64_t head = s.head();
   REQUIRE(s.stop() == 0);
-  // Past the store's checks, change one letter of a session's summary.
+  // Past the store's checks, change one byte of a session's sealed summary.
   std::uint64_t damaged = 0;
   {
     auto store = pl::Store::open(s.data() + "/ledger");
@@ -561,7 +566,11 @@ TEST_CASE(
       auto ev = (*store)->read_one(pos);
       REQUIRE(ev.is_ok());
       if (ev->view().type() != pl::fb::Event::SessionLogged) continue;
-      std::string summary = ev->view().as<pl::fb::SessionLogged>()->summary()->str();
+      const auto* sealed = ev->view().env->sealed();
+      REQUIRE(sealed != nullptr);
+      REQUIRE(sealed->size() >= 2);  // the actor's name, then the summary
+      const auto* box = sealed->Get(sealed->size() - 1)->box();
+      std::string summary(reinterpret_cast<const char*>(box->data()), box->size());
       std::string v = raw_get(**store, pos);
       auto at = v.find(summary);
       REQUIRE(at != std::string::npos);

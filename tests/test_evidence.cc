@@ -228,7 +228,7 @@ TEST_CASE("evidence: a large upload while the writer commits; both go through") 
   std::atomic<bool> failed{false};
   std::thread writer([&] {
     EventMeta m;
-    m.actor_name = "alice";
+    m.actor_id = "staff:alice";
     m.actor_role = "coordinator";
     int i = 0;
     while (uploading.load() || i < 20) {

@@ -116,7 +116,9 @@ struct FaultyLedger {
     auto s = Store::open(d.dir.path(), so);
     REQUIRE(s.is_ok());
     store = std::move(s).value();
-    auto w = Writer::start(*store);
+    WriterOptions wo;
+    wo.vault = test::test_vault(*store);
+    auto w = Writer::start(*store, wo);
     REQUIRE(w.is_ok());
     writer = std::move(w).value();
     REQUIRE(run(OpenProgramme{"p", "P", "C", rules()}).is_ok());

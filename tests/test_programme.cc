@@ -29,14 +29,17 @@ Rules rules_2019() { return test::programme_rules(test::booster_track_2019()); }
 struct Fixture {
   test::TempDir dir;
   std::unique_ptr<Store> store;
+  std::unique_ptr<Vault> vault;
   std::unique_ptr<Writer> w;
   std::atomic<std::int64_t> now{T("2019-02-01T09:00:00Z")};
 
   Fixture() {
-    auto s = Store::open(dir.path());
+    auto s = Store::open(dir.sub("ledger"));
     REQUIRE(s.is_ok());
     store = std::move(s).value();
+    vault = test::open_vault(dir.path(), *store);
     WriterOptions o;
+    o.vault = vault.get();
     o.clock = [this] { return now.load(); };
     auto wr = Writer::start(*store, o);
     REQUIRE(wr.is_ok());
@@ -439,7 +442,7 @@ TEST_CASE("needs: with a diagnosis, a pair's topics lie in the mentor's offer an
   auto rm = replay<ReadModels>(*f.store).value();
   CHECK(rm.pairs().at("p1").override_reason.empty());
   CHECK(rm.core().mentees().at("intaj").needs == std::vector<std::string>{"strategy", "governance"});
-  CHECK(rm.needs().at("intaj").note == "second workshop");
+  CHECK(f.vault->text(rm.needs().at("intaj").note) == "second workshop");
 }
 
 TEST_CASE("needs: an override reason is recorded; mentor suggestions rank by needs offered, load and country") {
@@ -486,7 +489,7 @@ TEST_CASE("needs: an override reason is recorded; mentor suggestions rank by nee
   o.override_reason = "the board asked for its service portfolio first";
   f.ok(o);
   rm = replay<ReadModels>(*f.store).value();
-  CHECK(rm.pairs().at("p3").override_reason == "the board asked for its service portfolio first");
+  CHECK(f.vault->text(rm.pairs().at("p3").override_reason) == "the board asked for its service portfolio first");
 }
 
 TEST_CASE("tours: representatives and network managers join without the mentees' limit") {
@@ -727,7 +730,7 @@ TEST_CASE("findings and corrections: another person corrects, up to what is cert
   const FindingRow* row = State::find(rm.findings(), "f1");
   REQUIRE(row);
   CHECK(row->corrections.size() == 2);
-  CHECK(row->recorded.by == "carla");
+  CHECK(f.vault->text(row->recorded.by) == "carla");
 }
 
 TEST_CASE("samples: requested, seeded by the event after the request, drawn once and reproducibly; edges") {
@@ -868,7 +871,7 @@ TEST_CASE("evidence: attached to what exists, the kinds of the rules, the gaps t
   const auto* links = State::find(rm.evidence(), std::string(64, 'a'));
   REQUIRE(links);
   CHECK(links->at(0).entity_id == "i1");
-  CHECK(links->at(0).recorded_by == "fiona");
+  CHECK(f.vault->text(links->at(0).recorded_by) == "fiona");
 }
 
 TEST_CASE("rules: evidence requirements name known steps and kinds; retention is 1 to 100 years") {

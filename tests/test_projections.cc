@@ -43,6 +43,7 @@ struct Ledger {
   std::unique_ptr<Store> store;
   std::unique_ptr<Projector> projector;
   std::unique_ptr<Writer> writer;
+  Vault* vault = nullptr;
   std::atomic<std::int64_t> now{kStart};
 
   explicit Ledger(std::string d, ProjectorOptions po = {}) : dir(std::move(d)) { open(std::move(po)); }
@@ -52,10 +53,13 @@ struct Ledger {
     auto s = Store::open(dir, so);
     REQUIRE_MESSAGE(s.is_ok(), s.status().to_string());
     store = std::move(s).value();
+    vault = test::test_vault(*store);
+    po.vault = vault;
     auto p = Projector::start(*store, std::move(po));
     REQUIRE_MESSAGE(p.is_ok(), p.status().to_string());
     projector = std::move(p).value();
     WriterOptions wo;
+    wo.vault = vault;
     wo.clock = [this] { return now.fetch_add(37LL * 60 * 1000000); };
     // The envelopes are handed over as the service hands them, so every
     // history below is folded from them and compared with a rebuild.
@@ -265,7 +269,7 @@ namespace {
 // A store in `dir` with the demonstration programme loaded.
 std::unique_ptr<Store> demo_store(const test::TempDir& dir) {
   auto store = std::move(Store::open(dir.path())).value();
-  auto r = load_demo(*store, pl::build_paths::demo_file);
+  auto r = load_demo(*store, *test::test_vault(*store), pl::build_paths::demo_file);
   REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
   return store;
 }
@@ -511,6 +515,8 @@ TEST_CASE("session summaries and void reasons are kept in the read models, check
   auto store = demo_store(dir);
   auto rm = replay<ReadModels>(*store);
   REQUIRE(rm.is_ok());
+  Vault* vault = test::test_vault(*store);
+  rm->set_vault(vault);
 
   // tnst-2019-p03 logged s02-dup by mistake and voided it.
   auto check = [](const ReadModels& m) {
@@ -522,9 +528,9 @@ TEST_CASE("session summaries and void reasons are kept in the read models, check
       if (p03.sessions[i].id == "s02-dup") dup = i;
     REQUIRE(dup < p03.sessions.size());
     CHECK(p03.sessions[dup].voided());
-    CHECK(x.sessions[dup].summary == "Logged twice by mistake.");
-    CHECK(x.sessions[dup].void_reason == "the same session was logged twice");
-    CHECK(x.sessions[0].summary == "Session 1: worked on the action plan with the cluster manager.");
+    CHECK(m.text(x.sessions[dup].summary) == "Logged twice by mistake.");
+    CHECK(m.text(x.sessions[dup].void_reason) == "the same session was logged twice");
+    CHECK(m.text(x.sessions[0].summary) == "Session 1: worked on the action plan with the cluster manager.");
     CHECK(x.sessions[0].void_reason.empty());
 
     // The pair's detail is answered from the read models alone.
@@ -545,6 +551,7 @@ TEST_CASE("session summaries and void reasons are kept in the read models, check
   REQUIRE(dup);
   auto before = replay<ReadModels>(*store, AsOf{dup->voided_position - 1, 0, false});
   REQUIRE(before.is_ok());
+  before->set_vault(vault);
   nlohmann::json then = pair_json(*before, before->core().pairs().at("tnst-2019-p03"), 0, true);
   bool seen = false;
   for (auto& s : then["sessions"])
@@ -562,6 +569,7 @@ TEST_CASE("session summaries and void reasons are kept in the read models, check
   auto loaded = Projector::load_checkpoint(*store, kReadModelsVersion, &why);
   REQUIRE_MESSAGE(loaded.is_ok(), loaded.status().to_string());
   REQUIRE_MESSAGE(loaded->has_value(), why);
+  (*loaded)->set_vault(vault);
   check(**loaded);
   CHECK(bytes_of(**loaded) == bytes_of(*rm));
 }
@@ -982,6 +990,7 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
     CAPTURE(at);
     auto whole = replay<ReadModels>(service.store(), AsOf{at, 0, false});
     REQUIRE(whole.is_ok());
+    whole->set_vault(service.vault());
     for (int twice = 0; twice < 2; ++twice) {
       HttpResponse r = call("GET", "/v1/programmes/p/budget?at=" + std::to_string(at), nullptr, coord);
       REQUIRE(r.status == 200);
@@ -1013,6 +1022,7 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
     CAPTURE(format_instant(instant));
     auto whole = replay<ReadModels>(service.store(), AsOf{0, instant, true});
     REQUIRE(whole.is_ok());
+    whole->set_vault(service.vault());
     HttpResponse r = call("GET", "/v1/programmes/p/pairs?as_of=" + format_instant(instant), nullptr, coord);
     REQUIRE(r.status == 200);
     CHECK(r.body == pairs_of_models(*whole, "p", day_of(instant)));
@@ -1023,6 +1033,7 @@ TEST_CASE("the budget and pairs as of a point, over HTTP: the programme's timeli
     REQUIRE(r.status == 200);
     auto whole = replay<ReadModels>(service.store(), AsOf{head, 0, false});
     REQUIRE(whole.is_ok());
+    whole->set_vault(service.vault());
     auto today = parse_date(json::parse(r.body)["today"].get<std::string>());
     REQUIRE(today);
     CHECK(r.body == pairs_of_models(*whole, "p", *today));

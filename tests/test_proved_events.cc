@@ -49,9 +49,16 @@ struct Canonical {
   std::uint64_t stream_version = 0;
   std::uint16_t type = 0;
   std::int64_t recorded_at_us = 0;
-  std::string actor_name, actor_role, idempotency_key, correlation_id, programme_id;
+  std::string actor_id, actor_role, idempotency_key, correlation_id, programme_id;
   std::uint32_t rules_version = 0;
   std::string payload;
+  std::size_t payload_at = 0;  // where the payload's bytes start
+  struct Sealed {
+    std::uint16_t field = 0;
+    std::vector<std::string> subjects;
+    std::string box;
+  };
+  std::vector<Sealed> sealed;
 };
 Canonical parse_canonical(const std::string& b) {
   Canonical c;
@@ -68,7 +75,7 @@ Canonical parse_canonical(const std::string& b) {
     return v;
   };
   auto str = [&] { return take(be(4)); };
-  REQUIRE(take(4) == "PLE1");
+  REQUIRE(take(4) == "PLE2");
   c.prev_hash = take(32);
   c.position = be(8);
   c.stream = str();
@@ -76,13 +83,22 @@ Canonical parse_canonical(const std::string& b) {
   c.type = static_cast<std::uint16_t>(be(2));
   be(2);  // schema version
   c.recorded_at_us = static_cast<std::int64_t>(be(8));
-  c.actor_name = str();
+  c.actor_id = str();
   c.actor_role = str();
   c.idempotency_key = str();
   c.correlation_id = str();
   c.programme_id = str();
   c.rules_version = static_cast<std::uint32_t>(be(4));
-  c.payload = str();
+  std::size_t payload_size = be(4);
+  c.payload_at = at;
+  c.payload = take(payload_size);
+  for (std::uint64_t n = be(4); n > 0; --n) {
+    Canonical::Sealed f;
+    f.field = static_cast<std::uint16_t>(be(2));
+    for (std::uint64_t m = be(4); m > 0; --m) f.subjects.push_back(str());
+    f.box = str();
+    c.sealed.push_back(std::move(f));
+  }
   CHECK(at == b.size());
   return c;
 }
@@ -114,7 +130,13 @@ void check_event(const Server& s, const json& ev, const pl::note::Checkpoint& cp
   CHECK(pl::to_hex(c.prev_hash) == ev["prevhash"].get<std::string>());
   CHECK(c.stream == ev["subject"].get<std::string>());
   CHECK(c.stream_version == ev["streamversion"].get<std::uint64_t>());
-  CHECK(c.actor_role + ":" + c.actor_name == ev["actor"].get<std::string>());
+  // The actor as the bytes keep it, a pseudonym; its name is sealed, the
+  // first sealed field (field 0), for that pseudonym alone.
+  CHECK(c.actor_id == ev["actorid"].get<std::string>());
+  CHECK(ev["actor"].get<std::string>().rfind(c.actor_role + ":", 0) == 0);
+  REQUIRE_FALSE(c.sealed.empty());
+  CHECK(c.sealed[0].field == 0);
+  CHECK(c.sealed[0].subjects == std::vector<std::string>{c.actor_id});
   CHECK(c.rules_version == ev["rulesversion"].get<std::uint32_t>());
   CHECK("eu.programme-ledger." + std::string(pl::event_type_name(static_cast<pl::fb::Event>(c.type))) ==
         ev["type"].get<std::string>());
@@ -183,7 +205,7 @@ TEST_CASE("hashing the served bytes gives the leaf the signed checkpoint proves;
   REQUIRE(
       pl::merkle::verify_inclusion(position - 1, cp.size, pl::merkle::leaf_hash(pl::sha256(bytes)), proof, cp.root));
   Canonical c = parse_canonical(bytes);
-  const std::size_t at = bytes.size() - c.payload.size();  // the payload ends the bytes
+  const std::size_t at = c.payload_at;
   auto payload = flatbuffers::GetRoot<pl::fb::Payload>(c.payload.data());
   const auto* session = payload->event_as<pl::fb::SessionLogged>();
   REQUIRE(session != nullptr);
@@ -194,7 +216,7 @@ TEST_CASE("hashing the served bytes gives the leaf the signed checkpoint proves;
   REQUIRE(field != nullptr);
   std::string changed = bytes;
   changed[at + static_cast<std::size_t>(field - reinterpret_cast<const std::uint8_t*>(c.payload.data()))] += 1;
-  const std::string changed_bytes = changed.substr(at);
+  const std::string changed_bytes = changed.substr(at, c.payload.size());
   auto changed_payload = flatbuffers::GetRoot<pl::fb::Payload>(changed_bytes.data());
   bool changed_minutes = changed_payload->event_as<pl::fb::SessionLogged>()->minutes() == 96;
   REQUIRE(changed_minutes);
@@ -208,7 +230,7 @@ TEST_CASE("hashing the served bytes gives the leaf the signed checkpoint proves;
   ref.stream_version = c.stream_version;
   ref.type = c.type;
   ref.recorded_at_us = c.recorded_at_us;
-  ref.actor_name = c.actor_name;
+  ref.actor_id = c.actor_id;
   ref.actor_role = c.actor_role;
   ref.idempotency_key = c.idempotency_key;
   ref.correlation_id = c.correlation_id;
@@ -216,6 +238,9 @@ TEST_CASE("hashing the served bytes gives the leaf the signed checkpoint proves;
   ref.rules_version = c.rules_version;
   ref.prev_hash = c.prev_hash;
   ref.payload = c.payload;
+  for (const auto& f : c.sealed)
+    ref.sealed.push_back(
+        pl::SealedRef{f.field, std::vector<std::string_view>(f.subjects.begin(), f.subjects.end()), f.box});
   CHECK(pl::envelope_canonical(ref) == bytes);
   CHECK(pl::envelope_hash(ref) == pl::sha256(bytes));
 }

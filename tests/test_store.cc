@@ -16,7 +16,7 @@ namespace {
 
 EventMeta meta_for(int i) {
   EventMeta m;
-  m.actor_name = "alice";
+  m.actor_id = "staff:alice";
   m.actor_role = "coordinator";
   m.idempotency_key = "key-" + std::to_string(i);
   m.correlation_id = "corr-" + std::to_string(i);
@@ -81,7 +81,7 @@ TEST_CASE("every event type of the catalogue round-trips through the store") {
     CHECK(v.position() == i + 1);
     CHECK(v.type() == written[i].event.type);
     CHECK(v.recorded_at_us() == 1'700'000'000'000'000);
-    CHECK(EventView::sv(v.env->actor_name()) == "alice");
+    CHECK(v.actor_id() == "staff:alice");
     CHECK(EventView::sv(v.env->actor_role()) == "coordinator");
     CHECK(EventView::sv(v.env->idempotency_key()) == "key-" + std::to_string(i + 1));
     CHECK(EventView::sv(v.env->correlation_id()) == "corr-" + std::to_string(i + 1));

@@ -31,6 +31,16 @@ std::vector<std::string> files_holding(const std::string& dir, std::string_view 
   return found;
 }
 
+// Seals as the writer does, in a batch of its own that is committed at once
+// (with the keys made for it).
+Result<std::string> seal(Vault& vault, Store& store, const FieldPlace& at, std::span<const std::string> who,
+                         std::string_view text) {
+  Batch batch = store.begin(1'700'000'000'000'000);
+  auto box = vault.seal(at, who, text, batch);
+  if (box) PL_RETURN_IF_ERROR(store.commit(batch));
+  return box;
+}
+
 }  // namespace
 
 TEST_CASE("the master key's file: its text, its id, mode 0600, and what is not a key") {
@@ -64,11 +74,14 @@ TEST_CASE("a field sealed for its subjects opens at its place only, and not once
   FieldPlace at{7, 12, 18};
   auto both = subjects({"application:a-1", "mentee:m-1"});
   auto one = subjects({"mentee:m-1"});
-  auto box = vault->seal(at, both, "Cluster strategy and the members' survey").value();
+  auto box = seal(*vault, *store, at, both, "Cluster strategy and the members' survey").value();
   CHECK(box.find("Cluster strategy") == std::string::npos);
   CHECK(vault->open(at, both, box).value() == std::optional<std::string>("Cluster strategy and the members' survey"));
-  auto box1 = vault->seal(at, one, "Amina B.").value();
-  CHECK(box1 != vault->seal(at, one, "Amina B.").value());  // a new nonce each time
+  auto box1 = seal(*vault, *store, at, one, "Amina B.").value();
+  // The nonce is derived: the same text at the same place gives the same box;
+  // another text, another nonce.
+  CHECK(box1 == seal(*vault, *store, at, one, "Amina B.").value());
+  CHECK(box1.substr(0, 12) != seal(*vault, *store, at, one, "Amina C.").value().substr(0, 12));
   CHECK(*vault->open(at, one, box1).value() == "Amina B.");
 
   // Bound to its place and to its subjects: moved, it does not open.
@@ -80,9 +93,11 @@ TEST_CASE("a field sealed for its subjects opens at its place only, and not once
   changed[14] ^= 1;
   CHECK(vault->open(at, both, changed).status().kind() == Kind::corruption);
   // Subjects in their canonical order, each once.
-  CHECK(vault->seal(at, subjects({"mentee:m-1", "application:a-1"}), "x").status().kind() == Kind::invalid_argument);
-  CHECK(vault->seal(at, subjects({"mentee:m-1", "mentee:m-1"}), "x").status().kind() == Kind::invalid_argument);
-  CHECK(vault->seal(at, {}, "x").status().kind() == Kind::invalid_argument);
+  CHECK(seal(*vault, *store, at, subjects({"mentee:m-1", "application:a-1"}), "x").status().kind() ==
+        Kind::invalid_argument);
+  CHECK(seal(*vault, *store, at, subjects({"mentee:m-1", "mentee:m-1"}), "x").status().kind() ==
+        Kind::invalid_argument);
+  CHECK(seal(*vault, *store, at, {}, "x").status().kind() == Kind::invalid_argument);
   CHECK(subject_set({"mentee:m-1", "application:a-1", "mentee:m-1"}) == both);
 
   // Another vault over the same store and master key reads them.
@@ -101,11 +116,46 @@ TEST_CASE("a field sealed for its subjects opens at its place only, and not once
   CHECK(vault->erased("mentee:m-1").value());
   CHECK(vault->open(at, one, box1).value() == std::nullopt);
   CHECK(vault->open(at, both, box).value() == std::nullopt);  // either subject forgotten: unreadable
-  auto refused = vault->seal(at, one, "again");
+  auto refused = seal(*vault, *store, at, one, "again");
   CHECK(refused.status().reason() == "subject_erased");
   // The other subject's own fields still open.
-  auto own = vault->seal(at, subjects({"application:a-1"}), "Jean D.").value();
+  auto own = seal(*vault, *store, at, subjects({"application:a-1"}), "Jean D.").value();
   CHECK(*vault->open(at, subjects({"application:a-1"}), own).value() == "Jean D.");
+}
+
+TEST_CASE("a new subject's key is stored with the batch that first seals for it, or not at all") {
+  TempDir dir;
+  auto store = Store::open(dir.sub("ledger")).value();
+  auto vault = Vault::open(dir.path(), *store, true).value();
+  auto one = subjects({"mentee:m-1"});
+  {
+    // A batch dropped without a commit leaves no key behind.
+    Batch batch = store->begin(1);
+    REQUIRE(vault->seal({1, 5, 8}, one, "Amina", batch));
+    CHECK(batch.pending_key_record("smentee:m-1").has_value());
+    CHECK(!store->get_key_record("smentee:m-1").value().has_value());
+  }
+  CHECK(!store->get_key_record("smentee:m-1").value().has_value());
+  {
+    // A rollback to the mark drops the key made after it.
+    Batch batch = store->begin(1);
+    batch.mark();
+    REQUIRE(vault->seal({1, 5, 8}, one, "Amina", batch));
+    batch.rollback();
+    CHECK(!batch.pending_key_record("smentee:m-1").has_value());
+    REQUIRE(store->commit(batch));
+    CHECK(!store->get_key_record("smentee:m-1").value().has_value());
+  }
+  // Two fields of one batch share the key made for the first; both open
+  // once it commits, and the key is then in the store.
+  Batch batch = store->begin(1);
+  auto a = vault->seal({1, 5, 8}, one, "Amina", batch).value();
+  auto b = vault->seal({2, 5, 8}, one, "Amina B.", batch).value();
+  REQUIRE(store->commit(batch));
+  CHECK(store->get_key_record("smentee:m-1").value().has_value());
+  Vault again(*store, vault->master());
+  CHECK(*again.open({1, 5, 8}, one, a).value() == "Amina");
+  CHECK(*again.open({2, 5, 8}, one, b).value() == "Amina B.");
 }
 
 TEST_CASE("a destroyed key is in no file of the store once purged") {
@@ -114,7 +164,7 @@ TEST_CASE("a destroyed key is in no file of the store once purged") {
   {
     auto store = Store::open(dir.sub("ledger")).value();
     auto vault = Vault::open(dir.path(), *store, true).value();
-    REQUIRE(vault->seal({1, 5, 8}, subjects({"mentee:m-9"}), "Name"));
+    REQUIRE(seal(*vault, *store, {1, 5, 8}, subjects({"mentee:m-9"}), "Name"));
     REQUIRE(store->flush());
     record = store->get_key_record("smentee:m-9").value().value();
     CHECK(!files_holding(dir.sub("ledger"), record).empty());
@@ -134,7 +184,7 @@ TEST_CASE("the master key: missing beside data keys, another ledger's, and rotat
   auto vault = Vault::open(dir.path(), *store, true).value();
   FieldPlace at{3, 5, 6};
   auto who = subjects({"mentee:m-1"});
-  auto box = vault->seal(at, who, "Amina").value();
+  auto box = seal(*vault, *store, at, who, "Amina").value();
   std::string id = vault->staff_id("Demo Finance").value();
 
   // Another master key cannot unwrap the data keys: said, not taken as erased.

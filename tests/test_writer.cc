@@ -26,6 +26,7 @@ std::unique_ptr<Store> open_store(const std::string& dir) {
 }
 
 std::unique_ptr<Writer> start(Store& store, WriterOptions o = {}) {
+  if (!o.vault) o.vault = test::test_vault(store);
   auto w = Writer::start(store, std::move(o));
   REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
   return std::move(w).value();
@@ -35,7 +36,7 @@ std::unique_ptr<Writer> start(Store& store, WriterOptions o = {}) {
 Command one_event(const std::string& stream, int seed, std::optional<std::uint64_t> expected = std::nullopt) {
   Command c;
   c.actor = {"tester", "coordinator"};
-  c.decide = [=](const State&, std::int64_t) -> Result<Decision> {
+  c.decide = [=](const State&, std::int64_t, const Actor&) -> Result<Decision> {
     Decision d;
     d.id = "s" + std::to_string(seed);
     d.events.push_back({stream, expected, fb::Event::SessionLogged, test::small_payload(seed)});
@@ -70,7 +71,10 @@ TEST_CASE("a command is answered with its events, durable, and the actor recorde
   w->stop();
   auto ev = store->read_one(1);
   REQUIRE(ev.is_ok());
-  CHECK(EventView::sv(ev->view().env->actor_name()) == "tester");
+  // The actor kept as a pseudonym, its name sealed for it.
+  auto id = test::test_vault(*store)->staff_id("tester").value();
+  CHECK(ev->view().actor_id() == id);
+  CHECK(test::test_vault(*store)->text(ev->view().actor_name()) == "tester");
   CHECK(ev->view().recorded_at_us() == 1'234'000'000);
 }
 
@@ -83,20 +87,22 @@ TEST_CASE("a refused command writes nothing and does not disturb its group") {
   // The first command holds the writer so that the others queue into one group.
   Command slow = one_event("hold", 0);
   auto inner = slow.decide;
-  slow.decide = [inner](const State& s, std::int64_t now) {
+  slow.decide = [inner](const State& s, std::int64_t now, const Actor& a) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    return inner(s, now);
+    return inner(s, now, a);
   };
   w->submit(std::move(slow), [&](const Result<CommandOutcome>&) { ++answered; });
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   for (int i = 0; i < 30; ++i) {
     Command c = one_event("pair-" + std::to_string(i), i + 1);
     if (i % 3 == 1) {
-      c.decide = [](const State&, std::int64_t) -> Result<Decision> { return Status::rule("hour_cap_exceeded", "no"); };
+      c.decide = [](const State&, std::int64_t, const Actor&) -> Result<Decision> {
+        return Status::rule("hour_cap_exceeded", "no");
+      };
     }
     if (i % 3 == 2) {
       // Two events, the second with a wrong expected version: nothing of it lands.
-      c.decide = [i](const State&, std::int64_t) -> Result<Decision> {
+      c.decide = [i](const State&, std::int64_t, const Actor&) -> Result<Decision> {
         Decision d;
         d.events.push_back({"pair-x" + std::to_string(i), 0, fb::Event::SessionLogged, test::small_payload(i)});
         d.events.push_back({"hold", 7, fb::Event::SessionLogged, test::small_payload(i)});
@@ -140,7 +146,7 @@ TEST_CASE("commands of one group are decided against the state that includes the
       for (int i = 0; i < kEach; ++i) {
         Command c;
         int seed = t * 1000 + i;
-        c.decide = [seed](const State& s, std::int64_t) -> Result<Decision> {
+        c.decide = [seed](const State& s, std::int64_t, const Actor&) -> Result<Decision> {
           if (s.count(fb::Event::SessionLogged) >= kLimit) return Status::rule("limit", "limit reached");
           Decision d;
           d.events.push_back({"limited", std::nullopt, fb::Event::SessionLogged, test::small_payload(seed)});
@@ -188,9 +194,9 @@ TEST_CASE("idempotency: the same key and request answers the first outcome; anot
   SUBCASE("also within one group") {
     Command slow = one_event("hold", 0);
     auto inner = slow.decide;
-    slow.decide = [inner](const State& s, std::int64_t now) {
+    slow.decide = [inner](const State& s, std::int64_t now, const Actor& a) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      return inner(s, now);
+      return inner(s, now, a);
     };
     w->submit(std::move(slow), [](const Result<CommandOutcome>&) {});
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

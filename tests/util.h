@@ -5,13 +5,51 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <vector>
 
+#include "base/sha256.h"
 #include "domain/state.h"
 #include "events_generated.h"
 #include "log/store.h"
+#include "log/vault.h"
 
 namespace pl::test {
+
+// The vault of a test's store: its master key made in `dir` (beside the store).
+inline std::unique_ptr<Vault> open_vault(const std::string& dir, Store& store) {
+  auto v = Vault::open(dir, store, true);
+  if (!v) std::abort();
+  return std::move(v).value();
+}
+
+// One master key for every test vault made by test_vault(): a store reopened
+// in a test is opened by another vault with the same key.
+inline const MasterKey& test_master_key() {
+  static const MasterKey key = [] {
+    DataKey bytes{};
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<unsigned char>(i * 7 + 1);
+    return MasterKey::of(bytes);
+  }();
+  return key;
+}
+
+// A vault over `store` under test_master_key(), kept until the test binary
+// ends (a writer's vault must outlive it).
+inline Vault* test_vault(Store& store) {
+  static std::mutex mu;
+  static std::vector<std::unique_ptr<Vault>> all;
+  std::lock_guard lock(mu);
+  // New keys are a function of the record's name: two stores given the same
+  // commands hold the same events.
+  all.push_back(std::make_unique<Vault>(store, test_master_key(), [](std::string_view record, DataKey& out) {
+    Hash h = sha256("test-key " + std::string(record));
+    std::copy(h.begin(), h.end(), out.begin());
+    return Status::ok();
+  }));
+  return all.back().get();
+}
 
 // A fresh directory under the system temporary directory, removed at the end.
 class TempDir {

@@ -7,10 +7,43 @@
 
 #include "base/assert.h"
 #include "domain/decide.h"
+#include "log/vault.h"
 
 namespace pl {
 
 namespace {
+
+// A personal field sealed, owned until its event is added.
+struct SealedField {
+  std::uint16_t field = 0;
+  std::vector<std::string> subjects;
+  std::string box;
+};
+
+// The actor's name (field 0, for the actor) and the event's personal fields
+// that are not empty, sealed at the position the event is about to take in
+// `batch` (which gets the keys of subjects new to the ledger), in increasing
+// field order.
+Result<std::vector<SealedField>> seal_fields(Vault& vault, Batch& batch, const NewEvent& e, const Actor& actor) {
+  const std::uint64_t position = batch.head().position + 1;
+  std::vector<SealedField> out;
+  auto type = static_cast<std::uint16_t>(e.type);
+  auto add = [&](std::uint16_t field, std::vector<std::string> subjects, std::string_view text) -> Status {
+    if (subjects.empty()) subjects = {actor.id};
+    auto box = vault.seal(FieldPlace{position, type, field}, subjects, text, batch);
+    if (!box) return box.status();
+    out.push_back({field, std::move(subjects), std::move(box).value()});
+    return Status::ok();
+  };
+  if (!actor.name.empty()) PL_RETURN_IF_ERROR(add(0, {}, actor.name));
+  std::uint16_t last = 0;
+  for (const auto& p : e.personal) {
+    PL_ASSERT(p.field > last);  // each field once, in increasing order
+    last = p.field;
+    if (!p.text.empty()) PL_RETURN_IF_ERROR(add(p.field, p.subjects, p.text));
+  }
+  return out;
+}
 // How long the writer is idle before it marks the commits since the last
 // durable-head mark.
 constexpr std::chrono::milliseconds kTrailingMarkWait{200};
@@ -22,6 +55,8 @@ std::int64_t system_now_us() {
 }
 
 Result<std::unique_ptr<Writer>> Writer::start(Store& store, WriterOptions options) {
+  if (!options.vault)
+    return Status::invalid("the writer needs the vault that seals personal data (WriterOptions::vault)");
   if (!options.clock) options.clock = system_now_us;
   std::unique_ptr<Writer> w(new Writer(store, std::move(options)));
   PL_RETURN_IF_ERROR(w->rebuild_state());
@@ -154,13 +189,13 @@ Result<CommandOutcome> replay_outcome(const Store& store, const CommandRecord& r
 
 }  // namespace
 
-// "ik2" ‖ 0x1f ‖ role ‖ 0x1f ‖ actor name ‖ 0x1f ‖ key: a key names a command
+// "ik3" ‖ 0x1f ‖ role ‖ 0x1f ‖ actor id ‖ 0x1f ‖ key: a key names a command
 // of one caller only, so another caller's key can never collide with it.
 std::string scoped_command_key(const Command& cmd) {
-  std::string k = "ik2\x1f";
+  std::string k = "ik3\x1f";
   k += cmd.actor.role;
   k += '\x1f';
-  k += cmd.actor.name;
+  k += cmd.actor.id;
   k += '\x1f';
   k += cmd.idempotency_key;
   return k;
@@ -227,6 +262,13 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
 
   for (std::size_t i = 0; i < group.size(); ++i) {
     Command& cmd = group[i].first;
+    // The actor as the log keeps it: a pseudonym, the name sealed.
+    auto actor_id = options_.vault->staff_id(cmd.actor.name);
+    if (!actor_id) {
+      answers[i] = actor_id.status();
+      continue;
+    }
+    cmd.actor.id = std::move(actor_id).value();
     const std::string scoped = cmd.idempotency_key.empty() ? std::string() : scoped_command_key(cmd);
     if (!scoped.empty()) {
       if (const CommandRecord* pending = batch.pending_command(scoped)) {
@@ -251,7 +293,7 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
 
     Result<Decision> decision = Status::internal("the command did not decide");
     try {
-      decision = cmd.decide(*state_, batch.recorded_at_us());
+      decision = cmd.decide(*state_, batch.recorded_at_us(), cmd.actor);
     } catch (const std::exception& ex) {
       decision = Status::internal(std::string("deciding the command failed: ") + ex.what());
     }
@@ -262,7 +304,7 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     }
 
     EventMeta meta;
-    meta.actor_name = cmd.actor.name;
+    meta.actor_id = cmd.actor.id;
     meta.actor_role = cmd.actor.role;
     meta.idempotency_key = cmd.idempotency_key;
     meta.correlation_id = cmd.correlation_id;
@@ -275,6 +317,17 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     Status st;
     bytes.clear();
     for (auto& ne : decision->events) {
+      // Its personal fields and its actor's name, sealed at the position it
+      // is about to take.
+      auto sealed = seal_fields(*options_.vault, batch, ne, cmd.actor);
+      if (!sealed) {
+        st = sealed.status();
+        break;
+      }
+      meta.sealed.clear();
+      for (const auto& f : *sealed)
+        meta.sealed.push_back(
+            SealedRef{f.field, std::vector<std::string_view>(f.subjects.begin(), f.subjects.end()), f.box});
       std::string encoded;
       auto ref = batch.add(ne.stream, ne.expected_version, ne.type, ne.payload, meta, &encoded);
       if (!ref) {

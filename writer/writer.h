@@ -34,6 +34,7 @@
 #include "domain/decision.h"
 #include "domain/state.h"
 #include "log/store.h"
+#include "log/vault.h"
 
 namespace pl {
 
@@ -65,6 +66,10 @@ struct Committed {
 };
 
 struct WriterOptions {
+  // The vault that seals every event's personal fields and its actor's name
+  // (log/vault.h), over the same store. Required; not owned: it must outlive
+  // the Writer.
+  Vault* vault = nullptr;
   // The time events are recorded at, in microseconds since the Unix epoch,
   // UTC; called on the writer thread. Empty: system_now_us.
   // Default: empty

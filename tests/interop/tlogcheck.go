@@ -433,8 +433,8 @@ func (c *checker) leafData(position int64) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: the event has no string \"canonical\"", path)
 	}
 	served, err := base64.StdEncoding.DecodeString(canon)
-	// "PLE1", the previous hash (32 bytes), the position (8 bytes, big-endian).
-	if err != nil || len(served) < 44 || string(served[:4]) != "PLE1" {
+	// "PLE2", the previous hash (32 bytes), the position (8 bytes, big-endian).
+	if err != nil || len(served) < 44 || string(served[:4]) != "PLE2" {
 		return nil, fmt.Errorf("GET %s: \"canonical\" is not the base64 of an event's canonical bytes", path)
 	}
 	if at := int64(binary.BigEndian.Uint64(served[36:44])); at != position {

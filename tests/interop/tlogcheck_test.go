@@ -90,12 +90,12 @@ func (l *fakeLog) grow(n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := 0; i < n; i++ {
-		// "PLE1", the previous hash, the position, then the rest of an event.
+		// "PLE2", the previous hash, the position, then the rest of an event.
 		prev := make([]byte, 32)
 		if len(l.data) > 0 {
 			prev = l.data[len(l.data)-1]
 		}
-		c := append([]byte("PLE1"), prev...)
+		c := append([]byte("PLE2"), prev...)
 		c = binary.BigEndian.AppendUint64(c, uint64(len(l.data)+1))
 		c = append(c, fmt.Sprintf("event %d", len(l.data)+1)...)
 		d := sha256.Sum256(c)

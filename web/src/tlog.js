@@ -221,7 +221,7 @@ export function parseCanonical(bytes) {
   const dec = new TextDecoder('utf-8', { fatal: true });
   const bytesOf = () => take(Number(be(4)));
   const str = () => dec.decode(bytesOf());
-  if (dec.decode(take(4)) !== 'PLE1') throw new Error('the canonical bytes do not start with PLE1');
+  if (dec.decode(take(4)) !== 'PLE2') throw new Error('the canonical bytes do not start with PLE2');
   const e = { prevHash: take(32) };
   e.position = be(8);
   e.stream = str();
@@ -229,14 +229,22 @@ export function parseCanonical(bytes) {
   e.type = Number(be(2));
   e.schemaVersion = Number(be(2));
   e.recordedAtUs = BigInt.asIntN(64, be(8));
-  e.actorName = str();
+  e.actorId = str();
   e.actorRole = str();
   e.idempotencyKey = str();
   e.correlationId = str();
   e.programmeId = str();
   e.rulesVersion = Number(be(4));
   e.payload = bytesOf();
-  if (at !== bytes.length) throw new Error('bytes follow the payload');
+  // The sealed personal fields: each its field, its subjects and its box.
+  e.sealed = [];
+  for (let n = be(4); n > 0n; n -= 1n) {
+    const f = { field: Number(be(2)), subjects: [] };
+    for (let m = be(4); m > 0n; m -= 1n) f.subjects.push(str());
+    f.box = bytesOf();
+    e.sealed.push(f);
+  }
+  if (at !== bytes.length) throw new Error('bytes follow the sealed fields');
   return e;
 }
 
@@ -255,7 +263,8 @@ export async function checkServedEvent(ev, typeNames = EVENT_TYPES) {
   if (toHex(f.prevHash) !== ev.prevhash) differ('previous hash');
   if (f.stream !== ev.subject) differ('stream');
   if (f.streamVersion !== BigInt(ev.streamversion)) differ('stream version');
-  if (`${f.actorRole}:${f.actorName}` !== ev.actor) differ('actor');
+  if (f.actorId !== ev.actorid) differ('actor');
+  if (!ev.actor.startsWith(`${f.actorRole}:`)) differ('role');
   if (f.rulesVersion !== ev.rulesversion) differ('rules version');
   if (ev.source !== (f.programmeId ? `/programmes/${f.programmeId}` : '/ledger')) differ('programme');
   if (ev.type !== `eu.programme-ledger.${typeNames[f.type - 1]}`) differ('type');

@@ -392,7 +392,7 @@ test('the audit page proves each event it shows from the bytes served, and not w
   await page.route(eventsPage, async (route) => {
     const res = await route.fetch();
     const body = await res.json();
-    body.events[3].actor = 'finance:someone-else';
+    body.events[3].actorid = 'staff:00000000000000000000';
     await route.fulfill({ response: res, json: body });
   });
   await page.reload();
