@@ -127,32 +127,28 @@ int cmd_backup(const std::string& dir, const std::string& to, bool independent, 
     out["problem"] = std::string(verify_problem_name(rep.problem));
     out["detail"] = rep.detail;
   }
-  // The signing key stays with the ledger unless asked for: a backup in other
-  // hands could otherwise sign checkpoints in the ledger's name.
-  std::string key_file = dir + "/" + kSigningKeyFile;
-  if (with_key && std::filesystem::exists(key_file)) {
+  // The keys stay with the ledger unless asked for: a backup in other hands
+  // could otherwise sign checkpoints in the ledger's name (the signing key),
+  // or open every personal field (the master key; without it, only whoever
+  // has DATA_DIR/master.key can).
+  auto copy_key = [&](const char* file, const char* what, const char* field) -> Status {
+    std::string from = dir + "/" + file;
+    if (!with_key || !std::filesystem::exists(from)) {
+      out[field] = with_key ? "none to copy" : "not copied (give --with-key to copy it)";
+      return Status::ok();
+    }
     std::error_code kec;
-    std::filesystem::copy_file(key_file, to + "/" + kSigningKeyFile, kec);
-    if (kec) return fail(Status::io_error("copying the signing key: " + kec.message()));
-    ::chmod((to + "/" + kSigningKeyFile).c_str(), 0600);
-    out["signing_key"] = "copied";
-  } else {
-    out["signing_key"] = with_key ? "none to copy" : "not copied (give --with-key to copy it)";
+    std::filesystem::copy_file(from, to + "/" + file, kec);
+    if (kec) return Status::io_error(std::string("copying the ") + what + ": " + kec.message());
+    ::chmod((to + "/" + file).c_str(), 0600);
+    out[field] = "copied";
+    return Status::ok();
+  };
+  if (Status st = copy_key(kSigningKeyFile, "signing key", "signing_key"); !st) return fail(st);
+  if (out["signing_key"] != "copied")
     std::cerr << "note: the signing key is not in the backup" << (with_key ? " (the ledger has none yet)" : "")
               << "; a ledger restored from it makes a new one, and the old verifier key stays listed\n";
-  }
-  // The master key likewise: with it, the backup's personal fields can be
-  // read; without it, only by whoever has DATA_DIR/master.key.
-  std::string master_file = dir + "/" + kMasterKeyFile;
-  if (with_key && std::filesystem::exists(master_file)) {
-    std::error_code kec;
-    std::filesystem::copy_file(master_file, to + "/" + kMasterKeyFile, kec);
-    if (kec) return fail(Status::io_error("copying the master key: " + kec.message()));
-    ::chmod((to + "/" + kMasterKeyFile).c_str(), 0600);
-    out["master_key"] = "copied";
-  } else {
-    out["master_key"] = with_key ? "none to copy" : "not copied (give --with-key to copy it)";
-  }
+  if (Status st = copy_key(kMasterKeyFile, "master key", "master_key"); !st) return fail(st);
   // What a backup means for erasure (docs/PRIVACY.md): it keeps the data key
   // of every person not erased now, so a person erased later can still be
   // read from it, with the master key, for as long as it is kept.

@@ -100,6 +100,9 @@ Result<std::string> aead_open(const DataKey& key, std::string_view aad, std::str
 
 std::string subject_record(std::string_view subject) { return "s" + std::string(subject); }
 
+// Whether a key record's value is the mark of a destroyed key.
+bool destroyed_mark(std::string_view value) { return !value.empty() && value[0] == '\0'; }
+
 std::string wrap_aad(std::string_view record) { return "pl-key-1" + std::string(record); }
 
 // The id's 4 bytes: the first of SHA-256("pl-master-key-1" ‖ key).
@@ -116,7 +119,7 @@ Result<std::string> wrap(const MasterKey& m, std::string_view record, const Data
 
 // nullopt: the destroyed mark.
 Result<std::optional<DataKey>> unwrap(const MasterKey& m, std::string_view record, std::string_view value) {
-  if (!value.empty() && value[0] == '\0') return std::optional<DataKey>();
+  if (destroyed_mark(value)) return std::optional<DataKey>();
   if (value.size() != 1 + 4 + kNonce + 32 + kTag || value[0] != '\x01')
     return Status::corruption("the key record " + to_hex(record) + " is not a wrapped key");
   if (to_hex(value.substr(1, 4)) != m.id)
@@ -360,7 +363,7 @@ void Vault::forget(std::string_view subject) {
 Result<bool> Vault::erased(std::string_view subject) const {
   auto value = store_.get_key_record(subject_record(subject));
   if (!value) return value.status();
-  return *value && !(*value)->empty() && (**value)[0] == '\0';
+  return *value && destroyed_mark(**value);
 }
 
 Result<DataKey> Vault::pseudonym_secret() {
