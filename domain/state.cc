@@ -284,7 +284,6 @@ void State::apply(const EventView& e) {
       break;
     }
     case fb::Event::EvidenceAttached:
-      break;
     case fb::Event::SubjectErased:  // the key is gone; the state keeps the texts sealed as they were
       break;
     case fb::Event::SampleRequested: {
