@@ -316,7 +316,8 @@ int cmd_demo(const std::string& dir, const std::string& file) {
                 {"demo-finance", "finance", ""},
                 {"demo-auditor", "auditor", ""},
                 {"demo-controller", "controller", ""},
-                {"demo-mentor", "mentor", "reloaded-2021-mentor-03"}};
+                {"demo-mentor", "mentor", "reloaded-2021-mentor-03"},
+                {"demo-dpo", "dpo", ""}};
     std::string lines;
     for (auto& d : demo) {
       auto t = pl::Tokens::add(tokens, pl::Principal{d.name, d.role, d.mentor_id});
@@ -389,7 +390,10 @@ int main(int argc, char** argv) {
   token_add->add_option("--data", dir, "Data directory")->capture_default_str();
   token_add->add_option("--tokens", tokens, "Tokens file (default DIR/tokens.json)");
   token_add->add_option("--name", name, "Who the token is for")->required();
-  token_add->add_option("--role", role, "coordinator, finance, auditor, controller or mentor")->required();
+  token_add
+      ->add_option("--role", role,
+                   "coordinator, finance, auditor, controller, mentor or dpo (the data protection officer)")
+      ->required();
   token_add->add_option("--mentor-id", mentor_id, "The mentor a mentor token is bound to");
 
   auto* token_list = token->add_subcommand("list", "List the tokens: id, name, role, mentor id (never the token)");

@@ -51,6 +51,9 @@
   X(overpayment, 422, "the payment would pass what the invoice leaves to pay")                                    \
   X(unknown_knowledge_area, 422, "a topic that is not a knowledge area of the programme")                         \
   X(programme_closed, 422, "the programme is closed")                                                             \
+  X(retention_period, 422,                                                                                        \
+    "a programme that names the person is still within its retention period (retain_until): erase on a court "    \
+    "order, or after")                                                                                            \
   X(invoice_cancelled, 422, "the invoice is cancelled")                                                           \
   X(invoice_paid, 422, "the invoice has payments: correct it with a credit note instead")                         \
   X(credit_exceeds_invoice, 422, "the credit note would pass the invoice")                                        \

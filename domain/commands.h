@@ -183,12 +183,22 @@ struct ApplyCorrection {
   std::string reason;
 };
 
+// Erases a person's personal data (docs/PRIVACY.md): their data key is
+// destroyed with the event. `subject` is their subject id (domain/subjects.h).
+struct EraseSubject {
+  std::string subject;
+  fb::ErasureBasis basis = fb::ErasureBasis::retention_ended;
+  std::string court_reference;  // required with court_order
+  std::string reason;
+};
+
 using AnyCommand =
     std::variant<OpenProgramme, AmendRules, CloseProgramme, HoldJointMeeting, EnrolMentee, WithdrawMentee,
                  SubmitApplication, AcceptApplication, RejectApplication, AssignPair, ChangePairPeriod, LogSession,
                  VoidSession, SubmitReport, CompletePair, TerminatePair, IssueInvoice, PayInvoice, CancelInvoice,
                  IssueCreditNote, ScheduleTour, RegisterTourParticipant, CancelTourParticipant, DiagnoseNeeds,
-                 AttachEvidence, DrawSample, VerifyExpenditure, RecordFinding, ApplyCorrection, RequestSample>;
+                 AttachEvidence, DrawSample, VerifyExpenditure, RecordFinding, ApplyCorrection, RequestSample,
+                 EraseSubject>;
 
 // The stream each entity lives in.
 inline std::string programme_stream(const std::string& id) { return "programme-" + id; }
@@ -198,6 +208,7 @@ inline std::string pair_stream(const std::string& id) { return "pair-" + id; }
 inline std::string invoice_stream(const std::string& id) { return "invoice-" + id; }
 inline std::string tour_stream(const std::string& id) { return "tour-" + id; }
 inline std::string finding_stream(const std::string& id) { return "finding-" + id; }
+inline std::string subject_stream(const std::string& subject) { return "subject-" + subject; }
 
 // The kinds of evidence, the steps that may need them (Rules::evidence_required
 // lists "step:kind"), who reports a finding, and the types of error a

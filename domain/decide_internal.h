@@ -173,6 +173,9 @@ struct Decider {
   Result<Decision> operator()(const VerifyExpenditure& c) const;
   Result<Decision> operator()(const RecordFinding& c) const;
   Result<Decision> operator()(const ApplyCorrection& c) const;
+
+  // decide_privacy.cc
+  Result<Decision> operator()(const EraseSubject& c) const;
 };
 
 }  // namespace pl::decide_internal

@@ -60,6 +60,11 @@ struct Decision {
   std::string programme_id;         // the programme whose rules were applied
   std::uint32_t rules_version = 0;  // the version of those rules
   std::vector<NewEvent> events;
+  // The subjects whose data keys the writer destroys with these events
+  // (EraseSubject). The writer refuses a subject without a key (not_found,
+  // "unknown_subject") or whose key is destroyed already (conflict,
+  // "subject_erased").
+  std::vector<std::string> erase_subjects{};
 };
 
 // Decides a command against the state; `now_us` is the recorded-at its

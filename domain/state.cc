@@ -64,9 +64,13 @@ void State::apply(const EventView& e) {
       ++s.rules_version;
       break;
     }
-    case fb::Event::ProgrammeClosed:
-      slot(programmes_, sv(e.as<fb::ProgrammeClosed>()->programme_id())).closed = true;
+    case fb::Event::ProgrammeClosed: {
+      auto* p = e.as<fb::ProgrammeClosed>();
+      auto& prog = slot(programmes_, sv(p->programme_id()));
+      prog.closed = true;
+      prog.closed_date = p->date();
       break;
+    }
     case fb::Event::JointMeetingHeld:
       break;
     case fb::Event::MenteeEnrolled: {
@@ -209,6 +213,8 @@ void State::apply(const EventView& e) {
     case fb::Event::InvoicePaid: {
       auto* p = e.as<fb::InvoicePaid>();
       auto& inv = slot(invoices_, sv(p->invoice_id()));
+      if (auto prog = programmes_.find(e.programme_id()); prog != programmes_.end())
+        prog->second.last_payment_date = std::max(prog->second.last_payment_date, p->paid_date());
       add_to(inv.paid_cents, p->amount_cents());
       add_to(inv.vat_paid_cents, p->vat_cents());
       inv.recorded_by.insert(std::string(e.actor_id()));
@@ -278,6 +284,7 @@ void State::apply(const EventView& e) {
       break;
     }
     case fb::Event::EvidenceAttached:
+    case fb::Event::SubjectErased:  // the key is gone; the state keeps the texts sealed as they were
       break;
     case fb::Event::SampleRequested: {
       auto* p = e.as<fb::SampleRequested>();

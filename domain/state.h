@@ -59,13 +59,15 @@ struct ProgrammeState {
   Rules rules;
   std::uint32_t rules_version = 0;  // 1 when opened, +1 per amendment
   bool closed = false;
+  std::int32_t closed_date = 0;        // the date it closed (0: open)
+  std::int32_t last_payment_date = 0;  // the latest paid_date of its invoices (0: none)
   // The samples drawn: id -> the ids of the units each selected.
   std::map<std::string, std::set<std::string>> samples;
   // The samples requested, by id (docs/CONTROL.md: a request, then its draw).
   std::map<std::string, SampleRequestState> sample_requests;
   template <class A>
   void io(A& a) {
-    a(id, name, coordinator, rules, rules_version, closed, samples, sample_requests);
+    a(id, name, coordinator, rules, rules_version, closed, closed_date, last_payment_date, samples, sample_requests);
   }
 };
 

@@ -40,6 +40,12 @@ std::vector<std::string> mentor_subjects(const State& s, std::string_view mentor
 std::vector<std::string> pair_subjects(const State& s, const PairState& p);
 std::vector<std::string> invoice_subjects(const State& s, const InvoiceState& inv);
 
+// The day programme `p`'s retention ends (its retain_until): 31 December of
+// the year of its last payment plus its retention years (CPR 2021/1060
+// Art. 82); without a payment, counted from the year it closed; 0 while it is
+// open and has paid nothing (its retention has not begun).
+std::int32_t retention_end(const ProgrammeState& p);
+
 // A personal field of an event: `text` sealed for `subjects` (empty: the
 // actor's own).
 inline PersonalText personal(std::uint16_t field, std::vector<std::string> subjects, std::string text) {

@@ -17,7 +17,8 @@ namespace pl {
 using nlohmann::json;
 
 bool known_role(const std::string& role) {
-  return role == "coordinator" || role == "finance" || role == "auditor" || role == "controller" || role == "mentor";
+  return role == "coordinator" || role == "finance" || role == "auditor" || role == "controller" || role == "mentor" ||
+         role == "dpo";
 }
 
 namespace {

@@ -314,6 +314,15 @@ RequestSample read_request_sample(BodyReader& b, BodyReader& p) {
   c.reason = b.text("reason", false);
   return c;
 }
+EraseSubject read_erase_subject(BodyReader& b, BodyReader& p) {
+  EraseSubject c;
+  c.subject = p.text("subject");
+  c.basis = b.one_of("basis", {"retention_ended", "court_order"}) == 1 ? fb::ErasureBasis::court_order
+                                                                       : fb::ErasureBasis::retention_ended;
+  c.court_reference = b.text("court_reference", false);
+  c.reason = b.text("reason");
+  return c;
+}
 DrawSample read_draw_sample(BodyReader& /*b: no body fields*/, BodyReader& p) {
   return DrawSample{p.text("pid"), p.text("sid")};
 }
@@ -468,6 +477,7 @@ const CommandSpec draw_sample{"draw_sample", &parse_with<DrawSample, read_draw_s
 const CommandSpec verify_expenditure{"verify_expenditure", &parse_with<VerifyExpenditure, read_verify_expenditure>};
 const CommandSpec record_finding{"record_finding", &parse_with<RecordFinding, read_record_finding>};
 const CommandSpec apply_correction{"apply_correction", &parse_with<ApplyCorrection, read_apply_correction>};
+const CommandSpec erase_subject{"erase_subject", &parse_with<EraseSubject, read_erase_subject>};
 }  // namespace commands
 
 const std::vector<const CommandSpec*>& command_specs() {
@@ -505,6 +515,7 @@ const std::vector<const CommandSpec*>& command_specs() {
       &commands::verify_expenditure,
       &commands::record_finding,
       &commands::apply_correction,
+      &commands::erase_subject,
   };
   return all;
 }

@@ -34,7 +34,7 @@ extern const CommandSpec open_programme, amend_rules, close_programme, hold_join
     log_session, void_session, submit_report, complete_pair, terminate_pair, issue_invoice, pay_invoice, cancel_invoice,
     issue_credit_note, schedule_tour, register_tour_participant, cancel_tour_participant, diagnose_needs,
     attach_invoice_evidence, attach_pair_evidence, attach_session_evidence, attach_application_evidence, request_sample,
-    draw_sample, verify_expenditure, record_finding, apply_correction;
+    draw_sample, verify_expenditure, record_finding, apply_correction, erase_subject;
 }  // namespace commands
 
 // All of the above, in API.md's order. The pointers live as long as the program.

@@ -34,7 +34,8 @@ json path_parameter(const std::string& name) {
       {"tid", "A tour's id"},
       {"stream", "A stream's name, as pair-p01"},
       {"sha256", "A document's SHA-256: 64 lower-case hexadecimal digits"},
-      {"file", "A file of the dashboard"}};
+      {"file", "A file of the dashboard"},
+      {"subject", "A person's subject id, as mentee:intaj or staff:3f9c0a1b2c3d4e5f6071 (docs/PRIVACY.md)"}};
   auto it = kWhat.find(name);
   return {{"name", name},
           {"in", "path"},

@@ -15,12 +15,13 @@ unsigned role_bit(std::string_view role) {
   if (role == "auditor") return kAuditor;
   if (role == "mentor") return kMentor;
   if (role == "controller") return kController;
+  if (role == "dpo") return kDpo;
   return 0;
 }
 
 std::vector<std::string> role_names(unsigned roles) {
   std::vector<std::string> out;
-  for (const char* r : {"coordinator", "finance", "auditor", "controller", "mentor"})
+  for (const char* r : {"coordinator", "finance", "auditor", "controller", "mentor", "dpo"})
     if (roles & role_bit(r)) out.emplace_back(r);
   return out;
 }
@@ -214,6 +215,11 @@ std::vector<Route> make_table() {
       read("/v1/programmes/{pid}/audit/late-entries", "late_entries",
            "Entries recorded late or dated oddly: late sessions, applications, payments before invoices", "control",
            kControlReaders, M::none, true, &Api::late_entries, "LateEntries", {"days"}),
+
+      // ---- personal data (docs/PRIVACY.md): the data protection officer alone erases
+      write("/v1/subjects/{subject}/erasure",
+            "Erase a person's personal data: their data key is destroyed with the event, the proofs still hold",
+            "privacy", kDpo, c::erase_subject),
 
       // ---- evidence documents: whoever may write an entity may upload for it
       streamed("/v1/evidence", "upload_evidence",

@@ -25,9 +25,10 @@ enum RoleBit : unsigned {
   kAuditor = 1u << 2,
   kMentor = 1u << 3,
   kController = 1u << 4,  // verifies spending: samples, verifications, findings
+  kDpo = 1u << 5,         // the data protection officer: erases a person's data (docs/PRIVACY.md)
 };
 // Every role: the reads that are open to any token (mentors see their own).
-inline constexpr unsigned kAnyRole = kCoordinator | kFinance | kAuditor | kMentor | kController;
+inline constexpr unsigned kAnyRole = kCoordinator | kFinance | kAuditor | kMentor | kController | kDpo;
 // No token asked for (health, metrics, the dashboard's files, the OpenAPI
 // document).
 inline constexpr unsigned kNoToken = 0;

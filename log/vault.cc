@@ -360,6 +360,22 @@ void Vault::forget(std::string_view subject) {
   keys_.erase(it);
 }
 
+Status Vault::erasable(std::string_view subject, const Batch& batch) const {
+  std::string record = subject_record(subject);
+  std::optional<std::string> value;
+  if (auto pending = batch.pending_key_record(record)) {
+    value = std::string(*pending);
+  } else {
+    auto stored = store_.get_key_record(record);
+    if (!stored) return stored.status();
+    value = std::move(stored).value();
+  }
+  if (!value) return Status::not_found("the ledger holds no personal data of '" + std::string(subject) + "'");
+  if (!value->empty() && (*value)[0] == '\0')
+    return Status::conflict("subject_erased", "the personal data of " + std::string(subject) + " was erased already");
+  return Status::ok();
+}
+
 Result<bool> Vault::erased(std::string_view subject) const {
   auto value = store_.get_key_record(subject_record(subject));
   if (!value) return value.status();

@@ -141,6 +141,11 @@ class Vault {
   // Store::purge_key_records().
   void destroy(Batch& batch, std::string_view subject, std::int64_t at_us) const;
   void forget(std::string_view subject);
+  // Whether `subject`'s key may be destroyed with `batch`: not_found when the
+  // ledger holds no key for them (nothing was ever sealed for them), conflict
+  // "subject_erased" when it is destroyed already (in the store, or earlier
+  // in `batch`).
+  Status erasable(std::string_view subject, const Batch& batch) const;
   // Whether `subject`'s key has been destroyed.
   Result<bool> erased(std::string_view subject) const;
 

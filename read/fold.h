@@ -34,7 +34,7 @@ namespace pl {
 
 // Bump when apply() or the layout of ReadModels changes: a checkpoint written
 // by another version is ignored and the models are rebuilt from position 1.
-inline constexpr std::uint32_t kReadModelsVersion = 9;
+inline constexpr std::uint32_t kReadModelsVersion = 10;
 
 // The texts of one session, which the write-side State does not keep.
 struct SessionText {

@@ -292,6 +292,16 @@ fb::PayloadT sample_event(fb::Event type, int seed) {
       p.event.Set(std::move(e));
       break;
     }
+    case fb::Event::SubjectErased: {
+      fb::SubjectErasedT e;
+      e.subject = "mentee:m-" + n;
+      e.basis = fb::ErasureBasis::court_order;
+      e.court_reference = "TJ Paris 26/0" + n;
+      e.reason = "the order of the court";
+      e.programme_ids = {"prog-" + n};
+      p.event.Set(std::move(e));
+      break;
+    }
     case fb::Event::ExpenditureVerified: {
       fb::ExpenditureVerifiedT e;
       e.invoice_id = "i-" + n;

@@ -228,7 +228,7 @@ class Server {
         tokens[line.substr(0, sp)] = line.substr(line.rfind(' ') + 1);
       }
     } else {
-      for (const char* role : {"coordinator", "finance", "auditor", "controller"}) {
+      for (const char* role : {"coordinator", "finance", "auditor", "controller", "dpo"}) {
         std::string out;
         run_ledger({"token", "add", "--data", data_, "--name", std::string("t-") + role, "--role", role}, &out);
         tokens[role] = out.substr(0, out.find('\n'));

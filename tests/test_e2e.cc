@@ -283,13 +283,14 @@ TEST_CASE(
   REQUIRE(doc["paths"].size() > 30);
 
   // The mentor token is e1's: p1, m1, a1, i1 are its own; p2, m2, a2, i2 are not.
-  const std::map<std::string, std::string> own = {
-      {"pid", "p"},  {"mid", "m1"}, {"aid", "a1"},         {"pair", "p1"},         {"sid", "s1"},
-      {"iid", "i1"}, {"tid", "t1"}, {"stream", "pair-p1"}, {"file", "index.html"}, {"fid", "f1"}};
+  const std::map<std::string, std::string> own = {{"pid", "p"},   {"mid", "m1"},           {"aid", "a1"},
+                                                  {"pair", "p1"}, {"sid", "s1"},           {"iid", "i1"},
+                                                  {"tid", "t1"},  {"stream", "pair-p1"},   {"file", "index.html"},
+                                                  {"fid", "f1"},  {"subject", "mentee:m1"}};
   std::map<std::string, std::string> other = own;
   other["mid"] = "m2", other["aid"] = "a2", other["pair"] = "p2", other["iid"] = "i2", other["stream"] = "pair-p2";
 
-  const std::vector<std::string> roles = {"coordinator", "finance", "auditor", "controller", "mentor"};
+  const std::vector<std::string> roles = {"coordinator", "finance", "auditor", "controller", "mentor", "dpo"};
   int operations = 0, refused = 0, reached = 0, guarded = 0;
   for (auto& [path, item] : doc["paths"].items()) {
     for (const char* method : {"get", "post"}) {
@@ -358,7 +359,7 @@ TEST_CASE(
       }
     }
   }
-  CHECK(operations == 74);  // with the draw of a requested sample
+  CHECK(operations == 75);  // with the erasure of a person's data
   // pair, invoice, mentee, caps, application, stream reads; session, report and evidence writes
   CHECK(guarded == 10);
   MESSAGE("operations " << operations << ", refused " << refused << ", reached " << reached);

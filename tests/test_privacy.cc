@@ -108,3 +108,63 @@ TEST_CASE("no file of the data directory holds a personal field of the demonstra
     shown += out.find(json(s).dump().substr(1, json(s).dump().size() - 2)) != std::string::npos;
   CHECK(shown == personal.size());
 }
+
+TEST_CASE("erasure over HTTP: only the DPO erases; the person reads [erased], every figure and proof holds") {
+  Server s;  // the demonstration
+  const std::string mentee = "cluster-north-west-olive-oil", subject = "mentee:" + mentee;
+  const std::string budget_path = "/v1/programmes/tnst-2019/budget";
+  json budget_before = s.get(budget_path, "finance").j();
+  json mentee_before = s.get("/v1/mentees/" + mentee, "coordinator").j();
+  REQUIRE(mentee_before["name"] == "Sara Mansour");
+  std::uint64_t head = s.head();
+  const json order = {
+      {"basis", "court_order"}, {"court_reference", "TJ Paris 26/0417"}, {"reason", "order of the court"}};
+
+  // Refused, with nothing written: another role, an unknown person, a court
+  // order without its reference, an unknown basis.
+  for (const char* role : {"coordinator", "finance", "auditor", "controller"}) {
+    Resp r = s.post("/v1/subjects/" + subject + "/erasure", order, role);
+    CHECK(r.status == 403);
+  }
+  CHECK(s.post("/v1/subjects/mentee:nobody/erasure", order, "dpo").status == 404);
+  CHECK(s.post("/v1/subjects/" + subject + "/erasure", {{"basis", "court_order"}, {"reason", "x"}}, "dpo").status ==
+        400);
+  CHECK(s.post("/v1/subjects/" + subject + "/erasure", {{"basis", "asked"}, {"reason", "x"}}, "dpo").status == 400);
+  CHECK(s.head() == head);
+
+  Resp erased = s.post("/v1/subjects/" + subject + "/erasure", order, "dpo");
+  REQUIRE_MESSAGE(erased.status == 201, erased.body);
+  CHECK(s.head() == head + 1);
+  Resp again = s.post("/v1/subjects/" + subject + "/erasure", order, "dpo");
+  CHECK(again.status == 409);
+  CHECK(again.code() == "subject_erased");
+  CHECK(s.head() == head + 1);
+
+  // The person's fields read as erased; their figures are as they were.
+  json mentee_after = s.get("/v1/mentees/" + mentee, "coordinator").j();
+  CHECK(mentee_after["name"] == "[erased]");
+  CHECK(mentee_after["cluster_name"] == "[erased]");
+  CHECK(mentee_after["minutes_used"] == mentee_before["minutes_used"]);
+  // Every figure of the budget is as it was: only the erased texts differ.
+  json budget_after = s.get(budget_path, "finance").j();
+  budget_after.erase("position");
+  budget_before.erase("position");
+  for (auto& line : budget_after["mentees"])
+    if (line["mentee_id"] == mentee) {
+      CHECK(line["name"] == "[erased]");
+      line["name"] = mentee_before["cluster_name"];
+    }
+  CHECK(budget_after == budget_before);
+
+  // The event holds no personal data, and the log verifies.
+  json ev = s.get("/v1/events?from=" + std::to_string(head + 1)).j()["events"][0];
+  CHECK(ev["type"] == "eu.programme-ledger.SubjectErased");
+  CHECK(ev["data"]["subject"] == subject);
+  CHECK(ev["data"]["court_reference"] == "TJ Paris 26/0417");
+  CHECK(ev["data"]["programme_ids"] == json::array({"tnst-2019"}));
+  CHECK(s.get("/v1/audit/verify").j()["ok"] == true);
+  // After a restart, still erased.
+  REQUIRE(s.stop() == 0);
+  s.start();
+  CHECK(s.get("/v1/mentees/" + mentee, "coordinator").j()["name"] == "[erased]");
+}

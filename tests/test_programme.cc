@@ -11,6 +11,7 @@
 #include "domain/commands.h"
 #include "domain/decide.h"
 #include "domain/sampling.h"
+#include "domain/subjects.h"
 #include "programme_spec.h"
 #include "read/read_models.h"
 #include "read/replay.h"
@@ -1035,4 +1036,63 @@ TEST_CASE("control after review: it goes on once the programme is closed; sample
   // A cancelled invoice declares nothing: no correction applies to it.
   f.ok(RecordFinding{"tns", "f2", "commission", "i3", {1}, "other", 100, "x"}, kController);
   f.refused(ApplyCorrection{"f2", "c2", 100, "x"}, "invoice_cancelled", kFinance);
+}
+
+TEST_CASE("erasure: the person's key is destroyed with its event; retention, court orders, unknown, twice") {
+  Fixture f;
+  f.setup();  // retention 5 years
+  f.pair("p1", "intaj", 310000);
+  f.ok(f.session("p1", "s1", 120, "2019-05-01"));
+  f.ok(IssueInvoice{"p1", "i1", "2019-001", D("2019-06-01"), 100000, 0}, kFinance);
+  f.ok(PayInvoice{"i1", D("2019-06-15"), 100000, 0}, kFinance);
+  const Actor dpo{"Data Officer", "dpo"};
+  using B = fb::ErasureBasis;
+  const auto before = replay<ReadModels>(*f.store).value();
+  CHECK(retention_end(*State::find(before.core().programmes(), "tns")) == D("2024-12-31"));
+
+  // The last day of the retention: refused; a court order may erase earlier.
+  f.now = T("2024-12-31T12:00:00Z");
+  std::string why =
+      f.refused(EraseSubject{"mentee:intaj", B::retention_ended, "", "retention over"}, "retention_period", dpo);
+  CHECK(why.find("2024-12-31") != std::string::npos);
+  f.refused(EraseSubject{"mentee:nobody", B::court_order, "TJ 1", "order"}, "not_found", dpo);
+  f.refused(EraseSubject{"someone", B::court_order, "TJ 1", "order"}, "not_found", dpo);
+  f.refused(EraseSubject{"mentee:intaj", B::court_order, "", "order"}, "bad_request", dpo);
+  f.refused(EraseSubject{"mentee:intaj", B::retention_ended, "", ""}, "bad_request", dpo);
+  // A member of staff the ledger holds no key for.
+  f.refused(EraseSubject{"staff:00000000000000000000", B::court_order, "TJ 1", "order"}, "not_found", dpo);
+
+  // The day after: erased, and the key is destroyed in the same write.
+  f.now = T("2025-01-01T09:00:00Z");
+  CHECK_FALSE(f.vault->erased("mentee:intaj").value());
+  f.ok(EraseSubject{"mentee:intaj", B::retention_ended, "", "retention over"}, dpo);
+  CHECK(f.vault->erased("mentee:intaj").value());
+  f.refused(EraseSubject{"mentee:intaj", B::retention_ended, "", "again"}, "subject_erased", dpo);
+  // Nothing more is recorded about them.
+  f.refused(TerminatePair{"p1", "the mentee left"}, "subject_erased");
+
+  // Their fields read as erased, a text of the pair too (it was theirs as
+  // well); the figures and the other people's fields are as they were.
+  auto after = replay<ReadModels>(*f.store).value();
+  after.set_vault(f.vault.get());
+  const MenteeState* m = State::find(after.core().mentees(), "intaj");
+  REQUIRE(m != nullptr);
+  CHECK(f.vault->text(m->name) == kErasedText);
+  CHECK(f.vault->text(m->cluster_name) == kErasedText);
+  CHECK(m->minutes_used == 120);
+  const MenteeState* other = State::find(after.core().mentees(), "dz-digital");
+  CHECK(f.vault->text(other->name) == "Fictional Manager 2");
+  CHECK(budget(after, "tns", false).totals == budget(before, "tns", false).totals);
+  auto rep = f.store->verify();
+  CHECK_MESSAGE(rep.ok, rep.detail);
+
+  // A court order erases within the retention, and names its reference.
+  f.ok(EraseSubject{"applicant:a1", B::court_order, "TJ Paris 25/123", "order of the court"}, dpo);
+  auto last = f.store->read_one(f.store->head().position).value();
+  const auto* erased = last.view().as<fb::SubjectErased>();
+  REQUIRE(erased != nullptr);
+  CHECK(erased->subject()->str() == "applicant:a1");
+  CHECK(erased->court_reference()->str() == "TJ Paris 25/123");
+  CHECK(erased->programme_ids()->size() == 1);
+  CHECK(last.view().stream() == "subject-applicant:a1");
 }

@@ -259,6 +259,8 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
   Committed committed_events;
   committed_events.first = store_.head().position + 1;
   std::uint64_t refused = 0;
+  std::vector<std::string> erased;  // subjects whose keys this group destroys
+  bool purge_failed = false;
 
   for (std::size_t i = 0; i < group.size(); ++i) {
     Command& cmd = group[i].first;
@@ -316,6 +318,14 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     batch.mark();
     Status st;
     bytes.clear();
+    const std::size_t erased_before = erased.size();
+    // An erasure destroys the subjects' keys in the same write as its event.
+    for (const auto& subject : decision->erase_subjects) {
+      st = options_.vault->erasable(subject, batch);
+      if (!st) break;
+      options_.vault->destroy(batch, subject, batch.recorded_at_us());
+      erased.push_back(subject);
+    }
     for (auto& ne : decision->events) {
       // Its personal fields and its actor's name, sealed at the position it
       // is about to take.
@@ -339,6 +349,7 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     }
     if (!st) {
       batch.rollback();
+      erased.resize(erased_before);
       ++refused;
       answers[i] = st;
       continue;
@@ -380,6 +391,9 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
   } else {
     // The write-side state folded exactly the events the store now holds.
     PL_ASSERT(state_->position() == store_.head().position);
+    // The destroyed keys leave the vault's memory, then the store's files.
+    for (const auto& subject : erased) options_.vault->forget(subject);
+    if (!erased.empty() && !store_.purge_key_records()) purge_failed = true;
   }
   if (committed && options_.on_commit && events > 0) {
     committed_events.count = events;
@@ -392,6 +406,8 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
     } else {
       if (events > 0) ++stats_.commits;
       stats_.events += events;
+      stats_.subjects_erased += erased.size();
+      if (purge_failed) ++stats_.key_purges_failed;
     }
     stats_.commands += group.size();
     stats_.refused += refused;

@@ -125,6 +125,10 @@ class Writer {
     std::uint64_t events = 0;
     std::uint64_t refused = 0;
     std::uint64_t failed_commits = 0;
+    std::uint64_t subjects_erased = 0;
+    // Erasures whose keys' old records could not be compacted away at once
+    // (they go at the next compaction; the keys are destroyed either way).
+    std::uint64_t key_purges_failed = 0;
     std::uint64_t decide_ns = 0;  // deciding and encoding
     std::uint64_t commit_ns = 0;  // the synced RocksDB write
     std::uint64_t answer_ns = 0;  // calling back the callers

@@ -514,6 +514,8 @@ test('every command once, on a programme of its own, and what it left', async ()
   await run('/v1/findings/{fid}/corrections', { fid: 'contract-f1' },
     { id: 'contract-c1', amount_cents: 5000, reason: 'as the audit authority found' }, 'finance');
   await run('/v1/programmes/{pid}/close', { pid }, { date: '2024-12-31' });
+  await run('/v1/subjects/{subject}/erasure', { subject: 'mentee:contract-m3' },
+    { basis: 'court_order', court_reference: 'TJ 24/001', reason: 'order of the court' }, 'dpo');
 
   // Every kind of event is now in the log: each is checked with its data.
   const page = check(await get('/v1/events', {}, { query: { from: String(start), limit: '1000' } }), 200);
@@ -524,7 +526,7 @@ test('every command once, on a programme of its own, and what it left', async ()
   // What the commands left, read back.
   check(await get('/v1/programmes/{pid}', { pid }), 200);
   check(await get('/v1/programmes/{pid}/mentees', { pid }), 200);
-  check(await get('/v1/mentees/{mid}', { mid: 'contract-m3' }), 200);
+  assert.equal(check(await get('/v1/mentees/{mid}', { mid: 'contract-m3' }), 200).name, '[erased]');
   check(await get('/v1/programmes/{pid}/applications', { pid }), 200);
   const rejected = check(await get('/v1/applications/{aid}', { aid: 'contract-a2' }), 200);
   assert.equal(rejected.rejection_reason, 'no place left');

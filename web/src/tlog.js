@@ -206,7 +206,7 @@ export const EVENT_TYPES = ['ProgrammeOpened', 'ProgrammeRulesAmended', 'JointMe
   'PairAssigned', 'PairPeriodChanged', 'SessionLogged', 'SessionVoided', 'ReportSubmitted', 'PairCompleted',
   'PairTerminated', 'InvoiceIssued', 'InvoicePaid', 'InvoiceCancelled', 'CreditNoteIssued', 'TourScheduled',
   'TourParticipantRegistered', 'TourParticipantCancelled', 'NeedsDiagnosed', 'EvidenceAttached', 'SampleDrawn',
-  'ExpenditureVerified', 'FindingRecorded', 'FinancialCorrectionApplied', 'SampleRequested'];
+  'ExpenditureVerified', 'FindingRecorded', 'FinancialCorrectionApplied', 'SampleRequested', 'SubjectErased'];
 
 // The envelope's fields read from the bytes; throws if they are not canonical bytes.
 export function parseCanonical(bytes) {
