@@ -29,9 +29,12 @@ for t in "${targets[@]}"; do
   rm -rf "build-fuzz/crashes/$t"
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
   status=0
-  ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/fuzz/"fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
+  # The targets keep their ledgers under TMPDIR; the run's own, removed after.
+  tmp=$(mktemp -d)
+  TMPDIR="$tmp" ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/fuzz/"fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
     -artifact_prefix="build-fuzz/crashes/$t/" "build-fuzz/corpus/$t" "fuzz/corpus/$t" "fuzz/regressions/$t" \
     >"build-fuzz/fuzz_$t.log" 2>&1 || status=$?
+  rm -rf "$tmp"
   grep -E "^#[0-9]+[[:space:]]+(DONE|INITED)|stat::number_of_executed_units|ERROR|SUMMARY|artifact" "build-fuzz/fuzz_$t.log" || true
   if ((status != 0)) || ls "build-fuzz/crashes/$t"/* >/dev/null 2>&1; then
     tail -30 "build-fuzz/fuzz_$t.log" >&2
