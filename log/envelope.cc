@@ -212,9 +212,50 @@ SealedText EventView::text(std::uint16_t field) const {
   t.position = position();
   t.type = env->type();
   t.field = field;
-  for (const auto* s : *f->subjects()) t.subjects.push_back(s->str());
-  t.box = std::string(bytes(f->box()));
+  auto u32 = [&](std::size_t v) {
+    for (int i = 3; i >= 0; --i) t.packed += static_cast<char>(v >> (8 * i));
+  };
+  std::string_view box = bytes(f->box());
+  std::size_t size = 4 + box.size();
+  for (const auto* s : *f->subjects()) size += 4 + s->size();
+  t.packed.reserve(size);
+  u32(f->subjects()->size());
+  for (const auto* s : *f->subjects()) {
+    u32(s->size());
+    t.packed += sv(s);
+  }
+  t.packed += box;
   return t;
+}
+
+namespace {
+// The subjects of a packed text, and where its box begins.
+std::size_t unpack_subjects(std::string_view p, std::vector<std::string>* out) {
+  auto u32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[at + i]);
+    return std::size_t{v};
+  };
+  if (p.size() < 4) return p.size();
+  std::size_t n = u32(0), at = 4;
+  for (std::size_t i = 0; i < n && at + 4 <= p.size(); ++i) {
+    std::size_t len = std::min(u32(at), p.size() - at - 4);
+    if (out) out->emplace_back(p.substr(at + 4, len));
+    at += 4 + len;
+  }
+  return std::min(at, p.size());
+}
+}  // namespace
+
+std::vector<std::string> SealedText::subjects() const {
+  std::vector<std::string> out;
+  unpack_subjects(packed, &out);
+  return out;
+}
+
+std::string_view SealedText::box() const {
+  std::string_view p = packed;
+  return p.substr(unpack_subjects(p, nullptr));
 }
 
 const fb::SealedField* EventView::sealed(std::uint16_t field) const {

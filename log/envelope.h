@@ -49,13 +49,17 @@ struct EventMeta {
 struct SealedText {
   std::uint64_t position = 0;
   std::uint16_t type = 0, field = 0;
-  std::vector<std::string> subjects;
-  std::string box;
-  bool empty() const { return box.empty(); }
+  // Its subjects and its box in one string, so that a text a read model
+  // keeps costs one allocation: u32 n, n × (u32 length ‖ subject), the box
+  // (integers big-endian). Empty: no such field.
+  std::string packed;
+  bool empty() const { return packed.empty(); }
+  std::vector<std::string> subjects() const;
+  std::string_view box() const;
   bool operator==(const SealedText&) const = default;
   template <class A>
   void io(A& a) {
-    a(position, type, field, subjects, box);
+    a(position, type, field, packed);
   }
 };
 

@@ -155,6 +155,7 @@ class Batch {
   void put_key_record(std::string_view name, std::string_view value);
   // The value this batch puts under the key record `name` (the latest), or
   // nullopt. Valid until the next put_key_record(), rollback() or commit.
+  bool has_pending_key_records() const { return !key_records_.empty(); }
   std::optional<std::string_view> pending_key_record(std::string_view name) const;
   // Records the outcome of an idempotent command under `key`, to be written
   // with the events. A later record under the same key replaces it.

@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -41,10 +39,58 @@ Status random_bytes(unsigned char* out, std::size_t n) {
   return Status::ok();
 }
 
-struct CipherCtx {
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
-};
+// The algorithms, fetched from OpenSSL's default provider once (an implicit
+// fetch on every call is most of the cost of sealing a short field), and one
+// context of each per thread, reset for every use.
+const EVP_CIPHER* aes_256_gcm() {
+  static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return c;
+}
+EVP_MAC* hmac_algorithm() {
+  static EVP_MAC* m = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return m;
+}
+EVP_CIPHER_CTX* cipher_ctx() {
+  struct Owned {
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    ~Owned() { EVP_CIPHER_CTX_free(ctx); }
+  };
+  thread_local Owned o;
+  return o.ctx;
+}
+
+// A context for HMAC-SHA-256 (its digest set once: naming it at every
+// initialisation fetches it again).
+EVP_MAC_CTX* new_hmac_ctx() {
+  EVP_MAC_CTX* ctx = hmac_algorithm() ? EVP_MAC_CTX_new(hmac_algorithm()) : nullptr;
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+  if (ctx && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    return nullptr;
+  }
+  return ctx;
+}
+
+// The parts in order into an initialised HMAC context, then its MAC into `out`.
+bool hmac_rest(EVP_MAC_CTX* ctx, std::initializer_list<std::string_view> parts, unsigned char (&out)[32]) {
+  for (auto p : parts)
+    if (EVP_MAC_update(ctx, uchars(p), p.size()) != 1) return false;
+  std::size_t len = 0;
+  return EVP_MAC_final(ctx, out, &len, sizeof out) == 1 && len == sizeof out;
+}
+
+// HMAC-SHA-256(key, the parts in order) into `out`.
+bool hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts, unsigned char (&out)[32]) {
+  struct Owned {
+    EVP_MAC_CTX* ctx = new_hmac_ctx();
+    ~Owned() { EVP_MAC_CTX_free(ctx); }
+  };
+  thread_local Owned o;
+  return o.ctx && EVP_MAC_init(o.ctx, uchars(key), key.size(), nullptr) == 1 && hmac_rest(o.ctx, parts, out);
+}
+
+std::string_view key_chars(const DataKey& k) { return chars(k.data(), k.size()); }
 
 // nonce ‖ AES-256-GCM(key, text, aad) ‖ tag. The nonce is random, or with
 // `synthetic` the first 12 bytes of HMAC-SHA-256(key, "pl-nonce-1" ‖ aad ‖
@@ -54,28 +100,59 @@ Result<std::string> aead_seal(const DataKey& key, std::string_view aad, std::str
   std::string out(kNonce + text.size() + kTag, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   if (synthetic) {
-    std::string input = "pl-nonce-1";
-    input += aad;
-    input += text;
     unsigned char mac[32];
-    unsigned int len = 0;
-    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), uchars(input), input.size(), mac, &len) == nullptr)
-      return Status::internal("HMAC-SHA-256 failed");
+    if (!hmac_sha256(key_chars(key), {"pl-nonce-1", aad, text}, mac)) return Status::internal("HMAC-SHA-256 failed");
     std::memcpy(o, mac, kNonce);
-    OPENSSL_cleanse(input.data(), input.size());
   } else {
     PL_RETURN_IF_ERROR(random_bytes(o, kNonce));
   }
-  CipherCtx c;
+  EVP_CIPHER_CTX* c = cipher_ctx();
   int len = 0;
-  if (!c.ctx || EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), o) != 1 ||
-      EVP_EncryptUpdate(c.ctx, nullptr, &len, uchars(aad), static_cast<int>(aad.size())) != 1 ||
-      EVP_EncryptUpdate(c.ctx, o + kNonce, &len, uchars(text), static_cast<int>(text.size())) != 1 ||
-      EVP_EncryptFinal_ex(c.ctx, o + kNonce + len, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, kTag, o + kNonce + text.size()) != 1)
+  if (!c || !aes_256_gcm() || EVP_EncryptInit_ex2(c, aes_256_gcm(), key.data(), o, nullptr) != 1 ||
+      EVP_EncryptUpdate(c, nullptr, &len, uchars(aad), static_cast<int>(aad.size())) != 1 ||
+      EVP_EncryptUpdate(c, o + kNonce, &len, uchars(text), static_cast<int>(text.size())) != 1 ||
+      EVP_EncryptFinal_ex(c, o + kNonce + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, kTag, o + kNonce + text.size()) != 1)
     return Status::internal("AES-256-GCM sealing failed");
   return out;
 }
+
+}  // namespace
+
+// A set key made ready to seal under, for the writer's thread: AES-256-GCM's
+// key schedule and HMAC's keyed state are made once per set, not per field.
+// It seals exactly as aead_seal(key, aad, text, synthetic = true) does.
+struct Vault::Sealer {
+  EVP_CIPHER_CTX* cipher = EVP_CIPHER_CTX_new();
+  EVP_MAC_CTX* mac = new_hmac_ctx();
+  ~Sealer() {
+    EVP_CIPHER_CTX_free(cipher);
+    EVP_MAC_CTX_free(mac);
+  }
+  bool init(const DataKey& key) {
+    return cipher && mac && aes_256_gcm() && EVP_MAC_init(mac, key.data(), key.size(), nullptr) == 1 &&
+           EVP_EncryptInit_ex2(cipher, aes_256_gcm(), key.data(), nullptr, nullptr) == 1;
+  }
+  Result<std::string> seal(std::string_view aad, std::string_view text) {
+    std::string out(kNonce + text.size() + kTag, '\0');
+    auto* o = reinterpret_cast<unsigned char*>(out.data());
+    unsigned char nonce[32];
+    // EVP_MAC_init without a key starts again under the key it was given.
+    if (EVP_MAC_init(mac, nullptr, 0, nullptr) != 1 || !hmac_rest(mac, {"pl-nonce-1", aad, text}, nonce))
+      return Status::internal("HMAC-SHA-256 failed");
+    std::memcpy(o, nonce, kNonce);
+    int len = 0;
+    if (EVP_EncryptInit_ex2(cipher, nullptr, nullptr, o, nullptr) != 1 ||
+        EVP_EncryptUpdate(cipher, nullptr, &len, uchars(aad), static_cast<int>(aad.size())) != 1 ||
+        EVP_EncryptUpdate(cipher, o + kNonce, &len, uchars(text), static_cast<int>(text.size())) != 1 ||
+        EVP_EncryptFinal_ex(cipher, o + kNonce + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(cipher, EVP_CTRL_GCM_GET_TAG, kTag, o + kNonce + text.size()) != 1)
+      return Status::internal("AES-256-GCM sealing failed");
+    return out;
+  }
+};
+
+namespace {
 
 // The text of a box, or corruption when its tag does not hold.
 Result<std::string> aead_open(const DataKey& key, std::string_view aad, std::string_view box) {
@@ -84,16 +161,16 @@ Result<std::string> aead_open(const DataKey& key, std::string_view aad, std::str
   std::string out(n, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   const unsigned char* b = uchars(box);
-  CipherCtx c;
+  EVP_CIPHER_CTX* c = cipher_ctx();
   int len = 0;
   unsigned char tag[kTag];
   std::memcpy(tag, b + kNonce + n, kTag);
-  if (!c.ctx || EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, key.data(), b) != 1 ||
-      EVP_DecryptUpdate(c.ctx, nullptr, &len, uchars(aad), static_cast<int>(aad.size())) != 1 ||
-      EVP_DecryptUpdate(c.ctx, o, &len, b + kNonce, static_cast<int>(n)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, kTag, tag) != 1)
+  if (!c || !aes_256_gcm() || EVP_DecryptInit_ex2(c, aes_256_gcm(), key.data(), b, nullptr) != 1 ||
+      EVP_DecryptUpdate(c, nullptr, &len, uchars(aad), static_cast<int>(aad.size())) != 1 ||
+      EVP_DecryptUpdate(c, o, &len, b + kNonce, static_cast<int>(n)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, kTag, tag) != 1)
     return Status::internal("AES-256-GCM opening failed");
-  if (EVP_DecryptFinal_ex(c.ctx, o + len, &len) != 1)
+  if (EVP_DecryptFinal_ex(c, o + len, &len) != 1)
     return Status::corruption("a sealed field does not open under its key: it was changed, or sealed elsewhere");
   return out;
 }
@@ -133,25 +210,47 @@ Result<std::optional<DataKey>> unwrap(const MasterKey& m, std::string_view recor
   return std::optional<DataKey>(k);
 }
 
-std::string field_aad(const FieldPlace& at, std::span<const std::string> subjects) {
-  std::string aad = "pl-field-1";
+void field_aad_into(const FieldPlace& at, std::span<const std::string> subjects, std::string& aad) {
+  aad = "pl-field-1";
   be(aad, at.position, 8);
   be(aad, at.type, 2);
   be(aad, at.field, 2);
   be(aad, subjects.size(), 4);
   for (auto& s : subjects) str(aad, s);
+}
+std::string field_aad(const FieldPlace& at, std::span<const std::string> subjects) {
+  std::string aad;
+  field_aad_into(at, subjects, aad);
   return aad;
 }
 
 // HKDF-Extract(salt "pl-seal-1", IKM = the keys in order) = HMAC-SHA-256(salt, IKM).
-DataKey set_key(std::span<const DataKey> keys) {
+Result<DataKey> set_key(std::span<const DataKey> keys) {
   std::string ikm;
-  for (auto& k : keys) ikm += chars(k.data(), k.size());
-  DataKey out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), "pl-seal-1", 9, uchars(ikm), ikm.size(), out.data(), &len);
+  ikm.reserve(32 * keys.size());
+  for (auto& k : keys) ikm += key_chars(k);
+  unsigned char out[32];
+  bool ok = hmac_sha256("pl-seal-1", {ikm}, out);
   OPENSSL_cleanse(ikm.data(), ikm.size());
-  return out;
+  if (!ok) return Status::internal("HMAC-SHA-256 failed");
+  DataKey k;
+  std::memcpy(k.data(), out, k.size());
+  OPENSSL_cleanse(out, sizeof out);
+  return k;
+}
+
+// The cache's name of a set of subjects: their ids, each ended by a NUL.
+void set_name_into(std::span<const std::string> subjects, std::string& name) {
+  name.clear();
+  for (auto& s : subjects) {
+    name += s;
+    name += '\0';
+  }
+}
+std::string set_name(std::span<const std::string> subjects) {
+  std::string name;
+  set_name_into(subjects, name);
+  return name;
 }
 
 Status check_subjects(std::span<const std::string> subjects) {
@@ -240,6 +339,8 @@ Vault::Vault(Store& store, MasterKey master, KeySource new_key)
   if (!new_key_) new_key_ = [](std::string_view, DataKey& out) { return random_bytes(out.data(), out.size()); };
 }
 
+Vault::~Vault() = default;
+
 Result<std::unique_ptr<Vault>> Vault::open(const std::string& data_dir, Store& store, bool create) {
   std::string file = data_dir + "/" + kMasterKeyFile;
   auto m = MasterKey::load(file);
@@ -269,6 +370,7 @@ Result<std::optional<DataKey>> Vault::key_of(std::string_view subject) const {
     std::shared_lock lock(mu_);
     auto it = keys_.find(subject);
     if (it != keys_.end()) return std::optional<DataKey>(it->second);
+    if (forgotten_.contains(subject)) return std::optional<DataKey>();
   }
   std::string record = subject_record(subject);
   auto value = store_.get_key_record(record);
@@ -276,10 +378,11 @@ Result<std::optional<DataKey>> Vault::key_of(std::string_view subject) const {
   if (!*value) return std::optional<DataKey>();
   auto key = unwrap(master_, record, **value);
   if (!key) return key.status();
-  if (*key) {
-    std::unique_lock lock(mu_);
-    // A key read before its subject was forgotten is not kept after.
-    if (!forgotten_.contains(subject)) keys_.emplace(std::string(subject), **key);
+  std::unique_lock lock(mu_);
+  if (!*key) {
+    forgotten_.emplace(subject);  // destroyed: not looked up again
+  } else if (!forgotten_.contains(subject)) {
+    keys_.emplace(std::string(subject), **key);  // a key read before its subject was forgotten is not kept after
   }
   return key;
 }
@@ -311,36 +414,83 @@ Result<DataKey> Vault::key_of_new(std::string_view subject, Batch& batch) {
   return k;
 }
 
+std::optional<DataKey> Vault::cached_set_key(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = set_keys_.find(name);
+  if (it == set_keys_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Vault::remember_set_key(std::string name, std::span<const std::string> subjects, const DataKey& key) const {
+  std::unique_lock lock(mu_);
+  // A set with a subject forgotten meanwhile is not kept.
+  for (auto& s : subjects)
+    if (forgotten_.contains(s)) return;
+  if (set_keys_.size() >= kMaxSetKeys) set_keys_.clear();
+  set_keys_.emplace(std::move(name), key);
+}
+
 Result<std::string> Vault::seal(const FieldPlace& place, std::span<const std::string> subjects, std::string_view text,
                                 Batch& batch) {
   PL_RETURN_IF_ERROR(check_subjects(subjects));
+  // The sealers are made of stored keys only: a subject whose key this
+  // batch makes or destroys takes the long way.
+  auto pending_in = [&] {
+    if (!batch.has_pending_key_records()) return false;
+    for (auto& s : subjects)
+      if (batch.pending_key_record(subject_record(s))) return true;
+    return false;
+  };
+  set_name_into(subjects, scratch_name_);
+  if (!pending_in())
+    if (auto it = sealers_.find(scratch_name_); it != sealers_.end()) {
+      field_aad_into(place, subjects, scratch_aad_);
+      return it->second->seal(scratch_aad_, text);
+    }
+  std::string name = scratch_name_;
   std::vector<DataKey> keys;
   for (auto& s : subjects) {
     auto k = key_of_new(s, batch);
     if (!k) return k.status();
     keys.push_back(*k);
   }
-  return aead_seal(set_key(keys), field_aad(place, subjects), text, /*synthetic=*/true);
+  auto key = set_key(keys);
+  if (!key) return key.status();
+  if (pending_in()) return aead_seal(*key, field_aad(place, subjects), text, /*synthetic=*/true);
+  auto sealer = std::make_unique<Sealer>();
+  if (!sealer->init(*key)) return Status::internal("AES-256-GCM or HMAC-SHA-256 could not be keyed");
+  if (sealers_.size() >= kMaxSetKeys) sealers_.clear();
+  auto& made = sealers_[std::move(name)];
+  made = std::move(sealer);
+  return made->seal(field_aad(place, subjects), text);
 }
 
 Result<std::optional<std::string>> Vault::open(const FieldPlace& place, std::span<const std::string> subjects,
                                                std::string_view box) const {
   PL_RETURN_IF_ERROR(check_subjects(subjects));
-  std::vector<DataKey> keys;
-  for (auto& s : subjects) {
-    auto k = key_of(s);
-    if (!k) return k.status();
-    if (!*k) return std::optional<std::string>();
-    keys.push_back(**k);
+  std::string name = set_name(subjects);
+  std::optional<DataKey> key = cached_set_key(name);
+  if (!key) {
+    std::vector<DataKey> keys;
+    for (auto& s : subjects) {
+      auto k = key_of(s);
+      if (!k) return k.status();
+      if (!*k) return std::optional<std::string>();
+      keys.push_back(**k);
+    }
+    auto made = set_key(keys);
+    if (!made) return made.status();
+    key = *made;
+    remember_set_key(std::move(name), subjects, *key);
   }
-  auto text = aead_open(set_key(keys), field_aad(place, subjects), box);
+  auto text = aead_open(*key, field_aad(place, subjects), box);
   if (!text) return text.status();
   return std::optional<std::string>(std::move(text).value());
 }
 
 std::string Vault::text(const SealedText& t) const {
   if (t.empty()) return {};
-  auto opened = open(FieldPlace{t.position, t.type, t.field}, t.subjects, t.box);
+  auto opened = open(FieldPlace{t.position, t.type, t.field}, t.subjects(), t.box());
   if (!opened) return std::string(kUnreadableText);
   return *opened ? std::move(**opened) : std::string(kErasedText);
 }
@@ -354,6 +504,9 @@ void Vault::destroy(Batch& batch, std::string_view subject, std::int64_t at_us) 
 void Vault::forget(std::string_view subject) {
   std::unique_lock lock(mu_);
   forgotten_.emplace(subject);
+  for (auto& [name, key] : set_keys_) OPENSSL_cleanse(key.data(), key.size());
+  set_keys_.clear();
+  sealers_.clear();
   auto it = keys_.find(subject);
   if (it == keys_.end()) return;
   OPENSSL_cleanse(it->second.data(), it->second.size());
@@ -417,10 +570,13 @@ Result<std::string> Vault::staff_id(std::string_view name) {
     space = false;
     kept += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
+  if (auto it = staff_ids_.find(kept); it != staff_ids_.end()) return it->second;
   unsigned char mac[32];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret->data(), static_cast<int>(secret->size()), uchars(kept), kept.size(), mac, &len);
-  return "staff:" + to_hex(chars(mac, 10));
+  if (!hmac_sha256(key_chars(*secret), {kept}, mac)) return Status::internal("HMAC-SHA-256 failed");
+  std::string id = "staff:" + to_hex(chars(mac, 10));
+  if (staff_ids_.size() >= kMaxStaffIds) staff_ids_.clear();
+  staff_ids_.emplace(std::move(kept), id);
+  return id;
 }
 
 Status Vault::rewrap(const MasterKey& next) {

@@ -113,6 +113,7 @@ class Vault {
   // given (tests give a fixed function, to get the same events twice).
   using KeySource = std::function<Status(std::string_view record, DataKey& out)>;
   Vault(Store& store, MasterKey master, KeySource new_key = {});
+  ~Vault();
   // Opens the master key in DATA_DIR/master.key, making one when there is
   // none and `create` is set; not_found when there is none and it is not.
   static Result<std::unique_ptr<Vault>> open(const std::string& data_dir, Store& store, bool create);
@@ -150,7 +151,7 @@ class Vault {
   Result<bool> erased(std::string_view subject) const;
 
   // The subject id of the member of staff named `name` (see above); makes
-  // the ledger's pseudonym secret at first use.
+  // the ledger's pseudonym secret at first use. The writer's thread only.
   Result<std::string> staff_id(std::string_view name);
 
   // Wraps every data key and the pseudonym secret again under `next`, in
@@ -162,13 +163,22 @@ class Vault {
   Result<std::optional<DataKey>> key_of(std::string_view subject) const;  // nullopt: none, or destroyed
   Result<DataKey> key_of_new(std::string_view subject, Batch& batch);
   Result<DataKey> pseudonym_secret();
+  // The key of a set of subjects (set_name), kept once made of stored keys.
+  std::optional<DataKey> cached_set_key(std::string_view name) const;
+  void remember_set_key(std::string name, std::span<const std::string> subjects, const DataKey& key) const;
+  static constexpr std::size_t kMaxSetKeys = 1 << 14, kMaxStaffIds = 1 << 12;
 
   Store& store_;
   MasterKey master_;
   KeySource new_key_;
   mutable std::shared_mutex mu_;
-  mutable std::map<std::string, DataKey, std::less<>> keys_;  // unwrapped, as read
-  std::set<std::string, std::less<>> forgotten_;              // never kept in keys_ again
+  mutable std::map<std::string, DataKey, std::less<>> keys_;      // unwrapped, as read
+  mutable std::set<std::string, std::less<>> forgotten_;          // forgotten or destroyed: never kept in keys_ again
+  mutable std::map<std::string, DataKey, std::less<>> set_keys_;  // by set_name; cleared by forget()
+  std::map<std::string, std::string, std::less<>> staff_ids_;     // kept name -> id (the writer's thread only)
+  struct Sealer;
+  std::map<std::string, std::unique_ptr<Sealer>, std::less<>> sealers_;  // by set_name (the writer's thread only)
+  std::string scratch_name_, scratch_aad_;                               // seal()'s, kept to spare allocations
   std::optional<DataKey> pseudonym_;
 };
 

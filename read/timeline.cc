@@ -109,8 +109,14 @@ void BudgetTimeline::update_mentee(const ReadModels& rm, std::uint32_t p, std::u
 void BudgetTimeline::update_mentor(const ReadModels& rm, std::uint32_t p, std::uint64_t position) {
   Person& who = people_[p];
   const MentorState* m = find(rm.core().mentors(), who.id);
-  update_text(who,
-              m ? Person::Text{position, true, m->name, {}, m->country} : Person::Text{position, false, {}, {}, {}});
+  Person::Text t;
+  t.since = position;
+  t.known = m != nullptr;
+  if (m) {
+    t.name = m->name;
+    t.country = m->country;
+  }
+  update_text(who, std::move(t));
 }
 
 void BudgetTimeline::update_invoice(const ReadModels& rm, const std::string& id, std::uint64_t position) {

@@ -120,8 +120,8 @@ class BudgetTimeline {
   // over every pair.
   struct Person {
     struct Text {
-      std::uint64_t since;
-      bool known;
+      std::uint64_t since = 0;
+      bool known = false;
       SealedText name, cluster_name;
       std::string country;
       bool operator==(const Text& o) const {

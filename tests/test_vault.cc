@@ -230,3 +230,40 @@ TEST_CASE("a member of staff's subject id: one person however spaced or cased, s
   auto vault2 = Vault::open(other.path(), *store2, true).value();
   CHECK(vault2->staff_id("Demo-Finance").value() != a);
 }
+
+TEST_CASE(
+    "a set's prepared sealer gives the same box as sealing with a key made in the batch, and none once forgotten") {
+  TempDir dir;
+  auto store = Store::open(dir.sub("ledger")).value();
+  auto vault = Vault::open(dir.path(), *store, true).value();
+  auto pair = subjects({"mentee:m-1", "mentor:r-1"});
+  // First: both keys are new, made in the batch; the long way.
+  Batch first = store->begin(1);
+  auto made = vault->seal({7, 12, 4}, pair, "Reviewed the export plan", first).value();
+  REQUIRE(store->commit(first));
+  // Then the same place and text under the stored keys: the prepared sealer,
+  // twice (made, then reused), and a vault that reads the keys afresh.
+  for (int round = 0; round < 2; ++round) {
+    Batch again = store->begin(1);
+    CHECK(vault->seal({7, 12, 4}, pair, "Reviewed the export plan", again).value() == made);
+  }
+  Vault fresh(*store, vault->master());
+  Batch other = store->begin(1);
+  CHECK(fresh.seal({7, 12, 4}, pair, "Reviewed the export plan", other).value() == made);
+  CHECK(*vault->open({7, 12, 4}, pair, made).value() == "Reviewed the export plan");
+  // Another text at the same place, or the same text elsewhere: another box.
+  Batch b = store->begin(1);
+  CHECK(vault->seal({7, 12, 4}, pair, "Reviewed the export plan.", b).value() != made);
+  CHECK(vault->seal({8, 12, 4}, pair, "Reviewed the export plan", b).value() != made);
+  // Once one subject's key is destroyed, neither the cached set key nor the
+  // sealer serves it: the box no longer opens, and nothing more is sealed.
+  Batch erase = store->begin(1);
+  vault->destroy(erase, "mentor:r-1", 1);
+  REQUIRE(store->commit(erase));
+  vault->forget("mentor:r-1");
+  CHECK(!vault->open({7, 12, 4}, pair, made).value().has_value());
+  Batch after = store->begin(1);
+  auto refused = vault->seal({9, 12, 4}, pair, "more", after);
+  REQUIRE(!refused);
+  CHECK(refused.status().reason() == "subject_erased");
+}

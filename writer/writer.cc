@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <span>
 #include <unordered_map>
 
 #include "base/assert.h"
@@ -13,10 +14,11 @@ namespace pl {
 
 namespace {
 
-// A personal field sealed, owned until its event is added.
+// A personal field sealed, owned until its event is added; its subjects are
+// the event's (or the actor's), which outlive it.
 struct SealedField {
   std::uint16_t field = 0;
-  std::vector<std::string> subjects;
+  std::span<const std::string> subjects;
   std::string box;
 };
 
@@ -24,15 +26,15 @@ struct SealedField {
 // that are not empty, sealed at the position the event is about to take in
 // `batch` (which gets the keys of subjects new to the ledger), in increasing
 // field order.
-Result<std::vector<SealedField>> seal_fields(Vault& vault, Batch& batch, const NewEvent& e, const Actor& actor) {
+Status seal_fields(Vault& vault, Batch& batch, const NewEvent& e, const Actor& actor, std::vector<SealedField>& out) {
   const std::uint64_t position = batch.head().position + 1;
-  std::vector<SealedField> out;
+  out.clear();
   auto type = static_cast<std::uint16_t>(e.type);
-  auto add = [&](std::uint16_t field, std::vector<std::string> subjects, std::string_view text) -> Status {
-    if (subjects.empty()) subjects = {actor.id};
+  auto add = [&](std::uint16_t field, std::span<const std::string> subjects, std::string_view text) -> Status {
+    if (subjects.empty()) subjects = std::span<const std::string>(&actor.id, 1);
     auto box = vault.seal(FieldPlace{position, type, field}, subjects, text, batch);
     if (!box) return box.status();
-    out.push_back({field, std::move(subjects), std::move(box).value()});
+    out.push_back({field, subjects, std::move(box).value()});
     return Status::ok();
   };
   if (!actor.name.empty()) PL_RETURN_IF_ERROR(add(0, {}, actor.name));
@@ -42,7 +44,7 @@ Result<std::vector<SealedField>> seal_fields(Vault& vault, Batch& batch, const N
     last = p.field;
     if (!p.text.empty()) PL_RETURN_IF_ERROR(add(p.field, p.subjects, p.text));
   }
-  return out;
+  return Status::ok();
 }
 // How long the writer is idle before it marks the commits since the last
 // durable-head mark.
@@ -260,6 +262,7 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
   committed_events.first = store_.head().position + 1;
   std::uint64_t refused = 0;
   std::vector<std::string> erased;  // subjects whose keys this group destroys
+  std::vector<SealedField> sealed;  // the fields of the event being added
   bool purge_failed = false;
 
   for (std::size_t i = 0; i < group.size(); ++i) {
@@ -327,17 +330,18 @@ void Writer::process(std::vector<std::pair<Command, Callback>>& group) {
       erased.push_back(subject);
     }
     for (auto& ne : decision->events) {
+      if (!st) break;
       // Its personal fields and its actor's name, sealed at the position it
       // is about to take.
-      auto sealed = seal_fields(*options_.vault, batch, ne, cmd.actor);
-      if (!sealed) {
-        st = sealed.status();
-        break;
+      st = seal_fields(*options_.vault, batch, ne, cmd.actor, sealed);
+      if (!st) break;
+      meta.sealed.resize(sealed.size());
+      for (std::size_t k = 0; k < sealed.size(); ++k) {
+        SealedRef& r = meta.sealed[k];
+        r.field = sealed[k].field;
+        r.subjects.assign(sealed[k].subjects.begin(), sealed[k].subjects.end());
+        r.box = sealed[k].box;
       }
-      meta.sealed.clear();
-      for (const auto& f : *sealed)
-        meta.sealed.push_back(
-            SealedRef{f.field, std::vector<std::string_view>(f.subjects.begin(), f.subjects.end()), f.box});
       std::string encoded;
       auto ref = batch.add(ne.stream, ne.expected_version, ne.type, ne.payload, meta, &encoded);
       if (!ref) {
