@@ -16,6 +16,7 @@
 
 #include "app/demo.h"
 #include "app/serve_options.h"
+#include "app/privacy_cli.h"
 #include "app/store_cli.h"
 #include "app/store_copy.h"
 #include "audit/audit_pack.h"
@@ -495,6 +496,16 @@ int main(int argc, char** argv) {
   audit_sample->add_option("--sample", sample_id, "Only this sample");
   audit_sample->add_flag("--population", sample_population, "List every unit of each population, in its order");
 
+  auto* privacy = app.add_subcommand("privacy", "Personal data: whose retention has ended, and their erasure");
+  privacy->require_subcommand(1);
+  auto* privacy_due = privacy->add_subcommand("due", "List the people whose retention period has ended (JSON)");
+  std::string due_on;
+  privacy_due->add_option("--data", dir, "Data directory")->capture_default_str();
+  privacy_due->add_option("--on", due_on, "As on this day (YYYY-MM-DD); default today (UTC)");
+  auto* privacy_erase = privacy->add_subcommand(
+      "erase-due", "Erase every person whose retention period has ended (server stopped); prints what was done");
+  privacy_erase->add_option("--data", dir, "Data directory")->capture_default_str();
+
   auto* openapi = app.add_subcommand("openapi", "Print the OpenAPI 3.1 document of the HTTP API (docs/openapi.json)");
 
   CLI11_PARSE(app, argc, argv);
@@ -527,6 +538,8 @@ int main(int argc, char** argv) {
   if (*audit_check) return cmd_audit_check(pack_file, pack_keys);
   if (*audit_sample) return cmd_audit_sample(pack_file, pack_keys, sample_id, sample_population);
   if (*demo) return cmd_demo(dir, demo_file);
+  if (*privacy_due) return pl::cli::cmd_privacy_due(dir, due_on);
+  if (*privacy_erase) return pl::cli::cmd_privacy_erase_due(dir);
   if (*openapi) return std::cout << pl::openapi_document().dump(2) << "\n" ? 0 : 1;
   return 1;
 }

@@ -7,12 +7,8 @@
 #include "domain/decide_internal.h"
 #include "domain/subjects.h"
 
-namespace pl::decide_internal {
+namespace pl {
 
-namespace {
-
-// The programmes that name `subject`, or not_found when the ledger names no
-// such person. A member of staff may have acted in any programme.
 Result<std::set<std::string>> programmes_naming(const State& s, const std::string& subject) {
   auto rest = [&](std::string_view prefix) -> std::optional<std::string> {
     if (subject.size() <= prefix.size() || subject.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
@@ -49,11 +45,24 @@ Result<std::set<std::string>> programmes_naming(const State& s, const std::strin
   return unknown();
 }
 
-}  // namespace
 
-}  // namespace pl::decide_internal
-
-namespace pl {
+Status retention_over(const State& s, const std::set<std::string>& programmes, const std::string& subject,
+                      std::int32_t today) {
+  for (const auto& pid : programmes) {
+    const ProgrammeState* p = State::find(s.programmes(), pid);
+    if (!p) continue;
+    std::int32_t end = retention_end(*p);
+    if (end == 0)
+      return Status::rule("retention_period", "programme '" + pid + "' names " + subject +
+                                                  " and is still running (no payment, not closed): its retention "
+                                                  "has not begun");
+    if (today <= end)
+      return Status::rule("retention_period", "programme '" + pid + "' names " + subject + " and is kept until " +
+                                                  format_date(end) + " (retain_until); erasure on " +
+                                                  format_date(today) + " needs a court order");
+  }
+  return Status::ok();
+}
 
 std::int32_t retention_end(const ProgrammeState& p) {
   std::int32_t from = p.last_payment_date ? p.last_payment_date : p.closed_date;
@@ -78,21 +87,7 @@ Result<Decision> Decider::operator()(const EraseSubject& c) const {
   auto programmes = programmes_naming(s, c.subject);
   if (!programmes) return programmes.status();
   const std::int32_t today = day_of(now);
-  if (c.basis == fb::ErasureBasis::retention_ended) {
-    for (const auto& pid : *programmes) {
-      const ProgrammeState* p = State::find(s.programmes(), pid);
-      if (!p) continue;
-      std::int32_t end = retention_end(*p);
-      if (end == 0)
-        return Status::rule("retention_period", "programme '" + pid + "' names " + c.subject +
-                                                    " and is still running (no payment, not closed): its retention "
-                                                    "has not begun");
-      if (today <= end)
-        return Status::rule("retention_period", "programme '" + pid + "' names " + c.subject + " and is kept until " +
-                                                    format_date(end) + " (retain_until); erasure on " +
-                                                    format_date(today) + " needs a court order");
-    }
-  }
+  if (c.basis == fb::ErasureBasis::retention_ended) PL_RETURN_IF_ERROR(retention_over(s, *programmes, c.subject, today));
   Out out(c.subject, expected);
   std::vector<std::string> pids(programmes->begin(), programmes->end());
   out.emit(subject_stream(c.subject), fb::Event::SubjectErased, [&](FBB& b) {

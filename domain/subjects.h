@@ -14,6 +14,7 @@
 // a sample's reason) belongs to the member of staff who wrote it.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,15 @@ std::vector<std::string> invoice_subjects(const State& s, const InvoiceState& in
 // Art. 82); without a payment, counted from the year it closed; 0 while it is
 // open and has paid nothing (its retention has not begun).
 std::int32_t retention_end(const ProgrammeState& p);
+
+// The programmes that name `subject` (a member of staff: every programme, as
+// they may have acted in any); not_found when the ledger names no such person.
+Result<std::set<std::string>> programmes_naming(const State& s, const std::string& subject);
+// ok when the retention of every programme in `programmes` has ended by
+// `today` (a day number); otherwise the refusal retention_period, naming the
+// first that has not and the day it ends.
+Status retention_over(const State& s, const std::set<std::string>& programmes, const std::string& subject,
+                      std::int32_t today);
 
 // A personal field of an event: `text` sealed for `subjects` (empty: the
 // actor's own).

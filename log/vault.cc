@@ -535,6 +535,15 @@ Result<bool> Vault::erased(std::string_view subject) const {
   return *value && destroyed_mark(**value);
 }
 
+Result<std::vector<std::string>> Vault::subjects(bool erased) const {
+  std::vector<std::string> out;
+  PL_RETURN_IF_ERROR(store_.scan_key_records([&](std::string_view record, std::string_view value) {
+    if (!record.empty() && record[0] == 's' && destroyed_mark(value) == erased) out.emplace_back(record.substr(1));
+    return Status::ok();
+  }));
+  return out;
+}
+
 Result<DataKey> Vault::pseudonym_secret() {
   if (pseudonym_) return *pseudonym_;
   auto value = store_.get_key_record(kPseudonymRecord);

@@ -149,6 +149,9 @@ class Vault {
   Status erasable(std::string_view subject, const Batch& batch) const;
   // Whether `subject`'s key has been destroyed.
   Result<bool> erased(std::string_view subject) const;
+  // The subjects the ledger holds a key for, in byte order: with `erased`,
+  // those whose key is destroyed instead.
+  Result<std::vector<std::string>> subjects(bool erased = false) const;
 
   // The subject id of the member of staff named `name` (see above); makes
   // the ledger's pseudonym secret at first use. The writer's thread only.

@@ -12,6 +12,7 @@
 #include "domain/decide.h"
 #include "domain/sampling.h"
 #include "domain/subjects.h"
+#include "server_process.h"
 #include "programme_spec.h"
 #include "read/read_models.h"
 #include "read/replay.h"
@@ -1095,4 +1096,76 @@ TEST_CASE("erasure: the person's key is destroyed with its event; retention, cou
   CHECK(erased->court_reference()->str() == "TJ Paris 25/123");
   CHECK(erased->programme_ids()->size() == 1);
   CHECK(last.view().stream() == "subject-applicant:a1");
+}
+
+TEST_CASE("ledger privacy due lists, and erase-due erases, the people whose retention has ended") {
+  Fixture f;
+  f.setup();  // retention 5 years
+  f.pair("p1", "intaj", 310000);
+  f.ok(f.session("p1", "s1", 120, "2019-05-01"));
+  f.ok(IssueInvoice{"p1", "i1", "2019-001", D("2019-06-01"), 100000, 0}, kFinance);
+  f.ok(PayInvoice{"i1", D("2019-06-15"), 100000, 0}, kFinance);  // kept until 2024-12-31
+  const auto before = replay<ReadModels>(*f.store).value();
+  const std::uint64_t head = f.store->head().position;
+  // The ledger closed, as when its server is stopped.
+  f.w->stop();
+  f.w.reset();
+  f.vault.reset();
+  f.store.reset();
+  const std::string data = f.dir.path();
+  std::string out;
+  using json = nlohmann::json;
+  using test::run_ledger;
+
+  // On the last day of the retention, nobody is due; the day after, every
+  // person the programme names (its staff too, as it is their only one).
+  REQUIRE(run_ledger({"privacy", "due", "--data", data, "--on", "2024-12-31"}, &out) == 0);
+  json on_last = json::parse(out);
+  CHECK(on_last["due"].empty());
+  const std::size_t held = on_last["held"];
+  CHECK(held >= 5);
+  REQUIRE(run_ledger({"privacy", "due", "--data", data, "--on", "2025-01-01"}, &out) == 0);
+  json after = json::parse(out);
+  std::set<std::string> due;
+  for (auto& d : after["due"]) {
+    due.insert(d["subject"].get<std::string>());
+    CHECK(d["programmes"] == json::array({{{"programme_id", "tns"}, {"retain_until", "2024-12-31"}}}));
+  }
+  for (const char* s : {"mentee:intaj", "mentee:dz-digital", "applicant:a1", "coordinator:tns"})
+    CHECK_MESSAGE(due.contains(s), s);
+  CHECK(due.size() == held);
+  CHECK(run_ledger({"privacy", "due", "--data", data, "--on", "2025-02-30"}, &out, true) == 1);
+  CHECK(out.find("YYYY-MM-DD") != std::string::npos);
+
+  // Erased today (past 2024-12-31): one event each, nothing refused.
+  REQUIRE(run_ledger({"privacy", "erase-due", "--data", data}, &out) == 0);
+  json done = json::parse(out);
+  CHECK(done["refused"].empty());
+  REQUIRE(done["erased"].size() == due.size());
+  std::uint64_t expect = head;
+  for (auto& e : done["erased"]) {
+    CHECK(due.contains(e["subject"].get<std::string>()));
+    CHECK(e["position"] == ++expect);
+  }
+  // Nobody is left to erase, and a second run writes nothing.
+  REQUIRE(run_ledger({"privacy", "due", "--data", data}, &out) == 0);
+  CHECK(json::parse(out)["due"].empty());
+  REQUIRE(run_ledger({"privacy", "erase-due", "--data", data}, &out) == 0);
+  CHECK(json::parse(out)["erased"].empty());
+
+  // The keys are gone, every figure is as it was, and the log verifies.
+  auto store = Store::open(f.dir.sub("ledger")).value();
+  CHECK(store->head().position == expect);
+  auto vault = test::open_vault(data, *store);
+  for (const auto& s : due) CHECK_MESSAGE(vault->erased(s).value(), s);
+  auto rep = store->verify();
+  CHECK_MESSAGE(rep.ok, rep.detail);
+  auto now = replay<ReadModels>(*store).value();
+  now.set_vault(vault.get());
+  CHECK(budget(now, "tns", false).totals == budget(before, "tns", false).totals);
+  CHECK(vault->text(State::find(now.core().mentees(), "intaj")->name) == kErasedText);
+
+  // While the store is held open (a server), erase-due refuses and says why.
+  CHECK(run_ledger({"privacy", "erase-due", "--data", data}, &out, true) == 1);
+  CHECK(out.find("stop the server first") != std::string::npos);
 }
