@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/demo.h"
-#include "app/serve_options.h"
 #include "app/privacy_cli.h"
+#include "app/serve_options.h"
 #include "app/store_cli.h"
 #include "app/store_copy.h"
 #include "audit/audit_pack.h"

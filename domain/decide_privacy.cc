@@ -45,7 +45,6 @@ Result<std::set<std::string>> programmes_naming(const State& s, const std::strin
   return unknown();
 }
 
-
 Status retention_over(const State& s, const std::set<std::string>& programmes, const std::string& subject,
                       std::int32_t today) {
   for (const auto& pid : programmes) {
@@ -87,7 +86,8 @@ Result<Decision> Decider::operator()(const EraseSubject& c) const {
   auto programmes = programmes_naming(s, c.subject);
   if (!programmes) return programmes.status();
   const std::int32_t today = day_of(now);
-  if (c.basis == fb::ErasureBasis::retention_ended) PL_RETURN_IF_ERROR(retention_over(s, *programmes, c.subject, today));
+  if (c.basis == fb::ErasureBasis::retention_ended)
+    PL_RETURN_IF_ERROR(retention_over(s, *programmes, c.subject, today));
   Out out(c.subject, expected);
   std::vector<std::string> pids(programmes->begin(), programmes->end());
   out.emit(subject_stream(c.subject), fb::Event::SubjectErased, [&](FBB& b) {

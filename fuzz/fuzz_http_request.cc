@@ -29,6 +29,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   auto dir = std::filesystem::temp_directory_path() / ("ledger-fuzz-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  // Its ledger goes with the process (the service itself is never destroyed:
+  // see above), whatever a background write of RocksDB does meanwhile.
+  static std::filesystem::path made;
+  made = dir;
+  std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(made, ec);
+  });
   {
     auto store = pl::Store::open((dir / "ledger").string());
     if (!store) std::abort();

@@ -210,6 +210,7 @@ class Api {
   void live(Ctx& c);
   void head(Ctx& c);
   void verify(Ctx& c);
+  void subject_access(Ctx& c);  // api_audit.cc
   void export_log(Ctx& c);
   // --- the verifiable log (api_proofs.cc)
   void checkpoint(Ctx& c);

@@ -10,6 +10,7 @@
 #include "http/api.h"
 #include "http/mentor_scope.h"
 #include "render/event_json.h"
+#include "render/subject_json.h"
 
 namespace pl {
 
@@ -159,6 +160,19 @@ void Api::export_log(Ctx& c) {
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"ledger-" + std::to_string(r.to) + "." +
                                                     (format == "csv" ? "csv" : "ndjson") + "\"");
   c.reply(std::move(r));
+}
+
+// The whole log is read for it: on the as-of worker, not an I/O thread.
+void Api::subject_access(Ctx& c) {
+  auto shared = std::make_shared<Ctx>(std::move(c));
+  bool posted = asof_worker_->post([this, shared] {
+    if (!parts_.vault)
+      return shared->fail(503, "unavailable", "this server holds no vault: personal data cannot be read");
+    auto doc = pl::subject_access(*parts_.store, *parts_.vault, shared->params["subject"]);
+    if (!doc) return shared->fail(doc.status());
+    shared->reply(json_response(200, *doc));
+  });
+  if (!posted) shared->fail(503, "busy", "too many long reads are waiting; retry in a moment");
 }
 
 }  // namespace pl

@@ -220,6 +220,10 @@ std::vector<Route> make_table() {
       write("/v1/subjects/{subject}/erasure",
             "Erase a person's personal data: their data key is destroyed with the event, the proofs still hold",
             "privacy", kDpo, c::erase_subject),
+      read("/v1/subjects/{subject}", "subject_access",
+           "Everything the ledger holds about a person, opened: each event that names them, with its position, and "
+           "their documents (GDPR Art. 15)",
+           "privacy", kDpo, M::none, false, &Api::subject_access, "SubjectAccess"),
 
       // ---- evidence documents: whoever may write an entity may upload for it
       streamed("/v1/evidence", "upload_evidence",

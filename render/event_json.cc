@@ -120,10 +120,8 @@ std::string csv_field(std::string_view s) {
 
 }  // namespace
 
-namespace {
-
 // The name of field `field` (a vtable offset) of the table of event type `type`.
-const char* field_name(fb::Event type, std::uint16_t field) {
+const char* sealed_field_name(fb::Event type, std::uint16_t field) {
   const flatbuffers::TypeTable* events = fb::EventTypeTable();
   auto tag = static_cast<std::size_t>(type);
   if (tag == 0 || tag >= events->num_elems || field < 4) return nullptr;
@@ -131,6 +129,8 @@ const char* field_name(fb::Event type, std::uint16_t field) {
   std::size_t i = (field - 4) / 2;
   return i < table->num_elems && table->names ? table->names[i] : nullptr;
 }
+
+namespace {
 
 std::string actor_text(const EventView& e, const Vault* vault) {
   SealedText name = e.actor_name();
@@ -157,7 +157,7 @@ json event_data(const EventView& e, const Vault* vault) {
   if (const auto* sealed = e.env->sealed())
     for (const auto* f : *sealed)
       if (f->field() != 0)
-        if (const char* name = field_name(e.type(), f->field())) {
+        if (const char* name = sealed_field_name(e.type(), f->field())) {
           SealedText t = e.text(f->field());
           data[name] = vault ? vault->text(t) : std::string(kSealedText);
         }

@@ -16,6 +16,10 @@
 
 namespace pl {
 
+// The name of the field at vtable offset `field` of event type `type`'s
+// table (a sealed field's name); null when there is none.
+const char* sealed_field_name(fb::Event type, std::uint16_t field);
+
 // The payload's event table as JSON.
 nlohmann::json event_data(const EventView& e, const Vault* vault);
 

@@ -359,7 +359,7 @@ TEST_CASE(
       }
     }
   }
-  CHECK(operations == 75);  // with the erasure of a person's data
+  CHECK(operations == 76);  // with the erasure of a person's data
   // pair, invoice, mentee, caps, application, stream reads; session, report and evidence writes
   CHECK(guarded == 10);
   MESSAGE("operations " << operations << ", refused " << refused << ", reached " << reached);

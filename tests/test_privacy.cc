@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/build_paths.h"
+#include "log/store.h"
 #include "server_process.h"
 #include "util.h"
 
@@ -120,6 +121,41 @@ TEST_CASE("erasure over HTTP: only the DPO erases; the person reads [erased], ev
   const json order = {
       {"basis", "court_order"}, {"court_reference", "TJ Paris 26/0417"}, {"reason", "order of the court"}};
 
+  // The access document (Art. 15): the DPO's alone; every event that names
+  // the person, as the log holds them (counted here from the store itself).
+  for (const char* role : {"coordinator", "finance", "auditor", "controller"})
+    CHECK(s.get("/v1/subjects/" + subject, role).status == 403);
+  CHECK(s.get("/v1/subjects/mentee:nobody", "dpo").status == 404);
+  Resp access = s.get("/v1/subjects/" + subject, "dpo");
+  REQUIRE_MESSAGE(access.status == 200, access.body);
+  json doc = access.j();
+  CHECK(doc["subject"] == subject);
+  CHECK(doc["erased"] == false);
+  std::set<std::uint64_t> naming;
+  {
+    pl::StoreOptions ro;
+    ro.create_if_missing = false;
+    ro.read_only = true;
+    auto store = pl::Store::open(s.data() + "/ledger", ro).value();
+    REQUIRE(store->scan(1, 0, [&](const pl::EventView& e) {
+      if (const auto* sealed = e.env->sealed())
+        for (const auto* f : *sealed)
+          for (const auto* id : *f->subjects())
+            if (id->str() == subject) naming.insert(e.position());
+      return pl::Status::ok();
+    }));
+  }
+  REQUIRE(!naming.empty());
+  std::set<std::uint64_t> listed;
+  bool name_shown = false;
+  for (auto& ev : doc["events"]) {
+    listed.insert(ev["position"].get<std::uint64_t>());
+    CHECK(!ev["named_in"].empty());
+    name_shown = name_shown || ev["data"].value("name", "") == "Sara Mansour";
+  }
+  CHECK(listed == naming);
+  CHECK(name_shown);
+
   // Refused, with nothing written: another role, an unknown person, a court
   // order without its reference, an unknown basis.
   for (const char* role : {"coordinator", "finance", "auditor", "controller"}) {
@@ -163,6 +199,14 @@ TEST_CASE("erasure over HTTP: only the DPO erases; the person reads [erased], ev
   CHECK(ev["data"]["court_reference"] == "TJ Paris 26/0417");
   CHECK(ev["data"]["programme_ids"] == json::array({"tnst-2019"}));
   CHECK(s.get("/v1/audit/verify").j()["ok"] == true);
+  // The access document after: the same events and the erasure, their
+  // fields erased.
+  json doc_after = s.get("/v1/subjects/" + subject, "dpo").j();
+  CHECK(doc_after["erased"] == true);
+  REQUIRE(doc_after["events"].size() == doc["events"].size() + 1);
+  CHECK(doc_after["events"].back()["type"] == "eu.programme-ledger.SubjectErased");
+  CHECK(doc_after["events"].dump().find("Sara Mansour") == std::string::npos);
+  CHECK(doc_after["events"].dump().find("[erased]") != std::string::npos);
   // After a restart, still erased.
   REQUIRE(s.stop() == 0);
   s.start();

@@ -12,10 +12,10 @@
 #include "domain/decide.h"
 #include "domain/sampling.h"
 #include "domain/subjects.h"
-#include "server_process.h"
 #include "programme_spec.h"
 #include "read/read_models.h"
 #include "read/replay.h"
+#include "server_process.h"
 #include "util.h"
 #include "writer/writer.h"
 
