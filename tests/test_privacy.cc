@@ -12,6 +12,8 @@
 #include <string>
 
 #include "base/build_paths.h"
+#include "log/merkle.h"
+#include "log/note.h"
 #include "log/store.h"
 #include "server_process.h"
 #include "util.h"
@@ -168,6 +170,35 @@ TEST_CASE("erasure over HTTP: only the DPO erases; the person reads [erased], ev
   CHECK(s.post("/v1/subjects/" + subject + "/erasure", {{"basis", "asked"}, {"reason", "x"}}, "dpo").status == 400);
   CHECK(s.head() == head);
 
+  // A checkpoint signed before the erasure, to prove the tree after it extends it.
+  auto key = pl::note::parse_verifier(current_verifier(s.port));
+  REQUIRE(key);
+  auto checkpoint = [&] {
+    Resp cp = s.get("/v1/audit/checkpoint");
+    REQUIRE(cp.status == 200);
+    return pl::note::parse_checkpoint(pl::note::open(cp.body, {*key}).value()).value();
+  };
+  const pl::note::Checkpoint signed_before = checkpoint();
+  const std::string verifier = current_verifier(s.port);
+  // An auditor's pack made before the erasure, and (below) one made after:
+  // both check out offline.
+  auto fetch_pack = [&](std::uint64_t at, const std::string& name) {
+    Resp pack = request(s.port, "GET", "/v1/audit/pack?at=" + std::to_string(at), "",
+                        {{"Authorization", "Bearer " + s.tokens.at("auditor")}}, 30000);
+    REQUIRE(pack.status == 200);
+    std::string file = s.dir().sub(name);
+    {
+      std::ofstream out(file, std::ios::binary);
+      out << pack.body;
+    }
+    return file;
+  };
+  auto pack_checks = [&](const std::string& file) {
+    std::string out;
+    CHECK_MESSAGE(run_ledger({"audit", "check", file, "--key", verifier}, &out, true) == 0, out);
+  };
+  const std::string pack_before = fetch_pack(head, "before.tar");
+
   Resp erased = s.post("/v1/subjects/" + subject + "/erasure", order, "dpo");
   REQUIRE_MESSAGE(erased.status == 201, erased.body);
   CHECK(s.head() == head + 1);
@@ -199,6 +230,25 @@ TEST_CASE("erasure over HTTP: only the DPO erases; the person reads [erased], ev
   CHECK(ev["data"]["court_reference"] == "TJ Paris 26/0417");
   CHECK(ev["data"]["programme_ids"] == json::array({"tnst-2019"}));
   CHECK(s.get("/v1/audit/verify").j()["ok"] == true);
+  // The checkpoint signed before is consistent with the tree after (RFC 6962).
+  const pl::note::Checkpoint signed_after = checkpoint();
+  REQUIRE(signed_after.size == signed_before.size + 1);
+  json proof = s.get("/v1/audit/proof/consistency?from=" + std::to_string(signed_before.size) +
+                     "&to=" + std::to_string(signed_after.size))
+                   .j();
+  std::vector<pl::Hash> hashes;
+  for (auto& h : proof["hashes"]) {
+    auto raw = pl::note::unbase64(h.get<std::string>()).value();
+    pl::Hash x;
+    std::copy(raw.begin(), raw.end(), x.begin());
+    hashes.push_back(x);
+  }
+  CHECK(pl::merkle::verify_consistency(signed_before.size, signed_after.size, signed_before.root, signed_after.root,
+                                       hashes));
+
+  pack_checks(pack_before);
+  pack_checks(fetch_pack(head + 1, "after.tar"));
+
   // The access document after: the same events and the erasure, their
   // fields erased.
   json doc_after = s.get("/v1/subjects/" + subject, "dpo").j();
