@@ -451,13 +451,18 @@ int main(int argc, char** argv) {
   demo->add_option("--data", dir, "Data directory")->capture_default_str();
   demo->add_option("--file", demo_file, "Demonstration history")->capture_default_str();
 
-  auto* key = app.add_subcommand("key", "The signing key of the signed checkpoints");
+  auto* key = app.add_subcommand("key", "The signing key of the checkpoints, and the master key of the personal data");
   key->require_subcommand(1);
   auto* key_show = key->add_subcommand("show", "Print the verifier key (name+hash+base64) that checks the checkpoints");
   key_show->add_option("--data", dir, "Data directory")->capture_default_str();
   auto* key_rotate =
       key->add_subcommand("rotate", "Make a new signing key (server stopped); the old verifier key stays listed");
   key_rotate->add_option("--data", dir, "Data directory")->capture_default_str();
+  auto* key_master = key->add_subcommand("master", "The master key of the personal data: its id, never the key");
+  key_master->add_option("--data", dir, "Data directory")->capture_default_str();
+  auto* key_rotate_master =
+      key->add_subcommand("rotate-master", "A new master key, every data key wrapped again under it (server stopped)");
+  key_rotate_master->add_option("--data", dir, "Data directory")->capture_default_str();
 
   auto* audit = app.add_subcommand("audit", "The auditor's tools: a witness, and a pack checked offline");
   audit->require_subcommand(1);
@@ -538,6 +543,8 @@ int main(int argc, char** argv) {
   if (*audit_check) return cmd_audit_check(pack_file, pack_keys);
   if (*audit_sample) return cmd_audit_sample(pack_file, pack_keys, sample_id, sample_population);
   if (*demo) return cmd_demo(dir, demo_file);
+  if (*key_master) return pl::cli::cmd_master_key(dir, false);
+  if (*key_rotate_master) return pl::cli::cmd_master_key(dir, true);
   if (*privacy_due) return pl::cli::cmd_privacy_due(dir, due_on);
   if (*privacy_erase) return pl::cli::cmd_privacy_erase_due(dir);
   if (*openapi) return std::cout << pl::openapi_document().dump(2) << "\n" ? 0 : 1;

@@ -122,4 +122,36 @@ int cmd_privacy_erase_due(const std::string& dir) {
   return refused.empty() ? 0 : 1;
 }
 
+int cmd_master_key(const std::string& dir, bool rotate) {
+  if (!rotate) {
+    auto store = open_for_reading(dir);
+    if (!store) return fail(store.status());
+    auto vault = Vault::open(dir, **store, false);
+    if (!vault) return fail(vault.status());
+    auto held = (*vault)->subjects();
+    if (!held) return fail(held.status());
+    std::cout << json{{"master_key_id", (*vault)->master().id},
+                      {"file", dir + "/" + kMasterKeyFile},
+                      {"data_keys", held->size()}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+  if (!std::filesystem::exists(store_dir(dir) + "/CURRENT")) return fail(Status::not_found("no ledger in " + dir));
+  StoreOptions opts;
+  opts.create_if_missing = false;
+  auto store = Store::open(store_dir(dir), opts);
+  if (!store) return fail(Status::unavailable("stop the server first: " + store.status().message()));
+  auto vault = Vault::open(dir, **store, false);
+  if (!vault) return fail(vault.status());
+  const std::string before = (*vault)->master().id;
+  auto id = (*vault)->rotate_master(dir);
+  if (!id) return fail(id.status());
+  std::cerr << "master key " << before << " replaced by " << *id
+            << ": every data key is wrapped again; a backup made before holds the data keys under the old key, "
+               "which opens them for as long as it is kept\n";
+  std::cout << *id << "\n";
+  return 0;
+}
+
 }  // namespace pl::cli

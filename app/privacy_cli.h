@@ -21,4 +21,10 @@ int cmd_privacy_due(const std::string& dir, const std::string& on);
 // Exit 0, or 1 when one was refused (or nothing could be opened).
 int cmd_privacy_erase_due(const std::string& dir);
 
+// ledger key master: the master key's id (never the key), and how many data
+// keys it wraps. With `rotate` (ledger key rotate-master, the server
+// stopped): a new master key, every data key wrapped again under it
+// (Vault::rotate_master); prints the new id.
+int cmd_master_key(const std::string& dir, bool rotate);
+
 }  // namespace pl::cli

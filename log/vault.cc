@@ -362,7 +362,45 @@ Result<std::unique_ptr<Vault>> Vault::open(const std::string& data_dir, Store& s
     PL_RETURN_IF_ERROR(m->save(file));
   }
   if (!m) return m.status();
+  // A rotation that stopped half way (rotate_master): the key records tell
+  // which of the two keys wraps them.
+  std::string next_file = file + ".next";
+  if (std::filesystem::exists(next_file)) {
+    auto next = MasterKey::load(next_file);
+    std::string wrapped_by;
+    PL_RETURN_IF_ERROR(store.scan_key_records([&](std::string_view, std::string_view value) {
+      if (wrapped_by.empty() && value.size() > 5 && value[0] == '\x01') wrapped_by = to_hex(value.substr(1, 4));
+      return Status::ok();
+    }));
+    std::error_code ec;
+    if (next && wrapped_by == next->id) {
+      std::filesystem::rename(next_file, file, ec);  // the records were rewrapped: the new key is the key
+      m = std::move(next);
+    } else {
+      std::filesystem::remove(next_file, ec);  // they were not: the old key stays
+    }
+  }
   return std::make_unique<Vault>(store, std::move(m).value());
+}
+
+Result<std::string> Vault::rotate_master(const std::string& data_dir) {
+  // The new key is kept first, beside the old; the records are rewrapped in
+  // one synced write; then the new key takes the old one's name. A stop at
+  // any point leaves a ledger that open() reads under the right key.
+  auto next = MasterKey::generate();
+  if (!next) return next.status();
+  std::string file = data_dir + "/" + kMasterKeyFile;
+  PL_RETURN_IF_ERROR(next->save(file + ".next"));
+  PL_RETURN_IF_ERROR(rewrap(*next));
+  std::error_code ec;
+  std::filesystem::rename(file + ".next", file, ec);
+  if (ec) return Status::io_error("cannot put the new master key in place: " + ec.message());
+  std::string dir = data_dir.empty() ? "." : data_dir;
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return next->id;
 }
 
 Result<std::optional<DataKey>> Vault::key_of(std::string_view subject) const {

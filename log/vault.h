@@ -161,6 +161,11 @@ class Vault {
   // one synced write; the vault then uses `next`. Run with the server
   // stopped; `next` is saved by the caller once this has succeeded.
   Status rewrap(const MasterKey& next);
+  // A new master key for the ledger in `data_dir` (this vault's store, the
+  // server stopped): saved as master.key.next, every record rewrapped under
+  // it, then put in master.key's place. open() finishes or forgets a
+  // rotation that stopped half way. Returns the new key's id.
+  Result<std::string> rotate_master(const std::string& data_dir);
 
  private:
   Result<std::optional<DataKey>> key_of(std::string_view subject) const;  // nullopt: none, or destroyed

@@ -262,3 +262,41 @@ TEST_CASE("erasure over HTTP: only the DPO erases; the person reads [erased], ev
   s.start();
   CHECK(s.get("/v1/mentees/" + mentee, "coordinator").j()["name"] == "[erased]");
 }
+
+TEST_CASE("ledger key rotate-master: a new master key wraps every data key; what was readable stays readable") {
+  TempDir dir;
+  const std::string data = dir.sub("data");
+  REQUIRE(run_ledger({"demo", "--data", data}) == 0);
+  std::string out;
+  REQUIRE(run_ledger({"key", "master", "--data", data}, &out) == 0);
+  json shown = json::parse(out);
+  const std::string before = shown["master_key_id"];
+  CHECK(before.size() == 8);
+  CHECK(shown["data_keys"].get<std::size_t>() > 10);
+  const std::string key_text = read_file(data + "/master.key");
+  CHECK(out.find(key_text.substr(25, 20)) == std::string::npos);  // the id, never the key
+
+  REQUIRE(run_ledger({"key", "rotate-master", "--data", data}, &out) == 0);
+  const std::string after = out.substr(0, out.find('\n'));
+  CHECK(after != before);
+  CHECK(read_file(data + "/master.key") != key_text);
+  CHECK(!std::filesystem::exists(data + "/master.key.next"));
+  REQUIRE(run_ledger({"key", "master", "--data", data}, &out) == 0);
+  CHECK(json::parse(out)["master_key_id"] == after);
+  CHECK(json::parse(out)["data_keys"] == shown["data_keys"]);
+  // The fields open as before, and verify holds.
+  REQUIRE(run_ledger({"export", "--data", data, "--format", "ndjson"}, &out) == 0);
+  CHECK(out.find("Sara Mansour") != std::string::npos);
+  CHECK(out.find("[unreadable]") == std::string::npos);
+  CHECK(run_ledger({"verify", "--data", data}, &out) == 0);
+  // The old key no longer opens anything: put back, every field reads as
+  // unreadable, none as erased.
+  {
+    std::ofstream f(data + "/master.key", std::ios::trunc);
+    f << key_text;
+  }
+  REQUIRE(run_ledger({"export", "--data", data, "--format", "ndjson"}, &out) == 0);
+  CHECK(out.find("Sara Mansour") == std::string::npos);
+  CHECK(out.find("[unreadable]") != std::string::npos);
+  CHECK(out.find("[erased]") == std::string::npos);
+}

@@ -208,6 +208,31 @@ TEST_CASE("the master key: missing beside data keys, another ledger's, and rotat
   CHECK(reopened->staff_id("Demo Finance").value() == id);
   Vault old(*store, before);
   CHECK(old.open(at, who, box).status().kind() == Kind::invalid_argument);
+
+  // rotate_master: the file replaced, the records rewrapped, nothing left beside.
+  auto rotated_id = reopened->rotate_master(dir.path()).value();
+  CHECK(rotated_id != next.id);
+  CHECK(!std::filesystem::exists(dir.sub("master.key.next")));
+  auto after = Vault::open(dir.path(), *store, false).value();
+  CHECK(after->master().id == rotated_id);
+  CHECK(*after->open(at, who, box).value() == "Amina");
+
+  // Stopped half way, before the records were rewrapped: the new key is
+  // dropped, the old one stays.
+  auto spare = MasterKey::generate().value();
+  REQUIRE(spare.save(dir.sub("master.key.next")));
+  auto kept = Vault::open(dir.path(), *store, false).value();
+  CHECK(kept->master().id == rotated_id);
+  CHECK(!std::filesystem::exists(dir.sub("master.key.next")));
+  // Stopped after the records were rewrapped, before the rename: the new
+  // key is taken and put in place.
+  REQUIRE(spare.save(dir.sub("master.key.next")));
+  REQUIRE(kept->rewrap(spare));
+  auto finished = Vault::open(dir.path(), *store, false).value();
+  CHECK(finished->master().id == spare.id);
+  CHECK(*finished->open(at, who, box).value() == "Amina");
+  CHECK(MasterKey::load(dir.sub("master.key")).value().id == spare.id);
+  CHECK(!std::filesystem::exists(dir.sub("master.key.next")));
 }
 
 TEST_CASE("a member of staff's subject id: one person however spaced or cased, stable, and not their name") {
